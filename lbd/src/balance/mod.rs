@@ -1,0 +1,1 @@
+//! Load-balancing algorithms (HAProxy `balance`), pure and sans-IO.

@@ -1,0 +1,3 @@
+//! Configuration: haproxy.cfg text in, typed and validated model out.
+
+pub mod model;

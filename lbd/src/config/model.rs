@@ -1,0 +1,544 @@
+//! The typed, validated configuration model: what a parsed `haproxy.cfg` means.
+//!
+//! This is the contract between the parser (which builds it from tokens and
+//! reports errors with file:line) and the runtime (which compiles it into
+//! listeners, backends and balancers). It holds values only: no sockets, no
+//! handles. It is serde-serialisable so D-Bus and the web UI can show it.
+//!
+//! Times are milliseconds (`u64`); sizes are bytes.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+/// Where a statement came from, for messages and stats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+}
+
+/// A whole configuration: every file given with `-f`, merged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Config {
+    pub global: Global,
+    /// Frontends, backends and listens in declaration order. A `listen` is one
+    /// entry with both capabilities.
+    pub proxies: Vec<Proxy>,
+    pub userlists: Vec<Userlist>,
+    /// Named `http-errors` sections: status -> raw response bytes.
+    pub http_errors: BTreeMap<String, BTreeMap<u16, ErrorFile>>,
+}
+
+impl Config {
+    /// The proxy named `name` that can act as a backend.
+    pub fn backend(&self, name: &str) -> Option<&Proxy> {
+        self.proxies
+            .iter()
+            .find(|p| p.cap.backend && p.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Global {
+    pub daemon: bool,
+    pub master_worker: bool,
+    pub pidfile: Option<String>,
+    /// `nbthread`; None means one per CPU, as HAProxy 2.6.
+    pub nbthread: Option<u32>,
+    /// Global `maxconn`; None means derived from `ulimit-n` (we use 4096 then).
+    pub maxconn: Option<u32>,
+    pub ulimit_n: Option<u64>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub chroot: Option<String>,
+    pub logs: Vec<LogTarget>,
+    pub log_tag: Option<String>,
+    pub log_send_hostname: Option<String>,
+    pub stats_sockets: Vec<StatsSocket>,
+    /// `stats timeout`, default 10 s.
+    pub stats_timeout: u64,
+    pub stats_maxconn: Option<u32>,
+    pub hard_stop_after: Option<u64>,
+    pub grace: Option<u64>,
+    pub node: Option<String>,
+    pub description: Option<String>,
+    pub zero_warning: bool,
+    pub strict_limits: bool,
+    pub ca_base: Option<String>,
+    pub crt_base: Option<String>,
+    pub spread_checks: Option<u32>,
+    pub h1_accept_payload_with_any_method: bool,
+    /// `tune.bufsize`, default 16384.
+    pub tune_bufsize: usize,
+    /// `tune.http.maxhdr`, default 101.
+    pub tune_http_maxhdr: usize,
+    pub noreuseport: bool,
+    pub nosplice: bool,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            daemon: false,
+            master_worker: false,
+            pidfile: None,
+            nbthread: None,
+            maxconn: None,
+            ulimit_n: None,
+            user: None,
+            group: None,
+            uid: None,
+            gid: None,
+            chroot: None,
+            logs: Vec::new(),
+            log_tag: None,
+            log_send_hostname: None,
+            stats_sockets: Vec::new(),
+            stats_timeout: 10_000,
+            stats_maxconn: None,
+            hard_stop_after: None,
+            grace: None,
+            node: None,
+            description: None,
+            zero_warning: false,
+            strict_limits: false,
+            ca_base: None,
+            crt_base: None,
+            spread_checks: None,
+            h1_accept_payload_with_any_method: false,
+            tune_bufsize: 16384,
+            tune_http_maxhdr: 101,
+            noreuseport: false,
+            nosplice: false,
+        }
+    }
+}
+
+/// A `log` line (global or proxy). Served by the logging issue; parsed now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogTarget {
+    /// `stdout`, `stderr`, `/dev/log`, `127.0.0.1:514`, `udp@...`, `ring@...`; as written.
+    pub target: String,
+    pub len: Option<usize>,
+    pub format: Option<String>,
+    pub facility: String,
+    pub level: Option<String>,
+    pub min_level: Option<String>,
+    pub location: Location,
+}
+
+/// A `stats socket` line. Served by the runtime API issue; parsed now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatsSocket {
+    pub addr: BindAddr,
+    pub level: CliLevel,
+    pub mode: Option<u32>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub expose_fd_listeners: bool,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CliLevel {
+    User,
+    Operator,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProxyCap {
+    pub frontend: bool,
+    pub backend: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+/// A frontend, backend or listen section, with its defaults already applied.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Proxy {
+    pub name: String,
+    pub cap: ProxyCap,
+    pub location: Location,
+    /// `id`; None means automatic (assigned by the runtime in declaration order).
+    pub id: Option<u32>,
+    pub mode: Mode,
+    pub disabled: bool,
+    pub maxconn: Option<u32>,
+    pub backlog: Option<u32>,
+    pub fullconn: Option<u32>,
+    pub binds: Vec<Bind>,
+    pub timeouts: Timeouts,
+    pub options: ProxyOptions,
+    /// `retries`, default 3.
+    pub retries: u32,
+    pub balance: Balance,
+    pub hash_type: HashType,
+    pub default_backend: Option<String>,
+    /// `use_backend` rules in order. Conditions come with the ACL issue; until
+    /// then only unconditional rules exist.
+    pub use_backends: Vec<UseBackend>,
+    pub servers: Vec<Server>,
+    pub http_request: Vec<HttpRequestRule>,
+    /// `errorfile <code> <file>`: the file's raw bytes, sent as is.
+    pub errorfiles: BTreeMap<u16, ErrorFile>,
+    /// `errorfiles <http-errors section>` names, resolved into `errorfiles` by the parser.
+    pub monitor_uri: Option<String>,
+    pub logs: Vec<LogTarget>,
+    /// `log global` was given.
+    pub log_global: bool,
+    pub log_format: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The eleven timeouts, in ms. None = unset (HAProxy's infinite, with the
+/// documented fallbacks applied by the runtime).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeouts {
+    pub connect: Option<u64>,
+    pub client: Option<u64>,
+    pub server: Option<u64>,
+    pub http_request: Option<u64>,
+    pub http_keep_alive: Option<u64>,
+    pub queue: Option<u64>,
+    pub tarpit: Option<u64>,
+    pub tunnel: Option<u64>,
+    pub client_fin: Option<u64>,
+    pub server_fin: Option<u64>,
+    pub check: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum HttpConnMode {
+    /// `option http-keep-alive` (the 2.6 default).
+    #[default]
+    KeepAlive,
+    /// `option http-server-close`.
+    ServerClose,
+    /// `option httpclose`.
+    Close,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum HttpReuse {
+    Never,
+    #[default]
+    Safe,
+    Aggressive,
+    Always,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardFor {
+    /// Sources for which the header is not added.
+    pub except: Option<IpNet>,
+    /// Header name, default `x-forwarded-for`.
+    pub header: String,
+    pub if_none: bool,
+}
+
+/// An address with a prefix length, e.g. `127.0.0.0/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpNet {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let p = u32::from(self.prefix.min(32));
+                let mask = if p == 0 { 0 } else { u32::MAX << (32 - p) };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let p = u32::from(self.prefix.min(128));
+                let mask = if p == 0 { 0 } else { u128::MAX << (128 - p) };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            (IpAddr::V4(_), IpAddr::V6(a)) => match a.to_ipv4_mapped() {
+                Some(v4) => self.contains(IpAddr::V4(v4)),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyOptions {
+    pub forwardfor: Option<ForwardFor>,
+    pub http_conn_mode: HttpConnMode,
+    pub http_reuse: HttpReuse,
+    /// `option redispatch [interval]`: Some(interval), 0 meaning "last retry".
+    pub redispatch: Option<i32>,
+    pub abortonclose: bool,
+    pub prefer_last_server: bool,
+    pub allbackups: bool,
+    pub http_buffer_request: bool,
+    pub http_ignore_probes: bool,
+    pub dontlognull: bool,
+    pub log_format: LogFormatKind,
+    pub accept_invalid_http_request: bool,
+    pub accept_invalid_http_response: bool,
+    pub tcpka: bool,
+    pub clitcpka: bool,
+    pub srvtcpka: bool,
+    pub nolinger: bool,
+    pub socket_stats: bool,
+    pub logasap: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LogFormatKind {
+    /// No option: one line per connection.
+    #[default]
+    Default,
+    Tcplog,
+    Httplog,
+    HttplogClf,
+    Httpslog,
+}
+
+/// A `bind` line: one or more addresses sharing options.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Bind {
+    pub addrs: Vec<BindAddr>,
+    pub name: Option<String>,
+    pub id: Option<u32>,
+    pub maxconn: Option<u32>,
+    pub backlog: Option<u32>,
+    pub v4v6: bool,
+    pub v6only: bool,
+    /// For unix sockets: permissions and owner.
+    pub mode: Option<u32>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub accept_proxy: bool,
+    pub location: Location,
+}
+
+/// One listening address. A port range expands into one entry per port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BindAddr {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+    /// Linux abstract namespace socket (`abns@name`).
+    Abstract(String),
+    /// `fd@N`: an inherited, already listening descriptor.
+    Fd(i32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Balance {
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+    Uri {
+        whole: bool,
+        len: Option<u32>,
+        depth: Option<u32>,
+        path_only: bool,
+    },
+    UrlParam {
+        name: String,
+        check_post: bool,
+    },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
+    /// `random[(draws)]`, default 2 draws.
+    Random {
+        draws: u32,
+    },
+    /// `hash <expr>`: the sample expression as written.
+    Hash {
+        expr: String,
+    },
+}
+
+impl Default for Balance {
+    fn default() -> Self {
+        Balance::RoundRobin
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum HashMethod {
+    #[default]
+    MapBased,
+    Consistent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum HashFunction {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HashType {
+    pub method: HashMethod,
+    pub function: HashFunction,
+    pub avalanche: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UseBackend {
+    /// A backend name, or a log-format expression (`%[...]`) when `dynamic`.
+    pub backend: String,
+    pub dynamic: bool,
+    pub location: Location,
+}
+
+/// A `server` line with `default-server` already applied.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Server {
+    pub name: String,
+    pub location: Location,
+    pub addr: ServerAddr,
+    pub id: Option<u32>,
+    pub weight: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    pub maxconn: Option<u32>,
+    pub maxqueue: Option<u32>,
+    pub minconn: Option<u32>,
+    pub cookie: Option<String>,
+    pub slowstart: Option<u64>,
+    pub check: CheckParams,
+    pub send_proxy: Option<ProxyProtoVersion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProxyProtoVersion {
+    V1,
+    V2,
+}
+
+/// Where a server lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerAddr {
+    Ip { ip: IpAddr, port: ServerPort },
+    /// A hostname, resolved at start-up (`init-addr last,libc,none`).
+    Host { host: String, port: ServerPort },
+    Unix(PathBuf),
+    Abstract(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerPort {
+    Fixed(u16),
+    /// No port: the client's destination port, shifted by the offset (`+N`/`-N`).
+    FromClient(i32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckParams {
+    pub enabled: bool,
+    pub inter: u64,
+    pub fastinter: Option<u64>,
+    pub downinter: Option<u64>,
+    pub rise: u32,
+    pub fall: u32,
+    pub port: Option<u16>,
+    pub addr: Option<IpAddr>,
+}
+
+impl Default for CheckParams {
+    fn default() -> Self {
+        CheckParams {
+            enabled: false,
+            inter: 2000,
+            fastinter: None,
+            downinter: None,
+            rise: 2,
+            fall: 3,
+            port: None,
+            addr: None,
+        }
+    }
+}
+
+/// An `http-request` rule. Conditions come with the ACL issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRequestRule {
+    pub action: HttpRequestAction,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HttpRequestAction {
+    /// `http-request return [status N] [content-type T] [errorfile F | file F |
+    /// string S | lf-file F | lf-string S] [hdr N V]...`
+    Return(ReturnSpec),
+    /// `http-request deny [deny_status N]`
+    Deny { status: u16 },
+    /// `http-request set-header|add-header|del-header` (plain strings until the
+    /// log-format engine lands).
+    SetHeader { name: String, value: String },
+    AddHeader { name: String, value: String },
+    DelHeader { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnSpec {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: ReturnBody,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReturnBody {
+    /// No payload option: HAProxy sends an empty body.
+    Empty,
+    /// `string` / `lf-string` (log-format is not evaluated until the log-format
+    /// engine lands) or `file` / `lf-file` contents.
+    Bytes(Vec<u8>),
+    /// `errorfile <file>`: the whole raw response, sent as is.
+    RawResponse(Vec<u8>),
+    /// `default-errorfiles`: the proxy's error message for `status`.
+    DefaultErrorfile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorFile {
+    pub path: String,
+    /// The raw HTTP response in the file.
+    pub contents: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Userlist {
+    pub name: String,
+    pub groups: Vec<(String, Vec<String>)>,
+    pub users: Vec<User>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    /// crypt(3) hash, or the clear text with `insecure`.
+    pub password: String,
+    pub insecure: bool,
+    pub groups: Vec<String>,
+}

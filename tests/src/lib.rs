@@ -1,0 +1,1 @@
+//! Support for Rampart's end-to-end tests and benchmark harness.
