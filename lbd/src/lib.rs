@@ -1,9 +1,24 @@
 //! lbd: Rampart's HAProxy-compatible proxy daemon.
 //!
 //! Layout follows the request path (DESIGN.md section 2): `config` turns text
-//! into a typed model, `balance` and `h1` are sans-IO decision and protocol
-//! logic, and the I/O modules around them accept, proxy and log.
+//! into a typed model, `runtime` compiles it into shared objects, `listener`
+//! binds, `server` accepts and dispatches, `tcp` and `http` run sessions,
+//! `connect` picks servers and connects, `forward` moves bytes. `balance` and
+//! `h1` are sans-IO decision and protocol logic.
 
 pub mod balance;
+pub mod cli;
 pub mod config;
+pub mod connect;
+pub mod daemon;
+pub mod error;
+pub mod forward;
 pub mod h1;
+pub mod http;
+pub mod listener;
+pub mod privileges;
+pub mod runtime;
+pub mod server;
+pub mod session;
+pub mod stream;
+pub mod tcp;

@@ -1,1 +1,102 @@
-fn main() {}
+//! `lbd`: the command line, HAProxy-compatible. Check mode (`-c`) validates
+//! and exits with HAProxy's codes; otherwise the configuration is served.
+
+use lbd::cli::{self, Args};
+use lbd::config::{self, ProcessEnv};
+use std::io::Write;
+
+fn main() {
+    std::process::exit(real_main());
+}
+
+fn usage_error(e: &cli::ArgError) -> i32 {
+    eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+    eprintln!("Usage : lbd [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]");
+    eprintln!("        [ -p <pidfile> ] [ -c ] [ -q ] [ -dW ] [ -C <dir> ] [ -- <cfgfile>* ]");
+    1
+}
+
+fn version(level: u8) {
+    println!(
+        "lbd version {} (HAProxy {} compatible) - Rampart",
+        env!("CARGO_PKG_VERSION"),
+        config::LBD_VERSION_COMPAT
+    );
+    if level >= 2 {
+        println!("Running on: {}", std::env::consts::ARCH);
+        let feats: Vec<String> = config::FEATURES.iter().map(|f| format!("+{f}")).collect();
+        println!("Feature list : {}", feats.join(" "));
+        println!("Built with multi-threading support.");
+    }
+}
+
+fn real_main() -> i32 {
+    let args: Args = match cli::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => return usage_error(&e),
+    };
+    if args.version > 0 {
+        version(args.version);
+        return 0;
+    }
+    if let Some(dir) = &args.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            eprintln!(
+                "[ALERT]    ({}) : Cannot chdir to {}: {e}",
+                std::process::id(),
+                dir.display()
+            );
+            return 1;
+        }
+    }
+    let pid = std::process::id();
+    let env = ProcessEnv;
+    if args.check {
+        let report = config::run_check(&args.files, args.quiet, args.zero_warning, pid, &env);
+        print!("{}", report.stdout);
+        eprint!("{}", report.stderr);
+        let _ = std::io::stdout().flush();
+        return report.exit_code;
+    }
+    let outcome = config::load(&args.files, &env);
+    for d in &outcome.diags {
+        eprintln!("{}", d.render(pid));
+    }
+    let Some(cfg) = outcome.config else {
+        eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
+        return 1;
+    };
+    let zero_warning = args.zero_warning || cfg.global.zero_warning;
+    if zero_warning && outcome.diags.iter().any(|d| d.is_warning()) {
+        eprintln!(
+            "[ALERT]    ({pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting."
+        );
+        return 1;
+    }
+    if (args.daemon || cfg.global.daemon) && !args.foreground {
+        if let Err(e) = lbd::daemon::daemonize() {
+            eprintln!("[ALERT]    ({pid}) : Cannot fork: {e}");
+            return 1;
+        }
+    }
+    if let Some(path) = args.pidfile.as_ref().or(cfg.global.pidfile.as_ref().map(std::path::Path::new).map(|p| p.to_path_buf()).as_ref()) {
+        if let Err(e) = lbd::daemon::write_pidfile(path) {
+            eprintln!(
+                "[ALERT]    ({}) : Cannot create pidfile {}: {e}",
+                std::process::id(),
+                path.display()
+            );
+            return 1;
+        }
+    }
+    let opts = lbd::server::RunOptions {
+        maxconn: args.maxconn,
+    };
+    match lbd::server::run(&cfg, &opts) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("[ALERT]    ({}) : {e:#}", std::process::id());
+            1
+        }
+    }
+}

@@ -280,7 +280,8 @@ pub struct ProxyOptions {
     pub forwardfor: Option<ForwardFor>,
     pub http_conn_mode: HttpConnMode,
     pub http_reuse: HttpReuse,
-    /// `option redispatch [interval]`: Some(interval), 0 meaning "last retry".
+    /// `option redispatch [interval]`: Some(interval); a bare `option redispatch`
+    /// is Some(-1) (redispatch on the last retry, HAProxy's default), 0 disables.
     pub redispatch: Option<i32>,
     pub abortonclose: bool,
     pub prefer_last_server: bool,

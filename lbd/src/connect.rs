@@ -1,0 +1,168 @@
+//! Picking a server and connecting to it, with `retries` and `option
+//! redispatch`: the "pick upstream" and "connect" stages of a session.
+
+use crate::error::{Cause, ProxyError, Stage};
+use crate::runtime::{Backend, ServerAddrRt, ServerRt};
+use crate::stream::Stream;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpStream, UnixStream};
+
+/// A server slot held by a session: counted in the server's current
+/// connections (leastconn, maxconn) until dropped.
+#[derive(Debug)]
+pub struct ServerLease {
+    pub server: Arc<ServerRt>,
+    pub index: usize,
+}
+
+impl ServerLease {
+    pub fn new(backend: &Backend, index: usize) -> Option<ServerLease> {
+        let server = backend.servers.get(index)?.clone();
+        server.cur.fetch_add(1, Ordering::Relaxed);
+        server.total.fetch_add(1, Ordering::Relaxed);
+        Some(ServerLease { server, index })
+    }
+}
+
+impl Drop for ServerLease {
+    fn drop(&mut self) {
+        self.server.cur.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Opens a connection to one server.
+pub async fn connect_server(
+    addr: &ServerAddrRt,
+    dst_port: u16,
+    timeout: Option<Duration>,
+) -> Result<Stream, ProxyError> {
+    let fut = async {
+        match addr {
+            ServerAddrRt::Ip { .. } => {
+                let sa = addr.socket_addr(dst_port).ok_or_else(|| {
+                    ProxyError::new(Cause::Internal, Stage::Connect, "server port out of range")
+                })?;
+                let s = TcpStream::connect(sa).await.map_err(|e| {
+                    ProxyError::new(Cause::Server, Stage::Connect, format!("connect {sa}: {e}"))
+                        .retryable()
+                })?;
+                let _ = s.set_nodelay(true);
+                Ok(Stream::Tcp(s))
+            }
+            ServerAddrRt::Unix(path) => UnixStream::connect(path)
+                .await
+                .map(Stream::Unix)
+                .map_err(|e| {
+                    ProxyError::new(
+                        Cause::Server,
+                        Stage::Connect,
+                        format!("connect {}: {e}", path.display()),
+                    )
+                    .retryable()
+                }),
+            ServerAddrRt::Abstract(name) => {
+                use std::os::linux::net::SocketAddrExt;
+                let sa = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+                    .map_err(|e| {
+                        ProxyError::new(Cause::Internal, Stage::Connect, e.to_string())
+                    })?;
+                let s = std::os::unix::net::UnixStream::connect_addr(&sa)
+                    .and_then(|s| {
+                        s.set_nonblocking(true)?;
+                        UnixStream::from_std(s)
+                    })
+                    .map_err(|e| {
+                        ProxyError::new(Cause::Server, Stage::Connect, e.to_string()).retryable()
+                    })?;
+                Ok(Stream::Unix(s))
+            }
+        }
+    };
+    match timeout {
+        Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
+            Err(ProxyError::new(Cause::ServerTimeout, Stage::Connect, "timeout connect").retryable())
+        }),
+        None => fut.await,
+    }
+}
+
+/// Picks a server and connects, retrying as `retries` and `option
+/// redispatch` say: HAProxy retries the same server, and redispatches to
+/// another one on the last retry (or every `interval` retries) when asked.
+pub async fn pick_and_connect(
+    backend: &Backend,
+    key: Option<&[u8]>,
+    dst_port: u16,
+) -> Result<(Stream, ServerLease), ProxyError> {
+    let conf = &backend.conf;
+    let timeout = conf.timeouts.connect.map(Duration::from_millis);
+    let retries = conf.retries;
+    let mut index = backend
+        .pick(key, None)
+        .ok_or_else(|| ProxyError::new(Cause::Proxy, Stage::Connect, "no server available"))?;
+    let mut attempt = 0u32;
+    loop {
+        let lease = ServerLease::new(backend, index).ok_or_else(|| {
+            ProxyError::new(Cause::Internal, Stage::Connect, "server index out of range")
+        })?;
+        match connect_server(&lease.server.addr, dst_port, timeout).await {
+            Ok(s) => return Ok((s, lease)),
+            Err(e) if e.retryable && attempt < retries => {
+                attempt += 1;
+                let previous = index;
+                if should_redispatch(conf.options.redispatch, attempt, retries) {
+                    if let Some(i) = backend.pick(key, Some(index)) {
+                        index = i;
+                    }
+                }
+                // HAProxy waits up to one second between attempts to the
+                // same server (turn-around timer); a short pause keeps a dead
+                // server from being hammered.
+                if index == previous {
+                    tokio::time::sleep(Duration::from_millis(
+                        timeout.map(|t| t.as_millis().min(1000) as u64).unwrap_or(1000),
+                    ))
+                    .await;
+                }
+            }
+            Err(mut e) => {
+                // All attempts failed: 503 with `SC` as HAProxy does.
+                e.retryable = false;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// `option redispatch [interval]`: a positive interval redispatches every
+/// `interval` retries, a negative one counts from the last retry, and the
+/// default (1 in the model means "every retry"; absent means never) behaves
+/// as HAProxy 2.6.
+fn should_redispatch(redispatch: Option<i32>, attempt: u32, retries: u32) -> bool {
+    match redispatch {
+        None | Some(0) => false,
+        Some(n) if n > 0 => attempt % (n as u32) == 0,
+        Some(n) => {
+            let from_end = retries.saturating_sub(attempt) + 1;
+            from_end <= n.unsigned_abs()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::should_redispatch;
+
+    #[test]
+    fn redispatch_intervals() {
+        assert!(!should_redispatch(None, 1, 3));
+        assert!(should_redispatch(Some(1), 1, 3));
+        assert!(should_redispatch(Some(2), 2, 3));
+        assert!(!should_redispatch(Some(2), 1, 3));
+        // -1: only on the last retry.
+        assert!(!should_redispatch(Some(-1), 1, 3));
+        assert!(should_redispatch(Some(-1), 3, 3));
+    }
+}

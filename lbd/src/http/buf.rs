@@ -1,0 +1,61 @@
+//! A reusable read buffer: bytes arrive at the end, are consumed from the
+//! front, and the space is reclaimed by compaction rather than reallocation.
+
+use std::io;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+#[derive(Debug)]
+pub struct Buf {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Buf {
+    pub fn with_capacity(cap: usize) -> Self {
+        Buf {
+            data: vec![0; cap],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.start == 0 && self.end == self.data.len()
+    }
+
+    pub fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Reads once from `s` into the free space; Ok(0) means EOF.
+    pub async fn fill<R: AsyncRead + Unpin>(&mut self, s: &mut R) -> io::Result<usize> {
+        if self.end == self.data.len() {
+            if self.start == 0 {
+                return Err(io::Error::other("buffer full"));
+            }
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let n = s.read(&mut self.data[self.end..]).await?;
+        self.end += n;
+        Ok(n)
+    }
+}

@@ -1,0 +1,603 @@
+//! One client connection in mode http: a loop of transactions.
+//!
+//! Stages per transaction (named as in DESIGN.md section 2, so logs and
+//! timers line up with HAProxy's `%TR/%Tw/%Tc/%Tr/%Ta` later):
+//! `read_request` -> `local_response` (monitor-uri, http-request rules)
+//! -> `choose_server` -> `connect` -> `exchange` (request body up while the
+//! response head comes down) -> `forward_response` -> keep-alive decision.
+
+use super::buf::Buf;
+use super::pool::{PeerKey, IdleConn};
+use super::respond::{error_bytes, return_bytes};
+use super::POOL;
+use crate::balance::{key, KeyNeed};
+use crate::config::model::{
+    HttpConnMode, HttpRequestAction, HttpReuse, Proxy,
+};
+use crate::connect::{connect_server, ServerLease};
+use crate::error::{Cause, ProxyError, Stage};
+use crate::h1::{self, BodyDecoder, ErrorLayer, H1Error, ParseOptions, RequestEdits, ResponseEdits};
+use crate::runtime::{Backend, Frontend, ServerAddrRt};
+use crate::session::ClientInfo;
+use crate::stream::Stream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+
+/// A server connection attached to this client session (HAProxy keeps the
+/// last server connection with the session, and reuses it when the next
+/// request goes to the same server).
+struct Upstream {
+    stream: Stream,
+    peer: PeerKey,
+    server_id: u32,
+    backend_id: u32,
+    /// Requests already carried.
+    uses: u32,
+    reused: bool,
+}
+
+struct Session {
+    fe: Arc<Frontend>,
+    client: Stream,
+    info: ClientInfo,
+    cbuf: Buf,
+    sbuf: Buf,
+    out: Vec<u8>,
+    upstream: Option<Upstream>,
+    requests: u64,
+    opts: ParseOptions,
+}
+
+fn ms(v: Option<u64>) -> Option<Duration> {
+    v.map(Duration::from_millis)
+}
+
+/// Runs `fut` under an optional timeout; None means it expired.
+async fn within<F: std::future::Future>(t: Option<Duration>, fut: F) -> Option<F::Output> {
+    match t {
+        Some(t) => tokio::time::timeout(t, fut).await.ok(),
+        None => Some(fut.await),
+    }
+}
+
+pub async fn serve(
+    fe: Arc<Frontend>,
+    client: Stream,
+    info: ClientInfo,
+    stop: watch::Receiver<bool>,
+) {
+    let bufsize = 16 * 1024;
+    let opts = ParseOptions::from_proxy(&fe.conf, bufsize);
+    let mut s = Session {
+        fe,
+        client,
+        info,
+        cbuf: Buf::with_capacity(bufsize),
+        sbuf: Buf::with_capacity(bufsize),
+        out: Vec::with_capacity(2048),
+        upstream: None,
+        requests: 0,
+        opts,
+    };
+    s.run(stop).await;
+    s.release_upstream(false);
+}
+
+/// How a transaction ended, for the keep-alive decision.
+enum Next {
+    KeepAlive,
+    Close,
+}
+
+impl Session {
+    async fn run(&mut self, mut stop: watch::Receiver<bool>) {
+        loop {
+            let head = match self.read_request(&mut stop).await {
+                Some(h) => h,
+                None => return,
+            };
+            self.requests += 1;
+            let stopping = *stop.borrow();
+            match self.transaction(head, stopping).await {
+                Next::KeepAlive if !stopping => continue,
+                _ => return,
+            }
+        }
+    }
+
+    /// Waits for a complete request head. Answers 400/408 itself (H1-layer
+    /// layout) and returns None when the connection must end.
+    async fn read_request(&mut self, stop: &mut watch::Receiver<bool>) -> Option<h1::RequestHead> {
+        let t = &self.fe.conf.timeouts;
+        let http_request = ms(t.http_request);
+        let keep_alive = ms(t.http_keep_alive.or(t.http_request).or(t.client));
+        let client = ms(t.client);
+        // `timeout http-request` covers the whole head from its first byte;
+        // without it, `timeout client` applies to each read.
+        let mut deadline: Option<Instant> = None;
+        loop {
+            if !self.cbuf.is_empty() {
+                match h1::parse_request(self.cbuf.bytes(), &self.opts) {
+                    Ok(Some(h)) => return Some(h),
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.reject(&e).await;
+                        return None;
+                    }
+                }
+                if self.cbuf.is_full() {
+                    self.reject(&H1Error::HeadTooLarge).await;
+                    return None;
+                }
+                if deadline.is_none() {
+                    deadline = http_request.map(|d| Instant::now() + d);
+                }
+            }
+            let idle = self.cbuf.is_empty();
+            let wait = match (idle, deadline) {
+                (_, Some(d)) => Some(d.saturating_duration_since(Instant::now())),
+                (true, None) if self.requests > 0 => keep_alive,
+                (true, None) => http_request.or(client),
+                (false, None) => client,
+            };
+            let read = async {
+                tokio::select! {
+                    r = self.cbuf.fill(&mut self.client) => Some(r),
+                    _ = stop.changed(), if idle => None,
+                }
+            };
+            match within(wait, read).await {
+                // Soft stop while idle between requests: close now.
+                Some(None) => return None,
+                Some(Some(Ok(0))) | Some(Some(Err(_))) => return None,
+                Some(Some(Ok(_))) => {}
+                None => {
+                    // Nothing at all on a fresh connection: a probe (browsers
+                    // pre-connect). Keep-alive idle: close silently.
+                    let silent = self.cbuf.is_empty()
+                        && (self.requests > 0 || self.fe.conf.options.http_ignore_probes);
+                    if !silent {
+                        let bytes = error_bytes(408, ErrorLayer::H1, &[&self.fe.conf]);
+                        let _ = within(client, self.client.write_all(&bytes)).await;
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    async fn reject(&mut self, e: &H1Error) {
+        let bytes = error_bytes(e.status(), ErrorLayer::H1, &[&self.fe.conf]);
+        let _ = within(ms(self.fe.conf.timeouts.client), self.client.write_all(&bytes)).await;
+    }
+
+    /// Sends a response lbd produced itself, and decides whether the client
+    /// connection can go on (only if the request carried no unread body).
+    async fn local_response(&mut self, head: &h1::RequestHead, bytes: &[u8]) -> Next {
+        let body_pending = !head.framing().is_empty_body();
+        let ok = within(ms(self.fe.conf.timeouts.client), self.client.write_all(bytes))
+            .await
+            .map(|r| r.is_ok())
+            .unwrap_or(false);
+        if !ok || body_pending || !head.keep_alive() {
+            return Next::Close;
+        }
+        self.cbuf.consume(head.head_len());
+        Next::KeepAlive
+    }
+
+    async fn transaction(&mut self, head: h1::RequestHead, stopping: bool) -> Next {
+        let fe = self.fe.clone();
+        let conf: &Proxy = &fe.conf;
+
+        if let Some(uri) = &conf.monitor_uri {
+            if head.target(self.cbuf.bytes()) == uri.as_bytes() {
+                let bytes = error_bytes(200, ErrorLayer::Http, &[conf]);
+                return self.local_response(&head, &bytes).await;
+            }
+        }
+
+        let mut edits = RequestEdits::default();
+        for rule in &conf.http_request {
+            match &rule.action {
+                HttpRequestAction::Return(spec) => {
+                    let bytes = return_bytes(spec, &[conf]);
+                    return self.local_response(&head, &bytes).await;
+                }
+                HttpRequestAction::Deny { status } => {
+                    let bytes = error_bytes(*status, ErrorLayer::Http, &[conf]);
+                    return self.local_response(&head, &bytes).await;
+                }
+                HttpRequestAction::SetHeader { name, value } => {
+                    edits.delete.push(name.clone());
+                    edits.add.push((name.clone(), value.clone()));
+                }
+                HttpRequestAction::AddHeader { name, value } => {
+                    edits.add.push((name.clone(), value.clone()));
+                }
+                HttpRequestAction::DelHeader { name } => {
+                    edits.delete.push(name.clone());
+                    edits.add.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                }
+            }
+        }
+
+        let Some(be) = fe.use_backend.clone().or_else(|| fe.default_backend.clone()) else {
+            let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
+            return self.local_response(&head, &bytes).await;
+        };
+
+        // option forwardfor: the backend's setting, else the frontend's.
+        let ff = be.conf.options.forwardfor.as_ref().or(conf.options.forwardfor.as_ref());
+        if let (Some(ff), Some(src)) = (ff, self.info.src) {
+            let ip = src.ip();
+            let excepted = ff.except.map(|n| n.contains(ip)).unwrap_or(false);
+            let present = ff.if_none && head.header(self.cbuf.bytes(), &ff.header).is_some();
+            if !excepted && !present {
+                edits.add.push((ff.header.clone(), h1::forwardfor_value(ip)));
+            }
+        }
+
+        let mode = effective_conn_mode(conf, &be.conf);
+        edits.server_close = mode != HttpConnMode::KeepAlive;
+        self.exchange(head, edits, be, mode, stopping).await
+    }
+
+    /// The hash key for the backend's balance algorithm, if it needs one.
+    fn balance_key(&self, be: &Backend, head: &h1::RequestHead) -> Option<Vec<u8>> {
+        let buf = self.cbuf.bytes();
+        let need = be.key_need();
+        match need.get() {
+            KeyNeed::None | KeyNeed::Expr(_) => None,
+            KeyNeed::SourceIp => self.info.src.map(|s| key::source_ip_bytes(s.ip()).to_vec()),
+            KeyNeed::Uri {
+                whole,
+                len,
+                depth,
+                path_only,
+            } => Some(key::uri_key(head.target(buf), *whole, *len, *depth, *path_only).to_vec()),
+            KeyNeed::UrlParam { name, .. } => {
+                key::url_param_value(head.target(buf), name).map(|v| v.to_vec())
+            }
+            KeyNeed::Hdr {
+                name,
+                use_domain_only,
+            } => head
+                .header(buf, name)
+                .map(|v| key::hdr_key(v, *use_domain_only).to_vec()),
+        }
+    }
+
+    /// Returns the attached server connection to the shared pool (or closes
+    /// it), so another session can use it.
+    fn release_upstream(&mut self, share: bool) {
+        if let Some(up) = self.upstream.take() {
+            if share {
+                POOL.put(up.peer, up.stream, up.uses > 1 || up.reused);
+            }
+        }
+    }
+
+    /// Gets a connection to a server of `be`: the session's own if it points
+    /// at the chosen server, else a pooled one as `http-reuse` allows, else a
+    /// new one (with retries and redispatch).
+    async fn connect(
+        &mut self,
+        be: &Backend,
+        key: Option<&[u8]>,
+    ) -> Result<(Upstream, ServerLease), ProxyError> {
+        let reuse = be.conf.options.http_reuse;
+        let timeout = ms(be.conf.timeouts.connect);
+        let dst_port = self.info.dst.map(|d| d.port()).unwrap_or(0);
+        let mut attempt = 0u32;
+        let mut exclude = None;
+        loop {
+            let idx = be
+                .pick(key, exclude)
+                .ok_or_else(|| ProxyError::new(Cause::Proxy, Stage::Connect, "no server available"))?;
+            let lease = ServerLease::new(be, idx).ok_or_else(|| {
+                ProxyError::new(Cause::Internal, Stage::Connect, "bad server index")
+            })?;
+            let server = lease.server.clone();
+            let peer = peer_key(&server.addr, dst_port);
+            // 1. The session's own connection to this very server.
+            if let Some(up) = self.upstream.take() {
+                if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
+                    return Ok((up, lease));
+                }
+                self.upstream = Some(up);
+                self.release_upstream(reuse != HttpReuse::Never);
+            }
+            // 2. An idle connection from the pool, as http-reuse allows.
+            let first = self.requests <= 1;
+            let pooled = match (reuse, first) {
+                (HttpReuse::Never, _) => None,
+                (HttpReuse::Safe, true) => None,
+                (HttpReuse::Aggressive, true) => POOL.take(&peer, true),
+                _ => POOL.take(&peer, false),
+            };
+            if let Some(IdleConn { stream, .. }) = pooled {
+                let up = Upstream {
+                    stream,
+                    peer,
+                    server_id: server.id,
+                    backend_id: be.id,
+                    uses: 0,
+                    reused: true,
+                };
+                return Ok((up, lease));
+            }
+            // 3. A new connection.
+            match connect_server(&server.addr, dst_port, timeout).await {
+                Ok(stream) => {
+                    let up = Upstream {
+                        stream,
+                        peer,
+                        server_id: server.id,
+                        backend_id: be.id,
+                        uses: 0,
+                        reused: false,
+                    };
+                    return Ok((up, lease));
+                }
+                Err(e) if e.retryable && attempt < be.conf.retries => {
+                    attempt += 1;
+                    drop(lease);
+                    if be.conf.options.redispatch.is_some_and(|r| r != 0) && attempt == be.conf.retries {
+                        exclude = Some(idx);
+                    } else {
+                        tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1))).await;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn exchange(
+        &mut self,
+        head: h1::RequestHead,
+        edits: RequestEdits,
+        be: Arc<Backend>,
+        mode: HttpConnMode,
+        stopping: bool,
+    ) -> Next {
+        let key = self.balance_key(&be, &head);
+        let conf_proxies: [&Proxy; 2] = [&be.conf, &self.fe.conf];
+        let (mut up, lease) = match self.connect(&be, key.as_deref()).await {
+            Ok(x) => x,
+            Err(_) => {
+                let bytes = error_bytes(503, ErrorLayer::Http, &conf_proxies);
+                let fe_conf = self.fe.conf.clone();
+                let _ = fe_conf;
+                return self.local_response(&head, &bytes).await;
+            }
+        };
+        be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+
+        // Request head (rewritten) plus whatever body bytes already arrived.
+        self.out.clear();
+        h1::write_request_head(&head, self.cbuf.bytes(), &edits, &mut self.out);
+        self.cbuf.consume(head.head_len());
+        let mut req_body = BodyDecoder::new(head.framing());
+
+        let ct = ms(self.fe.conf.timeouts.client);
+        let st = ms(be.conf.timeouts.server);
+        let method_is_head = head.is_head();
+
+        let (mut cr, mut cw) = self.client.split();
+        let (mut sr, mut sw) = up.stream.split();
+        let cbuf = &mut self.cbuf;
+        let sbuf = &mut self.sbuf;
+        let out = &mut self.out;
+
+        // Request going up and response head coming down run concurrently:
+        // a server may answer (or send 100-continue) before the body is sent.
+        let send = send_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st);
+        tokio::pin!(send);
+        let mut sent: Option<Result<(), ProxyError>> = None;
+        let resp = loop {
+            let recv = recv_response(sbuf, &mut sr, &mut cw, method_is_head, st, &self.opts);
+            tokio::select! {
+                r = &mut send, if sent.is_none() => {
+                    let failed = r.is_err();
+                    sent = Some(r);
+                    if failed { break Err(None); }
+                }
+                r = recv => break r.map_err(Some),
+            }
+        };
+        let request_done = matches!(sent, Some(Ok(()))) || req_body.is_done();
+        drop(send);
+
+        let resp = match resp {
+            Ok(r) => r,
+            Err(err) => {
+                // The request could not be sent (client gone, server reset)
+                // or the server failed to answer: 502, or 504 on timeout.
+                drop(lease);
+                let client_gone = matches!(&sent, Some(Err(e)) if matches!(e.cause, Cause::Client | Cause::ClientTimeout));
+                if client_gone {
+                    return Next::Close;
+                }
+                let status = match err {
+                    Some(e) if e.cause == Cause::ServerTimeout => 504,
+                    _ => 502,
+                };
+                let bytes = error_bytes(status, ErrorLayer::Http, &conf_proxies);
+                let _ = within(ct, cw.write_all(&bytes)).await;
+                return Next::Close;
+            }
+        };
+
+        // Keep-alive decisions, known before writing the response head.
+        let server_keep = resp.keep_alive() && mode == HttpConnMode::KeepAlive && request_done;
+        let client_keep = head.keep_alive()
+            && !head.close_after_response()
+            && mode != HttpConnMode::Close
+            && request_done
+            && !resp.framing().is_until_close()
+            && !stopping;
+        let redits = ResponseEdits {
+            client_close: !client_keep,
+            http_close_mode: mode == HttpConnMode::Close,
+        };
+        out.clear();
+        h1::write_response_head(&resp, sbuf.bytes(), &redits, out);
+        sbuf.consume(resp.head_len());
+        let mut resp_body = BodyDecoder::new(resp.framing());
+        let fwd = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true).await;
+        drop(lease);
+        let _ = cw.flush().await;
+        drop((cr, cw, sr, sw));
+        up.uses += 1;
+        if fwd.is_err() {
+            return Next::Close;
+        }
+        if server_keep && sbuf.is_empty() {
+            self.upstream = Some(up);
+        }
+        if client_keep {
+            Next::KeepAlive
+        } else {
+            Next::Close
+        }
+    }
+}
+
+fn effective_conn_mode(fe: &Proxy, be: &Proxy) -> HttpConnMode {
+    // The stricter of the two wins, as in HAProxy.
+    use HttpConnMode::*;
+    match (fe.options.http_conn_mode, be.options.http_conn_mode) {
+        (Close, _) | (_, Close) => Close,
+        (ServerClose, _) | (_, ServerClose) => ServerClose,
+        _ => KeepAlive,
+    }
+}
+
+fn peer_key(addr: &ServerAddrRt, dst_port: u16) -> PeerKey {
+    match addr {
+        ServerAddrRt::Unix(p) => PeerKey::Unix(p.clone()),
+        ServerAddrRt::Abstract(n) => PeerKey::Abstract(n.clone()),
+        ServerAddrRt::Ip { .. } => match addr.socket_addr(dst_port) {
+            Some(sa) => PeerKey::Tcp(sa),
+            None => PeerKey::Abstract(String::new()),
+        },
+    }
+}
+
+/// Sends `out` (the rewritten head) and the request body.
+async fn send_body<R, W>(
+    body: &mut BodyDecoder,
+    cbuf: &mut Buf,
+    cr: &mut R,
+    sw: &mut W,
+    out: &mut Vec<u8>,
+    ct: Option<Duration>,
+    st: Option<Duration>,
+) -> Result<(), ProxyError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    forward_body(body, cbuf, cr, sw, out, ct, st, false).await
+}
+
+/// Forwards a body as raw bytes while `body` validates its framing. `pending`
+/// holds bytes to send first (the head); small bodies go in the same write.
+#[allow(clippy::too_many_arguments)]
+async fn forward_body<R, W>(
+    body: &mut BodyDecoder,
+    src_buf: &mut Buf,
+    src: &mut R,
+    dst: &mut W,
+    pending: &mut Vec<u8>,
+    src_timeout: Option<Duration>,
+    dst_timeout: Option<Duration>,
+    src_is_server: bool,
+) -> Result<(), ProxyError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let (src_cause, src_to, dst_cause, dst_to) = if src_is_server {
+        (Cause::Server, Cause::ServerTimeout, Cause::Client, Cause::ClientTimeout)
+    } else {
+        (Cause::Client, Cause::ClientTimeout, Cause::Server, Cause::ServerTimeout)
+    };
+    loop {
+        if !src_buf.is_empty() && !body.is_done() {
+            let p = body
+                .advance(src_buf.bytes())
+                .map_err(|e| ProxyError::new(src_cause, Stage::Data, e.to_string()))?;
+            pending.extend_from_slice(&src_buf.bytes()[..p.consumed]);
+            src_buf.consume(p.consumed);
+        }
+        if !pending.is_empty() && (body.is_done() || pending.len() >= 8192 || src_buf.is_empty()) {
+            match within(dst_timeout, dst.write_all(pending)).await {
+                Some(Ok(())) => pending.clear(),
+                Some(Err(e)) => return Err(ProxyError::new(dst_cause, Stage::Data, e.to_string())),
+                None => return Err(ProxyError::new(dst_to, Stage::Data, "write timeout")),
+            }
+        }
+        if body.is_done() {
+            return Ok(());
+        }
+        match within(src_timeout, src_buf.fill(src)).await {
+            Some(Ok(0)) => {
+                if body.ends_at_close() {
+                    body.finish_at_close();
+                    continue;
+                }
+                return Err(ProxyError::new(src_cause, Stage::Data, "connection closed mid-body"));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(ProxyError::new(src_cause, Stage::Data, e.to_string())),
+            None => return Err(ProxyError::new(src_to, Stage::Data, "read timeout")),
+        }
+    }
+}
+
+/// Reads the final response head from the server, passing 1xx interim
+/// responses (100 Continue) straight to the client.
+async fn recv_response<R, W>(
+    sbuf: &mut Buf,
+    sr: &mut R,
+    cw: &mut W,
+    method_is_head: bool,
+    st: Option<Duration>,
+    opts: &ParseOptions,
+) -> Result<h1::ResponseHead, ProxyError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    loop {
+        if !sbuf.is_empty() {
+            match h1::parse_response(sbuf.bytes(), method_is_head, opts) {
+                Ok(Some(r)) if r.is_interim() => {
+                    let n = r.head_len();
+                    let _ = cw.write_all(&sbuf.bytes()[..n]).await;
+                    sbuf.consume(n);
+                    continue;
+                }
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) if sbuf.is_full() => {
+                    return Err(ProxyError::new(Cause::Server, Stage::Headers, "response head too large"))
+                }
+                Ok(None) => {}
+                Err(e) => return Err(ProxyError::new(Cause::Server, Stage::Headers, e.to_string())),
+            }
+        }
+        match within(st, sbuf.fill(sr)).await {
+            Some(Ok(0)) => {
+                return Err(ProxyError::new(Cause::Server, Stage::Headers, "server closed before response"))
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(ProxyError::new(Cause::Server, Stage::Headers, e.to_string())),
+            None => return Err(ProxyError::new(Cause::ServerTimeout, Stage::Headers, "timeout server")),
+        }
+    }
+}

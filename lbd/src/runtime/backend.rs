@@ -1,0 +1,207 @@
+//! Backends and servers at run time: resolved addresses, live counters and the
+//! balancer. Server state changes rebuild the balancer and swap it in
+//! atomically; the pick path takes no lock.
+
+use super::BuildError;
+use crate::balance::{Balancer, KeyNeed, LbInput, LbServer, LoadView};
+use crate::config::model::{Mode, Proxy, Server, ServerAddr, ServerPort};
+use arc_swap::ArcSwap;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerAddrRt {
+    /// Resolved IP; the port may come from the client's destination port.
+    Ip { ip: IpAddr, port: ServerPort },
+    Unix(PathBuf),
+    Abstract(String),
+}
+
+impl ServerAddrRt {
+    /// The address to connect to for a client whose destination port was `dst_port`.
+    pub fn socket_addr(&self, dst_port: u16) -> Option<SocketAddr> {
+        match self {
+            ServerAddrRt::Ip { ip, port } => {
+                let p = match *port {
+                    ServerPort::Fixed(p) => p,
+                    ServerPort::FromClient(off) => {
+                        let p = i32::from(dst_port) + off;
+                        u16::try_from(p).ok()?
+                    }
+                };
+                Some(SocketAddr::new(*ip, p))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ServerRt {
+    pub name: String,
+    pub id: u32,
+    pub addr: ServerAddrRt,
+    pub conf: Server,
+    /// Administratively in maintenance (`disabled`, later `set server state maint`).
+    pub maint: AtomicBool,
+    /// Operationally up (health checks flip this).
+    pub up: AtomicBool,
+    pub weight: AtomicU32,
+    /// Connections currently using this server (active sessions).
+    pub cur: AtomicU32,
+    pub total: AtomicU64,
+}
+
+impl ServerRt {
+    pub fn is_usable(&self) -> bool {
+        self.up.load(Ordering::Relaxed) && !self.maint.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug)]
+pub struct Backend {
+    pub name: String,
+    pub id: u32,
+    pub mode: Mode,
+    pub conf: Arc<Proxy>,
+    pub servers: Vec<Arc<ServerRt>>,
+    balancer: ArcSwap<Balancer>,
+    pub cur: AtomicU32,
+    pub total: AtomicU64,
+}
+
+impl std::fmt::Debug for Balancer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Balancer")
+    }
+}
+
+fn resolve(p: &Proxy, s: &Server) -> Result<ServerAddrRt, BuildError> {
+    Ok(match &s.addr {
+        ServerAddr::Ip { ip, port } => ServerAddrRt::Ip {
+            ip: *ip,
+            port: *port,
+        },
+        ServerAddr::Host { host, port } => {
+            let err = || BuildError::Resolve {
+                proxy: p.name.clone(),
+                server: s.name.clone(),
+                host: host.clone(),
+                file: s.location.file.clone(),
+                line: s.location.line,
+            };
+            let ip = (host.as_str(), 0u16)
+                .to_socket_addrs()
+                .map_err(|_| err())?
+                .next()
+                .ok_or_else(err)?
+                .ip();
+            ServerAddrRt::Ip { ip, port: *port }
+        }
+        ServerAddr::Unix(path) => ServerAddrRt::Unix(path.clone()),
+        ServerAddr::Abstract(name) => ServerAddrRt::Abstract(name.clone()),
+    })
+}
+
+impl Backend {
+    pub fn build(p: &Proxy, id: u32) -> Result<Backend, BuildError> {
+        let mut servers = Vec::with_capacity(p.servers.len());
+        let mut next_sid = 1u32;
+        for s in &p.servers {
+            let sid = s.id.unwrap_or_else(|| {
+                while p.servers.iter().any(|o| o.id == Some(next_sid)) {
+                    next_sid += 1;
+                }
+                let v = next_sid;
+                next_sid += 1;
+                v
+            });
+            servers.push(Arc::new(ServerRt {
+                name: s.name.clone(),
+                id: sid,
+                addr: resolve(p, s)?,
+                conf: s.clone(),
+                maint: AtomicBool::new(s.disabled),
+                up: AtomicBool::new(true),
+                weight: AtomicU32::new(s.weight),
+                cur: AtomicU32::new(0),
+                total: AtomicU64::new(0),
+            }));
+        }
+        let balancer = ArcSwap::from_pointee(make_balancer(p, &servers));
+        Ok(Backend {
+            name: p.name.clone(),
+            id,
+            mode: p.mode,
+            conf: Arc::new(p.clone()),
+            servers,
+            balancer,
+            cur: AtomicU32::new(0),
+            total: AtomicU64::new(0),
+        })
+    }
+
+    /// Rebuilds the balancer after a server's weight or state changed.
+    pub fn refresh_balancer(&self) {
+        self.balancer
+            .store(Arc::new(make_balancer(&self.conf, &self.servers)));
+    }
+
+    pub fn key_need(&self) -> KeyNeedGuard {
+        KeyNeedGuard(self.balancer.load_full())
+    }
+
+    /// Picks a server for a request whose hash key (if the algorithm needs
+    /// one) is `key`.
+    pub fn pick(&self, key: Option<&[u8]>, exclude: Option<usize>) -> Option<usize> {
+        let b = self.balancer.load();
+        let input = match key {
+            Some(k) => LbInput::Key(k),
+            None => LbInput::None,
+        };
+        b.pick(input, self, exclude)
+    }
+}
+
+/// Keeps the balancer alive while the caller inspects what key it needs.
+pub struct KeyNeedGuard(Arc<Balancer>);
+
+impl KeyNeedGuard {
+    pub fn get(&self) -> &KeyNeed {
+        self.0.key_need()
+    }
+}
+
+fn make_balancer(p: &Proxy, servers: &[Arc<ServerRt>]) -> Balancer {
+    let lb: Vec<LbServer> = servers
+        .iter()
+        .map(|s| LbServer {
+            id: s.id,
+            weight: s.weight.load(Ordering::Relaxed),
+            backup: s.conf.backup,
+            usable: s.is_usable(),
+        })
+        .collect();
+    Balancer::new(&p.balance, p.hash_type, &lb, p.options.allbackups)
+}
+
+impl LoadView for Backend {
+    fn load(&self, idx: usize) -> u32 {
+        self.servers
+            .get(idx)
+            .map(|s| s.cur.load(Ordering::Relaxed))
+            .unwrap_or(u32::MAX)
+    }
+
+    fn saturated(&self, idx: usize) -> bool {
+        match self.servers.get(idx) {
+            Some(s) => match s.conf.maxconn {
+                Some(m) if m > 0 => s.cur.load(Ordering::Relaxed) >= m,
+                _ => false,
+            },
+            None => true,
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The compiled runtime: the configuration model turned into objects the data
+//! plane uses directly (resolved server addresses, balancers, semaphores,
+//! counters). Built once per configuration generation; shared by all worker
+//! threads behind `Arc`s. It owns no sockets.
+
+mod backend;
+mod limits;
+
+pub use backend::{Backend, ServerAddrRt, ServerRt};
+pub use limits::ConnLimit;
+
+use crate::config::model::{self, Config, Mode, Proxy};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a client-facing proxy (frontend or listen) needs at run time.
+#[derive(Debug)]
+pub struct Frontend {
+    pub name: String,
+    pub id: u32,
+    pub mode: Mode,
+    pub conf: Arc<Proxy>,
+    pub maxconn: Option<ConnLimit>,
+    /// `default_backend`, or the listen section itself.
+    pub default_backend: Option<Arc<Backend>>,
+    /// Unconditional `use_backend` targets resolved (the first one wins).
+    pub use_backend: Option<Arc<Backend>>,
+}
+
+#[derive(Debug)]
+pub struct Runtime {
+    pub frontends: Vec<Arc<Frontend>>,
+    pub backends: Vec<Arc<Backend>>,
+    pub global: Arc<model::Global>,
+    pub maxconn: ConnLimit,
+    pub threads: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("Proxy '{proxy}': unable to find required default_backend: '{backend}'.")]
+    MissingBackend { proxy: String, backend: String },
+    #[error("config : [{file}:{line}] : 'server {proxy}/{server}' : could not resolve address '{host}'.")]
+    Resolve {
+        proxy: String,
+        server: String,
+        host: String,
+        file: String,
+        line: usize,
+    },
+}
+
+/// Global maxconn when neither the config nor `-n` sets it. HAProxy derives it
+/// from the file-descriptor limit; a fixed, generous value is simpler to reason
+/// about and still bounds memory.
+pub const DEFAULT_GLOBAL_MAXCONN: u32 = 4096;
+/// Per-frontend default (`maxconn` in defaults/frontend unset): HAProxy 2.6 uses
+/// the global value, so do we.
+
+impl Runtime {
+    pub fn build(cfg: &Config) -> Result<Runtime, BuildError> {
+        let threads = cfg
+            .global
+            .nbthread
+            .map(|n| n.max(1) as usize)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            });
+        let global_maxconn = cfg.global.maxconn.unwrap_or(DEFAULT_GLOBAL_MAXCONN);
+        // Automatic proxy ids start at 1 in declaration order, skipping ids
+        // already claimed with `id` (the stats socket, when present, takes 1
+        // and pushes user proxies to 2: the runtime API issue accounts for it).
+        let mut used: Vec<u32> = cfg.proxies.iter().filter_map(|p| p.id).collect();
+        let mut next_id = 1u32;
+        let mut ids = Vec::with_capacity(cfg.proxies.len());
+        for p in &cfg.proxies {
+            let id = match p.id {
+                Some(id) => id,
+                None => {
+                    while used.contains(&next_id) {
+                        next_id += 1;
+                    }
+                    used.push(next_id);
+                    next_id
+                }
+            };
+            ids.push(id);
+        }
+
+        let mut backends = Vec::new();
+        let mut by_name: HashMap<&str, Arc<Backend>> = HashMap::new();
+        for (p, id) in cfg.proxies.iter().zip(&ids) {
+            if p.cap.backend && !p.disabled {
+                let be = Arc::new(Backend::build(p, *id)?);
+                by_name.insert(p.name.as_str(), be.clone());
+                backends.push(be);
+            }
+        }
+        let find = |proxy: &str, name: &str| {
+            by_name
+                .get(name)
+                .cloned()
+                .ok_or_else(|| BuildError::MissingBackend {
+                    proxy: proxy.to_string(),
+                    backend: name.to_string(),
+                })
+        };
+        let mut frontends = Vec::new();
+        for (p, id) in cfg.proxies.iter().zip(&ids) {
+            if !p.cap.frontend || p.disabled {
+                continue;
+            }
+            let default_backend = match &p.default_backend {
+                Some(name) => Some(find(&p.name, name)?),
+                None if p.cap.backend => by_name.get(p.name.as_str()).cloned(),
+                None => None,
+            };
+            let use_backend = match p.use_backends.iter().find(|u| !u.dynamic) {
+                Some(u) => Some(find(&p.name, &u.backend)?),
+                None => None,
+            };
+            frontends.push(Arc::new(Frontend {
+                name: p.name.clone(),
+                id: *id,
+                mode: p.mode,
+                conf: Arc::new(p.clone()),
+                maxconn: Some(ConnLimit::new(p.maxconn.unwrap_or(global_maxconn))),
+                default_backend,
+                use_backend,
+            }));
+        }
+        Ok(Runtime {
+            frontends,
+            backends,
+            global: Arc::new(cfg.global.clone()),
+            maxconn: ConnLimit::new(global_maxconn),
+            threads,
+        })
+    }
+}

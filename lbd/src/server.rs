@@ -1,0 +1,302 @@
+//! Running a configuration: bind every listener, drop privileges, accept on
+//! one task per socket (one SO_REUSEPORT socket per worker thread), dispatch
+//! each connection to the TCP or HTTP session code, and stop on signals.
+//!
+//! Signals follow HAProxy: SIGTERM/SIGINT stop at once; SIGUSR1 is a soft
+//! stop (close the listeners, let sessions finish, bounded by
+//! `hard-stop-after`).
+
+use crate::config::model::{BindAddr, Config, Mode};
+use crate::listener::{bind_all, BoundSocket};
+use crate::runtime::{ConnLimit, Frontend, Runtime};
+use crate::session::ClientInfo;
+use crate::stream::Stream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// Counts live sessions so a soft stop knows when everything has finished.
+#[derive(Debug, Default)]
+pub struct Jobs {
+    live: AtomicUsize,
+    idle: Notify,
+}
+
+pub struct JobGuard(Arc<Jobs>);
+
+impl Jobs {
+    pub fn start(self: &Arc<Self>) -> JobGuard {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        JobGuard(self.clone())
+    }
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.live() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Process-wide settings that come from the command line rather than the file.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `-N`: overrides global maxconn.
+    pub maxconn: Option<u32>,
+}
+
+/// Writes an HAProxy-style runtime message to stderr.
+pub fn say(tag: &str, msg: &str) {
+    eprintln!("{:<10} ({}) : {}", tag, std::process::id(), msg);
+}
+
+struct Listening {
+    fe: Arc<Frontend>,
+    bind_limit: Option<ConnLimit>,
+    sock: BoundSocket,
+}
+
+/// Binds everything and serves until a stop signal. Returns the exit code.
+pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
+    let mut cfg = cfg.clone();
+    if let Some(m) = opts.maxconn {
+        cfg.global.maxconn = Some(m);
+    }
+    let runtime = match Runtime::build(&cfg) {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            say("[ALERT]", &format!("config : {e}"));
+            return Ok(1);
+        }
+    };
+    let reuseport = !cfg.global.noreuseport;
+    let mut listening = Vec::new();
+    for fe in &runtime.frontends {
+        let fallback = fe.conf.backlog.or(fe.conf.maxconn);
+        for bind in &fe.conf.binds {
+            let socks = match bind_all(bind, runtime.threads, fallback, reuseport) {
+                Ok(s) => s,
+                Err(e) => {
+                    say(
+                        "[ALERT]",
+                        &format!("Starting {} {}: {e}", proxy_kind(fe), fe.name),
+                    );
+                    return Ok(1);
+                }
+            };
+            let bind_limit = bind.maxconn.map(ConnLimit::new);
+            for (_addr, sock) in socks {
+                listening.push(Listening {
+                    fe: fe.clone(),
+                    bind_limit: bind_limit.clone(),
+                    sock,
+                });
+            }
+        }
+    }
+    if let Err(e) = crate::privileges::drop_privileges(&cfg.global) {
+        say("[ALERT]", &format!("{e}"));
+        return Ok(1);
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(runtime.threads)
+        .thread_name("lbd-worker")
+        .enable_all()
+        .build()?;
+    let code = rt.block_on(serve(runtime, listening, cfg.global.hard_stop_after));
+    // Sessions still running after a hard stop are abandoned here.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    Ok(code)
+}
+
+fn proxy_kind(fe: &Frontend) -> &'static str {
+    if fe.conf.cap.backend {
+        "proxy"
+    } else {
+        "frontend"
+    }
+}
+
+async fn serve(runtime: Arc<Runtime>, listening: Vec<Listening>, hard_stop_after: Option<u64>) -> i32 {
+    let jobs = Arc::new(Jobs::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let use_splice = !runtime.global.nosplice;
+    for l in listening {
+        let ctx = AcceptCtx {
+            fe: l.fe,
+            global: runtime.maxconn.clone(),
+            bind_limit: l.bind_limit,
+            jobs: jobs.clone(),
+            stop: stop_rx.clone(),
+            use_splice,
+        };
+        match l.sock {
+            BoundSocket::Tcp(std_l) => match tokio::net::TcpListener::from_std(std_l) {
+                Ok(tl) => {
+                    tokio::spawn(accept_tcp(ctx, tl));
+                }
+                Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
+            },
+            BoundSocket::Unix(std_l) => match tokio::net::UnixListener::from_std(std_l) {
+                Ok(ul) => {
+                    tokio::spawn(accept_unix(ctx, ul));
+                }
+                Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
+            },
+        }
+    }
+
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::user_defined1()),
+    ) else {
+        say("[ALERT]", "cannot install signal handlers");
+        return 1;
+    };
+    tokio::select! {
+        _ = term.recv() => return 0,
+        _ = int.recv() => return 0,
+        _ = usr1.recv() => {}
+    }
+    // Soft stop: stop accepting (listeners close as their tasks end), then
+    // wait for the sessions, bounded by hard-stop-after.
+    let _ = stop_tx.send(true);
+    say(
+        "[WARNING]",
+        &format!("Proxies stopping ({} sessions still active)", jobs.live()),
+    );
+    let drain = jobs.wait_idle();
+    match hard_stop_after {
+        Some(ms) => {
+            tokio::select! {
+                _ = drain => {}
+                _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                _ = term.recv() => {}
+            }
+        }
+        None => {
+            tokio::select! {
+                _ = drain => {}
+                _ = term.recv() => {}
+            }
+        }
+    }
+    0
+}
+
+struct AcceptCtx {
+    fe: Arc<Frontend>,
+    global: ConnLimit,
+    bind_limit: Option<ConnLimit>,
+    jobs: Arc<Jobs>,
+    stop: watch::Receiver<bool>,
+    use_splice: bool,
+}
+
+impl AcceptCtx {
+    /// Takes a slot in every applicable limit before accepting, so that excess
+    /// clients wait in the backlog rather than being accepted and dropped.
+    async fn permits(&self) -> Vec<tokio::sync::OwnedSemaphorePermit> {
+        let mut v = Vec::with_capacity(3);
+        v.push(self.global.acquire().await);
+        if let Some(l) = &self.fe.maxconn {
+            v.push(l.acquire().await);
+        }
+        if let Some(l) = &self.bind_limit {
+            v.push(l.acquire().await);
+        }
+        v
+    }
+
+    fn dispatch(&self, stream: Stream, info: ClientInfo, permits: Vec<tokio::sync::OwnedSemaphorePermit>) {
+        let fe = self.fe.clone();
+        let job = self.jobs.start();
+        let use_splice = self.use_splice;
+        let stop = self.stop.clone();
+        tokio::spawn(async move {
+            match fe.mode {
+                Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice).await,
+                Mode::Http => crate::http::serve(fe, stream, info, stop).await,
+            }
+            drop(permits);
+            drop(job);
+        });
+    }
+}
+
+/// Transient accept errors (EMFILE, ENOBUFS...) pause the listener briefly,
+/// as HAProxy does, instead of spinning.
+async fn accept_pause() {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+async fn accept_tcp(ctx: AcceptCtx, l: tokio::net::TcpListener) {
+    let mut stop = ctx.stop.clone();
+    loop {
+        let permits = tokio::select! {
+            p = ctx.permits() => p,
+            _ = stop.changed() => return,
+        };
+        let accepted = tokio::select! {
+            r = l.accept() => r,
+            _ = stop.changed() => return,
+        };
+        match accepted {
+            Ok((s, peer)) => {
+                let _ = s.set_nodelay(true);
+                let dst = s.local_addr().ok();
+                let info = ClientInfo {
+                    src: Some(peer),
+                    dst,
+                };
+                ctx.dispatch(Stream::Tcp(s), info, permits);
+            }
+            Err(_) => accept_pause().await,
+        }
+    }
+}
+
+async fn accept_unix(ctx: AcceptCtx, l: tokio::net::UnixListener) {
+    let mut stop = ctx.stop.clone();
+    loop {
+        let permits = tokio::select! {
+            p = ctx.permits() => p,
+            _ = stop.changed() => return,
+        };
+        let accepted = tokio::select! {
+            r = l.accept() => r,
+            _ = stop.changed() => return,
+        };
+        match accepted {
+            Ok((s, _)) => ctx.dispatch(Stream::Unix(s), ClientInfo::default(), permits),
+            Err(_) => accept_pause().await,
+        }
+    }
+}
+
+/// Unused binding kinds are matched here so new ones get handled explicitly.
+pub fn describe(addr: &BindAddr) -> String {
+    match addr {
+        BindAddr::Tcp(sa) => sa.to_string(),
+        BindAddr::Unix(p) => p.display().to_string(),
+        BindAddr::Abstract(n) => format!("abns@{n}"),
+        BindAddr::Fd(fd) => format!("fd@{fd}"),
+    }
+}
