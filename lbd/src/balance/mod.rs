@@ -125,6 +125,9 @@ pub struct Balancer {
 /// falling back to a plain scan of the eligible servers.
 const RR_SCAN: usize = 64;
 
+/// HAProxy's largest user weight (SRV_UWGHT_MAX).
+const MAX_WEIGHT: u32 = 256;
+
 impl Balancer {
     pub fn new(
         algo: &Balance,
@@ -178,7 +181,8 @@ impl Balancer {
         };
 
         let eligible = eligible_servers(servers, allbackups);
-        let weights: Vec<u32> = servers.iter().map(|s| s.weight).collect();
+        // Clamped so that a bogus weight cannot blow up the ring or schedule.
+        let weights: Vec<u32> = servers.iter().map(|s| s.weight.min(MAX_WEIGHT)).collect();
         let schedule = smooth_schedule(
             &eligible
                 .iter()
@@ -194,8 +198,8 @@ impl Balancer {
             matches!(algo_kind, Algo::Hash { .. }) && hash_type.method == HashMethod::Consistent;
         let ring = consistent.then(|| {
             Ring::new(eligible.iter().map(|&i| {
-                let s = &servers[i as usize];
-                (i as usize, s.id, s.weight)
+                let i = i as usize;
+                (i, servers[i].id, weights[i])
             }))
         });
 

@@ -624,3 +624,38 @@ fn balancer_is_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Balancer>();
 }
+
+/// Captured from HAProxy 2.6.12: `balance uri` with `hash-type consistent`
+/// over s1..s3 weighted 1,2,3, and map-based over three equal servers, for
+/// GET /k0../k39 (and /m/k0../m/k39). Ids and weights equal, the same key
+/// reaches the same server on lbd and HAProxy.
+#[test]
+fn uri_hashing_places_keys_like_haproxy() {
+    let uri = Balance::Uri {
+        whole: false,
+        len: None,
+        depth: None,
+        path_only: false,
+    };
+    let view = Sim::idle(3);
+    let cons = Balancer::new(
+        &uri,
+        consistent(),
+        &[srv(1, 1), srv(2, 2), srv(3, 3)],
+        false,
+    );
+    let map = Balancer::new(&uri, map_based(), &[srv(1, 1), srv(2, 1), srv(3, 1)], false);
+    let run = |b: &Balancer, prefix: &str| -> String {
+        (0..40)
+            .map(|i| {
+                let k = format!("{prefix}/k{i}");
+                match b.pick(LbInput::Key(k.as_bytes()), &view, None) {
+                    Some(idx) => char::from(b'0' + idx as u8),
+                    None => '-',
+                }
+            })
+            .collect()
+    };
+    assert_eq!(run(&cons, ""), "0212211211212110221121122022112211212102");
+    assert_eq!(run(&map, "/m"), "0120120120120120120120120120120120120120");
+}
