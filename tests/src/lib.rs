@@ -5,6 +5,7 @@
 //! panicking test leaves nothing behind.
 
 pub mod backend;
+pub mod canned;
 pub mod client;
 pub mod ports;
 pub mod process;
