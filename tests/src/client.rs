@@ -282,14 +282,14 @@ mod tests {
     #[test]
     fn responses_parse_by_framing() {
         let two = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhiHTTP/1.1 204 No Content\r\n\r\n";
-        let (a, used) = parse_response(two, false).unwrap();
+        let (a, used) = parse_response(two, false).expect("first");
         assert_eq!((a.status, a.body.as_slice()), (200, &b"hi"[..]));
-        let (b, _) = parse_response(&two[used..], false).unwrap();
+        let (b, _) = parse_response(&two[used..], false).expect("second");
         assert_eq!(b.status, 204);
         assert!(parse_response(b"HTTP/1.1 200 OK\r\n\r\nabc", false).is_none());
         assert_eq!(
             parse_response(b"HTTP/1.1 200 OK\r\n\r\nabc", true)
-                .unwrap()
+                .expect("close-delimited")
                 .0
                 .body,
             b"abc"
