@@ -3,6 +3,11 @@
 //! Every helper here owns what it creates: temp dirs are removed, processes are
 //! killed and reaped, and backend servers stop when their handle is dropped, so a
 //! panicking test leaves nothing behind.
+//!
+//! The binary under test is `$LBD_BIN`, else `<target>/debug/lbd`. Every test must pass
+//! against the real HAProxy 2.6 (`LBD_BIN=/usr/sbin/haproxy cargo test -p tests`),
+//! which is how each expectation here was proven; against lbd, build it first
+//! (`cargo build -p lbd`), since cargo does not build another package's binary for us.
 
 pub mod backend;
 pub mod canned;
