@@ -155,9 +155,9 @@ fn advance_chunked(st: &mut Chunk, input: &[u8]) -> Result<(usize, u64), H1Error
             Chunk::Done => break,
             Chunk::Size { size, digits } => match hex(b) {
                 Some(d) => {
-                    // HAProxy refuses sizes whose top bits would overflow
-                    // (h1_parse_chunk_size); 2^31 and above are accepted.
-                    if size & 0xF800_0000_0000_0000 != 0 {
+                    // Same bound as h1_parse_chunk_size: refuse before the
+                    // size reaches 2^55; 2^31 and above are accepted (captured).
+                    if size & 0x00F8_0000_0000_0000 != 0 {
                         return Err(bad("chunk size too large"));
                     }
                     Chunk::Size {

@@ -189,13 +189,13 @@ fn analyse_headers(
     let mut cl: Option<u64> = None;
     let mut conn_upgrade_ws = false;
     let mut ws_key = false;
-    for i in 0..headers.len() {
-        let h = headers[i];
+    for field in headers.iter_mut() {
+        let h = *field;
         let v = h.value.get(buf);
         match h.kind {
             HeaderKind::Host => match head.host {
                 None => head.host = Some(h.value),
-                Some(first) if first.get(buf) == v => headers[i].dropped = true,
+                Some(first) if first.get(buf) == v => field.dropped = true,
                 Some(_) => return Err(bad("two different Host headers")),
             },
             HeaderKind::ContentLength => {
@@ -204,10 +204,10 @@ fn analyse_headers(
                 match cl {
                     None => {
                         cl = Some(n);
-                        headers[i].value = first;
+                        field.value = first;
                     }
                     Some(prev) if prev != n => return Err(bad("different content-lengths")),
-                    Some(_) => headers[i].dropped = true,
+                    Some(_) => field.dropped = true,
                 }
             }
             HeaderKind::TransferEncoding => {
