@@ -87,6 +87,7 @@ fn load() -> Vec<Case> {
     let text = [
         include_str!("../testdata/haproxy-2.6.12-out1.txt"),
         include_str!("../testdata/haproxy-2.6.12-out2.txt"),
+        include_str!("../testdata/haproxy-2.6.12-out3.txt"),
     ]
     .concat();
     let mut cases: Vec<Case> = Vec::new();
@@ -117,8 +118,10 @@ fn ports() -> Vec<(String, u64)> {
     for json in [
         include_str!("../testdata/cases1.json"),
         include_str!("../testdata/cases2.json"),
+        include_str!("../testdata/cases3.json"),
     ] {
-        let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        let v: serde_json::Value =
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("cases json: {e}"));
         for c in v.as_array().into_iter().flatten() {
             if let (Some(n), Some(p)) = (c[0].as_str(), c[1].as_u64()) {
                 out.push((n.to_string(), p));
