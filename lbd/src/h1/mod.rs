@@ -8,6 +8,24 @@
 //! [`BodyDecoder`] validates body framing while the bytes are forwarded raw.
 //! This module never touches a socket.
 //!
+//! One exchange, as the I/O layer drives it:
+//! 1. `parse_request_into(buf, opts, &mut head)` until Ok(true); on Err send
+//!    `error_response(e.status(), ErrorLayer::H1)` and close (`e.termination()`
+//!    names the log flags). [`head_end`] tells cheaply whether a head is complete.
+//! 2. `write_request_head(out, buf, &head, mode, edits)`, then forward the
+//!    body raw through `BodyDecoder::new(head.framing)`.
+//! 3. `parse_response(buf, head.method, opts)`; while `is_interim()`, write it
+//!    with `conn = None` and parse again. `BodyFraming::Tunnel` means switch to
+//!    raw forwarding both ways.
+//! 4. `close = client_close_after(mode, &head, &resp)`; write with
+//!    `response_connection_value(close, &head, &resp)`; forward the body with
+//!    `BodyDecoder::new(resp.framing)`; close the client side if `close`.
+//!
+//! Known differences from HAProxy: chunked bodies are forwarded as received
+//! (HAProxy re-encodes them, dropping chunk extensions and lower-casing
+//! trailers); a CONNECT's `Host: x:443` is kept (HAProxy drops the port);
+//! statuses below 100 are refused with 502 (HAProxy forwards them).
+//!
 //! Test vectors in `testdata/` were captured from HAProxy 2.6.12 with
 //! `testdata/cap.py` (raw-socket client, echo backend, `testdata/haproxy.cfg`).
 
@@ -28,6 +46,7 @@ pub use canned::{error_response, ErrorLayer};
 pub use error::H1Error;
 pub use request::{parse_request, parse_request_into, RequestHead};
 pub use response::{parse_response, parse_response_into, ResponseHead};
+pub use scan::head_end;
 pub use types::{
     BodyFraming, ConnTokens, HeaderField, HeaderKind, HttpMode, Method, ParseOptions, Span, Version,
 };

@@ -35,6 +35,29 @@ pub(crate) fn line_at(buf: &[u8], pos: usize) -> Option<Line> {
     })
 }
 
+/// Offset just past the empty line ending the head that starts at 0, looking
+/// for it from `from` (pass the previous buffer length minus 3 to rescan only
+/// new bytes). Empty lines before the start line are skipped, as the
+/// parsers do.
+pub fn head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let lead = buf
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    let mut pos = from.max(lead).min(buf.len());
+    while let Some(i) = memchr::memchr(b'\n', &buf[pos..]) {
+        let lf = pos + i;
+        // An empty line is "\n\n" or "\n\r\n" ending at this LF.
+        let prev_is_lf = lf >= 1 && buf[lf - 1] == b'\n';
+        let prev_is_crlf = lf >= 2 && buf[lf - 1] == b'\r' && buf[lf - 2] == b'\n';
+        if (prev_is_lf && lf > lead) || (prev_is_crlf && lf > lead + 1) {
+            return Some(lf + 1);
+        }
+        pos = lf + 1;
+    }
+    None
+}
+
 fn trim(buf: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
     while s < e && matches!(buf[s], b' ' | b'\t') {
         s += 1;

@@ -100,6 +100,7 @@ fn random_requests_never_panic_and_framing_is_unambiguous() {
             continue;
         };
         accepted += 1;
+        assert_eq!(head_end(&input, 0), Some(h.head_len), "{input:?}");
         let te = count_ci(&input, &h.headers, HeaderKind::TransferEncoding);
         let kept_cl = h
             .headers

@@ -523,3 +523,16 @@ fn canned_errors_match_the_spec_bytes() {
     );
     assert!(!String::from_utf8_lossy(&error_response(403, ErrorLayer::H1)).contains("Connection"));
 }
+
+#[test]
+fn head_end_finds_the_empty_line_incrementally() {
+    let raw = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody";
+    assert_eq!(head_end(raw, 0), Some(raw.len() - 4));
+    for n in 0..raw.len() - 4 {
+        assert_eq!(head_end(&raw[..n], n.saturating_sub(3)), None, "{n}");
+    }
+    assert_eq!(head_end(raw, 20), Some(raw.len() - 4));
+    assert_eq!(head_end(b"GET / HTTP/1.1\nA: b\n\n", 0), Some(21));
+    assert_eq!(head_end(b"\r\n\r\nGET / HTTP/1.1\r\n\r\n", 0), Some(22));
+    assert_eq!(head_end(b"\r\n\r\nGET", 0), None);
+}
