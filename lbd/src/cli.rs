@@ -96,7 +96,10 @@ mod tests {
     fn check_mode_with_several_files() {
         let a = p("-c -q -f a.cfg -f dir -- b.cfg c.cfg").unwrap();
         assert!(a.check && a.quiet);
-        assert_eq!(a.files, ["a.cfg", "dir", "b.cfg", "c.cfg"].map(PathBuf::from));
+        assert_eq!(
+            a.files,
+            ["a.cfg", "dir", "b.cfg", "c.cfg"].map(PathBuf::from)
+        );
     }
 
     #[test]

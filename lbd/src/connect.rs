@@ -51,23 +51,23 @@ pub async fn connect_server(
                 let _ = s.set_nodelay(true);
                 Ok(Stream::Tcp(s))
             }
-            ServerAddrRt::Unix(path) => UnixStream::connect(path)
-                .await
-                .map(Stream::Unix)
-                .map_err(|e| {
-                    ProxyError::new(
-                        Cause::Server,
-                        Stage::Connect,
-                        format!("connect {}: {e}", path.display()),
-                    )
-                    .retryable()
-                }),
+            ServerAddrRt::Unix(path) => {
+                UnixStream::connect(path)
+                    .await
+                    .map(Stream::Unix)
+                    .map_err(|e| {
+                        ProxyError::new(
+                            Cause::Server,
+                            Stage::Connect,
+                            format!("connect {}: {e}", path.display()),
+                        )
+                        .retryable()
+                    })
+            }
             ServerAddrRt::Abstract(name) => {
                 use std::os::linux::net::SocketAddrExt;
                 let sa = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
-                    .map_err(|e| {
-                        ProxyError::new(Cause::Internal, Stage::Connect, e.to_string())
-                    })?;
+                    .map_err(|e| ProxyError::new(Cause::Internal, Stage::Connect, e.to_string()))?;
                 let s = std::os::unix::net::UnixStream::connect_addr(&sa)
                     .and_then(|s| {
                         s.set_nonblocking(true)?;
@@ -82,7 +82,10 @@ pub async fn connect_server(
     };
     match timeout {
         Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
-            Err(ProxyError::new(Cause::ServerTimeout, Stage::Connect, "timeout connect").retryable())
+            Err(
+                ProxyError::new(Cause::ServerTimeout, Stage::Connect, "timeout connect")
+                    .retryable(),
+            )
         }),
         None => fut.await,
     }
@@ -122,7 +125,9 @@ pub async fn pick_and_connect(
                 // server from being hammered.
                 if index == previous {
                     tokio::time::sleep(Duration::from_millis(
-                        timeout.map(|t| t.as_millis().min(1000) as u64).unwrap_or(1000),
+                        timeout
+                            .map(|t| t.as_millis().min(1000) as u64)
+                            .unwrap_or(1000),
                     ))
                     .await;
                 }
@@ -143,7 +148,7 @@ pub async fn pick_and_connect(
 fn should_redispatch(redispatch: Option<i32>, attempt: u32, retries: u32) -> bool {
     match redispatch {
         None | Some(0) => false,
-        Some(n) if n > 0 => attempt % (n as u32) == 0,
+        Some(n) if n > 0 => attempt.is_multiple_of(n as u32),
         Some(n) => {
             let from_end = retries.saturating_sub(attempt) + 1;
             from_end <= n.unsigned_abs()

@@ -124,7 +124,11 @@ impl Dir<'_> {
     async fn copy(&self, buf: &mut [u8], count: &mut u64) -> DirEnd {
         loop {
             if let Err(e) = ready(self.from, false, self.act).await {
-                return if e.is_some() { DirEnd::ReadErr } else { DirEnd::Timeout };
+                return if e.is_some() {
+                    DirEnd::ReadErr
+                } else {
+                    DirEnd::Timeout
+                };
             }
             let n = match self.from.try_read(buf) {
                 Ok(0) => return DirEnd::Eof,
@@ -137,7 +141,11 @@ impl Dir<'_> {
             let mut off = 0;
             while off < n {
                 if let Err(e) = ready(self.to, true, self.act).await {
-                    return if e.is_some() { DirEnd::WriteErr } else { DirEnd::Timeout };
+                    return if e.is_some() {
+                        DirEnd::WriteErr
+                    } else {
+                        DirEnd::Timeout
+                    };
                 }
                 match self.to.try_io(Interest::WRITABLE, || {
                     nix::unistd::write(self.to.as_fd(), &buf[off..n]).map_err(io::Error::from)
@@ -172,7 +180,11 @@ impl Dir<'_> {
         loop {
             if in_pipe == 0 {
                 if let Err(e) = ready(self.from, false, self.act).await {
-                    return if e.is_some() { DirEnd::ReadErr } else { DirEnd::Timeout };
+                    return if e.is_some() {
+                        DirEnd::ReadErr
+                    } else {
+                        DirEnd::Timeout
+                    };
                 }
                 match self.from.try_io(Interest::READABLE, || {
                     splice(self.from.as_fd(), None, pw.as_fd(), None, CHUNK, flags)
@@ -190,7 +202,11 @@ impl Dir<'_> {
             }
             while in_pipe > 0 {
                 if let Err(e) = ready(self.to, true, self.act).await {
-                    return if e.is_some() { DirEnd::WriteErr } else { DirEnd::Timeout };
+                    return if e.is_some() {
+                        DirEnd::WriteErr
+                    } else {
+                        DirEnd::Timeout
+                    };
                 }
                 match self.to.try_io(Interest::WRITABLE, || {
                     splice(pr.as_fd(), None, self.to.as_fd(), None, in_pipe, flags)

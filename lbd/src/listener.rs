@@ -101,7 +101,8 @@ fn bind_tcp(
     }
     sock.set_tcp_nodelay(true).map_err(|e| bind_err(sa, e))?;
     sock.set_nonblocking(true).map_err(|e| bind_err(sa, e))?;
-    sock.bind(&SockAddr::from(sa)).map_err(|e| bind_err(sa, e))?;
+    sock.bind(&SockAddr::from(sa))
+        .map_err(|e| bind_err(sa, e))?;
     sock.listen(backlog).map_err(|e| bind_err(sa, e))?;
     Ok(sock.into())
 }
@@ -123,7 +124,8 @@ fn bind_unix(
     let addr = SockAddr::unix(path).map_err(|e| bind_err(&shown, e))?;
     sock.bind(&addr).map_err(|e| bind_err(&shown, e))?;
     sock.listen(backlog).map_err(|e| bind_err(&shown, e))?;
-    sock.set_nonblocking(true).map_err(|e| bind_err(&shown, e))?;
+    sock.set_nonblocking(true)
+        .map_err(|e| bind_err(&shown, e))?;
     apply_unix_perms(path, bind).map_err(|e| bind_err(&shown, e))?;
     Ok(std::os::unix::net::UnixListener::from(OwnedFd::from(sock)))
 }
@@ -181,7 +183,8 @@ fn bind_abstract(name: &str, backlog: i32) -> Result<std::os::unix::net::UnixLis
     // std listens with its own backlog (128); re-listen to apply ours.
     let sock = Socket::from(OwnedFd::from(l));
     sock.listen(backlog).map_err(|e| bind_err(&shown, e))?;
-    sock.set_nonblocking(true).map_err(|e| bind_err(&shown, e))?;
+    sock.set_nonblocking(true)
+        .map_err(|e| bind_err(&shown, e))?;
     Ok(std::os::unix::net::UnixListener::from(OwnedFd::from(sock)))
 }
 

@@ -79,7 +79,14 @@ fn real_main() -> i32 {
             return 1;
         }
     }
-    if let Some(path) = args.pidfile.as_ref().or(cfg.global.pidfile.as_ref().map(std::path::Path::new).map(|p| p.to_path_buf()).as_ref()) {
+    if let Some(path) = args.pidfile.as_ref().or(cfg
+        .global
+        .pidfile
+        .as_ref()
+        .map(std::path::Path::new)
+        .map(|p| p.to_path_buf())
+        .as_ref())
+    {
         if let Err(e) = lbd::daemon::write_pidfile(path) {
             eprintln!(
                 "[ALERT]    ({}) : Cannot create pidfile {}: {e}",

@@ -30,8 +30,7 @@ pub fn drop_privileges(g: &Global) -> Result<(), PrivError> {
         _ => None,
     };
     if let Some(dir) = &g.chroot {
-        nix::unistd::chroot(dir.as_str())
-            .map_err(|e| fail(&format!("chroot {dir}"), e))?;
+        nix::unistd::chroot(dir.as_str()).map_err(|e| fail(&format!("chroot {dir}"), e))?;
         nix::unistd::chdir("/").map_err(|e| fail("chdir /", e))?;
     }
     if let Some(gid) = gid {

@@ -132,7 +132,11 @@ fn proxy_kind(fe: &Frontend) -> &'static str {
     }
 }
 
-async fn serve(runtime: Arc<Runtime>, listening: Vec<Listening>, hard_stop_after: Option<u64>) -> i32 {
+async fn serve(
+    runtime: Arc<Runtime>,
+    listening: Vec<Listening>,
+    hard_stop_after: Option<u64>,
+) -> i32 {
     let jobs = Arc::new(Jobs::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let use_splice = !runtime.global.nosplice;
@@ -225,7 +229,12 @@ impl AcceptCtx {
         v
     }
 
-    fn dispatch(&self, stream: Stream, info: ClientInfo, permits: Vec<tokio::sync::OwnedSemaphorePermit>) {
+    fn dispatch(
+        &self,
+        stream: Stream,
+        info: ClientInfo,
+        permits: Vec<tokio::sync::OwnedSemaphorePermit>,
+    ) {
         let fe = self.fe.clone();
         let job = self.jobs.start();
         let use_splice = self.use_splice;

@@ -1,7 +1,7 @@
 //! mode tcp: one client connection forwarded to one server connection.
 
-use crate::balance::KeyNeed;
 use crate::balance::key;
+use crate::balance::KeyNeed;
 use crate::connect::pick_and_connect;
 use crate::forward::{forward, Idle};
 use crate::runtime::Frontend;
@@ -12,12 +12,16 @@ use std::time::Duration;
 
 /// Serves one accepted TCP-mode connection to its end.
 pub async fn serve(fe: Arc<Frontend>, client: Stream, info: ClientInfo, use_splice: bool) {
-    let Some(be) = fe.use_backend.clone().or_else(|| fe.default_backend.clone()) else {
+    let Some(be) = fe
+        .use_backend
+        .clone()
+        .or_else(|| fe.default_backend.clone())
+    else {
         // No backend: HAProxy closes the connection.
         return;
     };
     let key_bytes = match (be.key_need().get(), info.src) {
-        (KeyNeed::SourceIp, Some(src)) => Some(key::source_ip_bytes(src.ip())),
+        (KeyNeed::SourceIp, Some(src)) => Some(key::source_ip_bytes(src.ip()).as_bytes().to_vec()),
         _ => None,
     };
     let dst_port = info.dst.map(|d| d.port()).unwrap_or(0);

@@ -26,8 +26,16 @@ pub struct CheckReport {
     pub exit_code: i32,
 }
 pub fn load(_p: &[PathBuf], _e: &dyn EnvSource) -> LoadOutcome {
-    LoadOutcome { config: None, diags: vec![], files: vec![] }
+    LoadOutcome {
+        config: None,
+        diags: vec![],
+        files: vec![],
+    }
 }
 pub fn run_check(_p: &[PathBuf], _q: bool, _z: bool, _pid: u32, _e: &dyn EnvSource) -> CheckReport {
-    CheckReport { stdout: String::new(), stderr: String::new(), exit_code: 1 }
+    CheckReport {
+        stdout: String::new(),
+        stderr: String::new(),
+        exit_code: 1,
+    }
 }

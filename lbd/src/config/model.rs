@@ -342,8 +342,9 @@ pub enum BindAddr {
     Fd(i32),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Balance {
+    #[default]
     RoundRobin,
     StaticRr,
     LeastConn,
@@ -371,12 +372,6 @@ pub enum Balance {
     Hash {
         expr: String,
     },
-}
-
-impl Default for Balance {
-    fn default() -> Self {
-        Balance::RoundRobin
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -438,9 +433,15 @@ pub enum ProxyProtoVersion {
 /// Where a server lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerAddr {
-    Ip { ip: IpAddr, port: ServerPort },
+    Ip {
+        ip: IpAddr,
+        port: ServerPort,
+    },
     /// A hostname, resolved at start-up (`init-addr last,libc,none`).
-    Host { host: String, port: ServerPort },
+    Host {
+        host: String,
+        port: ServerPort,
+    },
     Unix(PathBuf),
     Abstract(String),
 }
@@ -492,12 +493,22 @@ pub enum HttpRequestAction {
     /// string S | lf-file F | lf-string S] [hdr N V]...`
     Return(ReturnSpec),
     /// `http-request deny [deny_status N]`
-    Deny { status: u16 },
+    Deny {
+        status: u16,
+    },
     /// `http-request set-header|add-header|del-header` (plain strings until the
     /// log-format engine lands).
-    SetHeader { name: String, value: String },
-    AddHeader { name: String, value: String },
-    DelHeader { name: String },
+    SetHeader {
+        name: String,
+        value: String,
+    },
+    AddHeader {
+        name: String,
+        value: String,
+    },
+    DelHeader {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

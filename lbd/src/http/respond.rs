@@ -10,10 +10,32 @@ use std::borrow::Cow;
 pub fn error_bytes(status: u16, layer: ErrorLayer, proxies: &[&Proxy]) -> Cow<'static, [u8]> {
     for p in proxies {
         if let Some(f) = p.errorfiles.get(&status) {
-            return Cow::Owned(f.contents.clone());
+            return Cow::Owned(normalize_errorfile(&f.contents));
         }
     }
     h1::error_response(status, layer)
+}
+
+/// HAProxy 2.6 does not send an errorfile raw: it parses it as a response
+/// and emits it again like any other (names lower-cased, `Connection`
+/// consumed), so the client connection can stay open. A file that does not
+/// parse is sent as is.
+pub fn normalize_errorfile(raw: &[u8]) -> Vec<u8> {
+    let opts = h1::ParseOptions {
+        max_head: raw.len().max(1024),
+        max_headers: 101,
+        accept_invalid: true,
+        accept_payload_with_any_method: true,
+    };
+    match h1::parse_response(raw, h1::Method::Get, &opts) {
+        Ok(Some(head)) => {
+            let mut out = Vec::with_capacity(raw.len());
+            h1::write_response_head(&mut out, raw, &head, None, &h1::HeaderEdits::default());
+            out.extend_from_slice(&raw[head.head_len..]);
+            out
+        }
+        _ => raw.to_vec(),
+    }
 }
 
 /// The reason phrase HAProxy uses for a status in generated responses.

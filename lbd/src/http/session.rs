@@ -7,16 +7,17 @@
 //! response head comes down) -> `forward_response` -> keep-alive decision.
 
 use super::buf::Buf;
-use super::pool::{PeerKey, IdleConn};
+use super::pool::{IdleConn, PeerKey};
 use super::respond::{error_bytes, return_bytes};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
-use crate::config::model::{
-    HttpConnMode, HttpRequestAction, HttpReuse, Proxy,
-};
+use crate::config::model::{HttpConnMode, HttpRequestAction, HttpReuse, Proxy};
 use crate::connect::{connect_server, ServerLease};
 use crate::error::{Cause, ProxyError, Stage};
-use crate::h1::{self, BodyDecoder, ErrorLayer, H1Error, ParseOptions, RequestEdits, ResponseEdits};
+use crate::h1::{
+    self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
+    Method, ParseOptions,
+};
 use crate::runtime::{Backend, Frontend, ServerAddrRt};
 use crate::session::ClientInfo;
 use crate::stream::Stream;
@@ -68,8 +69,14 @@ pub async fn serve(
     info: ClientInfo,
     stop: watch::Receiver<bool>,
 ) {
-    let bufsize = 16 * 1024;
-    let opts = ParseOptions::from_proxy(&fe.conf, bufsize);
+    let bufsize = fe.global.tune_bufsize.max(4096);
+    let opts = ParseOptions {
+        // HAProxy reserves `tune.maxrewrite` (1024) of the buffer for rewrites.
+        max_head: bufsize - 1024,
+        max_headers: fe.global.tune_http_maxhdr,
+        accept_invalid: fe.conf.options.accept_invalid_http_request,
+        accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
+    };
     let mut s = Session {
         fe,
         client,
@@ -170,21 +177,28 @@ impl Session {
 
     async fn reject(&mut self, e: &H1Error) {
         let bytes = error_bytes(e.status(), ErrorLayer::H1, &[&self.fe.conf]);
-        let _ = within(ms(self.fe.conf.timeouts.client), self.client.write_all(&bytes)).await;
+        let _ = within(
+            ms(self.fe.conf.timeouts.client),
+            self.client.write_all(&bytes),
+        )
+        .await;
     }
 
     /// Sends a response lbd produced itself, and decides whether the client
     /// connection can go on (only if the request carried no unread body).
     async fn local_response(&mut self, head: &h1::RequestHead, bytes: &[u8]) -> Next {
-        let body_pending = !head.framing().is_empty_body();
-        let ok = within(ms(self.fe.conf.timeouts.client), self.client.write_all(bytes))
-            .await
-            .map(|r| r.is_ok())
-            .unwrap_or(false);
-        if !ok || body_pending || !head.keep_alive() {
+        let body_pending = head.framing != BodyFraming::None;
+        let ok = within(
+            ms(self.fe.conf.timeouts.client),
+            self.client.write_all(bytes),
+        )
+        .await
+        .map(|r| r.is_ok())
+        .unwrap_or(false);
+        if !ok || body_pending || !head.keep_alive {
             return Next::Close;
         }
-        self.cbuf.consume(head.head_len());
+        self.cbuf.consume(head.head_len);
         Next::KeepAlive
     }
 
@@ -193,7 +207,7 @@ impl Session {
         let conf: &Proxy = &fe.conf;
 
         if let Some(uri) = &conf.monitor_uri {
-            if head.target(self.cbuf.bytes()) == uri.as_bytes() {
+            if head.target.get(self.cbuf.bytes()) == uri.as_bytes() {
                 let bytes = error_bytes(200, ErrorLayer::Http, &[conf]);
                 return self.local_response(&head, &bytes).await;
             }
@@ -224,24 +238,35 @@ impl Session {
             }
         }
 
-        let Some(be) = fe.use_backend.clone().or_else(|| fe.default_backend.clone()) else {
+        let Some(be) = fe
+            .use_backend
+            .clone()
+            .or_else(|| fe.default_backend.clone())
+        else {
             let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
             return self.local_response(&head, &bytes).await;
         };
 
         // option forwardfor: the backend's setting, else the frontend's.
-        let ff = be.conf.options.forwardfor.as_ref().or(conf.options.forwardfor.as_ref());
+        let ff = be
+            .conf
+            .options
+            .forwardfor
+            .as_ref()
+            .or(conf.options.forwardfor.as_ref());
         if let (Some(ff), Some(src)) = (ff, self.info.src) {
             let ip = src.ip();
             let excepted = ff.except.map(|n| n.contains(ip)).unwrap_or(false);
-            let present = ff.if_none && head.header(self.cbuf.bytes(), &ff.header).is_some();
+            let present =
+                ff.if_none && find_header(&head.headers, self.cbuf.bytes(), &ff.header).is_some();
             if !excepted && !present {
-                edits.add.push((ff.header.clone(), h1::forwardfor_value(ip)));
+                edits
+                    .add
+                    .push((ff.header.clone(), h1::forwardfor_value(ip)));
             }
         }
 
         let mode = effective_conn_mode(conf, &be.conf);
-        edits.server_close = mode != HttpConnMode::KeepAlive;
         self.exchange(head, edits, be, mode, stopping).await
     }
 
@@ -251,21 +276,25 @@ impl Session {
         let need = be.key_need();
         match need.get() {
             KeyNeed::None | KeyNeed::Expr(_) => None,
-            KeyNeed::SourceIp => self.info.src.map(|s| key::source_ip_bytes(s.ip()).to_vec()),
+            KeyNeed::SourceIp => self
+                .info
+                .src
+                .map(|s| key::source_ip_bytes(s.ip()).as_bytes().to_vec()),
             KeyNeed::Uri {
                 whole,
                 len,
                 depth,
                 path_only,
-            } => Some(key::uri_key(head.target(buf), *whole, *len, *depth, *path_only).to_vec()),
+            } => {
+                Some(key::uri_key(head.target.get(buf), *whole, *len, *depth, *path_only).to_vec())
+            }
             KeyNeed::UrlParam { name, .. } => {
-                key::url_param_value(head.target(buf), name).map(|v| v.to_vec())
+                key::url_param_value(head.target.get(buf), name).map(|v| v.to_vec())
             }
             KeyNeed::Hdr {
                 name,
                 use_domain_only,
-            } => head
-                .header(buf, name)
+            } => find_header(&head.headers, buf, name)
                 .map(|v| key::hdr_key(v, *use_domain_only).to_vec()),
         }
     }
@@ -294,9 +323,9 @@ impl Session {
         let mut attempt = 0u32;
         let mut exclude = None;
         loop {
-            let idx = be
-                .pick(key, exclude)
-                .ok_or_else(|| ProxyError::new(Cause::Proxy, Stage::Connect, "no server available"))?;
+            let idx = be.pick(key, exclude).ok_or_else(|| {
+                ProxyError::new(Cause::Proxy, Stage::Connect, "no server available")
+            })?;
             let lease = ServerLease::new(be, idx).ok_or_else(|| {
                 ProxyError::new(Cause::Internal, Stage::Connect, "bad server index")
             })?;
@@ -345,10 +374,17 @@ impl Session {
                 Err(e) if e.retryable && attempt < be.conf.retries => {
                     attempt += 1;
                     drop(lease);
-                    if be.conf.options.redispatch.is_some_and(|r| r != 0) && attempt == be.conf.retries {
+                    if be.conf.options.redispatch.is_some_and(|r| r != 0)
+                        && attempt == be.conf.retries
+                    {
                         exclude = Some(idx);
                     } else {
-                        tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1))).await;
+                        tokio::time::sleep(
+                            timeout
+                                .unwrap_or(Duration::from_secs(1))
+                                .min(Duration::from_secs(1)),
+                        )
+                        .await;
                     }
                 }
                 Err(e) => return Err(e),
@@ -365,27 +401,43 @@ impl Session {
         stopping: bool,
     ) -> Next {
         let key = self.balance_key(&be, &head);
-        let conf_proxies: [&Proxy; 2] = [&be.conf, &self.fe.conf];
         let (mut up, lease) = match self.connect(&be, key.as_deref()).await {
             Ok(x) => x,
             Err(_) => {
-                let bytes = error_bytes(503, ErrorLayer::Http, &conf_proxies);
-                let fe_conf = self.fe.conf.clone();
-                let _ = fe_conf;
+                let bytes = error_bytes(503, ErrorLayer::Http, &[&be.conf, &self.fe.conf]);
                 return self.local_response(&head, &bytes).await;
             }
         };
         be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let hmode = match mode {
+            HttpConnMode::KeepAlive => HttpMode::KeepAlive,
+            HttpConnMode::ServerClose => HttpMode::ServerClose,
+            HttpConnMode::Close => HttpMode::Close,
+        };
 
         // Request head (rewritten) plus whatever body bytes already arrived.
         self.out.clear();
-        h1::write_request_head(&head, self.cbuf.bytes(), &edits, &mut self.out);
-        self.cbuf.consume(head.head_len());
-        let mut req_body = BodyDecoder::new(head.framing());
+        {
+            let delete: Vec<&str> = edits.delete.iter().map(String::as_str).collect();
+            let append: Vec<(&str, &[u8])> = edits
+                .add
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                .collect();
+            let he = HeaderEdits {
+                delete: &delete,
+                append: &append,
+            };
+            h1::write_request_head(&mut self.out, self.cbuf.bytes(), &head, hmode, &he);
+        }
+        self.cbuf.consume(head.head_len);
+        let mut req_body = BodyDecoder::new(head.framing);
 
         let ct = ms(self.fe.conf.timeouts.client);
         let st = ms(be.conf.timeouts.server);
-        let method_is_head = head.is_head();
+        let opts = self.opts;
+        let fe = self.fe.clone();
+        let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
 
         let (mut cr, mut cw) = self.client.split();
         let (mut sr, mut sw) = up.stream.split();
@@ -395,76 +447,133 @@ impl Session {
 
         // Request going up and response head coming down run concurrently:
         // a server may answer (or send 100-continue) before the body is sent.
-        let send = send_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st);
-        tokio::pin!(send);
         let mut sent: Option<Result<(), ProxyError>> = None;
-        let resp = loop {
-            let recv = recv_response(sbuf, &mut sr, &mut cw, method_is_head, st, &self.opts);
-            tokio::select! {
-                r = &mut send, if sent.is_none() => {
-                    let failed = r.is_err();
-                    sent = Some(r);
-                    if failed { break Err(None); }
+        let resp = {
+            let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
+            tokio::pin!(send);
+            let r = loop {
+                let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
+                tokio::select! {
+                    r = &mut send, if sent.is_none() => {
+                        let failed = r.is_err();
+                        sent = Some(r);
+                        if failed { break Err(None); }
+                    }
+                    r = recv => break r.map_err(Some),
                 }
-                r = recv => break r.map_err(Some),
+            };
+            // The body may have finished in the same instant as the head.
+            if sent.is_none() {
+                tokio::select! {
+                    biased;
+                    r = &mut send => sent = Some(r),
+                    _ = std::future::ready(()) => {}
+                }
             }
+            r
         };
-        let request_done = matches!(sent, Some(Ok(()))) || req_body.is_done();
-        drop(send);
+        let request_done = matches!(sent, Some(Ok(())));
 
         let resp = match resp {
             Ok(r) => r,
             Err(err) => {
-                // The request could not be sent (client gone, server reset)
-                // or the server failed to answer: 502, or 504 on timeout.
                 drop(lease);
-                let client_gone = matches!(&sent, Some(Err(e)) if matches!(e.cause, Cause::Client | Cause::ClientTimeout));
-                if client_gone {
+                let client_failed = matches!(&sent, Some(Err(e)) if matches!(e.cause, Cause::Client | Cause::ClientTimeout));
+                if client_failed {
+                    // A bad chunk from the client is a 400; a client that
+                    // left gets nothing.
+                    if let Some(Err(e)) = &sent {
+                        if e.stage == Stage::Data && e.detail.starts_with("bad") {
+                            let bytes = h1::error_response(400, ErrorLayer::H1);
+                            let _ = within(ct, cw.write_all(&bytes)).await;
+                        }
+                    }
                     return Next::Close;
                 }
+                // The server failed to answer: 502, or 504 on timeout. The
+                // client connection survives if its request was complete.
                 let status = match err {
                     Some(e) if e.cause == Cause::ServerTimeout => 504,
                     _ => 502,
                 };
-                let bytes = error_bytes(status, ErrorLayer::Http, &conf_proxies);
-                let _ = within(ct, cw.write_all(&bytes)).await;
-                return Next::Close;
+                let bytes = error_bytes(status, ErrorLayer::Http, &error_proxies);
+                let ok = matches!(within(ct, cw.write_all(&bytes)).await, Some(Ok(())));
+                return if ok && request_done && head.keep_alive && !stopping {
+                    Next::KeepAlive
+                } else {
+                    Next::Close
+                };
             }
         };
 
         // Keep-alive decisions, known before writing the response head.
-        let server_keep = resp.keep_alive() && mode == HttpConnMode::KeepAlive && request_done;
-        let client_keep = head.keep_alive()
-            && !head.close_after_response()
-            && mode != HttpConnMode::Close
+        let tunnel = resp.framing == BodyFraming::Tunnel;
+        let client_close = h1::client_close_after(hmode, &head, &resp) || !request_done || stopping;
+        let server_keep = resp.server_keep_alive
+            && hmode == HttpMode::KeepAlive
             && request_done
-            && !resp.framing().is_until_close()
-            && !stopping;
-        let redits = ResponseEdits {
-            client_close: !client_keep,
-            http_close_mode: mode == HttpConnMode::Close,
-        };
+            && !tunnel
+            && resp.framing != BodyFraming::UntilClose;
         out.clear();
-        h1::write_response_head(&resp, sbuf.bytes(), &redits, out);
-        sbuf.consume(resp.head_len());
-        let mut resp_body = BodyDecoder::new(resp.framing());
+        let conn = h1::response_connection_value(client_close, &head, &resp);
+        h1::write_response_head(out, sbuf.bytes(), &resp, conn, &HeaderEdits::default());
+        sbuf.consume(resp.head_len);
+
+        if tunnel {
+            // 101 Switching Protocols: from now on, raw bytes both ways.
+            out.extend_from_slice(sbuf.bytes());
+            let n = sbuf.len();
+            sbuf.consume(n);
+            let ok = matches!(within(ct, cw.write_all(out)).await, Some(Ok(())));
+            let early: Vec<u8> = cbuf.bytes().to_vec();
+            cbuf.consume(early.len());
+            let early_ok =
+                early.is_empty() || matches!(within(st, sw.write_all(&early)).await, Some(Ok(())));
+            if ok && early_ok {
+                let t = &fe.conf.timeouts;
+                let idle = crate::forward::Idle {
+                    timeout: ms(be.conf.timeouts.tunnel.or(t.client)),
+                    client_fin: ms(t.client_fin),
+                    server_fin: ms(be.conf.timeouts.server_fin),
+                };
+                let _ = crate::forward::forward(&self.client, &up.stream, idle, false).await;
+            }
+            drop(lease);
+            return Next::Close;
+        }
+
+        let mut resp_body = BodyDecoder::new(resp.framing);
         let fwd = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true).await;
         drop(lease);
-        let _ = cw.flush().await;
-        drop((cr, cw, sr, sw));
         up.uses += 1;
         if fwd.is_err() {
             return Next::Close;
         }
-        if server_keep && sbuf.is_empty() {
+        if server_keep && self.sbuf.is_empty() {
             self.upstream = Some(up);
         }
-        if client_keep {
-            Next::KeepAlive
-        } else {
+        if client_close {
             Next::Close
+        } else {
+            Next::KeepAlive
         }
     }
+}
+
+/// Header rewrites collected from http-request rules and options, applied
+/// by the h1 writer (deletions first, then the appended lines in order).
+#[derive(Debug, Default)]
+struct RequestEdits {
+    delete: Vec<String>,
+    add: Vec<(String, String)>,
+}
+
+/// The first value of header `name` (case-insensitive).
+fn find_header<'a>(headers: &[HeaderField], buf: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .find(|h| !h.dropped && h.name.get(buf).eq_ignore_ascii_case(name.as_bytes()))
+        .map(|h| h.value.get(buf))
 }
 
 fn effective_conn_mode(fe: &Proxy, be: &Proxy) -> HttpConnMode {
@@ -488,23 +597,6 @@ fn peer_key(addr: &ServerAddrRt, dst_port: u16) -> PeerKey {
     }
 }
 
-/// Sends `out` (the rewritten head) and the request body.
-async fn send_body<R, W>(
-    body: &mut BodyDecoder,
-    cbuf: &mut Buf,
-    cr: &mut R,
-    sw: &mut W,
-    out: &mut Vec<u8>,
-    ct: Option<Duration>,
-    st: Option<Duration>,
-) -> Result<(), ProxyError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    forward_body(body, cbuf, cr, sw, out, ct, st, false).await
-}
-
 /// Forwards a body as raw bytes while `body` validates its framing. `pending`
 /// holds bytes to send first (the head); small bodies go in the same write.
 #[allow(clippy::too_many_arguments)]
@@ -523,15 +615,25 @@ where
     W: AsyncWrite + Unpin,
 {
     let (src_cause, src_to, dst_cause, dst_to) = if src_is_server {
-        (Cause::Server, Cause::ServerTimeout, Cause::Client, Cause::ClientTimeout)
+        (
+            Cause::Server,
+            Cause::ServerTimeout,
+            Cause::Client,
+            Cause::ClientTimeout,
+        )
     } else {
-        (Cause::Client, Cause::ClientTimeout, Cause::Server, Cause::ServerTimeout)
+        (
+            Cause::Client,
+            Cause::ClientTimeout,
+            Cause::Server,
+            Cause::ServerTimeout,
+        )
     };
     loop {
         if !src_buf.is_empty() && !body.is_done() {
             let p = body
                 .advance(src_buf.bytes())
-                .map_err(|e| ProxyError::new(src_cause, Stage::Data, e.to_string()))?;
+                .map_err(|e| ProxyError::new(src_cause, Stage::Data, format!("bad body: {e}")))?;
             pending.extend_from_slice(&src_buf.bytes()[..p.consumed]);
             src_buf.consume(p.consumed);
         }
@@ -547,11 +649,22 @@ where
         }
         match within(src_timeout, src_buf.fill(src)).await {
             Some(Ok(0)) => {
-                if body.ends_at_close() {
-                    body.finish_at_close();
-                    continue;
+                if body.finish_eof().is_ok() {
+                    if !pending.is_empty() {
+                        match within(dst_timeout, dst.write_all(pending)).await {
+                            Some(Ok(())) => pending.clear(),
+                            _ => {
+                                return Err(ProxyError::new(dst_cause, Stage::Data, "write failed"))
+                            }
+                        }
+                    }
+                    return Ok(());
                 }
-                return Err(ProxyError::new(src_cause, Stage::Data, "connection closed mid-body"));
+                return Err(ProxyError::new(
+                    src_cause,
+                    Stage::Data,
+                    "connection closed mid-body",
+                ));
             }
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(ProxyError::new(src_cause, Stage::Data, e.to_string())),
@@ -566,7 +679,7 @@ async fn recv_response<R, W>(
     sbuf: &mut Buf,
     sr: &mut R,
     cw: &mut W,
-    method_is_head: bool,
+    method: Method,
     st: Option<Duration>,
     opts: &ParseOptions,
 ) -> Result<h1::ResponseHead, ProxyError>
@@ -576,28 +689,54 @@ where
 {
     loop {
         if !sbuf.is_empty() {
-            match h1::parse_response(sbuf.bytes(), method_is_head, opts) {
+            match h1::parse_response(sbuf.bytes(), method, opts) {
                 Ok(Some(r)) if r.is_interim() => {
-                    let n = r.head_len();
+                    let n = r.head_len;
                     let _ = cw.write_all(&sbuf.bytes()[..n]).await;
                     sbuf.consume(n);
                     continue;
                 }
                 Ok(Some(r)) => return Ok(r),
                 Ok(None) if sbuf.is_full() => {
-                    return Err(ProxyError::new(Cause::Server, Stage::Headers, "response head too large"))
+                    return Err(ProxyError::new(
+                        Cause::Server,
+                        Stage::Headers,
+                        "response head too large",
+                    ))
                 }
                 Ok(None) => {}
-                Err(e) => return Err(ProxyError::new(Cause::Server, Stage::Headers, e.to_string())),
+                Err(e) => {
+                    return Err(ProxyError::new(
+                        Cause::Server,
+                        Stage::Headers,
+                        e.to_string(),
+                    ))
+                }
             }
         }
         match within(st, sbuf.fill(sr)).await {
             Some(Ok(0)) => {
-                return Err(ProxyError::new(Cause::Server, Stage::Headers, "server closed before response"))
+                return Err(ProxyError::new(
+                    Cause::Server,
+                    Stage::Headers,
+                    "server closed before response",
+                ))
             }
             Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(ProxyError::new(Cause::Server, Stage::Headers, e.to_string())),
-            None => return Err(ProxyError::new(Cause::ServerTimeout, Stage::Headers, "timeout server")),
+            Some(Err(e)) => {
+                return Err(ProxyError::new(
+                    Cause::Server,
+                    Stage::Headers,
+                    e.to_string(),
+                ))
+            }
+            None => {
+                return Err(ProxyError::new(
+                    Cause::ServerTimeout,
+                    Stage::Headers,
+                    "timeout server",
+                ))
+            }
         }
     }
 }

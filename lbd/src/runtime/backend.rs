@@ -14,7 +14,10 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerAddrRt {
     /// Resolved IP; the port may come from the client's destination port.
-    Ip { ip: IpAddr, port: ServerPort },
+    Ip {
+        ip: IpAddr,
+        port: ServerPort,
+    },
     Unix(PathBuf),
     Abstract(String),
 }

@@ -20,6 +20,7 @@ pub struct Frontend {
     pub id: u32,
     pub mode: Mode,
     pub conf: Arc<Proxy>,
+    pub global: Arc<model::Global>,
     pub maxconn: Option<ConnLimit>,
     /// `default_backend`, or the listen section itself.
     pub default_backend: Option<Arc<Backend>>,
@@ -54,9 +55,6 @@ pub enum BuildError {
 /// from the file-descriptor limit; a fixed, generous value is simpler to reason
 /// about and still bounds memory.
 pub const DEFAULT_GLOBAL_MAXCONN: u32 = 4096;
-/// Per-frontend default (`maxconn` in defaults/frontend unset): HAProxy 2.6 uses
-/// the global value, so do we.
-
 impl Runtime {
     pub fn build(cfg: &Config) -> Result<Runtime, BuildError> {
         let threads = cfg
@@ -107,6 +105,7 @@ impl Runtime {
                     backend: name.to_string(),
                 })
         };
+        let global = Arc::new(cfg.global.clone());
         let mut frontends = Vec::new();
         for (p, id) in cfg.proxies.iter().zip(&ids) {
             if !p.cap.frontend || p.disabled {
@@ -126,6 +125,7 @@ impl Runtime {
                 id: *id,
                 mode: p.mode,
                 conf: Arc::new(p.clone()),
+                global: global.clone(),
                 maxconn: Some(ConnLimit::new(p.maxconn.unwrap_or(global_maxconn))),
                 default_backend,
                 use_backend,
@@ -134,7 +134,7 @@ impl Runtime {
         Ok(Runtime {
             frontends,
             backends,
-            global: Arc::new(cfg.global.clone()),
+            global,
             maxconn: ConnLimit::new(global_maxconn),
             threads,
         })
