@@ -23,7 +23,8 @@ pub fn run_check(
     let out = super::load(paths, env);
     let mut diags = out.diags;
     let warned = diags.iter().any(|d| d.severity == Severity::Warning);
-    let zero_warning = zero_warning_flag || out.config.as_ref().is_some_and(|c| c.global.zero_warning);
+    let zero_warning =
+        zero_warning_flag || out.config.as_ref().is_some_and(|c| c.global.zero_warning);
     let mut exit_code = 0;
     let mut stdout = String::new();
     match &out.config {
@@ -38,7 +39,10 @@ pub fn run_check(
             if warned {
                 stdout.push_str("Warnings were found.\n");
             }
-            let listening = cfg.proxies.iter().any(|p| !p.disabled && !p.binds.is_empty());
+            let listening = cfg
+                .proxies
+                .iter()
+                .any(|p| !p.disabled && !p.binds.is_empty());
             if listening {
                 stdout.push_str("Configuration file is valid\n");
             } else {
@@ -66,7 +70,8 @@ pub fn run_check(
             let exe = std::env::current_exe()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| "lbd".into());
-            stderr.push_str(&Diagnostic::notice(format!("path to executable is {exe}")).render(pid));
+            stderr
+                .push_str(&Diagnostic::notice(format!("path to executable is {exe}")).render(pid));
         }
         stderr.push_str(&d.render(pid));
     }

@@ -109,7 +109,8 @@ impl P<'_> {
         }
         let start = self.i;
         while self.i < self.s.len()
-            && (self.s[self.i].is_ascii_alphanumeric() || matches!(self.s[self.i], b'_' | b'-' | b'+'))
+            && (self.s[self.i].is_ascii_alphanumeric()
+                || matches!(self.s[self.i], b'_' | b'-' | b'+'))
         {
             self.i += 1;
         }
@@ -145,7 +146,11 @@ impl P<'_> {
                 (Some(qc), _) if c == qc => q = None,
                 (Some(_), _) => cur.push(c),
                 (None, b'"' | b'\'') => q = Some(c),
-                (None, b',') => args.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).trim().to_string()),
+                (None, b',') => args.push(
+                    String::from_utf8_lossy(&std::mem::take(&mut cur))
+                        .trim()
+                        .to_string(),
+                ),
                 (None, b')') => {
                     args.push(String::from_utf8_lossy(&cur).trim().to_string());
                     return Ok(args);
@@ -157,7 +162,8 @@ impl P<'_> {
 
     fn predicate(&self, name: &str, args: &[String], pos: usize) -> Result<bool, CondError> {
         let want = |n: usize| -> Result<(), CondError> {
-            if args.len() == n && args.iter().all(|a| !a.is_empty()) || (n == 2 && args.len() == 2) {
+            if args.len() == n && args.iter().all(|a| !a.is_empty()) || (n == 2 && args.len() == 2)
+            {
                 Ok(())
             } else {
                 Err(CondError {
@@ -203,7 +209,11 @@ impl P<'_> {
 fn compare_version(a: &str, b: &str) -> std::cmp::Ordering {
     let parts = |s: &str| -> Vec<u64> {
         s.split(['.', '-'])
-            .map(|p| p.chars().take_while(char::is_ascii_digit).collect::<String>())
+            .map(|p| {
+                p.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
             .map(|d| d.parse().unwrap_or(0))
             .collect()
     };

@@ -437,9 +437,15 @@ pub enum ProxyProtoVersion {
 /// Where a server lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerAddr {
-    Ip { ip: IpAddr, port: ServerPort },
+    Ip {
+        ip: IpAddr,
+        port: ServerPort,
+    },
     /// A hostname, resolved at start-up (`init-addr last,libc,none`).
-    Host { host: String, port: ServerPort },
+    Host {
+        host: String,
+        port: ServerPort,
+    },
     Unix(PathBuf),
     Abstract(String),
 }
@@ -491,12 +497,22 @@ pub enum HttpRequestAction {
     /// string S | lf-file F | lf-string S] [hdr N V]...`
     Return(ReturnSpec),
     /// `http-request deny [deny_status N]`
-    Deny { status: u16 },
+    Deny {
+        status: u16,
+    },
     /// `http-request set-header|add-header|del-header` (plain strings until the
     /// log-format engine lands).
-    SetHeader { name: String, value: String },
-    AddHeader { name: String, value: String },
-    DelHeader { name: String },
+    SetHeader {
+        name: String,
+        value: String,
+    },
+    AddHeader {
+        name: String,
+        value: String,
+    },
+    DelHeader {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

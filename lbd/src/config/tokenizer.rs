@@ -323,7 +323,10 @@ mod tests {
 
     #[test]
     fn env_only_in_double_quotes() {
-        assert_eq!(tok(r#""a=${VAL}" unq-$VAL '${VAL}'"#), ["a=v1", "unq-$VAL", "${VAL}"]);
+        assert_eq!(
+            tok(r#""a=${VAL}" unq-$VAL '${VAL}'"#),
+            ["a=v1", "unq-$VAL", "${VAL}"]
+        );
         assert_eq!(tok(r#""$VAL:80""#), ["v1:80"]);
         assert_eq!(tok(r#""${EMPTY-dflt}" "${NOPE-dflt}""#), ["", "dflt"]);
         assert_eq!(tok(r#""\$VAL""#), ["$VAL"]);

@@ -89,7 +89,11 @@ pub fn atoi(s: &str) -> i64 {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let d: String = t.chars().take_while(char::is_ascii_digit).take(18).collect();
+    let d: String = t
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(18)
+        .collect();
     let v: i64 = d.parse().unwrap_or(0);
     if neg {
         -v

@@ -25,8 +25,23 @@ pub(crate) fn parse_addr(spec: &str) -> Result<Vec<BindAddr>, String> {
         Some((p, r))
             if matches!(
                 p,
-                "ipv4" | "ipv6" | "ip" | "tcp" | "tcp4" | "tcp6" | "unix" | "uxst" | "abns" | "fd"
-                    | "sockpair" | "udp" | "udp4" | "udp6" | "uxdg" | "quic4" | "quic6"
+                "ipv4"
+                    | "ipv6"
+                    | "ip"
+                    | "tcp"
+                    | "tcp4"
+                    | "tcp6"
+                    | "unix"
+                    | "uxst"
+                    | "abns"
+                    | "fd"
+                    | "sockpair"
+                    | "udp"
+                    | "udp4"
+                    | "udp6"
+                    | "uxdg"
+                    | "quic4"
+                    | "quic6"
             ) =>
         {
             (p, r)
@@ -42,11 +57,15 @@ pub(crate) fn parse_addr(spec: &str) -> Result<Vec<BindAddr>, String> {
         "fd" => {
             return match units::parse_uint(rest) {
                 Some(fd) if fd <= i32::MAX as u64 => Ok(vec![BindAddr::Fd(fd as i32)]),
-                _ => Err(format!("file descriptor '{rest}' is not a valid integer in '{spec}'")),
+                _ => Err(format!(
+                    "file descriptor '{rest}' is not a valid integer in '{spec}'"
+                )),
             }
         }
         "sockpair" | "udp" | "udp4" | "udp6" | "uxdg" | "quic4" | "quic6" => {
-            return Err(format!("'{family}@' addresses are not supported yet by lbd ('{spec}')"))
+            return Err(format!(
+                "'{family}@' addresses are not supported yet by lbd ('{spec}')"
+            ))
         }
         _ => {}
     }
@@ -149,9 +168,7 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
                 let v = need_val(l)?;
                 let n = units::atoi(&v);
                 if n <= 0 {
-                    return Err(l.alert(format_args!(
-                        "{head} : '{opt}' : custom id has to be > 0"
-                    )));
+                    return Err(l.alert(format_args!("{head} : '{opt}' : custom id has to be > 0")));
                 }
                 bind.id = Some(n.min(i64::from(u32::MAX)) as u32);
             }
@@ -162,9 +179,7 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
                 match u32::from_str_radix(&v, 8) {
                     Ok(m) => bind.mode = Some(m),
                     Err(_) => {
-                        return Err(l.alert(format_args!(
-                            "{head} : '{opt}' : invalid mode '{v}'"
-                        )))
+                        return Err(l.alert(format_args!("{head} : '{opt}' : invalid mode '{v}'")))
                     }
                 }
             }
@@ -199,8 +214,24 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
 }
 
 const BIND_KEYWORDS: &[&str] = &[
-    "name", "id", "maxconn", "backlog", "mode", "user", "group", "uid", "gid", "v4v6", "v6only",
-    "accept-proxy", "ssl", "crt", "alpn", "verify", "ca-file", "ciphers",
+    "name",
+    "id",
+    "maxconn",
+    "backlog",
+    "mode",
+    "user",
+    "group",
+    "uid",
+    "gid",
+    "v4v6",
+    "v6only",
+    "accept-proxy",
+    "ssl",
+    "crt",
+    "alpn",
+    "verify",
+    "ca-file",
+    "ciphers",
 ];
 
 #[cfg(test)]
@@ -213,20 +244,47 @@ mod tests {
 
     #[test]
     fn address_forms() {
-        assert_eq!(parse_addr(":80"), Ok(vec![BindAddr::Tcp(tcp("0.0.0.0:80"))]));
-        assert_eq!(parse_addr("*:80"), Ok(vec![BindAddr::Tcp(tcp("0.0.0.0:80"))]));
-        assert_eq!(parse_addr(":::443"), Ok(vec![BindAddr::Tcp(tcp("[::]:443"))]));
-        assert_eq!(parse_addr("::1:443"), Ok(vec![BindAddr::Tcp(tcp("[::1]:443"))]));
-        assert_eq!(parse_addr("[::1]:443"), Ok(vec![BindAddr::Tcp(tcp("[::1]:443"))]));
-        assert_eq!(parse_addr("ipv6@:80"), Ok(vec![BindAddr::Tcp(tcp("[::]:80"))]));
+        assert_eq!(
+            parse_addr(":80"),
+            Ok(vec![BindAddr::Tcp(tcp("0.0.0.0:80"))])
+        );
+        assert_eq!(
+            parse_addr("*:80"),
+            Ok(vec![BindAddr::Tcp(tcp("0.0.0.0:80"))])
+        );
+        assert_eq!(
+            parse_addr(":::443"),
+            Ok(vec![BindAddr::Tcp(tcp("[::]:443"))])
+        );
+        assert_eq!(
+            parse_addr("::1:443"),
+            Ok(vec![BindAddr::Tcp(tcp("[::1]:443"))])
+        );
+        assert_eq!(
+            parse_addr("[::1]:443"),
+            Ok(vec![BindAddr::Tcp(tcp("[::1]:443"))])
+        );
+        assert_eq!(
+            parse_addr("ipv6@:80"),
+            Ok(vec![BindAddr::Tcp(tcp("[::]:80"))])
+        );
         assert_eq!(
             parse_addr("ipv4@127.0.0.1:80"),
             Ok(vec![BindAddr::Tcp(tcp("127.0.0.1:80"))])
         );
         assert_eq!(parse_addr("127.0.0.1:1024-1026").map(|v| v.len()), Ok(3));
-        assert_eq!(parse_addr("/run/x.sock"), Ok(vec![BindAddr::Unix("/run/x.sock".into())]));
-        assert_eq!(parse_addr("unix@x.sock"), Ok(vec![BindAddr::Unix("x.sock".into())]));
-        assert_eq!(parse_addr("abns@foo"), Ok(vec![BindAddr::Abstract("foo".into())]));
+        assert_eq!(
+            parse_addr("/run/x.sock"),
+            Ok(vec![BindAddr::Unix("/run/x.sock".into())])
+        );
+        assert_eq!(
+            parse_addr("unix@x.sock"),
+            Ok(vec![BindAddr::Unix("x.sock".into())])
+        );
+        assert_eq!(
+            parse_addr("abns@foo"),
+            Ok(vec![BindAddr::Abstract("foo".into())])
+        );
         assert_eq!(parse_addr("fd@3"), Ok(vec![BindAddr::Fd(3)]));
         assert_eq!(
             parse_addr("localhost:80"),

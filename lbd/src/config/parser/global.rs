@@ -270,9 +270,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
         "stats" => return stats(l, words),
         _ => {
             if kw.starts_with("tune.") || pending::is_ignored_global(kw) {
-                l.notice(format_args!(
-                    "'{kw}' is accepted but ignored by lbd."
-                ));
+                l.notice(format_args!("'{kw}' is accepted but ignored by lbd."));
                 return Status::default();
             }
             return match pending::lookup_global(kw) {

@@ -47,10 +47,8 @@ impl EnvOverlay<'_> {
     }
 
     pub(crate) fn reset(&mut self, keep: &[String]) {
-        let kept: HashMap<String, Option<String>> = keep
-            .iter()
-            .map(|n| (n.clone(), self.get_var(n)))
-            .collect();
+        let kept: HashMap<String, Option<String>> =
+            keep.iter().map(|n| (n.clone(), self.get_var(n))).collect();
         self.over = kept;
         self.kept = Some(keep.to_vec());
     }
@@ -457,9 +455,9 @@ impl<'a> Loader<'a> {
             }
             ".else" | ".endif" => {
                 if let Some(extra) = words.get(1) {
-                    return Some(self.alert_nc(format_args!(
-                        "Unexpected argument '{extra}' for '{kw}'."
-                    )));
+                    return Some(
+                        self.alert_nc(format_args!("Unexpected argument '{extra}' for '{kw}'.")),
+                    );
                 }
                 let Some(top) = top else {
                     return Some(
@@ -590,14 +588,18 @@ impl<'a> Loader<'a> {
                 self.section = Section::Skip;
                 Status::default()
             }
-            "peers" | "resolvers" | "mailers" | "ring" | "log-forward" | "program"
-            | "fcgi-app" | "namespace_list" => {
+            "peers" | "resolvers" | "mailers" | "ring" | "log-forward" | "program" | "fcgi-app"
+            | "namespace_list" => {
                 self.section = Section::Skip;
                 self.alert(format_args!("'{kw}' section is not supported yet by lbd."))
             }
             _ => return None,
         };
-        self.section_name = if arg1.is_empty() { kw.to_string() } else { arg1 };
+        self.section_name = if arg1.is_empty() {
+            kw.to_string()
+        } else {
+            arg1
+        };
         Some(st)
     }
 
@@ -616,11 +618,13 @@ impl<'a> Loader<'a> {
             st.abort = true;
             return st;
         }
+        let mut bad_name = Status::default();
         if let Some(bad) = name
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
         {
-            return self.alert(format_args!(
+            // 2.6 still opens the section, so its lines do not cascade errors.
+            bad_name = self.alert(format_args!(
                 "character '{bad}' is not permitted in '{kw}' name '{name}'."
             ));
         }
@@ -657,9 +661,8 @@ impl<'a> Loader<'a> {
                     } else {
                         format!("{kw} '{name}'")
                     };
-                    let mut st = self.alert(format_args!(
-                        "defaults section '{f}' not found for {who}."
-                    ));
+                    let mut st =
+                        self.alert(format_args!("defaults section '{f}' not found for {who}."));
                     st.abort = true;
                     return st;
                 }
@@ -679,7 +682,7 @@ impl<'a> Loader<'a> {
             self.defaults.push((key, draft));
             self.last_defaults = Some(self.defaults.len() - 1);
             self.section = Section::Defaults(self.defaults.len() - 1);
-            return Status::default();
+            return bad_name;
         }
         draft.is_defaults = false;
         draft.proxy.cap = model::ProxyCap {
@@ -690,7 +693,11 @@ impl<'a> Loader<'a> {
             // Settings that only a backend uses are not inherited, as in 2.6.
             draft.proxy.servers.clear();
         }
-        let mut st = Status::default();
+        let mut st = bad_name;
+        if !draft.proxy.cap.frontend {
+            // Only frontends inherit the default backend (2.6's proxy_preset_defaults).
+            draft.proxy.default_backend = None;
+        }
         for other in &self.drafts {
             let p = &other.proxy;
             if p.name == name
@@ -886,7 +893,9 @@ impl<'a> Loader<'a> {
                         fatal = true;
                     }
                     Some(j) => {
-                        if let Some(d) = mode_clash(&p, &self.drafts[j].proxy, "as its default backend") {
+                        if let Some(d) =
+                            mode_clash(&p, &self.drafts[j].proxy, "as its default backend")
+                        {
                             diags.push(d);
                             fatal = true;
                         }
@@ -1014,6 +1023,12 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
 /// Non-printable bytes become '?', as HAProxy's `sanitize_for_printing`.
 fn sanitize(b: &[u8]) -> String {
     b.iter()
-        .map(|&c| if (0x20..0x7f).contains(&c) { c as char } else { '?' })
+        .map(|&c| {
+            if (0x20..0x7f).contains(&c) {
+                c as char
+            } else {
+                '?'
+            }
+        })
         .collect()
 }

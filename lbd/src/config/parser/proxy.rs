@@ -78,7 +78,11 @@ fn lacks(l: &mut Loader<'_>, t: Target, kw: &str, cap: Cap, hint: &str) -> bool 
         return false;
     }
     let (ty, name) = (d.type_str(), d.proxy.name.clone());
-    let what = if cap == Cap::Fe { "frontend" } else { "backend" };
+    let what = if cap == Cap::Fe {
+        "frontend"
+    } else {
+        "backend"
+    };
     l.warn(format_args!(
         "'{kw}' ignored because {ty} '{name}' has no {what} capability.{hint}"
     ));
@@ -251,11 +255,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             for c in &words[2..] {
                 match c.parse::<u16>() {
                     Ok(code) if ERR_CODES.contains(&code) => codes.push(code),
-                    _ => {
-                        return l.alert(format_args!(
-                            "'{kw}' : status code '{c}' not handled."
-                        ))
-                    }
+                    _ => return l.alert(format_args!("'{kw}' : status code '{c}' not handled.")),
                 }
             }
             let location = l.loc();
@@ -333,7 +333,9 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
         _ => {
             return match pending::lookup(kw) {
                 Some(p) => pending::report(l, kw, p),
-                None => l.alert(format_args!("unknown keyword '{kw}' in '{section}' section")),
+                None => l.alert(format_args!(
+                    "unknown keyword '{kw}' in '{section}' section"
+                )),
             }
         }
     }
@@ -350,25 +352,27 @@ const TIMEOUT_NAMES: &str = "'client', 'server', 'connect', 'check', 'queue', 'h
 
 fn timeout(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     let name = words.get(1).map(String::as_str).unwrap_or("");
-    let (cap, slot): (Option<Cap>, fn(&mut super::super::model::Timeouts) -> &mut Option<u64>) =
-        match name {
-            "client" => (Some(Cap::Fe), |t| &mut t.client),
-            "client-fin" => (Some(Cap::Fe), |t| &mut t.client_fin),
-            "http-request" => (Some(Cap::Fe), |t| &mut t.http_request),
-            "http-keep-alive" => (None, |t| &mut t.http_keep_alive),
-            "tarpit" => (None, |t| &mut t.tarpit),
-            "server" => (Some(Cap::Be), |t| &mut t.server),
-            "server-fin" => (Some(Cap::Be), |t| &mut t.server_fin),
-            "connect" => (Some(Cap::Be), |t| &mut t.connect),
-            "check" => (Some(Cap::Be), |t| &mut t.check),
-            "queue" => (Some(Cap::Be), |t| &mut t.queue),
-            "tunnel" => (Some(Cap::Be), |t| &mut t.tunnel),
-            _ => {
-                return l.alert(format_args!(
-                    "'timeout' supports {TIMEOUT_NAMES} (got '{name}')"
-                ))
-            }
-        };
+    let (cap, slot): (
+        Option<Cap>,
+        fn(&mut super::super::model::Timeouts) -> &mut Option<u64>,
+    ) = match name {
+        "client" => (Some(Cap::Fe), |t| &mut t.client),
+        "client-fin" => (Some(Cap::Fe), |t| &mut t.client_fin),
+        "http-request" => (Some(Cap::Fe), |t| &mut t.http_request),
+        "http-keep-alive" => (None, |t| &mut t.http_keep_alive),
+        "tarpit" => (None, |t| &mut t.tarpit),
+        "server" => (Some(Cap::Be), |t| &mut t.server),
+        "server-fin" => (Some(Cap::Be), |t| &mut t.server_fin),
+        "connect" => (Some(Cap::Be), |t| &mut t.connect),
+        "check" => (Some(Cap::Be), |t| &mut t.check),
+        "queue" => (Some(Cap::Be), |t| &mut t.queue),
+        "tunnel" => (Some(Cap::Be), |t| &mut t.tunnel),
+        _ => {
+            return l.alert(format_args!(
+                "'timeout' supports {TIMEOUT_NAMES} (got '{name}')"
+            ))
+        }
+    };
     let Some(v) = words.get(2) else {
         return l.alert(format_args!(
             "'timeout {name}' expects an integer value (in milliseconds)"
@@ -438,7 +442,10 @@ fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Stat
         "socket-stats" => Some(|o, v| o.socket_stats = v),
         "logasap" => Some(|o, v| o.logasap = v),
         // Accepted for compatibility; they change nothing in lbd.
-        "splice-auto" | "splice-request" | "splice-response" | "http-use-htx"
+        "splice-auto"
+        | "splice-request"
+        | "splice-response"
+        | "http-use-htx"
         | "independent-streams" => Some(|_, _| {}),
         _ => None,
     };
@@ -735,22 +742,26 @@ fn parse_hash_type(args: &[String]) -> Result<HashType, String> {
         avalanche: false,
     };
     if let Some(f) = args.get(1) {
-        h.function = match f.as_str() {
-            "sdbm" => HashFunction::Sdbm,
-            "djb2" => HashFunction::Djb2,
-            "wt6" => HashFunction::Wt6,
-            "crc32" => HashFunction::Crc32,
-            _ => {
-                return Err(
+        h.function =
+            match f.as_str() {
+                "sdbm" => HashFunction::Sdbm,
+                "djb2" => HashFunction::Djb2,
+                "wt6" => HashFunction::Wt6,
+                "crc32" => HashFunction::Crc32,
+                _ => return Err(
                     "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions."
                         .into(),
-                )
-            }
-        };
+                ),
+            };
         match args.get(2).map(String::as_str) {
             None => {}
             Some("avalanche") => h.avalanche = true,
-            Some(_) => return Err("'hash-type' only supports 'avalanche' as a modifier for hash functions.".into()),
+            Some(_) => {
+                return Err(
+                    "'hash-type' only supports 'avalanche' as a modifier for hash functions."
+                        .into(),
+                )
+            }
         }
     } else if method == HashMethod::Consistent {
         // 2.6: consistent without a function means sdbm with avalanche.
@@ -760,7 +771,10 @@ fn parse_hash_type(args: &[String]) -> Result<HashType, String> {
 }
 
 /// `errorfile <code> <file>`: reads the file now, as HAProxy does.
-pub(crate) fn read_errorfile(l: &mut Loader<'_>, words: &[String]) -> Result<(u16, ErrorFile), Status> {
+pub(crate) fn read_errorfile(
+    l: &mut Loader<'_>,
+    words: &[String],
+) -> Result<(u16, ErrorFile), Status> {
     let (Some(code), Some(file)) = (words.get(1), words.get(2)) else {
         return Err(l.alert(format_args!(
             "{} : <code> and <file> are expected.",
@@ -785,10 +799,7 @@ pub(crate) fn read_errorfile(l: &mut Loader<'_>, words: &[String]) -> Result<(u1
                 contents,
             },
         )),
-        Err(_) => Err(l.alert(format_args!(
-            "{} : error opening file '{file}'.",
-            words[0]
-        ))),
+        Err(_) => Err(l.alert(format_args!("{} : error opening file '{file}'.", words[0]))),
     }
 }
 
@@ -796,7 +807,8 @@ const HR_ACTIONS: &str = "'wait-for-handshake', 'ot-group', 'set-log-level', 'se
 
 fn is_hr_action(a: &str) -> bool {
     let base = a.split('(').next().unwrap_or(a);
-    HR_ACTIONS.contains(&format!("'{base}'")) || HR_ACTIONS.contains(&format!("'{base}(*)'"))
+    HR_ACTIONS.contains(&format!("'{base}'"))
+        || HR_ACTIONS.contains(&format!("'{base}(*)'"))
         || base.starts_with("track-sc")
 }
 
@@ -804,7 +816,11 @@ fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     let action = words.get(1).map(String::as_str).unwrap_or("");
     let d = l.draft(t);
     let (ty, pname) = (
-        if d.is_defaults { "defaults" } else { d.type_str() },
+        if d.is_defaults {
+            "defaults"
+        } else {
+            d.type_str()
+        },
         d.proxy.name.clone(),
     );
     // Every error from here stops the whole load, as 2.6's rule parser does.
@@ -816,9 +832,7 @@ fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
         st
     };
     if d.is_defaults && d.proxy.name.is_empty() {
-        let mut st = l.alert_nc(
-            "'http-request' not allowed in anonymous 'defaults' section.",
-        );
+        let mut st = l.alert_nc("'http-request' not allowed in anonymous 'defaults' section.");
         st.abort = true;
         return st;
     }
@@ -835,7 +849,9 @@ fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
                 };
                 Ok((act, 4))
             }
-            _ => Err(format!("'http-request {action}' expects exactly 2 arguments")),
+            _ => Err(format!(
+                "'http-request {action}' expects exactly 2 arguments"
+            )),
         },
         "del-header" => match words.get(2) {
             Some(n) => {
@@ -847,7 +863,9 @@ fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
             None => Err("'http-request del-header' expects at least 1 argument".into()),
         },
         "" => {
-            let mut st = l.alert_nc(format_args!("'http-request' expects {HR_ACTIONS}, but got ''."));
+            let mut st = l.alert_nc(format_args!(
+                "'http-request' expects {HR_ACTIONS}, but got ''."
+            ));
             st.abort = true;
             return st;
         }
@@ -879,10 +897,10 @@ fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
         return st;
     }
     let location = l.loc();
-    l.draft(t)
-        .proxy
-        .http_request
-        .push(HttpRequestRule { action: act, location });
+    l.draft(t).proxy.http_request.push(HttpRequestRule {
+        action: act,
+        location,
+    });
     Status::default()
 }
 
@@ -930,14 +948,17 @@ fn parse_return(l: &mut Loader<'_>, args: &[String]) -> RuleResult {
     while k < args.len() {
         let a = args[k].as_str();
         let need = |k: usize| -> Result<String, String> {
-            args.get(k + 1)
-                .cloned()
-                .ok_or_else(|| format!("'{a}' expects <{}> as argument", match a {
-                    "status" => "status_code",
-                    "content-type" => "content_type",
-                    "string" | "lf-string" => "str",
-                    _ => "file",
-                }))
+            args.get(k + 1).cloned().ok_or_else(|| {
+                format!(
+                    "'{a}' expects <{}> as argument",
+                    match a {
+                        "status" => "status_code",
+                        "content-type" => "content_type",
+                        "string" | "lf-string" => "str",
+                        _ => "file",
+                    }
+                )
+            })
         };
         match a {
             "status" => {
@@ -950,9 +971,7 @@ fn parse_return(l: &mut Loader<'_>, args: &[String]) -> RuleResult {
             }
             "string" | "lf-string" | "file" | "lf-file" | "errorfile" => {
                 if let Some(prev) = &body_kw {
-                    return Err(format!(
-                        "'{a}' cannot be used with '{prev}'"
-                    ));
+                    return Err(format!("'{a}' cannot be used with '{prev}'"));
                 }
                 let v = need(k)?;
                 body_kw = Some(a.to_string());
@@ -961,10 +980,7 @@ fn parse_return(l: &mut Loader<'_>, args: &[String]) -> RuleResult {
                     _ => {
                         let path = l.resolve_path(&v);
                         let data = std::fs::read(&path).map_err(|e| {
-                            format!(
-                                "failed to open file '{v}' ({})",
-                                super::io_reason(&e)
-                            )
+                            format!("failed to open file '{v}' ({})", super::io_reason(&e))
                         })?;
                         if a == "errorfile" {
                             ReturnBody::RawResponse(data)

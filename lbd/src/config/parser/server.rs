@@ -32,9 +32,29 @@ pub(crate) fn template() -> Server {
 }
 
 const KEYWORDS: &[&str] = &[
-    "weight", "backup", "disabled", "enabled", "maxconn", "maxqueue", "minconn", "cookie",
-    "slowstart", "id", "check", "inter", "fastinter", "downinter", "rise", "fall", "port",
-    "addr", "send-proxy", "send-proxy-v2", "no-backup", "no-check", "no-send-proxy",
+    "weight",
+    "backup",
+    "disabled",
+    "enabled",
+    "maxconn",
+    "maxqueue",
+    "minconn",
+    "cookie",
+    "slowstart",
+    "id",
+    "check",
+    "inter",
+    "fastinter",
+    "downinter",
+    "rise",
+    "fall",
+    "port",
+    "addr",
+    "send-proxy",
+    "send-proxy-v2",
+    "no-backup",
+    "no-check",
+    "no-send-proxy",
     "no-send-proxy-v2",
 ];
 
@@ -186,7 +206,10 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
     while k < words.len() {
         let p = words[k].as_str();
         let val = words.get(k + 1).cloned();
-        let need = |p: &str| val.clone().ok_or_else(|| format!("'{p}' expects <value> as argument."));
+        let need = |p: &str| {
+            val.clone()
+                .ok_or_else(|| format!("'{p}' expects <value> as argument."))
+        };
         let takes_value = !matches!(
             p,
             "backup" | "disabled" | "enabled" | "check" | "send-proxy" | "send-proxy-v2"
@@ -300,33 +323,60 @@ mod tests {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             parse_addr("127.0.0.1:8000"),
-            Ok(ServerAddr::Ip { ip: ip("127.0.0.1"), port: ServerPort::Fixed(8000) })
+            Ok(ServerAddr::Ip {
+                ip: ip("127.0.0.1"),
+                port: ServerPort::Fixed(8000)
+            })
         );
         assert_eq!(
             parse_addr("10.0.0.1"),
-            Ok(ServerAddr::Ip { ip: ip("10.0.0.1"), port: ServerPort::FromClient(0) })
+            Ok(ServerAddr::Ip {
+                ip: ip("10.0.0.1"),
+                port: ServerPort::FromClient(0)
+            })
         );
         assert_eq!(
             parse_addr("10.0.0.1:+1000"),
-            Ok(ServerAddr::Ip { ip: ip("10.0.0.1"), port: ServerPort::FromClient(1000) })
+            Ok(ServerAddr::Ip {
+                ip: ip("10.0.0.1"),
+                port: ServerPort::FromClient(1000)
+            })
         );
         assert_eq!(
             parse_addr("10.0.0.1:-10"),
-            Ok(ServerAddr::Ip { ip: ip("10.0.0.1"), port: ServerPort::FromClient(-10) })
+            Ok(ServerAddr::Ip {
+                ip: ip("10.0.0.1"),
+                port: ServerPort::FromClient(-10)
+            })
         );
         assert_eq!(
             parse_addr("::1"),
-            Ok(ServerAddr::Ip { ip: ip("::1"), port: ServerPort::FromClient(0) })
+            Ok(ServerAddr::Ip {
+                ip: ip("::1"),
+                port: ServerPort::FromClient(0)
+            })
         );
         assert_eq!(
             parse_addr("[::1]:80"),
-            Ok(ServerAddr::Ip { ip: ip("::1"), port: ServerPort::Fixed(80) })
+            Ok(ServerAddr::Ip {
+                ip: ip("::1"),
+                port: ServerPort::Fixed(80)
+            })
         );
         assert_eq!(
             parse_addr("app.example:8080"),
-            Ok(ServerAddr::Host { host: "app.example".into(), port: ServerPort::Fixed(8080) })
+            Ok(ServerAddr::Host {
+                host: "app.example".into(),
+                port: ServerPort::Fixed(8080)
+            })
         );
-        assert_eq!(parse_addr("/run/app.sock"), Ok(ServerAddr::Unix("/run/app.sock".into())));
-        assert_eq!(parse_addr("127.0.0.1:99999"), Err("invalid port '99999'".into()));
+        assert_eq!(
+            parse_addr("/run/app.sock"),
+            Ok(ServerAddr::Unix("/run/app.sock".into()))
+        );
+        assert_eq!(
+            parse_addr("127.0.0.1:99999"),
+            Err("invalid port '99999'".into())
+        );
     }
 }
