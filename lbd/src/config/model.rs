@@ -341,8 +341,9 @@ pub enum BindAddr {
     Fd(i32),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Balance {
+    #[default]
     RoundRobin,
     StaticRr,
     LeastConn,
@@ -370,12 +371,6 @@ pub enum Balance {
     Hash {
         expr: String,
     },
-}
-
-impl Default for Balance {
-    fn default() -> Self {
-        Balance::RoundRobin
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -35,7 +35,7 @@ pub(crate) fn parse_log(l: &mut Loader<'_>, words: &[String]) -> Result<LogTarge
         match words.get(k).map(String::as_str) {
             Some("len") => {
                 let n = words.get(k + 1).map(|v| units::atoi(v)).unwrap_or(0);
-                if n < 80 || n > 65535 {
+                if !(80..=65535).contains(&n) {
                     return Err(l.alert(format_args!(
                         "invalid log length '{}', must be between 80 and 65535.",
                         words.get(k + 1).map(String::as_str).unwrap_or("")

@@ -350,12 +350,12 @@ fn pending_alert(l: &mut Loader<'_>, kw: &str, what: &str) -> Status {
 
 const TIMEOUT_NAMES: &str = "'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin'";
 
+/// Picks one of the eleven timeout fields.
+type TimeoutSlot = fn(&mut super::super::model::Timeouts) -> &mut Option<u64>;
+
 fn timeout(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     let name = words.get(1).map(String::as_str).unwrap_or("");
-    let (cap, slot): (
-        Option<Cap>,
-        fn(&mut super::super::model::Timeouts) -> &mut Option<u64>,
-    ) = match name {
+    let (cap, slot): (Option<Cap>, TimeoutSlot) = match name {
         "client" => (Some(Cap::Fe), |t| &mut t.client),
         "client-fin" => (Some(Cap::Fe), |t| &mut t.client_fin),
         "http-request" => (Some(Cap::Fe), |t| &mut t.http_request),
