@@ -67,7 +67,10 @@ fn real_main() -> i32 {
         return 1;
     };
     let zero_warning = args.zero_warning || cfg.global.zero_warning;
-    if zero_warning && outcome.diags.iter().any(|d| d.is_warning()) {
+    if zero_warning && outcome
+        .diags
+        .iter()
+        .any(|d| d.severity == config::diag::Severity::Warning) {
         eprintln!(
             "[ALERT]    ({pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting."
         );

@@ -1,41 +1,56 @@
-//! TEMPORARY STUB (replaced by the config branch).
+//! Configuration: haproxy.cfg text in, typed and validated model out.
+//!
+//! Entry points: [`load`] builds the model and the diagnostics; [`run_check`]
+//! renders them the way `haproxy -c` does.
+
+pub mod check;
+pub mod cond;
+pub mod diag;
 pub mod model;
+pub(crate) mod parser;
+pub mod pending;
+pub mod tokenizer;
+pub mod units;
+
+pub use check::{run_check, CheckReport};
+pub use cond::{FEATURES, LBD_VERSION_COMPAT};
+pub use diag::{Diagnostic, Severity};
+pub use tokenizer::{EnvSource, ProcessEnv};
+
 use std::path::PathBuf;
-pub const LBD_VERSION_COMPAT: &str = "2.6.12";
-pub const FEATURES: &[&str] = &["OPENSSL", "PROMEX"];
-pub trait EnvSource {}
-pub struct ProcessEnv;
-impl EnvSource for ProcessEnv {}
-pub struct Diagnostic;
-impl Diagnostic {
-    pub fn render(&self, _pid: u32) -> String {
-        String::new()
-    }
-    pub fn is_warning(&self) -> bool {
-        false
-    }
-}
+
+/// The result of loading configuration files.
+#[derive(Debug, Clone)]
 pub struct LoadOutcome {
+    /// None when any alert was raised.
     pub config: Option<model::Config>,
     pub diags: Vec<Diagnostic>,
+    /// The files read, in order.
     pub files: Vec<String>,
 }
-pub struct CheckReport {
-    pub stdout: String,
-    pub stderr: String,
-    pub exit_code: i32,
-}
-pub fn load(_p: &[PathBuf], _e: &dyn EnvSource) -> LoadOutcome {
+
+/// Loads every `-f` path (files or directories) into one model.
+pub fn load(paths: &[PathBuf], env: &dyn EnvSource) -> LoadOutcome {
+    let mut l = parser::Loader::new(env);
+    l.load_paths(paths);
+    let config = l.finish();
     LoadOutcome {
-        config: None,
-        diags: vec![],
-        files: vec![],
+        config,
+        diags: l.diags,
+        files: l.files,
     }
 }
-pub fn run_check(_p: &[PathBuf], _q: bool, _z: bool, _pid: u32, _e: &dyn EnvSource) -> CheckReport {
-    CheckReport {
-        stdout: String::new(),
-        stderr: String::new(),
-        exit_code: 1,
+
+/// Loads configuration text that does not come from a file (tests, D-Bus
+/// validate); `name` is how messages cite it.
+pub fn load_str(name: &str, text: &[u8], env: &dyn EnvSource) -> LoadOutcome {
+    let mut l = parser::Loader::new(env);
+    l.files.push(name.to_string());
+    l.load_text(name, text);
+    let config = l.finish();
+    LoadOutcome {
+        config,
+        diags: l.diags,
+        files: l.files,
     }
 }

@@ -1,0 +1,1025 @@
+//! Keywords of `defaults`, `frontend`, `backend` and `listen` sections.
+//!
+//! Each keyword fills the draft's model fields and reports problems in
+//! HAProxy 2.6's words. Keywords that later issues implement are routed to
+//! the pending table; nothing is ignored silently.
+
+use super::super::model::{
+    Balance, ErrorFile, ForwardFor, HashFunction, HashMethod, HashType, HttpConnMode,
+    HttpRequestAction, HttpRequestRule, HttpReuse, IpNet, LogFormatKind, Mode, ReturnBody,
+    ReturnSpec, UseBackend,
+};
+use super::super::pending;
+use super::super::units::{self, UnitError};
+use super::{bind, global, server, ErrorSource, Loader, Status, Target};
+use std::net::IpAddr;
+
+/// Codes `errorfile` accepts (2.6's `http_err_codes`).
+pub(crate) const ERR_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
+
+/// Keywords removed before 2.6, with the replacement hint 2.6 prints.
+fn removed(kw: &str) -> Option<String> {
+    let since21 = |use_: &str| {
+        Some(format!(
+            "The '{kw}' directive is not supported anymore since HAProxy 2.1. {use_}"
+        ))
+    };
+    match kw {
+        "reqadd" => since21("Use 'http-request add-header' instead."),
+        "reqdel" | "reqidel" => since21("Use 'http-request del-header' instead."),
+        "reqrep" | "reqirep" => since21("Use 'http-request replace-header' instead."),
+        "reqdeny" | "reqideny" => since21("Use 'http-request deny' instead."),
+        "reqpass" | "reqipass" => since21("Use 'http-request allow' instead."),
+        "reqallow" | "reqiallow" => since21("Use 'http-request allow' instead."),
+        "reqtarpit" | "reqitarpit" => since21("Use 'http-request tarpit' instead."),
+        "rspadd" => since21("Use 'http-response add-header' instead."),
+        "rspdel" | "rspidel" => since21("Use 'http-response del-header' instead."),
+        "rsprep" | "rspirep" => since21("Use 'http-response replace-header' instead."),
+        "rspdeny" | "rspideny" => since21("Use 'http-response deny' instead."),
+        "block" => since21("Use 'http-request deny' which uses the exact same syntax."),
+        "redispatch" => Some(
+            "keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'."
+                .into(),
+        ),
+        "clitimeout" | "srvtimeout" | "contimeout" => {
+            let t = match kw {
+                "clitimeout" => "client",
+                "srvtimeout" => "server",
+                _ => "connect",
+            };
+            Some(format!(
+                "the '{kw}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {t}'."
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cap {
+    Fe,
+    Be,
+}
+
+/// 2.6's `warnifnotcap`: the keyword is skipped with a warning when the
+/// section lacks the capability. Returns true when it must be skipped.
+fn lacks(l: &mut Loader<'_>, t: Target, kw: &str, cap: Cap, hint: &str) -> bool {
+    let d = l.draft(t);
+    if d.is_defaults {
+        return false;
+    }
+    let ok = match cap {
+        Cap::Fe => d.proxy.cap.frontend,
+        Cap::Be => d.proxy.cap.backend,
+    };
+    if ok {
+        return false;
+    }
+    let (ty, name) = (d.type_str(), d.proxy.name.clone());
+    let what = if cap == Cap::Fe {
+        "frontend"
+    } else {
+        "backend"
+    };
+    l.warn(format_args!(
+        "'{kw}' ignored because {ty} '{name}' has no {what} capability.{hint}"
+    ));
+    true
+}
+
+fn int_arg(l: &mut Loader<'_>, words: &[String]) -> Result<u32, Status> {
+    match words.get(1) {
+        Some(v) => Ok(units::atoi(v).clamp(0, i64::from(u32::MAX)) as u32),
+        None => Err(l.alert(format_args!("'{}' expects an integer argument.", words[0]))),
+    }
+}
+
+pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Status {
+    let kw = words[0].as_str();
+    if let Some(msg) = removed(kw) {
+        return l.alert(msg);
+    }
+    let section = if l.draft(t).is_defaults {
+        "defaults"
+    } else {
+        l.draft(t).type_str()
+    };
+    match kw {
+        "mode" => {
+            let m = match words.get(1).map(String::as_str) {
+                Some("http") => Mode::Http,
+                Some("tcp") => Mode::Tcp,
+                Some("health") => {
+                    return l.alert(
+                        "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.",
+                    )
+                }
+                Some(o) => return l.alert(format_args!("unknown proxy mode '{o}'.")),
+                None => return l.alert("'mode' expects one argument."),
+            };
+            l.draft(t).proxy.mode = m;
+        }
+        "maxconn" | "backlog" => {
+            let hint = if kw == "maxconn" {
+                " Maybe you want 'fullconn' instead ?"
+            } else {
+                ""
+            };
+            if lacks(l, t, kw, Cap::Fe, hint) {
+                return Status::default();
+            }
+            let v = match int_arg(l, words) {
+                Ok(v) => v,
+                Err(st) => return st,
+            };
+            let p = &mut l.draft(t).proxy;
+            if kw == "maxconn" {
+                p.maxconn = Some(v);
+            } else {
+                p.backlog = Some(v);
+            }
+        }
+        "fullconn" | "retries" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            let v = match int_arg(l, words) {
+                Ok(v) => v,
+                Err(st) => return st,
+            };
+            let p = &mut l.draft(t).proxy;
+            if kw == "fullconn" {
+                p.fullconn = Some(v);
+            } else {
+                p.retries = v;
+            }
+        }
+        "timeout" => return timeout(l, t, words),
+        "option" => return option(l, t, words, negate),
+        "http-reuse" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            let r = match words.get(1).map(String::as_str) {
+                Some("never") => HttpReuse::Never,
+                Some("safe") => HttpReuse::Safe,
+                Some("aggressive") => HttpReuse::Aggressive,
+                Some("always") => HttpReuse::Always,
+                _ => {
+                    return l.alert(
+                        "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'",
+                    )
+                }
+            };
+            l.draft(t).proxy.options.http_reuse = r;
+        }
+        "balance" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            match parse_balance(&words[1..]) {
+                Ok(b) => {
+                    let d = l.draft(t);
+                    d.proxy.balance = b;
+                    d.balance_set = true;
+                }
+                Err(m) => return l.alert(m),
+            }
+        }
+        "hash-type" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            match parse_hash_type(&words[1..]) {
+                Ok(h) => l.draft(t).proxy.hash_type = h,
+                Err(m) => return l.alert(m),
+            }
+        }
+        "bind" => {
+            if section == "defaults" {
+                return l.alert(format_args!("'{kw}' not allowed in 'defaults' section."));
+            }
+            if lacks(l, t, kw, Cap::Fe, "") {
+                return Status::default();
+            }
+            match bind::parse(l, words) {
+                Ok(b) => l.draft(t).proxy.binds.push(b),
+                Err(st) => return st,
+            }
+        }
+        "server" | "default-server" => return server::keyword(l, t, words),
+        "default_backend" => {
+            if lacks(l, t, kw, Cap::Fe, "") {
+                // 2.6 still records it and checks it later.
+            }
+            let Some(name) = words.get(1) else {
+                return l.alert(format_args!("'{kw}' expects a backend name."));
+            };
+            let loc = l.loc();
+            let d = l.draft(t);
+            d.proxy.default_backend = Some(name.clone());
+            d.default_backend_loc = Some(loc);
+        }
+        "use_backend" => {
+            if section == "defaults" {
+                return l.alert(format_args!("'{kw}' not allowed in 'defaults' section."));
+            }
+            if lacks(l, t, kw, Cap::Fe, "") {
+                return Status::default();
+            }
+            let Some(name) = words.get(1) else {
+                return l.alert(format_args!("'{kw}' expects a backend name."));
+            };
+            if words.len() > 2 {
+                return pending_alert(l, "use_backend", "ACL conditions");
+            }
+            let loc = l.loc();
+            let dynamic = name.contains("%[");
+            l.draft(t).proxy.use_backends.push(UseBackend {
+                backend: name.clone(),
+                dynamic,
+                location: loc,
+            });
+        }
+        "errorfile" => match read_errorfile(l, words) {
+            Ok((code, ef)) => l.draft(t).errors.push(ErrorSource::File(code, ef)),
+            Err(st) => return st,
+        },
+        "errorfiles" => {
+            let Some(name) = words.get(1) else {
+                return l.alert(format_args!("'{kw}' expects <name> as argument."));
+            };
+            let mut codes = Vec::new();
+            for c in &words[2..] {
+                match c.parse::<u16>() {
+                    Ok(code) if ERR_CODES.contains(&code) => codes.push(code),
+                    _ => return l.alert(format_args!("'{kw}' : status code '{c}' not handled.")),
+                }
+            }
+            let location = l.loc();
+            l.draft(t).errors.push(ErrorSource::Section {
+                name: name.clone(),
+                codes,
+                location,
+            });
+        }
+        "http-request" => return http_request(l, t, words),
+        "monitor-uri" => {
+            if lacks(l, t, kw, Cap::Fe, "") {
+                return Status::default();
+            }
+            let Some(uri) = words.get(1) else {
+                return l.alert(format_args!("'{kw}' expects an URI."));
+            };
+            l.draft(t).proxy.monitor_uri = Some(uri.clone());
+        }
+        "log" => {
+            if negate {
+                let p = &mut l.draft(t).proxy;
+                p.logs.clear();
+                p.log_global = false;
+                return Status::default();
+            }
+            if words.get(1).map(String::as_str) == Some("global") {
+                l.draft(t).proxy.log_global = true;
+                return Status::default();
+            }
+            match global::parse_log(l, words) {
+                Ok(target) => l.draft(t).proxy.logs.push(target),
+                Err(st) => return st,
+            }
+        }
+        "log-format" => {
+            let Some(f) = words.get(1) else {
+                return l.alert(format_args!("{kw} expects an argument."));
+            };
+            if words.len() > 2 {
+                return l.alert(format_args!(
+                    "{kw} expects only one argument, don't forget to escape spaces!"
+                ));
+            }
+            if !l.draft(t).is_defaults && !l.draft(t).proxy.cap.frontend {
+                let name = l.draft(t).proxy.name.clone();
+                l.warn(format_args!(
+                    "backend '{name}' : 'log-format' directive is ignored in backends."
+                ));
+                return Status::default();
+            }
+            l.draft(t).proxy.log_format = Some(f.clone());
+        }
+        "description" => {
+            if words.len() < 2 {
+                return l.alert(format_args!("'{kw}' expects a string argument."));
+            }
+            l.draft(t).proxy.description = Some(words[1..].join(" "));
+        }
+        "disabled" => l.draft(t).proxy.disabled = true,
+        "enabled" => l.draft(t).proxy.disabled = false,
+        "id" => {
+            if section == "defaults" {
+                return l.alert(format_args!("'{kw}' not allowed in 'defaults' section."));
+            }
+            let Some(v) = words.get(1) else {
+                return l.alert_nc(format_args!("'{kw}' expects an integer argument."));
+            };
+            let id = units::atoi(v);
+            if id <= 0 {
+                return l.alert_nc("custom id has to be > 0.");
+            }
+            l.draft(t).proxy.id = Some(id.min(i64::from(u32::MAX)) as u32);
+        }
+        _ => {
+            return match pending::lookup(kw) {
+                Some(p) => pending::report(l, kw, p),
+                None => l.alert(format_args!(
+                    "unknown keyword '{kw}' in '{section}' section"
+                )),
+            }
+        }
+    }
+    Status::default()
+}
+
+fn pending_alert(l: &mut Loader<'_>, kw: &str, what: &str) -> Status {
+    l.alert(format_args!(
+        "'{kw}' with {what} is not supported yet by lbd."
+    ))
+}
+
+const TIMEOUT_NAMES: &str = "'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin'";
+
+/// Picks one of the eleven timeout fields.
+type TimeoutSlot = fn(&mut super::super::model::Timeouts) -> &mut Option<u64>;
+
+fn timeout(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    let name = words.get(1).map(String::as_str).unwrap_or("");
+    let (cap, slot): (Option<Cap>, TimeoutSlot) = match name {
+        "client" => (Some(Cap::Fe), |t| &mut t.client),
+        "client-fin" => (Some(Cap::Fe), |t| &mut t.client_fin),
+        "http-request" => (Some(Cap::Fe), |t| &mut t.http_request),
+        "http-keep-alive" => (None, |t| &mut t.http_keep_alive),
+        "tarpit" => (None, |t| &mut t.tarpit),
+        "server" => (Some(Cap::Be), |t| &mut t.server),
+        "server-fin" => (Some(Cap::Be), |t| &mut t.server_fin),
+        "connect" => (Some(Cap::Be), |t| &mut t.connect),
+        "check" => (Some(Cap::Be), |t| &mut t.check),
+        "queue" => (Some(Cap::Be), |t| &mut t.queue),
+        "tunnel" => (Some(Cap::Be), |t| &mut t.tunnel),
+        _ => {
+            return l.alert(format_args!(
+                "'timeout' supports {TIMEOUT_NAMES} (got '{name}')"
+            ))
+        }
+    };
+    let Some(v) = words.get(2) else {
+        return l.alert(format_args!(
+            "'timeout {name}' expects an integer value (in milliseconds)"
+        ));
+    };
+    let ms = match units::parse_time(v) {
+        Ok(ms) => ms,
+        Err(UnitError::BadChar(c)) => {
+            return l.alert(format_args!("unexpected character '{c}' in 'timeout {name}'"))
+        }
+        Err(UnitError::Overflow) => {
+            return l.alert(format_args!(
+                "timer overflow in argument '{v}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)"
+            ))
+        }
+        Err(UnitError::Empty) => {
+            return l.alert(format_args!(
+                "'timeout {name}' expects an integer value (in milliseconds)"
+            ))
+        }
+    };
+    if let Some(extra) = words.get(3) {
+        return l.alert(format_args!(
+            "'timeout {name}' : unexpected extra argument '{extra}' after value '{v}'."
+        ));
+    }
+    if let Some(c) = cap {
+        let d = l.draft(t);
+        let ok = d.is_defaults
+            || match c {
+                Cap::Fe => d.proxy.cap.frontend,
+                Cap::Be => d.proxy.cap.backend,
+            };
+        if !ok {
+            let (ty, pname) = (d.type_str(), d.proxy.name.clone());
+            let what = if c == Cap::Fe { "frontend" } else { "backend" };
+            l.warn(format_args!(
+                "'timeout {name}' will be ignored because {ty} '{pname}' has no {what} capability"
+            ));
+            return Status::default();
+        }
+    }
+    // 0 means "unset" in HAProxy, and so does it here.
+    *slot(&mut l.draft(t).proxy.timeouts) = if ms == 0 { None } else { Some(ms) };
+    Status::default()
+}
+
+fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Status {
+    let Some(name) = words.get(1).map(String::as_str) else {
+        return l.alert_nc("'option' expects an option name.");
+    };
+    let on = !negate;
+    let args = &words[2..];
+    let simple: Option<fn(&mut super::super::model::ProxyOptions, bool)> = match name {
+        "abortonclose" => Some(|o, v| o.abortonclose = v),
+        "prefer-last-server" => Some(|o, v| o.prefer_last_server = v),
+        "allbackups" => Some(|o, v| o.allbackups = v),
+        "http-buffer-request" => Some(|o, v| o.http_buffer_request = v),
+        "http-ignore-probes" => Some(|o, v| o.http_ignore_probes = v),
+        "dontlognull" => Some(|o, v| o.dontlognull = v),
+        "accept-invalid-http-request" => Some(|o, v| o.accept_invalid_http_request = v),
+        "accept-invalid-http-response" => Some(|o, v| o.accept_invalid_http_response = v),
+        "tcpka" => Some(|o, v| o.tcpka = v),
+        "clitcpka" => Some(|o, v| o.clitcpka = v),
+        "srvtcpka" => Some(|o, v| o.srvtcpka = v),
+        "nolinger" => Some(|o, v| o.nolinger = v),
+        "socket-stats" => Some(|o, v| o.socket_stats = v),
+        "logasap" => Some(|o, v| o.logasap = v),
+        // Accepted for compatibility; they change nothing in lbd.
+        "splice-auto"
+        | "splice-request"
+        | "splice-response"
+        | "http-use-htx"
+        | "independent-streams" => Some(|_, _| {}),
+        _ => None,
+    };
+    if let Some(set) = simple {
+        if let Some(extra) = args.first() {
+            return l.alert(format_args!(
+                "'option {name}' cannot handle unexpected argument '{extra}'."
+            ));
+        }
+        set(&mut l.draft(t).proxy.options, on);
+        return Status::default();
+    }
+    match name {
+        "http-keep-alive" | "http-server-close" | "httpclose" => {
+            let mode = match name {
+                "http-keep-alive" => HttpConnMode::KeepAlive,
+                "http-server-close" => HttpConnMode::ServerClose,
+                _ => HttpConnMode::Close,
+            };
+            let o = &mut l.draft(t).proxy.options;
+            if on {
+                o.http_conn_mode = mode;
+            } else if o.http_conn_mode == mode {
+                o.http_conn_mode = HttpConnMode::KeepAlive;
+            }
+        }
+        "forceclose" => {
+            return l.alert_nc(
+                "option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.",
+            )
+        }
+        "http-tunnel" => {
+            return l.alert_nc(
+                "option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed.",
+            )
+        }
+        "redispatch" => {
+            let v = if on {
+                match args.first() {
+                    Some(a) => Some(units::atoi(a).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32),
+                    None => Some(-1),
+                }
+            } else {
+                None
+            };
+            l.draft(t).proxy.options.redispatch = v;
+        }
+        "forwardfor" => {
+            if negate {
+                return l.alert_nc(format_args!(
+                    "negation/default is not supported for option '{name}'."
+                ));
+            }
+            let mut ff = ForwardFor {
+                except: None,
+                header: "x-forwarded-for".into(),
+                if_none: false,
+            };
+            let mut k = 0;
+            while k < args.len() {
+                match args[k].as_str() {
+                    "except" => {
+                        let Some(net) = args.get(k + 1).and_then(|s| parse_net(s)) else {
+                            return l.alert(format_args!(
+                                "'option {name} except' expects <address>[/mask] as argument."
+                            ));
+                        };
+                        ff.except = Some(net);
+                        k += 2;
+                    }
+                    "header" => {
+                        let Some(h) = args.get(k + 1) else {
+                            return l.alert(format_args!(
+                                "'option {name} header' expects <header_name> as argument."
+                            ));
+                        };
+                        ff.header = h.to_ascii_lowercase();
+                        k += 2;
+                    }
+                    "if-none" => {
+                        ff.if_none = true;
+                        k += 1;
+                    }
+                    _ => {
+                        return l.alert(format_args!(
+                            "'option {name}' only supports optional values: 'except', 'header' and 'if-none'."
+                        ))
+                    }
+                }
+            }
+            l.draft(t).proxy.options.forwardfor = Some(ff);
+        }
+        "httplog" | "tcplog" | "httpslog" => {
+            let kind = match (name, args.first().map(String::as_str)) {
+                ("httplog", None) => LogFormatKind::Httplog,
+                ("httplog", Some("clf")) => LogFormatKind::HttplogClf,
+                ("httplog", Some(_)) => {
+                    return l.alert(format_args!(
+                        "keyword '{name}' only supports option 'clf'."
+                    ))
+                }
+                ("tcplog", _) => LogFormatKind::Tcplog,
+                _ => LogFormatKind::Httpslog,
+            };
+            let d = l.draft(t);
+            if !d.is_defaults && !d.proxy.cap.frontend {
+                let pname = d.proxy.name.clone();
+                l.warn(format_args!(
+                    "backend '{pname}' : 'option {name}' directive is ignored in backends."
+                ));
+                return Status::default();
+            }
+            d.proxy.options.log_format = if on { kind } else { LogFormatKind::Default };
+        }
+        _ => {
+            if let Some(p) = pending::lookup_option(name) {
+                return pending::report(l, &format!("option {name}"), p);
+            }
+            return l.alert(format_args!("unknown option '{name}'."));
+        }
+    }
+    Status::default()
+}
+
+/// `a.b.c.d[/mask]`, `a.b.c.d/w.x.y.z` or an IPv6 prefix.
+pub(crate) fn parse_net(s: &str) -> Option<IpNet> {
+    let (a, m) = match s.split_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (s, None),
+    };
+    let addr: IpAddr = a.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match m {
+        None => max,
+        Some(m) => match m.parse::<u8>() {
+            Ok(p) if p <= max => p,
+            Ok(_) => return None,
+            Err(_) => {
+                let mask: std::net::Ipv4Addr = m.parse().ok()?;
+                let bits = u32::from(mask);
+                if bits.leading_ones() + bits.trailing_zeros() != 32 {
+                    return None;
+                }
+                bits.leading_ones() as u8
+            }
+        },
+    };
+    Some(IpNet { addr, prefix })
+}
+
+const BALANCE_ERR: &str = "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
+
+/// Parses the words after `balance`, as 2.6's `backend_parse_balance`.
+pub(crate) fn parse_balance(args: &[String]) -> Result<Balance, String> {
+    let Some(algo) = args.first() else {
+        return Err(BALANCE_ERR.into());
+    };
+    let rest = &args[1..];
+    let b = match algo.as_str() {
+        "roundrobin" => Balance::RoundRobin,
+        "static-rr" => Balance::StaticRr,
+        "leastconn" => Balance::LeastConn,
+        "first" => Balance::First,
+        "source" => Balance::Source,
+        "uri" => {
+            let (mut whole, mut len, mut depth, mut path_only) = (false, None, None, false);
+            let mut k = 0;
+            while k < rest.len() {
+                match rest[k].as_str() {
+                    "whole" => whole = true,
+                    "path-only" => path_only = true,
+                    "len" | "depth" => {
+                        let what = rest[k].clone();
+                        let v = rest.get(k + 1).map(|v| units::atoi(v)).unwrap_or(0);
+                        if v <= 0 {
+                            return Err(format!(
+                                "'balance uri {what}' expects a positive integer (got '{}').",
+                                rest.get(k + 1).map(String::as_str).unwrap_or("")
+                            ));
+                        }
+                        if what == "len" {
+                            len = Some(v as u32);
+                        } else {
+                            depth = Some(v as u32);
+                        }
+                        k += 1;
+                    }
+                    o => {
+                        return Err(format!(
+                            "'balance uri' only accepts parameters 'whole', 'len', 'depth', and 'path-only' (got '{o}')."
+                        ))
+                    }
+                }
+                k += 1;
+            }
+            Balance::Uri {
+                whole,
+                len,
+                depth,
+                path_only,
+            }
+        }
+        "url_param" => {
+            let Some(name) = rest.first() else {
+                return Err("'balance url_param' requires an URL parameter name.".into());
+            };
+            let mut check_post = false;
+            let mut k = 1;
+            while k < rest.len() {
+                match rest[k].as_str() {
+                    "check_post" => check_post = true,
+                    o => {
+                        return Err(format!(
+                            "'balance url_param' only accepts check_post modifier (got '{o}')."
+                        ))
+                    }
+                }
+                k += 1;
+            }
+            Balance::UrlParam {
+                name: name.clone(),
+                check_post,
+            }
+        }
+        a if a.starts_with("hdr(") => {
+            let Some(name) = a.strip_prefix("hdr(").and_then(|s| s.strip_suffix(')')) else {
+                return Err("'balance hdr(name)' requires an http header field name.".into());
+            };
+            if name.is_empty() {
+                return Err("'balance hdr(name)' requires an http header field name.".into());
+            }
+            let mut use_domain_only = false;
+            for o in rest {
+                if o == "use_domain_only" {
+                    use_domain_only = true;
+                } else {
+                    return Err(format!(
+                        "'balance hdr(name)' only accepts 'use_domain_only' modifier (got '{o}')."
+                    ));
+                }
+            }
+            Balance::Hdr {
+                name: name.to_string(),
+                use_domain_only,
+            }
+        }
+        a if a == "random" || a.starts_with("random(") => {
+            let draws = match a.strip_prefix("random(") {
+                None => 2,
+                Some(r) => {
+                    let v = r.strip_suffix(')').map(units::atoi).unwrap_or(0);
+                    if v < 1 {
+                        return Err(
+                            "'balance random(<draws>)' expects a positive integer number of draws."
+                                .into(),
+                        );
+                    }
+                    v.min(i64::from(u32::MAX)) as u32
+                }
+            };
+            Balance::Random { draws }
+        }
+        "hash" => {
+            if rest.is_empty() {
+                return Err("'balance hash' requires a sample expression.".into());
+            }
+            Balance::Hash {
+                expr: rest.join(" "),
+            }
+        }
+        a if a.starts_with("rdp-cookie") => {
+            return Err("'balance rdp-cookie' is not supported yet by lbd.".into())
+        }
+        _ => return Err(BALANCE_ERR.into()),
+    };
+    Ok(b)
+}
+
+fn parse_hash_type(args: &[String]) -> Result<HashType, String> {
+    let method = match args.first().map(String::as_str) {
+        Some("map-based") => HashMethod::MapBased,
+        Some("consistent") => HashMethod::Consistent,
+        Some("avalanche") => {
+            return Err(
+                "experimental feature 'hash-type avalanche' is not supported anymore, please use 'hash-type map-based sdbm avalanche' instead."
+                    .into(),
+            )
+        }
+        _ => return Err("'hash-type' only supports 'consistent' and 'map-based'.".into()),
+    };
+    let mut h = HashType {
+        method,
+        function: HashFunction::Sdbm,
+        avalanche: false,
+    };
+    if let Some(f) = args.get(1) {
+        h.function =
+            match f.as_str() {
+                "sdbm" => HashFunction::Sdbm,
+                "djb2" => HashFunction::Djb2,
+                "wt6" => HashFunction::Wt6,
+                "crc32" => HashFunction::Crc32,
+                _ => return Err(
+                    "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions."
+                        .into(),
+                ),
+            };
+        match args.get(2).map(String::as_str) {
+            None => {}
+            Some("avalanche") => h.avalanche = true,
+            Some(_) => {
+                return Err(
+                    "'hash-type' only supports 'avalanche' as a modifier for hash functions."
+                        .into(),
+                )
+            }
+        }
+    } else if method == HashMethod::Consistent {
+        // 2.6: consistent without a function means sdbm with avalanche.
+        h.avalanche = true;
+    }
+    Ok(h)
+}
+
+/// `errorfile <code> <file>`: reads the file now, as HAProxy does.
+pub(crate) fn read_errorfile(
+    l: &mut Loader<'_>,
+    words: &[String],
+) -> Result<(u16, ErrorFile), Status> {
+    let (Some(code), Some(file)) = (words.get(1), words.get(2)) else {
+        return Err(l.alert(format_args!(
+            "{} : <code> and <file> are expected.",
+            words[0]
+        )));
+    };
+    let code = match code.parse::<u16>() {
+        Ok(c) if ERR_CODES.contains(&c) => c,
+        _ => {
+            return Err(l.alert(format_args!(
+                "{} : status code '{code}' not handled.",
+                words[0]
+            )))
+        }
+    };
+    let path = l.resolve_path(file);
+    match std::fs::read(&path) {
+        Ok(contents) => Ok((
+            code,
+            ErrorFile {
+                path: file.clone(),
+                contents,
+            },
+        )),
+        Err(_) => Err(l.alert(format_args!("{} : error opening file '{file}'.", words[0]))),
+    }
+}
+
+const HR_ACTIONS: &str = "'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'";
+
+fn is_hr_action(a: &str) -> bool {
+    let base = a.split('(').next().unwrap_or(a);
+    HR_ACTIONS.contains(&format!("'{base}'"))
+        || HR_ACTIONS.contains(&format!("'{base}(*)'"))
+        || base.starts_with("track-sc")
+}
+
+fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    let action = words.get(1).map(String::as_str).unwrap_or("");
+    let d = l.draft(t);
+    let (ty, pname) = (
+        if d.is_defaults {
+            "defaults"
+        } else {
+            d.type_str()
+        },
+        d.proxy.name.clone(),
+    );
+    // Every error from here stops the whole load, as 2.6's rule parser does.
+    let rule_err = |l: &mut Loader<'_>, msg: String| {
+        let mut st = l.alert(format_args!(
+            "error detected in {ty} '{pname}' while parsing 'http-request {action}' rule : {msg}."
+        ));
+        st.abort = true;
+        st
+    };
+    if d.is_defaults && d.proxy.name.is_empty() {
+        let mut st = l.alert_nc("'http-request' not allowed in anonymous 'defaults' section.");
+        st.abort = true;
+        return st;
+    }
+    let parsed: RuleResult = match action {
+        "return" => parse_return(l, &words[2..]),
+        "deny" => parse_deny(&words[2..]),
+        "set-header" | "add-header" => match (words.get(2), words.get(3)) {
+            (Some(n), Some(v)) => {
+                let (name, value) = (n.clone(), v.clone());
+                let act = if action == "set-header" {
+                    HttpRequestAction::SetHeader { name, value }
+                } else {
+                    HttpRequestAction::AddHeader { name, value }
+                };
+                Ok((act, 4))
+            }
+            _ => Err(format!(
+                "'http-request {action}' expects exactly 2 arguments"
+            )),
+        },
+        "del-header" => match words.get(2) {
+            Some(n) => {
+                if words.get(3).map(String::as_str) == Some("-m") {
+                    return pending_alert(l, "http-request del-header", "'-m'");
+                }
+                Ok((HttpRequestAction::DelHeader { name: n.clone() }, 3))
+            }
+            None => Err("'http-request del-header' expects at least 1 argument".into()),
+        },
+        "" => {
+            let mut st = l.alert_nc(format_args!(
+                "'http-request' expects {HR_ACTIONS}, but got ''."
+            ));
+            st.abort = true;
+            return st;
+        }
+        a if is_hr_action(a) => {
+            return l.alert(format_args!(
+                "'http-request {a}' is not supported yet by lbd."
+            ))
+        }
+        a => {
+            let mut st = l.alert_nc(format_args!(
+                "'http-request' expects {HR_ACTIONS}, but got '{a}'."
+            ));
+            st.abort = true;
+            return st;
+        }
+    };
+    let (act, next) = match parsed {
+        Ok(x) => x,
+        Err(msg) => return rule_err(l, msg),
+    };
+    if let Some(w) = words.get(next) {
+        if w == "if" || w == "unless" {
+            return pending_alert(l, &format!("http-request {action}"), "an ACL condition");
+        }
+        let mut st = l.alert_nc(format_args!(
+            "'http-request {action}' expects either 'if' or 'unless' followed by a condition but found '{w}'."
+        ));
+        st.abort = true;
+        return st;
+    }
+    let location = l.loc();
+    l.draft(t).proxy.http_request.push(HttpRequestRule {
+        action: act,
+        location,
+    });
+    Status::default()
+}
+
+type RuleResult = Result<(HttpRequestAction, usize), String>;
+
+fn status_ok(s: &str, allow_any: bool) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(c) if (200..=599).contains(&c) && (allow_any || ERR_CODES.contains(&c)) => Ok(c),
+        _ => Err(format!("Unexpected status code '{s}'")),
+    }
+}
+
+fn parse_deny(args: &[String]) -> RuleResult {
+    let mut status = 403;
+    let mut k = 0;
+    while k < args.len() {
+        match args[k].as_str() {
+            "deny_status" | "status" => {
+                let Some(v) = args.get(k + 1) else {
+                    return Err(format!("'{}' expects <status_code> as argument", args[k]));
+                };
+                status = status_ok(v, false)?;
+                k += 2;
+            }
+            "if" | "unless" => break,
+            o => {
+                return Err(format!(
+                    "'{o}' is not supported yet by lbd for 'http-request deny'"
+                ))
+            }
+        }
+    }
+    Ok((HttpRequestAction::Deny { status }, k + 2))
+}
+
+fn parse_return(l: &mut Loader<'_>, args: &[String]) -> RuleResult {
+    let mut spec = ReturnSpec {
+        status: 200,
+        content_type: None,
+        body: ReturnBody::Empty,
+        headers: Vec::new(),
+    };
+    let mut body_kw: Option<String> = None;
+    let mut k = 0;
+    while k < args.len() {
+        let a = args[k].as_str();
+        let need = |k: usize| -> Result<String, String> {
+            args.get(k + 1).cloned().ok_or_else(|| {
+                format!(
+                    "'{a}' expects <{}> as argument",
+                    match a {
+                        "status" => "status_code",
+                        "content-type" => "content_type",
+                        "string" | "lf-string" => "str",
+                        _ => "file",
+                    }
+                )
+            })
+        };
+        match a {
+            "status" => {
+                spec.status = status_ok(&need(k)?, true)?;
+                k += 2;
+            }
+            "content-type" => {
+                spec.content_type = Some(need(k)?);
+                k += 2;
+            }
+            "string" | "lf-string" | "file" | "lf-file" | "errorfile" => {
+                if let Some(prev) = &body_kw {
+                    return Err(format!("'{a}' cannot be used with '{prev}'"));
+                }
+                let v = need(k)?;
+                body_kw = Some(a.to_string());
+                spec.body = match a {
+                    "string" | "lf-string" => ReturnBody::Bytes(v.into_bytes()),
+                    _ => {
+                        let path = l.resolve_path(&v);
+                        let data = std::fs::read(&path).map_err(|e| {
+                            format!("failed to open file '{v}' ({})", super::io_reason(&e))
+                        })?;
+                        if a == "errorfile" {
+                            ReturnBody::RawResponse(data)
+                        } else {
+                            ReturnBody::Bytes(data)
+                        }
+                    }
+                };
+                k += 2;
+            }
+            "default-errorfiles" => {
+                if let Some(prev) = &body_kw {
+                    return Err(format!("'{a}' cannot be used with '{prev}'"));
+                }
+                body_kw = Some(a.to_string());
+                spec.body = ReturnBody::DefaultErrorfile;
+                k += 1;
+            }
+            "errorfiles" => {
+                return Err("'errorfiles' is not supported yet by lbd".into());
+            }
+            "hdr" => {
+                let (Some(n), Some(v)) = (args.get(k + 1), args.get(k + 2)) else {
+                    return Err(format!("'{a}' expects <name> and <value> as arguments"));
+                };
+                spec.headers.push((n.clone(), v.clone()));
+                k += 3;
+            }
+            _ => break,
+        }
+    }
+    if matches!(spec.body, ReturnBody::Bytes(_)) && spec.content_type.is_none() {
+        return Err(
+            "a content type must be specified for a payload with a 'string' or 'file' argument"
+                .into(),
+        );
+    }
+    if matches!(spec.body, ReturnBody::RawResponse(_)) && spec.content_type.is_some() {
+        return Err("'content-type' cannot be used with 'errorfile'".into());
+    }
+    Ok((HttpRequestAction::Return(spec), k + 2))
+}

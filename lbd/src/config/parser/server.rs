@@ -1,0 +1,382 @@
+//! `server` and `default-server` lines (spec 4.3).
+
+use super::super::diag::Diagnostic;
+use super::super::model::{CheckParams, ProxyProtoVersion, Server, ServerAddr, ServerPort};
+use super::super::pending;
+use super::super::units::{self, UnitError};
+use super::{Loader, Status, Target};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// The starting point of every `server`: HAProxy's defaults.
+pub(crate) fn template() -> Server {
+    Server {
+        name: String::new(),
+        location: Default::default(),
+        addr: ServerAddr::Ip {
+            ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: ServerPort::FromClient(0),
+        },
+        id: None,
+        weight: 1,
+        backup: false,
+        disabled: false,
+        maxconn: None,
+        maxqueue: None,
+        minconn: None,
+        cookie: None,
+        slowstart: None,
+        check: CheckParams::default(),
+        send_proxy: None,
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "weight",
+    "backup",
+    "disabled",
+    "enabled",
+    "maxconn",
+    "maxqueue",
+    "minconn",
+    "cookie",
+    "slowstart",
+    "id",
+    "check",
+    "inter",
+    "fastinter",
+    "downinter",
+    "rise",
+    "fall",
+    "port",
+    "addr",
+    "send-proxy",
+    "send-proxy-v2",
+    "no-backup",
+    "no-check",
+    "no-send-proxy",
+    "no-send-proxy-v2",
+];
+
+/// Parses `<addr>[:[+|-]port]`. Errors are the message after the prefix.
+pub(crate) fn parse_addr(s: &str) -> Result<ServerAddr, String> {
+    if let Some(p) = s.strip_prefix("unix@") {
+        return Ok(ServerAddr::Unix(PathBuf::from(p)));
+    }
+    if s.starts_with('/') {
+        return Ok(ServerAddr::Unix(PathBuf::from(s)));
+    }
+    if let Some(p) = s.strip_prefix("abns@") {
+        return Ok(ServerAddr::Abstract(p.to_string()));
+    }
+    let s = s
+        .strip_prefix("ipv4@")
+        .or_else(|| s.strip_prefix("ipv6@"))
+        .or_else(|| s.strip_prefix("tcp@"))
+        .unwrap_or(s);
+    // A bare IPv6 literal has no port; otherwise the port follows the last colon.
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(ServerAddr::Ip {
+            ip,
+            port: ServerPort::FromClient(0),
+        });
+    }
+    let (host, port) = match s.rfind(':') {
+        Some(c) => (&s[..c], Some(&s[c + 1..])),
+        None => (s, None),
+    };
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let port = match port {
+        None | Some("") => ServerPort::FromClient(0),
+        Some(p) if p.starts_with('+') || p.starts_with('-') => {
+            let n: i32 = p[1..]
+                .parse()
+                .ok()
+                .filter(|n| *n <= 65535)
+                .ok_or_else(|| format!("invalid port offset '{p}'"))?;
+            ServerPort::FromClient(if p.starts_with('-') { -n } else { n })
+        }
+        Some(p) => match units::parse_uint(p) {
+            Some(n) if (1..=65535).contains(&n) => ServerPort::Fixed(n as u16),
+            _ => return Err(format!("invalid port '{p}'")),
+        },
+    };
+    if host.is_empty() {
+        return Err(format!("invalid address: '{host}' in '{s}'"));
+    }
+    Ok(match host.parse::<IpAddr>() {
+        Ok(ip) => ServerAddr::Ip { ip, port },
+        Err(_) => {
+            if !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+            {
+                return Err(format!("invalid address: '{host}' in '{s}'"));
+            }
+            ServerAddr::Host {
+                host: host.to_string(),
+                port,
+            }
+        }
+    })
+}
+
+fn time_arg(kw: &str, v: &str) -> Result<u64, String> {
+    match units::parse_time(v) {
+        Ok(ms) => Ok(ms),
+        Err(UnitError::BadChar(c)) => Err(format!("unexpected character '{c}' in argument to <{kw}>.")),
+        Err(UnitError::Overflow) => Err(format!(
+            "timer overflow in argument '{v}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)"
+        )),
+        Err(UnitError::Empty) => Err(format!("'{kw}' expects <value> as argument.")),
+    }
+}
+
+pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    let kw = words[0].as_str();
+    let is_default = kw == "default-server";
+    let d = l.draft(t);
+    let (is_defaults, has_be, ty, pname) = (
+        d.is_defaults,
+        d.proxy.cap.backend,
+        d.type_str(),
+        d.proxy.name.clone(),
+    );
+    let prefix = format!("config : [{}:{}] : ", l.file, l.line);
+    if is_defaults && !is_default {
+        let msg = format!("{prefix}'{kw}' not allowed in 'defaults' section.");
+        l.diags.push(Diagnostic::alert(msg));
+        return Status {
+            fatal: true,
+            abort: false,
+        };
+    }
+    if !is_defaults && !has_be {
+        let msg = format!(
+            "{prefix}parsing [{}:{}] : '{kw}' not allowed because {ty} '{pname}' has no backend capability.",
+            l.file, l.line
+        );
+        l.diags.push(Diagnostic::alert(msg));
+        return Status {
+            fatal: true,
+            abort: false,
+        };
+    }
+    let mut srv = l.draft(t).default_server.clone();
+    let mut k = 1;
+    let who = if is_default {
+        "'default-server'".to_string()
+    } else {
+        let (Some(name), Some(addr)) = (words.get(1), words.get(2)) else {
+            let msg = format!("{prefix}'{kw}' expects <name> and <addr>[:<port>] as arguments.");
+            l.diags.push(Diagnostic::alert(msg));
+            return Status {
+                fatal: true,
+                abort: false,
+            };
+        };
+        srv.name = name.clone();
+        srv.location = l.loc();
+        let who = format!("'server {pname}/{name}'");
+        match parse_addr(addr) {
+            Ok(a) => srv.addr = a,
+            Err(e) => {
+                l.diags
+                    .push(Diagnostic::alert(format!("{prefix}{who} : {e}")));
+                return Status {
+                    fatal: true,
+                    abort: false,
+                };
+            }
+        }
+        k = 3;
+        who
+    };
+    let fail = |l: &mut Loader<'_>, msg: String| {
+        l.diags
+            .push(Diagnostic::alert(format!("{prefix}{who} : {msg}")));
+        Status {
+            fatal: true,
+            abort: false,
+        }
+    };
+    while k < words.len() {
+        let p = words[k].as_str();
+        let val = words.get(k + 1).cloned();
+        let need = |p: &str| {
+            val.clone()
+                .ok_or_else(|| format!("'{p}' expects <value> as argument."))
+        };
+        let takes_value = !matches!(
+            p,
+            "backup" | "disabled" | "enabled" | "check" | "send-proxy" | "send-proxy-v2"
+        ) && !p.starts_with("no-");
+        let res: Result<(), String> = (|| {
+            match p {
+                "weight" => {
+                    let v = units::atoi(&need(p)?);
+                    if !(0..=256).contains(&v) {
+                        return Err(format!(
+                            "weight of server {} is not within 0 and 256 ({v}).",
+                            srv.name
+                        ) + ".");
+                    }
+                    srv.weight = v as u32;
+                }
+                "backup" => srv.backup = true,
+                "disabled" => srv.disabled = true,
+                "enabled" => srv.disabled = false,
+                "maxconn" => srv.maxconn = Some(units::atoi(&need(p)?).max(0) as u32),
+                "maxqueue" => srv.maxqueue = Some(units::atoi(&need(p)?).max(0) as u32),
+                "minconn" => srv.minconn = Some(units::atoi(&need(p)?).max(0) as u32),
+                "cookie" => srv.cookie = Some(need(p)?),
+                "slowstart" => srv.slowstart = Some(time_arg(p, &need(p)?)?),
+                "id" => {
+                    let v = need(p).map_err(|_| format!("'{p}' : expects an integer argument."))?;
+                    let n = units::atoi(&v);
+                    if n <= 0 {
+                        return Err(format!("'{p}' : custom id has to be > 0."));
+                    }
+                    srv.id = Some(n.min(i64::from(u32::MAX)) as u32);
+                }
+                "check" => srv.check.enabled = true,
+                "inter" | "fastinter" | "downinter" => {
+                    let ms = time_arg(p, &need(p)?)?;
+                    if ms == 0 {
+                        return Err(format!(
+                            "timer underflow in argument '0' to '{p}' (minimum non-null value is 1 ms)."
+                        ));
+                    }
+                    match p {
+                        "inter" => srv.check.inter = ms,
+                        "fastinter" => srv.check.fastinter = Some(ms),
+                        _ => srv.check.downinter = Some(ms),
+                    }
+                }
+                "rise" | "fall" => {
+                    let v = need(p).map_err(|_| format!("'{p}' expects an integer argument.."))?;
+                    let n = units::atoi(&v);
+                    if n <= 0 {
+                        return Err(format!("'{p}' has to be > 0.."));
+                    }
+                    let n = n.min(i64::from(u32::MAX)) as u32;
+                    if p == "rise" {
+                        srv.check.rise = n;
+                    } else {
+                        srv.check.fall = n;
+                    }
+                }
+                "port" => {
+                    let v = need(p)?;
+                    match units::parse_uint(&v) {
+                        Some(n) if n <= 65535 => srv.check.port = Some(n as u16),
+                        _ => return Err(format!("invalid port '{v}'")),
+                    }
+                }
+                "addr" => {
+                    let v = need(p)?;
+                    match v.parse::<IpAddr>() {
+                        Ok(ip) => srv.check.addr = Some(ip),
+                        Err(_) => return Err(format!("'{p}' : invalid address: '{v}'")),
+                    }
+                }
+                "send-proxy" => srv.send_proxy = Some(ProxyProtoVersion::V1),
+                "send-proxy-v2" => srv.send_proxy = Some(ProxyProtoVersion::V2),
+                "no-backup" => srv.backup = false,
+                "no-check" => srv.check.enabled = false,
+                "no-send-proxy" | "no-send-proxy-v2" => srv.send_proxy = None,
+                _ => {
+                    if pending::is_server_keyword(p) {
+                        return Err(format!("'{p}' is not supported yet by lbd."));
+                    }
+                    return Err(match pending::did_you_mean(p, KEYWORDS) {
+                        Some(h) => format!("unknown keyword '{p}'; did you mean '{h}' maybe ?"),
+                        None => format!("unknown keyword '{p}'."),
+                    });
+                }
+            }
+            Ok(())
+        })();
+        if let Err(m) = res {
+            return fail(l, m);
+        }
+        k += if takes_value { 2 } else { 1 };
+    }
+    let d = l.draft(t);
+    if is_default {
+        d.default_server = srv;
+    } else {
+        d.proxy.servers.push(srv);
+    }
+    Status::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_forms() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            parse_addr("127.0.0.1:8000"),
+            Ok(ServerAddr::Ip {
+                ip: ip("127.0.0.1"),
+                port: ServerPort::Fixed(8000)
+            })
+        );
+        assert_eq!(
+            parse_addr("10.0.0.1"),
+            Ok(ServerAddr::Ip {
+                ip: ip("10.0.0.1"),
+                port: ServerPort::FromClient(0)
+            })
+        );
+        assert_eq!(
+            parse_addr("10.0.0.1:+1000"),
+            Ok(ServerAddr::Ip {
+                ip: ip("10.0.0.1"),
+                port: ServerPort::FromClient(1000)
+            })
+        );
+        assert_eq!(
+            parse_addr("10.0.0.1:-10"),
+            Ok(ServerAddr::Ip {
+                ip: ip("10.0.0.1"),
+                port: ServerPort::FromClient(-10)
+            })
+        );
+        assert_eq!(
+            parse_addr("::1"),
+            Ok(ServerAddr::Ip {
+                ip: ip("::1"),
+                port: ServerPort::FromClient(0)
+            })
+        );
+        assert_eq!(
+            parse_addr("[::1]:80"),
+            Ok(ServerAddr::Ip {
+                ip: ip("::1"),
+                port: ServerPort::Fixed(80)
+            })
+        );
+        assert_eq!(
+            parse_addr("app.example:8080"),
+            Ok(ServerAddr::Host {
+                host: "app.example".into(),
+                port: ServerPort::Fixed(8080)
+            })
+        );
+        assert_eq!(
+            parse_addr("/run/app.sock"),
+            Ok(ServerAddr::Unix("/run/app.sock".into()))
+        );
+        assert_eq!(
+            parse_addr("127.0.0.1:99999"),
+            Err("invalid port '99999'".into())
+        );
+    }
+}

@@ -1,0 +1,380 @@
+//! Keywords that later issues implement: one table saying, for each, whether
+//! lbd refuses it for now (ALERT) or accepts it without effect (WARNING).
+//!
+//! Shrink these tables as features land; nothing here is ever ignored
+//! silently.
+
+use super::parser::{Loader, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Refused: `'<kw>' is not supported yet by lbd.`
+    Unsupported,
+    /// Accepted with a warning: it has no effect yet.
+    Accepted,
+}
+
+/// Proxy-section keywords.
+const PROXY: &[(&str, Pending)] = &[
+    ("acl", Pending::Unsupported),
+    ("stick-table", Pending::Unsupported),
+    ("stick", Pending::Unsupported),
+    ("cookie", Pending::Unsupported),
+    ("dynamic-cookie-key", Pending::Unsupported),
+    ("http-check", Pending::Accepted),
+    ("compression", Pending::Accepted),
+    ("http-response", Pending::Unsupported),
+    ("http-after-response", Pending::Unsupported),
+    ("http-error", Pending::Unsupported),
+    ("tcp-request", Pending::Unsupported),
+    ("tcp-response", Pending::Unsupported),
+    ("tcp-check", Pending::Unsupported),
+    ("redirect", Pending::Unsupported),
+    ("capture", Pending::Unsupported),
+    ("declare", Pending::Unsupported),
+    ("stats", Pending::Unsupported),
+    ("filter", Pending::Unsupported),
+    ("use-server", Pending::Unsupported),
+    ("force-persist", Pending::Unsupported),
+    ("ignore-persist", Pending::Unsupported),
+    ("persist", Pending::Unsupported),
+    ("server-template", Pending::Unsupported),
+    ("retry-on", Pending::Unsupported),
+    ("monitor", Pending::Unsupported),
+    ("unique-id-format", Pending::Unsupported),
+    ("unique-id-header", Pending::Unsupported),
+    ("log-format-sd", Pending::Unsupported),
+    ("error-log-format", Pending::Unsupported),
+    ("log-tag", Pending::Unsupported),
+    ("errorloc", Pending::Unsupported),
+    ("errorloc302", Pending::Unsupported),
+    ("errorloc303", Pending::Unsupported),
+    ("email-alert", Pending::Unsupported),
+    ("external-check", Pending::Unsupported),
+    ("load-server-state-from-file", Pending::Unsupported),
+    ("server-state-file-name", Pending::Unsupported),
+    ("hash-balance-factor", Pending::Unsupported),
+    ("rate-limit", Pending::Unsupported),
+    ("max-keep-alive-queue", Pending::Unsupported),
+    ("max-session-srv-conns", Pending::Unsupported),
+    ("source", Pending::Unsupported),
+    ("dispatch", Pending::Unsupported),
+    ("bind-process", Pending::Unsupported),
+    ("grace", Pending::Unsupported),
+    ("guid", Pending::Unsupported),
+];
+
+/// `option` names.
+const OPTIONS: &[(&str, Pending)] = &[
+    ("httpchk", Pending::Accepted),
+    ("ssl-hello-chk", Pending::Unsupported),
+    ("tcp-check", Pending::Unsupported),
+    ("mysql-check", Pending::Unsupported),
+    ("pgsql-check", Pending::Unsupported),
+    ("redis-check", Pending::Unsupported),
+    ("ldap-check", Pending::Unsupported),
+    ("smtpchk", Pending::Unsupported),
+    ("spop-check", Pending::Unsupported),
+    ("external-check", Pending::Unsupported),
+    ("originalto", Pending::Unsupported),
+    ("persist", Pending::Unsupported),
+    ("http-pretend-keepalive", Pending::Unsupported),
+    ("http-no-delay", Pending::Unsupported),
+    ("http-restrict-req-hdr-names", Pending::Unsupported),
+    ("h1-case-adjust-bogus-client", Pending::Unsupported),
+    ("h1-case-adjust-bogus-server", Pending::Unsupported),
+    ("log-health-checks", Pending::Unsupported),
+    ("log-separate-errors", Pending::Unsupported),
+    ("dontlog-normal", Pending::Unsupported),
+    ("checkcache", Pending::Unsupported),
+    ("contstats", Pending::Unsupported),
+    ("disable-h2-upgrade", Pending::Unsupported),
+    ("transparent", Pending::Unsupported),
+    ("idle-close-on-response", Pending::Unsupported),
+];
+
+/// `global` keywords refused or accepted for now.
+const GLOBAL: &[(&str, Pending)] = &[
+    ("ssl-default-bind-ciphers", Pending::Unsupported),
+    ("ssl-default-bind-ciphersuites", Pending::Unsupported),
+    ("ssl-default-bind-options", Pending::Unsupported),
+    ("ssl-default-bind-curves", Pending::Unsupported),
+    ("ssl-default-server-ciphers", Pending::Unsupported),
+    ("ssl-default-server-ciphersuites", Pending::Unsupported),
+    ("ssl-default-server-options", Pending::Unsupported),
+    ("ssl-server-verify", Pending::Unsupported),
+    ("ssl-dh-param-file", Pending::Unsupported),
+    ("server-state-file", Pending::Unsupported),
+    ("server-state-base", Pending::Unsupported),
+    ("max-spread-checks", Pending::Unsupported),
+    ("lua-load", Pending::Unsupported),
+    ("lua-prepend-path", Pending::Unsupported),
+    ("expose-experimental-directives", Pending::Unsupported),
+    ("h1-case-adjust", Pending::Unsupported),
+    ("h1-case-adjust-file", Pending::Unsupported),
+    ("unix-bind", Pending::Unsupported),
+    ("external-check", Pending::Unsupported),
+    ("insecure-fork-wanted", Pending::Unsupported),
+    ("localpeer", Pending::Unsupported),
+    ("set-dumpable", Pending::Unsupported),
+];
+
+/// Global keywords that are parsed and ignored with a NOTICE (spec 3).
+const IGNORED_GLOBAL: &[&str] = &[
+    "cpu-map",
+    "noepoll",
+    "nopoll",
+    "busy-polling",
+    "maxsslrate",
+    "maxconnrate",
+    "maxsessrate",
+    "maxpipes",
+    "maxzlibmem",
+    "maxcomprate",
+    "maxcompcpuusage",
+    "nbproc",
+    "numa-cpu-mapping",
+    "nogetaddrinfo",
+    "noktls",
+    "thread-groups",
+    "thread-group",
+    "quiet",
+    "debug",
+    "profiling.tasks",
+    "profiling.memory",
+    "maxsslconn",
+];
+
+/// `bind` options known to HAProxy that lbd does not handle yet.
+const BIND: &[&str] = &[
+    "ssl",
+    "crt",
+    "crt-list",
+    "alpn",
+    "npn",
+    "ca-file",
+    "verify",
+    "crl-file",
+    "ca-ignore-err",
+    "crt-ignore-err",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "ecdhe",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "no-tls-tickets",
+    "prefer-client-ciphers",
+    "strict-sni",
+    "allow-0rtt",
+    "no-ca-names",
+    "accept-netscaler-cip",
+    "mss",
+    "defer-accept",
+    "tfo",
+    "transparent",
+    "interface",
+    "namespace",
+    "nice",
+    "tcp-ut",
+    "process",
+    "thread",
+    "shards",
+    "level",
+    "severity-output",
+    "expose-fd",
+    "proto",
+    "generate-certificates",
+    "ca-sign-file",
+    "ca-sign-pass",
+    "quic-cc-algo",
+    "ssl-default",
+];
+
+/// `server` parameters known to HAProxy that lbd does not handle yet.
+const SERVER: &[&str] = &[
+    "ssl",
+    "verify",
+    "ca-file",
+    "crt",
+    "sni",
+    "alpn",
+    "npn",
+    "check-ssl",
+    "check-sni",
+    "check-alpn",
+    "check-proto",
+    "check-send-proxy",
+    "check-via-socks4",
+    "no-ssl-reuse",
+    "no-check-ssl",
+    "no-ssl",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "crl-file",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
+    "proxy-v2-options",
+    "agent-check",
+    "agent-port",
+    "agent-addr",
+    "agent-inter",
+    "agent-send",
+    "no-agent-check",
+    "track",
+    "observe",
+    "error-limit",
+    "on-error",
+    "on-marked-down",
+    "on-marked-up",
+    "resolvers",
+    "resolve-prefer",
+    "resolve-opts",
+    "resolve-net",
+    "init-addr",
+    "pool-max-conn",
+    "pool-low-conn",
+    "pool-purge-delay",
+    "max-reuse",
+    "redir",
+    "proto",
+    "ws",
+    "tfo",
+    "source",
+    "usesrc",
+    "namespace",
+    "socks4",
+    "non-stick",
+    "stick",
+    "tcp-ut",
+    "no-tls-tickets",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "allow-0rtt",
+    "log-proto",
+    "set-proxy-v2-tlv-fmt",
+    "shard",
+    "check-reuse-pool",
+    "sni-auto",
+];
+
+fn find(table: &[(&str, Pending)], kw: &str) -> Option<Pending> {
+    table.iter().find(|(k, _)| *k == kw).map(|(_, p)| *p)
+}
+
+pub fn lookup(kw: &str) -> Option<Pending> {
+    find(PROXY, kw)
+}
+
+pub fn lookup_option(name: &str) -> Option<Pending> {
+    find(OPTIONS, name)
+}
+
+pub fn lookup_global(kw: &str) -> Option<Pending> {
+    find(GLOBAL, kw)
+}
+
+pub fn is_ignored_global(kw: &str) -> bool {
+    IGNORED_GLOBAL.contains(&kw)
+}
+
+pub fn is_bind_keyword(kw: &str) -> bool {
+    BIND.contains(&kw)
+}
+
+pub fn is_server_keyword(kw: &str) -> bool {
+    SERVER.contains(&kw)
+}
+
+/// Emits the diagnostic for a pending keyword.
+pub(crate) fn report(l: &mut Loader<'_>, kw: &str, p: Pending) -> Status {
+    match p {
+        Pending::Unsupported => l.alert(format_args!("'{kw}' is not supported yet by lbd.")),
+        Pending::Accepted => {
+            l.warn(format_args!(
+                "'{kw}' is accepted but not implemented yet by lbd; it has no effect."
+            ));
+            Status::default()
+        }
+    }
+}
+
+/// The closest keyword when it is plausibly a typo (edit distance with
+/// transpositions, at most 2 and less than half the word).
+pub fn did_you_mean<'k>(word: &str, candidates: &[&'k str]) -> Option<&'k str> {
+    let w: Vec<char> = word.chars().collect();
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = distance(&w, &c.chars().collect::<Vec<_>>());
+        if d <= 2 && d * 2 < w.len().max(1) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+fn distance(a: &[char], b: &[char]) -> usize {
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_hints() {
+        assert_eq!(did_you_mean("chekc", &["check", "weight"]), Some("check"));
+        assert_eq!(did_you_mean("wieght", &["check", "weight"]), Some("weight"));
+        assert_eq!(did_you_mean("zzzzzz", &["check", "weight"]), None);
+    }
+
+    #[test]
+    fn tables_have_no_duplicates() {
+        for t in [PROXY, OPTIONS, GLOBAL] {
+            for (i, (k, _)) in t.iter().enumerate() {
+                assert!(!t[i + 1..].iter().any(|(o, _)| o == k), "{k}");
+            }
+        }
+    }
+}
