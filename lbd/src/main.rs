@@ -60,17 +60,18 @@ fn real_main() -> i32 {
     }
     let outcome = config::load(&args.files, &env);
     for d in &outcome.diags {
-        eprintln!("{}", d.render(pid));
+        eprint!("{}", d.render(pid));
     }
     let Some(cfg) = outcome.config else {
-        eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
         return 1;
     };
     let zero_warning = args.zero_warning || cfg.global.zero_warning;
-    if zero_warning && outcome
-        .diags
-        .iter()
-        .any(|d| d.severity == config::diag::Severity::Warning) {
+    if zero_warning
+        && outcome
+            .diags
+            .iter()
+            .any(|d| d.severity == config::diag::Severity::Warning)
+    {
         eprintln!(
             "[ALERT]    ({pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting."
         );

@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use tests::*;
 
-/// A proxy with a normal backend, and a resetting one under /reset.
+/// A proxy with a normal backend, and a resetting one behind a second
+/// frontend (no ACLs needed: they come with the rules work).
 struct Setup {
     port: u16,
+    reset_port: u16,
     lbd: LbdProcess,
     _good: HttpBackend,
     _reset: HttpBackend,
@@ -18,12 +20,16 @@ fn setup() -> Setup {
         .reply(Reply::ResetMidResponse)
         .start();
     let port = free_port();
+    let reset_port = free_port();
     let cfg = format!(
         "{HTTP_DEFAULTS}
 frontend fe
     bind 127.0.0.1:{port}
-    use_backend rst if {{ path /reset }}
     default_backend be
+
+frontend fe_rst
+    bind 127.0.0.1:{reset_port}
+    default_backend rst
 
 backend be
     server good {}
@@ -36,6 +42,7 @@ backend rst
     );
     Setup {
         port,
+        reset_port,
         lbd: LbdProcess::start(&cfg),
         _good: good,
         _reset: reset,
@@ -58,7 +65,11 @@ impl Setup {
 
     /// Sends `bytes` and returns everything received until the proxy closed.
     fn exchange(&self, bytes: &[u8]) -> Vec<u8> {
-        let mut client = RawClient::connect(self.port);
+        self.exchange_on(self.port, bytes)
+    }
+
+    fn exchange_on(&self, port: u16, bytes: &[u8]) -> Vec<u8> {
+        let mut client = RawClient::connect(port);
         let _ = client.send(bytes);
         let (got, closed) = client.read_until_close(Duration::from_secs(5));
         assert!(closed, "proxy did not close{}", self.lbd.output_hint());
@@ -106,7 +117,7 @@ fn client_vanishing_mid_request_is_harmless() {
 #[test]
 fn server_reset_mid_response_cuts_the_client_short() {
     let s = setup();
-    let got = s.exchange(b"GET /reset HTTP/1.1\r\nhost: a\r\n\r\n");
+    let got = s.exchange_on(s.reset_port, b"GET /reset HTTP/1.1\r\nhost: a\r\n\r\n");
     // The head and the bytes that arrived before the reset are relayed; then the
     // client connection is closed with the body 990 bytes short, so the client can
     // tell the response is truncated.
