@@ -59,6 +59,25 @@ impl Drop for ScratchDir {
     }
 }
 
+const SCRATCH_PREFIX: &str = "rampart-bench-";
+
+/// A run killed by a signal exits without unwinding and leaves its scratch directory;
+/// the next run removes those whose owner is gone.
+fn remove_stale_scratch_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(SCRATCH_PREFIX)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     machine: &'a machine::Machine,
@@ -113,8 +132,9 @@ fn harness(args: &[String]) -> Result<()> {
         );
     }
 
+    remove_stale_scratch_dirs();
     let dir =
-        ScratchDir(std::env::temp_dir().join(format!("rampart-bench-{}", std::process::id())));
+        ScratchDir(std::env::temp_dir().join(format!("{SCRATCH_PREFIX}{}", std::process::id())));
     std::fs::create_dir_all(&dir.0).with_context(|| format!("creating {}", dir.0.display()))?;
     let nginx_stream = run::nginx_stream_module(&opts.nginx);
     let env = Env {

@@ -16,6 +16,7 @@ pub struct HttpRow {
     pub p50_us: f64,
     pub p99_us: f64,
     pub cpu_us_per_req: f64,
+    pub backend_cpu_us_per_req: f64,
     pub errors: u64,
     pub rss_kib: u64,
     pub hwm_kib: u64,
@@ -27,6 +28,7 @@ pub struct TcpRow {
     pub proxy: String,
     pub mb_per_s: f64,
     pub cpu_ms_per_gb: f64,
+    pub backend_cpu_ms_per_gb: f64,
     pub rss_kib: u64,
     pub hwm_kib: u64,
 }
@@ -72,12 +74,20 @@ fn cpu_per_req(s: &Sample<HttpLoad>) -> f64 {
     s.cpu_us as f64 / s.load.requests.max(1) as f64
 }
 
+fn backend_cpu_per_req(s: &Sample<HttpLoad>) -> f64 {
+    s.backend_cpu_us as f64 / s.load.requests.max(1) as f64
+}
+
 fn mb_per_s(s: &Sample<TcpLoad>) -> f64 {
     s.load.bytes as f64 / s.load.elapsed_us.max(1) as f64
 }
 
 fn cpu_ms_per_gb(s: &Sample<TcpLoad>) -> f64 {
     (s.cpu_us as f64 / 1e3) / (s.load.bytes.max(1) as f64 / 1e9)
+}
+
+fn backend_cpu_ms_per_gb(s: &Sample<TcpLoad>) -> f64 {
+    (s.backend_cpu_us as f64 / 1e3) / (s.load.bytes.max(1) as f64 / 1e9)
 }
 
 pub fn summarize_http(o: &Outcome<HttpLoad>) -> Summary<HttpRow> {
@@ -92,6 +102,7 @@ pub fn summarize_http(o: &Outcome<HttpLoad>) -> Summary<HttpRow> {
                 p50_us: median(&series(&o.samples, p, |s| s.load.p50_us)),
                 p99_us: median(&series(&o.samples, p, |s| s.load.p99_us)),
                 cpu_us_per_req: median(&series(&o.samples, p, cpu_per_req)),
+                backend_cpu_us_per_req: median(&series(&o.samples, p, backend_cpu_per_req)),
                 errors: o
                     .samples
                     .iter()
@@ -126,6 +137,7 @@ pub fn summarize_tcp(o: &Outcome<TcpLoad>) -> Summary<TcpRow> {
                 proxy: p.clone(),
                 mb_per_s: median(&series(&o.samples, p, mb_per_s)),
                 cpu_ms_per_gb: median(&series(&o.samples, p, cpu_ms_per_gb)),
+                backend_cpu_ms_per_gb: median(&series(&o.samples, p, backend_cpu_ms_per_gb)),
                 rss_kib,
                 hwm_kib,
             }
@@ -174,18 +186,19 @@ fn ratio_cell(r: &RatioSummary) -> String {
 
 pub fn http_table(s: &Summary<HttpRow>) -> String {
     let mut t = String::from(
-        "| proxy | req/s | p50 µs | p99 µs | CPU µs/req | errors | RSS MiB | HWM MiB |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| proxy | req/s | p50 µs | p99 µs | CPU µs/req | backend µs/req | errors | RSS MiB | HWM MiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in &s.rows {
         let _ = writeln!(
             t,
-            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {} | {} | {} |",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
             r.proxy,
             r.rps,
             r.p50_us,
             r.p99_us,
             r.cpu_us_per_req,
+            r.backend_cpu_us_per_req,
             r.errors,
             mib(r.rss_kib),
             mib(r.hwm_kib)
@@ -196,15 +209,17 @@ pub fn http_table(s: &Summary<HttpRow>) -> String {
 
 pub fn tcp_table(s: &Summary<TcpRow>) -> String {
     let mut t = String::from(
-        "| proxy | MB/s | CPU ms/GB | RSS MiB | HWM MiB |\n|---|---:|---:|---:|---:|\n",
+        "| proxy | MB/s | CPU ms/GB | backend ms/GB | RSS MiB | HWM MiB |\n\
+         |---|---:|---:|---:|---:|---:|\n",
     );
     for r in &s.rows {
         let _ = writeln!(
             t,
-            "| {} | {:.0} | {:.1} | {} | {} |",
+            "| {} | {:.0} | {:.1} | {:.1} | {} | {} |",
             r.proxy,
             r.mb_per_s,
             r.cpu_ms_per_gb,
+            r.backend_cpu_ms_per_gb,
             mib(r.rss_kib),
             mib(r.hwm_kib)
         );
@@ -247,6 +262,7 @@ mod tests {
             proxy: proxy.into(),
             round,
             cpu_us,
+            backend_cpu_us: cpu_us / 2,
             load: HttpLoad {
                 requests: rps as u64,
                 rps,

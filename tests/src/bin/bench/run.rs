@@ -68,6 +68,8 @@ pub struct Sample<T> {
     pub round: usize,
     /// utime+stime of the proxy's processes over the round.
     pub cpu_us: u64,
+    /// The same for the backend, to show the proxy (not the backend) is the costly hop.
+    pub backend_cpu_us: u64,
     #[serde(flatten)]
     pub load: T,
 }
@@ -160,6 +162,7 @@ fn run<T>(
     cmd.args([backend_cmd.to_string(), format!("127.0.0.1:{backend_port}")]);
     let mut backend = procs::spawn("backend", cmd, env.dir, &env.placement.others)?;
     procs::wait_listening(&mut backend, backend_port, STARTUP_LIMIT)?;
+    let backend_pids = [backend.pid()];
 
     let mut running = Vec::new();
     for p in proxies {
@@ -180,13 +183,16 @@ fn run<T>(
         for i in order {
             let r = &mut running[i];
             let before = procs::cpu_micros(&r.pids);
+            let backend_before = procs::cpu_micros(&backend_pids);
             let measured = load(r.port).with_context(|| format!("round {round} of {}", r.name))?;
             let cpu_us = procs::cpu_micros(&r.pids).saturating_sub(before);
+            let backend_cpu_us = procs::cpu_micros(&backend_pids).saturating_sub(backend_before);
             r.proc_.check_alive()?;
             samples.push(Sample {
                 proxy: r.name.clone(),
                 round,
                 cpu_us,
+                backend_cpu_us,
                 load: measured,
             });
         }
