@@ -1,0 +1,174 @@
+//! Command-line options of the harness (hand-parsed: a dozen flags do not need a crate).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+pub const USAGE: &str = "\
+usage: bench [options]
+  --only http|tcp        run one benchmark (default: both)
+  --quick                smoke run: 3 rounds, short TCP rounds
+  --rounds N             measured rounds per proxy (default 15)
+  --threads N            proxy threads/workers (default 1)
+  --conns N              wrk connections (default 50)
+  --secs N               wrk seconds per round (default 1; wrk takes whole seconds)
+  --tcp-conns N          L4 connections (default 8)
+  --tcp-ms N             L4 milliseconds per round (default 500)
+  --proxies LIST         comma list of lbd,haproxy,nginx (default all three)
+  --lbd PATH             lbd binary (default target/release/lbd); e.g. /usr/sbin/haproxy
+                         for an A/A run that shows the noise floor
+  --haproxy PATH         (default /usr/sbin/haproxy)
+  --nginx PATH           (default /usr/sbin/nginx)
+  --pin                  pin the proxy to the last CPU(s), wrk and backend to the others
+  --json PATH            where to write the JSON result (default target/bench/<time>.json)
+";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    Both,
+    Http,
+    Tcp,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub only: Only,
+    pub rounds: usize,
+    pub threads: usize,
+    pub conns: usize,
+    pub secs: u64,
+    pub tcp_conns: usize,
+    pub tcp_round: Duration,
+    pub proxies: Vec<String>,
+    pub lbd: PathBuf,
+    pub haproxy: PathBuf,
+    pub nginx: PathBuf,
+    pub pin: bool,
+    pub json: PathBuf,
+    pub quick: bool,
+}
+
+/// The workspace root, known at compile time (the harness runs from the source tree).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+impl Options {
+    pub fn parse(args: &[String]) -> Result<Options> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let root = workspace_root();
+        let mut o = Options {
+            only: Only::Both,
+            rounds: 15,
+            threads: 1,
+            conns: 50,
+            secs: 1,
+            tcp_conns: 8,
+            tcp_round: Duration::from_millis(500),
+            proxies: vec!["lbd".into(), "haproxy".into(), "nginx".into()],
+            lbd: root.join("target/release/lbd"),
+            haproxy: "/usr/sbin/haproxy".into(),
+            nginx: "/usr/sbin/nginx".into(),
+            pin: false,
+            json: root.join(format!("target/bench/{now}.json")),
+            quick: false,
+        };
+        let mut explicit_rounds = false;
+        let mut it = args.iter();
+        while let Some(flag) = it.next() {
+            let mut value = || {
+                it.next()
+                    .cloned()
+                    .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+            };
+            match flag.as_str() {
+                "--only" => {
+                    o.only = match value()?.as_str() {
+                        "http" => Only::Http,
+                        "tcp" => Only::Tcp,
+                        other => bail!("--only takes http or tcp, not {other:?}"),
+                    }
+                }
+                "--quick" => o.quick = true,
+                "--rounds" => {
+                    o.rounds = number(flag, &value()?)?;
+                    explicit_rounds = true;
+                }
+                "--threads" => o.threads = number(flag, &value()?)?,
+                "--conns" => o.conns = number(flag, &value()?)?,
+                "--secs" => o.secs = number(flag, &value()?)? as u64,
+                "--tcp-conns" => o.tcp_conns = number(flag, &value()?)?,
+                "--tcp-ms" => o.tcp_round = Duration::from_millis(number(flag, &value()?)? as u64),
+                "--proxies" => {
+                    o.proxies = value()?.split(',').map(|s| s.trim().to_string()).collect();
+                    if let Some(bad) = o
+                        .proxies
+                        .iter()
+                        .find(|p| !["lbd", "haproxy", "nginx"].contains(&p.as_str()))
+                    {
+                        bail!("unknown proxy {bad:?} in --proxies (lbd, haproxy, nginx)");
+                    }
+                }
+                "--lbd" => o.lbd = value()?.into(),
+                "--haproxy" => o.haproxy = value()?.into(),
+                "--nginx" => o.nginx = value()?.into(),
+                "--pin" => o.pin = true,
+                "--json" => o.json = value()?.into(),
+                "-h" | "--help" => {
+                    print!("{USAGE}");
+                    std::process::exit(0);
+                }
+                other => bail!("unknown option {other:?}\n{USAGE}"),
+            }
+        }
+        if o.quick {
+            if !explicit_rounds {
+                o.rounds = 3;
+            }
+            o.tcp_round = o.tcp_round.min(Duration::from_millis(300));
+        }
+        if o.rounds == 0 || o.rounds > 1000 || o.threads == 0 || o.conns == 0 || o.tcp_conns == 0 {
+            bail!("rounds (1..=1000), threads, conns and tcp-conns must be positive");
+        }
+        if o.secs == 0 || o.secs > 60 || o.tcp_round.is_zero() || o.tcp_round.as_secs() > 60 {
+            bail!("round durations must be between 1 ms and 60 s");
+        }
+        Ok(o)
+    }
+}
+
+fn number(flag: &str, v: &str) -> Result<usize> {
+    v.parse()
+        .with_context(|| format!("{flag} takes a positive integer, not {v:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options> {
+        Options::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn quick_shortens_rounds_unless_given() {
+        assert_eq!(parse(&["--quick"]).map(|o| o.rounds).unwrap_or(0), 3);
+        assert_eq!(
+            parse(&["--quick", "--rounds", "5"])
+                .map(|o| o.rounds)
+                .unwrap_or(0),
+            5
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_flags_and_proxies() {
+        assert!(parse(&["--frobnicate"]).is_err());
+        assert!(parse(&["--proxies", "lbd,envoy"]).is_err());
+        assert!(parse(&["--only", "udp"]).is_err());
+    }
+}
