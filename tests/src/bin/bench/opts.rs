@@ -51,7 +51,8 @@ pub struct Options {
 
 /// The workspace root, known at compile time (the harness runs from the source tree).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
 impl Options {

@@ -283,3 +283,24 @@ pub fn parse_addr(s: Option<&String>) -> Result<SocketAddr> {
     }
     Ok(addr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinning_leaves_a_core_for_the_load_generator() {
+        let p = Placement::new(true, 1, 2);
+        assert_eq!((p.proxy, p.others), (vec![1], vec![0]));
+        // Nothing left for wrk and the backend: do not pin at all.
+        assert!(Placement::new(true, 2, 2).proxy.is_empty());
+        assert!(Placement::new(false, 1, 4).proxy.is_empty());
+    }
+
+    #[test]
+    fn subcommand_addresses_must_be_loopback() {
+        assert!(parse_addr(Some(&"127.0.0.1:80".to_string())).is_ok());
+        assert!(parse_addr(Some(&"10.0.0.1:80".to_string())).is_err());
+        assert!(parse_addr(None).is_err());
+    }
+}
