@@ -18,6 +18,7 @@ pub mod http;
 pub mod listener;
 pub mod privileges;
 pub mod runtime;
+pub mod sample;
 pub mod server;
 pub mod session;
 pub mod stream;

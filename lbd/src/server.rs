@@ -76,6 +76,24 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
     if let Some(m) = opts.maxconn {
         cfg.global.maxconn = Some(m);
     }
+    match raise_nofile(&cfg.global) {
+        Ok(soft) => {
+            // As HAProxy: without `maxconn`, derive it from the descriptor
+            // limit (each proxied connection needs two descriptors).
+            if cfg.global.maxconn.is_none() {
+                let derived = (soft.saturating_sub(100) / 2).clamp(100, 1_000_000);
+                cfg.global.maxconn = Some(derived as u32);
+            }
+        }
+        Err(e) => {
+            let msg = format!("[{}] : cannot raise FD limit: {e}", "lbd");
+            if cfg.global.strict_limits {
+                say("[ALERT]", &msg);
+                return Ok(1);
+            }
+            say("[WARNING]", &msg);
+        }
+    }
     let runtime = match Runtime::build(&cfg) {
         Ok(r) => Arc::new(r),
         Err(e) => {
@@ -122,6 +140,33 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
     // Sessions still running after a hard stop are abandoned here.
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(code)
+}
+
+/// Raises RLIMIT_NOFILE to what `ulimit-n` or `maxconn` needs (or to the
+/// hard limit), and returns the soft limit in force afterwards.
+fn raise_nofile(g: &crate::config::model::Global) -> nix::Result<u64> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    let want = match (g.ulimit_n, g.maxconn) {
+        (Some(n), _) => n,
+        (None, Some(m)) => 2 * u64::from(m) + 200,
+        (None, None) => hard,
+    };
+    if want <= soft {
+        return Ok(soft);
+    }
+    // Only root may raise the hard limit; otherwise stop at it.
+    let new_hard = if nix::unistd::geteuid().is_root() {
+        hard.max(want)
+    } else {
+        hard
+    };
+    let new_soft = want.min(new_hard);
+    setrlimit(Resource::RLIMIT_NOFILE, new_soft, new_hard)?;
+    if new_soft < want {
+        return Err(nix::Error::EPERM);
+    }
+    Ok(new_soft)
 }
 
 fn proxy_kind(fe: &Frontend) -> &'static str {

@@ -275,7 +275,19 @@ impl Session {
         let buf = self.cbuf.bytes();
         let need = be.key_need();
         match need.get() {
-            KeyNeed::None | KeyNeed::Expr(_) => None,
+            KeyNeed::None => None,
+            KeyNeed::Expr(_) => {
+                let fetch = be.hash_fetch.as_ref()?;
+                let view = crate::sample::RequestView {
+                    buf,
+                    method: head.method_raw.get(buf),
+                    target: head.target.get(buf),
+                    headers: &head.headers,
+                    src: self.info.src,
+                    dst: self.info.dst,
+                };
+                crate::sample::eval(fetch, &view)
+            }
             KeyNeed::SourceIp => self
                 .info
                 .src

@@ -71,6 +71,8 @@ pub struct Backend {
     pub conf: Arc<Proxy>,
     pub servers: Vec<Arc<ServerRt>>,
     balancer: ArcSwap<Balancer>,
+    /// `balance hash <expr>`: the fetch, parsed once.
+    pub hash_fetch: Option<crate::sample::SimpleFetch>,
     pub cur: AtomicU32,
     pub total: AtomicU64,
 }
@@ -141,6 +143,10 @@ impl Backend {
             conf: Arc::new(p.clone()),
             servers,
             balancer,
+            hash_fetch: match &p.balance {
+                crate::config::model::Balance::Hash { expr } => crate::sample::parse(expr).ok(),
+                _ => None,
+            },
             cur: AtomicU32::new(0),
             total: AtomicU64::new(0),
         })

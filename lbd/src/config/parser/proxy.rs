@@ -712,9 +712,9 @@ pub(crate) fn parse_balance(args: &[String]) -> Result<Balance, String> {
             if rest.is_empty() {
                 return Err("'balance hash' requires a sample expression.".into());
             }
-            Balance::Hash {
-                expr: rest.join(" "),
-            }
+            let expr = rest.join(" ");
+            crate::sample::parse(&expr)?;
+            Balance::Hash { expr }
         }
         a if a.starts_with("rdp-cookie") => {
             return Err("'balance rdp-cookie' is not supported yet by lbd.".into())
