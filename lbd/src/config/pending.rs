@@ -378,3 +378,34 @@ mod tests {
         }
     }
 }
+
+/// Warnings for settings that parse into the model but that the runtime does
+/// not act on yet, so that nothing is ignored silently. Each entry goes away
+/// when its feature lands.
+pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnostic> {
+    use super::diag::Diagnostic;
+    let mut out = Vec::new();
+    let at = |l: &super::model::Location| format!("config : parsing [{}:{}] : ", l.file, l.line);
+    for s in &cfg.global.stats_sockets {
+        out.push(Diagnostic::warning(format!(
+            "{}'stats socket' is accepted but the runtime API is not implemented yet by lbd; no socket is created.",
+            at(&s.location)
+        )));
+    }
+    let proxy_logs = cfg.proxies.iter().flat_map(|p| p.logs.iter());
+    for l in cfg.global.logs.iter().chain(proxy_logs) {
+        out.push(Diagnostic::warning(format!(
+            "{}'log' is accepted but logging is not implemented yet by lbd; nothing is logged.",
+            at(&l.location)
+        )));
+    }
+    for p in &cfg.proxies {
+        for s in p.servers.iter().filter(|s| s.check.enabled) {
+            out.push(Diagnostic::warning(format!(
+                "config : [{}:{}] : 'server {}/{}' : health checks are not implemented yet by lbd; the server is always considered UP.",
+                s.location.file, s.location.line, p.name, s.name
+            )));
+        }
+    }
+    out
+}

@@ -817,12 +817,14 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
-        Some(Config {
+        let cfg = Config {
             global: self.global.clone(),
             proxies: self.drafts.iter().map(|d| d.proxy.clone()).collect(),
             userlists: self.userlists.clone(),
             http_errors: self.http_errors.clone(),
-        })
+        };
+        self.diags.extend(super::pending::inactive_warnings(&cfg));
+        Some(cfg)
     }
 
     fn cross_check(&mut self) -> bool {
