@@ -358,27 +358,6 @@ fn distance(a: &[char], b: &[char]) -> usize {
     d[n][m]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typo_hints() {
-        assert_eq!(did_you_mean("chekc", &["check", "weight"]), Some("check"));
-        assert_eq!(did_you_mean("wieght", &["check", "weight"]), Some("weight"));
-        assert_eq!(did_you_mean("zzzzzz", &["check", "weight"]), None);
-    }
-
-    #[test]
-    fn tables_have_no_duplicates() {
-        for t in [PROXY, OPTIONS, GLOBAL] {
-            for (i, (k, _)) in t.iter().enumerate() {
-                assert!(!t[i + 1..].iter().any(|(o, _)| o == k), "{k}");
-            }
-        }
-    }
-}
-
 /// Warnings for settings that parse into the model but that the runtime does
 /// not act on yet, so that nothing is ignored silently. Each entry goes away
 /// when its feature lands.
@@ -408,4 +387,25 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_hints() {
+        assert_eq!(did_you_mean("chekc", &["check", "weight"]), Some("check"));
+        assert_eq!(did_you_mean("wieght", &["check", "weight"]), Some("weight"));
+        assert_eq!(did_you_mean("zzzzzz", &["check", "weight"]), None);
+    }
+
+    #[test]
+    fn tables_have_no_duplicates() {
+        for t in [PROXY, OPTIONS, GLOBAL] {
+            for (i, (k, _)) in t.iter().enumerate() {
+                assert!(!t[i + 1..].iter().any(|(o, _)| o == k), "{k}");
+            }
+        }
+    }
 }
