@@ -120,16 +120,8 @@ pub async fn pick_and_connect(
                         index = i;
                     }
                 }
-                // HAProxy waits up to one second between attempts to the
-                // same server (turn-around timer); a short pause keeps a dead
-                // server from being hammered.
                 if index == previous {
-                    tokio::time::sleep(Duration::from_millis(
-                        timeout
-                            .map(|t| t.as_millis().min(1000) as u64)
-                            .unwrap_or(1000),
-                    ))
-                    .await;
+                    retry_pause(timeout).await;
                 }
             }
             Err(mut e) => {
@@ -141,11 +133,19 @@ pub async fn pick_and_connect(
     }
 }
 
+/// HAProxy waits min(`timeout connect`, 1 s) between attempts to the same
+/// server (its turn-around timer), so a dead server is not hammered.
+pub async fn retry_pause(connect_timeout: Option<Duration>) {
+    let pause = connect_timeout
+        .unwrap_or(Duration::from_secs(1))
+        .min(Duration::from_secs(1));
+    tokio::time::sleep(pause).await;
+}
+
 /// `option redispatch [interval]`: a positive interval redispatches every
-/// `interval` retries, a negative one counts from the last retry, and the
-/// default (1 in the model means "every retry"; absent means never) behaves
-/// as HAProxy 2.6.
-fn should_redispatch(redispatch: Option<i32>, attempt: u32, retries: u32) -> bool {
+/// `interval` retries, a negative one counts back from the last retry (the
+/// bare option is -1: the last retry only), 0 or absent never.
+pub fn should_redispatch(redispatch: Option<i32>, attempt: u32, retries: u32) -> bool {
     match redispatch {
         None | Some(0) => false,
         Some(n) if n > 0 => attempt.is_multiple_of(n as u32),

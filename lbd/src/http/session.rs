@@ -12,7 +12,7 @@ use super::respond::{error_bytes, return_bytes};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpRequestAction, HttpReuse, Proxy};
-use crate::connect::{connect_server, ServerLease};
+use crate::connect::{connect_server, retry_pause, should_redispatch, ServerLease};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
@@ -333,11 +333,11 @@ impl Session {
         let timeout = ms(be.conf.timeouts.connect);
         let dst_port = self.info.dst.map(|d| d.port()).unwrap_or(0);
         let mut attempt = 0u32;
-        let mut exclude = None;
+        // Retries go to the same server; only a redispatch picks again.
+        let mut idx = be
+            .pick(key, None)
+            .ok_or_else(|| ProxyError::new(Cause::Proxy, Stage::Connect, "no server available"))?;
         loop {
-            let idx = be.pick(key, exclude).ok_or_else(|| {
-                ProxyError::new(Cause::Proxy, Stage::Connect, "no server available")
-            })?;
             let lease = ServerLease::new(be, idx).ok_or_else(|| {
                 ProxyError::new(Cause::Internal, Stage::Connect, "bad server index")
             })?;
@@ -386,17 +386,14 @@ impl Session {
                 Err(e) if e.retryable && attempt < be.conf.retries => {
                     attempt += 1;
                     drop(lease);
-                    if be.conf.options.redispatch.is_some_and(|r| r != 0)
-                        && attempt == be.conf.retries
-                    {
-                        exclude = Some(idx);
-                    } else {
-                        tokio::time::sleep(
-                            timeout
-                                .unwrap_or(Duration::from_secs(1))
-                                .min(Duration::from_secs(1)),
-                        )
-                        .await;
+                    let previous = idx;
+                    if should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries) {
+                        if let Some(other) = be.pick(key, Some(idx)) {
+                            idx = other;
+                        }
+                    }
+                    if idx == previous {
+                        retry_pause(timeout).await;
                     }
                 }
                 Err(e) => return Err(e),
