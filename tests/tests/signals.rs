@@ -1,0 +1,104 @@
+//! Signals as HAProxy handles them outside master-worker mode: SIGUSR1 is a soft
+//! stop (listeners close, work in flight finishes, then exit 0), SIGTERM a hard one.
+
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tests::*;
+
+fn signal(lbd: &LbdProcess, sig: Signal) {
+    kill(Pid::from_raw(lbd.pid() as i32), sig).unwrap_or_else(|e| panic!("kill: {e}"));
+}
+
+#[test]
+fn sigusr1_finishes_the_slow_request_refuses_new_ones_then_exits_0() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let mut lbd = LbdProcess::start(&http_config(port, "", &server_lines(&[&be], "")));
+    let slow = std::thread::spawn(move || {
+        curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "x-delay-ms: 1000",
+            &format!("http://127.0.0.1:{port}/slow"),
+        ])
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while be.active() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "slow request never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal(&lbd, Signal::SIGUSR1);
+
+    // The listener goes away at once: new clients are refused, not queued.
+    let deadline = Instant::now() + Duration::from_millis(700);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            _ => assert!(
+                Instant::now() < deadline,
+                "still accepting after SIGUSR1{}",
+                lbd.output_hint()
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        lbd.is_running(),
+        "exited with a request in flight{}",
+        lbd.output_hint()
+    );
+
+    let out = slow
+        .join()
+        .unwrap_or_else(|_| panic!("curl thread panicked"));
+    assert_eq!(
+        out.stdout_str(),
+        "200",
+        "{}{}",
+        out.stderr,
+        lbd.output_hint()
+    );
+    let status = lbd.wait_exit(Duration::from_secs(5));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "after the last request finished{}",
+        lbd.output_hint()
+    );
+}
+
+#[test]
+fn sigterm_exits_promptly_even_with_a_client_connected() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let mut lbd = LbdProcess::start(&http_config(port, "", &server_lines(&[&be], "")));
+    let mut client = RawClient::connect(port);
+    assert_eq!(
+        client.request(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n").status,
+        200
+    );
+    let started = Instant::now();
+    signal(&lbd, Signal::SIGTERM);
+    let status = lbd.wait_exit(Duration::from_secs(2));
+    assert!(
+        status.is_some(),
+        "still running 2 s after SIGTERM{}",
+        lbd.output_hint()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    let (_, closed) = client.read_until_close(Duration::from_secs(2));
+    assert!(closed, "the client connection outlived the process");
+}
