@@ -92,3 +92,39 @@ fn an_idle_keep_alive_connection_closes_silently() {
         "idle connection closed after {waited:?}, expected about 300 ms"
     );
 }
+
+#[test]
+fn a_stalled_second_request_on_a_kept_connection_gets_408() {
+    let (lbd, port, be) = proxy("    timeout http-keep-alive 5s\n    timeout http-request 500ms");
+    let mut client = RawClient::connect(port);
+    assert_eq!(
+        client.request(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n").status,
+        200
+    );
+    client
+        .send(b"GET /second HTTP/1.1\r\nhost: a\r\n")
+        .unwrap_or_else(|e| panic!("send: {e}"));
+    let (got, waited) = until_close(&mut client, &lbd);
+    assert_eq!(got, R408, "{}", lbd.output_hint());
+    assert!(
+        waited < Duration::from_secs(3),
+        "408 after {waited:?}: the 5 s keep-alive timeout was used, not http-request"
+    );
+    assert_eq!(be.requests(), 1);
+}
+
+#[test]
+fn without_http_request_timeout_the_client_timeout_applies_to_the_head() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let cfg = http_config(port, "", &server_lines(&[&be], ""))
+        .replace("timeout client 10s", "timeout client 500ms");
+    let lbd = LbdProcess::start(&cfg);
+    let mut client = RawClient::connect(port);
+    client
+        .send(b"GET / HTTP/1.1\r\n")
+        .unwrap_or_else(|e| panic!("send: {e}"));
+    let (got, waited) = until_close(&mut client, &lbd);
+    assert_eq!(got, R408, "{}", lbd.output_hint());
+    assert!(waited >= Duration::from_millis(350), "after {waited:?}");
+}
