@@ -112,6 +112,44 @@ fn uri_map_based_pins_paths_like_haproxy() {
 }
 
 #[test]
+fn uri_consistent_sdbm_pins_paths_like_haproxy() {
+    assert_placement("consistent sdbm", HASH_CONSISTENT_SDBM);
+}
+
+#[test]
+fn uri_map_based_djb2_avalanche_pins_paths_like_haproxy() {
+    assert_placement("map-based djb2 avalanche", HASH_MAP_BASED_DJB2_AVALANCHE);
+}
+
+const USERS: [&str; 8] = [
+    "alice", "bob", "carol", "dave", "eve", "mallory", "oscar", "trent",
+];
+
+#[test]
+fn hdr_places_each_user_like_haproxy() {
+    let b = three();
+    let (lbd, port) = start(&b, "    balance hdr(x-user)");
+    let mut got = Vec::new();
+    for user in USERS {
+        let header = format!("x-user: {user}");
+        let urls: Vec<String> = (0..3)
+            .map(|i| format!("http://127.0.0.1:{port}/r{i}"))
+            .collect();
+        let servers: Vec<String> = curl_many(&urls, &["-H", &header])
+            .iter()
+            .map(|r| r.served_by())
+            .collect();
+        assert!(
+            servers.iter().all(|s| *s == servers[0]),
+            "{user} moved: {servers:?}{}",
+            lbd.output_hint()
+        );
+        got.push(servers[0].clone());
+    }
+    assert_eq!(got, HDR_USERS, "placement of {USERS:?}");
+}
+
+#[test]
 fn hdr_without_the_header_falls_back_to_round_robin() {
     let b = three();
     let (lbd, port) = start(&b, "    balance hdr(x-user)");
@@ -151,3 +189,10 @@ const HASH_CONSISTENT_CRC32: [&str; 12] = [
 const HASH_MAP_BASED: [&str; 12] = [
     "s1", "s2", "s3", "s1", "s2", "s3", "s3", "s3", "s2", "s3", "s1", "s2",
 ];
+const HASH_CONSISTENT_SDBM: [&str; 12] = [
+    "s3", "s3", "s3", "s3", "s3", "s3", "s1", "s1", "s2", "s2", "s2", "s2",
+];
+const HASH_MAP_BASED_DJB2_AVALANCHE: [&str; 12] = [
+    "s2", "s3", "s1", "s1", "s3", "s3", "s1", "s2", "s3", "s1", "s1", "s2",
+];
+const HDR_USERS: [&str; 8] = ["s3", "s3", "s2", "s1", "s1", "s1", "s3", "s2"];

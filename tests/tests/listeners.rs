@@ -141,3 +141,34 @@ fn two_threads_serve_200_concurrent_requests() {
         "roundrobin skipped a server"
     );
 }
+
+#[test]
+fn ipv4_and_ipv6_address_prefixes() {
+    let (v4, v6) = (free_port(), free_port());
+    let be = HttpBackend::start("s1");
+    let six = if has_ipv6_loopback() {
+        format!("\n    bind ipv6@::1:{v6}")
+    } else {
+        eprintln!("no ::1 on this host: only ipv4@ is checked");
+        String::new()
+    };
+    let cfg = http_config(v4, "", &server_lines(&[&be], "")).replace(
+        &format!("bind 127.0.0.1:{v4}"),
+        &format!("bind ipv4@127.0.0.1:{v4}{six}"),
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut urls = vec![format!("http://127.0.0.1:{v4}/")];
+    if !six.is_empty() {
+        urls.push(format!("http://[::1]:{v6}/"));
+    }
+    for url in urls {
+        let out = curl(&["-o", "/dev/null", "-w", "%{http_code}", &url]);
+        assert_eq!(
+            out.stdout_str(),
+            "200",
+            "{url}: {}{}",
+            out.stderr,
+            lbd.output_hint()
+        );
+    }
+}

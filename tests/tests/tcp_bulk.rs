@@ -88,3 +88,47 @@ fn fifty_concurrent_sessions_each_get_their_own_bytes() {
     }
     assert_eq!(be.connections(), 50);
 }
+
+/// An echo session through a proxy with `timeout_line`: after one exchange it idles,
+/// and the proxy must close it after about 300 ms.
+fn idle_session_closes(timeout_line: &str) {
+    let be = TcpBackend::start(TcpMode::Echo);
+    let port = free_port();
+    let cfg = format!(
+        "{TCP_DEFAULTS}
+listen tcp
+    bind 127.0.0.1:{port}
+    {timeout_line}
+    server s1 {}
+",
+        be.addr()
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut client = RawClient::connect(port);
+    client.send(b"ping").unwrap_or_else(|e| panic!("send: {e}"));
+    let started = std::time::Instant::now();
+    let (echoed, closed) = client.read_until_close(Duration::from_secs(5));
+    let waited = started.elapsed();
+    assert_eq!(echoed, b"ping", "{}", lbd.output_hint());
+    assert!(
+        closed,
+        "idle session still open after {waited:?}{}",
+        lbd.output_hint()
+    );
+    assert!(
+        (Duration::from_millis(200)..Duration::from_secs(3)).contains(&waited),
+        "closed after {waited:?}, expected about 300 ms"
+    );
+}
+
+#[test]
+#[ignore = "lbd: an idle tcp session closes only when the longer of timeout client/server (10 s) expires; HAProxy closes when either (300 ms) does"]
+fn an_idle_session_is_closed_by_timeout_client() {
+    idle_session_closes("timeout client 300ms");
+}
+
+#[test]
+#[ignore = "lbd: an idle tcp session closes only when the longer of timeout client/server (10 s) expires; HAProxy closes when either (300 ms) does"]
+fn an_idle_session_is_closed_by_timeout_server() {
+    idle_session_closes("timeout server 300ms");
+}
