@@ -24,7 +24,7 @@ fn sigusr1_finishes_the_slow_request_refuses_new_ones_then_exits_0() {
             "-w",
             "%{http_code}",
             "-H",
-            "x-delay-ms: 1000",
+            "x-delay-ms: 1500",
             &format!("http://127.0.0.1:{port}/slow"),
         ])
     });
@@ -39,7 +39,7 @@ fn sigusr1_finishes_the_slow_request_refuses_new_ones_then_exits_0() {
     signal(&lbd, Signal::SIGUSR1);
 
     // The listener goes away at once: new clients are refused, not queued.
-    let deadline = Instant::now() + Duration::from_millis(700);
+    let deadline = Instant::now() + Duration::from_millis(1000);
     loop {
         match TcpStream::connect(("127.0.0.1", port)) {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
