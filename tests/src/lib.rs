@@ -12,10 +12,12 @@
 pub mod backend;
 pub mod canned;
 pub mod client;
+pub mod payload;
 pub mod ports;
 pub mod process;
 pub mod tcp_backend;
 pub mod tempdir;
+pub mod upgrade_backend;
 
 pub use backend::{HttpBackend, HttpBackendBuilder, Reply};
 pub use client::{curl, curl_many, CurlOutput, RawClient, Response};
@@ -23,6 +25,7 @@ pub use ports::free_port;
 pub use process::{check, is_haproxy, lbd_bin, LbdProcess};
 pub use tcp_backend::{TcpBackend, TcpMode};
 pub use tempdir::TempDir;
+pub use upgrade_backend::UpgradeBackend;
 
 /// The `global` and `defaults` sections most HTTP tests start from: bounded timeouts so
 /// a broken proxy fails a test instead of hanging it.

@@ -1,0 +1,92 @@
+//! The shipped examples: the quick start serves what its comments promise, every
+//! example passes `-c`, and `-vv` lists the features users look for.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use tests::*;
+
+fn examples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("examples")
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+#[test]
+fn quickstart_alternates_apps_over_http_and_tcp() {
+    let (www, app1, app2, tcp) = (free_port(), free_port(), free_port(), free_port());
+    let cfg = read(&examples_dir().join("quickstart.cfg"))
+        .replace(":8080", &format!(":{www}"))
+        .replace(":8081", &format!(":{app1}"))
+        .replace(":8082", &format!(":{app2}"))
+        .replace(":8443", &format!(":{tcp}"));
+    let lbd = LbdProcess::start(&cfg);
+
+    let urls: Vec<String> = (0..4).map(|_| format!("http://127.0.0.1:{www}/")).collect();
+    let bodies: Vec<String> = curl_many(&urls, &[]).iter().map(|r| r.body_str()).collect();
+    let (a, b) = ("hello from app1\n", "hello from app2\n");
+    assert!(
+        bodies == [a, b, a, b] || bodies == [b, a, b, a],
+        "not alternating: {bodies:?}{}",
+        lbd.output_hint()
+    );
+
+    let out = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://127.0.0.1:{tcp}/"),
+    ]);
+    assert_eq!(
+        out.stdout_str(),
+        "200",
+        "{}{}",
+        out.stderr,
+        lbd.output_hint()
+    );
+}
+
+#[test]
+fn every_example_passes_the_config_check() {
+    let mut checked = 0;
+    let entries = std::fs::read_dir(examples_dir()).unwrap_or_else(|e| panic!("examples/: {e}"));
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "cfg") {
+            continue;
+        }
+        let (code, stdout, stderr) = check(&read(&path));
+        assert_eq!(
+            code,
+            0,
+            "{} -c -f {}:\n{stdout}{stderr}",
+            lbd_bin().display(),
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} examples found");
+}
+
+#[test]
+fn vv_lists_openssl_and_promex() {
+    let out = Command::new(lbd_bin())
+        .arg("-vv")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", lbd_bin().display()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let features = text
+        .lines()
+        .find(|l| l.starts_with("Feature list"))
+        .unwrap_or_else(|| panic!("no Feature list line in:\n{text}"));
+    let words: Vec<&str> = features.split_whitespace().collect();
+    for wanted in ["+OPENSSL", "+PROMEX"] {
+        assert!(words.contains(&wanted), "{wanted} missing from {features}");
+    }
+}
