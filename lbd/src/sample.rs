@@ -98,6 +98,24 @@ impl RequestView<'_> {
     }
 }
 
+/// The path of a request target, query included: absolute URIs lose their
+/// scheme and authority (HAProxy's `http_parse_path`).
+pub fn uri_path(target: &[u8]) -> &[u8] {
+    if target.first() == Some(&b'/') {
+        return target;
+    }
+    match memchr::memmem::find(target, b"://") {
+        Some(i) => {
+            let rest = &target[i + 3..];
+            match memchr::memchr(b'/', rest) {
+                Some(j) => &rest[j..],
+                None => b"",
+            }
+        }
+        None => target,
+    }
+}
+
 fn ip_bytes(sa: Option<SocketAddr>) -> Option<Vec<u8>> {
     sa.map(|s| match s.ip() {
         std::net::IpAddr::V4(a) => a.octets().to_vec(),

@@ -304,16 +304,21 @@ async fn accept_pause() {
 async fn accept_tcp(ctx: AcceptCtx, l: tokio::net::TcpListener) {
     let mut stop = ctx.stop.clone();
     loop {
-        let permits = tokio::select! {
-            p = ctx.permits() => p,
-            _ = stop.changed() => return,
-        };
+        // Accept first, then wait for a slot: with one socket per thread, a
+        // loop that took its slot before accepting would sit on it while its
+        // socket stays idle, and a client queued on another socket would
+        // wait for nothing. Holding one accepted connection per socket while
+        // waiting is what the kernel backlog does anyway.
         let accepted = tokio::select! {
             r = l.accept() => r,
             _ = stop.changed() => return,
         };
         match accepted {
             Ok((s, peer)) => {
+                let permits = tokio::select! {
+                    p = ctx.permits() => p,
+                    _ = stop.changed() => return,
+                };
                 let _ = s.set_nodelay(true);
                 let dst = s.local_addr().ok();
                 let info = ClientInfo {
@@ -330,16 +335,18 @@ async fn accept_tcp(ctx: AcceptCtx, l: tokio::net::TcpListener) {
 async fn accept_unix(ctx: AcceptCtx, l: tokio::net::UnixListener) {
     let mut stop = ctx.stop.clone();
     loop {
-        let permits = tokio::select! {
-            p = ctx.permits() => p,
-            _ = stop.changed() => return,
-        };
         let accepted = tokio::select! {
             r = l.accept() => r,
             _ = stop.changed() => return,
         };
         match accepted {
-            Ok((s, _)) => ctx.dispatch(Stream::Unix(s), ClientInfo::default(), permits),
+            Ok((s, _)) => {
+                let permits = tokio::select! {
+                    p = ctx.permits() => p,
+                    _ = stop.changed() => return,
+                };
+                ctx.dispatch(Stream::Unix(s), ClientInfo::default(), permits);
+            }
             Err(_) => accept_pause().await,
         }
     }

@@ -122,7 +122,6 @@ fn five_megabyte_response_reaches_the_client_intact() {
 }
 
 #[test]
-#[ignore = "lbd: never sends 100 Continue with option http-buffer-request; curl waits its 1 s"]
 fn expect_100_continue_is_answered_by_the_proxy_with_http_buffer_request() {
     let body = pattern(100_000);
     let (w, be, lbd) = post(
@@ -160,7 +159,6 @@ fn expect_100_continue_without_buffering_still_delivers_the_body() {
 }
 
 #[test]
-#[ignore = "lbd: sends no HTTP/1.1 100 Continue with option http-buffer-request"]
 fn expect_100_continue_interim_response_is_exact() {
     let be = HttpBackend::start("s1");
     let port = free_port();

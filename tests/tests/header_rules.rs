@@ -47,7 +47,6 @@ fn http_request_return_file_sends_the_file_as_body() {
 }
 
 #[test]
-#[ignore = "lbd: http-request return errorfile keeps the file header case; HAProxy lower-cases names"]
 fn http_request_return_errorfile_sends_the_file_verbatim() {
     let dir = TempDir::new();
     let file = dir.write(
@@ -116,7 +115,6 @@ fn quoted_values_and_delete_then_add() {
 }
 
 #[test]
-#[ignore = "lbd: http-request rules in a backend section are not applied"]
 fn backend_rules_run_after_frontend_rules() {
     let head = head_after_rules(
         "    http-request set-header X-Greeting \"hello world\"",
@@ -167,7 +165,6 @@ fn monitor_uri_matches_the_path_exactly_for_any_method() {
 }
 
 #[test]
-#[ignore = "lbd: monitor-uri does not match the path of an absolute URI (GET http://a/mon goes to the server)"]
 fn monitor_uri_matches_the_path_of_an_absolute_uri() {
     let be = HttpBackend::start("s1");
     let port = free_port();
@@ -190,7 +187,6 @@ fn head_of(response: &str) -> &str {
 }
 
 #[test]
-#[ignore = "lbd: responses lbd generates (monitor-uri, http-request return) carry their body on HEAD"]
 fn head_requests_get_generated_responses_without_body() {
     let port = free_port();
     let frontend = "    monitor-uri /mon\n    http-request return status 200 content-type text/plain string \"hello\"";

@@ -50,7 +50,6 @@ fn listen_port(cfg: &str) -> u16 {
 }
 
 #[test]
-#[ignore = "lbd: with 2 threads a freed slot does not reach the queued client (reuseport accept loops pin permits)"]
 fn frontend_maxconn_holds_the_third_connection_until_one_closes() {
     let be = HttpBackend::start("s1");
     let port = free_port();
@@ -68,7 +67,6 @@ fn single_thread_frontend_maxconn_holds_the_third_connection_until_one_closes() 
 }
 
 #[test]
-#[ignore = "lbd: with 2 threads a freed slot does not reach the queued client (reuseport accept loops pin permits)"]
 fn global_maxconn_holds_the_third_connection_until_one_closes() {
     let be = HttpBackend::start("s1");
     let port = free_port();

@@ -131,7 +131,6 @@ fn sigusr1_closes_idle_keep_alive_connections_and_exits_0() {
 }
 
 #[test]
-#[ignore = "lbd: the in-flight response during a soft stop lacks connection: close"]
 fn sigusr1_during_a_kept_alive_request_answers_with_connection_close() {
     let be = HttpBackend::start("s1");
     let port = free_port();

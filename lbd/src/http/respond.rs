@@ -82,7 +82,7 @@ pub fn reason(status: u16) -> &'static str {
 /// `hdr` lines, then content-length and content-type.
 pub fn return_bytes(spec: &ReturnSpec, proxies: &[&Proxy]) -> Vec<u8> {
     let body: Cow<'_, [u8]> = match &spec.body {
-        ReturnBody::RawResponse(raw) => return raw.clone(),
+        ReturnBody::RawResponse(raw) => return normalize_errorfile(raw),
         ReturnBody::DefaultErrorfile => {
             return error_bytes(spec.status, ErrorLayer::Http, proxies).into_owned()
         }

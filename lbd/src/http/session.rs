@@ -106,9 +106,8 @@ impl Session {
                 None => return,
             };
             self.requests += 1;
-            let stopping = *stop.borrow();
-            match self.transaction(head, stopping).await {
-                Next::KeepAlive if !stopping => continue,
+            match self.transaction(head, &stop).await {
+                Next::KeepAlive if !*stop.borrow() => continue,
                 _ => return,
             }
         }
@@ -184,10 +183,19 @@ impl Session {
         .await;
     }
 
-    /// Sends a response lbd produced itself, and decides whether the client
-    /// connection can go on (only if the request carried no unread body).
+    /// Sends a response lbd produced itself (only its head on HEAD), and
+    /// decides whether the client connection can go on: only if the request
+    /// carried no unread body.
     async fn local_response(&mut self, head: &h1::RequestHead, bytes: &[u8]) -> Next {
-        let body_pending = head.framing != BodyFraming::None;
+        let unread_body = head.framing != BodyFraming::None;
+        let bytes = if head.method == Method::Head {
+            match memchr::memmem::find(bytes, b"\r\n\r\n") {
+                Some(i) => &bytes[..i + 4],
+                None => bytes,
+            }
+        } else {
+            bytes
+        };
         let ok = within(
             ms(self.fe.conf.timeouts.client),
             self.client.write_all(bytes),
@@ -195,37 +203,83 @@ impl Session {
         .await
         .map(|r| r.is_ok())
         .unwrap_or(false);
-        if !ok || body_pending || !head.keep_alive {
+        if !ok || unread_body || !head.keep_alive {
             return Next::Close;
         }
         self.cbuf.consume(head.head_len);
         Next::KeepAlive
     }
 
-    async fn transaction(&mut self, head: h1::RequestHead, stopping: bool) -> Next {
-        let fe = self.fe.clone();
-        let conf: &Proxy = &fe.conf;
-
-        if let Some(uri) = &conf.monitor_uri {
-            if head.target.get(self.cbuf.bytes()) == uri.as_bytes() {
-                let bytes = error_bytes(200, ErrorLayer::Http, &[conf]);
-                return self.local_response(&head, &bytes).await;
+    /// `option http-buffer-request`: wait for the whole body (or a full
+    /// buffer) before going on, answering `Expect: 100-continue` ourselves as
+    /// HAProxy does. Returns false when the client failed or timed out (the
+    /// 408 has been sent).
+    async fn buffer_body(&mut self, head: &h1::RequestHead, edits: &mut RequestEdits) -> bool {
+        if head.framing == BodyFraming::None {
+            return true;
+        }
+        let t = &self.fe.conf.timeouts;
+        let limit = ms(t.http_request.or(t.client));
+        let deadline = limit.map(|d| Instant::now() + d);
+        if head.expect_continue && head.version == h1::Version::Http11 {
+            edits.delete.push("expect".into());
+            if self.cbuf.len() == head.head_len {
+                let ok = within(
+                    limit,
+                    self.client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n"),
+                )
+                .await;
+                if !matches!(ok, Some(Ok(()))) {
+                    return false;
+                }
             }
         }
+        loop {
+            let mut probe = BodyDecoder::new(head.framing);
+            let body = &self.cbuf.bytes()[head.head_len..];
+            match probe.advance(body) {
+                Ok(p) if p.done => return true,
+                Ok(_) => {}
+                // Let the forwarding path report the framing error.
+                Err(_) => return true,
+            }
+            if self.cbuf.is_full() {
+                return true;
+            }
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match within(wait, self.cbuf.fill(&mut self.client)).await {
+                Some(Ok(n)) if n > 0 => {}
+                Some(_) => return false,
+                None => {
+                    let bytes = error_bytes(408, ErrorLayer::H1, &[&self.fe.conf]);
+                    let _ = within(ms(t.client), self.client.write_all(&bytes)).await;
+                    return false;
+                }
+            }
+        }
+    }
 
-        let mut edits = RequestEdits::default();
-        for rule in &conf.http_request {
+    /// Applies one proxy's `http-request` rules. Some(next) when a rule
+    /// answered the request itself.
+    async fn apply_rules(
+        &mut self,
+        head: &h1::RequestHead,
+        proxy: &Proxy,
+        edits: &mut RequestEdits,
+    ) -> Option<Next> {
+        for rule in &proxy.http_request {
             match &rule.action {
                 HttpRequestAction::Return(spec) => {
-                    let bytes = return_bytes(spec, &[conf]);
-                    return self.local_response(&head, &bytes).await;
+                    let bytes = return_bytes(spec, &[proxy]);
+                    return Some(self.local_response(head, &bytes).await);
                 }
                 HttpRequestAction::Deny { status } => {
-                    let bytes = error_bytes(*status, ErrorLayer::Http, &[conf]);
-                    return self.local_response(&head, &bytes).await;
+                    let bytes = error_bytes(*status, ErrorLayer::Http, &[proxy]);
+                    return Some(self.local_response(head, &bytes).await);
                 }
                 HttpRequestAction::SetHeader { name, value } => {
                     edits.delete.push(name.clone());
+                    edits.add.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
                     edits.add.push((name.clone(), value.clone()));
                 }
                 HttpRequestAction::AddHeader { name, value } => {
@@ -237,6 +291,33 @@ impl Session {
                 }
             }
         }
+        None
+    }
+
+    async fn transaction(&mut self, head: h1::RequestHead, stop: &watch::Receiver<bool>) -> Next {
+        let fe = self.fe.clone();
+        let conf: &Proxy = &fe.conf;
+        let mut edits = RequestEdits::default();
+
+        if conf.options.http_buffer_request && !self.buffer_body(&head, &mut edits).await {
+            return Next::Close;
+        }
+
+        if let Some(uri) = &conf.monitor_uri {
+            // A monitor-uri starting with '/' matches the path (absolute
+            // URIs included), anything else the whole URI, as HAProxy 2.6.
+            let target = head.target.get(self.cbuf.bytes());
+            let hit = target == uri.as_bytes()
+                || (uri.starts_with('/') && crate::sample::uri_path(target) == uri.as_bytes());
+            if hit {
+                let bytes = error_bytes(200, ErrorLayer::Http, &[conf]);
+                return self.local_response(&head, &bytes).await;
+            }
+        }
+
+        if let Some(next) = self.apply_rules(&head, conf, &mut edits).await {
+            return next;
+        }
 
         let Some(be) = fe
             .use_backend
@@ -246,6 +327,13 @@ impl Session {
             let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
             return self.local_response(&head, &bytes).await;
         };
+        // The backend's own rules run after the switch (a listen section is
+        // both, and its rules ran above).
+        if !(be.conf.cap.frontend && be.name == fe.name) {
+            if let Some(next) = self.apply_rules(&head, &be.conf, &mut edits).await {
+                return next;
+            }
+        }
 
         // option forwardfor: the backend's setting, else the frontend's.
         let ff = be
@@ -267,7 +355,7 @@ impl Session {
         }
 
         let mode = effective_conn_mode(conf, &be.conf);
-        self.exchange(head, edits, be, mode, stopping).await
+        self.exchange(head, edits, be, mode, stop).await
     }
 
     /// The hash key for the backend's balance algorithm, if it needs one.
@@ -407,7 +495,7 @@ impl Session {
         edits: RequestEdits,
         be: Arc<Backend>,
         mode: HttpConnMode,
-        stopping: bool,
+        stop: &watch::Receiver<bool>,
     ) -> Next {
         let key = self.balance_key(&be, &head);
         let (mut up, lease) = match self.connect(&be, key.as_deref()).await {
@@ -507,7 +595,7 @@ impl Session {
                 };
                 let bytes = error_bytes(status, ErrorLayer::Http, &error_proxies);
                 let ok = matches!(within(ct, cw.write_all(&bytes)).await, Some(Ok(())));
-                return if ok && request_done && head.keep_alive && !stopping {
+                return if ok && request_done && head.keep_alive && !*stop.borrow() {
                     Next::KeepAlive
                 } else {
                     Next::Close
@@ -517,7 +605,10 @@ impl Session {
 
         // Keep-alive decisions, known before writing the response head.
         let tunnel = resp.framing == BodyFraming::Tunnel;
-        let client_close = h1::client_close_after(hmode, &head, &resp) || !request_done || stopping;
+        // A soft stop that began while this request was in flight closes the
+        // connection after it, and says so (`connection: close`).
+        let client_close =
+            h1::client_close_after(hmode, &head, &resp) || !request_done || *stop.borrow();
         let server_keep = resp.server_keep_alive
             && hmode == HttpMode::KeepAlive
             && request_done
