@@ -13,12 +13,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
 
-/// Inactivity limits for one forwarding session.
+/// Inactivity limits for one forwarding session. As in HAProxy (without
+/// `option independent-streams`), any traffic on a socket, read or write,
+/// refreshes that socket's timeout; the session ends when either side's
+/// timeout expires.
 #[derive(Debug, Clone, Copy)]
 pub struct Idle {
-    /// Max time without traffic in either direction (`timeout tunnel`, or
-    /// client/server timeouts in TCP mode).
-    pub timeout: Option<Duration>,
+    /// Client-side inactivity limit (`timeout client`, or `timeout tunnel`).
+    pub client: Option<Duration>,
+    /// Server-side inactivity limit (`timeout server`, or `timeout tunnel`).
+    pub server: Option<Duration>,
     /// Once the client has closed its side: `timeout client-fin`.
     pub client_fin: Option<Duration>,
     /// Once the server has closed its side: `timeout server-fin`.
@@ -43,48 +47,86 @@ pub enum End {
     Error { client: bool },
 }
 
-/// A monotonic activity clock shared by both directions, with the current
-/// inactivity limit (shortened to a `*-fin` timeout after a half-close).
-struct Activity {
-    start: Instant,
+/// Which socket of the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client,
+    Server,
+}
+
+/// One socket's inactivity clock and limit (shortened to a `*-fin` timeout
+/// once that side has half-closed).
+struct Clock {
     last_ms: AtomicU64,
     limit_ms: AtomicU64,
 }
 
 const NO_LIMIT: u64 = u64::MAX;
 
-impl Activity {
+impl Clock {
     fn new(limit: Option<Duration>) -> Self {
-        Activity {
-            start: Instant::now(),
+        Clock {
             last_ms: AtomicU64::new(0),
             limit_ms: AtomicU64::new(limit.map(|d| d.as_millis() as u64).unwrap_or(NO_LIMIT)),
         }
     }
-    fn touch(&self) {
-        let ms = self.start.elapsed().as_millis() as u64;
-        self.last_ms.store(ms, Ordering::Relaxed);
+}
+
+/// The activity clocks of both sockets of a session.
+struct Activity {
+    start: Instant,
+    client: Clock,
+    server: Clock,
+}
+
+impl Activity {
+    fn new(idle: &Idle) -> Self {
+        Activity {
+            start: Instant::now(),
+            client: Clock::new(idle.client),
+            server: Clock::new(idle.server),
+        }
     }
-    /// After a half-close, the remaining direction lives under the fin timeout.
-    fn half_closed(&self, fin: Option<Duration>) {
+
+    fn clock(&self, side: Side) -> &Clock {
+        match side {
+            Side::Client => &self.client,
+            Side::Server => &self.server,
+        }
+    }
+
+    fn touch(&self, side: Side) {
+        let ms = self.start.elapsed().as_millis() as u64;
+        self.clock(side).last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// After a half-close, that side lives under its fin timeout.
+    fn half_closed(&self, side: Side, fin: Option<Duration>) {
         if let Some(f) = fin {
-            self.limit_ms
+            self.clock(side)
+                .limit_ms
                 .fetch_min(f.as_millis() as u64, Ordering::Relaxed);
         }
     }
-    /// Time left before the inactivity limit passes; None when unlimited.
+
+    /// Time left before either side's limit passes; None when unlimited.
     fn remaining(&self) -> Option<Duration> {
-        let limit = self.limit_ms.load(Ordering::Relaxed);
-        if limit == NO_LIMIT {
-            return None;
-        }
-        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-        let idle = self.start.elapsed().saturating_sub(last);
-        Some(Duration::from_millis(limit).saturating_sub(idle))
+        let now = self.start.elapsed();
+        [&self.client, &self.server]
+            .iter()
+            .filter_map(|c| {
+                let limit = c.limit_ms.load(Ordering::Relaxed);
+                if limit == NO_LIMIT {
+                    return None;
+                }
+                let last = Duration::from_millis(c.last_ms.load(Ordering::Relaxed));
+                Some(Duration::from_millis(limit).saturating_sub(now.saturating_sub(last)))
+            })
+            .min()
     }
 }
 
-/// Waits for readiness on `s`, bounded by inactivity of the whole session.
+/// Waits for readiness on `s`, bounded by the inactivity of both sockets.
 async fn ready(s: &Stream, write: bool, act: &Activity) -> Result<(), Option<io::Error>> {
     loop {
         let fut = async {
@@ -99,8 +141,8 @@ async fn ready(s: &Stream, write: bool, act: &Activity) -> Result<(), Option<io:
             Some(rem) if rem.is_zero() => return Err(None),
             Some(rem) => match tokio::time::timeout(rem, fut).await {
                 Ok(r) => return r.map_err(Some),
-                // The other direction may have been active meanwhile, or the
-                // limit changed: re-check before giving up.
+                // Either socket may have been active meanwhile, or a limit
+                // changed: re-check before giving up.
                 Err(_) => continue,
             },
         }
@@ -117,6 +159,8 @@ enum DirEnd {
 struct Dir<'a> {
     from: &'a Stream,
     to: &'a Stream,
+    from_side: Side,
+    to_side: Side,
     act: &'a Activity,
 }
 
@@ -137,7 +181,7 @@ impl Dir<'_> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return DirEnd::ReadErr,
             };
-            self.act.touch();
+            self.act.touch(self.from_side);
             let mut off = 0;
             while off < n {
                 if let Err(e) = ready(self.to, true, self.act).await {
@@ -153,7 +197,7 @@ impl Dir<'_> {
                     Ok(w) => {
                         off += w;
                         *count += w as u64;
-                        self.act.touch();
+                        self.act.touch(self.to_side);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -193,7 +237,7 @@ impl Dir<'_> {
                     Ok(0) => return DirEnd::Eof,
                     Ok(n) => {
                         in_pipe = n;
-                        self.act.touch();
+                        self.act.touch(self.from_side);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -215,7 +259,7 @@ impl Dir<'_> {
                     Ok(n) => {
                         in_pipe -= n;
                         *count += n as u64;
-                        self.act.touch();
+                        self.act.touch(self.to_side);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -234,13 +278,18 @@ pub async fn forward(
     idle: Idle,
     use_splice: bool,
 ) -> (End, Totals) {
-    let act = Activity::new(idle.timeout);
-    act.touch();
+    let act = Activity::new(&idle);
     let splice_ok = use_splice && client.is_tcp() && server.is_tcp();
-    let run = |from, to| {
+    let run = |from, to, from_side, to_side| {
         let act = &act;
         async move {
-            let d = Dir { from, to, act };
+            let d = Dir {
+                from,
+                to,
+                from_side,
+                to_side,
+                act,
+            };
             let mut n = 0u64;
             let end = if splice_ok {
                 d.splice(&mut n).await
@@ -251,8 +300,8 @@ pub async fn forward(
             (end, n)
         }
     };
-    let up = run(client, server);
-    let down = run(server, client);
+    let up = run(client, server, Side::Client, Side::Server);
+    let down = run(server, client, Side::Server, Side::Client);
     tokio::pin!(up);
     tokio::pin!(down);
     // When one direction ends with a FIN, pass it on and let the other go on
@@ -265,14 +314,14 @@ pub async fn forward(
                 up_res = Some(r);
                 if !eof { break; }
                 let _ = server.shutdown_write();
-                act.half_closed(idle.client_fin);
+                act.half_closed(Side::Client, idle.client_fin);
             }
             r = &mut down, if down_res.is_none() => {
                 let eof = matches!(r.0, DirEnd::Eof);
                 down_res = Some(r);
                 if !eof { break; }
                 let _ = client.shutdown_write();
-                act.half_closed(idle.server_fin);
+                act.half_closed(Side::Server, idle.server_fin);
             }
         }
     }

@@ -31,15 +31,11 @@ pub async fn serve(fe: Arc<Frontend>, client: Stream, info: ClientInfo, use_spli
     };
     let fc = &fe.conf.timeouts;
     let bc = &be.conf.timeouts;
-    // In TCP mode the session idles out after the longer of the client and
-    // server timeouts, or `timeout tunnel` when set (it takes over once both
-    // sides are connected, as in HAProxy).
-    let timeout = bc.tunnel.or_else(|| match (fc.client, bc.server) {
-        (Some(c), Some(s)) => Some(c.max(s)),
-        (c, s) => c.or(s),
-    });
+    // `timeout tunnel`, when set, replaces both sides' timeouts once the
+    // server is connected, as in HAProxy.
     let idle = Idle {
-        timeout: timeout.map(Duration::from_millis),
+        client: bc.tunnel.or(fc.client).map(Duration::from_millis),
+        server: bc.tunnel.or(bc.server).map(Duration::from_millis),
         client_fin: fc.client_fin.map(Duration::from_millis),
         server_fin: bc.server_fin.map(Duration::from_millis),
     };

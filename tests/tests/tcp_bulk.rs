@@ -122,13 +122,11 @@ listen tcp
 }
 
 #[test]
-#[ignore = "lbd: an idle tcp session closes only when the longer of timeout client/server (10 s) expires; HAProxy closes when either (300 ms) does"]
 fn an_idle_session_is_closed_by_timeout_client() {
     idle_session_closes("timeout client 300ms");
 }
 
 #[test]
-#[ignore = "lbd: an idle tcp session closes only when the longer of timeout client/server (10 s) expires; HAProxy closes when either (300 ms) does"]
 fn an_idle_session_is_closed_by_timeout_server() {
     idle_session_closes("timeout server 300ms");
 }

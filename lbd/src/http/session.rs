@@ -631,8 +631,10 @@ impl Session {
                 early.is_empty() || matches!(within(st, sw.write_all(&early)).await, Some(Ok(())));
             if ok && early_ok {
                 let t = &fe.conf.timeouts;
+                let tunnel = be.conf.timeouts.tunnel;
                 let idle = crate::forward::Idle {
-                    timeout: ms(be.conf.timeouts.tunnel.or(t.client)),
+                    client: ms(tunnel.or(t.client)),
+                    server: ms(tunnel.or(be.conf.timeouts.server)),
                     client_fin: ms(t.client_fin),
                     server_fin: ms(be.conf.timeouts.server_fin),
                 };
