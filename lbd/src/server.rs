@@ -52,6 +52,16 @@ impl Drop for JobGuard {
     }
 }
 
+/// Where the process is in its life: serving, soft-stopping (listeners
+/// closed, sessions finishing), or hard-stopping (`hard-stop-after` expired:
+/// sessions end now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stop {
+    Running,
+    Soft,
+    Hard,
+}
+
 /// Process-wide settings that come from the command line rather than the file.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -183,7 +193,7 @@ async fn serve(
     hard_stop_after: Option<u64>,
 ) -> i32 {
     let jobs = Arc::new(Jobs::default());
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(Stop::Running);
     let use_splice = !runtime.global.nosplice;
     for l in listening {
         let ctx = AcceptCtx {
@@ -226,27 +236,28 @@ async fn serve(
     }
     // Soft stop: stop accepting (listeners close as their tasks end), then
     // wait for the sessions, bounded by hard-stop-after.
-    let _ = stop_tx.send(true);
+    let _ = stop_tx.send(Stop::Soft);
     say(
         "[WARNING]",
         &format!("Proxies stopping ({} sessions still active)", jobs.live()),
     );
     let drain = jobs.wait_idle();
-    match hard_stop_after {
-        Some(ms) => {
-            tokio::select! {
-                _ = drain => {}
-                _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                _ = term.recv() => {}
-            }
+    let hard_stop = async {
+        match hard_stop_after {
+            Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            None => std::future::pending().await,
         }
-        None => {
-            tokio::select! {
-                _ = drain => {}
-                _ = term.recv() => {}
-            }
-        }
+    };
+    tokio::select! {
+        _ = drain => return 0,
+        _ = term.recv() => return 0,
+        _ = hard_stop => {}
     }
+    // hard-stop-after: tell the sessions still running to end now (a request
+    // waiting for its response gets a 502, as HAProxy does) and give them a
+    // moment to say so.
+    let _ = stop_tx.send(Stop::Hard);
+    let _ = tokio::time::timeout(Duration::from_millis(500), jobs.wait_idle()).await;
     0
 }
 
@@ -255,7 +266,7 @@ struct AcceptCtx {
     global: ConnLimit,
     bind_limit: Option<ConnLimit>,
     jobs: Arc<Jobs>,
-    stop: watch::Receiver<bool>,
+    stop: watch::Receiver<Stop>,
     use_splice: bool,
 }
 

@@ -230,7 +230,6 @@ fn hard_stop_after_bounds_a_soft_stop() {
 }
 
 #[test]
-#[ignore = "lbd: a stream cut by hard-stop-after closes silently; HAProxy sends the canned 502 with connection: close"]
 fn hard_stop_after_answers_the_cut_request_with_502() {
     let (got, _, hint) = hard_stop_cuts_a_slow_request();
     assert_eq!(

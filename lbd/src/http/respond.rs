@@ -38,6 +38,35 @@ pub fn normalize_errorfile(raw: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Adds the `connection` header HAProxy's H1 mux puts on a generated
+/// response: `close` when the connection ends after it (HTTP/1.1 clients),
+/// `keep-alive` for an HTTP/1.0 client kept alive. Responses that already
+/// carry a connection header (the H1-layer 400/408) are left alone.
+pub fn with_connection(bytes: &[u8], close: bool, http10: bool) -> Cow<'_, [u8]> {
+    let value: &[u8] = match (close, http10) {
+        (true, false) => b"close",
+        (false, true) => b"keep-alive",
+        _ => return Cow::Borrowed(bytes),
+    };
+    let Some(end) = memchr::memmem::find(bytes, b"\r\n\r\n") else {
+        return Cow::Borrowed(bytes);
+    };
+    let head = &bytes[..end];
+    let has_conn = head
+        .split(|&b| b == b'\n')
+        .any(|l| l.len() > 11 && l[..11].eq_ignore_ascii_case(b"connection:"));
+    if has_conn {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 24);
+    out.extend_from_slice(&bytes[..end + 2]);
+    out.extend_from_slice(b"connection: ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&bytes[end + 2..]);
+    Cow::Owned(out)
+}
+
 /// The reason phrase HAProxy uses for a status in generated responses.
 pub fn reason(status: u16) -> &'static str {
     match status {
@@ -119,6 +148,19 @@ pub fn return_bytes(spec: &ReturnSpec, proxies: &[&Proxy]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_header_is_added_only_where_haproxy_adds_it() {
+        let r = b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(
+            &*with_connection(r, true, false),
+            b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        );
+        assert_eq!(&*with_connection(r, false, false), r);
+        assert_eq!(&*with_connection(r, true, true), r);
+        let canned = b"HTTP/1.1 400 Bad request\r\nConnection: close\r\n\r\n";
+        assert_eq!(&*with_connection(canned, true, false), canned);
+    }
 
     #[test]
     fn return_matches_haproxy_capture() {

@@ -8,7 +8,7 @@
 
 use super::buf::Buf;
 use super::pool::{IdleConn, PeerKey};
-use super::respond::{error_bytes, return_bytes};
+use super::respond::{error_bytes, return_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpRequestAction, HttpReuse, Proxy};
@@ -19,6 +19,7 @@ use crate::h1::{
     Method, ParseOptions,
 };
 use crate::runtime::{Backend, Frontend, ServerAddrRt};
+use crate::server::Stop;
 use crate::session::ClientInfo;
 use crate::stream::Stream;
 use std::sync::Arc;
@@ -67,7 +68,7 @@ pub async fn serve(
     fe: Arc<Frontend>,
     client: Stream,
     info: ClientInfo,
-    stop: watch::Receiver<bool>,
+    stop: watch::Receiver<Stop>,
 ) {
     let bufsize = fe.global.tune_bufsize.max(4096);
     let opts = ParseOptions {
@@ -99,7 +100,7 @@ enum Next {
 }
 
 impl Session {
-    async fn run(&mut self, mut stop: watch::Receiver<bool>) {
+    async fn run(&mut self, mut stop: watch::Receiver<Stop>) {
         loop {
             let head = match self.read_request(&mut stop).await {
                 Some(h) => h,
@@ -107,7 +108,7 @@ impl Session {
             };
             self.requests += 1;
             match self.transaction(head, &stop).await {
-                Next::KeepAlive if !*stop.borrow() => continue,
+                Next::KeepAlive if *stop.borrow() == Stop::Running => continue,
                 _ => return,
             }
         }
@@ -115,7 +116,7 @@ impl Session {
 
     /// Waits for a complete request head. Answers 400/408 itself (H1-layer
     /// layout) and returns None when the connection must end.
-    async fn read_request(&mut self, stop: &mut watch::Receiver<bool>) -> Option<h1::RequestHead> {
+    async fn read_request(&mut self, stop: &mut watch::Receiver<Stop>) -> Option<h1::RequestHead> {
         let t = &self.fe.conf.timeouts;
         let http_request = ms(t.http_request);
         let keep_alive = ms(t.http_keep_alive.or(t.http_request).or(t.client));
@@ -294,7 +295,7 @@ impl Session {
         None
     }
 
-    async fn transaction(&mut self, head: h1::RequestHead, stop: &watch::Receiver<bool>) -> Next {
+    async fn transaction(&mut self, head: h1::RequestHead, stop: &watch::Receiver<Stop>) -> Next {
         let fe = self.fe.clone();
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
@@ -495,7 +496,7 @@ impl Session {
         edits: RequestEdits,
         be: Arc<Backend>,
         mode: HttpConnMode,
-        stop: &watch::Receiver<bool>,
+        stop: &watch::Receiver<Stop>,
     ) -> Next {
         let key = self.balance_key(&be, &head);
         let (mut up, lease) = match self.connect(&be, key.as_deref()).await {
@@ -545,6 +546,7 @@ impl Session {
         // Request going up and response head coming down run concurrently:
         // a server may answer (or send 100-continue) before the body is sent.
         let mut sent: Option<Result<(), ProxyError>> = None;
+        let mut hard = stop.clone();
         let resp = {
             let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
             tokio::pin!(send);
@@ -557,6 +559,9 @@ impl Session {
                         if failed { break Err(None); }
                     }
                     r = recv => break r.map_err(Some),
+                    _ = hard.wait_for(|s| *s == Stop::Hard) => {
+                        break Err(Some(ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")));
+                    }
                 }
             };
             // The body may have finished in the same instant as the head.
@@ -593,9 +598,12 @@ impl Session {
                     Some(e) if e.cause == Cause::ServerTimeout => 504,
                     _ => 502,
                 };
+                let keep = request_done && head.keep_alive && *stop.borrow() == Stop::Running;
                 let bytes = error_bytes(status, ErrorLayer::Http, &error_proxies);
+                let http10 = head.version == h1::Version::Http10;
+                let bytes = with_connection(&bytes, !keep, http10);
                 let ok = matches!(within(ct, cw.write_all(&bytes)).await, Some(Ok(())));
-                return if ok && request_done && head.keep_alive && !*stop.borrow() {
+                return if ok && keep {
                     Next::KeepAlive
                 } else {
                     Next::Close
@@ -607,8 +615,9 @@ impl Session {
         let tunnel = resp.framing == BodyFraming::Tunnel;
         // A soft stop that began while this request was in flight closes the
         // connection after it, and says so (`connection: close`).
-        let client_close =
-            h1::client_close_after(hmode, &head, &resp) || !request_done || *stop.borrow();
+        let client_close = h1::client_close_after(hmode, &head, &resp)
+            || !request_done
+            || *stop.borrow() != Stop::Running;
         let server_keep = resp.server_keep_alive
             && hmode == HttpMode::KeepAlive
             && request_done
