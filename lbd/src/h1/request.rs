@@ -1,7 +1,7 @@
 //! Request head parsing and HAProxy 2.6's request-side checks (spec 11).
 
 use super::error::H1Error;
-use super::scan::{line_at, parse_content_length, scan_headers, TransferCoding};
+use super::scan::{line_at, merge_content_length, scan_headers, TransferCoding};
 use super::types::{
     is_tchar, tokens, BodyFraming, ConnTokens, HeaderField, HeaderKind, Method, ParseOptions, Span,
     Version,
@@ -198,36 +198,12 @@ fn analyse_headers(
                 Some(first) if first.get(buf) == v => field.dropped = true,
                 Some(_) => return Err(bad("two different Host headers")),
             },
-            HeaderKind::ContentLength => {
-                let (n, first) =
-                    parse_content_length(buf, h.value).ok_or(bad("invalid content-length"))?;
-                match cl {
-                    None => {
-                        cl = Some(n);
-                        field.value = first;
-                    }
-                    Some(prev) if prev != n => return Err(bad("different content-lengths")),
-                    Some(_) => field.dropped = true,
-                }
-            }
+            HeaderKind::ContentLength => merge_content_length(&mut cl, buf, field, bad)?,
             HeaderKind::TransferEncoding => {
                 te.add(v, true)
                     .map_err(|()| bad("invalid transfer-encoding"))?;
             }
-            HeaderKind::Connection => {
-                for (s, e) in tokens(v) {
-                    let t = &v[s..e];
-                    if t.eq_ignore_ascii_case(b"close") {
-                        head.conn.close = true;
-                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
-                        head.conn.keep_alive = true;
-                    } else if t.eq_ignore_ascii_case(b"upgrade") {
-                        head.conn.upgrade = true;
-                    } else {
-                        head.conn.others = true;
-                    }
-                }
-            }
+            HeaderKind::Connection => head.conn.add(v),
             HeaderKind::Upgrade => {
                 // As h1_parse_upgrade_header: the last Upgrade header decides.
                 conn_upgrade_ws =

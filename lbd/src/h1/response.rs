@@ -3,9 +3,9 @@
 
 use super::error::H1Error;
 use super::request::parse_version;
-use super::scan::{line_at, parse_content_length, scan_headers, TransferCoding};
+use super::scan::{line_at, merge_content_length, scan_headers, TransferCoding};
 use super::types::{
-    tokens, BodyFraming, ConnTokens, HeaderField, HeaderKind, Method, ParseOptions, Span, Version,
+    BodyFraming, ConnTokens, HeaderField, HeaderKind, Method, ParseOptions, Span, Version,
 };
 
 /// A parsed response head, indexed into the parser's buffer.
@@ -120,36 +120,12 @@ fn parse_inner(
     for h in headers.iter_mut() {
         let v = h.value.get(buf);
         match h.kind {
-            HeaderKind::ContentLength => {
-                let (n, first) =
-                    parse_content_length(buf, h.value).ok_or(bad("invalid content-length"))?;
-                match cl {
-                    None => {
-                        cl = Some(n);
-                        h.value = first;
-                    }
-                    Some(prev) if prev != n => return Err(bad("different content-lengths")),
-                    Some(_) => h.dropped = true,
-                }
-            }
+            HeaderKind::ContentLength => merge_content_length(&mut cl, buf, h, bad)?,
             HeaderKind::TransferEncoding => {
                 te.add(v, false)
                     .map_err(|()| bad("invalid transfer-encoding"))?;
             }
-            HeaderKind::Connection => {
-                for (s, e) in tokens(v) {
-                    let t = &v[s..e];
-                    if t.eq_ignore_ascii_case(b"close") {
-                        head.conn.close = true;
-                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
-                        head.conn.keep_alive = true;
-                    } else if t.eq_ignore_ascii_case(b"upgrade") {
-                        head.conn.upgrade = true;
-                    } else {
-                        head.conn.others = true;
-                    }
-                }
-            }
+            HeaderKind::Connection => head.conn.add(v),
             _ => {}
         }
     }

@@ -141,6 +141,27 @@ pub(crate) fn scan_headers(
     }
 }
 
+/// Folds one Content-Length header into the message's length: the first
+/// one is kept (reduced to its first element), identical repeats are
+/// dropped, and a different value is an error (request smuggling defence).
+pub(crate) fn merge_content_length(
+    cl: &mut Option<u64>,
+    buf: &[u8],
+    field: &mut HeaderField,
+    bad: fn(&'static str) -> H1Error,
+) -> Result<(), H1Error> {
+    let (n, first) = parse_content_length(buf, field.value).ok_or(bad("invalid content-length"))?;
+    match *cl {
+        None => {
+            *cl = Some(n);
+            field.value = first;
+        }
+        Some(prev) if prev != n => return Err(bad("different content-lengths")),
+        Some(_) => field.dropped = true,
+    }
+    Ok(())
+}
+
 /// Parse a Content-Length value list (`3`, `3, 3`): every element must be
 /// digits only and all equal. Returns the value and the span of the first
 /// element, which is what gets forwarded.

@@ -94,6 +94,24 @@ pub struct ConnTokens {
     pub others: bool,
 }
 
+impl ConnTokens {
+    /// Records the tokens of one `Connection` header value.
+    pub(crate) fn add(&mut self, v: &[u8]) {
+        for (s, e) in tokens(v) {
+            let t = &v[s..e];
+            if t.eq_ignore_ascii_case(b"close") {
+                self.close = true;
+            } else if t.eq_ignore_ascii_case(b"keep-alive") {
+                self.keep_alive = true;
+            } else if t.eq_ignore_ascii_case(b"upgrade") {
+                self.upgrade = true;
+            } else {
+                self.others = true;
+            }
+        }
+    }
+}
+
 /// Header names the codec acts on; everything else is `Other`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderKind {
