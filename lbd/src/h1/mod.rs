@@ -8,6 +8,13 @@
 //! [`BodyDecoder`] validates body framing while the bytes are forwarded raw.
 //! This module never touches a socket.
 //!
+//! Why not hyper for HTTP/1: lbd must answer like HAProxy byte for byte
+//! (canned 400/408/413 layouts, obs-fold unfolding, merged Content-Length,
+//! Connection tokens consumed but other hop-by-hop headers kept, raw chunk
+//! forwarding) and hyper's server answers parse errors and normalises
+//! headers its own way. hyper (with h2) remains the plan for HTTP/2, where
+//! the wire format leaves no such choices.
+//!
 //! One exchange, as the I/O layer drives it:
 //! 1. `parse_request_into(buf, opts, &mut head)` until Ok(true); on Err send
 //!    `error_response(e.status(), ErrorLayer::H1)` and close (`e.termination()`
