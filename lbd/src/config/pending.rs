@@ -379,11 +379,53 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
         )));
     }
     for p in &cfg.proxies {
-        for s in p.servers.iter().filter(|s| s.check.enabled) {
-            out.push(Diagnostic::warning(format!(
-                "config : [{}:{}] : 'server {}/{}' : health checks are not implemented yet by lbd; the server is always considered UP.",
-                s.location.file, s.location.line, p.name, s.name
+        for b in p.binds.iter().filter(|b| b.accept_proxy) {
+            // Ignoring it would turn every PROXY-protocol client into a 400:
+            // refuse rather than run something else than what was asked.
+            out.push(Diagnostic::alert(format!(
+                "{}'bind' option 'accept-proxy' is not supported yet by lbd.",
+                at(&b.location)
             )));
+        }
+        if p.fullconn.is_some() {
+            out.push(Diagnostic::warning(format!(
+                "{}'fullconn' is accepted but has no effect until lbd queues requests (minconn).",
+                at(&p.location)
+            )));
+        }
+        for s in &p.servers {
+            let srv = |what: &str| {
+                format!(
+                    "config : [{}:{}] : 'server {}/{}' : {what}",
+                    s.location.file, s.location.line, p.name, s.name
+                )
+            };
+            if s.check.enabled {
+                out.push(Diagnostic::warning(srv(
+                    "health checks are not implemented yet by lbd; the server is always considered UP.",
+                )));
+            }
+            if s.send_proxy.is_some() {
+                out.push(Diagnostic::alert(srv(
+                    "'send-proxy' is not supported yet by lbd.",
+                )));
+            }
+            if s.maxconn.is_some() {
+                out.push(Diagnostic::warning(srv(
+                    "'maxconn' is honoured by balancing, but lbd does not queue yet: when every server is full, requests get 503.",
+                )));
+            }
+            for (set, kw) in [
+                (s.maxqueue.is_some(), "maxqueue"),
+                (s.minconn.is_some(), "minconn"),
+                (s.slowstart.is_some(), "slowstart"),
+            ] {
+                if set {
+                    out.push(Diagnostic::warning(srv(&format!(
+                        "'{kw}' is accepted but not implemented yet by lbd; it has no effect."
+                    ))));
+                }
+            }
         }
     }
     out
