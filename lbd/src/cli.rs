@@ -16,6 +16,8 @@ pub struct Args {
     pub chdir: Option<PathBuf>,
     pub local_peer: Option<String>,
     pub version: u8,
+    /// `-cc <cond>`: evaluate one `.if` condition and exit.
+    pub eval_cond: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -34,7 +36,7 @@ pub enum ArgError {
 
 /// Flags that belong to the process-model work (master-worker, reload,
 /// socket transfer). Named so they fail loudly instead of being ignored.
-const LATER_FLAGS: &[&str] = &["-W", "-Ws", "-S", "-sf", "-st", "-x", "-cc"];
+const LATER_FLAGS: &[&str] = &["-W", "-Ws", "-S", "-sf", "-st", "-x"];
 
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> {
     let mut a = Args::default();
@@ -60,6 +62,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> 
             "-db" | "-d" => a.foreground = true,
             "-p" => a.pidfile = Some(PathBuf::from(value("-p")?)),
             "-C" => a.chdir = Some(PathBuf::from(value("-C")?)),
+            "-cc" => a.eval_cond = Some(value("-cc")?),
             "-L" => a.local_peer = Some(value("-L")?),
             "-N" => {
                 let v = value("-N")?;
@@ -78,7 +81,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> 
             _ => return Err(ArgError::Unknown(arg)),
         }
     }
-    if a.files.is_empty() && a.version == 0 {
+    if a.files.is_empty() && a.version == 0 && a.eval_cond.is_none() {
         return Err(ArgError::NoConfig);
     }
     Ok(a)
@@ -112,6 +115,12 @@ mod tests {
             p("-f x -N abc"),
             Err(ArgError::NotANumber("-N".into(), "abc".into()))
         );
+    }
+
+    #[test]
+    fn condition_flag_needs_no_config() {
+        let a = p("-cc defined(HOME)").unwrap();
+        assert_eq!(a.eval_cond.as_deref(), Some("defined(HOME)"));
     }
 
     #[test]

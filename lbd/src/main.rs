@@ -39,6 +39,30 @@ fn real_main() -> i32 {
         version(args.version);
         return 0;
     }
+    if let Some(cond) = &args.eval_cond {
+        // As `haproxy -cc`: 0 when true, 1 when false, 2 on error.
+        return match config::cond::eval(cond, &ProcessEnv) {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(e) => {
+                eprintln!(
+                    "[ALERT]    ({}) : Failed to evaluate condition: {} at position {}",
+                    std::process::id(),
+                    e.msg,
+                    e.pos
+                );
+                2
+            }
+        };
+    }
+    // The variables HAProxy sets for its configuration to use.
+    let peer = args.local_peer.clone().unwrap_or_else(|| {
+        nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    // Still single-threaded here: nothing else reads the environment.
+    std::env::set_var("HAPROXY_LOCALPEER", peer);
     if let Some(dir) = &args.chdir {
         if let Err(e) = std::env::set_current_dir(dir) {
             eprintln!(
@@ -59,6 +83,9 @@ fn real_main() -> i32 {
         return report.exit_code;
     }
     let outcome = config::load(&args.files, &env);
+    // As HAProxy, only after parsing: for the runtime and child processes,
+    // not for expansion inside the files themselves.
+    std::env::set_var("HAPROXY_CFGFILES", outcome.files.join(";"));
     for d in &outcome.diags {
         eprint!("{}", d.render(pid));
     }
