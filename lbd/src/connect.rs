@@ -2,35 +2,11 @@
 //! redispatch`: the "pick upstream" and "connect" stages of a session.
 
 use crate::error::{Cause, ProxyError, Stage};
-use crate::runtime::{Backend, ServerAddrRt, ServerRt};
+use crate::runtime::{Backend, ServerAddrRt, ServerLease};
 use crate::stream::Stream;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpStream, UnixStream};
-
-/// A server slot held by a session: counted in the server's current
-/// connections (leastconn, maxconn) until dropped.
-#[derive(Debug)]
-pub struct ServerLease {
-    pub server: Arc<ServerRt>,
-    pub index: usize,
-}
-
-impl ServerLease {
-    pub fn new(backend: &Backend, index: usize) -> Option<ServerLease> {
-        let server = backend.servers.get(index)?.clone();
-        server.cur.fetch_add(1, Ordering::Relaxed);
-        server.total.fetch_add(1, Ordering::Relaxed);
-        Some(ServerLease { server, index })
-    }
-}
-
-impl Drop for ServerLease {
-    fn drop(&mut self) {
-        self.server.cur.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 /// Opens a connection to one server.
 pub async fn connect_server(
@@ -91,36 +67,32 @@ pub async fn connect_server(
     }
 }
 
-/// Picks a server and connects, retrying as `retries` and `option
-/// redispatch` say: HAProxy retries the same server, and redispatches to
-/// another one on the last retry (or every `interval` retries) when asked.
+/// Picks a server (queueing for a slot if needed) and connects, retrying
+/// as `retries` and `option redispatch` say: HAProxy retries the same
+/// server, and redispatches to another one on the retries the option names.
 pub async fn pick_and_connect(
-    backend: &Backend,
+    backend: &Arc<Backend>,
     key: Option<&[u8]>,
     dst_port: u16,
 ) -> Result<(Stream, ServerLease), ProxyError> {
     let conf = &backend.conf;
     let timeout = conf.timeouts.connect.map(Duration::from_millis);
     let retries = conf.retries;
-    let mut index = backend
-        .pick(key, None)
-        .ok_or_else(|| ProxyError::new(Cause::Proxy, Stage::Connect, "no server available"))?;
+    let mut lease = backend.acquire(key, None).await?;
     let mut attempt = 0u32;
     loop {
-        let lease = ServerLease::new(backend, index).ok_or_else(|| {
-            ProxyError::new(Cause::Internal, Stage::Connect, "server index out of range")
-        })?;
         match connect_server(&lease.server.addr, dst_port, timeout).await {
             Ok(s) => return Ok((s, lease)),
             Err(e) if e.retryable && attempt < retries => {
                 attempt += 1;
-                let previous = index;
                 if should_redispatch(conf.options.redispatch, attempt, retries) {
-                    if let Some(i) = backend.pick(key, Some(index)) {
-                        index = i;
+                    let previous = lease.index;
+                    drop(lease);
+                    lease = backend.acquire(key, Some(previous)).await?;
+                    if lease.index == previous {
+                        retry_pause(timeout).await;
                     }
-                }
-                if index == previous {
+                } else {
                     retry_pause(timeout).await;
                 }
             }

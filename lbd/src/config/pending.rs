@@ -387,12 +387,6 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
                 at(&b.location)
             )));
         }
-        if p.fullconn.is_some() {
-            out.push(Diagnostic::warning(format!(
-                "{}'fullconn' is accepted but has no effect until lbd queues requests (minconn).",
-                at(&p.location)
-            )));
-        }
         for s in &p.servers {
             let srv = |what: &str| {
                 format!(
@@ -410,21 +404,10 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
                     "'send-proxy' is not supported yet by lbd.",
                 )));
             }
-            if s.maxconn.is_some() {
+            if s.slowstart.is_some() {
                 out.push(Diagnostic::warning(srv(
-                    "'maxconn' is honoured by balancing, but lbd does not queue yet: when every server is full, requests get 503.",
+                    "'slowstart' is accepted but not implemented yet by lbd; it has no effect.",
                 )));
-            }
-            for (set, kw) in [
-                (s.maxqueue.is_some(), "maxqueue"),
-                (s.minconn.is_some(), "minconn"),
-                (s.slowstart.is_some(), "slowstart"),
-            ] {
-                if set {
-                    out.push(Diagnostic::warning(srv(&format!(
-                        "'{kw}' is accepted but not implemented yet by lbd; it has no effect."
-                    ))));
-                }
             }
         }
     }

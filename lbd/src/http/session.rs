@@ -12,12 +12,13 @@ use super::respond::{error_bytes, return_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpRequestAction, HttpReuse, Proxy};
-use crate::connect::{connect_server, retry_pause, should_redispatch, ServerLease};
+use crate::connect::{connect_server, retry_pause, should_redispatch};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
     Method, ParseOptions,
 };
+use crate::runtime::ServerLease;
 use crate::runtime::{Backend, Frontend, ServerAddrRt};
 use crate::server::Stop;
 use crate::session::ClientInfo;
@@ -415,7 +416,7 @@ impl Session {
     /// new one (with retries and redispatch).
     async fn connect(
         &mut self,
-        be: &Backend,
+        be: &Arc<Backend>,
         key: Option<&[u8]>,
     ) -> Result<(Upstream, ServerLease), ProxyError> {
         let reuse = be.conf.options.http_reuse;
@@ -423,13 +424,8 @@ impl Session {
         let dst_port = self.info.dst.map(|d| d.port()).unwrap_or(0);
         let mut attempt = 0u32;
         // Retries go to the same server; only a redispatch picks again.
-        let mut idx = be
-            .pick(key, None)
-            .ok_or_else(|| ProxyError::new(Cause::Proxy, Stage::Connect, "no server available"))?;
+        let mut lease = be.acquire(key, None).await?;
         loop {
-            let lease = ServerLease::new(be, idx).ok_or_else(|| {
-                ProxyError::new(Cause::Internal, Stage::Connect, "bad server index")
-            })?;
             let server = lease.server.clone();
             let peer = peer_key(&server.addr, dst_port);
             // 1. The session's own connection to this very server.
@@ -474,14 +470,14 @@ impl Session {
                 }
                 Err(e) if e.retryable && attempt < be.conf.retries => {
                     attempt += 1;
-                    drop(lease);
-                    let previous = idx;
                     if should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries) {
-                        if let Some(other) = be.pick(key, Some(idx)) {
-                            idx = other;
+                        let previous = lease.index;
+                        drop(lease);
+                        lease = be.acquire(key, Some(previous)).await?;
+                        if lease.index == previous {
+                            retry_pause(timeout).await;
                         }
-                    }
-                    if idx == previous {
+                    } else {
                         retry_pause(timeout).await;
                     }
                 }
@@ -506,7 +502,6 @@ impl Session {
                 return self.local_response(&head, &bytes).await;
             }
         };
-        be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let hmode = match mode {
             HttpConnMode::KeepAlive => HttpMode::KeepAlive,
             HttpConnMode::ServerClose => HttpMode::ServerClose,

@@ -2,8 +2,9 @@
 //! balancer. Server state changes rebuild the balancer and swap it in
 //! atomically; the pick path takes no lock.
 
+use super::queue::Queue;
 use super::BuildError;
-use crate::balance::{Balancer, KeyNeed, LbInput, LbServer, LoadView};
+use crate::balance::{Balancer, KeyNeed, LbInput, LbServer};
 use crate::config::model::{Mode, Proxy, Server, ServerAddr, ServerPort};
 use arc_swap::ArcSwap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -55,6 +56,8 @@ pub struct ServerRt {
     /// Connections currently using this server (active sessions).
     pub cur: AtomicU32,
     pub total: AtomicU64,
+    /// Requests waiting for this server in particular.
+    pub queue: Queue,
 }
 
 impl ServerRt {
@@ -71,6 +74,11 @@ pub struct Backend {
     pub conf: Arc<Proxy>,
     pub servers: Vec<Arc<ServerRt>>,
     balancer: ArcSwap<Balancer>,
+    /// Requests waiting for any server of the backend.
+    pub queue: Queue,
+    /// `fullconn`, or 10% of the maxconn of the frontends that use this
+    /// backend (set once the frontends are known).
+    pub fullconn: AtomicU32,
     /// `balance hash <expr>`: the fetch, parsed once.
     pub hash_fetch: Option<crate::sample::SimpleFetch>,
     pub cur: AtomicU32,
@@ -133,6 +141,7 @@ impl Backend {
                 weight: AtomicU32::new(s.weight),
                 cur: AtomicU32::new(0),
                 total: AtomicU64::new(0),
+                queue: Queue::default(),
             }));
         }
         let balancer = ArcSwap::from_pointee(make_balancer(p, &servers));
@@ -143,6 +152,8 @@ impl Backend {
             conf: Arc::new(p.clone()),
             servers,
             balancer,
+            queue: Queue::default(),
+            fullconn: AtomicU32::new(p.fullconn.unwrap_or(0)),
             hash_fetch: match &p.balance {
                 crate::config::model::Balance::Hash { expr } => crate::sample::parse(expr).ok(),
                 _ => None,
@@ -152,10 +163,17 @@ impl Backend {
         })
     }
 
-    /// Rebuilds the balancer after a server's weight or state changed.
+    /// Rebuilds the balancer after a server's weight or state changed, and
+    /// offers any free slot to the requests waiting in queues.
     pub fn refresh_balancer(&self) {
         self.balancer
             .store(Arc::new(make_balancer(&self.conf, &self.servers)));
+        self.kick_queues();
+    }
+
+    /// Whether any server could take traffic, even if all are full now.
+    pub fn has_servers(&self) -> bool {
+        self.balancer.load().has_servers()
     }
 
     pub fn key_need(&self) -> KeyNeedGuard {
@@ -194,23 +212,4 @@ fn make_balancer(p: &Proxy, servers: &[Arc<ServerRt>]) -> Balancer {
         })
         .collect();
     Balancer::new(&p.balance, p.hash_type, &lb, p.options.allbackups)
-}
-
-impl LoadView for Backend {
-    fn load(&self, idx: usize) -> u32 {
-        self.servers
-            .get(idx)
-            .map(|s| s.cur.load(Ordering::Relaxed))
-            .unwrap_or(u32::MAX)
-    }
-
-    fn saturated(&self, idx: usize) -> bool {
-        match self.servers.get(idx) {
-            Some(s) => match s.conf.maxconn {
-                Some(m) if m > 0 => s.cur.load(Ordering::Relaxed) >= m,
-                _ => false,
-            },
-            None => true,
-        }
-    }
 }

@@ -5,9 +5,11 @@
 
 mod backend;
 mod limits;
+mod queue;
 
 pub use backend::{Backend, ServerAddrRt, ServerRt};
 pub use limits::ConnLimit;
+pub use queue::{Queue, ServerLease};
 
 use crate::config::model::{self, Config, Mode, Proxy};
 use std::collections::HashMap;
@@ -130,6 +132,31 @@ impl Runtime {
                 default_backend,
                 use_backend,
             }));
+        }
+        // fullconn defaults to 10% of the sum of the maxconn of the
+        // frontends that may send traffic to the backend.
+        for be in &backends {
+            if be.conf.fullconn.is_none() {
+                let sum: u64 = frontends
+                    .iter()
+                    .filter(|f| {
+                        [&f.default_backend, &f.use_backend]
+                            .iter()
+                            .any(|b| b.as_ref().is_some_and(|b| Arc::ptr_eq(b, be)))
+                    })
+                    .map(|f| {
+                        u64::from(
+                            f.maxconn
+                                .as_ref()
+                                .map(|m| m.max())
+                                .unwrap_or(global_maxconn),
+                        )
+                    })
+                    .sum();
+                let full = (sum / 10).clamp(1, u64::from(u32::MAX)) as u32;
+                be.fullconn
+                    .store(full, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         Ok(Runtime {
             frontends,
