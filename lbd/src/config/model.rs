@@ -181,6 +181,8 @@ pub struct Proxy {
     pub options: ProxyOptions,
     /// `retries`, default 3.
     pub retries: u32,
+    /// `retry-on`: which failures are retried (default: conn-failure).
+    pub retry_on: RetryOn,
     pub balance: Balance,
     pub hash_type: HashType,
     pub default_backend: Option<String>,
@@ -215,6 +217,93 @@ pub struct Timeouts {
     pub client_fin: Option<u64>,
     pub server_fin: Option<u64>,
     pub check: Option<u64>,
+}
+
+/// `retry-on`. Besides connection failures, the layer-7 conditions need the
+/// whole request to still be in the buffer, and a non-idempotent request
+/// whose body was sent is never retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryOn {
+    pub conn_failure: bool,
+    pub empty_response: bool,
+    pub junk_response: bool,
+    pub response_timeout: bool,
+    pub zero_rtt_rejected: bool,
+    /// Response statuses that trigger a retry (401 403 404 408 425 500 501
+    /// 502 503 504 are the ones HAProxy accepts).
+    pub statuses: Vec<u16>,
+}
+
+impl Default for RetryOn {
+    fn default() -> Self {
+        RetryOn {
+            conn_failure: true,
+            empty_response: false,
+            junk_response: false,
+            response_timeout: false,
+            zero_rtt_rejected: false,
+            statuses: Vec::new(),
+        }
+    }
+}
+
+impl RetryOn {
+    /// `retry-on` words as HAProxy 2.6 accepts them.
+    pub fn parse(words: &[String]) -> Result<RetryOn, String> {
+        if words.is_empty() {
+            return Err(
+                "'retry-on' needs at least one keyword to specify when to retry".to_string(),
+            );
+        }
+        let mut r = RetryOn {
+            conn_failure: false,
+            ..RetryOn::default()
+        };
+        for w in words {
+            match w.as_str() {
+                "none" => {
+                    if words.len() > 1 {
+                        return Err("'retry-on' : 'none' may only be used alone".to_string());
+                    }
+                }
+                "conn-failure" => r.conn_failure = true,
+                "empty-response" => r.empty_response = true,
+                "junk-response" => r.junk_response = true,
+                "response-timeout" => r.response_timeout = true,
+                "0rtt-rejected" => r.zero_rtt_rejected = true,
+                "all-retryable-errors" => {
+                    r.conn_failure = true;
+                    r.empty_response = true;
+                    r.junk_response = true;
+                    r.response_timeout = true;
+                    r.zero_rtt_rejected = true;
+                    for s in [500, 502, 503, 504] {
+                        if !r.statuses.contains(&s) {
+                            r.statuses.push(s);
+                        }
+                    }
+                }
+                code @ ("401" | "403" | "404" | "408" | "425" | "500" | "501" | "502" | "503"
+                | "504") => {
+                    if let Ok(c) = code.parse() {
+                        if !r.statuses.contains(&c) {
+                            r.statuses.push(c);
+                        }
+                    }
+                }
+                other => return Err(format!("'retry-on': unknown keyword '{other}'")),
+            }
+        }
+        Ok(r)
+    }
+
+    /// Conditions that look at the response and so need a replayable request.
+    pub fn layer7(&self) -> bool {
+        self.empty_response
+            || self.junk_response
+            || self.response_timeout
+            || !self.statuses.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

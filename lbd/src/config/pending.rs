@@ -39,7 +39,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("ignore-persist", Pending::Unsupported),
     ("persist", Pending::Unsupported),
     ("server-template", Pending::Unsupported),
-    ("retry-on", Pending::Unsupported),
     ("monitor", Pending::Unsupported),
     ("unique-id-format", Pending::Unsupported),
     ("unique-id-header", Pending::Unsupported),

@@ -189,6 +189,16 @@ impl Session {
     /// decides whether the client connection can go on: only if the request
     /// carried no unread body.
     async fn local_response(&mut self, head: &h1::RequestHead, bytes: &[u8]) -> Next {
+        let next = self.send_local(head, bytes).await;
+        if matches!(next, Next::KeepAlive) {
+            self.cbuf.consume(head.head_len);
+        }
+        next
+    }
+
+    /// Sends a generated response for a request whose head has already been
+    /// consumed from the buffer.
+    async fn send_local(&mut self, head: &h1::RequestHead, bytes: &[u8]) -> Next {
         let unread_body = head.framing != BodyFraming::None;
         let bytes = if head.method == Method::Head {
             match memchr::memmem::find(bytes, b"\r\n\r\n") {
@@ -418,13 +428,14 @@ impl Session {
         &mut self,
         be: &Arc<Backend>,
         key: Option<&[u8]>,
+        exclude: Option<usize>,
     ) -> Result<(Upstream, ServerLease), ProxyError> {
         let reuse = be.conf.options.http_reuse;
         let timeout = ms(be.conf.timeouts.connect);
         let dst_port = self.info.dst.map(|d| d.port()).unwrap_or(0);
         let mut attempt = 0u32;
         // Retries go to the same server; only a redispatch picks again.
-        let mut lease = be.acquire(key, None).await?;
+        let mut lease = be.acquire(key, exclude).await?;
         loop {
             let server = lease.server.clone();
             let peer = peer_key(&server.addr, dst_port);
@@ -468,7 +479,11 @@ impl Session {
                     };
                     return Ok((up, lease));
                 }
-                Err(e) if e.retryable && attempt < be.conf.retries => {
+                Err(e)
+                    if e.retryable
+                        && be.conf.retry_on.conn_failure
+                        && attempt < be.conf.retries =>
+                {
                     attempt += 1;
                     if should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries) {
                         let previous = lease.index;
@@ -495,13 +510,6 @@ impl Session {
         stop: &watch::Receiver<Stop>,
     ) -> Next {
         let key = self.balance_key(&be, &head);
-        let (mut up, lease) = match self.connect(&be, key.as_deref()).await {
-            Ok(x) => x,
-            Err(_) => {
-                let bytes = error_bytes(503, ErrorLayer::Http, &[&be.conf, &self.fe.conf]);
-                return self.local_response(&head, &bytes).await;
-            }
-        };
         let hmode = match mode {
             HttpConnMode::KeepAlive => HttpMode::KeepAlive,
             HttpConnMode::ServerClose => HttpMode::ServerClose,
@@ -526,50 +534,139 @@ impl Session {
         self.cbuf.consume(head.head_len);
         let mut req_body = BodyDecoder::new(head.framing);
 
+        // A request entirely in the buffer can be sent again on another
+        // connection: after an empty answer on a reused connection (the
+        // server closed it as we reused it) and for the `retry-on`
+        // conditions. Never a non-idempotent request with a body.
+        let idempotent = matches!(
+            head.method,
+            Method::Get
+                | Method::Head
+                | Method::Put
+                | Method::Delete
+                | Method::Options
+                | Method::Trace
+        );
+        let body_len = match head.framing {
+            BodyFraming::None => Some(0u64),
+            BodyFraming::ContentLength(n) => Some(n),
+            _ => None,
+        };
+        let replay: Option<Vec<u8>> = match body_len {
+            Some(n)
+                if be.conf.retries > 0 && (n == 0 || idempotent) && self.cbuf.len() as u64 >= n =>
+            {
+                let n = n as usize;
+                let mut bytes = std::mem::take(&mut self.out);
+                bytes.extend_from_slice(&self.cbuf.bytes()[..n]);
+                self.cbuf.consume(n);
+                req_body = BodyDecoder::new(BodyFraming::None);
+                Some(bytes)
+            }
+            _ => None,
+        };
+
         let ct = ms(self.fe.conf.timeouts.client);
         let st = ms(be.conf.timeouts.server);
         let opts = self.opts;
         let fe = self.fe.clone();
-        let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
+        let retry_on = &be.conf.retry_on;
+        let mut retries_left = be.conf.retries;
+        let mut exclude = None;
 
-        let (mut cr, mut cw) = self.client.split();
+        let (mut up, lease, resp, sent) = loop {
+            let (mut up, lease) = match self.connect(&be, key.as_deref(), exclude).await {
+                Ok(x) => x,
+                Err(_) => {
+                    // No server, all attempts refused, or the queue timed
+                    // out: 503, and the request was sent nowhere.
+                    let bytes = error_bytes(503, ErrorLayer::Http, &[&be.conf, &fe.conf]);
+                    return self.send_local(&head, &bytes).await;
+                }
+            };
+            if let Some(r) = &replay {
+                self.out.clear();
+                self.out.extend_from_slice(r);
+            }
+            let reused = up.reused || up.uses > 0;
+
+            let (resp, sent) = {
+                let (mut cr, mut cw) = self.client.split();
+                let (mut sr, mut sw) = up.stream.split();
+                let cbuf = &mut self.cbuf;
+                let sbuf = &mut self.sbuf;
+                let out = &mut self.out;
+
+                // Request going up and response head coming down run
+                // concurrently: a server may answer (or send 100-continue)
+                // before the body is sent.
+                let mut sent: Option<Result<(), ProxyError>> = None;
+                let mut hard = stop.clone();
+                let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
+                tokio::pin!(send);
+                let resp = loop {
+                    let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
+                    tokio::select! {
+                        r = &mut send, if sent.is_none() => {
+                            let failed = r.is_err();
+                            sent = Some(r);
+                            if failed { break Err(None); }
+                        }
+                        r = recv => break r.map_err(Some),
+                        _ = hard.wait_for(|s| *s == Stop::Hard) => {
+                            break Err(Some(ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")));
+                        }
+                    }
+                };
+                // The body may have finished in the same instant as the head.
+                if sent.is_none() {
+                    tokio::select! {
+                        biased;
+                        r = &mut send => sent = Some(r),
+                        _ = std::future::ready(()) => {}
+                    }
+                }
+                (resp, sent)
+            };
+            let request_done = matches!(sent, Some(Ok(())));
+
+            let retry = replay.is_some()
+                && request_done
+                && retries_left > 0
+                && match &resp {
+                    Ok(r) => retry_on.statuses.contains(&r.status),
+                    Err(Some(e)) if e.stage == Stage::Headers => match (e.cause, e.detail.as_str())
+                    {
+                        (Cause::Server, EMPTY_RESPONSE) => retry_on.empty_response || reused,
+                        (Cause::Server, _) => retry_on.junk_response,
+                        (Cause::ServerTimeout, _) => retry_on.response_timeout,
+                        _ => false,
+                    },
+                    _ => false,
+                };
+            if retry {
+                retries_left -= 1;
+                // Whatever the server sent is discarded with its connection.
+                let n = self.sbuf.len();
+                self.sbuf.consume(n);
+                if should_redispatch(
+                    be.conf.options.redispatch,
+                    be.conf.retries - retries_left,
+                    be.conf.retries,
+                ) {
+                    exclude = Some(lease.index);
+                }
+                continue;
+            }
+            break (up, lease, resp, sent);
+        };
+        let request_done = matches!(sent, Some(Ok(())));
+        let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
+        let (_, mut cw) = self.client.split();
         let (mut sr, mut sw) = up.stream.split();
         let cbuf = &mut self.cbuf;
         let sbuf = &mut self.sbuf;
         let out = &mut self.out;
-
-        // Request going up and response head coming down run concurrently:
-        // a server may answer (or send 100-continue) before the body is sent.
-        let mut sent: Option<Result<(), ProxyError>> = None;
-        let mut hard = stop.clone();
-        let resp = {
-            let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
-            tokio::pin!(send);
-            let r = loop {
-                let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
-                tokio::select! {
-                    r = &mut send, if sent.is_none() => {
-                        let failed = r.is_err();
-                        sent = Some(r);
-                        if failed { break Err(None); }
-                    }
-                    r = recv => break r.map_err(Some),
-                    _ = hard.wait_for(|s| *s == Stop::Hard) => {
-                        break Err(Some(ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")));
-                    }
-                }
-            };
-            // The body may have finished in the same instant as the head.
-            if sent.is_none() {
-                tokio::select! {
-                    biased;
-                    r = &mut send => sent = Some(r),
-                    _ = std::future::ready(()) => {}
-                }
-            }
-            r
-        };
-        let request_done = matches!(sent, Some(Ok(())));
 
         let resp = match resp {
             Ok(r) => r,
@@ -665,6 +762,9 @@ impl Session {
         }
     }
 }
+
+/// The server closed the connection without sending a byte of response.
+const EMPTY_RESPONSE: &str = "empty response";
 
 /// Header rewrites collected from http-request rules and options, applied
 /// by the h1 writer (deletions first, then the appended lines in order).
@@ -822,11 +922,12 @@ where
         }
         match within(st, sbuf.fill(sr)).await {
             Some(Ok(0)) => {
-                return Err(ProxyError::new(
-                    Cause::Server,
-                    Stage::Headers,
-                    "server closed before response",
-                ))
+                let what = if sbuf.is_empty() {
+                    EMPTY_RESPONSE
+                } else {
+                    "truncated response"
+                };
+                return Err(ProxyError::new(Cause::Server, Stage::Headers, what));
             }
             Some(Ok(_)) => {}
             Some(Err(e)) => {

@@ -6,7 +6,7 @@
 
 use super::super::model::{
     Balance, ErrorFile, ForwardFor, HashFunction, HashMethod, HashType, HttpConnMode,
-    HttpRequestAction, HttpRequestRule, HttpReuse, IpNet, LogFormatKind, Mode, ReturnBody,
+    HttpRequestAction, HttpRequestRule, HttpReuse, IpNet, LogFormatKind, Mode, RetryOn, ReturnBody,
     ReturnSpec, UseBackend,
 };
 use super::super::pending;
@@ -139,6 +139,15 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
                 p.maxconn = Some(v);
             } else {
                 p.backlog = Some(v);
+            }
+        }
+        "retry-on" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            match RetryOn::parse(&words[1..]) {
+                Ok(r) => l.draft(t).proxy.retry_on = r,
+                Err(msg) => return l.alert(msg),
             }
         }
         "fullconn" | "retries" => {
