@@ -55,6 +55,9 @@ pub struct ServerRt {
     /// Connections currently using this server (active sessions).
     pub cur: AtomicU32,
     pub total: AtomicU64,
+    /// Health-check and agent state (runtime/server_state.rs). `up` and
+    /// `weight` above are what it decided last.
+    pub health: super::server_state::HealthState,
 }
 
 impl ServerRt {
@@ -133,6 +136,7 @@ impl Backend {
                 weight: AtomicU32::new(s.weight),
                 cur: AtomicU32::new(0),
                 total: AtomicU64::new(0),
+                health: super::server_state::HealthState::new(s),
             }));
         }
         let balancer = ArcSwap::from_pointee(make_balancer(p, &servers));

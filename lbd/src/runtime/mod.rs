@@ -5,9 +5,11 @@
 
 mod backend;
 mod limits;
+mod server_state;
 
 pub use backend::{Backend, ServerAddrRt, ServerRt};
 pub use limits::ConnLimit;
+pub use server_state::{HealthState, Level, ServerEvent, ServerObserver, StderrObserver};
 
 use crate::config::model::{self, Config, Mode, Proxy};
 use std::collections::HashMap;

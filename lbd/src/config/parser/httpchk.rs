@@ -107,8 +107,7 @@ pub(crate) fn option(l: &mut Loader<'_>, t: Target, args: &[String], negate: boo
                         "config : parsing [{}:{}]: 'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.",
                         l.file, l.line
                     );
-                    l.diags
-                        .push(super::super::diag::Diagnostic::warning(msg));
+                    l.diags.push(super::super::diag::Diagnostic::warning(msg));
                 }
             }
         }
