@@ -77,13 +77,21 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<Response>, String> {
     }
 }
 
-/// Bytes to wait for before judging, or None to judge at end of stream.
+/// Whether to keep reading before judging: a body match needs the whole
+/// body (by content-length, else until the server closes) or `min-recv` bytes.
 pub fn wants_more(c: &HttpCheck, resp: &Response) -> bool {
-    c.expects.iter().any(|e| match (&e.matcher, e.min_recv) {
-        (_, Some(n)) => resp.body.len() < n,
-        (ExpectMatch::String(_), None) => true,
-        _ => false,
-    })
+    let complete = resp
+        .headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .is_some_and(|cl| resp.body.len() >= cl);
+    !complete
+        && c.expects.iter().any(|e| match (&e.matcher, e.min_recv) {
+            (_, Some(n)) => resp.body.len() < n,
+            (ExpectMatch::String(_), None) => true,
+            _ => false,
+        })
 }
 
 fn status_report(status: CheckStatus, resp: &Response, info: String, ms: u64) -> CheckReport {
