@@ -7,6 +7,7 @@
 //! `h1` are sans-IO decision and protocol logic.
 
 pub mod balance;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod connect;

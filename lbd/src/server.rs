@@ -202,6 +202,9 @@ async fn serve(
     hard_stop_after: Option<u64>,
 ) -> i32 {
     let jobs = Arc::new(Jobs::default());
+    // Health and agent checks (lbd/src/check): they run until `_checks` is
+    // dropped when serve() returns, on every stop path.
+    let _checks = crate::check::start(&runtime, Arc::new(crate::runtime::StderrObserver));
     let (stop_tx, stop_rx) = watch::channel(Stop::Running);
     let use_splice = !runtime.global.nosplice;
     for l in listening {

@@ -15,6 +15,7 @@ pub mod client;
 pub mod payload;
 pub mod ports;
 pub mod process;
+pub mod switch_backend;
 pub mod tcp_backend;
 pub mod tempdir;
 pub mod upgrade_backend;

@@ -200,6 +200,8 @@ pub struct Proxy {
     pub log_global: bool,
     pub log_format: Option<String>,
     pub description: Option<String>,
+    /// `option httpchk` and its `http-check` rules; None means TCP connect checks.
+    pub http_check: Option<HttpCheck>,
 }
 
 /// The eleven timeouts, in ms. None = unset (HAProxy's infinite, with the
@@ -511,6 +513,88 @@ pub struct Server {
     pub slowstart: Option<u64>,
     pub check: CheckParams,
     pub send_proxy: Option<ProxyProtoVersion>,
+    pub agent: AgentParams,
+    /// `on-marked-down shutdown-sessions`.
+    pub on_marked_down_shutdown: bool,
+    /// `on-marked-up shutdown-backup-sessions`.
+    pub on_marked_up_shutdown_backup: bool,
+}
+
+/// `agent-check` and its settings (spec 4.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentParams {
+    pub enabled: bool,
+    pub port: Option<u16>,
+    pub addr: Option<IpAddr>,
+    /// `agent-inter`; None means the server's `inter`.
+    pub inter: Option<u64>,
+    /// `agent-send`: bytes written to the agent before reading its line.
+    pub send: Option<String>,
+}
+
+/// An HTTP health check: `option httpchk` plus `http-check` lines (spec 4.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpCheck {
+    pub method: String,
+    pub uri: String,
+    /// `HTTP/1.0` unless set.
+    pub version: String,
+    /// Headers in order, names lower-cased (the legacy version trick included).
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// Every rule must hold; none means 2xx and 3xx pass.
+    pub expects: Vec<HttpExpect>,
+    pub disable_on_404: bool,
+    pub send_state: bool,
+    /// `http-check connect port P` / `addr A`.
+    pub connect_port: Option<u16>,
+    pub connect_addr: Option<IpAddr>,
+}
+
+impl Default for HttpCheck {
+    fn default() -> Self {
+        HttpCheck {
+            method: "OPTIONS".into(),
+            uri: "/".into(),
+            version: "HTTP/1.0".into(),
+            headers: Vec::new(),
+            body: None,
+            expects: Vec::new(),
+            disable_on_404: false,
+            send_state: false,
+            connect_port: None,
+            connect_addr: None,
+        }
+    }
+}
+
+/// One `http-check expect` rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpExpect {
+    pub negate: bool,
+    pub matcher: ExpectMatch,
+    /// `min-recv`: bytes to wait for before matching (body matches).
+    pub min_recv: Option<usize>,
+    /// `ok-status` / `error-status` / `tout-status`: the check status names
+    /// reported instead of the defaults.
+    pub ok_status: Option<String>,
+    pub error_status: Option<String>,
+    pub tout_status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpectMatch {
+    /// `status <code|lo-hi>[,...]`
+    Status(Vec<(u16, u16)>),
+    /// `string <s>`: the body contains it.
+    String(String),
+    /// `hdr name <n> [value <v>]` (`fhdr`: the value is the full line, not
+    /// split on commas).
+    Header {
+        name: String,
+        value: Option<String>,
+        full: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

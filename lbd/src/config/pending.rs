@@ -21,7 +21,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("stick", Pending::Unsupported),
     ("cookie", Pending::Unsupported),
     ("dynamic-cookie-key", Pending::Unsupported),
-    ("http-check", Pending::Accepted),
     ("compression", Pending::Accepted),
     ("http-response", Pending::Unsupported),
     ("http-after-response", Pending::Unsupported),
@@ -65,7 +64,6 @@ const PROXY: &[(&str, Pending)] = &[
 
 /// `option` names.
 const OPTIONS: &[(&str, Pending)] = &[
-    ("httpchk", Pending::Accepted),
     ("ssl-hello-chk", Pending::Unsupported),
     ("tcp-check", Pending::Unsupported),
     ("mysql-check", Pending::Unsupported),
@@ -227,18 +225,10 @@ const SERVER: &[&str] = &[
     "send-proxy-v2-ssl",
     "send-proxy-v2-ssl-cn",
     "proxy-v2-options",
-    "agent-check",
-    "agent-port",
-    "agent-addr",
-    "agent-inter",
-    "agent-send",
-    "no-agent-check",
     "track",
     "observe",
     "error-limit",
     "on-error",
-    "on-marked-down",
-    "on-marked-up",
     "resolvers",
     "resolve-prefer",
     "resolve-opts",
@@ -393,9 +383,9 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
                     s.location.file, s.location.line, p.name, s.name
                 )
             };
-            if s.check.enabled {
+            if s.on_marked_down_shutdown || s.on_marked_up_shutdown_backup {
                 out.push(Diagnostic::warning(srv(
-                    "health checks are not implemented yet by lbd; the server is always considered UP.",
+                    "'on-marked-down'/'on-marked-up' are accepted but not implemented yet by lbd; sessions are not shut down.",
                 )));
             }
             if s.send_proxy.is_some() {

@@ -58,6 +58,9 @@ pub struct ServerRt {
     pub total: AtomicU64,
     /// Requests waiting for this server in particular.
     pub queue: Queue,
+    /// Health-check and agent state (runtime/server_state.rs). `up` and
+    /// `weight` above are what it decided last.
+    pub health: super::server_state::HealthState,
 }
 
 impl ServerRt {
@@ -142,6 +145,7 @@ impl Backend {
                 cur: AtomicU32::new(0),
                 total: AtomicU64::new(0),
                 queue: Queue::default(),
+                health: super::server_state::HealthState::new(s),
             }));
         }
         let balancer = ArcSwap::from_pointee(make_balancer(p, &servers));

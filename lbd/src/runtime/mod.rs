@@ -6,10 +6,12 @@
 mod backend;
 mod limits;
 mod queue;
+mod server_state;
 
 pub use backend::{Backend, ServerAddrRt, ServerRt};
 pub use limits::ConnLimit;
 pub use queue::{Queue, ServerLease};
+pub use server_state::{HealthState, Level, ServerEvent, ServerObserver, StderrObserver};
 
 use crate::config::model::{self, Config, Mode, Proxy};
 use std::collections::HashMap;

@@ -6,6 +6,7 @@
 
 mod bind;
 mod global;
+mod httpchk;
 mod proxy;
 mod server;
 
@@ -74,6 +75,8 @@ pub(crate) struct Draft {
     pub is_defaults: bool,
     /// Where `balance` was set in this very section (it may be set once).
     pub balance_set: bool,
+    /// `option httpchk` and `http-check` rules, composed at the end.
+    pub httpchk: httpchk::ChkDraft,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +101,7 @@ impl Draft {
             default_backend_loc: None,
             is_defaults: true,
             balance_set: false,
+            httpchk: Default::default(),
         }
     }
 
@@ -817,9 +821,28 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
+        for d in &self.drafts {
+            if d.proxy.cap.backend && d.httpchk.option.is_none() && d.httpchk.rules_at.is_some() {
+                self.diags.push(Diagnostic::warning(format!(
+                    "config : {} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
+                    d.type_str(),
+                    d.proxy.name
+                )));
+            }
+        }
         let cfg = Config {
             global: self.global.clone(),
-            proxies: self.drafts.iter().map(|d| d.proxy.clone()).collect(),
+            proxies: self
+                .drafts
+                .iter()
+                .map(|d| {
+                    let mut p = d.proxy.clone();
+                    if p.cap.backend {
+                        p.http_check = d.httpchk.compose();
+                    }
+                    p
+                })
+                .collect(),
             userlists: self.userlists.clone(),
             http_errors: self.http_errors.clone(),
         };

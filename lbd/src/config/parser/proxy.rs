@@ -11,7 +11,7 @@ use super::super::model::{
 };
 use super::super::pending;
 use super::super::units::{self, UnitError};
-use super::{bind, global, server, ErrorSource, Loader, Status, Target};
+use super::{bind, global, httpchk, server, ErrorSource, Loader, Status, Target};
 use std::net::IpAddr;
 
 /// Codes `errorfile` accepts (2.6's `http_err_codes`).
@@ -219,6 +219,12 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             }
         }
         "server" | "default-server" => return server::keyword(l, t, words),
+        "http-check" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            return httpchk::keyword(l, t, words);
+        }
         "default_backend" => {
             if lacks(l, t, kw, Cap::Fe, "") {
                 // 2.6 still records it and checks it later.
@@ -480,6 +486,12 @@ fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Stat
             } else if o.http_conn_mode == mode {
                 o.http_conn_mode = HttpConnMode::KeepAlive;
             }
+        }
+        "httpchk" => {
+            if lacks(l, t, name, Cap::Be, "") {
+                return Status::default();
+            }
+            return httpchk::option(l, t, args, negate);
         }
         "forceclose" => {
             return l.alert_nc(

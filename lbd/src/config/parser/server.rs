@@ -28,6 +28,9 @@ pub(crate) fn template() -> Server {
         slowstart: None,
         check: CheckParams::default(),
         send_proxy: None,
+        agent: Default::default(),
+        on_marked_down_shutdown: false,
+        on_marked_up_shutdown_backup: false,
     }
 }
 
@@ -56,6 +59,14 @@ const KEYWORDS: &[&str] = &[
     "no-check",
     "no-send-proxy",
     "no-send-proxy-v2",
+    "agent-check",
+    "agent-port",
+    "agent-addr",
+    "agent-inter",
+    "agent-send",
+    "no-agent-check",
+    "on-marked-down",
+    "on-marked-up",
 ];
 
 /// Parses `<addr>[:[+|-]port]`. Errors are the message after the prefix.
@@ -212,7 +223,13 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         };
         let takes_value = !matches!(
             p,
-            "backup" | "disabled" | "enabled" | "check" | "send-proxy" | "send-proxy-v2"
+            "backup"
+                | "disabled"
+                | "enabled"
+                | "check"
+                | "send-proxy"
+                | "send-proxy-v2"
+                | "agent-check"
         ) && !p.starts_with("no-");
         let res: Result<(), String> = (|| {
             match p {
@@ -288,6 +305,60 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 "no-backup" => srv.backup = false,
                 "no-check" => srv.check.enabled = false,
                 "no-send-proxy" | "no-send-proxy-v2" => srv.send_proxy = None,
+                "agent-check" => srv.agent.enabled = true,
+                "no-agent-check" => srv.agent.enabled = false,
+                "agent-port" => {
+                    let v = val
+                        .clone()
+                        .ok_or_else(|| format!("'{p}' expects a port number as argument."))?;
+                    match units::parse_uint(&v) {
+                        Some(n) if (1..=65535).contains(&n) => srv.agent.port = Some(n as u16),
+                        _ => return Err(format!("invalid port '{v}'")),
+                    }
+                }
+                "agent-addr" => {
+                    let v = val
+                        .clone()
+                        .ok_or_else(|| format!("'{p}' expects an address as argument."))?;
+                    match v.parse::<IpAddr>() {
+                        Ok(ip) => srv.agent.addr = Some(ip),
+                        Err(_) => {
+                            return Err(format!(
+                                "parsing agent-addr failed. Check if '{v}' is correct address."
+                            ))
+                        }
+                    }
+                }
+                "agent-inter" => {
+                    let v = val
+                        .clone()
+                        .ok_or_else(|| format!("'{p}' expects a delay as argument."))?;
+                    let ms = time_arg(p, &v)?;
+                    if ms == 0 {
+                        return Err(format!(
+                            "invalid value 0 for argument '{p}' of server {}.",
+                            srv.name
+                        ));
+                    }
+                    srv.agent.inter = Some(ms);
+                }
+                "agent-send" => srv.agent.send = Some(need(p)?),
+                "on-marked-down" => {
+                    let v = need(p)?;
+                    if v != "shutdown-sessions" {
+                        return Err(format!("'{p}' expects 'shutdown-sessions' but got '{v}'"));
+                    }
+                    srv.on_marked_down_shutdown = true;
+                }
+                "on-marked-up" => {
+                    let v = need(p)?;
+                    if v != "shutdown-backup-sessions" {
+                        return Err(format!(
+                            "'{p}' expects 'shutdown-backup-sessions' but got '{v}'"
+                        ));
+                    }
+                    srv.on_marked_up_shutdown_backup = true;
+                }
                 _ => {
                     if pending::is_server_keyword(p) {
                         return Err(format!("'{p}' is not supported yet by lbd."));

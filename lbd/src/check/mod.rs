@@ -1,0 +1,348 @@
+//! Health checks and agent checks: one task per checked server and per agent,
+//! started spread over the interval so that a thousand servers are not probed
+//! in the same millisecond. The tasks only connect, talk and feed results to
+//! the pure state machine in [`state`]; the runtime applies the transitions
+//! (runtime/server_state.rs). They never touch client traffic.
+
+pub mod http;
+pub mod state;
+
+use crate::config::model::{HttpCheck, ServerPort, Timeouts};
+use crate::runtime::{Backend, Runtime, ServerAddrRt, ServerObserver};
+use state::{parse_agent_line, CheckReport, CheckStatus, Intervals, Probe};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// The running checks; dropping it stops them.
+#[derive(Debug)]
+pub struct CheckSet {
+    stop: watch::Sender<bool>,
+    pub tasks: usize,
+}
+
+impl CheckSet {
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for CheckSet {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What one task probes.
+struct Probed {
+    be: Arc<Backend>,
+    idx: usize,
+    probe: Probe,
+    target: SocketAddr,
+    iv: Intervals,
+    timeouts: Timeouts,
+    http: Option<HttpCheck>,
+    agent_send: Option<String>,
+    node: String,
+}
+
+/// Starts every configured check on the current Tokio runtime.
+pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
+    let (tx, rx) = watch::channel(false);
+    let node = rt.global.node.clone().unwrap_or_else(|| {
+        nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default()
+    });
+    let mut probes = Vec::new();
+    for be in &rt.backends {
+        for (idx, s) in be.servers.iter().enumerate() {
+            let c = &s.conf.check;
+            let ip = match &s.addr {
+                ServerAddrRt::Ip { ip, .. } => Some(*ip),
+                _ => None,
+            };
+            let srv_port = match &s.addr {
+                ServerAddrRt::Ip {
+                    port: ServerPort::Fixed(p),
+                    ..
+                } => Some(*p),
+                _ => None,
+            };
+            let who = format!("{}/{}", be.name, s.name);
+            let http = be.conf.http_check.clone();
+            if c.enabled {
+                let port = c
+                    .port
+                    .or(http.as_ref().and_then(|h| h.connect_port))
+                    .or(srv_port);
+                let addr = c.addr.or(http.as_ref().and_then(|h| h.connect_addr)).or(ip);
+                match target(addr, port, &who, "health check") {
+                    Some(t) => probes.push(Probed {
+                        be: be.clone(),
+                        idx,
+                        probe: Probe::Health,
+                        target: t,
+                        iv: Intervals {
+                            inter: c.inter,
+                            fastinter: c.fastinter,
+                            downinter: c.downinter,
+                        },
+                        timeouts: be.conf.timeouts,
+                        http,
+                        agent_send: None,
+                        node: node.clone(),
+                    }),
+                    None => continue,
+                }
+            }
+            let a = &s.conf.agent;
+            if a.enabled {
+                let addr = a.addr.or(c.addr).or(ip);
+                if let Some(t) = target(addr, a.port, &who, "agent check") {
+                    let inter = a.inter.unwrap_or(c.inter);
+                    probes.push(Probed {
+                        be: be.clone(),
+                        idx,
+                        probe: Probe::Agent,
+                        target: t,
+                        iv: Intervals {
+                            inter,
+                            fastinter: None,
+                            downinter: None,
+                        },
+                        timeouts: be.conf.timeouts,
+                        http: None,
+                        agent_send: a.send.clone(),
+                        node: node.clone(),
+                    });
+                }
+            }
+        }
+    }
+    // 2.6 starts check number `pos` at min_inter * pos / count.
+    let n = probes.len() as u64;
+    let min_inter = probes.iter().map(|p| p.iv.inter).min().unwrap_or(0);
+    for (pos, p) in probes.into_iter().enumerate() {
+        let first = Duration::from_millis(min_inter * pos as u64 / n.max(1));
+        tokio::spawn(run(p, first, obs.clone(), rx.clone()));
+    }
+    CheckSet {
+        stop: tx,
+        tasks: n as usize,
+    }
+}
+
+fn target(ip: Option<IpAddr>, port: Option<u16>, who: &str, what: &str) -> Option<SocketAddr> {
+    match (ip, port) {
+        (Some(ip), Some(port)) => Some(SocketAddr::new(ip, port)),
+        _ => {
+            crate::server::say(
+                "[ALERT]",
+                &format!(
+                    "config : server {who} : no address and port for the {what}; it is not run."
+                ),
+            );
+            None
+        }
+    }
+}
+
+async fn run(
+    p: Probed,
+    first: Duration,
+    obs: Arc<dyn ServerObserver>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut wait = first;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        let Some(srv) = p.be.servers.get(p.idx) else {
+            return;
+        };
+        // Configured maintenance pauses checks, as in 2.6.
+        if !srv.conf.disabled {
+            match p.probe {
+                Probe::Health => {
+                    let report = tokio::select! {
+                        r = health_check(&p) => r,
+                        _ = stop.changed() => return,
+                    };
+                    p.be.apply_health(p.idx, obs.as_ref(), |h| h.on_check(report));
+                }
+                Probe::Agent => {
+                    let (reply, ms) = tokio::select! {
+                        r = agent_check(&p) => r,
+                        _ = stop.changed() => return,
+                    };
+                    p.be.apply_health(p.idx, obs.as_ref(), |h| h.on_agent(reply, ms));
+                }
+            }
+        }
+        let next = srv.health.snapshot().next_interval(p.probe, p.iv);
+        wait = Duration::from_millis(next.max(1));
+    }
+}
+
+fn ms_since(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
+
+fn errno_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
+        None => e.to_string(),
+    }
+}
+
+/// Connects within the check's connect budget: `inter`, or
+/// min(`timeout connect`, `inter`) when `timeout check` is set (2.6).
+async fn connect(p: &Probed, start: Instant) -> Result<TcpStream, CheckReport> {
+    let budget = match (p.timeouts.check, p.timeouts.connect) {
+        (Some(_), Some(c)) => c.min(p.iv.inter),
+        _ => p.iv.inter,
+    };
+    match tokio::time::timeout(Duration::from_millis(budget), TcpStream::connect(p.target)).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(CheckReport::new(
+            CheckStatus::L4Con,
+            errno_text(&e),
+            ms_since(start),
+        )),
+        Err(_) => Err(CheckReport::new(CheckStatus::L4Tout, "", ms_since(start))),
+    }
+}
+
+/// The read deadline once connected: `timeout check` from now when set,
+/// else what is left of `inter` since the start.
+fn read_deadline(p: &Probed, start: Instant) -> tokio::time::Instant {
+    let d = match p.timeouts.check {
+        Some(t) => Instant::now() + Duration::from_millis(t),
+        None => start + Duration::from_millis(p.iv.inter),
+    };
+    tokio::time::Instant::from_std(d)
+}
+
+async fn health_check(p: &Probed) -> CheckReport {
+    let start = Instant::now();
+    let mut s = match connect(p, start).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(c) = &p.http else {
+        return CheckReport::new(CheckStatus::L4Ok, "", ms_since(start));
+    };
+    let state = c.send_state.then(|| send_state(p));
+    let req = http::build_request(c, state.as_deref());
+    let deadline = read_deadline(p, start);
+    let tout = || CheckReport::new(http::timeout_status(c), "", ms_since(start));
+    match tokio::time::timeout_at(deadline, s.write_all(&req)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return CheckReport::new(CheckStatus::L7Rsp, errno_text(&e), ms_since(start)),
+        Err(_) => return tout(),
+    }
+    // Responses past one buffer are judged on what fits, as 2.6 does.
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => {
+                return CheckReport::new(CheckStatus::L7Rsp, errno_text(&e), ms_since(start))
+            }
+            Err(_) => return tout(),
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let full = n == 0 || buf.len() >= 16384;
+        match http::parse_response(&buf) {
+            Ok(Some(resp)) if full || !http::wants_more(c, &resp) => {
+                return http::evaluate(c, &resp, ms_since(start))
+            }
+            Ok(_) if n == 0 => {
+                return CheckReport::new(CheckStatus::L7Rsp, "", ms_since(start));
+            }
+            Err(_) => return CheckReport::new(CheckStatus::L7Rsp, "", ms_since(start)),
+            Ok(_) => {}
+        }
+    }
+}
+
+fn send_state(p: &Probed) -> String {
+    let word = p.be.send_state_word(p.idx);
+    let (cur, w, name) = match p.be.servers.get(p.idx) {
+        Some(s) => (
+            s.cur.load(std::sync::atomic::Ordering::Relaxed),
+            s.weight.load(std::sync::atomic::Ordering::Relaxed),
+            format!("{}/{}", p.be.name, s.name),
+        ),
+        None => (0, 0, String::new()),
+    };
+    let total_w: u32 =
+        p.be.servers
+            .iter()
+            .filter(|s| s.is_usable() && s.conf.backup == p.be.servers[p.idx].conf.backup)
+            .map(|s| s.weight.load(std::sync::atomic::Ordering::Relaxed))
+            .sum();
+    let be_cur = p.be.cur.load(std::sync::atomic::Ordering::Relaxed);
+    http::server_state_header(
+        &word,
+        &p.target.ip().to_string(),
+        p.target.port(),
+        &name,
+        &p.node,
+        (w, total_w),
+        (cur, be_cur),
+    )
+}
+
+/// Connects to the agent, sends `agent-send`, reads one line. A failure to
+/// talk to the agent is Err: it never takes the server down.
+async fn agent_check(p: &Probed) -> (Result<state::AgentReply, CheckReport>, u64) {
+    let start = Instant::now();
+    let mut s = match connect(p, start).await {
+        Ok(s) => s,
+        Err(r) => return (Err(r), ms_since(start)),
+    };
+    let deadline = read_deadline(p, start);
+    if let Some(data) = &p.agent_send {
+        if tokio::time::timeout_at(deadline, s.write_all(data.as_bytes()))
+            .await
+            .is_err()
+        {
+            return (
+                Err(CheckReport::new(CheckStatus::L7Tout, "", ms_since(start))),
+                ms_since(start),
+            );
+        }
+    }
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => {
+                let r = CheckReport::new(CheckStatus::L7Rsp, errno_text(&e), ms_since(start));
+                return (Err(r), ms_since(start));
+            }
+            Err(_) => {
+                let r = CheckReport::new(CheckStatus::L7Tout, "", ms_since(start));
+                return (Err(r), ms_since(start));
+            }
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(r) = parse_agent_line(&buf) {
+            return (Ok(r), ms_since(start));
+        }
+        if n == 0 || buf.len() > 16384 {
+            // 2.6: "Ignoring incomplete line from agent": no status change.
+            return (Ok(state::AgentReply::default()), ms_since(start));
+        }
+    }
+}
