@@ -63,3 +63,5 @@ pub const FACILITIES: [&str; 24] = [
 pub fn facility(name: &str) -> Option<u8> {
     FACILITIES.iter().position(|f| *f == name).map(|i| i as u8)
 }
+#[cfg(test)]
+mod format_tests;
