@@ -17,6 +17,7 @@ pub mod forward;
 pub mod h1;
 pub mod http;
 pub mod listener;
+pub mod log;
 pub mod privileges;
 pub mod runtime;
 pub mod sample;

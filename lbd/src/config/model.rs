@@ -202,6 +202,26 @@ pub struct Proxy {
     pub description: Option<String>,
     /// `option httpchk` and its `http-check` rules; None means TCP connect checks.
     pub http_check: Option<HttpCheck>,
+    /// `log-tag` of this proxy (overrides the global one).
+    pub log_tag: Option<String>,
+    /// `log-format-sd`: structured data for rfc5424 targets.
+    pub log_format_sd: Option<String>,
+    /// `capture request|response header <name> len <n>`, in order.
+    pub captures: Vec<CaptureSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaptureDir {
+    Request,
+    Response,
+}
+
+/// A header capture slot, shown by `%hr`/`%hs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureSpec {
+    pub dir: CaptureDir,
+    pub name: String,
+    pub len: usize,
 }
 
 /// The eleven timeouts, in ms. None = unset (HAProxy's infinite, with the
@@ -389,6 +409,8 @@ pub struct ProxyOptions {
     pub nolinger: bool,
     pub socket_stats: bool,
     pub logasap: bool,
+    pub log_separate_errors: bool,
+    pub dontlog_normal: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

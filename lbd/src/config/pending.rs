@@ -29,7 +29,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("tcp-response", Pending::Unsupported),
     ("tcp-check", Pending::Unsupported),
     ("redirect", Pending::Unsupported),
-    ("capture", Pending::Unsupported),
     ("declare", Pending::Unsupported),
     ("stats", Pending::Unsupported),
     ("filter", Pending::Unsupported),
@@ -41,9 +40,7 @@ const PROXY: &[(&str, Pending)] = &[
     ("monitor", Pending::Unsupported),
     ("unique-id-format", Pending::Unsupported),
     ("unique-id-header", Pending::Unsupported),
-    ("log-format-sd", Pending::Unsupported),
     ("error-log-format", Pending::Unsupported),
-    ("log-tag", Pending::Unsupported),
     ("errorloc", Pending::Unsupported),
     ("errorloc302", Pending::Unsupported),
     ("errorloc303", Pending::Unsupported),
@@ -81,8 +78,6 @@ const OPTIONS: &[(&str, Pending)] = &[
     ("h1-case-adjust-bogus-client", Pending::Unsupported),
     ("h1-case-adjust-bogus-server", Pending::Unsupported),
     ("log-health-checks", Pending::Unsupported),
-    ("log-separate-errors", Pending::Unsupported),
-    ("dontlog-normal", Pending::Unsupported),
     ("checkcache", Pending::Unsupported),
     ("contstats", Pending::Unsupported),
     ("disable-h2-upgrade", Pending::Unsupported),
@@ -358,13 +353,6 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
         out.push(Diagnostic::warning(format!(
             "{}'stats socket' is accepted but the runtime API is not implemented yet by lbd; no socket is created.",
             at(&s.location)
-        )));
-    }
-    let proxy_logs = cfg.proxies.iter().flat_map(|p| p.logs.iter());
-    for l in cfg.global.logs.iter().chain(proxy_logs) {
-        out.push(Diagnostic::warning(format!(
-            "{}'log' is accepted but logging is not implemented yet by lbd; nothing is logged.",
-            at(&l.location)
         )));
     }
     for p in &cfg.proxies {

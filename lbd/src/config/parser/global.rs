@@ -21,6 +21,9 @@ pub(crate) fn parse_log(l: &mut Loader<'_>, words: &[String]) -> Result<LogTarge
     let Some(target) = words.get(1) else {
         return Err(l.alert(usage));
     };
+    if let Err(e) = crate::log::conf::parse_transport(target) {
+        return Err(l.alert(e));
+    }
     let mut t = LogTarget {
         target: target.clone(),
         len: None,
@@ -48,6 +51,9 @@ pub(crate) fn parse_log(l: &mut Loader<'_>, words: &[String]) -> Result<LogTarge
                 let Some(f) = words.get(k + 1) else {
                     return Err(l.alert("'format' expects <format> as argument."));
                 };
+                if crate::log::SyslogFormat::parse(f).is_none() {
+                    return Err(l.alert(format_args!("unknown log format '{f}'")));
+                }
                 t.format = Some(f.clone());
                 k += 2;
             }

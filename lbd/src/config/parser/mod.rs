@@ -984,6 +984,14 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        let cfg = Config {
+            global: self.global.clone(),
+            proxies: self.drafts.iter().map(|d| d.proxy.clone()).collect(),
+            ..Config::default()
+        };
+        let (log_diags, log_fatal) = crate::log::conf::check(&cfg);
+        diags.extend(log_diags);
+        fatal |= log_fatal;
         self.diags.extend(diags);
         fatal
     }

@@ -324,6 +324,27 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             }
             l.draft(t).proxy.log_format = Some(f.clone());
         }
+        "log-format-sd" => {
+            let Some(f) = words.get(1) else {
+                return l.alert(format_args!("{kw} expects an argument."));
+            };
+            if words.len() > 2 {
+                return l.alert(format_args!(
+                    "{kw} expects only one argument, don't forget to escape spaces!"
+                ));
+            }
+            if lacks(l, t, kw, Cap::Fe, "") {
+                return Status::default();
+            }
+            l.draft(t).proxy.log_format_sd = Some(f.clone());
+        }
+        "log-tag" => {
+            let Some(tag) = words.get(1) else {
+                return l.alert(format_args!("'{kw}' expects a tag for use in syslog."));
+            };
+            l.draft(t).proxy.log_tag = Some(tag.clone());
+        }
+        "capture" => return capture(l, t, words),
         "description" => {
             if words.len() < 2 {
                 return l.alert(format_args!("'{kw}' expects a string argument."));
@@ -456,6 +477,8 @@ fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Stat
         "nolinger" => Some(|o, v| o.nolinger = v),
         "socket-stats" => Some(|o, v| o.socket_stats = v),
         "logasap" => Some(|o, v| o.logasap = v),
+        "log-separate-errors" => Some(|o, v| o.log_separate_errors = v),
+        "dontlog-normal" => Some(|o, v| o.dontlog_normal = v),
         // Accepted for compatibility; they change nothing in lbd.
         "splice-auto"
         | "splice-request"
@@ -569,7 +592,11 @@ fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Stat
                     ))
                 }
                 ("tcplog", _) => LogFormatKind::Tcplog,
-                _ => LogFormatKind::Httpslog,
+                _ => {
+                    return l.alert(
+                        "'option httpslog' is not supported yet by lbd (it needs TLS); use 'option httplog'.",
+                    )
+                }
             };
             let d = l.draft(t);
             if !d.is_defaults && !d.proxy.cap.frontend {
@@ -580,6 +607,8 @@ fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Stat
                 return Status::default();
             }
             d.proxy.options.log_format = if on { kind } else { LogFormatKind::Default };
+            // The last of 'log-format' and 'option *log' wins, as in 2.6.
+            d.proxy.log_format = None;
         }
         _ => {
             if let Some(p) = pending::lookup_option(name) {
@@ -1043,4 +1072,48 @@ fn parse_return(l: &mut Loader<'_>, args: &[String]) -> RuleResult {
         return Err("'content-type' cannot be used with 'errorfile'".into());
     }
     Ok((HttpRequestAction::Return(spec), k + 2))
+}
+
+/// `capture request header <name> len <n>` and its response twin. Cookie
+/// captures wait for cookie persistence.
+fn capture(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    use super::super::model::{CaptureDir, CaptureSpec};
+    let what = words.get(1).map(String::as_str).unwrap_or("");
+    let dir = match (what, words.get(2).map(String::as_str)) {
+        ("request", Some("header")) => CaptureDir::Request,
+        ("response", Some("header")) => CaptureDir::Response,
+        ("cookie", _) => return l.alert("'capture cookie' is not supported yet by lbd."),
+        _ => {
+            return l.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
+        }
+    };
+    if lacks(l, t, "capture", Cap::Fe, "") {
+        return Status::default();
+    }
+    if l.draft(t).is_defaults {
+        return l.alert(format_args!(
+            "'capture {what}' not allowed in 'defaults' section."
+        ));
+    }
+    if let Some(extra) = words.get(6) {
+        return l.alert(format_args!(
+            "'capture' cannot handle unexpected argument '{extra}'."
+        ));
+    }
+    let (Some(name), Some("len"), Some(len)) = (
+        words.get(3).filter(|n| !n.is_empty()),
+        words.get(4).map(String::as_str),
+        words.get(5),
+    ) else {
+        return l.alert(format_args!(
+            "'capture {what}' expects 'header' <header_name> 'len' <len>."
+        ));
+    };
+    let len = units::atoi(len).clamp(0, 65535) as usize;
+    l.draft(t).proxy.captures.push(CaptureSpec {
+        dir,
+        name: name.clone(),
+        len,
+    });
+    Status::default()
 }
