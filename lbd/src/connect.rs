@@ -5,7 +5,7 @@ use crate::error::{Cause, ProxyError, Stage};
 use crate::runtime::{Backend, ServerAddrRt, ServerLease};
 use crate::stream::Stream;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, UnixStream};
 
 /// Opens a connection to one server.
@@ -74,21 +74,30 @@ pub async fn pick_and_connect(
     backend: &Arc<Backend>,
     key: Option<&[u8]>,
     dst_port: u16,
+    report: &mut ConnectReport,
 ) -> Result<(Stream, ServerLease), ProxyError> {
     let conf = &backend.conf;
     let timeout = conf.timeouts.connect.map(Duration::from_millis);
     let retries = conf.retries;
     let mut lease = backend.acquire(key, None).await?;
+    report.leased = Some(Instant::now());
+    report.server = Some(lease.server.clone());
     let mut attempt = 0u32;
     loop {
         match connect_server(&lease.server.addr, dst_port, timeout).await {
-            Ok(s) => return Ok((s, lease)),
-            Err(e) if e.retryable && attempt < retries => {
+            Ok(s) => {
+                report.connected = Some(Instant::now());
+                return Ok((s, lease));
+            }
+            Err(e) if e.retryable && conf.retry_on.conn_failure && attempt < retries => {
                 attempt += 1;
+                report.retries = attempt;
                 if should_redispatch(conf.options.redispatch, attempt, retries) {
                     let previous = lease.index;
                     drop(lease);
+                    report.redispatched = true;
                     lease = backend.acquire(key, Some(previous)).await?;
+                    report.server = Some(lease.server.clone());
                     if lease.index == previous {
                         retry_pause(timeout).await;
                     }
@@ -103,6 +112,18 @@ pub async fn pick_and_connect(
             }
         }
     }
+}
+
+/// What happened while getting a server connection, for the logs.
+#[derive(Debug, Default)]
+pub struct ConnectReport {
+    /// When a server slot was obtained (end of the queue wait).
+    pub leased: Option<Instant>,
+    /// When the connection was established.
+    pub connected: Option<Instant>,
+    pub server: Option<Arc<crate::runtime::ServerRt>>,
+    pub retries: u32,
+    pub redispatched: bool,
 }
 
 /// HAProxy waits min(`timeout connect`, 1 s) between attempts to the same

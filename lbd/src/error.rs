@@ -84,6 +84,30 @@ impl ProxyError {
     }
 }
 
+impl ProxyError {
+    /// The log's termination state for this error.
+    pub fn log_termination(&self) -> crate::log::Termination {
+        use crate::log::{TermCause, TermPhase, Termination};
+        let cause = match self.cause {
+            Cause::Client => TermCause::ClientClosed,
+            Cause::Server => TermCause::ServerClosed,
+            Cause::Proxy => TermCause::Proxy,
+            Cause::Internal => TermCause::Internal,
+            Cause::ClientTimeout => TermCause::ClientTimeout,
+            Cause::ServerTimeout => TermCause::ServerTimeout,
+        };
+        let phase = match self.stage {
+            Stage::Request => TermPhase::Request,
+            Stage::Queue => TermPhase::Queue,
+            Stage::Connect => TermPhase::Connect,
+            Stage::Headers => TermPhase::Headers,
+            Stage::Data => TermPhase::Data,
+            Stage::Last => TermPhase::Last,
+        };
+        Termination::new(cause, phase)
+    }
+}
+
 impl fmt::Display for ProxyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let [a, b] = self.termination();

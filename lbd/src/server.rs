@@ -8,8 +8,9 @@
 
 use crate::config::model::{BindAddr, Config, Mode};
 use crate::listener::{bind_all, BoundSocket};
+use crate::log::Logger;
 use crate::runtime::{ConnLimit, Frontend, Runtime};
-use crate::session::ClientInfo;
+use crate::session::{ClientInfo, LogCtx};
 use crate::stream::Stream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -136,6 +137,14 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
             }
         }
     }
+    // Log sockets (e.g. /dev/log) are opened before chroot and setuid.
+    let (logger, log_sender) = match Logger::new(&cfg, std::process::id()) {
+        Ok(x) => x,
+        Err(e) => {
+            say("[ALERT]", &format!("config : {e}"));
+            return Ok(1);
+        }
+    };
     if let Err(e) = crate::privileges::drop_privileges(&cfg.global) {
         say("[ALERT]", &format!("{e}"));
         return Ok(1);
@@ -155,7 +164,10 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
             .enable_all()
             .build()?
     };
-    let code = rt.block_on(serve(runtime, listening, cfg.global.hard_stop_after));
+    let code = rt.block_on(async {
+        tokio::spawn(log_sender.run());
+        serve(runtime, listening, cfg.global.hard_stop_after, logger).await
+    });
     // Sessions still running after a hard stop are abandoned here.
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(code)
@@ -200,15 +212,28 @@ async fn serve(
     runtime: Arc<Runtime>,
     listening: Vec<Listening>,
     hard_stop_after: Option<u64>,
+    logger: Arc<Logger>,
 ) -> i32 {
     let jobs = Arc::new(Jobs::default());
     // Health and agent checks (lbd/src/check): they run until `_checks` is
     // dropped when serve() returns, on every stop path.
-    let _checks = crate::check::start(&runtime, Arc::new(crate::runtime::StderrObserver));
+    let _checks = crate::check::start(
+        &runtime,
+        Arc::new(LogObserver {
+            logger: logger.clone(),
+        }),
+    );
     let (stop_tx, stop_rx) = watch::channel(Stop::Running);
     let use_splice = !runtime.global.nosplice;
     for l in listening {
+        let log = LogCtx {
+            logger: logger.clone(),
+            conf: logger.proxy(&l.fe.name),
+            actconn: runtime.maxconn.clone(),
+            feconn: l.fe.maxconn.clone(),
+        };
         let ctx = AcceptCtx {
+            log,
             fe: l.fe,
             global: runtime.maxconn.clone(),
             bind_limit: l.bind_limit,
@@ -274,6 +299,7 @@ async fn serve(
 }
 
 struct AcceptCtx {
+    log: LogCtx,
     fe: Arc<Frontend>,
     global: ConnLimit,
     bind_limit: Option<ConnLimit>,
@@ -307,14 +333,37 @@ impl AcceptCtx {
         let job = self.jobs.start();
         let use_splice = self.use_splice;
         let stop = self.stop.clone();
+        let log = self.log.clone();
+        if let Some(conf) = &log.conf {
+            log.logger.log_connect(conf, info.src, info.dst);
+        }
         tokio::spawn(async move {
             match fe.mode {
-                Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice).await,
-                Mode::Http => crate::http::serve(fe, stream, info, stop).await,
+                Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log).await,
+                Mode::Http => crate::http::serve(fe, stream, info, stop, log).await,
             }
             drop(permits);
             drop(job);
         });
+    }
+}
+
+/// Server state changes go to stderr (as HAProxy prints them) and to the
+/// global log targets.
+struct LogObserver {
+    logger: Arc<Logger>,
+}
+
+impl crate::runtime::ServerObserver for LogObserver {
+    fn on_change(&self, ev: &crate::runtime::ServerEvent<'_>) {
+        crate::runtime::StderrObserver.on_change(ev);
+        for (level, line) in ev.lines() {
+            let level = match level {
+                crate::runtime::Level::Warning => crate::log::Level::Warning,
+                crate::runtime::Level::Alert => crate::log::Level::Alert,
+            };
+            self.logger.log_event(level, &line);
+        }
     }
 }
 
@@ -344,10 +393,7 @@ async fn accept_tcp(ctx: AcceptCtx, l: tokio::net::TcpListener) {
                 };
                 let _ = s.set_nodelay(true);
                 let dst = s.local_addr().ok();
-                let info = ClientInfo {
-                    src: Some(peer),
-                    dst,
-                };
+                let info = ClientInfo::new(Some(peer), dst);
                 ctx.dispatch(Stream::Tcp(s), info, permits);
             }
             Err(_) => accept_pause().await,
@@ -368,7 +414,7 @@ async fn accept_unix(ctx: AcceptCtx, l: tokio::net::UnixListener) {
                     p = ctx.permits() => p,
                     _ = stop.changed() => return,
                 };
-                ctx.dispatch(Stream::Unix(s), ClientInfo::default(), permits);
+                ctx.dispatch(Stream::Unix(s), ClientInfo::new(None, None), permits);
             }
             Err(_) => accept_pause().await,
         }

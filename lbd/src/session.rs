@@ -1,11 +1,61 @@
-//! What the data plane knows about an accepted connection.
+//! What the data plane knows about an accepted connection, and where its
+//! log lines go.
 
+use crate::log::{Logger, ProxyLogConf};
+use crate::runtime::ConnLimit;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ClientInfo {
     /// The client's address (None on unix sockets).
     pub src: Option<SocketAddr>,
     /// The address the client connected to (None on unix sockets).
     pub dst: Option<SocketAddr>,
+    /// When the connection was accepted (`%t`), and the same instant on the
+    /// monotonic clock for the timers.
+    pub accepted: SystemTime,
+    pub accepted_at: Instant,
+}
+
+impl ClientInfo {
+    pub fn new(src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Self {
+        ClientInfo {
+            src,
+            dst,
+            accepted: SystemTime::now(),
+            accepted_at: Instant::now(),
+        }
+    }
+}
+
+/// Logging for the sessions of one frontend.
+#[derive(Clone)]
+pub struct LogCtx {
+    pub logger: Arc<Logger>,
+    /// The frontend's log settings; None when it logs nothing.
+    pub conf: Option<Arc<ProxyLogConf>>,
+    /// Process-wide connections (`%ac`).
+    pub actconn: ConnLimit,
+    /// The frontend's connections (`%fc`).
+    pub feconn: Option<ConnLimit>,
+}
+
+impl LogCtx {
+    /// Whether transactions of this frontend are logged at all (so the
+    /// session can skip building records).
+    pub fn active(&self) -> Option<&Arc<ProxyLogConf>> {
+        self.conf
+            .as_ref()
+            .filter(|c| c.enabled() && c.format.is_some())
+    }
+}
+
+/// Milliseconds from `a` to `b`, or -1 when either never happened.
+pub fn ms_between(a: Option<Instant>, b: Option<Instant>) -> i64 {
+    match (a, b) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
+        _ => -1,
+    }
 }

@@ -54,6 +54,14 @@ impl Stream {
         sock.shutdown(std::net::Shutdown::Write)
     }
 
+    /// The peer's address for TCP streams (`%si:%sp` for a server).
+    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().ok(),
+            Stream::Unix(_) => None,
+        }
+    }
+
     pub fn is_tcp(&self) -> bool {
         matches!(self, Stream::Tcp(_))
     }

@@ -1,8 +1,7 @@
 //! Traffic logs (spec 9): what lands on a UDP syslog receiver for normal
 //! requests and for each kind of failure, field by field. The expectations
 //! were taken from HAProxy 2.6.12 (`LBD_BIN=/usr/sbin/haproxy cargo nextest
-//! run -p tests --test logging --run-ignored all`); lbd must emit the same
-//! once the sessions feed `lbd::log` (hence the `ignore`s).
+//! run -p tests --test logging`); lbd emits the same.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -46,7 +45,6 @@ fn assert_ts(l: &HttpLog, tsc: &str, status: &str) {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn normal_request_is_logged_at_info_with_every_field() {
     let be = HttpBackend::start("s1");
     let (lbd, rx, port) = http_setup(
@@ -92,7 +90,6 @@ fn normal_request_is_logged_at_info_with_every_field() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn no_server_is_503_sc() {
     let (lbd, rx, port) = http_setup("", "");
     let _ = curl(&["-s", &format!("http://127.0.0.1:{port}/none")]);
@@ -104,7 +101,6 @@ fn no_server_is_503_sc() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn refused_connect_is_503_sc_after_retries() {
     let dead = free_port();
     let (lbd, rx, port) = http_setup(
@@ -120,7 +116,6 @@ fn refused_connect_is_503_sc_after_retries() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn invalid_response_is_502_ph() {
     let be = HttpBackend::builder("bad")
         .reply(Reply::Raw(b"NOT HTTP\r\n\r\n".to_vec()))
@@ -133,7 +128,6 @@ fn invalid_response_is_502_ph() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn server_timeout_is_504_sh() {
     let be = HttpBackend::builder("slow").reply(Reply::Never).start();
     let (lbd, rx, port) = http_setup(
@@ -147,7 +141,6 @@ fn server_timeout_is_504_sh() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn request_timeout_is_408_cr_badreq() {
     let (lbd, rx, port) = http_setup(
         "    timeout http-request 300ms",
@@ -165,7 +158,6 @@ fn request_timeout_is_408_cr_badreq() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn bad_request_is_400_pr_badreq() {
     let (lbd, rx, port) = http_setup("", "    server s1 127.0.0.1:1");
     let mut c = RawClient::connect(port);
@@ -178,7 +170,6 @@ fn bad_request_is_400_pr_badreq() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn deny_is_403_pr() {
     let (lbd, rx, port) = http_setup("    http-request deny", "    server s1 127.0.0.1:1");
     let _ = curl(&["-s", &format!("http://127.0.0.1:{port}/x")]);
@@ -191,7 +182,6 @@ fn deny_is_403_pr() {
 /// headers (even with `option abortonclose`): a client that hangs up then is
 /// only noticed when the server times out, and logged as `sH` 504.
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn client_gone_while_waiting_is_logged_at_server_timeout() {
     let be = HttpBackend::builder("slow").reply(Reply::Never).start();
     let (lbd, rx, port) = http_setup(
@@ -213,7 +203,6 @@ fn client_gone_while_waiting_is_logged_at_server_timeout() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn client_abort_during_data_is_cd() {
     // A response larger than the socket buffers, never read by the client.
     let body = vec![b'x'; 8 << 20];
@@ -235,7 +224,6 @@ fn client_abort_during_data_is_cd() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn tcplog_line_and_dontlognull() {
     let be = TcpBackend::start(TcpMode::Echo);
     let rx = SyslogReceiver::start();
@@ -271,7 +259,6 @@ fn tcplog_line_and_dontlognull() {
 }
 
 #[test]
-#[ignore = "lbd: logging not wired into sessions yet"]
 fn without_a_format_each_connection_logs_connect_from() {
     let rx = SyslogReceiver::start();
     let port = free_port();

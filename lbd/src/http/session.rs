@@ -18,10 +18,11 @@ use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
     Method, ParseOptions,
 };
+use crate::log::{TermCause, TermPhase, Termination, TxnLog};
 use crate::runtime::ServerLease;
 use crate::runtime::{Backend, Frontend, ServerAddrRt};
 use crate::server::Stop;
-use crate::session::ClientInfo;
+use crate::session::{ms_between, ClientInfo, LogCtx};
 use crate::stream::Stream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +52,41 @@ struct Session {
     upstream: Option<Upstream>,
     requests: u64,
     opts: ParseOptions,
+    log: LogCtx,
+    /// The transaction's log record, filled as it goes.
+    rec: TxnLog,
+    times: TxnTimes,
+    /// The transaction is not logged (monitor-uri, idle keep-alive close).
+    unlogged: bool,
+}
+
+/// When each stage of a transaction was reached, for the log's timers.
+#[derive(Debug, Clone, Copy)]
+struct TxnTimes {
+    start: Instant,
+    first_byte: Option<Instant>,
+    head_done: Option<Instant>,
+    leased: Option<Instant>,
+    connected: Option<Instant>,
+    resp_head: Option<Instant>,
+}
+
+impl TxnTimes {
+    fn new(start: Instant) -> Self {
+        TxnTimes {
+            start,
+            first_byte: None,
+            head_done: None,
+            leased: None,
+            connected: None,
+            resp_head: None,
+        }
+    }
+}
+
+/// The status of a response we generated, read from its status line.
+fn status_of(bytes: &[u8]) -> Option<u16> {
+    std::str::from_utf8(bytes.get(9..12)?).ok()?.parse().ok()
 }
 
 fn ms(v: Option<u64>) -> Option<Duration> {
@@ -70,6 +106,7 @@ pub async fn serve(
     client: Stream,
     info: ClientInfo,
     stop: watch::Receiver<Stop>,
+    log: LogCtx,
 ) {
     let bufsize = fe.global.tune_bufsize.max(4096);
     let opts = ParseOptions {
@@ -89,6 +126,10 @@ pub async fn serve(
         upstream: None,
         requests: 0,
         opts,
+        log,
+        rec: TxnLog::default(),
+        times: TxnTimes::new(info.accepted_at),
+        unlogged: false,
     };
     s.run(stop).await;
     s.release_upstream(false);
@@ -103,16 +144,90 @@ enum Next {
 impl Session {
     async fn run(&mut self, mut stop: watch::Receiver<Stop>) {
         loop {
+            self.begin_txn();
             let head = match self.read_request(&mut stop).await {
                 Some(h) => h,
-                None => return,
+                None => {
+                    self.finish_txn(None);
+                    return;
+                }
             };
             self.requests += 1;
-            match self.transaction(head, &stop).await {
+            let next = self.transaction(head, &stop).await;
+            self.finish_txn(None);
+            match next {
                 Next::KeepAlive if *stop.borrow() == Stop::Running => continue,
                 _ => return,
             }
         }
+    }
+
+    /// A new transaction starts: on accept, then after each response.
+    fn begin_txn(&mut self) {
+        let (start, date) = if self.requests == 0 {
+            (self.info.accepted_at, self.info.accepted)
+        } else {
+            (Instant::now(), std::time::SystemTime::now())
+        };
+        self.times = TxnTimes::new(start);
+        self.unlogged = false;
+        if self.log.active().is_none() {
+            return;
+        }
+        self.rec = TxnLog {
+            client: self.info.src,
+            frontend_addr: self.info.dst,
+            accept_date: date,
+            frontend: self.fe.name.as_str().into(),
+            http: true,
+            t_handshake: 0,
+            ..TxnLog::default()
+        };
+    }
+
+    /// Completes the record with timers and counters and logs it.
+    fn finish_txn(&mut self, be: Option<&Backend>) {
+        let Some(conf) = self.log.active().cloned() else {
+            return;
+        };
+        if self.unlogged {
+            return;
+        }
+        let t = self.times;
+        let r = &mut self.rec;
+        r.t_idle = ms_between(Some(t.start), t.first_byte);
+        r.t_request = ms_between(t.first_byte, t.head_done);
+        r.t_queue = ms_between(t.head_done, t.leased);
+        r.t_connect = ms_between(t.leased, t.connected);
+        r.t_response = ms_between(t.connected, t.resp_head);
+        r.t_total = ms_between(Some(t.start), Some(Instant::now()));
+        r.actconn = self.log.actconn.current();
+        r.feconn = self.log.feconn.as_ref().map(|l| l.current()).unwrap_or(0);
+        if let Some(be) = be {
+            r.beconn = be.cur.load(std::sync::atomic::Ordering::Relaxed);
+        }
+        r.request_counter = self.requests;
+        self.log.logger.log_txn(&conf, r);
+        self.unlogged = true;
+    }
+
+    /// Records what the log needs from a request head before it is consumed.
+    fn note_request(&mut self, head: &h1::RequestHead) {
+        let Some(conf) = self.log.active().cloned() else {
+            return;
+        };
+        let buf = self.cbuf.bytes();
+        let line_end = memchr::memchr(b'\n', buf).unwrap_or(0);
+        let line = buf[..line_end]
+            .strip_suffix(b"\r")
+            .unwrap_or(&buf[..line_end]);
+        // tune.http.logurilen
+        self.rec.request_line = Some(line[..line.len().min(1024)].to_vec());
+        self.rec.captured_request = conf
+            .capture_request
+            .iter()
+            .map(|c| find_header(&head.headers, buf, &c.name).map(|v| c.take(v)))
+            .collect();
     }
 
     /// Waits for a complete request head. Answers 400/408 itself (H1-layer
@@ -127,8 +242,14 @@ impl Session {
         let mut deadline: Option<Instant> = None;
         loop {
             if !self.cbuf.is_empty() {
+                if self.times.first_byte.is_none() {
+                    self.times.first_byte = Some(Instant::now());
+                }
                 match h1::parse_request(self.cbuf.bytes(), &self.opts) {
-                    Ok(Some(h)) => return Some(h),
+                    Ok(Some(h)) => {
+                        self.times.head_done = Some(Instant::now());
+                        return Some(h);
+                    }
                     Ok(None) => {}
                     Err(e) => {
                         self.reject(&e).await;
@@ -158,17 +279,32 @@ impl Session {
             };
             match within(wait, read).await {
                 // Soft stop while idle between requests: close now.
-                Some(None) => return None,
-                Some(Some(Ok(0))) | Some(Some(Err(_))) => return None,
+                Some(None) => {
+                    self.unlogged = true;
+                    return None;
+                }
+                Some(Some(Ok(0))) | Some(Some(Err(_))) => {
+                    // The client left: logged as `CR` unless it was an idle
+                    // keep-alive connection closing between requests.
+                    self.unlogged = self.cbuf.is_empty() && self.requests > 0;
+                    self.rec.status = Some(400);
+                    self.rec.termination =
+                        Termination::new(TermCause::ClientClosed, TermPhase::Request);
+                    return None;
+                }
                 Some(Some(Ok(_))) => {}
                 None => {
                     // Nothing at all on a fresh connection: a probe (browsers
                     // pre-connect). Keep-alive idle: close silently.
                     let silent = self.cbuf.is_empty()
                         && (self.requests > 0 || self.fe.conf.options.http_ignore_probes);
+                    self.unlogged = silent;
                     if !silent {
                         let bytes = error_bytes(408, ErrorLayer::H1, &[&self.fe.conf]);
                         let _ = within(client, self.client.write_all(&bytes)).await;
+                        self.rec.status = Some(408);
+                        self.rec.termination =
+                            Termination::new(TermCause::ClientTimeout, TermPhase::Request);
                     }
                     return None;
                 }
@@ -177,6 +313,8 @@ impl Session {
     }
 
     async fn reject(&mut self, e: &H1Error) {
+        self.rec.status = Some(e.status());
+        self.rec.termination = Termination::new(TermCause::Proxy, TermPhase::Request);
         let bytes = error_bytes(e.status(), ErrorLayer::H1, &[&self.fe.conf]);
         let _ = within(
             ms(self.fe.conf.timeouts.client),
@@ -189,9 +327,17 @@ impl Session {
     /// decides whether the client connection can go on: only if the request
     /// carried no unread body.
     async fn local_response(&mut self, head: &h1::RequestHead, bytes: &[u8]) -> Next {
-        let next = self.send_local(head, bytes).await;
+        // A body that already arrived whole is skipped, so the connection
+        // can go on as HAProxy's does; one still arriving means closing.
+        let mut body = BodyDecoder::new(head.framing);
+        let rest = &self.cbuf.bytes()[head.head_len..];
+        let body_len = match body.advance(rest) {
+            Ok(p) if p.done => Some(p.consumed),
+            _ => None,
+        };
+        let next = self.send_local_with(head, bytes, body_len.is_none()).await;
         if matches!(next, Next::KeepAlive) {
-            self.cbuf.consume(head.head_len);
+            self.cbuf.consume(head.head_len + body_len.unwrap_or(0));
         }
         next
     }
@@ -200,6 +346,16 @@ impl Session {
     /// consumed from the buffer.
     async fn send_local(&mut self, head: &h1::RequestHead, bytes: &[u8]) -> Next {
         let unread_body = head.framing != BodyFraming::None;
+        self.send_local_with(head, bytes, unread_body).await
+    }
+
+    async fn send_local_with(
+        &mut self,
+        head: &h1::RequestHead,
+        bytes: &[u8],
+        unread_body: bool,
+    ) -> Next {
+        self.rec.status = status_of(bytes);
         let bytes = if head.method == Method::Head {
             match memchr::memmem::find(bytes, b"\r\n\r\n") {
                 Some(i) => &bytes[..i + 4],
@@ -208,17 +364,20 @@ impl Session {
         } else {
             bytes
         };
+        let close = unread_body || !head.keep_alive;
+        let bytes = with_connection(bytes, close, head.version == h1::Version::Http10);
+        self.rec.bytes_out = bytes.len() as u64;
+        self.rec.bytes_in = head.head_len as u64;
         let ok = within(
             ms(self.fe.conf.timeouts.client),
-            self.client.write_all(bytes),
+            self.client.write_all(&bytes),
         )
         .await
         .map(|r| r.is_ok())
         .unwrap_or(false);
-        if !ok || unread_body || !head.keep_alive {
+        if !ok || close {
             return Next::Close;
         }
-        self.cbuf.consume(head.head_len);
         Next::KeepAlive
     }
 
@@ -282,10 +441,12 @@ impl Session {
         for rule in &proxy.http_request {
             match &rule.action {
                 HttpRequestAction::Return(spec) => {
+                    self.rec.termination = Termination::new(TermCause::Local, TermPhase::Request);
                     let bytes = return_bytes(spec, &[proxy]);
                     return Some(self.local_response(head, &bytes).await);
                 }
                 HttpRequestAction::Deny { status } => {
+                    self.rec.termination = Termination::new(TermCause::Proxy, TermPhase::Request);
                     let bytes = error_bytes(*status, ErrorLayer::Http, &[proxy]);
                     return Some(self.local_response(head, &bytes).await);
                 }
@@ -310,6 +471,7 @@ impl Session {
         let fe = self.fe.clone();
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
+        self.note_request(&head);
 
         if conf.options.http_buffer_request && !self.buffer_body(&head, &mut edits).await {
             return Next::Close;
@@ -322,6 +484,8 @@ impl Session {
             let hit = target == uri.as_bytes()
                 || (uri.starts_with('/') && crate::sample::uri_path(target) == uri.as_bytes());
             if hit {
+                // Monitor requests are never logged, as in HAProxy.
+                self.unlogged = true;
                 let bytes = error_bytes(200, ErrorLayer::Http, &[conf]);
                 return self.local_response(&head, &bytes).await;
             }
@@ -336,6 +500,7 @@ impl Session {
             .clone()
             .or_else(|| fe.default_backend.clone())
         else {
+            self.rec.termination = Termination::new(TermCause::ServerClosed, TermPhase::Connect);
             let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
             return self.local_response(&head, &bytes).await;
         };
@@ -437,11 +602,14 @@ impl Session {
         // Retries go to the same server; only a redispatch picks again.
         let mut lease = be.acquire(key, exclude).await?;
         loop {
+            self.times.leased = Some(Instant::now());
             let server = lease.server.clone();
+            self.rec.server = Some(server.name.as_str().into());
             let peer = peer_key(&server.addr, dst_port);
             // 1. The session's own connection to this very server.
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
+                    self.times.connected = Some(Instant::now());
                     return Ok((up, lease));
                 }
                 self.upstream = Some(up);
@@ -464,6 +632,7 @@ impl Session {
                     uses: 0,
                     reused: true,
                 };
+                self.times.connected = Some(Instant::now());
                 return Ok((up, lease));
             }
             // 3. A new connection.
@@ -477,6 +646,7 @@ impl Session {
                         uses: 0,
                         reused: false,
                     };
+                    self.times.connected = Some(Instant::now());
                     return Ok((up, lease));
                 }
                 Err(e)
@@ -485,9 +655,11 @@ impl Session {
                         && attempt < be.conf.retries =>
                 {
                     attempt += 1;
+                    self.rec.retries += 1;
                     if should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries) {
                         let previous = lease.index;
                         drop(lease);
+                        self.rec.redispatched = true;
                         lease = be.acquire(key, Some(previous)).await?;
                         if lease.index == previous {
                             retry_pause(timeout).await;
@@ -510,6 +682,7 @@ impl Session {
         stop: &watch::Receiver<Stop>,
     ) -> Next {
         let key = self.balance_key(&be, &head);
+        self.rec.backend = Some(be.name.as_str().into());
         let hmode = match mode {
             HttpConnMode::KeepAlive => HttpMode::KeepAlive,
             HttpConnMode::ServerClose => HttpMode::ServerClose,
@@ -552,10 +725,12 @@ impl Session {
             BodyFraming::ContentLength(n) => Some(n),
             _ => None,
         };
+        let mut replay_body = 0u64;
         let replay: Option<Vec<u8>> = match body_len {
             Some(n)
                 if be.conf.retries > 0 && (n == 0 || idempotent) && self.cbuf.len() as u64 >= n =>
             {
+                replay_body = n;
                 let n = n as usize;
                 let mut bytes = std::mem::take(&mut self.out);
                 bytes.extend_from_slice(&self.cbuf.bytes()[..n]);
@@ -577,9 +752,10 @@ impl Session {
         let (mut up, lease, resp, sent) = loop {
             let (mut up, lease) = match self.connect(&be, key.as_deref(), exclude).await {
                 Ok(x) => x,
-                Err(_) => {
+                Err(e) => {
                     // No server, all attempts refused, or the queue timed
                     // out: 503, and the request was sent nowhere.
+                    self.rec.termination = e.log_termination();
                     let bytes = error_bytes(503, ErrorLayer::Http, &[&be.conf, &fe.conf]);
                     return self.send_local(&head, &bytes).await;
                 }
@@ -638,7 +814,8 @@ impl Session {
                     Err(Some(e)) if e.stage == Stage::Headers => match (e.cause, e.detail.as_str())
                     {
                         (Cause::Server, EMPTY_RESPONSE) => retry_on.empty_response || reused,
-                        (Cause::Server, _) => retry_on.junk_response,
+                        (Cause::Server, _) => false,
+                        (Cause::Proxy, d) if d != "hard-stop-after" => retry_on.junk_response,
                         (Cause::ServerTimeout, _) => retry_on.response_timeout,
                         _ => false,
                     },
@@ -669,9 +846,18 @@ impl Session {
         let out = &mut self.out;
 
         let resp = match resp {
-            Ok(r) => r,
+            Ok(r) => {
+                self.times.resp_head = Some(Instant::now());
+                self.rec.status = Some(r.status);
+                r
+            }
             Err(err) => {
                 drop(lease);
+                self.rec.termination = match (&sent, &err) {
+                    (Some(Err(e)), _) => e.log_termination(),
+                    (_, Some(e)) => e.log_termination(),
+                    _ => Termination::new(TermCause::Internal, TermPhase::Headers),
+                };
                 let client_failed = matches!(&sent, Some(Err(e)) if matches!(e.cause, Cause::Client | Cause::ClientTimeout));
                 if client_failed {
                     // A bad chunk from the client is a 400; a client that
@@ -694,6 +880,8 @@ impl Session {
                 let bytes = error_bytes(status, ErrorLayer::Http, &error_proxies);
                 let http10 = head.version == h1::Version::Http10;
                 let bytes = with_connection(&bytes, !keep, http10);
+                self.rec.status = Some(status);
+                self.rec.bytes_out = bytes.len() as u64;
                 let ok = matches!(within(ct, cw.write_all(&bytes)).await, Some(Ok(())));
                 return if ok && keep {
                     Next::KeepAlive
@@ -718,6 +906,15 @@ impl Session {
         out.clear();
         let conn = h1::response_connection_value(client_close, &head, &resp);
         h1::write_response_head(out, sbuf.bytes(), &resp, conn, &HeaderEdits::default());
+        if let Some(conf) = self.log.active() {
+            let buf = sbuf.bytes();
+            self.rec.captured_response = conf
+                .capture_response
+                .iter()
+                .map(|c| find_header(&resp.headers, buf, &c.name).map(|v| c.take(v)))
+                .collect();
+        }
+        let head_out = out.len() as u64;
         sbuf.consume(resp.head_len);
 
         if tunnel {
@@ -749,7 +946,10 @@ impl Session {
         let fwd = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true).await;
         drop(lease);
         up.uses += 1;
-        if fwd.is_err() {
+        self.rec.bytes_out = head_out + resp_body.wire_bytes();
+        self.rec.bytes_in = head.head_len as u64 + req_body.wire_bytes() + replay_body;
+        if let Err(e) = fwd {
+            self.rec.termination = e.log_termination();
             return Next::Close;
         }
         if server_keep && self.sbuf.is_empty() {
@@ -905,19 +1105,13 @@ where
                 Ok(Some(r)) => return Ok(r),
                 Ok(None) if sbuf.is_full() => {
                     return Err(ProxyError::new(
-                        Cause::Server,
+                        Cause::Proxy,
                         Stage::Headers,
                         "response head too large",
                     ))
                 }
                 Ok(None) => {}
-                Err(e) => {
-                    return Err(ProxyError::new(
-                        Cause::Server,
-                        Stage::Headers,
-                        e.to_string(),
-                    ))
-                }
+                Err(e) => return Err(ProxyError::new(Cause::Proxy, Stage::Headers, e.to_string())),
             }
         }
         match within(st, sbuf.fill(sr)).await {
