@@ -223,6 +223,33 @@ async fn serve(
             logger: logger.clone(),
         }),
     );
+    // slowstart: while a server's weight ramps up, rebuild its backend's
+    // balancer regularly so the ramp is followed.
+    for be in &runtime.backends {
+        let Some(shortest) = be
+            .servers
+            .iter()
+            .filter_map(|s| s.conf.slowstart)
+            .filter(|&d| d > 0)
+            .min()
+        else {
+            continue;
+        };
+        let tick = Duration::from_millis((shortest / 20).clamp(50, 1000));
+        let be = be.clone();
+        tokio::spawn(async move {
+            let mut was_ramping = false;
+            loop {
+                tokio::time::sleep(tick).await;
+                // One more rebuild after a ramp ends applies the full weight.
+                let ramping = be.servers.iter().any(|s| s.ramping());
+                if ramping || was_ramping {
+                    be.refresh_balancer();
+                }
+                was_ramping = ramping;
+            }
+        });
+    }
     let (stop_tx, stop_rx) = watch::channel(Stop::Running);
     let use_splice = !runtime.global.nosplice;
     for l in listening {

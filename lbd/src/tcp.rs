@@ -87,7 +87,16 @@ async fn run(
         client_fin: fc.client_fin.map(Duration::from_millis),
         server_fin: bc.server_fin.map(Duration::from_millis),
     };
-    let (end, totals) = forward(client, &server, idle, use_splice).await;
+    // on-marked-down shutdown-sessions ends the session when the server
+    // goes down.
+    let mut kill = lease.server.kill.subscribe();
+    let (end, totals) = tokio::select! {
+        r = forward(client, &server, idle, use_splice) => r,
+        _ = kill.changed() => {
+            drop(lease);
+            return Termination::new(TermCause::Down, TermPhase::Data);
+        }
+    };
     drop(lease);
     rec.bytes_out = totals.down;
     rec.bytes_in = totals.up;

@@ -371,19 +371,9 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
                     s.location.file, s.location.line, p.name, s.name
                 )
             };
-            if s.on_marked_down_shutdown || s.on_marked_up_shutdown_backup {
-                out.push(Diagnostic::warning(srv(
-                    "'on-marked-down'/'on-marked-up' are accepted but not implemented yet by lbd; sessions are not shut down.",
-                )));
-            }
             if s.send_proxy.is_some() {
                 out.push(Diagnostic::alert(srv(
                     "'send-proxy' is not supported yet by lbd.",
-                )));
-            }
-            if s.slowstart.is_some() {
-                out.push(Diagnostic::warning(srv(
-                    "'slowstart' is accepted but not implemented yet by lbd; it has no effect.",
                 )));
             }
         }

@@ -936,20 +936,36 @@ impl Session {
                     client_fin: ms(t.client_fin),
                     server_fin: ms(be.conf.timeouts.server_fin),
                 };
-                let _ = crate::forward::forward(&self.client, &up.stream, idle, false).await;
+                let mut kill = lease.server.kill.subscribe();
+                tokio::select! {
+                    _ = crate::forward::forward(&self.client, &up.stream, idle, false) => {}
+                    _ = kill.changed() => {
+                        self.rec.termination = Termination::new(TermCause::Down, TermPhase::Data);
+                    }
+                }
             }
             drop(lease);
             return Next::Close;
         }
 
         let mut resp_body = BodyDecoder::new(resp.framing);
-        let fwd = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true).await;
+        let mut kill = lease.server.kill.subscribe();
+        let fwd = tokio::select! {
+            r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
+            // on-marked-down shutdown-sessions.
+            _ = kill.changed() => Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")),
+        };
+        let killed = fwd.as_ref().is_err_and(|e| e.detail == "server down");
         drop(lease);
         up.uses += 1;
         self.rec.bytes_out = head_out + resp_body.wire_bytes();
         self.rec.bytes_in = head.head_len as u64 + req_body.wire_bytes() + replay_body;
         if let Err(e) = fwd {
-            self.rec.termination = e.log_termination();
+            self.rec.termination = if killed {
+                Termination::new(TermCause::Down, TermPhase::Data)
+            } else {
+                e.log_termination()
+            };
             return Next::Close;
         }
         if server_keep && self.sbuf.is_empty() {

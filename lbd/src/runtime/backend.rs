@@ -58,6 +58,12 @@ pub struct ServerRt {
     pub total: AtomicU64,
     /// Requests waiting for this server in particular.
     pub queue: Queue,
+    /// `slowstart`: when the server last came back up (ms since the
+    /// process clock's origin); 0 when not ramping.
+    pub ramp_since_ms: AtomicU64,
+    /// Bumped to end every session on this server (`on-marked-down
+    /// shutdown-sessions`, `on-marked-up shutdown-backup-sessions`).
+    pub kill: tokio::sync::watch::Sender<u64>,
     /// Health-check and agent state (runtime/server_state.rs). `up` and
     /// `weight` above are what it decided last.
     pub health: super::server_state::HealthState,
@@ -145,6 +151,8 @@ impl Backend {
                 cur: AtomicU32::new(0),
                 total: AtomicU64::new(0),
                 queue: Queue::default(),
+                ramp_since_ms: AtomicU64::new(0),
+                kill: tokio::sync::watch::Sender::new(0),
                 health: super::server_state::HealthState::new(s),
             }));
         }
@@ -205,12 +213,57 @@ impl KeyNeedGuard {
     }
 }
 
+/// The origin of `ramp_since_ms`.
+static CLOCK_ORIGIN: std::sync::LazyLock<std::time::Instant> =
+    std::sync::LazyLock::new(std::time::Instant::now);
+
+fn clock_ms() -> u64 {
+    CLOCK_ORIGIN.elapsed().as_millis() as u64 + 1
+}
+
+impl ServerRt {
+    /// Starts the `slowstart` ramp (the server just came back up).
+    pub fn start_ramp(&self) {
+        if self.conf.slowstart.is_some_and(|d| d > 0) {
+            self.ramp_since_ms.store(clock_ms(), Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the weight is still ramping up after `slowstart`.
+    pub fn ramping(&self) -> bool {
+        let since = self.ramp_since_ms.load(Ordering::Relaxed);
+        match (since, self.conf.slowstart) {
+            (0, _) | (_, None) => false,
+            (since, Some(d)) => clock_ms().saturating_sub(since) < d,
+        }
+    }
+
+    /// The weight the balancer uses: the current weight, scaled down
+    /// linearly while `slowstart` ramps (never below 1 for a weighted
+    /// server, so it still gets some traffic), as HAProxy's throttle.
+    pub fn balanced_weight(&self) -> u32 {
+        let w = self.weight.load(Ordering::Relaxed);
+        let since = self.ramp_since_ms.load(Ordering::Relaxed);
+        match (since, self.conf.slowstart) {
+            (s, Some(d)) if s > 0 && d > 0 && w > 0 => {
+                let elapsed = clock_ms().saturating_sub(s);
+                if elapsed >= d {
+                    w
+                } else {
+                    ((u64::from(w) * elapsed / d) as u32).max(1)
+                }
+            }
+            _ => w,
+        }
+    }
+}
+
 fn make_balancer(p: &Proxy, servers: &[Arc<ServerRt>]) -> Balancer {
     let lb: Vec<LbServer> = servers
         .iter()
         .map(|s| LbServer {
             id: s.id,
-            weight: s.weight.load(Ordering::Relaxed),
+            weight: s.balanced_weight(),
             backup: s.conf.backup,
             usable: s.is_usable(),
         })

@@ -185,7 +185,21 @@ impl Backend {
         if transitions.is_empty() {
             return;
         }
-        srv.up.store(up, Ordering::Relaxed);
+        let was_up = srv.up.swap(up, Ordering::Relaxed);
+        if up && !was_up {
+            srv.start_ramp();
+        }
+        if !up && was_up && srv.conf.on_marked_down_shutdown {
+            // on-marked-down shutdown-sessions: end every session on it.
+            srv.kill.send_modify(|g| *g += 1);
+        }
+        if up && !was_up && !srv.conf.backup && srv.conf.on_marked_up_shutdown_backup {
+            // on-marked-up shutdown-backup-sessions: the active is back, so
+            // the sessions still on backups end.
+            for b in self.servers.iter().filter(|b| b.conf.backup) {
+                b.kill.send_modify(|g| *g += 1);
+            }
+        }
         srv.weight.store(weight, Ordering::Relaxed);
         // Agent maint is administrative, like `disabled`.
         let maint = srv.health.snapshot().maint;
