@@ -301,10 +301,39 @@ async fn serve(
     // Soft stop: stop accepting (listeners close as their tasks end), then
     // wait for the sessions, bounded by hard-stop-after.
     let _ = stop_tx.send(Stop::Soft);
-    say(
-        "[WARNING]",
-        &format!("Proxies stopping ({} sessions still active)", jobs.live()),
-    );
+    // HAProxy's soft-stop messages, on stderr and to each proxy's logs.
+    for fe in &runtime.frontends {
+        let be_total = if fe.conf.cap.backend {
+            runtime
+                .backends
+                .iter()
+                .find(|b| b.name == fe.name)
+                .map(|b| b.total.load(Ordering::Relaxed))
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let msg = format!(
+            "Proxy {} stopped (cumulated conns: FE: {}, BE: {}).",
+            fe.name,
+            fe.total.load(Ordering::Relaxed),
+            be_total
+        );
+        say("[WARNING]", &msg);
+        if let Some(conf) = logger.proxy(&fe.name) {
+            logger.log_proxy_event(&conf, crate::log::Level::Warning, &msg);
+        }
+    }
+    for be in runtime.backends.iter().filter(|b| !b.conf.cap.frontend) {
+        say(
+            "[WARNING]",
+            &format!(
+                "Proxy {} stopped (cumulated conns: FE: 0, BE: {}).",
+                be.name,
+                be.total.load(Ordering::Relaxed)
+            ),
+        );
+    }
     let drain = jobs.wait_idle();
     let hard_stop = async {
         match hard_stop_after {
@@ -361,6 +390,7 @@ impl AcceptCtx {
         let use_splice = self.use_splice;
         let stop = self.stop.clone();
         let log = self.log.clone();
+        fe.total.fetch_add(1, Ordering::Relaxed);
         if let Some(conf) = &log.conf {
             log.logger.log_connect(conf, info.src, info.dst);
         }

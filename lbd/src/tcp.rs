@@ -66,6 +66,7 @@ async fn run(
         return Termination::new(TermCause::ServerClosed, TermPhase::Connect);
     };
     rec.backend = Some(be.name.as_str().into());
+    be.total.fetch_add(1, Ordering::Relaxed);
     let key_bytes = match (be.key_need().get(), info.src) {
         (KeyNeed::SourceIp, Some(src)) => Some(key::source_ip_bytes(src.ip()).as_bytes().to_vec()),
         _ => None,

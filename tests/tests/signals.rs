@@ -282,3 +282,21 @@ listen tcp
         lbd.output_hint()
     );
 }
+
+#[test]
+fn soft_stop_reports_each_proxy_with_its_cumulated_connections() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let mut lbd = LbdProcess::start(&http_config(port, "", &server_lines(&[&be], "")));
+    let out = curl(&[&format!("http://127.0.0.1:{port}/")]);
+    assert_eq!(out.code, 0);
+    signal(&lbd, Signal::SIGUSR1);
+    let _ = lbd.wait_exit(Duration::from_secs(3));
+    let err = lbd.stderr();
+    for line in [
+        "Proxy fe stopped (cumulated conns: FE: 1, BE: 0).",
+        "Proxy be stopped (cumulated conns: FE: 0, BE: 1).",
+    ] {
+        assert!(err.contains(line), "missing {line:?} in:\n{err}");
+    }
+}

@@ -683,6 +683,7 @@ impl Session {
     ) -> Next {
         let key = self.balance_key(&be, &head);
         self.rec.backend = Some(be.name.as_str().into());
+        be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let hmode = match mode {
             HttpConnMode::KeepAlive => HttpMode::KeepAlive,
             HttpConnMode::ServerClose => HttpMode::ServerClose,

@@ -30,6 +30,8 @@ pub struct Frontend {
     pub default_backend: Option<Arc<Backend>>,
     /// Unconditional `use_backend` targets resolved (the first one wins).
     pub use_backend: Option<Arc<Backend>>,
+    /// Connections accepted so far (`cumulated conns: FE`).
+    pub total: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug)]
@@ -133,6 +135,7 @@ impl Runtime {
                 maxconn: Some(ConnLimit::new(p.maxconn.unwrap_or(global_maxconn))),
                 default_backend,
                 use_backend,
+                total: std::sync::atomic::AtomicU64::new(0),
             }));
         }
         // fullconn defaults to 10% of the sum of the maxconn of the
