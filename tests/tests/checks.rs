@@ -297,3 +297,49 @@ fn agent_weight_and_drain_change_traffic_shares() {
     );
     wait_shares(port, |a, _| a == 0);
 }
+
+#[test]
+fn httpchk_expect_rstatus_and_rstring() {
+    let s1 = SwitchBackend::start("s1");
+    s1.set(Behaviour::Answer(200, "status: ok".into()));
+    let s2 = SwitchBackend::start("s2");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+
+backend be
+    option httpchk GET /health
+    http-check expect rstring ^status:\\ (ok|degraded)$
+    server s1 {} check inter {INTER}
+
+backend be2
+    option httpchk
+    http-check expect rstatus ^2[0-9][0-9]$
+    server s2 {} check inter {INTER}
+",
+        s1.addr(),
+        s2.addr()
+    );
+    let p = LbdProcess::start(&cfg);
+    std::thread::sleep(Duration::from_millis(3 * INTER));
+    assert!(!p.stderr().contains("is DOWN"), "{}", p.output_hint());
+    s1.set(Behaviour::Answer(200, "status: broken".into()));
+    wait_line(
+        &p,
+        Duration::from_millis(3 * INTER) + slack(),
+        "[WARNING]",
+        "Server be/s1 is DOWN, reason: Layer7 invalid response, info: \"HTTP content check did not match\", check duration: ",
+        &down_tail(0, 0, false),
+    );
+    s2.set(Behaviour::Answer(503, "busy".into()));
+    wait_line(
+        &p,
+        Duration::from_millis(3 * INTER) + slack(),
+        "[WARNING]",
+        "Server be2/s2 is DOWN, reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\", check duration: ",
+        &down_tail(0, 0, false),
+    );
+}

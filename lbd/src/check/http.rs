@@ -89,7 +89,7 @@ pub fn wants_more(c: &HttpCheck, resp: &Response) -> bool {
     !complete
         && c.expects.iter().any(|e| match (&e.matcher, e.min_recv) {
             (_, Some(n)) => resp.body.len() < n,
-            (ExpectMatch::String(_), None) => true,
+            (ExpectMatch::String(_) | ExpectMatch::RString(_), None) => true,
             _ => false,
         })
 }
@@ -107,6 +107,14 @@ fn matches(e: &HttpExpect, resp: &Response) -> bool {
     match &e.matcher {
         ExpectMatch::Status(list) => list.iter().any(|(lo, hi)| (*lo..=*hi).contains(&resp.code)),
         ExpectMatch::String(s) => memchr::memmem::find(&resp.body, s.as_bytes()).is_some(),
+        // Patterns were validated at parse time; checks run seconds apart,
+        // so compiling at each check costs nothing that matters.
+        ExpectMatch::RStatus(re) => {
+            regex::Regex::new(re).is_ok_and(|r| r.is_match(&resp.code.to_string()))
+        }
+        ExpectMatch::RString(re) => {
+            regex::bytes::Regex::new(re).is_ok_and(|r| r.is_match(&resp.body))
+        }
         ExpectMatch::Header { name, value, full } => resp.headers.iter().any(|(n, v)| {
             n == name
                 && match value {
@@ -136,8 +144,10 @@ pub fn evaluate(c: &HttpCheck, resp: &Response, ms: u64) -> CheckReport {
             continue;
         }
         let (default, info) = match &e.matcher {
-            ExpectMatch::Status(_) => (CheckStatus::L7Sts, resp.reason.clone()),
-            ExpectMatch::String(_) => (
+            ExpectMatch::Status(_) | ExpectMatch::RStatus(_) => {
+                (CheckStatus::L7Sts, resp.reason.clone())
+            }
+            ExpectMatch::String(_) | ExpectMatch::RString(_) => (
                 CheckStatus::L7Rsp,
                 "HTTP content check did not match".to_string(),
             ),
@@ -159,7 +169,7 @@ pub fn evaluate(c: &HttpCheck, resp: &Response, ms: u64) -> CheckReport {
         .and_then(CheckStatus::from_name)
         .unwrap_or(CheckStatus::L7Ok);
     let info = match last.map(|e| &e.matcher) {
-        Some(ExpectMatch::Status(_)) => resp.reason.clone(),
+        Some(ExpectMatch::Status(_) | ExpectMatch::RStatus(_)) => resp.reason.clone(),
         _ => String::new(),
     };
     status_report(st, resp, info, ms)

@@ -610,6 +610,10 @@ pub enum ExpectMatch {
     Status(Vec<(u16, u16)>),
     /// `string <s>`: the body contains it.
     String(String),
+    /// `rstatus <regex>`: the status code, as text, matches.
+    RStatus(String),
+    /// `rstring <regex>`: the body matches.
+    RString(String),
     /// `hdr name <n> [value <v>]` (`fhdr`: the value is the full line, not
     /// split on commas).
     Header {

@@ -321,7 +321,19 @@ fn parse_expect(args: &[String]) -> Result<HttpExpect, String> {
                 };
                 return Ok(e);
             }
-            "rstatus" | "rstring" | "string-lf" | "binary" | "rbinary" | "binary-lf" => {
+            "rstatus" | "rstring" => {
+                let pat = value(args, k, "<regex>")?.clone();
+                if let Err(err) = regex::bytes::Regex::new(&pat) {
+                    return Err(format!("'{a}' : invalid regex '{pat}': {err}"));
+                }
+                e.matcher = if a == "rstatus" {
+                    ExpectMatch::RStatus(pat)
+                } else {
+                    ExpectMatch::RString(pat)
+                };
+                return finish(e, args, k + 2);
+            }
+            "string-lf" | "binary" | "rbinary" | "binary-lf" => {
                 return Err(format!(
                     "'{a}' is not supported yet by lbd (regex and log-format matches come later)"
                 ))
@@ -380,7 +392,8 @@ mod tests {
                 full: false
             }
         );
-        assert!(parse_expect(&words("rstatus ^2")).is_err());
+        assert!(parse_expect(&words("rstatus ^2")).is_ok());
+        assert!(parse_expect(&words("rstring (")).is_err());
         assert!(parse_expect(&words("status")).is_err());
     }
 
