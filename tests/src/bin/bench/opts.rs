@@ -7,9 +7,11 @@ use anyhow::{bail, Context, Result};
 
 pub const USAGE: &str = "\
 usage: bench [options]
-  --only http|tcp        run one benchmark (default: both)
-  --quick                smoke run: 3 rounds, short TCP rounds
+  --only WHAT            run one benchmark: http, tcp, failover or logging
+                         (default: all four)
+  --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
+  --failover-rounds N    failover rounds per proxy and check interval (default 5)
   --threads N            proxy threads/workers (default 1)
   --conns N              wrk connections (default 50)
   --secs N               wrk seconds per round (default 1; wrk takes whole seconds)
@@ -26,15 +28,25 @@ usage: bench [options]
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Only {
-    Both,
+    All,
     Http,
     Tcp,
+    Failover,
+    Logging,
+}
+
+impl Only {
+    /// Whether the run includes benchmark `b`.
+    pub fn runs(self, b: Only) -> bool {
+        self == Only::All || self == b
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Options {
     pub only: Only,
     pub rounds: usize,
+    pub failover_rounds: usize,
     pub threads: usize,
     pub conns: usize,
     pub secs: u64,
@@ -63,8 +75,9 @@ impl Options {
             .unwrap_or(0);
         let root = workspace_root();
         let mut o = Options {
-            only: Only::Both,
+            only: Only::All,
             rounds: 15,
+            failover_rounds: 5,
             threads: 1,
             conns: 50,
             secs: 1,
@@ -79,6 +92,7 @@ impl Options {
             quick: false,
         };
         let mut explicit_rounds = false;
+        let mut explicit_failover_rounds = false;
         let mut it = args.iter();
         while let Some(flag) = it.next() {
             let mut value = || {
@@ -91,13 +105,21 @@ impl Options {
                     o.only = match value()?.as_str() {
                         "http" => Only::Http,
                         "tcp" => Only::Tcp,
-                        other => bail!("--only takes http or tcp, not {other:?}"),
+                        "failover" => Only::Failover,
+                        "logging" => Only::Logging,
+                        other => {
+                            bail!("--only takes http, tcp, failover or logging, not {other:?}")
+                        }
                     }
                 }
                 "--quick" => o.quick = true,
                 "--rounds" => {
                     o.rounds = number(flag, &value()?)?;
                     explicit_rounds = true;
+                }
+                "--failover-rounds" => {
+                    o.failover_rounds = number(flag, &value()?)?;
+                    explicit_failover_rounds = true;
                 }
                 "--threads" => o.threads = number(flag, &value()?)?,
                 "--conns" => o.conns = number(flag, &value()?)?,
@@ -130,7 +152,13 @@ impl Options {
             if !explicit_rounds {
                 o.rounds = 3;
             }
+            if !explicit_failover_rounds {
+                o.failover_rounds = 2;
+            }
             o.tcp_round = o.tcp_round.min(Duration::from_millis(300));
+        }
+        if o.failover_rounds == 0 || o.failover_rounds > 100 {
+            bail!("failover rounds must be 1..=100");
         }
         if o.rounds == 0 || o.rounds > 1000 || o.threads == 0 || o.conns == 0 || o.tcp_conns == 0 {
             bail!("rounds (1..=1000), threads, conns and tcp-conns must be positive");
@@ -171,5 +199,15 @@ mod tests {
         assert!(parse(&["--frobnicate"]).is_err());
         assert!(parse(&["--proxies", "lbd,envoy"]).is_err());
         assert!(parse(&["--only", "udp"]).is_err());
+        assert!(parse(&["--failover-rounds", "0"]).is_err());
+    }
+
+    #[test]
+    fn only_selects_one_benchmark() {
+        let o = parse(&["--only", "failover"])
+            .map(|o| o.only)
+            .unwrap_or(Only::All);
+        assert!(o.runs(Only::Failover) && !o.runs(Only::Http));
+        assert!(Only::All.runs(Only::Logging));
     }
 }
