@@ -29,7 +29,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use opts::{Only, Options};
+use opts::{Bench, Options};
 use run::{Env, Placement, ProxySpec};
 
 fn main() {
@@ -165,7 +165,7 @@ fn harness(args: &[String]) -> Result<()> {
     };
 
     let mut http = None;
-    if opts.only.runs(Only::Http) {
+    if opts.only.runs(Bench::Http) {
         println!(
             "\n## HTTP/1.1 keep-alive (wrk -t1 -c{}, {} rounds x {} s)\n",
             opts.conns, opts.rounds, opts.secs
@@ -177,7 +177,7 @@ fn harness(args: &[String]) -> Result<()> {
     }
 
     let mut tcp = None;
-    if opts.only.runs(Only::Tcp) {
+    if opts.only.runs(Bench::Tcp) {
         let mut l4: Vec<ProxySpec> = specs.clone();
         if nginx_stream.is_none() && l4.iter().any(|p| p.name == "nginx") {
             let w = format!(
@@ -201,7 +201,7 @@ fn harness(args: &[String]) -> Result<()> {
     }
 
     let mut failover = None;
-    if opts.only.runs(Only::Failover) {
+    if opts.only.runs(Bench::Failover) {
         let checked: Vec<ProxySpec> = specs
             .iter()
             .filter(|p| p.name != "nginx")
@@ -229,7 +229,7 @@ fn harness(args: &[String]) -> Result<()> {
     }
 
     let mut logging = None;
-    if opts.only.runs(Only::Logging) {
+    if opts.only.runs(Bench::Logging) {
         println!(
             "\n## Logging cost: HTTP/1.1 keep-alive plain vs logging every request to a UDP \
              syslog sink (wrk -t1 -c{}, {} rounds x {} s)\n",
