@@ -18,12 +18,15 @@ use tokio::net::{TcpListener, TcpStream};
 
 pub const BODY_LEN: usize = 64;
 
-fn canned_response() -> Vec<u8> {
+/// The response; its body's first byte is `tag` so that the failover client can tell which
+/// of two servers answered without changing the response's size.
+fn canned_response(tag: u8) -> Vec<u8> {
     let mut r = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {BODY_LEN}\r\n\r\n"
     )
     .into_bytes();
-    r.extend(std::iter::repeat_n(b'x', BODY_LEN - 1));
+    r.push(tag);
+    r.extend(std::iter::repeat_n(b'x', BODY_LEN - 2));
     r.push(b'\n');
     r
 }
@@ -35,10 +38,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("building tokio runtime")
 }
 
-pub fn http_backend(addr: SocketAddr) -> Result<()> {
+pub fn http_backend(addr: SocketAddr, tag: u8) -> Result<()> {
     runtime()?.block_on(async move {
         let listener = TcpListener::bind(addr).await?;
-        let response: &'static [u8] = canned_response().leak();
+        let response: &'static [u8] = canned_response(tag).leak();
         loop {
             let (sock, _) = listener.accept().await?;
             let _ = sock.set_nodelay(true);
@@ -134,8 +137,9 @@ mod tests {
 
     #[test]
     fn response_body_has_the_advertised_length() {
-        let r = canned_response();
+        let r = canned_response(b'1');
         let head_end = r.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
         assert_eq!(r.len() - head_end, BODY_LEN);
+        assert_eq!(r[head_end], b'1');
     }
 }

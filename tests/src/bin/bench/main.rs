@@ -1,20 +1,25 @@
 //! `bench`: lbd against HAProxy 2.6 and NGINX on this machine, in the same run.
 //!
-//! HTTP/1.1 keep-alive through each proxy with wrk, and L4 throughput in `mode tcp`, in
-//! short alternating rounds; reports medians, lbd's per-round ratios against the others,
-//! CPU time per unit of work and memory. See tests/bench/README.md.
+//! HTTP/1.1 keep-alive through each proxy with wrk, L4 throughput in `mode tcp`, failover
+//! time under health checks, and the cost of per-request logging, in short alternating
+//! rounds; reports medians, lbd's per-round ratios against the others, CPU time per unit
+//! of work and memory. See tests/bench/README.md.
 //!
 //! The binary also carries its own backends and L4 client as hidden subcommands so that
 //! each runs as a separate process.
 
 mod backend;
 mod configs;
+mod failover;
+mod logging;
 mod machine;
 mod opts;
+mod probe;
 mod procs;
 mod report;
 mod run;
 mod stats;
+mod syslog_sink;
 mod tcp;
 mod wrk;
 
@@ -24,13 +29,16 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use opts::{Only, Options};
+use opts::{Bench, Options};
 use run::{Env, Placement, ProxySpec};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("__http-backend") => run::parse_addr(args.get(1)).and_then(backend::http_backend),
+        Some("__http-backend") => run::parse_addr(args.get(1)).and_then(|a| {
+            let tag = args.get(2).and_then(|t| t.bytes().next()).unwrap_or(b'x');
+            backend::http_backend(a, tag)
+        }),
         Some("__tcp-sink") => run::parse_addr(args.get(1)).and_then(backend::tcp_sink),
         Some("__tcp-push") => tcp_push(&args[1..]),
         _ => harness(&args),
@@ -49,6 +57,9 @@ fn tcp_push(args: &[String]) -> Result<()> {
     println!("{}", serde_json::to_string(&r)?);
     Ok(())
 }
+
+/// Check intervals of the failover benchmark: HAProxy's common default and a fast one.
+const FAILOVER_INTERVALS_MS: [u64; 2] = [1000, 100];
 
 /// A scratch directory for configs and logs, removed at the end of the run.
 struct ScratchDir(PathBuf);
@@ -88,11 +99,18 @@ struct JsonReport<'a> {
         run::Outcome<run::HttpLoad>,
     )>,
     tcp: Option<(report::Summary<report::TcpRow>, run::Outcome<run::TcpLoad>)>,
+    failover: Option<(failover::FailoverSummary, Vec<failover::FailoverRound>)>,
+    logging: Option<(
+        logging::LoggingSummary,
+        run::Outcome<run::HttpLoad>,
+        Vec<logging::LogCount>,
+    )>,
 }
 
 #[derive(Serialize)]
 struct Settings {
     rounds: usize,
+    failover_rounds: usize,
     threads: usize,
     wrk_conns: usize,
     wrk_secs: u64,
@@ -114,6 +132,7 @@ fn harness(args: &[String]) -> Result<()> {
     let placement = Placement::new(opts.pin, opts.threads, machine.cores);
     let settings = Settings {
         rounds: opts.rounds,
+        failover_rounds: opts.failover_rounds,
         threads: opts.threads,
         wrk_conns: opts.conns,
         wrk_secs: opts.secs,
@@ -146,7 +165,7 @@ fn harness(args: &[String]) -> Result<()> {
     };
 
     let mut http = None;
-    if opts.only != Only::Tcp {
+    if opts.only.runs(Bench::Http) {
         println!(
             "\n## HTTP/1.1 keep-alive (wrk -t1 -c{}, {} rounds x {} s)\n",
             opts.conns, opts.rounds, opts.secs
@@ -158,7 +177,7 @@ fn harness(args: &[String]) -> Result<()> {
     }
 
     let mut tcp = None;
-    if opts.only != Only::Http {
+    if opts.only.runs(Bench::Tcp) {
         let mut l4: Vec<ProxySpec> = specs.clone();
         if nginx_stream.is_none() && l4.iter().any(|p| p.name == "nginx") {
             let w = format!(
@@ -181,12 +200,55 @@ fn harness(args: &[String]) -> Result<()> {
         tcp = Some((summary, outcome));
     }
 
+    let mut failover = None;
+    if opts.only.runs(Bench::Failover) {
+        let checked: Vec<ProxySpec> = specs
+            .iter()
+            .filter(|p| p.name != "nginx")
+            .cloned()
+            .collect();
+        if checked.len() < specs.len() {
+            let w =
+                "NGINX (open source) has no active health checks: skipped for failover".to_string();
+            println!("\nnote: {w}");
+            warnings.push(w);
+        }
+        let mut rounds = Vec::new();
+        for inter_ms in FAILOVER_INTERVALS_MS {
+            println!(
+                "\n## Failover: server killed under load (check inter {inter_ms}ms fall 2 rise 2, \
+                 {} rounds)",
+                opts.failover_rounds
+            );
+            rounds.extend(failover::run(&env, &checked, inter_ms)?);
+        }
+        println!("\n## Failover (8 connections x 1 request/ms; kill of 1 of 2 servers)\n");
+        let summary = failover::summarize(&rounds);
+        print!("{}", failover::table(&summary));
+        failover = Some((summary, rounds));
+    }
+
+    let mut logging = None;
+    if opts.only.runs(Bench::Logging) {
+        println!(
+            "\n## Logging cost: HTTP/1.1 keep-alive plain vs logging every request to a UDP \
+             syslog sink (wrk -t1 -c{}, {} rounds x {} s)\n",
+            opts.conns, opts.rounds, opts.secs
+        );
+        let (outcome, counts) = logging::run(&env, &specs)?;
+        let summary = logging::summarize(&outcome, &counts);
+        print!("{}", logging::table(&summary));
+        logging = Some((summary, outcome, counts));
+    }
+
     let json = JsonReport {
         machine: &machine,
         settings,
         warnings: &warnings,
         http,
         tcp,
+        failover,
+        logging,
     };
     write_json(&opts.json, &json)?;
     for w in &warnings {
@@ -214,6 +276,7 @@ fn proxy_specs(opts: &Options) -> Result<Vec<ProxySpec>> {
         specs.push(ProxySpec {
             name: name.clone(),
             bin: bin.clone(),
+            log_port: None,
         });
     }
     Ok(specs)

@@ -7,9 +7,11 @@ use anyhow::{bail, Context, Result};
 
 pub const USAGE: &str = "\
 usage: bench [options]
-  --only http|tcp        run one benchmark (default: both)
-  --quick                smoke run: 3 rounds, short TCP rounds
+  --only LIST            comma list of http, tcp, failover, logging, or all
+                         (default: http,tcp,failover; logging doubles the HTTP run)
+  --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
+  --failover-rounds N    failover rounds per proxy and check interval (default 5)
   --threads N            proxy threads/workers (default 1)
   --conns N              wrk connections (default 50)
   --secs N               wrk seconds per round (default 1; wrk takes whole seconds)
@@ -24,17 +26,59 @@ usage: bench [options]
   --json PATH            where to write the JSON result (default target/bench/<time>.json)
 ";
 
+/// One benchmark of the harness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Only {
-    Both,
+pub enum Bench {
     Http,
     Tcp,
+    Failover,
+    Logging,
+}
+
+/// The benchmarks a run includes (`--only`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only(Vec<Bench>);
+
+impl Only {
+    /// Without `--only`: logging is left out because it runs every proxy twice, which
+    /// would take the full run from about 2 to about 4 minutes.
+    pub fn default_set() -> Only {
+        Only(vec![Bench::Http, Bench::Tcp, Bench::Failover])
+    }
+
+    /// `http,logging`, or `all`.
+    pub fn parse(list: &str) -> Result<Only> {
+        let mut v = Vec::new();
+        for name in list.split(',').map(str::trim) {
+            let add: &[Bench] = match name {
+                "http" => &[Bench::Http],
+                "tcp" => &[Bench::Tcp],
+                "failover" => &[Bench::Failover],
+                "logging" => &[Bench::Logging],
+                "all" => &[Bench::Http, Bench::Tcp, Bench::Failover, Bench::Logging],
+                other => bail!(
+                    "--only takes a comma list of http, tcp, failover, logging or all, not {other:?}"
+                ),
+            };
+            for b in add {
+                if !v.contains(b) {
+                    v.push(*b);
+                }
+            }
+        }
+        Ok(Only(v))
+    }
+
+    pub fn runs(&self, b: Bench) -> bool {
+        self.0.contains(&b)
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Options {
     pub only: Only,
     pub rounds: usize,
+    pub failover_rounds: usize,
     pub threads: usize,
     pub conns: usize,
     pub secs: u64,
@@ -63,8 +107,9 @@ impl Options {
             .unwrap_or(0);
         let root = workspace_root();
         let mut o = Options {
-            only: Only::Both,
+            only: Only::default_set(),
             rounds: 15,
+            failover_rounds: 5,
             threads: 1,
             conns: 50,
             secs: 1,
@@ -79,6 +124,7 @@ impl Options {
             quick: false,
         };
         let mut explicit_rounds = false;
+        let mut explicit_failover_rounds = false;
         let mut it = args.iter();
         while let Some(flag) = it.next() {
             let mut value = || {
@@ -88,16 +134,16 @@ impl Options {
             };
             match flag.as_str() {
                 "--only" => {
-                    o.only = match value()?.as_str() {
-                        "http" => Only::Http,
-                        "tcp" => Only::Tcp,
-                        other => bail!("--only takes http or tcp, not {other:?}"),
-                    }
+                    o.only = Only::parse(&value()?)?;
                 }
                 "--quick" => o.quick = true,
                 "--rounds" => {
                     o.rounds = number(flag, &value()?)?;
                     explicit_rounds = true;
+                }
+                "--failover-rounds" => {
+                    o.failover_rounds = number(flag, &value()?)?;
+                    explicit_failover_rounds = true;
                 }
                 "--threads" => o.threads = number(flag, &value()?)?,
                 "--conns" => o.conns = number(flag, &value()?)?,
@@ -130,7 +176,13 @@ impl Options {
             if !explicit_rounds {
                 o.rounds = 3;
             }
+            if !explicit_failover_rounds {
+                o.failover_rounds = 2;
+            }
             o.tcp_round = o.tcp_round.min(Duration::from_millis(300));
+        }
+        if o.failover_rounds == 0 || o.failover_rounds > 100 {
+            bail!("failover rounds must be 1..=100");
         }
         if o.rounds == 0 || o.rounds > 1000 || o.threads == 0 || o.conns == 0 || o.tcp_conns == 0 {
             bail!("rounds (1..=1000), threads, conns and tcp-conns must be positive");
@@ -171,5 +223,18 @@ mod tests {
         assert!(parse(&["--frobnicate"]).is_err());
         assert!(parse(&["--proxies", "lbd,envoy"]).is_err());
         assert!(parse(&["--only", "udp"]).is_err());
+        assert!(parse(&["--failover-rounds", "0"]).is_err());
+    }
+
+    #[test]
+    fn only_selects_one_benchmark() {
+        let o = parse(&["--only", "failover"]).map(|o| o.only);
+        assert!(o.is_ok_and(|o| o.runs(Bench::Failover) && !o.runs(Bench::Http)));
+        let o = parse(&["--only", "http,logging"]).map(|o| o.only);
+        assert!(o.is_ok_and(|o| o.runs(Bench::Logging) && o.runs(Bench::Http)));
+        let o = parse(&[]).map(|o| o.only);
+        assert!(o.is_ok_and(|o| o.runs(Bench::Failover) && !o.runs(Bench::Logging)));
+        let o = parse(&["--only", "all"]).map(|o| o.only);
+        assert!(o.is_ok_and(|o| o.runs(Bench::Logging) && o.runs(Bench::Tcp)));
     }
 }

@@ -284,6 +284,7 @@ mod tests {
                 sample("lbd", 2, 900.0, 4500),
                 sample("haproxy", 2, 1800.0, 9000),
             ],
+            warmup: vec![],
             memory: vec![],
         };
         let s = summarize_http(&o);

@@ -21,6 +21,18 @@ pub struct ProxySpec {
     /// "lbd", "haproxy" or "nginx": selects the config dialect and the command line.
     pub name: String,
     pub bin: PathBuf,
+    /// Log every request to the syslog sink on this UDP port (the logging benchmark).
+    pub log_port: Option<u16>,
+}
+
+impl ProxySpec {
+    /// How samples name this instance: "lbd", or "lbd+log" when it logs.
+    pub fn label(&self) -> String {
+        match self.log_port {
+            Some(_) => format!("{}+log", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 /// CPUs for the proxy and for everything else (wrk, backend); empty = unpinned.
@@ -100,12 +112,15 @@ pub struct Memory {
 #[derive(Debug, Serialize)]
 pub struct Outcome<T> {
     pub samples: Vec<Sample<T>>,
+    /// The unmeasured warm-up round of each proxy (the logging benchmark counts its
+    /// requests against the log lines received).
+    pub warmup: Vec<Sample<T>>,
     pub memory: Vec<Memory>,
 }
 
 /// Slack beyond the nominal round length before a load generator is declared hung.
 const ROUND_SLACK: Duration = Duration::from_secs(15);
-const STARTUP_LIMIT: Duration = Duration::from_secs(10);
+pub const STARTUP_LIMIT: Duration = Duration::from_secs(10);
 
 pub fn http(env: &Env, proxies: &[ProxySpec]) -> Result<Outcome<HttpLoad>> {
     let o = env.opts;
@@ -169,9 +184,17 @@ fn run<T>(
         running.push(start_proxy(env, p, mode, backend_port)?);
     }
     // Warm-up: fills pools, caches and connection tables; not measured.
+    let mut warmup = Vec::new();
     for r in &mut running {
-        load(r.port).with_context(|| format!("warm-up of {}", r.name))?;
+        let measured = load(r.port).with_context(|| format!("warm-up of {}", r.name))?;
         r.pids = procs::process_tree(r.proc_.pid());
+        warmup.push(Sample {
+            proxy: r.name.clone(),
+            round: 0,
+            cpu_us: 0,
+            backend_cpu_us: 0,
+            load: measured,
+        });
     }
 
     let mut samples = Vec::new();
@@ -209,7 +232,11 @@ fn run<T>(
             }
         })
         .collect();
-    Ok(Outcome { samples, memory })
+    Ok(Outcome {
+        samples,
+        warmup,
+        memory,
+    })
 }
 
 fn start_proxy(env: &Env, p: &ProxySpec, mode: Mode, backend: u16) -> Result<Running> {
@@ -219,14 +246,11 @@ fn start_proxy(env: &Env, p: &ProxySpec, mode: Mode, backend: u16) -> Result<Run
         Mode::Http => "http",
         Mode::Tcp => "tcp",
     };
-    let file = env.dir.join(format!("{}-{tag}.cfg", p.name));
-    let mut cmd = Command::new(&p.bin);
     let text = if p.name == "nginx" {
         let module = env
             .nginx_stream
             .as_deref()
             .filter(|m| !m.as_os_str().is_empty());
-        cmd.arg("-p").arg(env.dir).arg("-c").arg(&file);
         configs::nginx(
             mode,
             threads,
@@ -234,26 +258,35 @@ fn start_proxy(env: &Env, p: &ProxySpec, mode: Mode, backend: u16) -> Result<Run
             backend,
             env.dir,
             module.filter(|_| mode == Mode::Tcp),
+            p.log_port,
         )
     } else {
-        cmd.arg("-f").arg(&file);
-        configs::haproxy(mode, threads, port, backend)
+        configs::haproxy(mode, threads, port, backend, p.log_port)
     };
-    std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
-    let mut proc_ = procs::spawn(
-        &format!("{}-{tag}", p.name),
-        cmd,
-        env.dir,
-        &env.placement.proxy,
-    )?;
-    procs::wait_listening(&mut proc_, port, STARTUP_LIMIT)?;
+    let proc_ = launch(env, p, tag, port, &text)?;
     let pids = procs::process_tree(proc_.pid());
     Ok(Running {
-        name: p.name.clone(),
+        name: p.label(),
         proc_,
         port,
         pids,
     })
+}
+
+/// Writes `text` as the config of proxy `p` and starts it; returns once it listens on `port`.
+pub fn launch(env: &Env, p: &ProxySpec, tag: &str, port: u16, text: &str) -> Result<Proc> {
+    let label = format!("{}-{tag}", p.label());
+    let file = env.dir.join(format!("{label}.cfg"));
+    let mut cmd = Command::new(&p.bin);
+    if p.name == "nginx" {
+        cmd.arg("-p").arg(env.dir).arg("-c").arg(&file);
+    } else {
+        cmd.arg("-f").arg(&file);
+    }
+    std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+    let mut proc_ = procs::spawn(&label, cmd, env.dir, &env.placement.proxy)?;
+    procs::wait_listening(&mut proc_, port, STARTUP_LIMIT)?;
+    Ok(proc_)
 }
 
 /// Where NGINX's stream module is: `None` if this NGINX cannot proxy L4.
