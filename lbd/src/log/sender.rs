@@ -239,36 +239,59 @@ impl LogSender {
     /// Writes queued lines until every `Logger` is gone. Send errors are
     /// ignored, as HAProxy does: a missing syslog server must not matter.
     pub async fn run(mut self) {
-        let mut udp4: Option<tokio::net::UdpSocket> = None;
-        let mut udp6: Option<tokio::net::UdpSocket> = None;
-        let mut unix: Option<tokio::net::UnixDatagram> = None;
+        let mut socks = Sockets::default();
         while let Some(d) = self.rx.recv().await {
-            match &d.transport {
-                Transport::Udp(a) => {
-                    let slot = if a.is_ipv6() { &mut udp6 } else { &mut udp4 };
-                    if slot.is_none() {
-                        let bind = if a.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
-                        *slot = tokio::net::UdpSocket::bind(bind).await.ok();
-                    }
-                    if let Some(s) = slot {
-                        let _ = s.send_to(&d.bytes, a).await;
-                    }
+            socks.deliver(&d).await;
+            // Send what queued up meanwhile, then pause a moment: lines that
+            // arrive during the pause wait in the queue without waking this
+            // task once each (one wake per millisecond at most under load).
+            while let Ok(d) = self.rx.try_recv() {
+                socks.deliver(&d).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+}
+
+/// The sender's sockets, opened on first use.
+#[derive(Default)]
+struct Sockets {
+    udp4: Option<tokio::net::UdpSocket>,
+    udp6: Option<tokio::net::UdpSocket>,
+    unix: Option<tokio::net::UnixDatagram>,
+}
+
+impl Sockets {
+    async fn deliver(&mut self, d: &Datagram) {
+        match &d.transport {
+            Transport::Udp(a) => {
+                let slot = if a.is_ipv6() {
+                    &mut self.udp6
+                } else {
+                    &mut self.udp4
+                };
+                if slot.is_none() {
+                    let bind = if a.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+                    *slot = tokio::net::UdpSocket::bind(bind).await.ok();
                 }
-                Transport::UnixDgram(path) => {
-                    if unix.is_none() {
-                        unix = tokio::net::UnixDatagram::unbound().ok();
-                    }
-                    if let Some(s) = &unix {
-                        let _ = s.send_to(&d.bytes, path).await;
-                    }
+                if let Some(s) = slot {
+                    let _ = s.send_to(&d.bytes, a).await;
                 }
-                // Blocking writes, as HAProxy's writev to fd@ targets.
-                Transport::Stdout => {
-                    let _ = std::io::stdout().lock().write_all(&d.bytes);
+            }
+            Transport::UnixDgram(path) => {
+                if self.unix.is_none() {
+                    self.unix = tokio::net::UnixDatagram::unbound().ok();
                 }
-                Transport::Stderr => {
-                    let _ = std::io::stderr().lock().write_all(&d.bytes);
+                if let Some(s) = &self.unix {
+                    let _ = s.send_to(&d.bytes, path).await;
                 }
+            }
+            // Blocking writes, as HAProxy's writev to fd@ targets.
+            Transport::Stdout => {
+                let _ = std::io::stdout().lock().write_all(&d.bytes);
+            }
+            Transport::Stderr => {
+                let _ = std::io::stderr().lock().write_all(&d.bytes);
             }
         }
     }
