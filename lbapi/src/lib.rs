@@ -1,9 +1,16 @@
 //! lbapi: the contract between Rampart's daemons and their clients.
 //!
 //! Shared types live here so that lbctl and the web UI never link a daemon.
-//! It grows with the runtime API (typed runtime-socket client) and the D-Bus
-//! interfaces; for now it holds the server and proxy states every client shows.
+//! It holds the server and proxy states every client shows, and the typed
+//! runtime-socket client ([`RuntimeClient`]) with its `show info` and
+//! `show stat` parsers; the D-Bus interfaces come next.
 #![forbid(unsafe_code)]
+
+pub mod client;
+pub mod stats;
+
+pub use client::{escape, AdminState, ApiError, Endpoint, RuntimeClient};
+pub use stats::{parse_info, parse_stat_csv, InfoMap, RowType, StatRow};
 
 use serde::{Deserialize, Serialize};
 

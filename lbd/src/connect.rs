@@ -84,7 +84,7 @@ pub async fn pick_and_connect(
     report.server = Some(lease.server.clone());
     let mut attempt = 0u32;
     loop {
-        match connect_server(&lease.server.addr, dst_port, timeout).await {
+        match connect_server(&lease.server.addr.load(), dst_port, timeout).await {
             Ok(s) => {
                 report.connected = Some(Instant::now());
                 return Ok((s, lease));

@@ -6,6 +6,7 @@
 //! `connect` picks servers and connects, `forward` moves bytes. `balance` and
 //! `h1` are sans-IO decision and protocol logic.
 
+pub mod api;
 pub mod balance;
 pub mod check;
 pub mod cli;

@@ -137,6 +137,15 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
             }
         }
     }
+    // Runtime API (stats sockets): bound here, before chroot and setuid,
+    // so their files get the configured owner and mode.
+    let stats_listeners = match crate::api::bind(&cfg.global) {
+        Ok(l) => l,
+        Err(e) => {
+            say("[ALERT]", &format!("Starting proxy GLOBAL: {e}"));
+            return Ok(1);
+        }
+    };
     // Log sockets (e.g. /dev/log) are opened before chroot and setuid.
     let (logger, log_sender) = match Logger::new(&cfg, std::process::id()) {
         Ok(x) => x,
@@ -166,7 +175,14 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
     };
     let code = rt.block_on(async {
         tokio::spawn(log_sender.run());
-        serve(runtime, listening, cfg.global.hard_stop_after, logger).await
+        serve(
+            runtime,
+            listening,
+            stats_listeners,
+            cfg.global.hard_stop_after,
+            logger,
+        )
+        .await
     });
     // Sessions still running after a hard stop are abandoned here.
     rt.shutdown_timeout(Duration::from_millis(100));
@@ -211,18 +227,17 @@ fn proxy_kind(fe: &Frontend) -> &'static str {
 async fn serve(
     runtime: Arc<Runtime>,
     listening: Vec<Listening>,
+    stats_listeners: Vec<crate::api::StatsListener>,
     hard_stop_after: Option<u64>,
     logger: Arc<Logger>,
 ) -> i32 {
     let jobs = Arc::new(Jobs::default());
+    let observer: Arc<dyn crate::runtime::ServerObserver> = Arc::new(LogObserver {
+        logger: logger.clone(),
+    });
     // Health and agent checks (lbd/src/check): they run until `_checks` is
     // dropped when serve() returns, on every stop path.
-    let _checks = crate::check::start(
-        &runtime,
-        Arc::new(LogObserver {
-            logger: logger.clone(),
-        }),
-    );
+    let _checks = crate::check::start(&runtime, observer.clone());
     // slowstart: while a server's weight ramps up, rebuild its backend's
     // balancer regularly so the ramp is followed.
     for be in &runtime.backends {
@@ -251,6 +266,20 @@ async fn serve(
         });
     }
     let (stop_tx, stop_rx) = watch::channel(Stop::Running);
+    // --- Runtime API (stats sockets): the CLI sessions act on `runtime`.
+    // The stats dumps are answered by a placeholder until the stats module
+    // provides the real StatsProvider.
+    crate::api::start(
+        Arc::new(crate::api::Api::new(
+            runtime.clone(),
+            Arc::new(crate::api::NoStats),
+            observer.clone(),
+        )),
+        stats_listeners,
+        &runtime.global,
+        stop_rx.clone(),
+    );
+    // --- end of runtime API start-up.
     let use_splice = !runtime.global.nosplice;
     for l in listening {
         let log = LogCtx {

@@ -62,11 +62,12 @@ pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
     for be in &rt.backends {
         for (idx, s) in be.servers.iter().enumerate() {
             let c = &s.conf.check;
-            let ip = match &s.addr {
+            let addr = s.addr.load();
+            let ip = match &**addr {
                 ServerAddrRt::Ip { ip, .. } => Some(*ip),
                 _ => None,
             };
-            let srv_port = match &s.addr {
+            let srv_port = match &**addr {
                 ServerAddrRt::Ip {
                     port: ServerPort::Fixed(p),
                     ..
@@ -167,8 +168,13 @@ async fn run(
         let Some(srv) = p.be.servers.get(p.idx) else {
             return;
         };
-        // Configured maintenance pauses checks, as in 2.6.
-        if !srv.conf.disabled {
+        // Forced maintenance pauses checks, as in 2.6, and so do the
+        // runtime API's `disable health` / `disable agent`.
+        let enabled = match p.probe {
+            Probe::Health => srv.check_enabled.load(std::sync::atomic::Ordering::Relaxed),
+            Probe::Agent => srv.agent_enabled.load(std::sync::atomic::Ordering::Relaxed),
+        };
+        if enabled && !srv.admin_maint.load(std::sync::atomic::Ordering::Relaxed) {
             match p.probe {
                 Probe::Health => {
                     let report = tokio::select! {

@@ -349,12 +349,6 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
     use super::diag::Diagnostic;
     let mut out = Vec::new();
     let at = |l: &super::model::Location| format!("config : parsing [{}:{}] : ", l.file, l.line);
-    for s in &cfg.global.stats_sockets {
-        out.push(Diagnostic::warning(format!(
-            "{}'stats socket' is accepted but the runtime API is not implemented yet by lbd; no socket is created.",
-            at(&s.location)
-        )));
-    }
     for p in &cfg.proxies {
         for b in p.binds.iter().filter(|b| b.accept_proxy) {
             // Ignoring it would turn every PROXY-protocol client into a 400:

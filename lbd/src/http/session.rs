@@ -605,7 +605,8 @@ impl Session {
             self.times.leased = Some(Instant::now());
             let server = lease.server.clone();
             self.rec.server = Some(server.name.as_str().into());
-            let peer = peer_key(&server.addr, dst_port);
+            let addr = server.addr.load_full();
+            let peer = peer_key(&addr, dst_port);
             // 1. The session's own connection to this very server.
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
@@ -636,7 +637,7 @@ impl Session {
                 return Ok((up, lease));
             }
             // 3. A new connection.
-            match connect_server(&server.addr, dst_port, timeout).await {
+            match connect_server(&addr, dst_port, timeout).await {
                 Ok(stream) => {
                     let up = Upstream {
                         stream,

@@ -46,10 +46,22 @@ impl ServerAddrRt {
 pub struct ServerRt {
     pub name: String,
     pub id: u32,
-    pub addr: ServerAddrRt,
+    /// Swappable at run time (`set server <b>/<s> addr`): the connect path
+    /// loads it once per connection attempt.
+    pub addr: ArcSwap<ServerAddrRt>,
     pub conf: Server,
-    /// Administratively in maintenance (`disabled`, later `set server state maint`).
+    /// Unusable for maintenance: forced (`admin_maint`) or asked by the agent.
     pub maint: AtomicBool,
+    /// Forced maintenance: `disabled` in the configuration, or the runtime
+    /// API's `disable server` / `set server ... state maint`.
+    pub admin_maint: AtomicBool,
+    /// `maxconn` and `minconn`, changeable with `set maxconn server`
+    /// (0 = unlimited / unset).
+    pub maxconn: AtomicU32,
+    pub minconn: AtomicU32,
+    /// `disable health` / `disable agent` pause the probes.
+    pub check_enabled: AtomicBool,
+    pub agent_enabled: AtomicBool,
     /// Operationally up (health checks flip this).
     pub up: AtomicBool,
     pub weight: AtomicU32,
@@ -143,9 +155,14 @@ impl Backend {
             servers.push(Arc::new(ServerRt {
                 name: s.name.clone(),
                 id: sid,
-                addr: resolve(p, s)?,
+                addr: ArcSwap::from_pointee(resolve(p, s)?),
                 conf: s.clone(),
                 maint: AtomicBool::new(s.disabled),
+                admin_maint: AtomicBool::new(s.disabled),
+                maxconn: AtomicU32::new(s.maxconn.unwrap_or(0)),
+                minconn: AtomicU32::new(s.minconn.unwrap_or(0)),
+                check_enabled: AtomicBool::new(s.check.enabled),
+                agent_enabled: AtomicBool::new(s.agent.enabled),
                 up: AtomicBool::new(true),
                 weight: AtomicU32::new(s.weight),
                 cur: AtomicU32::new(0),

@@ -74,10 +74,15 @@ impl Runtime {
             });
         let global_maxconn = cfg.global.maxconn.unwrap_or(DEFAULT_GLOBAL_MAXCONN);
         // Automatic proxy ids start at 1 in declaration order, skipping ids
-        // already claimed with `id` (the stats socket, when present, takes 1
-        // and pushes user proxies to 2: the runtime API issue accounts for it).
+        // already claimed with `id`. As in 2.6, the CLI's internal proxy
+        // (GLOBAL) takes 1 when a `stats socket` exists, so user proxies
+        // then start at 2.
         let mut used: Vec<u32> = cfg.proxies.iter().filter_map(|p| p.id).collect();
-        let mut next_id = 1u32;
+        let mut next_id = if cfg.global.stats_sockets.is_empty() {
+            1u32
+        } else {
+            2u32
+        };
         let mut ids = Vec::with_capacity(cfg.proxies.len());
         for p in &cfg.proxies {
             let id = match p.id {

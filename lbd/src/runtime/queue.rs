@@ -95,8 +95,9 @@ impl Backend {
     /// `minconn` while the backend is below `fullconn` (HAProxy's dynamic
     /// limit `max(minconn, maxconn * be_conn / fullconn)`). None = unlimited.
     pub fn server_limit(&self, s: &ServerRt) -> Option<u32> {
-        let max = s.conf.maxconn.filter(|&m| m > 0)?;
-        let Some(min) = s.conf.minconn.filter(|&m| m > 0 && m < max) else {
+        let max = Some(s.maxconn.load(Ordering::Relaxed)).filter(|&m| m > 0)?;
+        let min = s.minconn.load(Ordering::Relaxed);
+        let Some(min) = Some(min).filter(|&m| m > 0 && m < max) else {
             return Some(max);
         };
         let full = u64::from(self.fullconn.load(Ordering::Relaxed).max(1));

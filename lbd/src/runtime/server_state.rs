@@ -201,10 +201,13 @@ impl Backend {
             }
         }
         srv.weight.store(weight, Ordering::Relaxed);
-        // Agent maint is administrative, like `disabled`.
+        // Agent maint is administrative, like `disabled` and the runtime
+        // API's forced maintenance.
         let maint = srv.health.snapshot().maint;
-        srv.maint
-            .store(maint || srv.conf.disabled, Ordering::Relaxed);
+        srv.maint.store(
+            maint || srv.admin_maint.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
         self.refresh_balancer();
         let (active, backup) = self.usable_counts();
         let lost = before.0 + before.1 > 0 && active + backup == 0;

@@ -1,0 +1,288 @@
+//! Running one CLI command: level checks, the session commands (`prompt`,
+//! `quit`, `operator`, `user`, `set timeout cli`), the process commands
+//! (`show version|env|errors|sess`, `set maxconn global|frontend`), and
+//! routing of the stats dumps to the [`StatsProvider`](super::StatsProvider).
+//! Server commands live in `server_cmds`.
+
+use super::server_cmds;
+use super::usage::{self, Cmd};
+use super::{Api, SessionInfo};
+use crate::config::model::CliLevel;
+use std::time::Duration;
+
+pub const PERMISSION_DENIED: &str = "Permission denied\n";
+
+/// What a CLI session carries from one command to the next.
+#[derive(Debug, Clone)]
+pub struct SessionState {
+    pub level: CliLevel,
+    pub prompt: bool,
+    /// The idle timeout (`stats timeout`, `set timeout cli`).
+    pub timeout: Duration,
+    pub id: u64,
+}
+
+/// What a command produced.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The output, each line ending in LF (an error may lack the last one,
+    /// exactly as 2.6 prints it).
+    pub text: String,
+    /// Skip the empty line that normally follows the output (`user -`).
+    pub nolf: bool,
+    /// Close the session now, printing nothing more (`quit`).
+    pub close: bool,
+}
+
+impl Outcome {
+    pub fn text(s: impl Into<String>) -> Self {
+        Outcome {
+            text: s.into(),
+            ..Outcome::default()
+        }
+    }
+    pub fn none() -> Self {
+        Outcome::default()
+    }
+}
+
+fn rank(l: CliLevel) -> u8 {
+    match l {
+        CliLevel::User => 0,
+        CliLevel::Operator => 1,
+        CliLevel::Admin => 2,
+    }
+}
+
+/// Whether a session at `have` may run a command needing `need`.
+pub fn allowed(have: CliLevel, need: CliLevel) -> bool {
+    rank(have) >= rank(need)
+}
+
+fn level_name(l: CliLevel) -> &'static str {
+    match l {
+        CliLevel::User => "user",
+        CliLevel::Operator => "operator",
+        CliLevel::Admin => "admin",
+    }
+}
+
+/// Runs one request's words (`payload` is the text gathered after `<<`).
+pub fn execute(
+    api: &Api,
+    st: &mut SessionState,
+    args: &[String],
+    _payload: Option<&str>,
+) -> Outcome {
+    let Some(kw) = usage::find(args) else {
+        return Outcome::text(usage::usage(args));
+    };
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    // `operator -` / `user -`: no empty line after the command (2.6 sets
+    // this before checking the level).
+    let nolf = matches!(kw.cmd, Cmd::Operator | Cmd::User) && arg(1) == "-";
+    if !allowed(st.level, kw.level) {
+        return Outcome {
+            text: PERMISSION_DENIED.into(),
+            nolf,
+            close: false,
+        };
+    }
+    let out = match kw.cmd {
+        Cmd::Help => Outcome::text(usage::usage(args)),
+        Cmd::Prompt => {
+            st.prompt = !st.prompt;
+            Outcome::none()
+        }
+        Cmd::Quit => Outcome {
+            close: true,
+            ..Outcome::default()
+        },
+        Cmd::Operator => {
+            st.level = CliLevel::Operator;
+            Outcome::none()
+        }
+        Cmd::User => {
+            st.level = CliLevel::User;
+            Outcome::none()
+        }
+        Cmd::ShowCliLevel => Outcome::text(format!("{}\n", level_name(st.level))),
+        Cmd::ShowVersion => Outcome::text(format!("{}\n", env!("CARGO_PKG_VERSION"))),
+        Cmd::ShowEnv => show_env(arg(2)),
+        Cmd::ShowErrors => Outcome::text(format!(
+            "Total events captured on [{}] : 0\n",
+            chrono::Local::now().format("%d/%b/%Y:%H:%M:%S%.3f")
+        )),
+        Cmd::ShowSess => show_sess(api, st),
+        Cmd::ShowInfo => {
+            let rest = &args[2..];
+            let typed = rest.iter().any(|a| a == "typed");
+            let json = rest.iter().any(|a| a == "json");
+            Outcome::text(api.stats.show_info(typed, json))
+        }
+        Cmd::ShowStat => {
+            let rest: Vec<&str> = args[2..].iter().map(String::as_str).collect();
+            provider_result(api.stats.show_stat(&rest))
+        }
+        Cmd::ShowServersState => {
+            let be = args.get(3).map(String::as_str).filter(|b| !b.is_empty());
+            provider_result(api.stats.show_servers_state(be))
+        }
+        Cmd::ShowBackend => Outcome::text(api.stats.show_backend()),
+        Cmd::SetTimeout => set_timeout(st, arg(2), arg(3)),
+        Cmd::SetMaxconnGlobal => set_maxconn_global(api, arg(3)),
+        Cmd::SetMaxconnFrontend => set_maxconn_frontend(api, arg(3), arg(4)),
+        Cmd::GetWeight
+        | Cmd::SetWeight
+        | Cmd::SetServer
+        | Cmd::DisableServer
+        | Cmd::EnableServer
+        | Cmd::DisableHealth
+        | Cmd::EnableHealth
+        | Cmd::DisableAgent
+        | Cmd::EnableAgent
+        | Cmd::SetMaxconnServer => server_cmds::run(api, kw.cmd, args),
+    };
+    Outcome { nolf, ..out }
+}
+
+/// A provider's error text is printed as 2.6 prints errors: one line.
+fn provider_result(r: Result<String, String>) -> Outcome {
+    match r {
+        Ok(s) => Outcome::text(s),
+        Err(e) if e.ends_with('\n') => Outcome::text(e),
+        Err(e) => Outcome::text(format!("{e}\n")),
+    }
+}
+
+fn show_env(name: &str) -> Outcome {
+    let mut out = String::new();
+    for (k, v) in std::env::vars_os() {
+        let (k, v) = (k.to_string_lossy(), v.to_string_lossy());
+        if name.is_empty() || k == name {
+            out.push_str(&format!("{k}={v}\n"));
+            if !name.is_empty() {
+                return Outcome::text(out);
+            }
+        }
+    }
+    if !name.is_empty() {
+        return Outcome::text("Variable not found\n");
+    }
+    Outcome::text(out)
+}
+
+/// lbd has no stream registry: the live CLI sessions are listed, in 2.6's
+/// leading fields (`<id>: proto=... src=... fe=GLOBAL be=<NONE> srv=<none>
+/// ... age=`).
+fn show_sess(api: &Api, _st: &SessionState) -> Outcome {
+    let mut out = String::new();
+    for s in api.sessions.list() {
+        let SessionInfo {
+            id,
+            proto,
+            src,
+            started,
+        } = s;
+        out.push_str(&format!(
+            "0x{id:x}: proto={proto} src={src} fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age={} calls=1 rate=0 cpu=0 lat=0\n",
+            age(started.elapsed())
+        ));
+    }
+    Outcome::text(out)
+}
+
+/// 2.6's human_time for `age=`: `1d2h`, `3h4m`, `5m6s`, `7s`.
+fn age(d: Duration) -> String {
+    let s = d.as_secs();
+    let (days, h, m, sec) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if days > 0 {
+        format!("{days}d{h}h")
+    } else if h > 0 {
+        format!("{h}h{m}m")
+    } else if m > 0 {
+        format!("{m}m{sec}s")
+    } else {
+        format!("{sec}s")
+    }
+}
+
+fn set_timeout(st: &mut SessionState, what: &str, value: &str) -> Outcome {
+    if what != "cli" {
+        return Outcome::text("'set timeout' only supports 'cli'.\n");
+    }
+    if value.is_empty() {
+        return Outcome::text("Expects an integer value.\n");
+    }
+    // Seconds by default; any of 2.6's time units may follow, and the
+    // result is kept in whole seconds.
+    match crate::config::units::parse_time_with(value, 1000) {
+        Ok(ms) if ms >= 1000 => {
+            st.timeout = Duration::from_secs(ms / 1000);
+            Outcome::none()
+        }
+        _ => Outcome::text("Invalid timeout value.\n"),
+    }
+}
+
+pub use crate::config::units::atoi;
+
+fn set_maxconn_global(api: &Api, value: &str) -> Outcome {
+    if value.is_empty() {
+        return Outcome::text("Expects an integer value.\n");
+    }
+    let v = atoi(value);
+    let hard = i64::from(api.hard_maxconn);
+    if v > hard {
+        return Outcome::text("Value out of range.\n");
+    }
+    let v = if v <= 0 { hard } else { v };
+    api.runtime.maxconn.resize(v as u32);
+    Outcome::none()
+}
+
+fn set_maxconn_frontend(api: &Api, name: &str, value: &str) -> Outcome {
+    if name.is_empty() {
+        return Outcome::text("A frontend name is expected.\n");
+    }
+    let Some(fe) = api.runtime.frontends.iter().find(|f| f.name == name) else {
+        return Outcome::text("No such frontend.\n");
+    };
+    if value.is_empty() {
+        return Outcome::text("Integer value expected.\n");
+    }
+    let v = atoi(value);
+    if v < 0 {
+        return Outcome::text("Value out of range.\n");
+    }
+    if let Some(limit) = &fe.maxconn {
+        // 0 leaves the frontend bounded by the global limit only.
+        let v = if v == 0 {
+            api.hard_maxconn
+        } else {
+            v.min(i64::from(u32::MAX)) as u32
+        };
+        limit.resize(v);
+    }
+    Outcome::none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_order() {
+        assert!(allowed(CliLevel::Admin, CliLevel::Operator));
+        assert!(allowed(CliLevel::Operator, CliLevel::Operator));
+        assert!(!allowed(CliLevel::User, CliLevel::Operator));
+        assert!(!allowed(CliLevel::Operator, CliLevel::Admin));
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(age(Duration::from_secs(5)), "5s");
+        assert_eq!(age(Duration::from_secs(65)), "1m5s");
+        assert_eq!(age(Duration::from_secs(3700)), "1h1m");
+    }
+}
