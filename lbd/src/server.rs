@@ -391,6 +391,7 @@ impl AcceptCtx {
         let stop = self.stop.clone();
         let log = self.log.clone();
         fe.total.fetch_add(1, Ordering::Relaxed);
+        crate::stats::feed::accepted(&fe, self.global.current());
         if let Some(conf) = &log.conf {
             log.logger.log_connect(conf, info.src, info.dst);
         }

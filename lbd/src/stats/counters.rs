@@ -130,18 +130,25 @@ pub struct FreqCtr {
 
 impl FreqCtr {
     pub fn add(&self, now_ms: u64) {
+        self.add_n(now_ms, 1);
+    }
+
+    /// Adds `n` events at once (bytes for `BytesOutRate`).
+    pub fn add_n(&self, now_ms: u64, n: u32) {
         let sec = (now_ms / 1000) as u32;
         let mut s = self.cur.load(Relaxed);
         loop {
             let s_sec = (s >> 32) as u32;
             if s_sec == sec {
-                self.cur.fetch_add(1, Relaxed);
+                self.cur.fetch_add(u64::from(n), Relaxed);
                 return;
             }
-            match self
-                .cur
-                .compare_exchange_weak(s, (u64::from(sec) << 32) | 1, Relaxed, Relaxed)
-            {
+            match self.cur.compare_exchange_weak(
+                s,
+                (u64::from(sec) << 32) | u64::from(n),
+                Relaxed,
+                Relaxed,
+            ) {
                 Ok(_) => {
                     let count = s as u32;
                     let prev = if s_sec.wrapping_add(1) == sec {
@@ -229,8 +236,6 @@ pub struct ProxyCounters {
     pub totals: Totals,
     /// Highest concurrent sessions.
     pub smax: AtomicU32,
-    /// Highest queue length (backends and servers).
-    pub qmax: AtomicU32,
     /// Sessions per second (frontend, listener), requests balanced per
     /// second (backend, server).
     pub sess_rate: FreqCtr,
@@ -294,7 +299,6 @@ impl ProxyCounters {
     /// `clear counters`: maxima only. `clear counters all`: everything.
     pub fn clear(&self, all: bool) {
         self.smax.store(0, Relaxed);
-        self.qmax.store(0, Relaxed);
         for f in [&self.sess_rate, &self.req_rate, &self.conn_rate] {
             f.clear_max();
         }
@@ -394,6 +398,14 @@ impl ProcessStats {
             }
         });
         &P
+    }
+
+    /// Bytes sent to clients.
+    #[inline]
+    pub fn bytes_out(&self, n: u64) {
+        self.totals.add(Ctr::Bout, n);
+        self.bytes_out_rate
+            .add_n(now_ms(), n.min(u64::from(u32::MAX / 4)) as u32);
     }
 
     /// A connection was accepted; `cur` is the process's count after it.

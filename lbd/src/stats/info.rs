@@ -138,11 +138,7 @@ fn values(rt: &Runtime) -> Vec<Val> {
         .map(|b| b.addrs.len())
         .sum::<usize>()
         + g.stats_sockets.len();
-    let bytes_out: u64 = rt
-        .frontends
-        .iter()
-        .map(|fe| fe.stats.totals.get(Ctr::Bout))
-        .sum();
+    let bytes_out = p.totals.get(Ctr::Bout);
     let start = p
         .start
         .duration_since(std::time::UNIX_EPOCH)

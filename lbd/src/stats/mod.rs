@@ -5,6 +5,7 @@
 //! that ends each reply.
 
 pub mod counters;
+pub mod feed;
 pub mod fields;
 mod info;
 mod servers;

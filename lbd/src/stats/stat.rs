@@ -654,7 +654,7 @@ fn server_row(be: &Backend, s: &ServerRt, now: u64) -> Row {
     let q = s.queue.len() as u32;
     let cur = s.cur.load(Relaxed);
     row.set(f::QCUR, q);
-    row.set(f::QMAX, c.qmax.load(Relaxed).max(q));
+    row.set(f::QMAX, s.queue.max.load(Relaxed).max(q));
     row.set(f::SCUR, cur);
     row.set(f::SMAX, c.smax.load(Relaxed).max(cur));
     if let Some(m) = s.conf.maxconn.filter(|&m| m > 0) {
@@ -755,7 +755,7 @@ fn backend_row(be: &Backend, now: u64, counts_in_status: bool) -> Row {
     let q = be.queue.len() as u32;
     let cur = be.cur.load(Relaxed);
     row.set(f::QCUR, q);
-    row.set(f::QMAX, c.qmax.load(Relaxed).max(q));
+    row.set(f::QMAX, be.queue.max.load(Relaxed).max(q));
     row.set(f::SCUR, cur);
     row.set(f::SMAX, c.smax.load(Relaxed).max(cur));
     row.set(f::SLIM, be.fullconn.load(Relaxed));
