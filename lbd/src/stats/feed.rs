@@ -65,7 +65,10 @@ pub fn leased(be: &Backend, srv: &ServerRt) {
     ] {
         c.session(now, cur);
         c.totals.inc(Ctr::Lbtot);
-        if now.saturating_sub(c.last_sess_ms.load(Relaxed)) >= 500 {
+        // lastsess is shown in seconds: refresh the shared word at most
+        // twice a second rather than on every request.
+        let last = c.last_sess_ms.load(Relaxed);
+        if last == 0 || now.saturating_sub(last) >= 500 {
             c.last_sess_ms.store(now, Relaxed);
         }
     }

@@ -358,12 +358,17 @@ pub fn collect(rt: &Runtime, req: &StatRequest) -> Result<Vec<Row>, String> {
                     if req.no_maint && (h.maint || s.maint.load(Relaxed)) {
                         continue;
                     }
-                    let row = server_row(be, s, now);
-                    let st = row.status();
-                    if req.up_only && !(st.starts_with("UP") || st == "no check") {
+                    // `up` hides servers in maintenance and servers down
+                    // for good (not on their way back up), as 2.6.
+                    let maint = h.maint || s.maint.load(Relaxed);
+                    let down_for_good = h.op == OpState::Stopped
+                        && (h.check.is_none() && h.agent.is_none()
+                            || h.agent.is_some_and(|a| a.value == 0)
+                            || h.check.is_some_and(|c| c.value == 0));
+                    if req.up_only && (maint || down_for_good) {
                         continue;
                     }
-                    rows.push(row);
+                    rows.push(server_row(be, s, now));
                 }
             }
             if req.wants(Kind::Backend) {
