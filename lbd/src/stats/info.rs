@@ -7,7 +7,6 @@ use super::counters::{now_ms, Ctr};
 use super::fields::{json_str, tag_names, Ty, Val};
 use crate::runtime::Runtime;
 use std::fmt::Write;
-use std::sync::atomic::Ordering::Relaxed;
 
 /// The version printed in `Version`: HAProxy's major.minor.patch first, so
 /// tools that compare versions treat lbd as the 2.6.12 it reproduces, then
@@ -166,8 +165,8 @@ fn values(rt: &Runtime) -> Vec<Val> {
     v[17] = u(u64::from(cur));
     v[18] = u(p.totals.get(Ctr::ConnTot));
     v[19] = u(p.totals.get(Ctr::ReqTot));
-    for i in 20..=25 {
-        v[i] = u(0);
+    for x in &mut v[20..=25] {
+        *x = u(0);
     }
     v[26] = u(u64::from(p.conn_rate.rate(now)));
     v[27] = u(0);
@@ -175,8 +174,8 @@ fn values(rt: &Runtime) -> Vec<Val> {
     v[29] = u(u64::from(p.sess_rate.rate(now)));
     v[30] = u(0);
     v[31] = u(u64::from(p.sess_rate.max(now)));
-    for i in 32..=44 {
-        v[i] = u(0);
+    for x in &mut v[32..=44] {
+        *x = u(0);
     }
     // Tasks: one per listener plus the live sessions, close to what 2.6
     // counts; the run queue is not observable through tokio's stable API.
@@ -191,8 +190,8 @@ fn values(rt: &Runtime) -> Vec<Val> {
     v[53] = u(u64::from(cur) + listeners as u64);
     v[54] = u(0);
     v[55] = u(listeners as u64);
-    for i in 56..=60 {
-        v[i] = u(0);
+    for x in &mut v[56..=60] {
+        *x = u(0);
     }
     v[61] = u(bytes_out);
     v[62] = u(0);
@@ -205,7 +204,6 @@ fn values(rt: &Runtime) -> Vec<Val> {
     }
     v[70] = u(start);
     v[71] = Val::str("0");
-    let _ = p.max_conn.load(Relaxed);
     v
 }
 
