@@ -24,5 +24,6 @@ pub mod runtime;
 pub mod sample;
 pub mod server;
 pub mod session;
+pub mod stats;
 pub mod stream;
 pub mod tcp;

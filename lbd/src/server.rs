@@ -266,13 +266,14 @@ async fn serve(
         });
     }
     let (stop_tx, stop_rx) = watch::channel(Stop::Running);
-    // --- Runtime API (stats sockets): the CLI sessions act on `runtime`.
-    // The stats dumps are answered by a placeholder until the stats module
-    // provides the real StatsProvider.
+    // --- Runtime API (stats sockets): the CLI sessions act on `runtime`,
+    // and the stats dumps come from lbd::stats.
     crate::api::start(
         Arc::new(crate::api::Api::new(
             runtime.clone(),
-            Arc::new(crate::api::NoStats),
+            Arc::new(crate::stats::RuntimeStats {
+                runtime: runtime.clone(),
+            }),
             observer.clone(),
         )),
         stats_listeners,
@@ -420,6 +421,7 @@ impl AcceptCtx {
         let stop = self.stop.clone();
         let log = self.log.clone();
         fe.total.fetch_add(1, Ordering::Relaxed);
+        crate::stats::feed::accepted(&fe, self.global.current());
         if let Some(conf) = &log.conf {
             log.logger.log_connect(conf, info.src, info.dst);
         }

@@ -33,6 +33,22 @@ pub async fn serve(
     let mut report = ConnectReport::default();
     let end = run(&fe, &client, info, use_splice, &mut rec, &mut report).await;
     rec.termination = end;
+    crate::stats::feed::tcp_done(
+        &fe,
+        report.server.as_deref(),
+        rec.bytes_in,
+        rec.bytes_out,
+        report.retries,
+        report.redispatched,
+        &crate::stats::feed::Phases {
+            start: info.accepted_at,
+            ready: Some(info.accepted_at),
+            leased: report.leased,
+            connected: report.connected,
+            response: None,
+        },
+        end,
+    );
     if let Some(conf) = log.active() {
         rec.t_queue = ms_between(Some(info.accepted_at), report.leased);
         rec.t_connect = ms_between(report.leased, report.connected);

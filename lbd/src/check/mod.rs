@@ -181,14 +181,19 @@ async fn run(
                         r = health_check(&p) => r,
                         _ = stop.changed() => return,
                     };
+                    let was_up = srv.is_usable();
+                    let failed = report.status.result() == crate::check::state::CheckResult::Failed;
                     p.be.apply_health(p.idx, obs.as_ref(), |h| h.on_check(report));
+                    crate::stats::feed::check_applied(&p.be, p.idx, was_up, failed);
                 }
                 Probe::Agent => {
                     let (reply, ms) = tokio::select! {
                         r = agent_check(&p) => r,
                         _ = stop.changed() => return,
                     };
+                    let was_up = srv.is_usable();
                     p.be.apply_health(p.idx, obs.as_ref(), |h| h.on_agent(reply, ms));
+                    crate::stats::feed::check_applied(&p.be, p.idx, was_up, false);
                 }
             }
         }

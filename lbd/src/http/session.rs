@@ -148,12 +148,24 @@ impl Session {
             let head = match self.read_request(&mut stop).await {
                 Some(h) => h,
                 None => {
+                    crate::stats::feed::http_bad_request(
+                        &self.fe,
+                        self.rec.status,
+                        self.rec.bytes_out,
+                    );
                     self.finish_txn(None);
                     return;
                 }
             };
             self.requests += 1;
+            crate::stats::feed::http_request(&self.fe);
             let next = self.transaction(head, &stop).await;
+            crate::stats::feed::http_txn_end(
+                &self.fe,
+                self.rec.status,
+                self.rec.bytes_in,
+                self.rec.bytes_out,
+            );
             self.finish_txn(None);
             match next {
                 Next::KeepAlive if *stop.borrow() == Stop::Running => continue,
@@ -171,6 +183,10 @@ impl Session {
         };
         self.times = TxnTimes::new(start);
         self.unlogged = false;
+        // The stats read these even when nothing is logged.
+        self.rec.status = None;
+        self.rec.bytes_in = 0;
+        self.rec.bytes_out = 0;
         if self.log.active().is_none() {
             return;
         }
@@ -610,6 +626,7 @@ impl Session {
             // 1. The session's own connection to this very server.
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
+                    crate::stats::feed::server_conn(be, &server, true);
                     self.times.connected = Some(Instant::now());
                     return Ok((up, lease));
                 }
@@ -633,6 +650,7 @@ impl Session {
                     uses: 0,
                     reused: true,
                 };
+                crate::stats::feed::server_conn(be, &server, true);
                 self.times.connected = Some(Instant::now());
                 return Ok((up, lease));
             }
@@ -647,6 +665,7 @@ impl Session {
                         uses: 0,
                         reused: false,
                     };
+                    crate::stats::feed::server_conn(be, &server, false);
                     self.times.connected = Some(Instant::now());
                     return Ok((up, lease));
                 }
@@ -657,7 +676,10 @@ impl Session {
                 {
                     attempt += 1;
                     self.rec.retries += 1;
-                    if should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries) {
+                    let redispatch =
+                        should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries);
+                    crate::stats::feed::retry(be, &server, redispatch);
+                    if redispatch {
                         let previous = lease.index;
                         drop(lease);
                         self.rec.redispatched = true;
@@ -669,7 +691,10 @@ impl Session {
                         retry_pause(timeout).await;
                     }
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    crate::stats::feed::connect_failed(be, &server);
+                    return Err(e);
+                }
             }
         }
     }
@@ -854,6 +879,15 @@ impl Session {
                 r
             }
             Err(err) => {
+                crate::stats::feed::http_server_failed(
+                    &be,
+                    &lease.server,
+                    matches!(&sent, Some(Err(e)) if matches!(e.cause, Cause::Client | Cause::ClientTimeout)),
+                    Some(match &err {
+                        Some(e) if e.cause == Cause::ServerTimeout => 504,
+                        _ => 502,
+                    }),
+                );
                 drop(lease);
                 self.rec.termination = match (&sent, &err) {
                     (Some(Err(e)), _) => e.log_termination(),
@@ -958,6 +992,21 @@ impl Session {
             _ = kill.changed() => Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")),
         };
         let killed = fwd.as_ref().is_err_and(|e| e.detail == "server down");
+        crate::stats::feed::http_server_done(
+            &be,
+            &lease.server,
+            resp.status,
+            head.head_len as u64 + req_body.wire_bytes() + replay_body,
+            head_out + resp_body.wire_bytes(),
+            &crate::stats::feed::Phases {
+                start: self.times.start,
+                ready: self.times.head_done,
+                leased: self.times.leased,
+                connected: self.times.connected,
+                response: self.times.resp_head,
+            },
+            fwd.as_ref().err().map(|e| e.cause),
+        );
         drop(lease);
         up.uses += 1;
         self.rec.bytes_out = head_out + resp_body.wire_bytes();

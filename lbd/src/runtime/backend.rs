@@ -79,6 +79,8 @@ pub struct ServerRt {
     /// Health-check and agent state (runtime/server_state.rs). `up` and
     /// `weight` above are what it decided last.
     pub health: super::server_state::HealthState,
+    /// `show stat` counters.
+    pub stats: crate::stats::ServerCounters,
 }
 
 impl ServerRt {
@@ -104,6 +106,8 @@ pub struct Backend {
     pub hash_fetch: Option<crate::sample::SimpleFetch>,
     pub cur: AtomicU32,
     pub total: AtomicU64,
+    /// `show stat` counters.
+    pub stats: crate::stats::ServerCounters,
 }
 
 impl std::fmt::Debug for Balancer {
@@ -171,6 +175,7 @@ impl Backend {
                 ramp_since_ms: AtomicU64::new(0),
                 kill: tokio::sync::watch::Sender::new(0),
                 health: super::server_state::HealthState::new(s),
+                stats: crate::stats::ServerCounters::new(),
             }));
         }
         let balancer = ArcSwap::from_pointee(make_balancer(p, &servers));
@@ -189,6 +194,7 @@ impl Backend {
             },
             cur: AtomicU32::new(0),
             total: AtomicU64::new(0),
+            stats: crate::stats::ServerCounters::new(),
         })
     }
 

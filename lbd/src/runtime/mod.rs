@@ -32,6 +32,8 @@ pub struct Frontend {
     pub use_backend: Option<Arc<Backend>>,
     /// Connections accepted so far (`cumulated conns: FE`).
     pub total: std::sync::atomic::AtomicU64,
+    /// `show stat` counters.
+    pub stats: crate::stats::ProxyCounters,
 }
 
 #[derive(Debug)]
@@ -41,6 +43,10 @@ pub struct Runtime {
     pub global: Arc<model::Global>,
     pub maxconn: ConnLimit,
     pub threads: usize,
+    /// Process-wide counters for `show info`; shared by every generation.
+    pub process: &'static crate::stats::ProcessStats,
+    /// Names of the enabled proxies in declaration order (`show stat` order).
+    pub proxy_order: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,15 +80,13 @@ impl Runtime {
             });
         let global_maxconn = cfg.global.maxconn.unwrap_or(DEFAULT_GLOBAL_MAXCONN);
         // Automatic proxy ids start at 1 in declaration order, skipping ids
-        // already claimed with `id`. As in 2.6, the CLI's internal proxy
-        // (GLOBAL) takes 1 when a `stats socket` exists, so user proxies
-        // then start at 2.
+        // already claimed with `id`. A global `stats socket` creates 2.6's
+        // internal CLI proxy first, which takes 1: user proxies start at 2.
         let mut used: Vec<u32> = cfg.proxies.iter().filter_map(|p| p.id).collect();
-        let mut next_id = if cfg.global.stats_sockets.is_empty() {
-            1u32
-        } else {
-            2u32
-        };
+        if !cfg.global.stats_sockets.is_empty() {
+            used.push(1);
+        }
+        let mut next_id = 1u32;
         let mut ids = Vec::with_capacity(cfg.proxies.len());
         for p in &cfg.proxies {
             let id = match p.id {
@@ -141,6 +145,7 @@ impl Runtime {
                 default_backend,
                 use_backend,
                 total: std::sync::atomic::AtomicU64::new(0),
+                stats: crate::stats::ProxyCounters::default(),
             }));
         }
         // fullconn defaults to 10% of the sum of the maxconn of the
@@ -174,6 +179,13 @@ impl Runtime {
             global,
             maxconn: ConnLimit::new(global_maxconn),
             threads,
+            process: crate::stats::ProcessStats::global(),
+            proxy_order: cfg
+                .proxies
+                .iter()
+                .filter(|p| !p.disabled)
+                .map(|p| p.name.clone())
+                .collect(),
         })
     }
 }

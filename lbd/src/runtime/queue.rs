@@ -29,6 +29,8 @@ struct Waiter {
 #[derive(Debug, Default)]
 pub struct Queue {
     waiters: Mutex<VecDeque<Waiter>>,
+    /// Highest length seen (`qmax`).
+    pub max: std::sync::atomic::AtomicU32,
 }
 
 /// Orders waiters across all queues, so the oldest request wins a slot.
@@ -40,6 +42,7 @@ impl Queue {
         let seq = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut q) = self.waiters.lock() {
             q.push_back(Waiter { seq, tx });
+            self.max.fetch_max(q.len() as u32, Ordering::Relaxed);
         }
         rx
     }
@@ -132,6 +135,7 @@ impl Backend {
     fn lease_taken(self: &Arc<Self>, idx: usize, server: Arc<ServerRt>) -> ServerLease {
         server.total.fetch_add(1, Ordering::Relaxed);
         self.cur.fetch_add(1, Ordering::Relaxed);
+        crate::stats::feed::leased(self, &server);
         ServerLease {
             backend: self.clone(),
             server,
