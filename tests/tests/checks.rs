@@ -343,3 +343,63 @@ backend be2
         &down_tail(0, 0, false),
     );
 }
+
+#[test]
+fn http_check_sequences_run_every_step_in_order() {
+    let echo = HttpBackend::start("echo");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend good
+
+backend good
+    option httpchk
+    http-check connect
+    http-check send meth GET uri /first ver HTTP/1.1 hdr host a
+    http-check expect string GET\\ /first
+    http-check connect
+    http-check send meth GET uri /second ver HTTP/1.1 hdr host a
+    http-check expect string GET\\ /second
+    server s1 {addr} check inter {INTER}
+
+backend bad
+    option httpchk
+    http-check connect
+    http-check send meth GET uri /one ver HTTP/1.1 hdr host a
+    http-check expect status 200
+    http-check connect
+    http-check send meth GET uri /two ver HTTP/1.1 hdr host a
+    http-check expect string no-such-text
+    server s2 {addr} check inter {INTER}
+",
+        addr = echo.addr()
+    );
+    let p = LbdProcess::start(&cfg);
+    wait_line(
+        &p,
+        Duration::from_millis(3 * INTER) + slack(),
+        "[WARNING]",
+        "Server bad/s2 is DOWN, reason: Layer7 invalid response, info: \"HTTP content check did not match\", check duration: ",
+        &down_tail(0, 0, false),
+    );
+    let paths: Vec<String> = echo
+        .received()
+        .iter()
+        .map(|r| r.head_str().lines().next().unwrap_or_default().to_string())
+        .collect();
+    for want in [
+        "GET /first HTTP/1.1",
+        "GET /second HTTP/1.1",
+        "GET /one HTTP/1.1",
+        "GET /two HTTP/1.1",
+    ] {
+        assert!(paths.iter().any(|l| l == want), "no {want:?} in {paths:?}");
+    }
+    assert!(
+        !p.stderr().contains("Server good/s1 is DOWN"),
+        "{}",
+        p.output_hint()
+    );
+}

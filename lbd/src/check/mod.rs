@@ -216,11 +216,19 @@ fn errno_text(e: &std::io::Error) -> String {
 /// Connects within the check's connect budget: `inter`, or
 /// min(`timeout connect`, `inter`) when `timeout check` is set (2.6).
 async fn connect(p: &Probed, start: Instant) -> Result<TcpStream, CheckReport> {
+    connect_to(p, p.target, start).await
+}
+
+async fn connect_to(
+    p: &Probed,
+    target: SocketAddr,
+    start: Instant,
+) -> Result<TcpStream, CheckReport> {
     let budget = match (p.timeouts.check, p.timeouts.connect) {
         (Some(_), Some(c)) => c.min(p.iv.inter),
         _ => p.iv.inter,
     };
-    match tokio::time::timeout(Duration::from_millis(budget), TcpStream::connect(p.target)).await {
+    match tokio::time::timeout(Duration::from_millis(budget), TcpStream::connect(target)).await {
         Ok(Ok(s)) => Ok(s),
         Ok(Err(e)) => Err(CheckReport::new(
             CheckStatus::L4Con,
@@ -251,8 +259,50 @@ async fn health_check(p: &Probed) -> CheckReport {
         return CheckReport::new(CheckStatus::L4Ok, "", ms_since(start));
     };
     let state = c.send_state.then(|| send_state(p));
-    let req = http::build_request(c, state.as_deref());
     let deadline = read_deadline(p, start);
+    let drain = !c.more_steps.is_empty();
+    let mut report = http_step(&mut s, c, state.as_deref(), deadline, start, drain).await;
+    // An `http-check` sequence: each further request runs only if the
+    // previous one passed, on the same connection unless a `connect` rule
+    // came before it.
+    for (i, step) in c.more_steps.iter().enumerate() {
+        let drain = i + 1 < c.more_steps.len();
+        if !matches!(report.status, CheckStatus::L7Ok | CheckStatus::L7OkC) {
+            return report;
+        }
+        if step.reconnect {
+            let ip = step.connect_addr.unwrap_or(p.target.ip());
+            let port = step.connect_port.unwrap_or(p.target.port());
+            s = match connect_to(p, SocketAddr::new(ip, port), start).await {
+                Ok(s) => s,
+                Err(r) => return r,
+            };
+        }
+        let sc = HttpCheck {
+            method: step.method.clone(),
+            uri: step.uri.clone(),
+            version: step.version.clone(),
+            headers: step.headers.clone(),
+            body: step.body.clone(),
+            expects: step.expects.clone(),
+            more_steps: Vec::new(),
+            ..c.clone()
+        };
+        report = http_step(&mut s, &sc, state.as_deref(), deadline, start, drain).await;
+    }
+    report
+}
+
+/// Sends one check request and judges its response.
+async fn http_step(
+    s: &mut TcpStream,
+    c: &HttpCheck,
+    state: Option<&str>,
+    deadline: tokio::time::Instant,
+    start: Instant,
+    drain: bool,
+) -> CheckReport {
+    let req = http::build_request(c, state);
     let tout = || CheckReport::new(http::timeout_status(c), "", ms_since(start));
     match tokio::time::timeout_at(deadline, s.write_all(&req)).await {
         Ok(Ok(())) => {}
@@ -273,7 +323,11 @@ async fn health_check(p: &Probed) -> CheckReport {
         buf.extend_from_slice(&chunk[..n]);
         let full = n == 0 || buf.len() >= 16384;
         match http::parse_response(&buf) {
-            Ok(Some(resp)) if full || !http::wants_more(c, &resp) => {
+            // With more steps to run on this connection, the whole body is
+            // read first so the next response starts clean.
+            Ok(Some(resp))
+                if full || (!http::wants_more(c, &resp) && !(drain && body_pending(&resp))) =>
+            {
                 return http::evaluate(c, &resp, ms_since(start))
             }
             Ok(_) if n == 0 => {
@@ -283,6 +337,15 @@ async fn health_check(p: &Probed) -> CheckReport {
             Ok(_) => {}
         }
     }
+}
+
+/// A content-length body not fully read yet.
+fn body_pending(resp: &http::Response) -> bool {
+    resp.headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .is_some_and(|cl| resp.body.len() < cl)
 }
 
 fn send_state(p: &Probed) -> String {

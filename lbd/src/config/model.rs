@@ -571,6 +571,24 @@ pub struct HttpCheck {
     /// `http-check connect port P` / `addr A`.
     pub connect_port: Option<u16>,
     pub connect_addr: Option<IpAddr>,
+    /// Further `send`/`expect` steps of an `http-check` sequence, run in
+    /// order after the first one (which is the fields above).
+    pub more_steps: Vec<HttpCheckStep>,
+}
+
+/// One more request of an `http-check` sequence: on the same connection,
+/// or on a new one when an `http-check connect` came before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpCheckStep {
+    pub reconnect: bool,
+    pub connect_port: Option<u16>,
+    pub connect_addr: Option<IpAddr>,
+    pub method: String,
+    pub uri: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub expects: Vec<HttpExpect>,
 }
 
 impl Default for HttpCheck {
@@ -586,6 +604,7 @@ impl Default for HttpCheck {
             send_state: false,
             connect_port: None,
             connect_addr: None,
+            more_steps: Vec::new(),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! composed into the model's [`HttpCheck`] once the section is complete, as
 //! 2.6 does when it post-parses its tcp-check rulesets.
 
-use super::super::model::{ExpectMatch, HttpCheck, HttpExpect, Location};
+use super::super::model::{ExpectMatch, HttpCheck, HttpCheckStep, HttpExpect, Location};
 use super::super::units;
 use super::{Loader, Status, Target};
 use std::net::IpAddr;
@@ -27,6 +27,46 @@ pub(crate) struct ChkDraft {
     pub connect_addr: Option<IpAddr>,
     /// Where the first `http-check` rule was, for the "rules are ignored" warning.
     pub rules_at: Option<Location>,
+    /// The step being written has a `send` / a `connect`.
+    pub cur_send: bool,
+    pub cur_connect: bool,
+    /// Finished steps of a sequence (the first one included), in order.
+    pub done: Vec<StepDraft>,
+}
+
+/// One send/expect step while parsing, before defaults are applied.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepDraft {
+    pub method: Option<String>,
+    pub uri: Option<String>,
+    pub version: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub expects: Vec<HttpExpect>,
+    pub reconnect: bool,
+    pub connect_port: Option<u16>,
+    pub connect_addr: Option<IpAddr>,
+}
+
+impl ChkDraft {
+    /// Closes the step being written and starts a new one: a `send` after
+    /// an `expect`, or a `connect` after a `send`, begins the next request.
+    fn rotate(&mut self) {
+        let step = StepDraft {
+            method: self.send_method.take(),
+            uri: self.send_uri.take(),
+            version: self.send_version.take(),
+            headers: std::mem::take(&mut self.send_headers),
+            body: self.send_body.take(),
+            expects: std::mem::take(&mut self.expects),
+            reconnect: self.cur_connect,
+            connect_port: self.connect_port,
+            connect_addr: self.connect_addr,
+        };
+        self.done.push(step);
+        self.cur_send = false;
+        self.cur_connect = false;
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -41,6 +81,64 @@ pub(crate) struct OptionReq {
 impl ChkDraft {
     /// The model's check, or None for plain TCP checks.
     pub(crate) fn compose(&self) -> Option<HttpCheck> {
+        if !self.done.is_empty() {
+            return self.compose_sequence();
+        }
+        self.compose_single()
+    }
+
+    /// A sequence: the first step fills the check's own fields, the others
+    /// become `more_steps`, each with the option's request as defaults.
+    fn compose_sequence(&self) -> Option<HttpCheck> {
+        let mut all = self.done.clone();
+        let mut tail = self.clone();
+        if tail.cur_send || !tail.expects.is_empty() {
+            tail.rotate();
+            all.extend(tail.done.drain(self.done.len()..));
+        }
+        let mut first = self.clone();
+        first.done.clear();
+        let head = all.first()?;
+        first.send_method = head.method.clone();
+        first.send_uri = head.uri.clone();
+        first.send_version = head.version.clone();
+        first.send_headers = head.headers.clone();
+        first.send_body = head.body.clone();
+        first.expects = head.expects.clone();
+        first.connect_port = head.connect_port;
+        first.connect_addr = head.connect_addr;
+        let mut check = first.compose_single()?;
+        let o = self.option.as_ref()?;
+        check.more_steps = all[1..]
+            .iter()
+            .map(|st| HttpCheckStep {
+                reconnect: st.reconnect,
+                connect_port: st.connect_port,
+                connect_addr: st.connect_addr,
+                method: st
+                    .method
+                    .clone()
+                    .or_else(|| o.method.clone())
+                    .unwrap_or_else(|| "GET".into()),
+                uri: st
+                    .uri
+                    .clone()
+                    .or_else(|| o.uri.clone())
+                    .unwrap_or_else(|| "/".into()),
+                version: st
+                    .version
+                    .clone()
+                    .or_else(|| o.version.clone())
+                    .unwrap_or_else(|| "HTTP/1.0".into()),
+                headers: st.headers.clone(),
+                body: st.body.clone(),
+                expects: st.expects.clone(),
+            })
+            .collect();
+        Some(check)
+    }
+
+    fn compose_single(&self) -> Option<HttpCheck> {
         let o = self.option.as_ref()?;
         let d = HttpCheck::default();
         let mut headers = o.headers.clone();
@@ -68,6 +166,7 @@ impl ChkDraft {
             send_state: self.send_state,
             connect_port: self.connect_port,
             connect_addr: self.connect_addr,
+            more_steps: Vec::new(),
         })
     }
 }
@@ -136,9 +235,21 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 Ok(())
             }
             "comment" => Ok(()),
-            "send" => parse_send(d, args),
+            "send" => {
+                if d.cur_send && !d.expects.is_empty() {
+                    d.rotate();
+                }
+                d.cur_send = true;
+                parse_send(d, args)
+            }
             "expect" => parse_expect(args).map(|e| d.expects.push(e)),
-            "connect" => parse_connect(d, args),
+            "connect" => {
+                if d.cur_send {
+                    d.rotate();
+                }
+                d.cur_connect = true;
+                parse_connect(d, args)
+            }
             _ => return unknown(l, rule),
         }
     };
