@@ -326,7 +326,7 @@ async fn http_step(
             // With more steps to run on this connection, the whole body is
             // read first so the next response starts clean.
             Ok(Some(resp))
-                if full || (!http::wants_more(c, &resp) && !(drain && body_pending(&resp))) =>
+                if full || !(http::wants_more(c, &resp) || (drain && body_pending(&resp))) =>
             {
                 return http::evaluate(c, &resp, ms_since(start))
             }
