@@ -93,8 +93,14 @@ pub fn authorized(page: &StatsPage, authorization: Option<&[u8]>) -> bool {
 }
 
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &v[start..end.max(start)]
 }
 
@@ -217,7 +223,9 @@ fn in_scope(ctx: &PageCtx<'_>, row: &Row) -> bool {
         Val::Str(s) => s.as_ref(),
         _ => "",
     };
-    scope.iter().any(|s| s == name || (s == "." && name == ctx.proxy))
+    scope
+        .iter()
+        .any(|s| s == name || (s == "." && name == ctx.proxy))
 }
 
 /// Text safe inside HTML elements and attribute values.
@@ -249,10 +257,17 @@ tr.nolb td,tr.trans td{background:#ffc}tr.nocheck td{background:#f4f4f4}";
 
 /// Column groups and their columns: (group, [(title, field)]).
 const COLUMNS: &[(&str, &[(&str, usize)])] = &[
-    ("Queue", &[("Cur", f::QCUR), ("Max", f::QMAX), ("Limit", f::QLIMIT)]),
+    (
+        "Queue",
+        &[("Cur", f::QCUR), ("Max", f::QMAX), ("Limit", f::QLIMIT)],
+    ),
     (
         "Session rate",
-        &[("Cur", f::RATE), ("Max", f::RATE_MAX), ("Limit", f::RATE_LIM)],
+        &[
+            ("Cur", f::RATE),
+            ("Max", f::RATE_MAX),
+            ("Limit", f::RATE_LIM),
+        ],
     ),
     (
         "Sessions",
@@ -497,7 +512,7 @@ mod tests {
         assert_eq!(base64_decode(b"YWI=").as_deref(), Some(&b"ab"[..]));
         assert_eq!(base64_decode(b"YWJj").as_deref(), Some(&b"abc"[..]));
         assert_eq!(base64_decode(b"YQ"), None);
-        assert_eq!(base64_decode(b"Y===") , None);
+        assert_eq!(base64_decode(b"Y==="), None);
         assert_eq!(base64_decode(b"YQ==YWJj"), None);
     }
 
@@ -505,14 +520,20 @@ mod tests {
     fn unauthorized_matches_haproxy_bytes() {
         // Captured from 2.6.12 with `stats realm My\ Realm`.
         let want = "HTTP/1.1 401 Unauthorized\r\ncontent-length: 112\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nwww-authenticate: Basic realm=\"My Realm\"\r\n\r\n<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
-        assert_eq!(String::from_utf8_lossy(&unauthorized(&page_with_auth())), want);
+        assert_eq!(
+            String::from_utf8_lossy(&unauthorized(&page_with_auth())),
+            want
+        );
     }
 
     #[test]
     fn escape_neutralises_markup() {
         let mut s = String::new();
         escape("<script>\"a\"&'b'</script>", &mut s);
-        assert_eq!(s, "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;");
+        assert_eq!(
+            s,
+            "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;"
+        );
     }
 
     #[test]

@@ -566,7 +566,10 @@ fn value(row: &Row, pos: usize, seconds: bool) -> String {
 }
 
 fn stat_field(suffix: &str) -> Option<usize> {
-    STAT_FIELD.iter().find(|(s, _)| *s == suffix).map(|&(_, p)| p)
+    STAT_FIELD
+        .iter()
+        .find(|(s, _)| *s == suffix)
+        .map(|&(_, p)| p)
 }
 
 /// Frontend families (and the plain per-proxy backend ones).
@@ -581,7 +584,12 @@ fn proxy_lines(name: &str, suffix: &str, kind: Kind, rows: &[Row], out: &mut Str
                     _ => r.status().starts_with("UP"),
                 };
                 for (state, on) in [("DOWN", !up), ("UP", up)] {
-                    sample(name, &[("proxy", px), ("state", state)], if on { "1" } else { "0" }, out);
+                    sample(
+                        name,
+                        &[("proxy", px), ("state", state)],
+                        if on { "1" } else { "0" },
+                        out,
+                    );
                 }
             }
         }
@@ -590,7 +598,12 @@ fn proxy_lines(name: &str, suffix: &str, kind: Kind, rows: &[Row], out: &mut Str
             for (code, pos) in CODES {
                 for r in &objs {
                     let px = str_field(r, f::PXNAME);
-                    sample(name, &[("proxy", px), ("code", code)], &value(r, pos, false), out);
+                    sample(
+                        name,
+                        &[("proxy", px), ("code", code)],
+                        &value(r, pos, false),
+                        out,
+                    );
                 }
             }
         }
@@ -643,13 +656,26 @@ fn backend_lines(rt: &Runtime, name: &str, suffix: &str, rows: &[Row], out: &mut
                 let px = str_field(be, f::PXNAME);
                 if suffix == "agg_check_status" {
                     for state in CHECK_STATES {
-                        let n = servers.iter().filter(|s| check_state(s) == Some(state)).count();
-                        sample(name, &[("proxy", px), ("state", state)], &n.to_string(), out);
+                        let n = servers
+                            .iter()
+                            .filter(|s| check_state(s) == Some(state))
+                            .count();
+                        sample(
+                            name,
+                            &[("proxy", px), ("state", state)],
+                            &n.to_string(),
+                            out,
+                        );
                     }
                 } else {
                     for state in SRV_STATES {
                         let n = servers.iter().filter(|s| srv_state(s) == state).count();
-                        sample(name, &[("proxy", px), ("state", state)], &n.to_string(), out);
+                        sample(
+                            name,
+                            &[("proxy", px), ("state", state)],
+                            &n.to_string(),
+                            out,
+                        );
                     }
                 }
             }
@@ -670,7 +696,12 @@ fn server_lines(name: &str, suffix: &str, rows: &[Row], no_maint: bool, out: &mu
         .filter(|r| r.kind == Kind::Server)
         .filter(|r| !(no_maint && srv_state(r) == "MAINT"))
         .collect();
-    let labels = |r: &Row| [str_field(r, f::PXNAME).to_string(), str_field(r, f::SVNAME).to_string()];
+    let labels = |r: &Row| {
+        [
+            str_field(r, f::PXNAME).to_string(),
+            str_field(r, f::SVNAME).to_string(),
+        ]
+    };
     match suffix {
         "status" => {
             for r in &servers {
@@ -678,7 +709,12 @@ fn server_lines(name: &str, suffix: &str, rows: &[Row], no_maint: bool, out: &mu
                 let cur = srv_state(r);
                 for state in SRV_STATES {
                     let v = if state == cur { "1" } else { "0" };
-                    sample(name, &[("proxy", &px), ("server", &sv), ("state", state)], v, out);
+                    sample(
+                        name,
+                        &[("proxy", &px), ("server", &sv), ("state", state)],
+                        v,
+                        out,
+                    );
                 }
             }
         }
@@ -690,7 +726,12 @@ fn server_lines(name: &str, suffix: &str, rows: &[Row], no_maint: bool, out: &mu
                 let [px, sv] = labels(r);
                 for state in CHECK_STATES {
                     let v = if state == cur { "1" } else { "0" };
-                    sample(name, &[("proxy", &px), ("server", &sv), ("state", state)], v, out);
+                    sample(
+                        name,
+                        &[("proxy", &px), ("server", &sv), ("state", state)],
+                        v,
+                        out,
+                    );
                 }
             }
         }
@@ -698,7 +739,12 @@ fn server_lines(name: &str, suffix: &str, rows: &[Row], no_maint: bool, out: &mu
             for (code, pos) in CODES {
                 for r in servers.iter().filter(|r| is_http(r)) {
                     let [px, sv] = labels(r);
-                    sample(name, &[("proxy", &px), ("server", &sv), ("code", code)], &value(r, pos, false), out);
+                    sample(
+                        name,
+                        &[("proxy", &px), ("server", &sv), ("code", code)],
+                        &value(r, pos, false),
+                        out,
+                    );
                 }
             }
         }
@@ -711,7 +757,13 @@ fn server_lines(name: &str, suffix: &str, rows: &[Row], no_maint: bool, out: &mu
             for r in servers.iter().filter(|r| check_state(r).is_some()) {
                 let [px, sv] = labels(r);
                 let v = match &r.fields[pos] {
-                    Val::Empty => if secs { "0.000000".to_string() } else { "0".to_string() },
+                    Val::Empty => {
+                        if secs {
+                            "0.000000".to_string()
+                        } else {
+                            "0".to_string()
+                        }
+                    }
                     _ => value(r, pos, secs),
                 };
                 sample(name, &[("proxy", &px), ("server", &sv)], &v, out);
@@ -724,9 +776,13 @@ fn server_lines(name: &str, suffix: &str, rows: &[Row], no_maint: bool, out: &mu
             let secs = in_seconds(suffix);
             for r in &servers {
                 let [px, sv] = labels(r);
-                sample(name, &[("proxy", &px), ("server", &sv)], &value(r, pos, secs), out);
+                sample(
+                    name,
+                    &[("proxy", &px), ("server", &sv)],
+                    &value(r, pos, secs),
+                    out,
+                );
             }
         }
     }
 }
-

@@ -905,7 +905,10 @@ fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
             )),
         },
         "use-service" => match words.get(2).map(String::as_str) {
-            Some("prometheus-exporter") => Ok((HttpRequestAction::UseService(Service::PrometheusExporter), 3)),
+            Some("prometheus-exporter") => Ok((
+                HttpRequestAction::UseService(Service::PrometheusExporter),
+                3,
+            )),
             Some(other) => Err(format!("'{other}' unknown service name.")),
             None => Err("expects a service name.".into()),
         },

@@ -13,12 +13,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
     let sub = words.get(1).map(String::as_str).unwrap_or("");
     let arg = words.get(2).filter(|a| !a.is_empty());
     match sub {
-        "" => {
-            return l.alert_nc(format_args!(
-                "missing keyword in '{}', {EXPECTS}",
-                words[0]
-            ))
-        }
+        "" => return l.alert_nc(format_args!("missing keyword in '{}', {EXPECTS}", words[0])),
         "admin" => {
             if l.draft(t).is_defaults {
                 return l.alert_nc("'stats admin' not allowed in 'defaults' section.");
@@ -43,10 +38,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
             match units::parse_time_with(v, 1000) {
                 Ok(ms) => page(l, t).refresh = Some(ms.div_ceil(1000)),
                 Err(_) => {
-                    let bad = v
-                        .chars()
-                        .find(|c| !c.is_ascii_digit())
-                        .unwrap_or('?');
+                    let bad = v.chars().find(|c| !c.is_ascii_digit()).unwrap_or('?');
                     return l.alert_nc(format_args!(
                         "unexpected character '{bad}' in argument to stats refresh interval."
                     ));
@@ -96,11 +88,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 page(l, t).show_desc = Some(desc);
             }
         }
-        other => {
-            return l.alert_nc(format_args!(
-                "unknown stats parameter '{other}', {EXPECTS}"
-            ))
-        }
+        other => return l.alert_nc(format_args!("unknown stats parameter '{other}', {EXPECTS}")),
     }
     Status::default()
 }
@@ -108,5 +96,8 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
 /// The proxy's stats page, created by the first `stats` keyword (any of
 /// them turns the page on, as in 2.6).
 fn page<'a>(l: &'a mut Loader<'_>, t: Target) -> &'a mut StatsPage {
-    l.draft(t).proxy.stats.get_or_insert_with(StatsPage::default)
+    l.draft(t)
+        .proxy
+        .stats
+        .get_or_insert_with(StatsPage::default)
 }
