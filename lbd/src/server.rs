@@ -266,6 +266,8 @@ async fn serve(
         });
     }
     let (stop_tx, stop_rx) = watch::channel(Stop::Running);
+    // The HTTP stats page and the exporter read the runtime from here.
+    crate::stats::publish(&runtime);
     // --- Runtime API (stats sockets): the CLI sessions act on `runtime`,
     // and the stats dumps come from lbd::stats.
     crate::api::start(

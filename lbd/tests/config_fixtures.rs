@@ -107,9 +107,9 @@ fn debian_default_config_body_loads_without_ssl_lines() {
 fn content_switching_sample_names_its_acl_rule() {
     let r = check("content-sw-sample.cfg");
     assert_eq!(r.exit_code, 1);
+    // `stats uri` is served now: line 31 is accepted.
     assert!(
-        r.stderr
-            .contains("parsing [content-sw-sample.cfg:31] : 'stats' is not supported yet by lbd."),
+        !r.stderr.contains("content-sw-sample.cfg:31]"),
         "{}",
         r.stderr
     );
@@ -122,9 +122,14 @@ fn content_switching_sample_names_its_acl_rule() {
 fn basic_config_edge_names_its_stats_page() {
     let r = check("basic-config-edge.cfg");
     assert_eq!(r.exit_code, 1);
+    // `stats uri /` and `stats show-modules` are accepted now.
     assert!(
+        !r.stderr.contains("basic-config-edge.cfg:58]"),
+        "{}",
         r.stderr
-            .contains("parsing [basic-config-edge.cfg:58] : 'stats' is not supported yet by lbd."),
+    );
+    assert!(
+        !r.stderr.contains("basic-config-edge.cfg:59]"),
         "{}",
         r.stderr
     );

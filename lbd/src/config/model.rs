@@ -208,6 +208,52 @@ pub struct Proxy {
     pub log_format_sd: Option<String>,
     /// `capture request|response header <name> len <n>`, in order.
     pub captures: Vec<CaptureSpec>,
+    /// `stats enable|uri|auth|...`: the HTTP stats page; None without any
+    /// `stats` keyword.
+    pub stats: Option<StatsPage>,
+}
+
+/// The stats page of a proxy (`stats` keywords, HAProxy's `uri_auth`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsPage {
+    /// URI prefix; default `/haproxy?stats`.
+    pub uri: String,
+    /// `stats realm`; default `HAProxy Statistics`.
+    pub realm: Option<String>,
+    /// `stats auth user:password` accounts, in order. Empty: no auth.
+    pub auth: Vec<(String, String)>,
+    /// `stats refresh`, in seconds.
+    pub refresh: Option<u64>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    /// `stats show-node [name]`: Some("") means the global node name.
+    pub show_node: Option<String>,
+    /// `stats show-desc [text]`: Some("") means the global description.
+    pub show_desc: Option<String>,
+    /// `stats scope`: the proxies shown (`.` is this proxy). Empty: all.
+    pub scope: Vec<String>,
+}
+
+impl Default for StatsPage {
+    fn default() -> Self {
+        StatsPage {
+            uri: "/haproxy?stats".into(),
+            realm: None,
+            auth: Vec::new(),
+            refresh: None,
+            hide_version: false,
+            show_legends: false,
+            show_node: None,
+            show_desc: None,
+            scope: Vec::new(),
+        }
+    }
+}
+
+/// A service `http-request use-service` hands the request to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Service {
+    PrometheusExporter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -727,6 +773,8 @@ pub enum HttpRequestAction {
     DelHeader {
         name: String,
     },
+    /// `http-request use-service <service>`: terminal, answered locally.
+    UseService(Service),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,7 +30,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("tcp-check", Pending::Unsupported),
     ("redirect", Pending::Unsupported),
     ("declare", Pending::Unsupported),
-    ("stats", Pending::Unsupported),
     ("filter", Pending::Unsupported),
     ("use-server", Pending::Unsupported),
     ("force-persist", Pending::Unsupported),

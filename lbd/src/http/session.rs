@@ -11,7 +11,7 @@ use super::pool::{IdleConn, PeerKey};
 use super::respond::{error_bytes, return_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
-use crate::config::model::{HttpConnMode, HttpRequestAction, HttpReuse, Proxy};
+use crate::config::model::{HttpConnMode, HttpRequestAction, HttpReuse, Proxy, Service};
 use crate::connect::{connect_server, retry_pause, should_redispatch};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
@@ -148,11 +148,15 @@ impl Session {
             let head = match self.read_request(&mut stop).await {
                 Some(h) => h,
                 None => {
-                    crate::stats::feed::http_bad_request(
-                        &self.fe,
-                        self.rec.status,
-                        self.rec.bytes_out,
-                    );
+                    // A silent close (idle keep-alive, probe, soft stop) is
+                    // no bad request: 2.6 counts nothing for it.
+                    if !self.unlogged {
+                        crate::stats::feed::http_bad_request(
+                            &self.fe,
+                            self.rec.status,
+                            self.rec.bytes_out,
+                        );
+                    }
                     self.finish_txn(None);
                     return;
                 }
@@ -478,9 +482,52 @@ impl Session {
                     edits.delete.push(name.clone());
                     edits.add.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
                 }
+                HttpRequestAction::UseService(Service::PrometheusExporter) => {
+                    let Some(rt) = crate::stats::current() else {
+                        continue;
+                    };
+                    let target = head.target.get(self.cbuf.bytes());
+                    let query = memchr::memchr(b'?', target)
+                        .map(|q| String::from_utf8_lossy(&target[q + 1..]).into_owned())
+                        .unwrap_or_default();
+                    self.applet_log(proxy, "<PROMEX>");
+                    let bytes = crate::stats::promex::respond(&rt, &query);
+                    return Some(self.local_response(head, &bytes).await);
+                }
             }
         }
         None
+    }
+
+    /// The stats page of `proxy`, when it has one and the URI is its own.
+    async fn stats_page(&mut self, head: &h1::RequestHead, proxy: &Proxy) -> Option<Next> {
+        use crate::stats::page;
+        let conf = proxy.stats.as_ref()?;
+        let buf = self.cbuf.bytes();
+        let rest = page::matches(conf, head.target.get(buf))?;
+        let rest = String::from_utf8_lossy(rest).into_owned();
+        let rt = crate::stats::current()?;
+        let allowed = page::authorized(conf, find_header(&head.headers, buf, "authorization"));
+        self.applet_log(proxy, "<STATS>");
+        let bytes = if allowed {
+            let ctx = page::PageCtx {
+                page: conf,
+                proxy: &proxy.name,
+            };
+            page::respond(&rt, &ctx, &rest)
+        } else {
+            page::unauthorized(conf)
+        };
+        Some(self.local_response(head, &bytes).await)
+    }
+
+    /// A request answered by a built-in applet (stats page, exporter): logged
+    /// as `<proxy>/<APPLET>` with `LR`, and counted as intercepted.
+    fn applet_log(&mut self, proxy: &Proxy, applet: &str) {
+        self.rec.termination = Termination::new(TermCause::Local, TermPhase::Request);
+        self.rec.backend = Some(proxy.name.as_str().into());
+        self.rec.server = Some(applet.into());
+        self.fe.stats.totals.inc(crate::stats::Ctr::Intercepted);
     }
 
     async fn transaction(&mut self, head: h1::RequestHead, stop: &watch::Receiver<Stop>) -> Next {
@@ -510,6 +557,9 @@ impl Session {
         if let Some(next) = self.apply_rules(&head, conf, &mut edits).await {
             return next;
         }
+        if let Some(next) = self.stats_page(&head, conf).await {
+            return next;
+        }
 
         let Some(be) = fe
             .use_backend
@@ -524,6 +574,9 @@ impl Session {
         // both, and its rules ran above).
         if !(be.conf.cap.frontend && be.name == fe.name) {
             if let Some(next) = self.apply_rules(&head, &be.conf, &mut edits).await {
+                return next;
+            }
+            if let Some(next) = self.stats_page(&head, &be.conf).await {
                 return next;
             }
         }

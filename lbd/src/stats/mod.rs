@@ -2,12 +2,15 @@
 //! runtime API's renderers over them (`show stat`, `show info`, `show
 //! servers state`, `show backend`). The renderers read the runtime and
 //! write text; they own no socket, and the CLI server adds the empty line
-//! that ends each reply.
+//! that ends each reply. `page` and `promex` serve the same rows over
+//! HTTP (the stats page and the Prometheus exporter).
 
 pub mod counters;
 pub mod feed;
 pub mod fields;
 mod info;
+pub mod page;
+pub mod promex;
 mod servers;
 mod stat;
 
@@ -17,6 +20,21 @@ pub use servers::{show_backend, show_servers_state};
 pub use stat::{
     collect, render, server_status, show_stat, Kind, Row, StatFormat, StatProxy, StatRequest,
 };
+
+/// The running configuration the HTTP stats page and the exporter read.
+/// The server publishes each runtime it starts; sessions only read it.
+static CURRENT: std::sync::LazyLock<arc_swap::ArcSwapOption<crate::runtime::Runtime>> =
+    std::sync::LazyLock::new(arc_swap::ArcSwapOption::empty);
+
+/// Makes `rt` the runtime the stats page and the exporter show.
+pub fn publish(rt: &std::sync::Arc<crate::runtime::Runtime>) {
+    CURRENT.store(Some(rt.clone()));
+}
+
+/// The runtime last published, if any.
+pub fn current() -> Option<std::sync::Arc<crate::runtime::Runtime>> {
+    CURRENT.load_full()
+}
 
 /// The runtime API's view of these dumps (`show info`, `show stat`,
 /// `show servers state`, `show backend`) over a running configuration.

@@ -9,6 +9,7 @@ mod global;
 mod httpchk;
 mod proxy;
 mod server;
+mod stats;
 
 use super::cond;
 use super::diag::Diagnostic;

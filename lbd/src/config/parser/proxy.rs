@@ -7,7 +7,7 @@
 use super::super::model::{
     Balance, ErrorFile, ForwardFor, HashFunction, HashMethod, HashType, HttpConnMode,
     HttpRequestAction, HttpRequestRule, HttpReuse, IpNet, LogFormatKind, Mode, RetryOn, ReturnBody,
-    ReturnSpec, UseBackend,
+    ReturnSpec, Service, UseBackend,
 };
 use super::super::pending;
 use super::super::units::{self, UnitError};
@@ -281,6 +281,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             });
         }
         "http-request" => return http_request(l, t, words),
+        "stats" => return super::stats::keyword(l, t, words),
         "monitor-uri" => {
             if lacks(l, t, kw, Cap::Fe, "") {
                 return Status::default();
@@ -902,6 +903,14 @@ fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
             _ => Err(format!(
                 "'http-request {action}' expects exactly 2 arguments"
             )),
+        },
+        "use-service" => match words.get(2).map(String::as_str) {
+            Some("prometheus-exporter") => Ok((
+                HttpRequestAction::UseService(Service::PrometheusExporter),
+                3,
+            )),
+            Some(other) => Err(format!("'{other}' unknown service name.")),
+            None => Err("expects a service name.".into()),
         },
         "del-header" => match words.get(2) {
             Some(n) => {
