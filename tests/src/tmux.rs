@@ -79,20 +79,30 @@ impl Tmux {
             .is_none_or(|s| s.trim() == "1")
     }
 
-    /// Waits until `pred` holds for the screen; returns that screen, or
-    /// panics with the last screen seen.
-    pub fn wait_screen(&self, within: Duration, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    /// Waits until `pred` holds for the screen and returns that screen, or
+    /// None once `within` has passed.
+    pub fn poll_screen(&self, within: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
         let deadline = Instant::now() + within;
         loop {
             let s = self.screen();
             if pred(&s) {
-                return s;
+                return Some(s);
             }
-            assert!(
-                Instant::now() < deadline,
-                "screen never showed {what} within {within:?}; last screen:\n{s}"
-            );
+            if Instant::now() >= deadline {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Like [`Tmux::poll_screen`], panicking with the last screen seen.
+    pub fn wait_screen(&self, within: Duration, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        match self.poll_screen(within, pred) {
+            Some(s) => s,
+            None => panic!(
+                "screen never showed {what} within {within:?}; last screen:\n{}",
+                self.screen()
+            ),
         }
     }
 }

@@ -101,10 +101,10 @@ fn screen_line<'a>(screen: &'a str, sv: &str) -> &'a str {
 fn select(hatop: &Tmux, iid: &str, sid: &str) {
     let target = format!("[#{iid}/#{sid}]");
     for _ in 0..20 {
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            hatop.wait_screen(Duration::from_millis(600), &target, |s| s.contains(&target))
-        }));
-        if found.is_ok() {
+        if hatop
+            .poll_screen(Duration::from_millis(600), |s| s.contains(&target))
+            .is_some()
+        {
             return;
         }
         hatop.keys(&["Down"]);
