@@ -12,13 +12,16 @@
 pub mod backend;
 pub mod canned;
 pub mod client;
+pub mod exporter;
 pub mod payload;
 pub mod ports;
 pub mod process;
+pub mod stats_socket;
 pub mod switch_backend;
 pub mod syslog;
 pub mod tcp_backend;
 pub mod tempdir;
+pub mod tmux;
 pub mod upgrade_backend;
 
 pub use backend::{HttpBackend, HttpBackendBuilder, Reply};

@@ -132,6 +132,7 @@ pub fn execute(
         Cmd::SetTimeout => set_timeout(st, arg(2), arg(3)),
         Cmd::SetMaxconnGlobal => set_maxconn_global(api, arg(3)),
         Cmd::SetMaxconnFrontend => set_maxconn_frontend(api, arg(3), arg(4)),
+        Cmd::ClearCounters => clear_counters(api, st, arg(2) == "all"),
         Cmd::GetWeight
         | Cmd::SetWeight
         | Cmd::SetServer
@@ -226,6 +227,28 @@ fn set_timeout(st: &mut SessionState, what: &str, value: &str) -> Outcome {
 }
 
 pub use crate::config::units::atoi;
+
+/// `clear counters`: the maxima (and the process's rate maxima);
+/// `clear counters all`, admin only: every counter of every proxy and
+/// server. State timers (`lastchg`, `downtime`) are not counters and stay.
+fn clear_counters(api: &Api, st: &SessionState, all: bool) -> Outcome {
+    if all && !allowed(st.level, CliLevel::Admin) {
+        return Outcome::text(PERMISSION_DENIED);
+    }
+    let rt = &api.runtime;
+    for fe in &rt.frontends {
+        fe.stats.clear(all);
+    }
+    for be in &rt.backends {
+        be.stats.clear(all);
+        for srv in &be.servers {
+            srv.stats.clear(all);
+        }
+    }
+    rt.process.conn_rate.clear_max();
+    rt.process.sess_rate.clear_max();
+    Outcome::none()
+}
 
 fn set_maxconn_global(api: &Api, value: &str) -> Outcome {
     if value.is_empty() {

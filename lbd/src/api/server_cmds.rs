@@ -27,6 +27,7 @@ pub fn run(api: &Api, cmd: Cmd, args: &[String]) -> Outcome {
         Err(e) => return Outcome::text(e),
     };
     let srv = &be.servers[idx];
+    let was_up = srv.is_usable();
     let text = match cmd {
         Cmd::SetWeight => set_weight(api, &be, idx, arg(3)),
         Cmd::SetServer => set_server(api, &be, idx, &args[3.min(args.len())..]),
@@ -57,6 +58,8 @@ pub fn run(api: &Api, cmd: Cmd, args: &[String]) -> Outcome {
         Cmd::SetMaxconnServer => set_maxconn(&be, srv, arg(4)),
         _ => None,
     };
+    // `lastchg`, `downtime` and `chkdown` move as for a check transition.
+    crate::stats::feed::state_seen(&be, srv, was_up);
     Outcome::text(text.unwrap_or_default())
 }
 

@@ -34,6 +34,7 @@ pub enum Cmd {
     SetMaxconnServer,
     SetMaxconnFrontend,
     SetMaxconnGlobal,
+    ClearCounters,
 }
 
 /// One keyword: its leading words, its `help` line (None = not listed), and
@@ -212,6 +213,12 @@ pub static KEYWORDS: &[Keyword] = &[
         Admin,
         Cmd::SetMaxconnGlobal,
     ),
+    kw(
+        &["clear", "counters"],
+        Some("clear counters [all]                    : clear max statistics counters (or all counters)"),
+        Operator,
+        Cmd::ClearCounters,
+    ),
 ];
 
 /// The first keyword whose words all lead `args` (2.6's cli_find_kw).
@@ -368,7 +375,7 @@ mod tests {
     #[test]
     fn help_lists_everything_sorted_then_the_trailer() {
         let h = usage(&args("help"));
-        assert!(h.starts_with("The following commands are valid at this level:\n  disable agent "));
+        assert!(h.starts_with("The following commands are valid at this level:\n  clear counters "));
         assert!(h.ends_with("  quit                                    : disconnect\n"));
         let lines: Vec<&str> = h.lines().skip(1).collect();
         let body = &lines[..lines.len() - 3];

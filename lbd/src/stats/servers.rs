@@ -46,17 +46,25 @@ const ADMF_FDRAIN: u32 = 0x08;
 
 fn server_line(be: &Backend, s: &ServerRt, now: u64, out: &mut String) {
     let h = s.health.snapshot();
+    // 2.6 stops a server it puts in maintenance (forced from the CLI or
+    // the config's `disabled`, or asked by the agent): op state 0 and a
+    // check health of 0 until it leaves.
+    let forced = s.admin_maint.load(Relaxed);
+    let in_maint = forced || h.maint;
     let op = match h.op {
+        _ if in_maint => 0,
         OpState::Stopped => 0,
         OpState::Running if s.ramping() => 1,
         OpState::Running => 2,
         OpState::Stopping => 3,
     };
+    // `disabled` in the config is both a config and a forced maintenance
+    // in 2.6 (5); `enable server` lifts the forced one only (4).
     let mut admin = 0;
     if s.conf.disabled {
         admin |= ADMF_CMAINT;
     }
-    if h.maint || (s.maint.load(Relaxed) && !s.conf.disabled) {
+    if in_maint {
         admin |= ADMF_FMAINT;
     }
     if h.drain {
@@ -74,9 +82,26 @@ fn server_line(be: &Backend, s: &ServerRt, now: u64, out: &mut String) {
         ),
         None => (1, 0),
     };
-    let health = h.check.map(|c| c.value).unwrap_or(s.conf.check.rise);
-    // 0x02 configured, 0x04 enabled; 0x10 marks the agent.
-    let check_state = if h.check.is_some() { 0x06 } else { 0 };
+    let health = match h.check {
+        _ if in_maint => 0,
+        Some(c) => c.value,
+        None => s.conf.check.rise,
+    };
+    // 0x02 configured, 0x04 enabled (`disable health` clears it), 0x08
+    // paused by maintenance; a server without checks shows only the pause
+    // of a `disabled` in its config.
+    let check_state = match h.check {
+        Some(_) => {
+            let enabled = if s.check_enabled.load(Relaxed) {
+                0x04
+            } else {
+                0
+            };
+            0x02 | enabled | if in_maint { 0x08 } else { 0 }
+        }
+        None if s.conf.disabled => 0x08,
+        None => 0,
+    };
     let agent_state = if h.agent.is_some() { 0x16 } else { 0 };
     let addr_now = s.addr.load();
     let (addr, port) = match &**addr_now {

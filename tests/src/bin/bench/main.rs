@@ -9,6 +9,7 @@
 //! each runs as a separate process.
 
 mod backend;
+mod bigconfig;
 mod configs;
 mod failover;
 mod logging;
@@ -105,6 +106,7 @@ struct JsonReport<'a> {
         run::Outcome<run::HttpLoad>,
         Vec<logging::LogCount>,
     )>,
+    bigconfig: Option<Vec<bigconfig::BigConfigRow>>,
 }
 
 #[derive(Serialize)]
@@ -241,6 +243,23 @@ fn harness(args: &[String]) -> Result<()> {
         logging = Some((summary, outcome, counts));
     }
 
+    let mut big = None;
+    if opts.only.runs(Bench::BigConfig) {
+        println!(
+            "\n## Config size: {} servers in {} backends vs 1 server ({} x show stat; \
+             wrk -t1 -c{}, {} rounds x {} s)\n",
+            bigconfig::BACKENDS * bigconfig::SERVERS_PER_BACKEND,
+            bigconfig::BACKENDS,
+            bigconfig::SHOW_STAT_CALLS,
+            opts.conns,
+            opts.rounds,
+            opts.secs
+        );
+        let rows = bigconfig::run(&env, &specs)?;
+        print!("{}", bigconfig::table(&rows));
+        big = Some(rows);
+    }
+
     let json = JsonReport {
         machine: &machine,
         settings,
@@ -249,6 +268,7 @@ fn harness(args: &[String]) -> Result<()> {
         tcp,
         failover,
         logging,
+        bigconfig: big,
     };
     write_json(&opts.json, &json)?;
     for w in &warnings {

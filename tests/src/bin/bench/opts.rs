@@ -7,8 +7,9 @@ use anyhow::{bail, Context, Result};
 
 pub const USAGE: &str = "\
 usage: bench [options]
-  --only LIST            comma list of http, tcp, failover, logging, or all
-                         (default: http,tcp,failover; logging doubles the HTTP run)
+  --only LIST            comma list of http, tcp, failover, logging, bigconfig, or all
+                         (default: http,tcp,failover; logging doubles the HTTP run;
+                         bigconfig: show stat latency and req/s with 1,000 servers)
   --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
   --failover-rounds N    failover rounds per proxy and check interval (default 5)
@@ -33,6 +34,7 @@ pub enum Bench {
     Tcp,
     Failover,
     Logging,
+    BigConfig,
 }
 
 /// The benchmarks a run includes (`--only`).
@@ -55,9 +57,16 @@ impl Only {
                 "tcp" => &[Bench::Tcp],
                 "failover" => &[Bench::Failover],
                 "logging" => &[Bench::Logging],
-                "all" => &[Bench::Http, Bench::Tcp, Bench::Failover, Bench::Logging],
+                "bigconfig" => &[Bench::BigConfig],
+                "all" => &[
+                    Bench::Http,
+                    Bench::Tcp,
+                    Bench::Failover,
+                    Bench::Logging,
+                    Bench::BigConfig,
+                ],
                 other => bail!(
-                    "--only takes a comma list of http, tcp, failover, logging or all, not {other:?}"
+                    "--only takes a comma list of http, tcp, failover, logging, bigconfig or all, not {other:?}"
                 ),
             };
             for b in add {
