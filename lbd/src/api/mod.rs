@@ -143,6 +143,8 @@ pub fn bind(g: &Global) -> Result<Vec<StatsListener>, BindError> {
             mode: s.mode,
             user: s.user.clone(),
             group: s.group.clone(),
+            uid: s.uid,
+            gid: s.gid,
             location: s.location.clone(),
             ..Bind::default()
         };

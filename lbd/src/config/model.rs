@@ -139,6 +139,9 @@ pub struct StatsSocket {
     pub mode: Option<u32>,
     pub user: Option<String>,
     pub group: Option<String>,
+    /// `uid` / `gid`: numeric owner of the socket file.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
     pub expose_fd_listeners: bool,
     pub location: Location,
 }

@@ -305,6 +305,8 @@ fn stats(l: &mut Loader<'_>, words: &[String]) -> Status {
                 mode: None,
                 user: None,
                 group: None,
+                uid: None,
+                gid: None,
                 expose_fd_listeners: false,
                 location: l.loc(),
             };
@@ -340,6 +342,15 @@ fn stats(l: &mut Loader<'_>, words: &[String]) -> Status {
                     },
                     "user" => s.user = Some(v),
                     "group" => s.group = Some(v),
+                    "uid" | "gid" => match v.parse::<u32>() {
+                        Ok(n) if opt == "uid" => s.uid = Some(n),
+                        Ok(n) => s.gid = Some(n),
+                        Err(_) => {
+                            return l.alert(format_args!(
+                                "'stats socket {spec}' : '{opt}' : invalid value '{v}'"
+                            ))
+                        }
+                    },
                     "expose-fd" if v == "listeners" => s.expose_fd_listeners = true,
                     // Threads/processes do not apply: lbd has one process.
                     "process" | "thread" => {}
