@@ -344,3 +344,29 @@ fn bad_cli_clients_block_nobody() {
     assert_eq!(served(t.port, 3).get("s1"), Some(&3));
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[test]
+fn a_draining_server_keeps_its_weight_in_show_stat_but_gets_no_traffic() {
+    let s1 = HttpBackend::start("s1");
+    let s2 = HttpBackend::start("s2");
+    let t = start(
+        "",
+        &format!(
+            "    server s1 {} weight 5\n    server s2 {} weight 3\n",
+            s1.addr(),
+            s2.addr()
+        ),
+    );
+    assert_eq!(cmd(&t.admin, "set server be/s1 state drain"), "\n");
+    let get = |sv: &str| {
+        let r = tests::stats_socket::stat_row(&t.admin, "be", sv);
+        (
+            r.get("status").cloned().unwrap_or_default(),
+            r.get("weight").cloned().unwrap_or_default(),
+        )
+    };
+    assert_eq!(get("s1"), ("DRAIN".to_string(), "5".to_string()));
+    assert_eq!(get("BACKEND"), ("UP".to_string(), "3".to_string()));
+    let counts = served(t.port, 6);
+    assert_eq!(counts.get("s2"), Some(&6), "{counts:?}");
+}

@@ -667,7 +667,14 @@ fn server_row(be: &Backend, s: &ServerRt, now: u64) -> Row {
     }
     be_common(&mut row, c, be.mode, now);
     row.set(f::STATUS, server_status(s));
-    row.set(f::WEIGHT, s.balanced_weight());
+    // A draining server keeps showing its weight (2.6 keeps its eweight and
+    // only the balancer skips it); the backend's sum leaves it out.
+    let weight = if h.drain {
+        h.uweight
+    } else {
+        s.balanced_weight()
+    };
+    row.set(f::WEIGHT, weight);
     row.set(f::UWEIGHT, h.uweight);
     row.set(f::ACT, u32::from(!s.conf.backup));
     row.set(f::BCK, u32::from(s.conf.backup));
