@@ -6,6 +6,7 @@
 
 mod bind;
 mod global;
+mod http_request;
 mod httpchk;
 mod proxy;
 mod server;
