@@ -43,7 +43,7 @@ fn anonymous_defaults_replace_and_named_defaults_chain() {
 fn default_server_applies_and_no_param_undoes_it() {
     let cfg = load(
         "defaults\n  default-server check inter 3s rise 4 weight 10\n\
-         backend b\n  default-server fall 5\n  server a 10.0.0.1:80\n  server c 10.0.0.2 no-check weight 20 backup send-proxy-v2\n",
+         backend b\n  default-server fall 5\n  server a 10.0.0.1:80\n  server c 10.0.0.2 no-check weight 20 backup\n",
         &noenv(),
     );
     let b = cfg.backend("b").expect("b");
@@ -57,7 +57,6 @@ fn default_server_applies_and_no_param_undoes_it() {
     assert!(!c.check.enabled);
     assert_eq!(c.weight, 20);
     assert!(c.backup);
-    assert_eq!(c.send_proxy, Some(ProxyProtoVersion::V2));
     assert_eq!(
         c.addr,
         ServerAddr::Ip {
@@ -90,7 +89,7 @@ fn setenv_changes_later_expansion_and_if_blocks_choose() {
 #[test]
 fn options_balance_and_http_request_rules() {
     let cfg = load(
-        "listen l\n  mode http\n  bind :1 name web maxconn 10 accept-proxy\n\
+        "listen l\n  mode http\n  bind :1 name web maxconn 10\n\
          option forwardfor except 127.0.0.0/8 header X-Real-IP if-none\n\
          option http-server-close\n  no option http-server-close\n  option redispatch 2\n\
          option httplog clf\n  balance uri whole len 10 depth 2\n  hash-type consistent\n\
@@ -122,7 +121,6 @@ fn options_balance_and_http_request_rules() {
     assert_eq!(l.hash_type.method, HashMethod::Consistent);
     assert!(l.hash_type.avalanche);
     assert_eq!(l.binds[0].name.as_deref(), Some("web"));
-    assert!(l.binds[0].accept_proxy);
     assert_eq!(l.http_request.len(), 3);
     match &l.http_request[0].action {
         HttpRequestAction::Return(r) => {

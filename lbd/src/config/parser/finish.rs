@@ -1,0 +1,234 @@
+//! The end of loading: post-parse checks in HAProxy 2.6's words (missing
+//! or looping backends, mode clashes, duplicate names, missing timeouts)
+//! and the assembly of the final model.
+
+use super::*;
+
+impl Loader<'_> {
+    /// Post-parse checks and assembly. Returns whether a fatal error was found.
+    pub(crate) fn finish(&mut self) -> Option<Config> {
+        if self.aborted {
+            return None;
+        }
+        let mut fatal = self.any_fatal;
+        if !fatal {
+            fatal |= self.cross_check();
+        }
+        if fatal {
+            self.diags.push(Diagnostic::alert(
+                "config : Fatal errors found in configuration.",
+            ));
+            return None;
+        }
+        for d in &self.drafts {
+            if d.proxy.cap.backend && d.httpchk.option.is_none() && d.httpchk.rules_at.is_some() {
+                self.diags.push(Diagnostic::warning(format!(
+                    "config : {} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
+                    d.type_str(),
+                    d.proxy.name
+                )));
+            }
+        }
+        let cfg = Config {
+            global: self.global.clone(),
+            proxies: self
+                .drafts
+                .iter()
+                .map(|d| {
+                    let mut p = d.proxy.clone();
+                    if p.cap.backend {
+                        p.http_check = d.httpchk.compose();
+                    }
+                    p
+                })
+                .collect(),
+            userlists: self.userlists.clone(),
+            http_errors: self.http_errors.clone(),
+        };
+        // Settings that parse but are refused at run time (alerts), or have
+        // no effect yet (warnings): an alert stops the load like any other.
+        let extra = crate::config::pending::inactive_warnings(&cfg);
+        let refused = extra
+            .iter()
+            .any(|d| d.severity == crate::config::diag::Severity::Alert);
+        self.diags.extend(extra);
+        if refused {
+            self.diags.push(Diagnostic::alert(
+                "config : Fatal errors found in configuration.",
+            ));
+            return None;
+        }
+        Some(cfg)
+    }
+
+    fn cross_check(&mut self) -> bool {
+        let mut fatal = false;
+        let mut diags = Vec::new();
+        let n = self.drafts.len();
+        for i in 0..n {
+            // errorfiles sections resolve in declaration order; the last wins.
+            let sources = self.drafts[i].errors.clone();
+            let mut map = BTreeMap::new();
+            for s in sources {
+                match s {
+                    ErrorSource::File(code, ef) => {
+                        map.insert(code, ef);
+                    }
+                    ErrorSource::Section {
+                        name,
+                        codes,
+                        location,
+                    } => match self.http_errors.get(&name) {
+                        Some(sec) => {
+                            for (c, ef) in sec {
+                                if codes.is_empty() || codes.contains(c) {
+                                    map.insert(*c, ef.clone());
+                                }
+                            }
+                        }
+                        None => {
+                            diags.push(Diagnostic::alert(format!(
+                                "config : proxy '{}': unknown http-errors section '{name}' (at {}:{}).",
+                                self.drafts[i].proxy.name,
+                                location.file,
+                                location.line
+                            )));
+                            fatal = true;
+                        }
+                    },
+                }
+            }
+            self.drafts[i].proxy.errorfiles = map;
+        }
+        for i in 0..n {
+            let p = self.drafts[i].proxy.clone();
+            if p.disabled {
+                continue;
+            }
+            if p.cap.frontend && p.binds.is_empty() {
+                diags.push(Diagnostic::warning(format!(
+                    "config : {} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    type_str(&p),
+                    p.name
+                )));
+            }
+            if let Some(db) = &p.default_backend {
+                match self.find_backend(db) {
+                    None => {
+                        diags.push(Diagnostic::alert(format!(
+                            "config : Proxy '{}': unable to find required default_backend: '{db}'.",
+                            p.name
+                        )));
+                        fatal = true;
+                    }
+                    Some(j) if j == i => {
+                        diags.push(Diagnostic::alert(format!(
+                            "config : Proxy '{}': loop detected for default_backend: '{db}'.",
+                            p.name
+                        )));
+                        fatal = true;
+                    }
+                    Some(j) => {
+                        if let Some(d) =
+                            mode_clash(&p, &self.drafts[j].proxy, "as its default backend")
+                        {
+                            diags.push(d);
+                            fatal = true;
+                        }
+                    }
+                }
+            }
+            for ub in &p.use_backends {
+                if ub.dynamic {
+                    continue;
+                }
+                match self.find_backend(&ub.backend) {
+                    None => {
+                        diags.push(Diagnostic::alert(format!(
+                            "config : Proxy '{}': unable to find required use_backend: '{}'.",
+                            p.name, ub.backend
+                        )));
+                        fatal = true;
+                    }
+                    Some(j) if j == i => {
+                        diags.push(Diagnostic::alert(format!(
+                            "config : Proxy '{}': loop detected for use_backend: '{}'.",
+                            p.name, ub.backend
+                        )));
+                        fatal = true;
+                    }
+                    Some(j) => {
+                        if let Some(d) =
+                            mode_clash(&p, &self.drafts[j].proxy, "in a 'use_backend' rule")
+                        {
+                            diags.push(d);
+                            fatal = true;
+                        }
+                    }
+                }
+            }
+            let t = &p.timeouts;
+            if (p.cap.frontend && t.client.is_none())
+                || (p.cap.backend
+                    && !p.servers.is_empty()
+                    && (t.connect.is_none()
+                        || (t.server.is_none() && (p.mode == Mode::Http || t.tunnel.is_none()))))
+            {
+                diags.push(Diagnostic::warning(format!(
+                    "config : missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                    type_str(&p),
+                    p.name
+                )));
+            }
+            for (k, s) in p.servers.iter().enumerate() {
+                if let Some(prev) = p.servers[..k].iter().find(|o| o.name == s.name) {
+                    diags.push(Diagnostic::alert(format!(
+                        "config : parsing [{}:{}] : {} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                        s.location.file,
+                        s.location.line,
+                        type_str(&p),
+                        p.name,
+                        s.name,
+                        prev.location.line
+                    )));
+                    fatal = true;
+                }
+            }
+        }
+        let cfg = Config {
+            global: self.global.clone(),
+            proxies: self.drafts.iter().map(|d| d.proxy.clone()).collect(),
+            ..Config::default()
+        };
+        let (log_diags, log_fatal) = crate::log::conf::check(&cfg);
+        diags.extend(log_diags);
+        fatal |= log_fatal;
+        self.diags.extend(diags);
+        fatal
+    }
+
+    fn find_backend(&self, name: &str) -> Option<usize> {
+        self.drafts
+            .iter()
+            .position(|d| d.proxy.cap.backend && d.proxy.name == name)
+    }
+}
+
+/// 2.6 refuses an HTTP frontend handing traffic to a TCP backend.
+fn mode_clash(fe: &Proxy, be: &Proxy, how: &str) -> Option<Diagnostic> {
+    if fe.mode == Mode::Http && be.mode == Mode::Tcp {
+        Some(Diagnostic::alert(format!(
+            "config : http {} '{}' ({}:{}) tries to use incompatible tcp {} '{}' ({}:{}) {how} (see 'mode').",
+            type_str(fe),
+            fe.name,
+            fe.location.file,
+            fe.location.line,
+            type_str(be),
+            be.name,
+            be.location.file,
+            be.location.line
+        )))
+    } else {
+        None
+    }
+}
