@@ -123,7 +123,9 @@ fn listener_rows_count_their_own_traffic() {
     assert_eq!(main["addr"], format!("127.0.0.1:{}", s.http));
     assert_eq!(num(main, "stot"), 4, "{main:?}");
     assert_eq!(num(main, "scur"), 0);
-    assert_eq!(num(main, "smax"), 1);
+    // HAProxy may still hold the previous connection when the next one
+    // arrives, so sequential clients can peak at 2.
+    assert!((1..=2).contains(&num(main, "smax")), "{main:?}");
     assert_eq!(num(main, "ereq"), 1);
     assert_eq!(num(main, "dreq"), 0);
     assert!(num(main, "bin") > 0 && num(main, "bout") > 0);
@@ -239,4 +241,42 @@ fn show_sess_lists_proxied_sessions_and_shutdown_ends_one() {
     }
     // The other session lives on.
     assert_eq!(sessions(&s.sock, "fe").len(), 1);
+}
+
+/// `disable health`: 2.6 shows the server as unchecked, with the check
+/// counters empty.
+#[test]
+fn disable_health_shows_no_check() {
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let cfg = format!(
+        "global
+    stats socket {} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 {} check
+",
+        sock.display(),
+        be.addr()
+    );
+    let _lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    assert_eq!(cli(&sock, "disable health be/s1"), "\n");
+    let rows = show_stat(&sock);
+    let s1 = row(&rows, "be", "s1");
+    assert_eq!(s1["status"], "no check");
+    assert_eq!(s1["chkfail"], "");
+    assert_eq!(s1["chkdown"], "");
+    assert_eq!(cli(&sock, "enable health be/s1"), "\n");
+    let rows = show_stat(&sock);
+    assert_eq!(row(&rows, "be", "s1")["chkfail"], "0");
 }

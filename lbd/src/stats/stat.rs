@@ -570,7 +570,8 @@ pub fn server_status(s: &ServerRt) -> String {
     if h.maint || s.maint.load(Relaxed) {
         return "MAINT".into();
     }
-    let check = h.check;
+    // `disable health`: 2.6 shows the server as if it had no check.
+    let check = h.check.filter(|_| s.check_enabled.load(Relaxed));
     match h.op {
         OpState::Running => {
             let going_down = check.is_some_and(|c| c.value < c.max());
@@ -684,7 +685,7 @@ fn server_row(be: &Backend, s: &ServerRt, now: u64) -> Row {
     row.set(f::UWEIGHT, h.uweight);
     row.set(f::ACT, u32::from(!s.conf.backup));
     row.set(f::BCK, u32::from(s.conf.backup));
-    if let Some(chk) = h.check {
+    if let Some(chk) = h.check.filter(|_| s.check_enabled.load(Relaxed)) {
         row.set(f::CHKFAIL, c.totals.get(Ctr::Chkfail));
         row.set(f::CHKDOWN, c.totals.get(Ctr::Chkdown));
         row.set(f::DOWNTIME, c.downtime_s(now));
