@@ -11,6 +11,7 @@ use crate::listener::{bind_all, BoundSocket};
 use crate::log::Logger;
 use crate::runtime::{ConnLimit, Frontend, Runtime};
 use crate::session::{ClientInfo, LogCtx};
+use crate::stats::sess::ListenerCounters;
 use crate::stream::Stream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub fn say(tag: &str, msg: &str) {
 struct Listening {
     fe: Arc<Frontend>,
     bind_limit: Option<ConnLimit>,
+    /// This bind address's counters, with `option socket-stats`.
+    listener: Option<Arc<ListenerCounters>>,
     sock: BoundSocket,
 }
 
@@ -116,6 +119,9 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
     let mut listening = Vec::new();
     for fe in &runtime.frontends {
         let fallback = fe.conf.backlog.or(fe.conf.maxconn);
+        // Listener index: bind addresses in declaration order, as the
+        // listener rows of `show stat` count them.
+        let mut first_addr = 0usize;
         for bind in &fe.conf.binds {
             let socks = match bind_all(bind, runtime.threads, fallback, reuseport) {
                 Ok(s) => s,
@@ -128,13 +134,21 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
                 }
             };
             let bind_limit = bind.maxconn.map(ConnLimit::new);
-            for (_addr, sock) in socks {
+            for (addr, sock) in socks {
+                let pos = bind.addrs.iter().position(|a| *a == addr).unwrap_or(0);
+                let listener = fe
+                    .conf
+                    .options
+                    .socket_stats
+                    .then(|| fe.stats.listener(first_addr + pos));
                 listening.push(Listening {
                     fe: fe.clone(),
                     bind_limit: bind_limit.clone(),
+                    listener,
                     sock,
                 });
             }
+            first_addr += bind.addrs.len();
         }
     }
     // Runtime API (stats sockets): bound here, before chroot and setuid,
@@ -296,6 +310,7 @@ async fn serve(
             fe: l.fe,
             global: runtime.maxconn.clone(),
             bind_limit: l.bind_limit,
+            listener: l.listener,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -391,6 +406,7 @@ struct AcceptCtx {
     fe: Arc<Frontend>,
     global: ConnLimit,
     bind_limit: Option<ConnLimit>,
+    listener: Option<Arc<ListenerCounters>>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -427,11 +443,13 @@ impl AcceptCtx {
         if let Some(conf) = &log.conf {
             log.logger.log_connect(conf, info.src, info.dst);
         }
+        let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
         tokio::spawn(async move {
             match fe.mode {
-                Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log).await,
-                Mode::Http => crate::http::serve(fe, stream, info, stop, log).await,
+                Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log, &sess).await,
+                Mode::Http => crate::http::serve(fe, stream, info, stop, log, sess.entry()).await,
             }
+            drop(sess);
             drop(permits);
             drop(job);
         });

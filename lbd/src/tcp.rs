@@ -8,6 +8,7 @@ use crate::forward::{forward, End, Idle};
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
 use crate::runtime::Frontend;
 use crate::session::{ms_between, ClientInfo, LogCtx};
+use crate::stats::sess::SessEntry;
 use crate::stream::Stream;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub async fn serve(
     info: ClientInfo,
     use_splice: bool,
     log: LogCtx,
+    sess: &SessEntry,
 ) {
     let mut rec = TxnLog {
         client: info.src,
@@ -31,7 +33,12 @@ pub async fn serve(
         ..TxnLog::default()
     };
     let mut report = ConnectReport::default();
-    let end = run(&fe, &client, info, use_splice, &mut rec, &mut report).await;
+    // `shutdown session` ends the session wherever it is.
+    let end = tokio::select! {
+        e = run(&fe, &client, info, use_splice, &mut rec, &mut report, sess) => e,
+        _ = sess.killed() => Termination::new(TermCause::Killed, TermPhase::Data),
+    };
+    sess.listener_txn(rec.bytes_in, rec.bytes_out, false);
     rec.termination = end;
     crate::stats::feed::tcp_done(
         &fe,
@@ -72,6 +79,7 @@ async fn run(
     use_splice: bool,
     rec: &mut TxnLog,
     report: &mut ConnectReport,
+    sess: &SessEntry,
 ) -> Termination {
     let Some(be) = fe
         .use_backend
@@ -94,6 +102,7 @@ async fn run(
         Err(e) => return e.log_termination(),
     };
     rec.server_addr = server.peer_addr();
+    sess.set_target(&be.name, &lease.server.name);
     let fc = &fe.conf.timeouts;
     let bc = &be.conf.timeouts;
     // `timeout tunnel`, when set, replaces both sides' timeouts once the

@@ -8,6 +8,7 @@ use super::server_cmds;
 use super::usage::{self, Cmd};
 use super::{Api, SessionInfo};
 use crate::config::model::CliLevel;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 pub const PERMISSION_DENIED: &str = "Permission denied\n";
@@ -113,7 +114,8 @@ pub fn execute(
             "Total events captured on [{}] : 0\n",
             chrono::Local::now().format("%d/%b/%Y:%H:%M:%S%.3f")
         )),
-        Cmd::ShowSess => show_sess(api, st),
+        Cmd::ShowSess => show_sess(api, arg(2)),
+        Cmd::ShutdownSession => shutdown_session(arg(2)),
         Cmd::ShowInfo => {
             let rest = &args[2..];
             let typed = rest.iter().any(|a| a == "typed");
@@ -173,11 +175,27 @@ fn show_env(name: &str) -> Outcome {
     Outcome::text(out)
 }
 
-/// lbd has no stream registry: the live CLI sessions are listed, in 2.6's
-/// leading fields (`<id>: proto=... src=... fe=GLOBAL be=<NONE> srv=<none>
-/// ... age=`).
-fn show_sess(api: &Api, _st: &SessionState) -> Outcome {
+/// `show sess [<id>|all]`: the proxied sessions (lbd::stats::sess) and the
+/// CLI sessions, one summary line each in 2.6's form. The fields a tool
+/// reads (id, proto, src, fe, be, srv, age) are real; the internal ones
+/// (ts, epoch, calls, rate, cpu, lat, the channel flags, fds, exp) are
+/// HAProxy-shaped placeholders. `show sess <id>` answers with the summary
+/// line rather than 2.6's multi-line dump.
+fn show_sess(api: &Api, which: &str) -> Outcome {
+    let only = match which {
+        "" | "all" => None,
+        id => match parse_ptr(id) {
+            Some(id) => Some(id),
+            None => return Outcome::text("Session not found.\n"),
+        },
+    };
     let mut out = String::new();
+    for e in crate::stats::sess::list() {
+        if only.is_some_and(|id| id != e.id) {
+            continue;
+        }
+        proxied_line(&mut out, &e);
+    }
     for s in api.sessions.list() {
         let SessionInfo {
             id,
@@ -185,12 +203,71 @@ fn show_sess(api: &Api, _st: &SessionState) -> Outcome {
             src,
             started,
         } = s;
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
         out.push_str(&format!(
-            "0x{id:x}: proto={proto} src={src} fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age={} calls=1 rate=0 cpu=0 lat=0\n",
+            "0x{id:x}: proto={proto} src={src} fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age={} calls=1 rate=0 cpu=0 lat=0 rq[f=c08000h,i=0,an=00h,rx=,wx=,ax=] rp[f=80008002h,i=0,an=00h,rx=,wx=,ax=] scf=[8,200h,fd=-1] scb=[8,1h,fd=-1] exp= rc=0 c_exp=\n",
             age(started.elapsed())
         ));
     }
+    if only.is_some() && out.is_empty() {
+        return Outcome::text("Session not found.\n");
+    }
     Outcome::text(out)
+}
+
+fn proxied_line(out: &mut String, e: &crate::stats::sess::SessEntry) {
+    use crate::config::model::Mode;
+    let src = match e.src {
+        Some(a) => a.to_string(),
+        None => "unix:1".into(),
+    };
+    let (be, srv) = match e.target() {
+        Some((b, s)) => (b.to_string(), s.to_string()),
+        // 2.6 names the frontend's own backend side (a listen) until a
+        // backend is chosen, <NONE> for a pure frontend.
+        None if e.fe.conf.cap.backend => (e.fe.name.clone(), "<none>".into()),
+        None => ("<NONE>".into(), "<none>".into()),
+    };
+    // The flag words 2.6 printed for an established TCP and HTTP stream.
+    let (rq, rp, scf, scb) = match e.fe.mode {
+        Mode::Tcp => ("808000h,i=0,an=00h", "80008000h,i=0,an=00h", "0h", "1h"),
+        Mode::Http => (
+            "49c40080h,i=0,an=8000h",
+            "80400000h,i=0,an=1400000h",
+            "80h",
+            "11h",
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "0x{:x}: proto={} src={src} fe={} be={be} srv={srv} ts=00 epoch=0 age={} calls=2 rate=0 cpu=0 lat=0 rq[f={rq},rx=,wx=,ax=] rp[f={rp},rx=,wx=,ax=] scf=[8,{scf},fd=-1] scb=[8,{scb},fd=-1] exp= rc=0 c_exp=",
+        e.id,
+        e.proto,
+        e.fe.name,
+        age(e.started.elapsed()),
+    );
+}
+
+/// A session id as 2.6 reads it (strtoul base 0: `0x` hex, else decimal).
+fn parse_ptr(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// `shutdown session <id>`: ends a proxied session (its task selects on
+/// the registry entry's kill signal).
+fn shutdown_session(id: &str) -> Outcome {
+    if id.is_empty() {
+        return Outcome::text("Session pointer expected (use 'show sess').\n");
+    }
+    match parse_ptr(id) {
+        Some(id) if crate::stats::sess::kill(id) => Outcome::none(),
+        _ => Outcome::text("No such session (use 'show sess').\n"),
+    }
 }
 
 /// 2.6's human_time for `age=`: `1d2h`, `3h4m`, `5m6s`, `7s`.

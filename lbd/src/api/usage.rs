@@ -35,6 +35,7 @@ pub enum Cmd {
     SetMaxconnFrontend,
     SetMaxconnGlobal,
     ClearCounters,
+    ShutdownSession,
 }
 
 /// One keyword: its leading words, its `help` line (None = not listed), and
@@ -218,6 +219,12 @@ pub static KEYWORDS: &[Keyword] = &[
         Some("clear counters [all]                    : clear max statistics counters (or all counters)"),
         Operator,
         Cmd::ClearCounters,
+    ),
+    kw(
+        &["shutdown", "session"],
+        Some("shutdown session [id]                   : kill a specific session"),
+        Admin,
+        Cmd::ShutdownSession,
     ),
 ];
 

@@ -23,6 +23,7 @@ use crate::runtime::ServerLease;
 use crate::runtime::{Backend, Frontend, ServerAddrRt};
 use crate::server::Stop;
 use crate::session::{ms_between, ClientInfo, LogCtx};
+use crate::stats::sess::SessEntry;
 use crate::stream::Stream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,6 +59,8 @@ struct Session {
     times: TxnTimes,
     /// The transaction is not logged (monitor-uri, idle keep-alive close).
     unlogged: bool,
+    /// This session in the `show sess` registry (and its listener).
+    sess: Arc<SessEntry>,
 }
 
 /// When each stage of a transaction was reached, for the log's timers.
@@ -107,6 +110,7 @@ pub async fn serve(
     info: ClientInfo,
     stop: watch::Receiver<Stop>,
     log: LogCtx,
+    sess: Arc<SessEntry>,
 ) {
     let bufsize = fe.global.tune_bufsize.max(4096);
     let opts = ParseOptions {
@@ -130,8 +134,14 @@ pub async fn serve(
         rec: TxnLog::default(),
         times: TxnTimes::new(info.accepted_at),
         unlogged: false,
+        sess: sess.clone(),
     };
-    s.run(stop).await;
+    // `shutdown session` ends the session wherever it is; the transaction
+    // in flight is then neither logged nor counted.
+    tokio::select! {
+        _ = s.run(stop) => {}
+        _ = sess.killed() => {}
+    }
     s.release_upstream(false);
 }
 
@@ -156,6 +166,8 @@ impl Session {
                             self.rec.status,
                             self.rec.bytes_out,
                         );
+                        self.sess
+                            .listener_txn(0, self.rec.bytes_out, self.rec.status.is_some());
                     }
                     self.finish_txn(None);
                     return;
@@ -170,6 +182,8 @@ impl Session {
                 self.rec.bytes_in,
                 self.rec.bytes_out,
             );
+            self.sess
+                .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
             self.finish_txn(None);
             match next {
                 Next::KeepAlive if *stop.borrow() == Stop::Running => continue,
@@ -466,6 +480,7 @@ impl Session {
                     return Some(self.local_response(head, &bytes).await);
                 }
                 HttpRequestAction::Deny { status } => {
+                    self.sess.denied_request();
                     self.rec.termination = Termination::new(TermCause::Proxy, TermPhase::Request);
                     let bytes = error_bytes(*status, ErrorLayer::Http, &[proxy]);
                     return Some(self.local_response(head, &bytes).await);
@@ -673,6 +688,7 @@ impl Session {
         loop {
             self.times.leased = Some(Instant::now());
             let server = lease.server.clone();
+            self.sess.set_target(&be.name, &server.name);
             self.rec.server = Some(server.name.as_str().into());
             let addr = server.addr.load_full();
             let peer = peer_key(&addr, dst_port);

@@ -250,6 +250,8 @@ pub struct ProxyCounters {
     /// When traffic was last sent to this backend or server (`now_ms`), 0
     /// when never: `lastsess`.
     pub last_sess_ms: AtomicU64,
+    /// Frontends: one entry per bind address (`option socket-stats`).
+    pub listeners: std::sync::Mutex<Vec<std::sync::Arc<super::sess::ListenerCounters>>>,
 }
 
 impl ProxyCounters {
@@ -307,6 +309,9 @@ impl ProxyCounters {
         }
         if all {
             self.totals.clear();
+        }
+        for l in self.listener_list() {
+            l.c.clear(all);
         }
     }
 }

@@ -12,6 +12,7 @@ mod info;
 pub mod page;
 pub mod promex;
 mod servers;
+pub mod sess;
 mod stat;
 
 pub use counters::{now_ms, Ctr, FreqCtr, ProcessStats, ProxyCounters, ServerCounters, SwRate};

@@ -492,11 +492,12 @@ fn module_cols(row: &mut Row, c: &ProxyCounters, http: bool, backend: bool) {
 }
 
 /// Listener rows (`option socket-stats`): one per bound address, named by
-/// the bind's `name` or `sock-<id>`. Per-listener counters are not kept
-/// yet: they print 0.
+/// the bind's `name` or `sock-<id>`, with the columns 2.6 fills there.
 fn listener_rows(fe: &Frontend) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut next = 1u32;
+    let counters = fe.stats.listener_list();
+    let mut idx = 0usize;
     for b in &fe.conf.binds {
         for a in &b.addrs {
             let id = match b.id {
@@ -506,25 +507,30 @@ fn listener_rows(fe: &Frontend) -> Vec<Row> {
             next = next.max(id) + 1;
             let name = b.name.clone().unwrap_or_else(|| format!("sock-{id}"));
             let mut row = Row::new(Kind::Listener, fe.id, id, &fe.name, &name);
-            row.set_all(
-                &[
-                    f::SCUR,
-                    f::SMAX,
-                    f::STOT,
-                    f::BIN,
-                    f::BOUT,
-                    f::DREQ,
-                    f::DRESP,
-                    f::EREQ,
-                    f::DCON,
-                    f::DSES,
-                    f::WREW,
-                    f::EINT,
-                ],
-                0,
-            );
-            row.set(f::SLIM, b.maxconn.unwrap_or(0));
-            row.set(f::STATUS, "OPEN");
+            row.set_all(&[f::DCON, f::DSES, f::WREW, f::EINT], 0);
+            let (cur, smax, t) = match counters.get(idx) {
+                Some(l) => (
+                    l.cur.load(Relaxed),
+                    l.c.smax.load(Relaxed),
+                    Some(&l.c.totals),
+                ),
+                None => (0, 0, None),
+            };
+            idx += 1;
+            let get = |c: Ctr| t.map(|t| t.get(c)).unwrap_or(0);
+            row.set(f::SCUR, cur);
+            row.set(f::SMAX, smax);
+            row.set(f::STOT, get(Ctr::Stot));
+            row.set(f::BIN, get(Ctr::Bin));
+            row.set(f::BOUT, get(Ctr::Bout));
+            row.set(f::DREQ, get(Ctr::Dreq));
+            row.set(f::DRESP, get(Ctr::Dresp));
+            row.set(f::EREQ, get(Ctr::Ereq));
+            let slim = b.maxconn.unwrap_or(0);
+            row.set(f::SLIM, slim);
+            // 2.6's listener states: FULL when maxconn is reached.
+            let full = slim > 0 && cur >= slim;
+            row.set(f::STATUS, if full { "FULL" } else { "OPEN" });
             row.set(f::ADDR, bind_addr(a));
             row.set(f::MODE, mode_name(fe.mode));
             row.set_all(&SSL_COLS, 0);
@@ -564,7 +570,8 @@ pub fn server_status(s: &ServerRt) -> String {
     if h.maint || s.maint.load(Relaxed) {
         return "MAINT".into();
     }
-    let check = h.check;
+    // `disable health`: 2.6 shows the server as if it had no check.
+    let check = h.check.filter(|_| s.check_enabled.load(Relaxed));
     match h.op {
         OpState::Running => {
             let going_down = check.is_some_and(|c| c.value < c.max());
@@ -678,7 +685,7 @@ fn server_row(be: &Backend, s: &ServerRt, now: u64) -> Row {
     row.set(f::UWEIGHT, h.uweight);
     row.set(f::ACT, u32::from(!s.conf.backup));
     row.set(f::BCK, u32::from(s.conf.backup));
-    if let Some(chk) = h.check {
+    if let Some(chk) = h.check.filter(|_| s.check_enabled.load(Relaxed)) {
         row.set(f::CHKFAIL, c.totals.get(Ctr::Chkfail));
         row.set(f::CHKDOWN, c.totals.get(Ctr::Chkdown));
         row.set(f::DOWNTIME, c.downtime_s(now));
