@@ -19,22 +19,10 @@ pub fn daemonize() -> std::io::Result<()> {
         .read(true)
         .write(true)
         .open("/dev/null")?;
-    use std::os::fd::AsFd;
-    for fd in [0, 1, 2] {
-        // SAFETY-free path: dup2 through nix on borrowed descriptors.
-        let mut target = unsafe_free_fd(fd);
-        nix::unistd::dup2(null.as_fd(), &mut target)?;
-        std::mem::forget(target);
-    }
+    nix::unistd::dup2_stdin(&null)?;
+    nix::unistd::dup2_stdout(&null)?;
+    nix::unistd::dup2_stderr(&null)?;
     Ok(())
-}
-
-/// The standard descriptors 0-2 always exist; wrap them for dup2.
-fn unsafe_free_fd(fd: i32) -> std::os::fd::OwnedFd {
-    use std::os::fd::FromRawFd;
-    // SAFETY: 0, 1 and 2 are open for the whole life of the process; the
-    // caller forgets the OwnedFd after dup2 so it is never closed twice.
-    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
 }
 
 /// Writes our pid, write-temp then rename so readers never see half a file.

@@ -194,16 +194,16 @@ fn inherit_fd(fd: i32) -> Result<BoundSocket, BindError> {
     if fd < 0 {
         return Err(err("negative descriptor".into()));
     }
-    // Make sure the descriptor exists before taking ownership of it.
-    nix::fcntl::fcntl(
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
-        nix::fcntl::FcntlArg::F_GETFD,
-    )
-    .map_err(|e| err(e.to_string()))?;
-    // SAFETY: the configuration names this descriptor as ours (`fd@N`, handed
-    // down by the parent process); F_GETFD above proved it is open, and nothing
-    // else in this process owns it, so taking ownership exactly once is sound.
+    // SAFETY: the configuration names this descriptor as ours (`fd@N`,
+    // handed down by the parent process) and nothing else in this process
+    // owns it, so taking ownership exactly once is sound; F_GETFD below
+    // proves it is open before anything else uses it.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    if let Err(e) = nix::fcntl::fcntl(&owned, nix::fcntl::FcntlArg::F_GETFD) {
+        // Not ours after all: do not close a number we never owned.
+        std::mem::forget(owned);
+        return Err(err(e.to_string()));
+    }
     let sock = Socket::from(owned);
     sock.set_nonblocking(true).map_err(|e| err(e.to_string()))?;
     let local = sock.local_addr().map_err(|e| err(e.to_string()))?;

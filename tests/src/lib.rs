@@ -8,6 +8,7 @@
 //! against the real HAProxy 2.6 (`LBD_BIN=/usr/sbin/haproxy cargo test -p tests`),
 //! which is how each expectation here was proven; against lbd, build it first
 //! (`cargo build -p lbd`), since cargo does not build another package's binary for us.
+#![forbid(unsafe_code)]
 
 pub mod backend;
 pub mod canned;
