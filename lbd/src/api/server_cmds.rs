@@ -199,8 +199,14 @@ fn set_admin(api: &Api, be: &Backend, idx: usize, to: Admin) -> Option<String> {
             }
         }
         match (was_maint, to == Admin::Maint) {
-            (false, true) => t.push(Transition::EnterMaint),
-            (true, false) => t.push(Transition::LeaveMaint),
+            (false, true) => {
+                h.enter_admin_maint();
+                t.push(Transition::EnterMaint);
+            }
+            (true, false) => {
+                h.leave_admin_maint(srv.check_enabled.load(Ordering::Relaxed));
+                t.push(Transition::LeaveMaint);
+            }
             _ => {}
         }
         t
