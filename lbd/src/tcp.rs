@@ -120,7 +120,8 @@ async fn run(
         r = forward(client, &server, idle, use_splice) => r,
         _ = kill.changed() => {
             drop(lease);
-            return Termination::new(TermCause::Down, TermPhase::Data);
+            let cause = crate::runtime::ServerRt::kill_cause(*kill.borrow());
+            return Termination::new(cause, TermPhase::Data);
         }
     };
     drop(lease);

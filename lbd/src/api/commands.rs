@@ -139,6 +139,7 @@ pub fn execute(
         | Cmd::SetWeight
         | Cmd::SetServer
         | Cmd::DisableServer
+        | Cmd::ShutdownSessionsServer
         | Cmd::EnableServer
         | Cmd::DisableHealth
         | Cmd::EnableHealth
@@ -191,7 +192,7 @@ fn show_sess(api: &Api, which: &str) -> Outcome {
     };
     let mut out = String::new();
     for e in crate::stats::sess::list() {
-        if only.is_some_and(|id| id != e.id) {
+        if only.is_some_and(|id| id != e.id) || !e.in_stream() {
             continue;
         }
         proxied_line(&mut out, &e);

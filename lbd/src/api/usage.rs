@@ -36,6 +36,7 @@ pub enum Cmd {
     SetMaxconnGlobal,
     ClearCounters,
     ShutdownSession,
+    ShutdownSessionsServer,
 }
 
 /// One keyword: its leading words, its `help` line (None = not listed), and
@@ -225,6 +226,12 @@ pub static KEYWORDS: &[Keyword] = &[
         Some("shutdown session [id]                   : kill a specific session"),
         Admin,
         Cmd::ShutdownSession,
+    ),
+    kw(
+        &["shutdown", "sessions", "server"],
+        Some("shutdown sessions server <bk>/<srv>     : kill sessions on a server"),
+        Admin,
+        Cmd::ShutdownSessionsServer,
     ),
 ];
 

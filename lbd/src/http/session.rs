@@ -20,7 +20,7 @@ use crate::h1::{
 };
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
 use crate::runtime::ServerLease;
-use crate::runtime::{Backend, Frontend, ServerAddrRt};
+use crate::runtime::{Backend, Frontend, ServerAddrRt, ServerRt};
 use crate::server::Stop;
 use crate::session::{ms_between, ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
@@ -136,11 +136,14 @@ pub async fn serve(
         unlogged: false,
         sess: sess.clone(),
     };
-    // `shutdown session` ends the session wherever it is; the transaction
-    // in flight is then neither logged nor counted.
-    tokio::select! {
-        _ = s.run(stop) => {}
-        _ = sess.killed() => {}
+    // `shutdown session` ends the session wherever it is; a transaction in
+    // flight is then logged and counted with a `K` termination, as 2.6 does.
+    let killed = tokio::select! {
+        _ = s.run(stop) => false,
+        _ = sess.killed() => true,
+    };
+    if killed && sess.in_stream() {
+        s.killed_in_flight();
     }
     s.release_upstream(false);
 }
@@ -174,8 +177,10 @@ impl Session {
                 }
             };
             self.requests += 1;
+            self.sess.set_in_stream(true);
             crate::stats::feed::http_request(&self.fe);
             let next = self.transaction(head, &stop).await;
+            self.sess.set_in_stream(false);
             crate::stats::feed::http_txn_end(
                 &self.fe,
                 self.rec.status,
@@ -190,6 +195,34 @@ impl Session {
                 _ => return,
             }
         }
+    }
+
+    /// The transaction in flight was ended by `shutdown session`: its
+    /// phase is the last stage it reached.
+    fn killed_in_flight(&mut self) {
+        let t = self.times;
+        let phase = if t.resp_head.is_some() {
+            TermPhase::Data
+        } else if t.connected.is_some() {
+            TermPhase::Headers
+        } else if t.leased.is_some() {
+            TermPhase::Connect
+        } else if t.head_done.is_some() {
+            TermPhase::Queue
+        } else {
+            TermPhase::Request
+        };
+        self.rec.termination = Termination::new(TermCause::Killed, phase);
+        crate::stats::feed::http_txn_end(
+            &self.fe,
+            self.rec.status,
+            self.rec.bytes_in,
+            self.rec.bytes_out,
+        );
+        self.sess
+            .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
+        self.finish_txn(None);
+        self.sess.set_in_stream(false);
     }
 
     /// A new transaction starts: on accept, then after each response.
@@ -876,6 +909,9 @@ impl Session {
                 let mut hard = stop.clone();
                 let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
                 tokio::pin!(send);
+                // `shutdown sessions server` or on-marked-down while the
+                // server has yet to answer: 2.6 answers 502 (logged K/D H).
+                let mut kill = lease.server.kill.subscribe();
                 let resp = loop {
                     let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
                     tokio::select! {
@@ -887,6 +923,13 @@ impl Session {
                         r = recv => break r.map_err(Some),
                         _ = hard.wait_for(|s| *s == Stop::Hard) => {
                             break Err(Some(ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")));
+                        }
+                        _ = kill.changed() => {
+                            let cause = match ServerRt::kill_cause(*kill.borrow()) {
+                                TermCause::Killed => Cause::Killed,
+                                _ => Cause::Down,
+                            };
+                            break Err(Some(ProxyError::new(cause, Stage::Headers, "killed")));
                         }
                     }
                 };
@@ -1045,7 +1088,8 @@ impl Session {
                 tokio::select! {
                     _ = crate::forward::forward(&self.client, &up.stream, idle, false) => {}
                     _ = kill.changed() => {
-                        self.rec.termination = Termination::new(TermCause::Down, TermPhase::Data);
+                        let cause = ServerRt::kill_cause(*kill.borrow());
+                        self.rec.termination = Termination::new(cause, TermPhase::Data);
                     }
                 }
             }
@@ -1060,7 +1104,10 @@ impl Session {
             // on-marked-down shutdown-sessions.
             _ = kill.changed() => Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")),
         };
-        let killed = fwd.as_ref().is_err_and(|e| e.detail == "server down");
+        let killed = fwd
+            .as_ref()
+            .is_err_and(|e| e.detail == "server down")
+            .then(|| ServerRt::kill_cause(*kill.borrow()));
         crate::stats::feed::http_server_done(
             &be,
             &lease.server,
@@ -1081,8 +1128,8 @@ impl Session {
         self.rec.bytes_out = head_out + resp_body.wire_bytes();
         self.rec.bytes_in = head.head_len as u64 + req_body.wire_bytes() + replay_body;
         if let Err(e) = fwd {
-            self.rec.termination = if killed {
-                Termination::new(TermCause::Down, TermPhase::Data)
+            self.rec.termination = if let Some(cause) = killed {
+                Termination::new(cause, TermPhase::Data)
             } else {
                 e.log_termination()
             };
