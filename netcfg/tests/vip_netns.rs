@@ -1,6 +1,8 @@
 //! The VIP API keepalived-rs relies on, against the real kernel inside a private
 //! network namespace (root needed; the host's interfaces are never touched).
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 mod common;
 
 use std::net::IpAddr;
