@@ -35,6 +35,9 @@ pub enum NetcfgError {
         ifname: String,
         addr: std::net::IpAddr,
     },
+    /// A route the kernel's message format cannot express (mixed address families).
+    #[error("invalid route {0}")]
+    InvalidRoute(String),
     /// A procfs/sysfs file could not be read or written.
     #[error("{}: {source}", path.display())]
     File {

@@ -7,12 +7,15 @@
 //! validated here.
 #![forbid(unsafe_code)]
 
+pub mod appliance;
 pub mod change;
 pub mod cpuset;
 pub mod detect;
 pub mod diag;
 pub mod error;
+pub mod links;
 pub mod pinning;
+pub mod plan;
 pub mod profile;
 pub mod sysctl;
 pub mod sysfs;
