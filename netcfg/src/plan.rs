@@ -230,6 +230,20 @@ impl Action {
     }
 }
 
+/// The metric the kernel gives a route added without one: 0 for IPv4, 1024 for IPv6.
+fn default_metric(r: &DesiredRoute) -> u32 {
+    let v6 = r
+        .dst
+        .map(|c| c.addr.is_ipv6())
+        .or(r.via.map(|v| v.is_ipv6()))
+        .unwrap_or(false);
+    if v6 {
+        1024
+    } else {
+        0
+    }
+}
+
 fn desired_text(r: &DesiredRoute) -> String {
     let mut s = route_text(&RouteState {
         dst: r.dst,
@@ -408,7 +422,7 @@ pub async fn plan(net: &NetHandle, d: &Desired) -> Result<Vec<Action>, NetcfgErr
     let matches = |want: &DesiredRoute, have: &RouteState| {
         want.dst == have.dst
             && want.via == have.via
-            && want.metric.unwrap_or(0) == have.metric.unwrap_or(0)
+            && want.metric.unwrap_or(default_metric(want)) == have.metric.unwrap_or(0)
             && want
                 .dev
                 .as_ref()
