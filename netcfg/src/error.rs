@@ -35,6 +35,9 @@ pub enum NetcfgError {
         ifname: String,
         addr: std::net::IpAddr,
     },
+    /// An ethtool netlink request failed.
+    #[error("ethtool {op} failed: {reason}")]
+    Ethtool { op: String, reason: String },
     /// A route the kernel's message format cannot express (mixed address families).
     #[error("invalid route {0}")]
     InvalidRoute(String),

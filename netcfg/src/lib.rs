@@ -9,6 +9,7 @@
 
 pub mod appliance;
 pub mod change;
+pub mod channels;
 pub mod cpuset;
 pub mod detect;
 pub mod diag;

@@ -54,6 +54,8 @@ pub struct Desired {
     pub renames: Vec<(String, String)>,
     pub links: Vec<DesiredLink>,
     pub routes: Vec<DesiredRoute>,
+    /// (profile name, combined queue count) for NICs found by role.
+    pub channels: Vec<(String, u32)>,
 }
 
 impl Desired {
@@ -137,10 +139,20 @@ impl Desired {
                 metric: r.metric,
             });
         }
+        let channels = profile
+            .map(|p| {
+                p.nics
+                    .iter()
+                    .filter(|n| renames.iter().any(|(_, to)| *to == n.name))
+                    .filter_map(|n| n.queues.map(|q| (n.name.clone(), q)))
+                    .collect()
+            })
+            .unwrap_or_default();
         Desired {
             renames,
             links,
             routes,
+            channels,
         }
     }
 }
@@ -169,6 +181,11 @@ pub enum Action {
     Enslave {
         member: String,
         bond: String,
+    },
+    SetChannels {
+        name: String,
+        from: u32,
+        to: u32,
     },
     SetMtu {
         name: String,
@@ -216,6 +233,11 @@ impl Action {
             Action::SetMtu { name, from, to } => Change::set(
                 format!("link {name} mtu"),
                 from.map_or("-".to_string(), |m| m.to_string()),
+                to.to_string(),
+            ),
+            Action::SetChannels { name, from, to } => Change::set(
+                format!("link {name} combined channels"),
+                from.to_string(),
                 to.to_string(),
             ),
             Action::SetUp { name } => Change::set(format!("link {name} state"), "down", "up"),
@@ -418,6 +440,34 @@ pub async fn plan(net: &NetHandle, d: &Desired) -> Result<Vec<Action>, NetcfgErr
             }
         }
     }
+    for (name, want) in &d.channels {
+        // Before a planned rename runs, the NIC still has its kernel name.
+        let now = actions
+            .iter()
+            .find_map(|a| match a {
+                Action::Rename { from, to } if to == name => Some(from),
+                _ => None,
+            })
+            .unwrap_or(name);
+        if let Some(c) = crate::channels::get(now).await? {
+            if c.combined_max > 0 && *want > c.combined_max {
+                return Err(NetcfgError::Ethtool {
+                    op: format!("plan {name} channels"),
+                    reason: format!(
+                        "profile asks {want} combined queues, the NIC has at most {}",
+                        c.combined_max
+                    ),
+                });
+            }
+            if c.combined != *want {
+                actions.push(Action::SetChannels {
+                    name: name.clone(),
+                    from: c.combined,
+                    to: *want,
+                });
+            }
+        }
+    }
     let routes = net.routes().await?;
     let matches = |want: &DesiredRoute, have: &RouteState| {
         want.dst == have.dst
@@ -456,6 +506,7 @@ pub async fn plan(net: &NetHandle, d: &Desired) -> Result<Vec<Action>, NetcfgErr
         Action::CreateVlan { .. } => 3,
         Action::Enslave { .. } => 4,
         Action::SetMtu { .. } => 5,
+        Action::SetChannels { .. } => 5,
         Action::SetUp { .. } => 6,
         Action::DelRoute { .. } => 7,
         Action::DelAddr { .. } => 8,
@@ -476,6 +527,9 @@ pub async fn execute(net: &NetHandle, actions: &[Action]) -> Result<Vec<Change>,
             Action::CreateBond { name, mode, miimon } => net.add_bond(name, *mode, *miimon).await?,
             Action::Enslave { member, bond } => net.enslave(member, bond).await?,
             Action::SetMtu { name, to, .. } => net.set_mtu(name, *to).await?,
+            Action::SetChannels { name, to, .. } => {
+                crate::channels::set_combined(name, *to).await?
+            }
             Action::SetUp { name } => net.set_up(name, true).await?,
             Action::AddAddr { dev, cidr, label } => {
                 net.add_address(dev, *cidr, label.as_deref()).await?;

@@ -174,3 +174,17 @@ fn link_state_events_and_errors() {
         ));
     });
 }
+
+#[test]
+fn ethtool_channels_are_readable() {
+    let ns = Netns::new();
+    ns.veth("v0", "v1");
+    ns.run(move || async move {
+        // veth answers ETHTOOL_MSG_CHANNELS_GET with its rx/tx queue counts.
+        let c = netcfg::channels::get("v0")
+            .await
+            .unwrap()
+            .expect("veth reports channels");
+        assert!(c.rx >= 1 && c.tx >= 1, "{c:?}");
+    });
+}
