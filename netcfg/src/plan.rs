@@ -570,6 +570,12 @@ pub fn system_changes(
     dry_run: bool,
 ) -> (Vec<Change>, Vec<NetcfgError>) {
     let mut sysctls = profile.map(|p| p.sysctl.clone()).unwrap_or_default();
+    if let Some(p) = profile.filter(|p| p.steering.rfs_flow_entries > 0) {
+        // RFS's global flow table; per-queue rps_flow_cnt is left at the driver default.
+        sysctls
+            .entry("net.core.rps_sock_flow_entries".into())
+            .or_insert_with(|| p.steering.rfs_flow_entries.to_string());
+    }
     if let Some(h) = hostname {
         sysctls.insert("kernel.hostname".into(), h.to_string());
     }

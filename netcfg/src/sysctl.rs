@@ -45,3 +45,44 @@ pub fn apply(
     }
     (changes, errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_only_what_differs_and_ignores_kernel_whitespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = SysRoot::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("proc/sys/net/ipv4")).unwrap();
+        std::fs::create_dir_all(dir.path().join("proc/sys/net/core")).unwrap();
+        // The kernel prints the port range with a tab.
+        std::fs::write(
+            dir.path().join("proc/sys/net/ipv4/ip_local_port_range"),
+            "1024\t65535\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("proc/sys/net/core/somaxconn"), "4096\n").unwrap();
+        let want: BTreeMap<String, String> = [
+            ("net.ipv4.ip_local_port_range", "1024 65535"),
+            ("net.core.somaxconn", "65535"),
+            ("net.core.missing", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let (changes, errors) = apply(&sys, &want, false);
+        assert_eq!(
+            changes.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            ["~ sysctl net.core.somaxconn: 4096 -> 65535"]
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].to_string().contains("proc/sys/net/core/missing"),
+            "{}",
+            errors[0]
+        );
+        let (again, _) = apply(&sys, &want, false);
+        assert!(again.is_empty(), "{again:?}");
+    }
+}
