@@ -301,8 +301,15 @@ fn sync_file(
     if cur_set.as_ref() == Some(want) {
         return;
     }
-    let from = cur_set.map_or_else(|| cur.trim().to_string(), |c| c.to_list());
-    changes.push(Change::set(what, from, want.to_list()));
+    let list = |c: &CpuSet| {
+        if c.is_empty() {
+            "none".to_string()
+        } else {
+            c.to_list()
+        }
+    };
+    let from = cur_set.map_or_else(|| cur.trim().to_string(), |c| list(&c));
+    changes.push(Change::set(what, from, list(want)));
     if !dry_run {
         if let Err(e) = sys.write_checked(rel, text, |back| parse(back).ok().as_ref() == Some(want))
         {

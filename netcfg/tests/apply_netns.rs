@@ -283,3 +283,83 @@ fn rename_by_profile_role_is_not_possible_without_devices_so_show_works() {
         r.stdout
     );
 }
+
+#[test]
+fn profile_plan_and_apply_on_a_fake_qemu_tree() {
+    use common::faketree::{virtio_irqs, FakeNic, FakeTree};
+    let ns = Netns::new();
+    let mut t = FakeTree::new(4, "aes");
+    t.dmi("QEMU", "Standard PC");
+    t.nic(FakeNic {
+        ifname: "mgmt0",
+        driver: "virtio_net",
+        pci: "0000:00:02.0",
+        id: ("1af4", "1041"),
+        virtio: Some("virtio1"),
+        queues: 1,
+        irqs: virtio_irqs(24, "0000:00:02.0", "virtio1", 1),
+    });
+    t.nic(FakeNic {
+        ifname: "tr0",
+        driver: "virtio_net",
+        pci: "0000:00:03.0",
+        id: ("1af4", "1041"),
+        virtio: Some("virtio2"),
+        queues: 4,
+        irqs: virtio_irqs(30, "0000:00:03.0", "virtio2", 4),
+    });
+    let p = netcfg::profile::load_named(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../hw-profiles"),
+        "qemu-virtio",
+    )
+    .unwrap();
+    for k in p.sysctl.keys() {
+        t.write(&format!("proc/sys/{}", k.replace('.', "/")), "0\n");
+    }
+    t.write("proc/sys/net/core/rps_sock_flow_entries", "0\n");
+    // Auto-detection picks qemu-virtio from DMI + PCI ids.
+    let plan = netcfg(&ns, t.root(), &["plan"]);
+    assert!(plan.ok, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.starts_with("profile: qemu-virtio\n"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("~ irq 31 (virtio2-input.0) smp_affinity_list: 0-3 -> 1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("~ sysctl net.core.somaxconn: 0 -> 65535"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("~ tr0 rx-0 rps_cpus: none -> 1-3"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(
+        t.read("proc/irq/31/smp_affinity_list"),
+        "0-3",
+        "plan writes nothing"
+    );
+    let first = netcfg(&ns, t.root(), &["apply"]);
+    assert!(first.ok, "{}{}", first.stdout, first.stderr);
+    assert_eq!(t.read("proc/irq/31/smp_affinity_list"), "1");
+    assert_eq!(t.read("sys/class/net/tr0/queues/rx-0/rps_cpus"), "e");
+    assert_eq!(
+        t.read("proc/sys/net/ipv4/ip_local_port_range"),
+        "1024 65535"
+    );
+    let second = netcfg(&ns, t.root(), &["apply"]);
+    assert!(
+        second.ok && second.stdout.contains("no changes"),
+        "{}{}",
+        second.stdout,
+        second.stderr
+    );
+}
