@@ -188,3 +188,25 @@ fn ethtool_channels_are_readable() {
         assert!(c.rx >= 1 && c.tx >= 1, "{c:?}");
     });
 }
+
+#[test]
+fn rename_keeps_the_link_up_and_mtu_applies() {
+    let ns = Netns::new();
+    ns.veth("v0", "v1");
+    let name = ns.name.clone();
+    ns.run(move || async move {
+        let net = NetHandle::new().await.unwrap();
+        let index = net.link_index("v0").await.unwrap();
+        net.rename_link("v0", "tr9").await.unwrap();
+        assert_eq!(net.link_index("tr9").await.unwrap(), index);
+        assert!(matches!(
+            net.link_index("v0").await,
+            Err(NetcfgError::NoSuchLink(_))
+        ));
+        let shown = ip_in(&name, &["link", "show", "tr9"]);
+        assert!(shown.contains(",UP"), "up again after the rename: {shown}");
+        net.set_mtu("tr9", 1280).await.unwrap();
+        assert!(ip_in(&name, &["link", "show", "tr9"]).contains("mtu 1280"));
+        assert_eq!(net.link("tr9").await.unwrap().mtu, 1280);
+    });
+}
