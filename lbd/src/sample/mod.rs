@@ -11,6 +11,7 @@ pub mod ctx;
 pub mod expr;
 pub mod fetch;
 mod simple;
+pub mod tls_hello;
 
 pub use ctx::{
     HttpMsg, OwnedMsg, ProxyState, SampleCtx, ServerState, StickCounter, StickSource, TestCtx,
