@@ -329,6 +329,14 @@ impl Index {
         self.items.is_empty()
     }
 
+    /// How many distinct prefix lengths an `ip` index probes (its cost).
+    pub fn ip_prefix_lengths(&self) -> usize {
+        match &self.kind {
+            Kind::Ip { v4, v6 } => v4.len() + v6.len(),
+            _ => 0,
+        }
+    }
+
     /// How this index answers, as `get map` prints it (`idx=tree`/`list`).
     pub fn is_tree(&self) -> bool {
         match self.method {

@@ -202,3 +202,6 @@ pub fn str_to_int(s: &[u8]) -> Option<i64> {
     }
     Some(if neg { -v } else { v })
 }
+
+#[cfg(test)]
+mod tests;
