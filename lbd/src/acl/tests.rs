@@ -55,7 +55,7 @@ fn match_methods_and_suffixes() {
     assert!(m("urlp_val(id) 1:10", &mut c));
     assert!(m("hdr_cnt(x) 2", &mut c), "values split on commas");
     assert!(m("method get", &mut c), "method matches without case");
-    assert!(m("hdr(nope) -m found", &mut c) == false);
+    assert!(!m("hdr(nope) -m found", &mut c));
     assert!(m("hdr(host) -m found", &mut c));
     assert!(m("src 192.0.2.0/24", &mut c));
     assert!(!m("src 10.0.0.0/8 ::1", &mut c));

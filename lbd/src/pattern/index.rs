@@ -303,9 +303,9 @@ impl Index {
                     }
                 }
                 let mut v4: Vec<_> = v4.into_iter().collect();
-                v4.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                v4.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
                 let mut v6: Vec<_> = v6.into_iter().collect();
-                v6.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                v6.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
                 Kind::Ip { v4, v6 }
             }
         };
@@ -576,7 +576,7 @@ pub fn parse_value(v: &str, t: SampleType) -> Result<Sample, String> {
 }
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

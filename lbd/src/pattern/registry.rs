@@ -268,11 +268,7 @@ impl PatternRef {
     }
 
     /// Runs `f` on every compiled view: (method, icase, lookup result).
-    pub fn lookup_views(
-        &self,
-        s: &Sample,
-        f: &mut dyn FnMut(MatchMethod, bool, Option<SampleType>, bool, Option<Hit<'_>>),
-    ) {
+    pub fn lookup_views(&self, s: &Sample, f: &mut ViewVisitor<'_>) {
         let views: Vec<Arc<View>> = {
             let d = self.lock();
             d.views.iter().filter_map(Weak::upgrade).collect()
@@ -285,18 +281,23 @@ impl PatternRef {
     }
 }
 
+/// Called per compiled view by `lookup_views`: (method, ignore case, map
+/// value type, tree-indexed, the hit).
+pub type ViewVisitor<'a> =
+    dyn FnMut(MatchMethod, bool, Option<SampleType>, bool, Option<Hit<'_>>) + 'a;
+
 fn parse_uid(s: &str) -> Option<u64> {
     let h = s.strip_prefix('#')?;
     let h = h.strip_prefix("0x").unwrap_or(h);
     u64::from_str_radix(h, 16).ok()
 }
 
-fn build<'d>(
-    d: &'d Data,
+fn build(
+    d: &Data,
     method: MatchMethod,
     icase: bool,
     out: Option<SampleType>,
-) -> Result<Index, (&'d Entry, String)> {
+) -> Result<Index, (&Entry, String)> {
     let cur: Vec<&Entry> = d.entries.iter().filter(|e| e.ver == d.curr_ver).collect();
     let kv: Vec<(&str, Option<&str>)> = cur
         .iter()

@@ -628,13 +628,3 @@ fn crc32(b: &[u8], poly: u32) -> u32 {
     }
     !c
 }
-
-#[cfg(test)]
-pub(crate) mod test_helpers {
-    pub fn djb2(b: &[u8]) -> u32 {
-        super::djb2(b)
-    }
-    pub fn crc32(b: &[u8]) -> u32 {
-        super::crc32(b, 0xEDB8_8320)
-    }
-}
