@@ -168,3 +168,46 @@ fn big_ip_list_is_indexed_not_scanned() {
     assert!(idx.ip_prefix_lengths() <= 33);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn dotted_versions_for_ssl_ver_and_int_ranges_with_dashes() {
+    // A TLS 1.0 ClientHello record header: type 0x16, version 3.1.
+    let mut c = TestCtx {
+        payload: Some(vec![0x16, 3, 1, 0, 0]),
+        ..TestCtx::default()
+    };
+    assert!(m("req.ssl_ver 3.1", &mut c));
+    assert!(m("req.ssl_ver 3.0:3.3", &mut c));
+    assert!(m("req.ssl_ver 3.0-3.1", &mut c));
+    assert!(m("req.ssl_ver ge 3.1", &mut c));
+    assert!(!m("req.ssl_ver gt 3.1", &mut c));
+    assert!(m("req.ssl_ver lt 3.2", &mut c));
+    assert!(!m("req.ssl_ver le 3", &mut c), "3 is 3.0");
+    assert!(
+        m("req.ssl_ver -m int 196609", &mut c),
+        "-m int takes plain ints"
+    );
+    let mut c = ctx("GET", "/", &[("A", "1"), ("B", "2"), ("C", "3")]);
+    assert!(m("req.hdr_cnt 2-4", &mut c));
+    assert!(!m("req.hdr_cnt 4-9", &mut c));
+    let reg = PatternRegistry::new();
+    let err = |line: &str| AclTerm::parse(&w(line), "x", &env(&reg)).unwrap_err();
+    assert_eq!(
+        err("req.ssl_ver 70000.1"),
+        "'70000.1' is not a dotted number."
+    );
+    assert_eq!(
+        err("req.ssl_ver 3.3-3.1"),
+        "'3.3-3.1' is not a valid dotted number range."
+    );
+    assert_eq!(err("req.ssl_ver -m int 3.1"), "'3.1' is not a number.");
+    assert_eq!(err("dst_port 5:1"), "'5:1' is not a valid number range.");
+    assert_eq!(
+        err("dst_port gt x"),
+        "'x' is neither a number nor a supported operator."
+    );
+    assert_eq!(
+        err("req.ssl_ver gt 3.70000"),
+        "'3.70000' contains too large a minor value."
+    );
+}
