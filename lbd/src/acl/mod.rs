@@ -50,6 +50,7 @@ impl AclTerm {
         let mut icase = false;
         let mut files: Vec<(String, bool, bool)> = Vec::new();
         let mut unique_id = None;
+        let mut no_dns = false;
         let mut i = 1;
         while let Some(w) = words.get(i) {
             if !w.starts_with('-') || w == "-" {
@@ -57,7 +58,8 @@ impl AclTerm {
             }
             match w.as_str() {
                 "-i" => icase = true,
-                "-n" => {}
+                // lbd never resolves host names, so `-n` changes nothing.
+                "-n" => no_dns = true,
                 "-M" => {}
                 "--" => {
                     i += 1;
@@ -122,15 +124,29 @@ impl AclTerm {
             }
             values.push(apply_op(op, w, method).map_err(|e| format!("{e}."))?);
         }
+        if method == MatchMethod::Ip && !no_dns {
+            // 2.6 resolves a host name here (at startup, once); lbd refuses
+            // it rather than pin an address the DNS may change.
+            if let Some(h) = values
+                .iter()
+                .find(|v| !crate::pattern::index::is_ip_pattern(v) && looks_like_host(v))
+            {
+                return Err(format!(
+                    "'{h}' is not a valid IPv4 or IPv6 address (lbd does not resolve host names in ACL patterns; write the address instead)."
+                ));
+            }
+        }
         let mut lists = Vec::new();
         let desc_loc = format!("file '{}' line {}", env.file, env.line);
-        for (f, fic, _) in &files {
-            let r = env.registry.file(
-                f,
-                RefKind::Acl,
-                unique_id.take(),
-                &format!("acl at {desc_loc}"),
-            )?;
+        for (f, fic, as_map) in &files {
+            let used_by = format!("acl at {desc_loc}");
+            let r = if *as_map {
+                env.registry
+                    .acl_file_as_map(f, unique_id.take(), &used_by)?
+            } else {
+                env.registry
+                    .file(f, RefKind::Acl, unique_id.take(), &used_by)?
+            };
             let m = r
                 .matcher(method, *fic || icase, None)
                 .map_err(|(e, msg)| format!("{msg} at line {} of file '{f}'.", e.line))?;
@@ -169,6 +185,14 @@ impl AclTerm {
     pub fn expr(&self) -> &Expr {
         &self.expr
     }
+}
+
+/// A DNS name rather than a malformed address: letters somewhere, and only
+/// the characters of host names.
+fn looks_like_host(v: &str) -> bool {
+    v.bytes().any(|c| c.is_ascii_alphabetic())
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-'))
 }
 
 /// Turns an operator and a value into a range pattern (`gt 5` is `6:`), as

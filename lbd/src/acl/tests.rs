@@ -211,3 +211,33 @@ fn dotted_versions_for_ssl_ver_and_int_ranges_with_dashes() {
         "'3.70000' contains too large a minor value."
     );
 }
+
+#[test]
+fn map_file_as_acl_list_and_host_names() {
+    let dir = std::env::temp_dir().join(format!("lbd-acl-M-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("hosts.map");
+    std::fs::write(
+        &f,
+        "# hosts\nwww.example.com be1\napi.example.com  be2 with spaces\n",
+    )
+    .unwrap();
+    let f = f.display();
+    let mut c = ctx("GET", "/", &[("Host", "api.example.com")]);
+    assert!(
+        m(&format!("hdr(host) -M -f {f}"), &mut c),
+        "the key is the first word"
+    );
+    assert!(
+        !m(&format!("hdr(host) -f {f}"), &mut c),
+        "without -M the whole line is the key"
+    );
+    let reg = PatternRegistry::new();
+    let err = |line: &str| AclTerm::parse(&w(line), "x", &env(&reg)).unwrap_err();
+    assert!(err("src localhost").contains("lbd does not resolve host names"));
+    assert_eq!(
+        err("src -n localhost"),
+        "'localhost' is not a valid IPv4 or IPv6 address."
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

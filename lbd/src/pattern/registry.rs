@@ -375,6 +375,28 @@ impl PatternRegistry {
         unique_id: Option<i32>,
         used_by: &str,
     ) -> Result<Arc<PatternRef>, String> {
+        self.load(path, kind, kind == RefKind::Map, unique_id, used_by)
+    }
+
+    /// Like [`file`](Self::file) for an ACL's `-M -f <file>`: an ACL list
+    /// whose lines are read as a map's, so the key is the first word.
+    pub fn acl_file_as_map(
+        &self,
+        path: &str,
+        unique_id: Option<i32>,
+        used_by: &str,
+    ) -> Result<Arc<PatternRef>, String> {
+        self.load(path, RefKind::Acl, true, unique_id, used_by)
+    }
+
+    fn load(
+        &self,
+        path: &str,
+        kind: RefKind,
+        with_values: bool,
+        unique_id: Option<i32>,
+        used_by: &str,
+    ) -> Result<Arc<PatternRef>, String> {
         let mut refs = self.lock();
         if let Some(r) = refs.iter().find(|r| !r.name.is_empty() && r.name == path) {
             if let Some(u) = unique_id {
@@ -406,12 +428,12 @@ impl PatternRegistry {
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            match kind {
-                RefKind::Acl => {
+            match with_values {
+                false => {
                     let l = l.trim_end_matches([' ', '\t', '\r']);
                     r.push_loaded(l.to_string(), None, n + 1);
                 }
-                RefKind::Map => {
+                true => {
                     let end = l.find([' ', '\t']).unwrap_or(l.len());
                     let key = &l[..end];
                     let val = l[end..].trim_matches([' ', '\t', '\r']);

@@ -117,3 +117,42 @@ fn unknown_names_are_refused() {
     assert!(Expr::parse("path,nosuch", &env).is_err());
     assert!(Expr::parse("hdr(x", &env).is_err());
 }
+
+/// The parse error of `expr`.
+fn perr(expr: &str) -> String {
+    let reg = PatternRegistry::new();
+    let env = ParseEnv {
+        registry: &reg,
+        file: "t",
+        line: 1,
+    };
+    Expr::parse(expr, &env).unwrap_err()
+}
+
+#[test]
+fn converter_arguments_are_read_as_2_6_reads_them() {
+    let mut c = TestCtx::with_request(OwnedMsg::request("GET", "/a/b", &[]));
+    // Quotes protect `,` and `)`; parentheses do not nest.
+    assert_eq!(ev(r#"path,regsub("(a|b)",x,g)"#, &mut c), st("/x/x"));
+    assert_eq!(ev("path,regsub('/(a)/',<\\1>)", &mut c), st("<a>b"));
+    assert_eq!(ev(r#"str(x),concat("a,b",,')')"#, &mut c), st("xa,b)"));
+    assert_eq!(ev(r#"str(x),concat(\"q\ \')"#, &mut c), st("x\"q '"));
+    assert_eq!(ev(r"str(x),concat(\t)", &mut c), st("x\t"));
+    // Inside single quotes a backslash is itself.
+    assert_eq!(ev(r"str(x),concat('\n')", &mut c), st("x\\n"));
+    // `\,` and `\)` are not escapes: the backslash stays and the `,` or `)`
+    // still ends the argument.
+    assert_eq!(ev(r"str(x),concat(a\,b)", &mut c), st("xa\\"));
+    assert_eq!(
+        perr("path,regsub(^/(a),x)"),
+        "converter 'regsub' expects 2 argument(s)"
+    );
+    assert_eq!(
+        perr(r"path,concat(a\)b)"),
+        "missing comma after converter 'concat'"
+    );
+    assert_eq!(
+        perr("path,lower(a"),
+        "missing closing ')' in converter 'lower'"
+    );
+}
