@@ -7,6 +7,7 @@
 //! log formats.
 
 pub mod conv;
+pub mod conv_more;
 pub mod ctx;
 pub mod expr;
 pub mod fetch;

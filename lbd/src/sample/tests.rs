@@ -156,3 +156,85 @@ fn converter_arguments_are_read_as_2_6_reads_them() {
         "missing closing ')' in converter 'lower'"
     );
 }
+
+/// Vectors captured from HAProxy 2.6.12 (`http-request return lf-string`).
+#[test]
+fn hashes_digests_and_dates_match_2_6() {
+    let mut c = TestCtx::default();
+    let int = |v: i64| Some(Sample::Sint(v));
+    assert_eq!(ev("str(abc),wt6", &mut c), int(2483038440));
+    assert_eq!(ev("str(123456789),wt6", &mut c), int(2225171485));
+    assert_eq!(ev("str(123456789),crc32c", &mut c), int(3808858755));
+    assert_eq!(ev("str(123456789),crc32", &mut c), int(3421780262));
+    assert_eq!(ev("str(abc),xxh32", &mut c), int(852579327));
+    assert_eq!(ev("str(abc),xxh32(5)", &mut c), int(1562728233));
+    assert_eq!(ev("str(abc),xxh64", &mut c), int(4952883123889572249));
+    assert_eq!(ev("str(abc),xxh3", &mut c), int(8696274497037089104));
+    assert_eq!(ev("str(abc),xxh3(7)", &mut c), int(5260018501835528466));
+    assert_eq!(
+        ev("str(abc),sha1,hex", &mut c),
+        st("A9993E364706816ABA3E25717850C26C9CD0D89D")
+    );
+    assert_eq!(
+        ev("str(abc),sha2(384),hex", &mut c),
+        st("CB00753F45A35E8BB5A03D699AC65007272C32AB0EDED1631A8B605A43FF5BED8086072BA1E7CC2358BAECA134C825A7")
+    );
+    assert_eq!(
+        ev("str(abc),hmac(sha256,a2V5),hex", &mut c),
+        st("9C196E32DC0175F86F4B1CB89289D6619DE6BEE699E4C378E68309ED97A1A6AB")
+    );
+    c.vars
+        .insert((VarScope::Txn, "k".into()), Sample::Str(b"a2V5".to_vec()));
+    assert_eq!(
+        ev("str(abc),hmac(sha256,txn.k),hex", &mut c),
+        st("9C196E32DC0175F86F4B1CB89289D6619DE6BEE699E4C378E68309ED97A1A6AB")
+    );
+    assert_eq!(ev("bin(FBFF),ub64enc", &mut c), st("-_8"));
+    assert_eq!(ev("str(-_8),ub64dec,hex", &mut c), st("FBFF"));
+    assert_eq!(
+        ev("int(1700000000),http_date", &mut c),
+        st("Tue, 14 Nov 2023 22:13:20 GMT")
+    );
+    assert_eq!(
+        ev("int(1700000000123),http_date(0,ms)", &mut c),
+        st("Tue, 14 Nov 2023 22:13:20.123 GMT")
+    );
+    assert_eq!(
+        ev("int(1700000000),http_date(3600)", &mut c),
+        st("Tue, 14 Nov 2023 23:13:20 GMT")
+    );
+    assert_eq!(
+        ev("int(1700000000),utime(%Y-%m-%dT%H:%M:%S)", &mut c),
+        st("2023-11-14T22:13:20")
+    );
+    assert_eq!(
+        ev("int(1700000000),utime(%a_%j_%e,60)", &mut c),
+        st("Tue_318_14")
+    );
+    assert!(perr("str(a),sha2(100)").contains("Unsupported number of bits"));
+    assert!(perr("str(a),http_date(0,h)").contains("Invalid unit"));
+}
+
+#[test]
+fn url_fetches_uuid_and_table_converters() {
+    let mut c = TestCtx::with_request(OwnedMsg::request("GET", "http://10.1.2.3:8080/x?y", &[]));
+    assert_eq!(
+        ev("url_ip", &mut c),
+        Some(Sample::Ipv4("10.1.2.3".parse().unwrap()))
+    );
+    assert_eq!(ev("url_port", &mut c), Some(Sample::Sint(8080)));
+    let mut o = TestCtx::with_request(OwnedMsg::request("GET", "/x", &[]));
+    assert_eq!(ev("url_ip", &mut o), None, "origin-form has no host");
+    assert_eq!(ev("unique-id", &mut o), None, "no unique-id-format");
+    let u = ev("uuid", &mut o).unwrap().to_text();
+    assert_eq!(u.len(), 36);
+    assert_eq!(u[14], b'4', "version 4");
+    c.keyed
+        .insert(("abc".into(), StickCounter::HttpReqRate), 12);
+    assert_eq!(
+        ev("str(abc),table_http_req_rate(t)", &mut c),
+        Some(Sample::Sint(12))
+    );
+    assert_eq!(ev("str(zz),table_http_req_rate(t)", &mut c), None);
+    assert!(perr("str(a),table_nosuch(t)").contains("unknown converter"));
+}
