@@ -47,6 +47,9 @@ pub struct Runtime {
     pub process: &'static crate::stats::ProcessStats,
     /// Names of the enabled proxies in declaration order (`show stat` order).
     pub proxy_order: Vec<String>,
+    /// ACL and map pattern lists of this generation (`show map`, `add acl`...):
+    /// every condition and `map` converter of the runtime is compiled into it.
+    pub patterns: Arc<crate::pattern::PatternRegistry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +189,7 @@ impl Runtime {
                 .filter(|p| !p.disabled)
                 .map(|p| p.name.clone())
                 .collect(),
+            patterns: Arc::new(crate::pattern::PatternRegistry::new()),
         })
     }
 }
