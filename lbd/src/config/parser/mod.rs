@@ -12,6 +12,7 @@ mod httpchk;
 mod proxy;
 mod server;
 mod stats;
+mod stick;
 
 use super::cond;
 use super::diag::Diagnostic;
