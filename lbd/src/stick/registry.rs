@@ -2,7 +2,7 @@
 //! model; a reload builds a new registry that takes over the tables of the
 //! old one whose definition did not change, so counters survive it.
 
-use super::def::StickTableDef;
+use super::def::{DataType, StickTableDef, StoreSpec};
 use super::table::StickTable;
 use crate::config::model::Config;
 use std::collections::HashMap;
@@ -25,22 +25,46 @@ fn same_shape(a: &StickTableDef, b: &StickTableDef) -> bool {
         && a.store == b.store
 }
 
+/// The tables of `cfg`. A table that a `stick` rule uses also stores
+/// `server_id` and `server_key`, as 2.6 adds them when it resolves the rule.
+fn defs(cfg: &Config) -> Vec<StickTableDef> {
+    let mut defs: Vec<StickTableDef> = cfg
+        .proxies
+        .iter()
+        .filter(|p| !p.disabled)
+        .filter_map(|p| p.stick_table.clone())
+        .collect();
+    for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        for r in &p.stick_rules {
+            let name = r.table.as_deref().unwrap_or(&p.name);
+            let Some(d) = defs.iter_mut().find(|d| d.name == name) else {
+                continue;
+            };
+            for data in [DataType::ServerId, DataType::ServerKey] {
+                if !d.stores(data) {
+                    d.store.push(StoreSpec {
+                        data,
+                        period_ms: 0,
+                        nbelem: 1,
+                    });
+                }
+            }
+            d.store.sort_by_key(|s| s.data);
+        }
+    }
+    defs
+}
+
 impl TableRegistry {
     /// Every `stick-table` of `cfg`'s proxies.
     pub fn from_config(cfg: &Config) -> TableRegistry {
-        Self::from_defs(
-            cfg.proxies.iter().filter_map(|p| p.stick_table.clone()),
-            None,
-        )
+        Self::from_defs(defs(cfg), None)
     }
 
     /// Like [`from_config`](Self::from_config), reusing the tables of `old`
     /// whose definition is unchanged (entries and all).
     pub fn from_config_with(cfg: &Config, old: &TableRegistry) -> TableRegistry {
-        Self::from_defs(
-            cfg.proxies.iter().filter_map(|p| p.stick_table.clone()),
-            Some(old),
-        )
+        Self::from_defs(defs(cfg), Some(old))
     }
 
     pub fn from_defs(

@@ -295,23 +295,34 @@ impl StickTable {
         v
     }
 
-    /// `set table <t> key <k> data.<type> <v>...`: creates the entry if
-    /// needed, writes each value and refreshes its expiry. Values for types
-    /// the table does not store are skipped (the CLI checks first).
-    /// Err when the entry cannot be allocated.
-    pub fn set(&self, key: &StickKey, values: &[(DataType, i64)], now_ms: u64) -> Result<(), ()> {
-        let e = self.get_or_create(key, now_ms).ok_or(())?;
-        {
-            let mut d = lock(&e.data);
+    /// Creates the entry for `key` if needed, runs `f` on its data and
+    /// refreshes its expiry (what `set table` does). None when the entry
+    /// cannot be allocated.
+    pub fn set_with<R>(
+        &self,
+        key: &StickKey,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryData) -> R,
+    ) -> Option<R> {
+        let e = self.get_or_create(key, now_ms)?;
+        let r = f(&mut lock(&e.data));
+        self.touch(&e, now_ms);
+        e.refs.fetch_sub(1, Ordering::AcqRel);
+        Some(r)
+    }
+
+    /// Writes `values` (element 0 of arrays) into the entry for `key`,
+    /// creating it if needed. Types the table does not store are skipped.
+    /// False when the entry cannot be allocated.
+    pub fn set(&self, key: &StickKey, values: &[(DataType, i64)], now_ms: u64) -> bool {
+        self.set_with(key, now_ms, |d| {
             for &(t, v) in values {
                 if self.def.stores(t) {
                     d.write(t, 0, v, now_ms);
                 }
             }
-        }
-        self.touch(&e, now_ms);
-        e.refs.fetch_sub(1, Ordering::AcqRel);
-        Ok(())
+        })
+        .is_some()
     }
 
     /// `clear table <t> key <k>`: Ok(false) when there was no such entry.
