@@ -196,6 +196,8 @@ pub struct Proxy {
     pub use_backends: Vec<UseBackend>,
     pub servers: Vec<Server>,
     pub http_request: Vec<HttpRequestRule>,
+    /// `acl` lines in order, as written; `acl::AclSet::from_decls` compiles them.
+    pub acls: Vec<AclDecl>,
     /// `errorfile <code> <file>`: the file's raw bytes, sent as is.
     pub errorfiles: BTreeMap<u16, ErrorFile>,
     /// `errorfiles <http-errors section>` names, resolved into `errorfiles` by the parser.
@@ -828,4 +830,13 @@ pub struct User {
     pub password: String,
     pub insecure: bool,
     pub groups: Vec<String>,
+}
+
+/// One `acl <name> <expr> [flags] [values...]` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclDecl {
+    pub name: String,
+    /// The words after the name.
+    pub args: Vec<String>,
+    pub location: Location,
 }

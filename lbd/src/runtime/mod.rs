@@ -50,6 +50,9 @@ pub struct Runtime {
     /// Stick tables by name (`stick-table` lines); a reload may carry
     /// them over with `TableRegistry::from_config_with`.
     pub tables: Arc<crate::stick::TableRegistry>,
+    /// ACL and map pattern lists of this generation (`show map`, `add acl`...):
+    /// every condition and `map` converter of the runtime is compiled into it.
+    pub patterns: Arc<crate::pattern::PatternRegistry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +193,7 @@ impl Runtime {
                 .map(|p| p.name.clone())
                 .collect(),
             tables: Arc::new(crate::stick::TableRegistry::from_config(cfg)),
+            patterns: Arc::new(crate::pattern::PatternRegistry::new()),
         })
     }
 }
