@@ -259,3 +259,33 @@ fn a_reload_keeps_unchanged_tables_and_rebuilds_changed_ones() {
     let names: Vec<&str> = new.iter().map(|t| t.name()).collect();
     assert_eq!(names, vec!["u", "t"]);
 }
+
+#[test]
+fn counter_fetches_answer_like_haproxy() {
+    use crate::sample::ctx::StickCounter as C;
+    use crate::sample::Sample;
+    let t = table(def(
+        10,
+        None,
+        &[(DataType::Gpc0, 0), (DataType::BytesInCnt, 0)],
+    ));
+    let key = sample::key_from_sample(&t, &Sample::Str(b"10.0.0.9".to_vec()));
+    assert_eq!(key, Some(ip(9)));
+    let Some(e) = key.and_then(|k| t.track(&k, 0)) else {
+        panic!("track failed");
+    };
+    e.on_bytes_in(4096, 0);
+    assert_eq!(
+        sample::read(None, C::HttpReqRate, 0),
+        Some(0),
+        "nothing tracked"
+    );
+    assert_eq!(
+        sample::read(Some(&e), C::HttpReqRate, 0),
+        None,
+        "not stored"
+    );
+    assert_eq!(sample::read(Some(&e), C::KbytesIn, 0), Some(4));
+    assert_eq!(sample::inc(Some(&e), C::Gpc0, 0), Some(1));
+    assert_eq!(sample::read(Some(&e), C::Trackers, 0), Some(0));
+}
