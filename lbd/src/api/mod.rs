@@ -13,6 +13,7 @@ mod map_cmds;
 mod parse;
 mod server_cmds;
 mod session;
+mod table_cmds;
 mod usage;
 
 pub use commands::{allowed, execute, Outcome, SessionState, PERMISSION_DENIED};

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+pub use crate::stick::{StickRule, StickTableDef};
+
 /// Where a statement came from, for messages and stats.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
@@ -216,6 +218,10 @@ pub struct Proxy {
     /// `stats enable|uri|auth|...`: the HTTP stats page; None without any
     /// `stats` keyword.
     pub stats: Option<StatsPage>,
+    /// `stick-table`: this proxy's table, named after it.
+    pub stick_table: Option<StickTableDef>,
+    /// `stick on|match|store-request|store-response`, in order.
+    pub stick_rules: Vec<StickRule>,
 }
 
 /// The stats page of a proxy (`stats` keywords, HAProxy's `uri_auth`).

@@ -47,6 +47,9 @@ pub struct Runtime {
     pub process: &'static crate::stats::ProcessStats,
     /// Names of the enabled proxies in declaration order (`show stat` order).
     pub proxy_order: Vec<String>,
+    /// Stick tables by name (`stick-table` lines); a reload may carry
+    /// them over with `TableRegistry::from_config_with`.
+    pub tables: Arc<crate::stick::TableRegistry>,
     /// ACL and map pattern lists of this generation (`show map`, `add acl`...):
     /// every condition and `map` converter of the runtime is compiled into it.
     pub patterns: Arc<crate::pattern::PatternRegistry>,
@@ -189,6 +192,7 @@ impl Runtime {
                 .filter(|p| !p.disabled)
                 .map(|p| p.name.clone())
                 .collect(),
+            tables: Arc::new(crate::stick::TableRegistry::from_config(cfg)),
             patterns: Arc::new(crate::pattern::PatternRegistry::new()),
         })
     }

@@ -13,6 +13,7 @@ mod httpchk;
 mod proxy;
 mod server;
 mod stats;
+mod stick;
 
 use super::cond;
 use super::diag::Diagnostic;

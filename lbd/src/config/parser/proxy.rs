@@ -281,6 +281,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             });
         }
         "http-request" => return http_request(l, t, words),
+        "stick-table" | "stick" => return super::stick::keyword(l, t, words),
         "acl" => return super::acl::keyword(l, t, words),
         "stats" => return super::stats::keyword(l, t, words),
         "monitor-uri" => {
