@@ -10,6 +10,7 @@ mod global;
 mod http_request;
 mod httpchk;
 mod proxy;
+mod rules;
 mod server;
 mod stats;
 
