@@ -6,6 +6,7 @@
 //! `connect` picks servers and connects, `forward` moves bytes. `balance` and
 //! `h1` are sans-IO decision and protocol logic.
 
+pub mod acl;
 pub mod api;
 pub mod balance;
 pub mod check;
@@ -19,6 +20,7 @@ pub mod h1;
 pub mod http;
 pub mod listener;
 pub mod log;
+pub mod pattern;
 pub mod privileges;
 pub mod runtime;
 pub mod sample;

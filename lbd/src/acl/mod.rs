@@ -1,0 +1,292 @@
+//! ACLs (spec 5.1-5.3): named tests over samples, and the `if`/`unless`
+//! conditions built from them.
+//!
+//! An [`Acl`] is one or more terms (one per `acl` line with that name, ORed);
+//! a term is a sample expression, a match method and its pattern lists. A
+//! [`Condition`] is an OR of ANDs of possibly negated ACLs. Parsing happens
+//! once at configuration time; evaluation borrows the session through
+//! [`SampleCtx`] and does not lock.
+
+mod cond;
+mod predefined;
+
+pub use cond::{parse_cond, Condition, Polarity};
+
+use crate::pattern::{MatchMethod, Matcher, RefKind};
+use crate::sample::{Expr, ParseEnv, Sample, SampleCtx, SampleType};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Fetch-name suffixes that imply a match method (spec 5.2).
+const SUFFIXES: &[(&str, MatchMethod)] = &[
+    ("_beg", MatchMethod::Beg),
+    ("_end", MatchMethod::End),
+    ("_sub", MatchMethod::Sub),
+    ("_dir", MatchMethod::Dir),
+    ("_dom", MatchMethod::Dom),
+    ("_reg", MatchMethod::Reg),
+    ("_len", MatchMethod::Len),
+    ("_str", MatchMethod::Str),
+    ("_found", MatchMethod::Found),
+];
+
+/// One test: a sample expression compared with pattern lists.
+#[derive(Debug, Clone)]
+pub struct AclTerm {
+    expr: Expr,
+    method: MatchMethod,
+    lists: Vec<Matcher>,
+}
+
+impl AclTerm {
+    /// Parses `fetch[,conv...] [flags] [operator] [values...]`; `owner` names
+    /// the ACL for the inline list's description.
+    pub fn parse(words: &[String], owner: &str, env: &ParseEnv<'_>) -> Result<AclTerm, String> {
+        let Some(first) = words.first() else {
+            return Err("missing ACL expression".into());
+        };
+        let (expr, implied, kw) = parse_fetch(first, env)?;
+        let mut method = implied;
+        let mut icase = false;
+        let mut files: Vec<(String, bool, bool)> = Vec::new();
+        let mut unique_id = None;
+        let mut i = 1;
+        while let Some(w) = words.get(i) {
+            if !w.starts_with('-') || w == "-" {
+                break;
+            }
+            match w.as_str() {
+                "-i" => icase = true,
+                "-n" => {}
+                "-M" => {}
+                "--" => {
+                    i += 1;
+                    break;
+                }
+                "-f" | "-m" | "-u" => {
+                    let Some(arg) = words.get(i + 1) else {
+                        return Err(match w.as_str() {
+                            "-f" => "'-f' expects a file name".to_string(),
+                            "-m" => "'-m' expects a match method".to_string(),
+                            _ => "'-u' expects a unique id".to_string(),
+                        });
+                    };
+                    match w.as_str() {
+                        "-f" => files.push((arg.clone(), icase, words[1..i].iter().any(|x| x == "-M"))),
+                        "-m" => {
+                            if !files.is_empty() {
+                                return Err("'-m' must only be specified before patterns and files in parsing ACL expression.".into());
+                            }
+                            method = Some(MatchMethod::parse(arg).ok_or_else(|| {
+                                format!("unknown matching method '{arg}' when parsing ACL expression")
+                            })?);
+                        }
+                        _ => {
+                            unique_id = Some(arg.parse::<i32>().map_err(|_| {
+                                format!("the argument of -u must be an integer, got '{arg}'")
+                            })?);
+                        }
+                    }
+                    i += 1;
+                }
+                _ => {
+                    return Err(format!(
+                        "'{w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'."
+                    ))
+                }
+            }
+            i += 1;
+        }
+        let method = match method {
+            Some(m) => m,
+            None => MatchMethod::default_for(expr.out_type()).ok_or_else(|| {
+                format!("ACL keyword '{kw}' : no pattern matching method specified")
+            })?,
+        };
+        // `method` compares without case (spec 5.2).
+        let icase = icase || expr.out_type() == SampleType::Meth && !expr.has_convs();
+        let mut values: Vec<String> = Vec::new();
+        let mut op: Option<&str> = None;
+        for w in &words[i..] {
+            if matches!(method, MatchMethod::Int | MatchMethod::Len)
+                && matches!(w.as_str(), "eq" | "ge" | "gt" | "le" | "lt")
+            {
+                op = Some(w.as_str());
+                continue;
+            }
+            values.push(apply_op(op, w, method)?);
+        }
+        let mut lists = Vec::new();
+        let desc_loc = format!("file '{}' line {}", env.file, env.line);
+        for (f, fic, _) in &files {
+            let r = env.registry.file(
+                f,
+                RefKind::Acl,
+                unique_id.take(),
+                &format!("acl at {desc_loc}"),
+            )?;
+            let m = r
+                .matcher(method, *fic || icase, None)
+                .map_err(|(e, msg)| format!("{msg} at line {} of file '{f}'", e.line))?;
+            lists.push(m);
+        }
+        if files.is_empty() || !values.is_empty() {
+            let r = env
+                .registry
+                .inline(unique_id, format!("acl '{kw}' {desc_loc}"), &values)?;
+            let m = r
+                .matcher(method, icase, None)
+                .map_err(|(_, msg)| format!("{msg}"))?;
+            lists.push(m);
+        }
+        let _ = owner;
+        Ok(AclTerm {
+            expr,
+            method,
+            lists,
+        })
+    }
+
+    /// Whether any value of the sample matches.
+    pub fn eval(&self, cx: &mut dyn SampleCtx) -> bool {
+        let method = self.method;
+        let lists = &self.lists;
+        self.expr.eval_each(cx, &mut |s: &Sample| match method {
+            MatchMethod::Found => true,
+            MatchMethod::Bool => s.to_bool().unwrap_or(false),
+            _ => lists.iter().any(|m| m.matches(s)),
+        })
+    }
+
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+}
+
+/// Turns an operator and a value into a range pattern (`gt 5` is `6:`).
+fn apply_op(op: Option<&str>, v: &str, method: MatchMethod) -> Result<String, String> {
+    let Some(op) = op else {
+        return Ok(v.to_string());
+    };
+    let n: i64 = v.parse().map_err(|_| format!("'{v}' is not a number"))?;
+    let _ = method;
+    Ok(match op {
+        "eq" => format!("{n}"),
+        "ge" => format!("{n}:"),
+        "gt" => format!("{}:", n.saturating_add(1)),
+        "le" => format!(":{n}"),
+        _ => format!(":{}", n.saturating_sub(1)),
+    })
+}
+
+/// Parses the expression word, resolving suffixed names (`path_beg`) into
+/// the base fetch and its implied method. Returns the keyword as written
+/// (without arguments) for messages.
+fn parse_fetch(
+    word: &str,
+    env: &ParseEnv<'_>,
+) -> Result<(Expr, Option<MatchMethod>, String), String> {
+    let name_end = word.find(['(', ',']).unwrap_or(word.len());
+    let name = &word[..name_end];
+    match Expr::parse(word, env) {
+        Ok(e) => return Ok((e, None, name.to_string())),
+        Err(e) if crate::sample::fetch::is_known(name) => return Err(e),
+        Err(_) => {}
+    }
+    for (suf, m) in SUFFIXES {
+        if let Some(base) = name.strip_suffix(suf) {
+            if crate::sample::fetch::is_known(base) {
+                let text = format!("{base}{}", &word[name_end..]);
+                let e = Expr::parse(&text, env)?;
+                return Ok((e, Some(*m), name.to_string()));
+            }
+        }
+    }
+    Err(format!(
+        "unknown fetch method '{name}' in ACL expression '{word}'."
+    ))
+}
+
+/// An ACL: every `acl` line with that name, ORed.
+#[derive(Debug, Clone)]
+pub struct Acl {
+    pub name: String,
+    terms: Vec<AclTerm>,
+}
+
+impl Acl {
+    pub fn eval(&self, cx: &mut dyn SampleCtx) -> bool {
+        self.terms.iter().any(|t| t.eval(cx))
+    }
+
+    pub fn terms(&self) -> &[AclTerm] {
+        &self.terms
+    }
+}
+
+/// The ACLs of one proxy, by name.
+#[derive(Debug, Clone, Default)]
+pub struct AclSet {
+    by_name: HashMap<String, Arc<Acl>>,
+}
+
+/// Characters allowed in an ACL name (spec 5.1).
+pub fn valid_name(n: &str) -> Result<(), char> {
+    match n
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    {
+        Some(c) => Err(c),
+        None => Ok(()),
+    }
+}
+
+impl AclSet {
+    pub fn new() -> AclSet {
+        AclSet::default()
+    }
+
+    /// `acl <name> <expr> [flags] [values]`: `words` starts at the name.
+    pub fn add(&mut self, words: &[String], env: &ParseEnv<'_>) -> Result<(), String> {
+        let Some(name) = words.first() else {
+            return Err("missing ACL name.".into());
+        };
+        if let Err(c) = valid_name(name) {
+            return Err(format!(
+                "character '{c}' is not permitted in acl name '{name}'."
+            ));
+        }
+        if words.len() < 2 {
+            return Err(format!("missing ACL expression for ACL '{name}'."));
+        }
+        let term = AclTerm::parse(&words[1..], name, env)
+            .map_err(|e| format!("error detected while parsing ACL '{name}' : {e}"))?;
+        let acl = self.by_name.entry(name.clone()).or_insert_with(|| {
+            Arc::new(Acl {
+                name: name.clone(),
+                terms: Vec::new(),
+            })
+        });
+        Arc::make_mut(acl).terms.push(term);
+        Ok(())
+    }
+
+    /// The ACL of that name: declared here, else predefined.
+    pub fn get(&self, name: &str, env: &ParseEnv<'_>) -> Option<Arc<Acl>> {
+        if let Some(a) = self.by_name.get(name) {
+            return Some(Arc::clone(a));
+        }
+        predefined::build(name, env).map(Arc::new)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests;
