@@ -27,5 +27,6 @@ pub mod sample;
 pub mod server;
 pub mod session;
 pub mod stats;
+pub mod stick;
 pub mod stream;
 pub mod tcp;

@@ -145,6 +145,9 @@ pub fn execute(
         | Cmd::DisableAgent
         | Cmd::EnableAgent
         | Cmd::SetMaxconnServer => server_cmds::run(api, kw.cmd, args),
+        Cmd::ShowTable | Cmd::ClearTable | Cmd::SetTable => {
+            super::table_cmds::run(&api.runtime.tables, st.level, kw.cmd, args)
+        }
     };
     Outcome { nolf, ..out }
 }

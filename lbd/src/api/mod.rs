@@ -12,6 +12,7 @@ mod commands;
 mod parse;
 mod server_cmds;
 mod session;
+mod table_cmds;
 mod usage;
 
 pub use commands::{allowed, execute, Outcome, SessionState, PERMISSION_DENIED};

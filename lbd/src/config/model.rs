@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 mod rules;
 pub use rules::*;
+pub use crate::stick::{StickRule, StickTableDef};
 
 /// Where a statement came from, for messages and stats.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +227,10 @@ pub struct Proxy {
     /// `stats enable|uri|auth|...`: the HTTP stats page; None without any
     /// `stats` keyword.
     pub stats: Option<StatsPage>,
+    /// `stick-table`: this proxy's table, named after it.
+    pub stick_table: Option<StickTableDef>,
+    /// `stick on|match|store-request|store-response`, in order.
+    pub stick_rules: Vec<StickRule>,
 }
 
 /// The stats page of a proxy (`stats` keywords, HAProxy's `uri_auth`).

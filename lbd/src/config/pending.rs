@@ -17,8 +17,6 @@ pub enum Pending {
 /// Proxy-section keywords.
 const PROXY: &[(&str, Pending)] = &[
     ("acl", Pending::Unsupported),
-    ("stick-table", Pending::Unsupported),
-    ("stick", Pending::Unsupported),
     ("cookie", Pending::Unsupported),
     ("dynamic-cookie-key", Pending::Unsupported),
     ("compression", Pending::Accepted),

@@ -71,6 +71,9 @@ pub struct Runtime {
     pub process: &'static crate::stats::ProcessStats,
     /// Names of the enabled proxies in declaration order (`show stat` order).
     pub proxy_order: Vec<String>,
+    /// Stick tables by name (`stick-table` lines); a reload may carry
+    /// them over with `TableRegistry::from_config_with`.
+    pub tables: Arc<crate::stick::TableRegistry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -241,6 +244,7 @@ impl Runtime {
                 .filter(|p| !p.disabled)
                 .map(|p| p.name.clone())
                 .collect(),
+            tables: Arc::new(crate::stick::TableRegistry::from_config(cfg)),
         })
     }
 }

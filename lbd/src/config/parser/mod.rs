@@ -13,6 +13,7 @@ mod proxy;
 mod rules;
 mod server;
 mod stats;
+mod stick;
 
 use super::cond;
 use super::diag::Diagnostic;
