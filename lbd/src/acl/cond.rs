@@ -44,7 +44,7 @@ impl Condition {
                 }
                 "{" => {
                     let Some(end) = words[i + 1..].iter().position(|x| x == "}") else {
-                        return Err("missing closing '}' in condition".into());
+                        return Err("missing closing '}' in condition.".into());
                     };
                     let inner = &words[i + 1..i + 1 + end];
                     if inner.is_empty() {
@@ -70,7 +70,7 @@ impl Condition {
                     };
                     let acl = acls
                         .get(name, env)
-                        .ok_or_else(|| format!("no such ACL : '{name}'"))?;
+                        .ok_or_else(|| format!("no such ACL : '{name}'."))?;
                     if let Some(last) = alts.last_mut() {
                         last.push((neg ^ extra_neg, acl));
                     }

@@ -78,7 +78,7 @@ impl AclTerm {
                                 return Err("'-m' must only be specified before patterns and files in parsing ACL expression.".into());
                             }
                             method = Some(MatchMethod::parse(arg).ok_or_else(|| {
-                                format!("unknown matching method '{arg}' when parsing ACL expression")
+                                format!("unknown matching method '{arg}' when parsing ACL expression.")
                             })?);
                         }
                         _ => {
@@ -100,7 +100,7 @@ impl AclTerm {
         let method = match method {
             Some(m) => m,
             None => MatchMethod::default_for(expr.out_type()).ok_or_else(|| {
-                format!("ACL keyword '{kw}' : no pattern matching method specified")
+                format!("matching method must be specified first (using '-m') when using a sample fetch of this type ('{kw}').")
             })?,
         };
         // `method` compares without case (spec 5.2).
@@ -127,16 +127,18 @@ impl AclTerm {
             )?;
             let m = r
                 .matcher(method, *fic || icase, None)
-                .map_err(|(e, msg)| format!("{msg} at line {} of file '{f}'", e.line))?;
+                .map_err(|(e, msg)| format!("{msg} at line {} of file '{f}'.", e.line))?;
             lists.push(m);
         }
-        if files.is_empty() || !values.is_empty() {
+        // HAProxy gives every term its own inline list, empty when the
+        // patterns all come from files (`show acl` lists it).
+        {
             let r = env
                 .registry
                 .inline(unique_id, format!("acl '{kw}' {desc_loc}"), &values)?;
             let m = r
                 .matcher(method, icase, None)
-                .map_err(|(_, msg)| format!("{msg}"))?;
+                .map_err(|(_, msg)| format!("{msg}."))?;
             lists.push(m);
         }
         let _ = owner;
@@ -203,7 +205,7 @@ fn parse_fetch(
         }
     }
     Err(format!(
-        "unknown fetch method '{name}' in ACL expression '{word}'."
+        "unknown fetch method '{name}' in ACL expression '{name}'."
     ))
 }
 
@@ -257,7 +259,7 @@ impl AclSet {
             ));
         }
         if words.len() < 2 {
-            return Err(format!("missing ACL expression for ACL '{name}'."));
+            return Err(format!("error detected while parsing ACL '{name}' : missing fetch method in ACL expression ''."));
         }
         let term = AclTerm::parse(&words[1..], name, env)
             .map_err(|e| format!("error detected while parsing ACL '{name}' : {e}"))?;
@@ -269,6 +271,27 @@ impl AclSet {
         });
         Arc::make_mut(acl).terms.push(term);
         Ok(())
+    }
+
+    /// Compiles a proxy's `acl` lines into `registry` (the runtime's); the
+    /// error carries the failing line's location.
+    pub fn from_decls(
+        decls: &[crate::config::model::AclDecl],
+        registry: &crate::pattern::PatternRegistry,
+    ) -> Result<AclSet, (crate::config::model::Location, String)> {
+        let mut set = AclSet::new();
+        for d in decls {
+            let env = ParseEnv {
+                registry,
+                file: &d.location.file,
+                line: d.location.line,
+            };
+            let mut words = Vec::with_capacity(d.args.len() + 1);
+            words.push(d.name.clone());
+            words.extend(d.args.iter().cloned());
+            set.add(&words, &env).map_err(|e| (d.location.clone(), e))?;
+        }
+        Ok(set)
     }
 
     /// The ACL of that name: declared here, else predefined.

@@ -73,8 +73,12 @@ pub fn execute(
     api: &Api,
     st: &mut SessionState,
     args: &[String],
-    _payload: Option<&str>,
+    payload: Option<&str>,
 ) -> Outcome {
+    // Map and ACL commands run at any level in 2.6 (spec 7.2).
+    if let Some(out) = super::map_cmds::execute(&api.runtime.patterns, args, payload) {
+        return out;
+    }
     let Some(kw) = usage::find(args) else {
         return Outcome::text(usage::usage(args));
     };

@@ -9,6 +9,7 @@
 //! a slot of `stats maxconn`, and short-lived health-state locks.
 
 mod commands;
+mod map_cmds;
 mod parse;
 mod server_cmds;
 mod session;

@@ -13,8 +13,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 mod rules;
-pub use rules::*;
 pub use crate::stick::{StickRule, StickTableDef};
+pub use rules::*;
 
 /// Where a statement came from, for messages and stats.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +207,8 @@ pub struct Proxy {
     pub use_servers: Vec<UseServer>,
     pub force_persist: Vec<PersistRule>,
     pub ignore_persist: Vec<PersistRule>,
+    /// `acl` lines in order, as written; `acl::AclSet::from_decls` compiles them.
+    pub acls: Vec<AclDecl>,
     /// `errorfile <code> <file>`: the file's raw bytes, sent as is.
     pub errorfiles: BTreeMap<u16, ErrorFile>,
     /// `errorfiles <http-errors section>` names, resolved into `errorfiles` by the parser.
@@ -780,4 +782,13 @@ pub struct User {
     pub password: String,
     pub insecure: bool,
     pub groups: Vec<String>,
+}
+
+/// One `acl <name> <expr> [flags] [values...]` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclDecl {
+    pub name: String,
+    /// The words after the name.
+    pub args: Vec<String>,
+    pub location: Location,
 }

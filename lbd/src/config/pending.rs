@@ -16,7 +16,6 @@ pub enum Pending {
 
 /// Proxy-section keywords.
 const PROXY: &[(&str, Pending)] = &[
-    ("acl", Pending::Unsupported),
     ("cookie", Pending::Unsupported),
     ("dynamic-cookie-key", Pending::Unsupported),
     ("compression", Pending::Accepted),

@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod buf;
+pub mod ctx;
 mod pool;
 mod respond;
 pub mod rewrite;

@@ -4,17 +4,20 @@
 //!
 //! Execution lives with the sessions; this module only compiles.
 
+use crate::acl::{AclSet, Condition, Polarity};
 use crate::config::model::{
     HeaderAction, HttpRequestAction, HttpResponseAction, Proxy, Redirect, RedirectKind, ReturnBody,
     ReturnSpec, RuleCond, TcpAction, TcpPhase, TrackAction, VarAction,
 };
+use crate::pattern::PatternRegistry;
+use crate::sample::ParseEnv;
 
 /// One piece of a compiled log-format value (`X-Host %[req.hdr(host)]`).
 #[derive(Debug, Clone)]
 pub enum Piece {
     Text(Box<[u8]>),
     /// `%[expr]`.
-    Expr(crate::sample::SimpleFetch),
+    Expr(crate::sample::Expr),
     /// `%ci`, `%cp`, `%fi`, `%fp`, `%f`, `%b`, `%s`, `%H`.
     Var(FmtVar),
 }
@@ -40,7 +43,7 @@ pub struct Fmt {
 impl Fmt {
     /// Parses a log-format value. Spaces are literal (they only separate
     /// fields in log lines); `%%` is a percent sign.
-    pub fn parse(s: &str) -> Result<Fmt, String> {
+    pub fn parse(s: &str, env: &ParseEnv<'_>) -> Result<Fmt, String> {
         let b = s.as_bytes();
         let mut pieces = Vec::new();
         let mut text = Vec::new();
@@ -71,7 +74,7 @@ impl Fmt {
                         return Err(format!("missing ']' after '{body}'"));
                     };
                     let expr = &body[..end];
-                    let e = compile_expr(expr)
+                    let e = compile_expr(expr, env)
                         .map_err(|e| format!("failed to parse sample expression <{expr}> : {e}"))?;
                     if !text.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut text).into()));
@@ -127,16 +130,26 @@ impl Fmt {
 }
 
 /// Compiles one sample expression.
-pub fn compile_expr(e: &str) -> Result<crate::sample::SimpleFetch, String> {
-    crate::sample::parse(e)
+pub fn compile_expr(e: &str, env: &ParseEnv<'_>) -> Result<crate::sample::Expr, String> {
+    crate::sample::Expr::parse(e, env)
+}
+
+/// Runs `f` with a throwaway pattern registry, for load-time checks.
+fn with_env<T>(f: impl FnOnce(&ParseEnv<'_>) -> T) -> T {
+    let registry = PatternRegistry::new();
+    f(&ParseEnv {
+        registry: &registry,
+        file: "",
+        line: 0,
+    })
 }
 
 pub fn check_expr(e: &str) -> Result<(), String> {
-    compile_expr(e).map(|_| ())
+    with_env(|env| compile_expr(e, env).map(|_| ()))
 }
 
 pub fn check_fmt(f: &str) -> Result<(), String> {
-    Fmt::parse(f).map(|_| ())
+    with_env(|env| Fmt::parse(f, env).map(|_| ()))
 }
 
 /// Compiles a PCRE-style regex as `replace-*` actions use it.
@@ -163,19 +176,40 @@ pub fn check_var(v: &str) -> Result<(), String> {
 }
 
 /// Compiles a rule condition against `proxy`'s ACLs, for its errors.
-pub fn check_cond(_c: &RuleCond, _proxy: &crate::config::model::Proxy) -> Result<(), String> {
-    Err("ACL conditions are not supported yet by lbd".into())
+pub fn check_cond(c: &RuleCond, proxy: &Proxy) -> Result<(), String> {
+    with_env(|env| {
+        let acls = AclSet::from_decls(&proxy.acls, env.registry).map_err(|(_, e)| e)?;
+        Cond::compile(c, &acls, env).map(|_| ())
+    })
 }
 
 /// A compiled condition (`if|unless <cond>`).
 #[derive(Debug, Clone)]
-pub struct Cond {
-    pub unless: bool,
-}
+pub struct Cond(pub Condition);
 
 impl Cond {
-    pub fn compile(c: &RuleCond, _proxy: &Proxy) -> Result<Cond, String> {
-        Ok(Cond { unless: c.unless })
+    pub fn compile(c: &RuleCond, acls: &AclSet, env: &ParseEnv<'_>) -> Result<Cond, String> {
+        // `!{ ... }` negates an anonymous ACL: one word for us, two for
+        // the condition parser.
+        let words: Vec<String> = c
+            .words
+            .iter()
+            .flat_map(|w| match w.strip_prefix('!') {
+                Some("{") => vec!["!".to_string(), "{".to_string()],
+                _ => vec![w.clone()],
+            })
+            .collect();
+        let mut cond = Condition::parse(&words, acls, env)?;
+        cond.polarity = if c.unless {
+            Polarity::Unless
+        } else {
+            Polarity::If
+        };
+        Ok(Cond(cond))
+    }
+
+    pub fn holds(&self, cx: &mut dyn crate::sample::SampleCtx) -> bool {
+        self.0.eval(cx)
     }
 }
 
@@ -184,7 +218,7 @@ impl Cond {
 pub struct Compiled {
     pub fmt: Option<Fmt>,
     pub regex: Option<regex::bytes::Regex>,
-    pub expr: Option<crate::sample::SimpleFetch>,
+    pub expr: Option<crate::sample::Expr>,
 }
 
 /// A rule: its model action, its condition and its compiled parts.
@@ -208,114 +242,139 @@ pub struct ProxyRules {
     pub use_servers: Vec<Rule<String>>,
 }
 
-fn cond_of(c: &Option<RuleCond>, p: &Proxy) -> Result<Option<Cond>, String> {
-    c.as_ref().map(|c| Cond::compile(c, p)).transpose()
+/// What compiling one proxy's rules needs.
+struct Cx<'a> {
+    acls: AclSet,
+    env: ParseEnv<'a>,
 }
 
-fn fmt(s: &str) -> Result<Option<Fmt>, String> {
-    Fmt::parse(s).map(Some)
+impl Cx<'_> {
+    fn cond(&self, c: &Option<RuleCond>) -> Result<Option<Cond>, String> {
+        c.as_ref()
+            .map(|c| Cond::compile(c, &self.acls, &self.env))
+            .transpose()
+    }
+
+    fn fmt(&self, s: &str) -> Result<Option<Fmt>, String> {
+        Fmt::parse(s, &self.env).map(Some)
+    }
+
+    fn expr(&self, s: &str) -> Result<Option<crate::sample::Expr>, String> {
+        compile_expr(s, &self.env).map(Some)
+    }
 }
 
-fn header_parts(h: &HeaderAction) -> Result<Compiled, String> {
+fn header_parts(x: &Cx<'_>, h: &HeaderAction) -> Result<Compiled, String> {
     Ok(match h {
         HeaderAction::Set { fmt: f, .. } | HeaderAction::Add { fmt: f, .. } => Compiled {
-            fmt: fmt(f)?,
+            fmt: x.fmt(f)?,
             ..Compiled::default()
         },
         HeaderAction::Del { .. } => Compiled::default(),
         HeaderAction::Replace { regex, fmt: f, .. }
         | HeaderAction::ReplaceValue { regex, fmt: f, .. } => Compiled {
-            fmt: fmt(f)?,
+            fmt: x.fmt(f)?,
             regex: Some(compile_regex(regex)?),
             expr: None,
         },
     })
 }
 
-fn var_parts(v: &VarAction) -> Result<Compiled, String> {
+fn var_parts(x: &Cx<'_>, v: &VarAction) -> Result<Compiled, String> {
     Ok(match v {
         VarAction::Set { expr, .. } => Compiled {
-            expr: Some(compile_expr(expr)?),
+            expr: x.expr(expr)?,
             ..Compiled::default()
         },
         VarAction::SetFmt { fmt: f, .. } => Compiled {
-            fmt: fmt(f)?,
+            fmt: x.fmt(f)?,
             ..Compiled::default()
         },
         VarAction::Unset { .. } => Compiled::default(),
     })
 }
 
-fn track_parts(t: &TrackAction) -> Result<Compiled, String> {
+fn track_parts(x: &Cx<'_>, t: &TrackAction) -> Result<Compiled, String> {
     Ok(match t {
         TrackAction::Track { key, .. } => Compiled {
-            expr: Some(compile_expr(key)?),
+            expr: x.expr(key)?,
             ..Compiled::default()
         },
         TrackAction::IncGpc { .. } => Compiled::default(),
     })
 }
 
-fn return_parts(r: &ReturnSpec) -> Result<Compiled, String> {
+fn return_parts(x: &Cx<'_>, r: &ReturnSpec) -> Result<Compiled, String> {
     Ok(match &r.body {
         ReturnBody::Format(f) => Compiled {
-            fmt: fmt(f)?,
+            fmt: x.fmt(f)?,
             ..Compiled::default()
         },
         _ => Compiled::default(),
     })
 }
 
-fn redirect_parts(r: &Redirect) -> Result<Compiled, String> {
+fn redirect_parts(x: &Cx<'_>, r: &Redirect) -> Result<Compiled, String> {
     let self_prefix = r.kind == RedirectKind::Prefix && r.target == "/";
     Ok(if r.literal || self_prefix {
         Compiled::default()
     } else {
         Compiled {
-            fmt: fmt(&r.target)?,
+            fmt: x.fmt(&r.target)?,
             ..Compiled::default()
         }
     })
 }
 
 impl ProxyRules {
-    pub fn compile(p: &Proxy) -> Result<ProxyRules, String> {
+    /// Compiles `p`'s rules; pattern files and maps go to `registry`.
+    pub fn compile(p: &Proxy, registry: &PatternRegistry) -> Result<ProxyRules, String> {
+        let acls = AclSet::from_decls(&p.acls, registry)
+            .map_err(|(l, e)| format!("parsing [{}:{}] : {e}", l.file, l.line))?;
+        let x = Cx {
+            acls,
+            env: ParseEnv {
+                registry,
+                file: &p.location.file,
+                line: p.location.line,
+            },
+        };
         let mut out = ProxyRules::default();
         for r in &p.http_request {
             let c = match &r.action {
                 HttpRequestAction::Deny(s)
                 | HttpRequestAction::Tarpit(s)
-                | HttpRequestAction::Return(s) => return_parts(s)?,
-                HttpRequestAction::Redirect(rd) => redirect_parts(rd)?,
-                HttpRequestAction::Header(h) => header_parts(h)?,
+                | HttpRequestAction::Return(s) => return_parts(&x, s)?,
+                HttpRequestAction::Redirect(rd) => redirect_parts(&x, rd)?,
+                HttpRequestAction::Header(h) => header_parts(&x, h)?,
                 HttpRequestAction::SetLine { fmt: f, .. } => Compiled {
-                    fmt: fmt(f)?,
+                    fmt: x.fmt(f)?,
                     ..Compiled::default()
                 },
                 HttpRequestAction::ReplaceLine { regex, fmt: f, .. } => Compiled {
-                    fmt: fmt(f)?,
+                    fmt: x.fmt(f)?,
                     regex: Some(compile_regex(regex)?),
                     expr: None,
                 },
-                HttpRequestAction::Var(v) => var_parts(v)?,
+                HttpRequestAction::Var(v) => var_parts(&x, v)?,
                 HttpRequestAction::Capture { expr, .. } => Compiled {
-                    expr: Some(compile_expr(expr)?),
+                    expr: x.expr(expr)?,
                     ..Compiled::default()
                 },
-                HttpRequestAction::Track(t) => track_parts(t)?,
+                HttpRequestAction::Track(t) => track_parts(&x, t)?,
                 _ => Compiled::default(),
             };
             out.http_request.push(Rule {
                 action: r.action.clone(),
-                cond: cond_of(&r.cond, p)?,
+                cond: x.cond(&r.cond)?,
                 c,
             });
         }
         for r in &p.redirects {
             out.redirects.push(Rule {
                 action: r.redirect.clone(),
-                cond: cond_of(&r.cond, p)?,
-                c: redirect_parts(&r.redirect)?,
+                cond: x.cond(&r.cond)?,
+                c: redirect_parts(&x, &r.redirect)?,
             });
         }
         for (src, dst) in [
@@ -324,29 +383,29 @@ impl ProxyRules {
         ] {
             for r in src {
                 let c = match &r.action {
-                    HttpResponseAction::Deny(s) => return_parts(s)?,
-                    HttpResponseAction::Header(h) => header_parts(h)?,
-                    HttpResponseAction::Var(v) => var_parts(v)?,
+                    HttpResponseAction::Deny(s) => return_parts(&x, s)?,
+                    HttpResponseAction::Header(h) => header_parts(&x, h)?,
+                    HttpResponseAction::Var(v) => var_parts(&x, v)?,
                     HttpResponseAction::Capture { expr, .. } => Compiled {
-                        expr: Some(compile_expr(expr)?),
+                        expr: x.expr(expr)?,
                         ..Compiled::default()
                     },
-                    HttpResponseAction::Track(t) => track_parts(t)?,
+                    HttpResponseAction::Track(t) => track_parts(&x, t)?,
                     _ => Compiled::default(),
                 };
                 dst.push(Rule {
                     action: r.action.clone(),
-                    cond: cond_of(&r.cond, p)?,
+                    cond: x.cond(&r.cond)?,
                     c,
                 });
             }
         }
         for r in &p.tcp_request {
             let c = match &r.action {
-                TcpAction::Track(t) => track_parts(t)?,
-                TcpAction::Var(v) => var_parts(v)?,
+                TcpAction::Track(t) => track_parts(&x, t)?,
+                TcpAction::Var(v) => var_parts(&x, v)?,
                 TcpAction::Capture { expr, .. } => Compiled {
-                    expr: Some(compile_expr(expr)?),
+                    expr: x.expr(expr)?,
                     ..Compiled::default()
                 },
                 _ => Compiled::default(),
@@ -355,7 +414,7 @@ impl ProxyRules {
                 r.phase,
                 Rule {
                     action: r.action.clone(),
-                    cond: cond_of(&r.cond, p)?,
+                    cond: x.cond(&r.cond)?,
                     c,
                 },
             ));
@@ -363,9 +422,9 @@ impl ProxyRules {
         for u in &p.use_backends {
             out.use_backends.push(Rule {
                 action: u.backend.clone(),
-                cond: cond_of(&u.cond, p)?,
+                cond: x.cond(&u.cond)?,
                 c: Compiled {
-                    fmt: if u.dynamic { fmt(&u.backend)? } else { None },
+                    fmt: if u.dynamic { x.fmt(&u.backend)? } else { None },
                     ..Compiled::default()
                 },
             });
@@ -373,7 +432,7 @@ impl ProxyRules {
         for u in &p.use_servers {
             out.use_servers.push(Rule {
                 action: u.server.clone(),
-                cond: cond_of(&u.cond, p)?,
+                cond: x.cond(&u.cond)?,
                 c: Compiled::default(),
             });
         }
@@ -387,11 +446,14 @@ mod tests {
 
     #[test]
     fn formats_split_into_text_vars_and_exprs() {
-        let f = Fmt::parse("a %ci-%[req.hdr(host)] 100%%").unwrap();
-        assert_eq!(f.pieces.len(), 5);
-        assert!(Fmt::parse("plain").unwrap().literal() == Some(b"plain".as_slice()));
-        assert!(Fmt::parse("%[nope(").is_err());
-        assert!(Fmt::parse("%Zz").is_err());
+        with_env(|env| {
+            let f = Fmt::parse("a %ci-%[req.hdr(host)] 100%%", env).unwrap();
+            assert_eq!(f.pieces.len(), 5);
+            let plain = Fmt::parse("plain", env).unwrap();
+            assert_eq!(plain.literal(), Some(b"plain".as_slice()));
+            assert!(Fmt::parse("%[nope(", env).is_err());
+            assert!(Fmt::parse("%Zz", env).is_err());
+        });
     }
 
     #[test]

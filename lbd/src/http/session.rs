@@ -64,6 +64,10 @@ struct Session {
     unlogged: bool,
     /// `set-log-level silent` ran for this transaction.
     silent: bool,
+    /// Variables and tracked entries left by rules.
+    state: crate::http::ctx::State,
+    /// The backend chosen for the transaction in progress.
+    cur_be: Option<Arc<Backend>>,
     /// This session in the `show sess` registry (and its listener).
     sess: Arc<SessEntry>,
 }
@@ -140,6 +144,8 @@ pub async fn serve(
         times: TxnTimes::new(info.accepted_at),
         unlogged: false,
         silent: false,
+        state: crate::http::ctx::State::default(),
+        cur_be: None,
         sess: sess.clone(),
     };
     // `shutdown session` ends the session wherever it is; the transaction
@@ -149,6 +155,7 @@ pub async fn serve(
         _ = sess.killed() => {}
     }
     s.release_upstream(false);
+    s.state.end_session();
 }
 
 /// How a transaction ended, for the keep-alive decision.
@@ -182,6 +189,7 @@ impl Session {
             self.requests += 1;
             crate::stats::feed::http_request(&self.fe);
             let next = self.transaction(head, &stop).await;
+            self.count_tracked();
             crate::stats::feed::http_txn_end(
                 &self.fe,
                 self.rec.status,
@@ -198,6 +206,20 @@ impl Session {
         }
     }
 
+    /// A transaction's status and bytes go to the stick-table entries it
+    /// tracks.
+    fn count_tracked(&self) {
+        let now = crate::stick::clock::now_ms();
+        let (status, bin, bout) = (self.rec.status, self.rec.bytes_in, self.rec.bytes_out);
+        self.state.each_tracked(|e| {
+            if status.is_some_and(|s| (400..500).contains(&s)) {
+                e.on_http_err(now);
+            }
+            e.on_bytes_in(bin, now);
+            e.on_bytes_out(bout, now);
+        });
+    }
+
     /// A new transaction starts: on accept, then after each response.
     fn begin_txn(&mut self) {
         let (start, date) = if self.requests == 0 {
@@ -208,6 +230,8 @@ impl Session {
         self.times = TxnTimes::new(start);
         self.unlogged = false;
         self.silent = false;
+        self.state.end_txn();
+        self.cur_be = None;
         // The stats read these even when nothing is logged.
         self.rec.status = None;
         self.rec.bytes_in = 0;
@@ -546,6 +570,7 @@ impl Session {
             let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
             return self.local_response(&head, &bytes).await;
         };
+        self.cur_be = Some(be.clone());
         // The backend's own rules run after the switch (a listen section is
         // both, and its rules ran above).
         if !(be.conf.cap.frontend && be.name == fe.name) {

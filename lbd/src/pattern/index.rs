@@ -544,7 +544,7 @@ pub fn regex_error(pat: &str, e: &regex::Error) -> String {
             .to_string(),
         other => other.to_string(),
     };
-    format!("regex '{pat}' is invalid (error={detail}, erroffset=0)")
+    format!("regex '{pat}' is invalid (error={detail}, erroffset=0).")
 }
 
 /// Parses a map value for the output type (`map_*_int`, `map_*_ip`).

@@ -271,7 +271,7 @@ impl PatternRef {
     pub fn lookup_views(
         &self,
         s: &Sample,
-        f: &mut dyn FnMut(MatchMethod, bool, bool, Option<Hit<'_>>),
+        f: &mut dyn FnMut(MatchMethod, bool, Option<SampleType>, bool, Option<Hit<'_>>),
     ) {
         let views: Vec<Arc<View>> = {
             let d = self.lock();
@@ -280,7 +280,7 @@ impl PatternRef {
         for v in views {
             let idx = v.index.load();
             let tree = idx.is_tree();
-            f(v.method, v.icase, tree, idx.lookup(s));
+            f(v.method, v.icase, v.out, tree, idx.lookup(s));
         }
     }
 }
@@ -391,12 +391,8 @@ impl PatternRegistry {
                 return Err(format!("the unique id {u} is already used"));
             }
         }
-        let data = std::fs::read(path).map_err(|e| {
-            format!(
-                "failed to open pattern file <{path}> : {}",
-                crate::config::parser::io_reason(&e)
-            )
-        })?;
+        let data =
+            std::fs::read(path).map_err(|_| format!("failed to open pattern file <{path}>."))?;
         let id = unique_id.unwrap_or_else(|| Self::new_id(&refs));
         let r = Arc::new(PatternRef::new(
             id,
@@ -449,13 +445,15 @@ impl PatternRegistry {
         Ok(r)
     }
 
-    /// Finds a reference by `#<id>` or file name, among those of `kind`.
+    /// Finds a reference by `#<id>` or file name: map commands see map lists
+    /// only, ACL commands see every list.
     pub fn find(&self, name: &str, kind: RefKind) -> Option<Arc<PatternRef>> {
         let refs = self.lock();
         let by_id = name.strip_prefix('#').and_then(|i| i.parse::<i32>().ok());
         refs.iter()
             .find(|r| {
-                r.kind == kind
+                // ACL commands reach map lists too (and refuse to add to them).
+                (kind == RefKind::Acl || r.kind == kind)
                     && match by_id {
                         Some(id) => r.id == id,
                         None => !r.name.is_empty() && r.name == name,

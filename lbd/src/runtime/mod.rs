@@ -47,6 +47,8 @@ pub struct Frontend {
 /// one generation.
 #[derive(Debug, Default)]
 pub struct RuleBook {
+    /// Stick tables of this generation (the same as `Runtime::tables`).
+    pub tables: Arc<crate::stick::TableRegistry>,
     pub backends: HashMap<String, (Arc<Backend>, Arc<ProxyRules>)>,
     /// `userlist` sections, for `http_auth` and `http-request auth`.
     pub userlists: HashMap<String, model::Userlist>,
@@ -74,6 +76,9 @@ pub struct Runtime {
     /// Stick tables by name (`stick-table` lines); a reload may carry
     /// them over with `TableRegistry::from_config_with`.
     pub tables: Arc<crate::stick::TableRegistry>,
+    /// ACL and map pattern lists of this generation (`show map`, `add acl`...):
+    /// every condition and `map` converter of the runtime is compiled into it.
+    pub patterns: Arc<crate::pattern::PatternRegistry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,9 +139,14 @@ impl Runtime {
         let mut backends = Vec::new();
         let mut by_name: HashMap<&str, Arc<Backend>> = HashMap::new();
         let mut rules_by_name: HashMap<&str, Arc<ProxyRules>> = HashMap::new();
-        let mut book = RuleBook::default();
+        let patterns = Arc::new(crate::pattern::PatternRegistry::new());
+        let tables = Arc::new(crate::stick::TableRegistry::from_config(cfg));
+        let mut book = RuleBook {
+            tables: tables.clone(),
+            ..RuleBook::default()
+        };
         for p in cfg.proxies.iter().filter(|p| !p.disabled) {
-            let r = ProxyRules::compile(p).map_err(|msg| BuildError::Rules {
+            let r = ProxyRules::compile(p, &patterns).map_err(|msg| BuildError::Rules {
                 proxy: p.name.clone(),
                 msg,
             })?;
@@ -244,7 +254,8 @@ impl Runtime {
                 .filter(|p| !p.disabled)
                 .map(|p| p.name.clone())
                 .collect(),
-            tables: Arc::new(crate::stick::TableRegistry::from_config(cfg)),
+            tables,
+            patterns,
         })
     }
 }

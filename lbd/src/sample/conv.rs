@@ -427,7 +427,7 @@ fn map_conv(name: &str, a: &[String], env: &ParseEnv<'_>) -> Result<Kind, String
     let r = env.registry.file(file, RefKind::Map, None, &used_by)?;
     let m = r
         .matcher(method, false, Some(out))
-        .map_err(|(e, msg)| format!("{msg} at line {} of file '{file}'", e.line))?;
+        .map_err(|(e, msg)| format!("{msg} at line {} of file '{file}'.", e.line))?;
     let def = match a.get(1) {
         Some(d) => Some(crate::pattern::index::parse_value(d, out)?),
         None => None,

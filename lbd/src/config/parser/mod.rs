@@ -4,6 +4,7 @@
 //! `defaults` inheritance and the cross-reference checks run after parsing.
 //! Keyword parsing lives in the sibling modules, one per section kind.
 
+mod acl;
 mod bind;
 mod finish;
 mod global;

@@ -322,6 +322,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             return super::rules::persist(l, t, words);
         }
         "stick-table" | "stick" => return super::stick::keyword(l, t, words),
+        "acl" => return super::acl::keyword(l, t, words),
         "stats" => return super::stats::keyword(l, t, words),
         "monitor-uri" => {
             if lacks(l, t, kw, Cap::Fe, "") {

@@ -5,13 +5,15 @@
 use super::{Next, RequestEdits, Session};
 use crate::config::model::{
     HeaderAction, HttpRequestAction, LinePart, Proxy, Redirect, RedirectKind, ReturnBody,
-    ReturnSpec, Service, VarAction,
+    ReturnSpec, Service, TrackAction, VarAction,
 };
 use crate::h1::{self, ErrorLayer};
+use crate::http::ctx::{ReqMsg, RuleCtx};
 use crate::http::respond::{error_bytes, return_bytes};
 use crate::http::rewrite::{self, HeaderEdit};
 use crate::http::rules::{Compiled, Cond, Fmt, FmtVar, Piece, ProxyRules};
 use crate::log::{TermCause, TermPhase, Termination};
+use crate::sample::{Expr, Sample, VarScope};
 use std::time::Duration;
 
 /// What a rule set decided.
@@ -23,31 +25,58 @@ pub(super) enum Verdict {
 }
 
 impl Session {
+    /// Runs `f` with the sample context of this request.
+    pub(super) fn with_ctx<R>(
+        &mut self,
+        head: &h1::RequestHead,
+        f: impl FnOnce(&mut RuleCtx<'_>) -> R,
+    ) -> R {
+        let fe = self.fe.clone();
+        let be = self.cur_be.clone();
+        let buf = self.cbuf.bytes();
+        let body = self.fe.conf.options.http_buffer_request.then(|| {
+            let rest = &buf[head.head_len.min(buf.len())..];
+            match head.framing {
+                h1::BodyFraming::ContentLength(n) => &rest[..rest.len().min(n as usize)],
+                _ => rest,
+            }
+        });
+        let mut cx = RuleCtx {
+            src: self.info.src,
+            dst: self.info.dst,
+            req: Some(ReqMsg { buf, head, body }),
+            res: None,
+            payload: None,
+            fe: &fe,
+            be: be.as_deref(),
+            server: None,
+            state: &mut self.state,
+            first_request: self.requests <= 1,
+        };
+        f(&mut cx)
+    }
+
     /// Whether a rule's condition holds for this request.
-    pub(super) fn cond_holds(&mut self, cond: Option<&Cond>, _head: &h1::RequestHead) -> bool {
+    pub(super) fn cond_holds(&mut self, cond: Option<&Cond>, head: &h1::RequestHead) -> bool {
         match cond {
             None => true,
-            Some(c) => !c.unless,
+            Some(c) => self.with_ctx(head, |cx| c.holds(cx)),
         }
     }
 
+    /// Evaluates a sample expression for this request.
+    pub(super) fn sample(&mut self, e: &Expr, head: &h1::RequestHead) -> Option<Sample> {
+        self.with_ctx(head, |cx| e.eval(cx))
+    }
+
     /// Renders a log-format value for this request into `out`.
-    pub(super) fn render(&self, f: &Fmt, head: &h1::RequestHead, out: &mut Vec<u8>) {
-        let buf = self.cbuf.bytes();
+    pub(super) fn render(&mut self, f: &Fmt, head: &h1::RequestHead, out: &mut Vec<u8>) {
         for p in &f.pieces {
             match p {
                 Piece::Text(t) => out.extend_from_slice(t),
                 Piece::Expr(e) => {
-                    let view = crate::sample::RequestView {
-                        buf,
-                        method: head.method_raw.get(buf),
-                        target: head.target.get(buf),
-                        headers: &head.headers,
-                        src: self.info.src,
-                        dst: self.info.dst,
-                    };
-                    if let Some(v) = crate::sample::eval(e, &view) {
-                        out.extend_from_slice(&v);
+                    if let Some(v) = self.sample(e, head) {
+                        out.extend_from_slice(&v.to_text());
                     }
                 }
                 Piece::Var(v) => self.render_var(*v, out),
@@ -90,7 +119,7 @@ impl Session {
         };
     }
 
-    fn rendered(&self, c: &Compiled, head: &h1::RequestHead) -> Vec<u8> {
+    fn rendered(&mut self, c: &Compiled, head: &h1::RequestHead) -> Vec<u8> {
         let mut v = Vec::new();
         if let Some(f) = &c.fmt {
             self.render(f, head, &mut v);
@@ -185,7 +214,7 @@ impl Session {
 
     /// The bytes of a `return`/`deny`/`tarpit` answer.
     fn answer_bytes(
-        &self,
+        &mut self,
         spec: &ReturnSpec,
         c: &Compiled,
         head: &h1::RequestHead,
@@ -203,22 +232,24 @@ impl Session {
 
     /// The 30x of a redirect, or None when `ignore-empty` skips it.
     pub(super) fn redirect_bytes(
-        &self,
+        &mut self,
         r: &Redirect,
         c: &Compiled,
         head: &h1::RequestHead,
     ) -> Option<Vec<u8>> {
-        let buf = self.cbuf.bytes();
-        let mut loc = Vec::with_capacity(128);
-        let dest = |loc: &mut Vec<u8>| match &c.fmt {
-            Some(f) => self.render(f, head, loc),
+        let mut dest_v = Vec::with_capacity(64);
+        match &c.fmt {
+            Some(f) => self.render(f, head, &mut dest_v),
             None => {
                 let self_prefix = r.kind == RedirectKind::Prefix && r.target == "/";
                 if !self_prefix {
-                    loc.extend_from_slice(r.target.as_bytes());
+                    dest_v.extend_from_slice(r.target.as_bytes());
                 }
             }
-        };
+        }
+        let buf = self.cbuf.bytes();
+        let mut loc = Vec::with_capacity(128);
+        let dest = |loc: &mut Vec<u8>| loc.extend_from_slice(&dest_v);
         let path = || {
             let (_, p, q) = rewrite::split_target(head.target.get(buf));
             let mut v = [p, q].concat();
@@ -373,25 +404,18 @@ impl Session {
                     }
                 }
                 HttpRequestAction::Capture { len, .. } => {
-                    let mut v = None;
-                    if let Some(e) = &rule.c.expr {
-                        let buf = self.cbuf.bytes();
-                        let view = crate::sample::RequestView {
-                            buf,
-                            method: head.method_raw.get(buf),
-                            target: head.target.get(buf),
-                            headers: &head.headers,
-                            src: self.info.src,
-                            dst: self.info.dst,
-                        };
-                        v = crate::sample::eval(e, &view).map(|mut b| {
-                            b.truncate(*len);
-                            b
-                        });
-                    }
+                    let v = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
+                    let v = v.map(|s| {
+                        let mut b = s.to_text();
+                        b.truncate(*len);
+                        b
+                    });
                     self.rec.captured_request.push(v);
                 }
-                HttpRequestAction::Track(_) => {}
+                HttpRequestAction::Track(t) => {
+                    let key = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
+                    self.track(t, key, proxy);
+                }
                 HttpRequestAction::UseService(Service::PrometheusExporter) => {
                     let Some(rt) = crate::stats::current() else {
                         continue;
@@ -419,5 +443,63 @@ impl Session {
         Verdict::Continue
     }
 
-    fn var_action(&mut self, _v: &VarAction, _c: &Compiled, _head: &h1::RequestHead) {}
+    fn var_action(&mut self, v: &VarAction, c: &Compiled, head: &h1::RequestHead) {
+        match v {
+            VarAction::Set { var, .. } => {
+                let Some((scope, name)) = VarScope::split(var) else {
+                    return;
+                };
+                if let Some(val) = c.expr.as_ref().and_then(|e| self.sample(e, head)) {
+                    self.state.set_var(scope, name, val);
+                }
+            }
+            VarAction::SetFmt { var, .. } => {
+                let Some((scope, name)) = VarScope::split(var) else {
+                    return;
+                };
+                let val = self.rendered(c, head);
+                self.state.set_var(scope, name, Sample::Str(val));
+            }
+            VarAction::Unset { var } => {
+                if let Some((scope, name)) = VarScope::split(var) {
+                    self.state.unset_var(scope, name);
+                }
+            }
+        }
+    }
+
+    /// `track-scN` (the first rule to fill a slot wins) and `sc-inc-gpc*`.
+    pub(super) fn track(&mut self, t: &TrackAction, key: Option<Sample>, proxy: &Proxy) {
+        let now = crate::stick::clock::now_ms();
+        match t {
+            TrackAction::Track { slot, table, .. } => {
+                let n = usize::from(*slot).min(2);
+                if self.state.tracked(*slot).is_some() {
+                    return;
+                }
+                let name = table.as_deref().unwrap_or(&proxy.name);
+                let Some(tbl) = self.fe.book.tables.get(name).cloned() else {
+                    return;
+                };
+                let Some(k) = key.and_then(|k| crate::http::ctx::stick_key(&tbl, &k)) else {
+                    return;
+                };
+                if let Some(e) = tbl.track(&k, now) {
+                    // Tracking from http-request counts this request at once,
+                    // as 2.6 does when the stream starts tracking.
+                    e.on_http_req(now);
+                    self.state.txn_track[n] = Some(e);
+                }
+            }
+            TrackAction::IncGpc { gpc, slot } => {
+                if let Some(e) = self.state.tracked(*slot) {
+                    if *gpc == 0 {
+                        e.inc_gpc0(now);
+                    } else {
+                        e.inc_gpc1(now);
+                    }
+                }
+            }
+        }
+    }
 }
