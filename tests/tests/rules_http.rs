@@ -247,3 +247,23 @@ fn header_and_path_rewrites_reach_the_server() {
         "GET /v2/users?a=1 HTTP/1.1\r\nhost: a\r\nx-tok: tok=abc\r\nx-user: ann\r\nx-orig: /api/users\r\nx-who: ann\r\n\r\n"
     );
 }
+
+#[test]
+fn http_response_set_status_and_headers() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let backend = format!(
+        "{}\n    http-response set-header X-Status %[status]\n    http-response set-status 203 reason Rewritten if {{ status 200 }}\n    http-response del-header x-served-by if {{ res.hdr(x-served-by) -m found }}",
+        server_lines(&[&be], "")
+    );
+    let lbd = LbdProcess::start(&http_config(port, "", &backend));
+    let r = RawClient::connect(port).request(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(r.status, 203, "{}", lbd.output_hint());
+    assert!(
+        r.raw_str().starts_with("HTTP/1.1 203 Rewritten\r\n"),
+        "{}",
+        r.raw_str()
+    );
+    assert_eq!(r.header("x-status"), Some("200"));
+    assert_eq!(r.header("x-served-by"), None);
+}

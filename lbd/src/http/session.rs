@@ -956,6 +956,13 @@ impl Session {
             }
             break (up, lease, resp, sent);
         };
+        let resp = match resp {
+            Ok(mut r) => {
+                self.response_rules(&mut r, &be, head.method);
+                Ok(r)
+            }
+            Err(e) => Err(e),
+        };
         let request_done = matches!(sent, Some(Ok(())));
         let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
         let (_, mut cw) = self.client.split();

@@ -416,6 +416,10 @@ pub(crate) fn http_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> 
         )));
     }
     let args = &words[2..];
+    // Not run yet: refused rather than ignored.
+    if after || action == "deny" || action == "capture" || action.starts_with("track-sc") {
+        return l.alert(format_args!("'{kw} {action}' is not supported yet by lbd."));
+    }
     let parsed: Parsed<HttpResponseAction> = match action {
         "allow" => Ok((HttpResponseAction::Allow, 0)),
         "deny" if !after => {
