@@ -50,6 +50,7 @@ impl AclTerm {
         let mut icase = false;
         let mut files: Vec<(String, bool, bool)> = Vec::new();
         let mut unique_id = None;
+        let mut no_dns = false;
         let mut i = 1;
         while let Some(w) = words.get(i) {
             if !w.starts_with('-') || w == "-" {
@@ -57,7 +58,8 @@ impl AclTerm {
             }
             match w.as_str() {
                 "-i" => icase = true,
-                "-n" => {}
+                // lbd never resolves host names, so `-n` changes nothing.
+                "-n" => no_dns = true,
                 "-M" => {}
                 "--" => {
                     i += 1;
@@ -99,6 +101,10 @@ impl AclTerm {
         }
         let method = match method {
             Some(m) => m,
+            // Its ACL keyword parses dotted versions (`3.1`), as in 2.6.
+            None if matches!(kw.as_str(), "req.ssl_ver" | "req_ssl_ver") && !expr.has_convs() => {
+                MatchMethod::Ver
+            }
             None => MatchMethod::default_for(expr.out_type()).ok_or_else(|| {
                 format!("matching method must be specified first (using '-m') when using a sample fetch of this type ('{kw}').")
             })?,
@@ -108,23 +114,39 @@ impl AclTerm {
         let mut values: Vec<String> = Vec::new();
         let mut op: Option<&str> = None;
         for w in &words[i..] {
-            if matches!(method, MatchMethod::Int | MatchMethod::Len)
-                && matches!(w.as_str(), "eq" | "ge" | "gt" | "le" | "lt")
+            if matches!(
+                method,
+                MatchMethod::Int | MatchMethod::Len | MatchMethod::Ver
+            ) && matches!(w.as_str(), "eq" | "ge" | "gt" | "le" | "lt")
             {
                 op = Some(w.as_str());
                 continue;
             }
-            values.push(apply_op(op, w, method)?);
+            values.push(apply_op(op, w, method).map_err(|e| format!("{e}."))?);
+        }
+        if method == MatchMethod::Ip && !no_dns {
+            // 2.6 resolves a host name here (at startup, once); lbd refuses
+            // it rather than pin an address the DNS may change.
+            if let Some(h) = values
+                .iter()
+                .find(|v| !crate::pattern::index::is_ip_pattern(v) && looks_like_host(v))
+            {
+                return Err(format!(
+                    "'{h}' is not a valid IPv4 or IPv6 address (lbd does not resolve host names in ACL patterns; write the address instead)."
+                ));
+            }
         }
         let mut lists = Vec::new();
         let desc_loc = format!("file '{}' line {}", env.file, env.line);
-        for (f, fic, _) in &files {
-            let r = env.registry.file(
-                f,
-                RefKind::Acl,
-                unique_id.take(),
-                &format!("acl at {desc_loc}"),
-            )?;
+        for (f, fic, as_map) in &files {
+            let used_by = format!("acl at {desc_loc}");
+            let r = if *as_map {
+                env.registry
+                    .acl_file_as_map(f, unique_id.take(), &used_by)?
+            } else {
+                env.registry
+                    .file(f, RefKind::Acl, unique_id.take(), &used_by)?
+            };
             let m = r
                 .matcher(method, *fic || icase, None)
                 .map_err(|(e, msg)| format!("{msg} at line {} of file '{f}'.", e.line))?;
@@ -165,19 +187,62 @@ impl AclTerm {
     }
 }
 
-/// Turns an operator and a value into a range pattern (`gt 5` is `6:`).
+/// A DNS name rather than a malformed address: letters somewhere, and only
+/// the characters of host names.
+fn looks_like_host(v: &str) -> bool {
+    v.bytes().any(|c| c.is_ascii_alphabetic())
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-'))
+}
+
+/// Turns an operator and a value into a range pattern (`gt 5` is `6:`), as
+/// 2.6's compatibility layer does: values holding `:` or `-` are ranges
+/// already and pass unchanged, as does everything under `eq`.
 fn apply_op(op: Option<&str>, v: &str, method: MatchMethod) -> Result<String, String> {
-    let Some(op) = op else {
+    let Some(op) = op.filter(|o| *o != "eq") else {
         return Ok(v.to_string());
     };
-    let n: i64 = v.parse().map_err(|_| format!("'{v}' is not a number"))?;
-    let _ = method;
+    if v.contains([':', '-']) {
+        return Ok(v.to_string());
+    }
+    let bad = || format!("'{v}' is neither a number nor a supported operator");
+    let strict = |t: &str| -> Option<i64> {
+        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let ver = method == MatchMethod::Ver;
+    let (major, minor) = match v.split_once('.') {
+        Some((a, b)) if ver => (a, Some(b)),
+        _ => (v, None),
+    };
+    let mut n = strict(major).ok_or_else(bad)?;
+    if ver {
+        let minor = match minor {
+            Some(m) => strict(m).ok_or_else(bad)?,
+            None => 0,
+        };
+        if minor >= 65536 {
+            return Err(format!("'{v}' contains too large a minor value"));
+        }
+        if n >= 65536 {
+            return Err(format!("'{v}' contains too large a major value"));
+        }
+        n = (n << 16) | minor;
+    }
+    let n = match op {
+        "gt" => n.saturating_add(1),
+        "lt" => n.saturating_sub(1),
+        _ => n,
+    };
+    let text = if ver {
+        format!("{}.{}", n >> 16, n & 0xffff)
+    } else {
+        n.to_string()
+    };
     Ok(match op {
-        "eq" => format!("{n}"),
-        "ge" => format!("{n}:"),
-        "gt" => format!("{}:", n.saturating_add(1)),
-        "le" => format!(":{n}"),
-        _ => format!(":{}", n.saturating_sub(1)),
+        "ge" | "gt" => format!("{text}:"),
+        _ => format!(":{text}"),
     })
 }
 

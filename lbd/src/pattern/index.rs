@@ -30,6 +30,9 @@ pub enum MatchMethod {
     End,
     Dir,
     Dom,
+    /// `int` with dotted-version patterns (`3.1` is `3 << 16 | 1`): the
+    /// default of `req.ssl_ver` only; `-m` never selects it.
+    Ver,
 }
 
 impl MatchMethod {
@@ -69,6 +72,7 @@ impl MatchMethod {
             End => "end",
             Dir => "dir",
             Dom => "dom",
+            Ver => "int",
         }
     }
 
@@ -263,12 +267,16 @@ impl Index {
                 }
                 Kind::Words { delim, map: m }
             }
-            MatchMethod::Int | MatchMethod::Len => {
+            MatchMethod::Int | MatchMethod::Len | MatchMethod::Ver => {
                 let mut exact = HashMap::new();
                 let mut ranges = Vec::new();
                 for (i, it) in items.iter().enumerate() {
-                    let (lo, hi) = parse_range(&it.key)
-                        .ok_or_else(|| err(i, format!("'{}' is not a number", it.key)))?;
+                    let (lo, hi) = if method == MatchMethod::Ver {
+                        parse_ver_range(&it.key)
+                    } else {
+                        parse_int_range(&it.key)
+                    }
+                    .map_err(|m| err(i, m))?;
                     if lo == hi {
                         exact.entry(lo).or_insert(i as u32);
                     } else {
@@ -303,9 +311,9 @@ impl Index {
                     }
                 }
                 let mut v4: Vec<_> = v4.into_iter().collect();
-                v4.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                v4.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
                 let mut v6: Vec<_> = v6.into_iter().collect();
-                v6.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                v6.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
                 Kind::Ip { v4, v6 }
             }
         };
@@ -327,6 +335,14 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// How many distinct prefix lengths an `ip` index probes (its cost).
+    pub fn ip_prefix_lengths(&self) -> usize {
+        match &self.kind {
+            Kind::Ip { v4, v6 } => v4.len() + v6.len(),
+            _ => 0,
+        }
     }
 
     /// How this index answers, as `get map` prints it (`idx=tree`/`list`).
@@ -544,7 +560,7 @@ pub fn regex_error(pat: &str, e: &regex::Error) -> String {
             .to_string(),
         other => other.to_string(),
     };
-    format!("regex '{pat}' is invalid (error={detail}, erroffset=0).")
+    format!("regex '{pat}' is invalid (error={detail}, erroffset=0)")
 }
 
 /// Parses a map value for the output type (`map_*_int`, `map_*_ip`).
@@ -568,7 +584,7 @@ pub fn parse_value(v: &str, t: SampleType) -> Result<Sample, String> {
 }
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -577,29 +593,73 @@ fn parse_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// HAProxy's `strl2llrc`: an optional `-` then digits only.
+fn strict_int(t: &str) -> Option<i64> {
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+/// `major[.minor]`, each below 65536, as `major << 16 | minor`.
+pub fn dotted(t: &str) -> Option<i64> {
+    let (maj, min) = match t.split_once('.') {
+        Some((a, b)) => (strict_int(a)?, strict_int(b)?),
+        None => (strict_int(t)?, 0),
+    };
+    if maj >= 65536 || min >= 65536 {
+        return None;
+    }
+    Some((maj << 16) | (min & 0xffff))
+}
+
+/// Splits `N`, `N:M`, `:M`, `N:` (or with `-`, as HAProxy also accepts) into
+/// bounds parsed by `num`; `Err(true)` when a single value fails (its message
+/// differs from a bad range's).
+fn split_range(s: &str, num: impl Fn(&str) -> Option<i64>) -> Result<(i64, i64), bool> {
+    let Some(sep) = s.find([':', '-']) else {
+        let v = num(s).ok_or(true)?;
+        return Ok((v, v));
+    };
+    let (lo, hi) = (&s[..sep], &s[sep + 1..]);
+    let r = match (lo.is_empty(), hi.is_empty()) {
+        (true, false) => (i64::MIN, num(hi).ok_or(false)?),
+        (false, true) => (num(lo).ok_or(false)?, i64::MAX),
+        (true, true) => return Err(false),
+        (false, false) => (num(lo).ok_or(false)?, num(hi).ok_or(false)?),
+    };
+    if r.0 > r.1 {
+        return Err(false);
+    }
+    Ok(r)
+}
+
+/// An integer pattern (`pat_parse_int`), with 2.6's messages.
+pub fn parse_int_range(s: &str) -> Result<(i64, i64), String> {
+    split_range(s, strict_int).map_err(|single| {
+        if single {
+            format!("'{s}' is not a number")
+        } else {
+            format!("'{s}' is not a valid number range")
+        }
+    })
+}
+
+/// A dotted-version pattern (`pat_parse_dotted_ver`), with 2.6's messages.
+pub fn parse_ver_range(s: &str) -> Result<(i64, i64), String> {
+    split_range(s, dotted).map_err(|single| {
+        if single {
+            format!("'{s}' is not a dotted number")
+        } else {
+            format!("'{s}' is not a valid dotted number range")
+        }
+    })
+}
+
 /// `N`, `N:M`, `:M`, `N:` into an inclusive range.
 pub fn parse_range(s: &str) -> Option<(i64, i64)> {
-    let num = |t: &str| -> Option<i64> {
-        let t = t.trim();
-        if t.is_empty()
-            || !t
-                .trim_start_matches(['-', '+'])
-                .bytes()
-                .all(|c| c.is_ascii_digit())
-        {
-            return None;
-        }
-        t.parse().ok()
-    };
-    match s.split_once(':') {
-        None => {
-            let v = num(s)?;
-            Some((v, v))
-        }
-        Some(("", hi)) => Some((i64::MIN, num(hi)?)),
-        Some((lo, "")) => Some((num(lo)?, i64::MAX)),
-        Some((lo, hi)) => Some((num(lo)?, num(hi)?)),
-    }
+    parse_int_range(s).ok()
 }
 
 enum Net {

@@ -24,3 +24,6 @@ pub struct Hit<'a> {
     /// For `map_regm`: the entry's value with `\N` substituted.
     pub regm: Option<String>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -268,11 +268,7 @@ impl PatternRef {
     }
 
     /// Runs `f` on every compiled view: (method, icase, lookup result).
-    pub fn lookup_views(
-        &self,
-        s: &Sample,
-        f: &mut dyn FnMut(MatchMethod, bool, Option<SampleType>, bool, Option<Hit<'_>>),
-    ) {
+    pub fn lookup_views(&self, s: &Sample, f: &mut ViewVisitor<'_>) {
         let views: Vec<Arc<View>> = {
             let d = self.lock();
             d.views.iter().filter_map(Weak::upgrade).collect()
@@ -285,18 +281,23 @@ impl PatternRef {
     }
 }
 
+/// Called per compiled view by `lookup_views`: (method, ignore case, map
+/// value type, tree-indexed, the hit).
+pub type ViewVisitor<'a> =
+    dyn FnMut(MatchMethod, bool, Option<SampleType>, bool, Option<Hit<'_>>) + 'a;
+
 fn parse_uid(s: &str) -> Option<u64> {
     let h = s.strip_prefix('#')?;
     let h = h.strip_prefix("0x").unwrap_or(h);
     u64::from_str_radix(h, 16).ok()
 }
 
-fn build<'d>(
-    d: &'d Data,
+fn build(
+    d: &Data,
     method: MatchMethod,
     icase: bool,
     out: Option<SampleType>,
-) -> Result<Index, (&'d Entry, String)> {
+) -> Result<Index, (&Entry, String)> {
     let cur: Vec<&Entry> = d.entries.iter().filter(|e| e.ver == d.curr_ver).collect();
     let kv: Vec<(&str, Option<&str>)> = cur
         .iter()
@@ -374,6 +375,28 @@ impl PatternRegistry {
         unique_id: Option<i32>,
         used_by: &str,
     ) -> Result<Arc<PatternRef>, String> {
+        self.load(path, kind, kind == RefKind::Map, unique_id, used_by)
+    }
+
+    /// Like [`file`](Self::file) for an ACL's `-M -f <file>`: an ACL list
+    /// whose lines are read as a map's, so the key is the first word.
+    pub fn acl_file_as_map(
+        &self,
+        path: &str,
+        unique_id: Option<i32>,
+        used_by: &str,
+    ) -> Result<Arc<PatternRef>, String> {
+        self.load(path, RefKind::Acl, true, unique_id, used_by)
+    }
+
+    fn load(
+        &self,
+        path: &str,
+        kind: RefKind,
+        with_values: bool,
+        unique_id: Option<i32>,
+        used_by: &str,
+    ) -> Result<Arc<PatternRef>, String> {
         let mut refs = self.lock();
         if let Some(r) = refs.iter().find(|r| !r.name.is_empty() && r.name == path) {
             if let Some(u) = unique_id {
@@ -405,12 +428,12 @@ impl PatternRegistry {
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            match kind {
-                RefKind::Acl => {
+            match with_values {
+                false => {
                     let l = l.trim_end_matches([' ', '\t', '\r']);
                     r.push_loaded(l.to_string(), None, n + 1);
                 }
-                RefKind::Map => {
+                true => {
                     let end = l.find([' ', '\t']).unwrap_or(l.len());
                     let key = &l[..end];
                     let val = l[end..].trim_matches([' ', '\t', '\r']);

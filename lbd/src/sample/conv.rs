@@ -51,6 +51,7 @@ enum Kind {
     Iif(Vec<u8>, Vec<u8>),
     SetVar(VarScope, String),
     Debug,
+    More(super::conv_more::Extra),
 }
 
 fn int_arg(conv: &str, a: Option<&String>) -> Result<IntArg, String> {
@@ -195,7 +196,10 @@ impl Conv {
             }
             "debug" => Kind::Debug,
             n if n == "map" || n.starts_with("map_") => map_conv(n, &a, env)?,
-            _ => return Err(format!("unknown converter '{name}'")),
+            n => match super::conv_more::parse(n, &a) {
+                Some(r) => Kind::More(r?),
+                None => return Err(format!("unknown converter '{name}'")),
+            },
         };
         Ok(Conv {
             name: name.into(),
@@ -222,6 +226,7 @@ impl Conv {
             Kind::B64Dec | Kind::Bytes(..) => T::Bin,
             Kind::Map(_, _, t) => *t,
             Kind::SetVar(..) | Kind::Debug => input,
+            Kind::More(x) => x.out_type(),
             _ => T::Str,
         }
     }
@@ -358,7 +363,7 @@ impl Conv {
                 Sample::Sint(i64::from(match *h {
                     "djb2" => djb2(&b),
                     "sdbm" => sdbm(&b),
-                    "wt6" => wt6(&b),
+                    "wt6" => super::conv_more::wt6(&b),
                     "crc32" => crc32(&b, 0xEDB8_8320),
                     _ => crc32(&b, 0x82F6_3B78),
                 }))
@@ -391,6 +396,7 @@ impl Conv {
                 s
             }
             Kind::Debug => s,
+            Kind::More(x) => return x.apply(cx, s),
         })
     }
 }
@@ -609,15 +615,6 @@ fn sdbm(b: &[u8]) -> u32 {
     })
 }
 
-fn wt6(b: &[u8]) -> u32 {
-    let mut h: u32 = 0x7833_4a72;
-    for &c in b {
-        h = h.rotate_left(5) ^ u32::from(c);
-        h = h.wrapping_mul(0x2c1b_3c6d);
-    }
-    h
-}
-
 fn crc32(b: &[u8], poly: u32) -> u32 {
     let mut c = !0u32;
     for &x in b {
@@ -627,14 +624,4 @@ fn crc32(b: &[u8], poly: u32) -> u32 {
         }
     }
     !c
-}
-
-#[cfg(test)]
-pub(crate) mod test_helpers {
-    pub fn djb2(b: &[u8]) -> u32 {
-        super::djb2(b)
-    }
-    pub fn crc32(b: &[u8]) -> u32 {
-        super::crc32(b, 0xEDB8_8320)
-    }
 }

@@ -200,6 +200,10 @@ pub trait SampleCtx {
     fn frontend_id(&self) -> i64 {
         0
     }
+    /// The request's unique id (`unique-id-format`), when one is set.
+    fn unique_id(&self) -> Option<&[u8]> {
+        None
+    }
     /// Whether this is the first request of the connection (`http_first_req`).
     fn first_request(&self) -> bool {
         true

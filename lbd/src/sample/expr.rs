@@ -42,7 +42,10 @@ impl Expr {
         let mut convs = Vec::new();
         while p.i < p.s.len() {
             if p.s[p.i] != b',' {
-                return Err(format!("missing comma after fetch keyword '{name}'"));
+                return Err(match convs.last() {
+                    Some(c) => format!("missing comma after converter '{}'", Conv::name(c)),
+                    None => format!("missing comma after fetch keyword '{name}'"),
+                });
             }
             p.i += 1;
             let cname = p.ident();
@@ -134,7 +137,11 @@ impl Cursor<'_> {
         String::from_utf8_lossy(&self.s[st..self.i]).into_owned()
     }
 
-    /// `(a,b,...)` with backslash escapes and quotes; empty when absent.
+    /// `(a,b,...)` as 2.6's `make_arg_list` reads it: `'` and `"` quote (and
+    /// are dropped), `\\`, `\ `, `\"`, `\'` give the character, `\r \n \t`
+    /// control characters, and any other backslash stays as written (so
+    /// `regsub` keeps its `\1`). Parentheses do not nest: an unquoted `)`
+    /// ends the list. None when there is no list.
     fn args(&mut self) -> Result<Option<Vec<String>>, String> {
         if self.s.get(self.i) != Some(&b'(') {
             return Ok(None);
@@ -142,28 +149,38 @@ impl Cursor<'_> {
         self.i += 1;
         let mut out = Vec::new();
         let mut cur = Vec::new();
-        let mut quote: Option<u8> = None;
+        let (mut squote, mut dquote) = (false, false);
         loop {
             let Some(&c) = self.s.get(self.i) else {
                 return Err("missing closing ')'".into());
             };
             self.i += 1;
-            match (quote, c) {
-                (_, b'\\') if self.i < self.s.len() => {
-                    cur.push(self.s[self.i]);
-                    self.i += 1;
-                }
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), c) => cur.push(c),
-                (None, b'"' | b'\'') => quote = Some(c),
-                (None, b',') => {
+            match c {
+                b'"' if !squote => dquote = !dquote,
+                b'\'' if !dquote => squote = !squote,
+                b'\\' if !squote && self.i < self.s.len() => match self.s[self.i] {
+                    n @ (b'\\' | b' ' | b'"' | b'\'') => {
+                        cur.push(n);
+                        self.i += 1;
+                    }
+                    b'r' | b'n' | b't' => {
+                        cur.push(match self.s[self.i] {
+                            b'r' => b'\r',
+                            b'n' => b'\n',
+                            _ => b'\t',
+                        });
+                        self.i += 1;
+                    }
+                    _ => cur.push(c),
+                },
+                b',' if !squote && !dquote => {
                     out.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned())
                 }
-                (None, b')') => {
+                b')' if !squote && !dquote => {
                     out.push(String::from_utf8_lossy(&cur).into_owned());
                     break;
                 }
-                (None, c) => cur.push(c),
+                c => cur.push(c),
             }
         }
         if out.len() == 1 && out[0].is_empty() {

@@ -30,6 +30,10 @@ enum Kind {
     Pathq,
     Query,
     Url,
+    UrlIp,
+    UrlPort,
+    Uuid,
+    UniqueId,
     Base,
     UrlParam(String),
     UrlParamVal(String),
@@ -197,6 +201,10 @@ const NAMES: &[&str] = &[
     "env",
     "date",
     "rand",
+    "url_ip",
+    "url_port",
+    "uuid",
+    "unique-id",
     "stopping",
     "var",
     "ssl_fc",
@@ -335,6 +343,15 @@ impl Fetch {
             "pathq" => (Kind::Pathq, T::Str),
             "query" => (Kind::Query, T::Str),
             "url" => (Kind::Url, T::Str),
+            "url_ip" => (Kind::UrlIp, T::Ipv4),
+            "url_port" => (Kind::UrlPort, T::Sint),
+            "uuid" => {
+                if !matches!(a.first().map(String::as_str), None | Some("") | Some("4")) {
+                    return Err("Unsupported UUID version: '{}'".replace("{}", &first()));
+                }
+                (Kind::Uuid, T::Str)
+            }
+            "unique-id" => (Kind::UniqueId, T::Str),
             "base" => (Kind::Base, T::Str),
             "url_param" | "urlp" => (Kind::UrlParam(first()), T::Str),
             "urlp_val" => (Kind::UrlParamVal(first()), T::Sint),
@@ -598,6 +615,22 @@ impl Fetch {
                 Some(Sample::Str(u[q + 1..].to_vec()))
             }
             Kind::Url => Some(Sample::Str(cx.req()?.uri().to_vec())),
+            Kind::UrlIp => {
+                let (host, _) = super::conv_more::url_authority(cx.req()?.uri())?;
+                Some(Sample::Ipv4(std::str::from_utf8(host).ok()?.parse().ok()?))
+            }
+            Kind::UrlPort => {
+                let (host, port) = super::conv_more::url_authority(cx.req()?.uri())?;
+                // 2.6 answers only for an absolute URI whose host is an IPv4
+                // address, and 80 when the port is not written.
+                std::str::from_utf8(host)
+                    .ok()?
+                    .parse::<std::net::Ipv4Addr>()
+                    .ok()?;
+                int(port.map_or(Some(80), |p| std::str::from_utf8(p).ok()?.parse().ok())?)
+            }
+            Kind::Uuid => Some(Sample::Str(super::conv_more::uuid4().into_bytes())),
+            Kind::UniqueId => cx.unique_id().map(|u| Sample::Str(u.to_vec())),
             Kind::Base => {
                 let r = cx.req()?;
                 let host = nth_value(r, Some("host"), true, -1)?;

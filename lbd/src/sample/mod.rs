@@ -7,6 +7,7 @@
 //! log formats.
 
 pub mod conv;
+pub mod conv_more;
 pub mod ctx;
 pub mod expr;
 pub mod fetch;
@@ -202,3 +203,6 @@ pub fn str_to_int(s: &[u8]) -> Option<i64> {
     }
     Some(if neg { -v } else { v })
 }
+
+#[cfg(test)]
+mod tests;
