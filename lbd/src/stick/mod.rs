@@ -30,6 +30,7 @@ pub mod dump;
 mod freq;
 mod key;
 mod registry;
+pub mod sample;
 mod table;
 
 pub use data::EntryData;

@@ -412,6 +412,11 @@ impl EntryRef {
         &self.entry.key
     }
 
+    /// Live references to the entry, this one included.
+    pub fn refs(&self) -> u32 {
+        self.entry.refs.load(Ordering::Relaxed)
+    }
+
     /// Runs `f` on the entry's data under its lock and refreshes expiry.
     pub fn update<R>(&self, now_ms: u64, f: impl FnOnce(&mut EntryData) -> R) -> R {
         let r = f(&mut lock(&self.entry.data));
@@ -478,6 +483,13 @@ impl EntryRef {
             return None;
         }
         Some(self.update(now_ms, |d| i64::from(std::mem::take(&mut d.gpc0))))
+    }
+
+    pub fn clr_gpc1(&self, now_ms: u64) -> Option<i64> {
+        if !self.table.def.stores(DataType::Gpc1) {
+            return None;
+        }
+        Some(self.update(now_ms, |d| i64::from(std::mem::take(&mut d.gpc1))))
     }
 
     /// `sc-set-gpt0(N) <v>`; false when the table has no gpt0.
