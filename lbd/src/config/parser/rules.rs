@@ -674,6 +674,11 @@ pub(crate) fn use_server(l: &mut Loader<'_>, t: Target, words: &[String]) -> Sta
             "error detected while parsing switching rule : {m}."
         ));
     }
+    // Parsed and checked, but forcing a server needs the connect path to
+    // take one: refused until then rather than ignored.
+    if !cfg!(test) {
+        return l.alert("'use-server' is not supported yet by lbd.");
+    }
     let location = l.loc();
     l.draft(t).proxy.use_servers.push(UseServer {
         server: srv.clone(),
@@ -701,6 +706,9 @@ pub(crate) fn persist(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         return l.alert(format_args!(
             "error detected while parsing a '{kw}' rule : {m}."
         ));
+    }
+    if !cfg!(test) {
+        return l.alert(format_args!("'{kw}' is not supported yet by lbd."));
     }
     let rule = PersistRule {
         cond,
