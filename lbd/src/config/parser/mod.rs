@@ -11,6 +11,7 @@ mod global;
 mod http_request;
 mod httpchk;
 mod proxy;
+mod rules;
 mod server;
 mod stats;
 mod stick;
