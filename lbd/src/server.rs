@@ -207,14 +207,16 @@ async fn serve(
 }
 
 /// Starts one accept task per socket of a generation. Each task owns its
-/// descriptor and stops on the generation's `stop`.
+/// descriptor and stops on the generation's `stop`, or when aborted
+/// through the returned handles (a task parked in accept() loses nothing).
 pub(crate) fn spawn_listeners(
     listening: Vec<Listening>,
     runtime: &Arc<Runtime>,
     logger: &Arc<Logger>,
     jobs: &Arc<Jobs>,
     stop_rx: &watch::Receiver<Stop>,
-) {
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
     let use_splice = !runtime.global.nosplice;
     for l in listening {
         let log = LogCtx {
@@ -235,19 +237,16 @@ pub(crate) fn spawn_listeners(
         };
         match l.sock {
             BoundSocket::Tcp(std_l) => match tokio::net::TcpListener::from_std(std_l) {
-                Ok(tl) => {
-                    tokio::spawn(accept_tcp(ctx, tl));
-                }
+                Ok(tl) => tasks.push(tokio::spawn(accept_tcp(ctx, tl))),
                 Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
             },
             BoundSocket::Unix(std_l) => match tokio::net::UnixListener::from_std(std_l) {
-                Ok(ul) => {
-                    tokio::spawn(accept_unix(ctx, ul));
-                }
+                Ok(ul) => tasks.push(tokio::spawn(accept_unix(ctx, ul))),
                 Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
             },
         }
     }
+    tasks
 }
 
 struct AcceptCtx {

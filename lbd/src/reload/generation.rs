@@ -20,10 +20,19 @@ pub struct Generation {
     pub logger: Arc<Logger>,
     pub observer: Arc<dyn ServerObserver>,
     pub jobs: Arc<Jobs>,
+    /// The sessions' stop.
     stop: watch::Sender<Stop>,
+    /// The runtime API's accept loops stop on this one, at once.
+    api_stop: watch::Sender<Stop>,
     checks: crate::check::CheckSet,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    accept_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
+
+/// Between closing a generation's accept tasks and telling its sessions to
+/// stop: a connection accepted just before the swap whose request is still
+/// on its way would otherwise look idle and be closed unanswered.
+const SOFT_STOP_GRACE: Duration = Duration::from_millis(100);
 
 impl Generation {
     /// Starts everything of `runtime` on the current Tokio runtime.
@@ -42,6 +51,7 @@ impl Generation {
         let checks = crate::check::start(&runtime, observer.clone());
         let tasks = slowstart_tasks(&runtime);
         let (stop, stop_rx) = watch::channel(Stop::Running);
+        let (api_stop, api_stop_rx) = watch::channel(Stop::Running);
         // The HTTP stats page and the exporter read the runtime from here.
         crate::stats::publish(&runtime);
         crate::api::start(
@@ -54,9 +64,10 @@ impl Generation {
             )),
             stats_listeners,
             &runtime.global,
-            stop_rx.clone(),
+            api_stop_rx,
         );
-        crate::server::spawn_listeners(listening, &runtime, &logger, &jobs, &stop_rx);
+        let accept_tasks =
+            crate::server::spawn_listeners(listening, &runtime, &logger, &jobs, &stop_rx);
         Generation {
             id,
             runtime,
@@ -64,8 +75,10 @@ impl Generation {
             observer,
             jobs,
             stop,
+            api_stop,
             checks,
             tasks,
+            accept_tasks,
         }
     }
 
@@ -74,14 +87,23 @@ impl Generation {
         self.jobs.live()
     }
 
-    /// Stops accepting and lets the sessions finish; idle keep-alive
-    /// connections close at their next request boundary. Checks stop now:
-    /// the next generation runs its own.
-    pub fn soft_stop(&self) {
+    /// Stops accepting: the accept tasks end (their descriptors close; a
+    /// socket another generation shares stays open), the runtime API stops
+    /// taking clients, and checks stop (the next generation runs its own).
+    pub fn stop_accepting(&self) {
+        for t in &self.accept_tasks {
+            t.abort();
+        }
+        let _ = self.api_stop.send(Stop::Soft);
         self.checks.stop();
         for t in &self.tasks {
             t.abort();
         }
+    }
+
+    /// Lets the sessions finish; idle keep-alive connections close at their
+    /// next request boundary.
+    pub fn soft_stop(&self) {
         let _ = self.stop.send(Stop::Soft);
     }
 
@@ -99,6 +121,8 @@ impl Generation {
     /// Soft-stops, then waits for the drain bounded by `hard-stop-after`,
     /// then hard-stops. Returns once the generation is gone.
     pub async fn retire(self, hard_stop_after: Option<u64>) {
+        self.stop_accepting();
+        tokio::time::sleep(SOFT_STOP_GRACE).await;
         self.soft_stop();
         let hard = async {
             match hard_stop_after {
@@ -155,10 +179,7 @@ impl Generation {
 
 impl Drop for Generation {
     fn drop(&mut self) {
-        self.checks.stop();
-        for t in &self.tasks {
-            t.abort();
-        }
+        self.stop_accepting();
     }
 }
 

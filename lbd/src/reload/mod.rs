@@ -331,7 +331,7 @@ impl Driver {
         // Soft stop: stop accepting (listeners close as their tasks end and
         // the sockets are dropped), then wait for every generation's
         // sessions, bounded by hard-stop-after.
-        self.current.soft_stop();
+        self.current.stop_accepting();
         self.current.announce_stopped();
         self.sockets = Sockets::default();
         self.stats_sockets = Sockets::default();
