@@ -29,10 +29,11 @@ pub struct Generation {
     accept_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Between closing a generation's accept tasks and telling its sessions to
-/// stop: a connection accepted just before the swap whose request is still
-/// on its way would otherwise look idle and be closed unanswered.
-const SOFT_STOP_GRACE: Duration = Duration::from_millis(100);
+/// On a reload, between closing a generation's accept tasks and telling its
+/// sessions to stop: a connection accepted just before the swap whose
+/// request is still on its way would otherwise look idle and be closed
+/// unanswered. A process soft stop (SIGUSR1) uses a shorter one.
+pub const RELOAD_GRACE: Duration = Duration::from_millis(500);
 
 impl Generation {
     /// Starts everything of `runtime` on the current Tokio runtime.
@@ -118,11 +119,13 @@ impl Generation {
         self.jobs.wait_idle().await;
     }
 
-    /// Soft-stops, then waits for the drain bounded by `hard-stop-after`,
-    /// then hard-stops. Returns once the generation is gone.
-    pub async fn retire(self, hard_stop_after: Option<u64>) {
+    /// Stops accepting, soft-stops the sessions after `grace`, then waits
+    /// for the drain bounded by `hard-stop-after`, then hard-stops. Returns once the generation is gone.
+    pub async fn retire(self, hard_stop_after: Option<u64>, grace: Duration) {
         self.stop_accepting();
-        tokio::time::sleep(SOFT_STOP_GRACE).await;
+        if !grace.is_zero() {
+            tokio::time::sleep(grace).await;
+        }
         self.soft_stop();
         let hard = async {
             match hard_stop_after {

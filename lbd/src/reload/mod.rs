@@ -279,7 +279,8 @@ impl Driver {
         old.announce_stopped();
         let hard = self.hard_stop_after;
         self.hard_stop_after = p.cfg.global.hard_stop_after;
-        self.retiring.spawn(old.retire(hard));
+        self.retiring
+            .spawn(old.retire(hard, generation::RELOAD_GRACE));
         Ok(Reloaded {
             generation: id,
             took: started.elapsed(),
@@ -339,7 +340,9 @@ impl Driver {
         let current = self.current;
         let hard = self.hard_stop_after;
         let mut retiring = self.retiring;
-        retiring.spawn(current.retire(hard));
+        // A short grace, as on reload: with `-sf` the new process already
+        // accepts on the same sockets.
+        retiring.spawn(current.retire(hard, Duration::from_millis(100)));
         let all = async { while retiring.join_next().await.is_some() {} };
         tokio::select! {
             _ = all => {}
