@@ -8,8 +8,13 @@
 //! - [`pid1`]: mounts, modules, reboot; [`boot`]: the boot blessing hook.
 //! - [`bus`]: `org.rampart.Supervisor1` served over D-Bus.
 
+pub mod boot;
+pub mod bus;
 pub mod config;
+pub mod logbuf;
 pub mod notify;
 pub mod order;
+pub mod pid1;
 pub mod plan;
+pub mod runtime;
 pub mod service;

@@ -2,13 +2,12 @@
 //! socket that receives the sender's credentials with each message) and the
 //! parser of its `KEY=VALUE` lines.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use nix::sys::socket::{
-    bind, recvmsg, setsockopt, socket, sockopt, AddressFamily, ControlMessageOwned, MsgFlags,
-    SockFlag, SockType, UnixAddr,
-};
+use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
+use tokio::io::Interest;
+use tokio::net::UnixDatagram;
 
 /// What one datagram said; unknown keys are ignored, as systemd does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,7 +47,7 @@ impl NotifyMessage {
 /// The supervisor's end of `NOTIFY_SOCKET`.
 #[derive(Debug)]
 pub struct NotifySocket {
-    fd: OwnedFd,
+    sock: UnixDatagram,
     path: PathBuf,
 }
 
@@ -60,20 +59,15 @@ pub struct Datagram {
 }
 
 impl NotifySocket {
-    /// Binds a non-blocking datagram socket at `path` (replacing a stale one)
-    /// with SO_PASSCRED, so every message carries the sender's pid.
+    /// Binds a datagram socket at `path` (replacing a stale one) with
+    /// SO_PASSCRED, so every message carries the sender's pid. Needs a
+    /// tokio runtime.
     pub fn bind(path: &Path) -> std::io::Result<NotifySocket> {
         let _ = std::fs::remove_file(path);
-        let fd = socket(
-            AddressFamily::Unix,
-            SockType::Datagram,
-            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-            None,
-        )?;
-        setsockopt(&fd, sockopt::PassCred, &true)?;
-        bind(fd.as_raw_fd(), &UnixAddr::new(path)?)?;
+        let sock = UnixDatagram::bind(path)?;
+        setsockopt(&sock, sockopt::PassCred, &true)?;
         Ok(NotifySocket {
-            fd,
+            sock,
             path: path.to_path_buf(),
         })
     }
@@ -82,43 +76,38 @@ impl NotifySocket {
         &self.path
     }
 
+    /// Waits until a datagram may be queued.
+    pub async fn readable(&self) -> std::io::Result<()> {
+        self.sock.readable().await
+    }
+
     /// Receives one datagram; `WouldBlock` when none is queued. A datagram
-    /// without credentials cannot be attributed and is dropped (pid 0).
+    /// without credentials cannot be attributed (pid 0).
     pub fn recv(&self) -> std::io::Result<Datagram> {
-        let mut buf = [0u8; 4096];
-        let mut cmsg = nix::cmsg_space!(nix::sys::socket::UnixCredentials);
-        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let msg = recvmsg::<()>(
-            self.fd.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_DONTWAIT,
-        )?;
-        let mut pid = 0u32;
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmCredentials(cred) = c {
-                    pid = u32::try_from(cred.pid()).unwrap_or(0);
+        self.sock.try_io(Interest::READABLE, || {
+            let mut buf = [0u8; 4096];
+            let mut cmsg = nix::cmsg_space!(nix::sys::socket::UnixCredentials);
+            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+            let msg = recvmsg::<()>(
+                self.sock.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                MsgFlags::MSG_DONTWAIT,
+            )?;
+            let mut pid = 0u32;
+            if let Ok(cmsgs) = msg.cmsgs() {
+                for c in cmsgs {
+                    if let ControlMessageOwned::ScmCredentials(cred) = c {
+                        pid = u32::try_from(cred.pid()).unwrap_or(0);
+                    }
                 }
             }
-        }
-        let len = msg.bytes;
-        Ok(Datagram {
-            pid,
-            message: NotifyMessage::parse(&buf[..len]),
+            let len = msg.bytes;
+            Ok(Datagram {
+                pid,
+                message: NotifyMessage::parse(&buf[..len]),
+            })
         })
-    }
-}
-
-impl AsFd for NotifySocket {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for NotifySocket {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.fd.as_raw_fd()
     }
 }
 
@@ -158,14 +147,15 @@ mod tests {
         );
     }
 
-    #[test]
-    fn socket_reports_sender_pid() {
+    #[tokio::test]
+    async fn socket_reports_sender_pid() {
         let dir = std::env::temp_dir().join(format!("sv-notify-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("n.sock");
         let sock = NotifySocket::bind(&path).unwrap();
         let tx = std::os::unix::net::UnixDatagram::unbound().unwrap();
         tx.send_to(b"READY=1\nSTATUS=hi", &path).unwrap();
+        sock.readable().await.unwrap();
         let d = sock.recv().unwrap();
         assert_eq!(d.pid, std::process::id());
         assert!(d.message.ready);
