@@ -40,7 +40,7 @@ fn main() {
             .map(str::to_string)
     };
     if has("worker") {
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(1000));
         return;
     }
     // SIGTERM stays blocked: the main thread takes it with sigwait, and with
@@ -67,8 +67,9 @@ fn main() {
         std::thread::sleep(Duration::from_millis(ms));
     }
     if has("notify") {
-        notify("READY=1\nSTATUS=serving");
+        // Logged first: the supervisor may start a dependent at once.
         event("ready");
+        notify("READY=1\nSTATUS=serving");
     }
     if let Some(code) = val("crash").and_then(|v| v.parse::<i32>().ok()) {
         println!("crashing with {code}");
