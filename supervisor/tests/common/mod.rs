@@ -1,6 +1,6 @@
 //! Runs the real supervisor binary on a services file written by the test,
 //! with output and the children's event log collected for assertions.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
