@@ -8,4 +8,5 @@
 //! - [`io`]: sockets, address operations, notify scripts, trackers, the daemon loop.
 #![forbid(unsafe_code)]
 
+pub mod fsm;
 pub mod wire;
