@@ -8,5 +8,6 @@
 //! - [`io`]: sockets, address operations, notify scripts, trackers, the daemon loop.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod fsm;
 pub mod wire;
