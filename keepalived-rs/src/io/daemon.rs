@@ -1,0 +1,873 @@
+//! The daemon loop: owns every instance's state machine and feeds it received adverts,
+//! timer ticks, tracker results and link events; performs the actions it returns.
+//!
+//! Only non-blocking work happens on this task (decode, sendto, channel sends). VIP
+//! changes and GARPs run in one worker task per instance (ordered: add, then GARP);
+//! scripts run in their own tasks and processes.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::addr::{link_mac, AddrOps, LinkEvent, VipSpec};
+use super::garp::GarpSocket;
+use super::socket::VrrpSocket;
+use super::track::{self, Contribution, ScriptState};
+use super::{notify, Logger};
+use crate::config::{self, Config, InstanceConf, Notifies, NotifyCmd};
+use crate::fsm::{Action, Input, Instance, NotifyKind, State};
+use crate::wire::{self, Advert, DecodeError, Endpoints};
+
+enum Event {
+    Rx { sock: usize, data: Vec<u8> },
+    Script { name: String, ok: bool },
+    Net(LinkEvent),
+}
+
+enum VipCmd {
+    Add,
+    Del,
+    Garp(u32),
+    SetVips(Vec<VipSpec>),
+}
+
+struct Inst {
+    conf: InstanceConf,
+    fsm: Instance,
+    sock: usize,
+    ifindex: u32,
+    src: Option<Ipv4Addr>,
+    vip_tx: mpsc::UnboundedSender<VipCmd>,
+    worker: JoinHandle<()>,
+    /// Tracking summary last fed to the state machine.
+    tracking: (bool, i32),
+    started: bool,
+}
+
+struct Group {
+    name: String,
+    members: Vec<usize>,
+    notify: Notifies,
+    notified: Option<State>,
+}
+
+/// Per-reason counters of adverts dropped before an instance saw them.
+#[derive(Debug, Default)]
+struct SockCounters {
+    decode: HashMap<DecodeError, u64>,
+    unknown_vrid: u64,
+}
+
+struct Sock {
+    sock: Arc<VrrpSocket>,
+    /// Tells the reader thread to stop.
+    reader: Arc<AtomicBool>,
+    counters: SockCounters,
+}
+
+/// The running daemon.
+pub struct Daemon<A: AddrOps> {
+    addr: Arc<A>,
+    cfg: Config,
+    path: PathBuf,
+    socks: Vec<Sock>,
+    insts: Vec<Inst>,
+    groups: Vec<Group>,
+    scripts: HashMap<String, (ScriptState, JoinHandle<()>)>,
+    links: HashMap<u32, bool>,
+    tx: mpsc::Sender<Event>,
+    rx: mpsc::Receiver<Event>,
+    script_tx: mpsc::Sender<(String, bool)>,
+    script_rx: mpsc::Receiver<(String, bool)>,
+    log: Logger,
+}
+
+impl<A: AddrOps> Daemon<A> {
+    pub fn new(addr: Arc<A>, cfg: Config, path: PathBuf, log: Logger) -> Daemon<A> {
+        let (tx, rx) = mpsc::channel(1024);
+        let (script_tx, script_rx) = mpsc::channel(256);
+        Daemon {
+            addr,
+            cfg,
+            path,
+            socks: Vec::new(),
+            insts: Vec::new(),
+            groups: Vec::new(),
+            scripts: HashMap::new(),
+            links: HashMap::new(),
+            tx,
+            rx,
+            script_tx,
+            script_rx,
+            log,
+        }
+    }
+
+    /// Runs until SIGTERM/SIGINT.
+    pub async fn run(mut self) -> anyhow::Result<()> {
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        let mut dump = signal(SignalKind::user_defined1())?;
+        match self.addr.watch() {
+            Ok(mut w) => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    while let Some(ev) = w.recv().await {
+                        if tx.send(Event::Net(ev)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            Err(e) => self.log.info(&format!("link monitoring unavailable: {e}")),
+        }
+        if !self.cfg.global.startup_delay.is_zero() {
+            tokio::time::sleep(self.cfg.global.startup_delay).await;
+        }
+        let confs = self.cfg.instances.clone();
+        for c in confs {
+            self.add_instance(c).await;
+        }
+        self.build_groups();
+        self.restart_scripts();
+        for k in 0..self.insts.len() {
+            self.retrack(k, Instant::now());
+        }
+        loop {
+            let deadline = self
+                .insts
+                .iter()
+                .filter_map(|i| i.fsm.next_deadline())
+                .min();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => self.reload().await,
+                _ = dump.recv() => self.dump(),
+                _ = sleep => {
+                    let now = Instant::now();
+                    for k in 0..self.insts.len() {
+                        if self.insts[k].fsm.next_deadline().is_some_and(|d| d <= now) {
+                            self.feed(k, now, Input::Tick);
+                        }
+                    }
+                }
+                Some(ev) = self.rx.recv() => self.event(ev).await,
+                Some((name, ok)) = self.script_rx.recv() => self.event(Event::Script { name, ok }).await,
+            }
+        }
+        self.log.info("Stopping");
+        self.shutdown().await;
+        Ok(())
+    }
+
+    async fn add_instance(&mut self, conf: InstanceConf) {
+        let name = conf.name.clone();
+        let Some(ifname) = conf.interface.clone() else {
+            self.log
+                .info(&format!("({name}) no interface; instance skipped"));
+            return;
+        };
+        if conf.vips.iter().any(|v| v.addr.is_ipv6()) {
+            self.log.info(&format!(
+                "({name}) IPv6 instances are not supported yet; instance skipped"
+            ));
+            return;
+        }
+        let ifindex = match self.addr.link_index(&ifname).await {
+            Ok(i) => i,
+            Err(e) => {
+                self.log.info(&format!("({name}) {e}; instance skipped"));
+                return;
+            }
+        };
+        let src = match conf.unicast_src_ip.or(conf.mcast_src_ip) {
+            Some(IpAddr::V4(a)) => Some(a),
+            _ => self.primary_v4(&ifname, &conf).await,
+        };
+        let group = self.cfg.global.mcast_group4;
+        let sock = match self.socks.iter().position(|s| s.sock.ifindex == ifindex) {
+            Some(s) => s,
+            None => match VrrpSocket::open(&ifname, ifindex, group) {
+                Ok(s) => {
+                    let s = Arc::new(s);
+                    let stop = Arc::new(AtomicBool::new(false));
+                    let (sock2, idx, tx, stop2) =
+                        (s.clone(), self.socks.len(), self.tx.clone(), stop.clone());
+                    let _reader = std::thread::Builder::new()
+                        .name(format!("vrrp-rx-{ifname}"))
+                        .spawn(move || read_loop(sock2, idx, tx, stop2));
+                    let reader = stop;
+                    self.socks.push(Sock {
+                        sock: s,
+                        reader,
+                        counters: SockCounters::default(),
+                    });
+                    self.socks.len() - 1
+                }
+                Err(e) => {
+                    self.log.info(&format!(
+                        "({name}) cannot open VRRP socket on {ifname}: {e}; instance skipped"
+                    ));
+                    return;
+                }
+            },
+        };
+        let up = self.addr.link_is_up(&ifname).await.unwrap_or(false);
+        self.links.insert(ifindex, up);
+        let garp = match link_mac(&ifname).map(|mac| GarpSocket::open(ifindex, mac)) {
+            Some(Ok(g)) => Some(g),
+            Some(Err(e)) => {
+                self.log
+                    .info(&format!("({name}) cannot open GARP socket: {e}"));
+                None
+            }
+            None => None,
+        };
+        let (vip_tx, vip_rx) = mpsc::unbounded_channel();
+        let worker = tokio::spawn(vip_worker(
+            self.addr.clone(),
+            vip_rx,
+            vip_specs(&conf, &ifname),
+            garp,
+            self.log.clone(),
+        ));
+        let mut fsm = Instance::new(conf.params.clone());
+        fsm.set_source(src.map(IpAddr::V4));
+        self.log.info(&format!(
+            "({name}) Entering INIT STATE on {ifname} (VRID {})",
+            conf.params.vrid
+        ));
+        self.insts.push(Inst {
+            conf,
+            fsm,
+            sock,
+            ifindex,
+            src,
+            vip_tx,
+            worker,
+            tracking: (false, 0),
+            started: false,
+        });
+    }
+
+    /// The interface's first IPv4 address that is not one of our VIPs.
+    async fn primary_v4(&self, ifname: &str, conf: &InstanceConf) -> Option<Ipv4Addr> {
+        let addrs = self.addr.addresses(ifname).await.ok()?;
+        addrs.into_iter().find_map(|(a, _)| match a {
+            IpAddr::V4(v4) if !conf.vips.iter().any(|v| v.addr == a) => Some(v4),
+            _ => None,
+        })
+    }
+
+    fn build_groups(&mut self) {
+        self.groups = self
+            .cfg
+            .sync_groups
+            .iter()
+            .map(|g| Group {
+                name: g.name.clone(),
+                members: g
+                    .members
+                    .iter()
+                    .filter_map(|m| self.insts.iter().position(|i| &i.conf.name == m))
+                    .collect(),
+                notify: g.notify.clone(),
+                notified: None,
+            })
+            .collect();
+    }
+
+    /// (Re)starts the runners of every tracked script, keeping known results.
+    fn restart_scripts(&mut self) {
+        let mut wanted: Vec<String> = self
+            .insts
+            .iter()
+            .flat_map(|i| i.conf.track_scripts.iter().map(|t| t.name.clone()))
+            .collect();
+        for g in &self.cfg.sync_groups {
+            wanted.extend(g.track_scripts.iter().map(|t| t.name.clone()));
+        }
+        let mut old = std::mem::take(&mut self.scripts);
+        for s in self.cfg.scripts.iter().filter(|s| wanted.contains(&s.name)) {
+            let state = match old.remove(&s.name) {
+                Some((st, task)) => {
+                    task.abort();
+                    st
+                }
+                None => ScriptState::new(s),
+            };
+            let user = s
+                .user
+                .clone()
+                .or_else(|| self.cfg.global.script_user.clone());
+            let task = tokio::spawn(track::run_script(s.clone(), user, self.script_tx.clone()));
+            self.scripts.insert(s.name.clone(), (state, task));
+        }
+        for (_, (_, task)) in old {
+            task.abort();
+        }
+    }
+
+    /// Recomputes instance `k`'s tracking and feeds changes (and group faults).
+    fn retrack(&mut self, k: usize, now: Instant) {
+        let Some((fault, weight, known)) = self.tracking_of(k) else {
+            return;
+        };
+        let inst = &mut self.insts[k];
+        if (fault, weight) != inst.tracking {
+            inst.tracking = (fault, weight);
+            self.feed(k, now, Input::Tracking { fault, weight });
+        }
+        if let Some(g) = self.groups.iter().position(|g| g.members.contains(&k)) {
+            let members = self.groups[g].members.clone();
+            let any = members.iter().any(|&m| self.insts[m].tracking.0);
+            for m in members {
+                self.feed(m, now, Input::GroupFault(any));
+            }
+        }
+        if known && !self.insts[k].started {
+            self.insts[k].started = true;
+            self.feed(k, now, Input::Start);
+        }
+    }
+
+    /// (fault, weight, all trackers reported) for instance `k`.
+    fn tracking_of(&self, k: usize) -> Option<(bool, i32, bool)> {
+        let inst = self.insts.get(k)?;
+        let mut fault = false;
+        let mut weight = 0i32;
+        let mut known = true;
+        let mut add = |c: Contribution| match c {
+            Contribution::Fault => fault = true,
+            Contribution::Weight(w) => weight += w,
+        };
+        let group = self
+            .cfg
+            .sync_groups
+            .iter()
+            .find(|g| g.members.contains(&inst.conf.name));
+        let group_scripts = group.map(|g| g.track_scripts.as_slice()).unwrap_or(&[]);
+        for t in inst.conf.track_scripts.iter().chain(group_scripts) {
+            let Some(conf) = self.cfg.scripts.iter().find(|s| s.name == t.name) else {
+                continue;
+            };
+            match self.scripts.get(&t.name).and_then(|(s, _)| s.up) {
+                Some(up) => add(track::contribution(
+                    t.weight.unwrap_or(conf.weight),
+                    t.reverse || conf.reverse,
+                    up,
+                )),
+                None => known = false,
+            }
+        }
+        let group_ifs = group.map(|g| g.track_interfaces.as_slice()).unwrap_or(&[]);
+        for t in inst.conf.track_interfaces.iter().chain(group_ifs) {
+            let up = std::fs::read_to_string(format!("/sys/class/net/{}/operstate", t.name))
+                .map(|s| s.trim() != "down")
+                .unwrap_or(false);
+            add(track::contribution(t.weight.unwrap_or(0), t.reverse, up));
+        }
+        if !inst.conf.dont_track_primary && !self.links.get(&inst.ifindex).copied().unwrap_or(false)
+        {
+            fault = true;
+        }
+        if inst.src.is_none() {
+            fault = true;
+        }
+        Some((fault, weight, known))
+    }
+
+    async fn event(&mut self, ev: Event) {
+        let now = Instant::now();
+        match ev {
+            Event::Rx { sock, data } => self.rx_advert(sock, &data, now),
+            Event::Script { name, ok } => {
+                let changed = self
+                    .scripts
+                    .get_mut(&name)
+                    .is_some_and(|(s, _)| s.record(ok));
+                if changed {
+                    let word = if ok { "succeeded" } else { "failed" };
+                    self.log
+                        .info(&format!("Script `{name}` now returning {word}"));
+                    for k in 0..self.insts.len() {
+                        self.retrack(k, now);
+                    }
+                }
+            }
+            Event::Net(LinkEvent::LinkUp { index, ifname })
+            | Event::Net(LinkEvent::LinkDown { index, ifname }) => {
+                let up = self.addr.link_is_up(&ifname).await.unwrap_or(false);
+                if self.links.insert(index, up) != Some(up) {
+                    self.log.info(&format!(
+                        "Netlink reports {ifname} {}",
+                        if up { "up" } else { "down" }
+                    ));
+                }
+                for k in 0..self.insts.len() {
+                    self.retrack(k, now);
+                }
+            }
+            Event::Net(LinkEvent::AddrRemoved { index, addr, .. }) => {
+                for k in 0..self.insts.len() {
+                    let i = &self.insts[k];
+                    if i.ifindex != index {
+                        continue;
+                    }
+                    let ours = i.conf.vips.iter().any(|v| v.addr == addr);
+                    let lost_src = i.src.map(IpAddr::V4) == Some(addr);
+                    if ours && i.fsm.state() == State::Master {
+                        self.feed(k, now, Input::VipDeleted);
+                    }
+                    if lost_src {
+                        self.log.info(&format!(
+                            "({}) source address {addr} removed",
+                            self.insts[k].conf.name
+                        ));
+                        self.insts[k].src = None;
+                        self.retrack(k, now);
+                    }
+                }
+            }
+            Event::Net(LinkEvent::AddrAdded { index, .. }) => {
+                for k in 0..self.insts.len() {
+                    if self.insts[k].ifindex == index && self.insts[k].src.is_none() {
+                        let (ifname, conf) = (
+                            self.insts[k].conf.interface.clone().unwrap_or_default(),
+                            self.insts[k].conf.clone(),
+                        );
+                        let src = self.primary_v4(&ifname, &conf).await;
+                        self.insts[k].src = src;
+                        self.insts[k].fsm.set_source(src.map(IpAddr::V4));
+                        self.retrack(k, now);
+                    }
+                }
+            }
+        }
+    }
+
+    fn rx_advert(&mut self, sock: usize, data: &[u8], now: Instant) {
+        let res = wire::parse_ipv4(data).and_then(|ip| {
+            let vrrp = &data[ip.header_len..ip.total_len];
+            wire::decode_v4(vrrp, ip.src, ip.dst).map(|(ad, form)| (ip, ad, form))
+        });
+        let Some(s) = self.socks.get_mut(sock) else {
+            return;
+        };
+        let (ip, advert, checksum) = match res {
+            Ok(r) => r,
+            Err(e) => {
+                let n = s.counters.decode.entry(e).or_insert(0);
+                *n += 1;
+                if *n == 1 {
+                    self.log
+                        .info(&format!("dropped advert on {}: {e}", s.sock.ifname));
+                }
+                return;
+            }
+        };
+        let k = self
+            .insts
+            .iter()
+            .position(|i| i.sock == sock && i.conf.params.vrid == advert.vrid);
+        let Some(k) = k else {
+            s.counters.unknown_vrid += 1;
+            return;
+        };
+        let unicast = ip.dst != self.cfg.global.mcast_group4;
+        let input = Input::Advert {
+            src: IpAddr::V4(ip.src),
+            ttl: ip.ttl,
+            unicast,
+            checksum,
+            advert,
+        };
+        self.feed(k, now, input);
+    }
+
+    /// Feeds one input and performs the actions, propagating sync-group moves.
+    fn feed(&mut self, k: usize, now: Instant, input: Input) {
+        let mut queue = vec![(k, input)];
+        while let Some((k, input)) = queue.pop() {
+            let actions = self.insts[k].fsm.handle(now, input);
+            for a in actions {
+                if let Action::Transition { to, .. } = a {
+                    if let Some(g) = self.groups.iter().position(|g| g.members.contains(&k)) {
+                        if matches!(to, State::Master | State::Backup) {
+                            for &m in &self.groups[g].members {
+                                if m != k && self.insts[m].fsm.state() != to {
+                                    queue.push((m, Input::SyncTo(to)));
+                                }
+                            }
+                        }
+                    }
+                }
+                self.perform(k, a);
+            }
+            self.group_notify();
+        }
+    }
+
+    fn perform(&mut self, k: usize, a: Action) {
+        let inst = &self.insts[k];
+        match a {
+            Action::SendAdvert { priority } => self.send_advert(k, priority),
+            Action::AddVips => {
+                let _ = inst.vip_tx.send(VipCmd::Add);
+            }
+            Action::DelVips => {
+                let _ = inst.vip_tx.send(VipCmd::Del);
+            }
+            Action::Garp { repeat } => {
+                let _ = inst.vip_tx.send(VipCmd::Garp(repeat));
+            }
+            Action::Notify { kind, priority } => self.run_notify(k, kind, priority),
+            Action::Transition { .. } => {}
+            Action::Log(m) => self.log.info(&m),
+        }
+    }
+
+    fn send_advert(&mut self, k: usize, priority: u8) {
+        let inst = &self.insts[k];
+        let Some(src) = inst.src else { return };
+        let p = inst.fsm.params();
+        let advert = Advert {
+            version: p.version,
+            vrid: p.vrid,
+            priority,
+            interval_cs: p.advert_int_cs,
+            addrs: p.vips.clone(),
+            auth: p.auth,
+        };
+        let group = self.cfg.global.mcast_group4;
+        let dsts: Vec<Ipv4Addr> = if p.unicast_peers.is_empty() {
+            vec![group]
+        } else {
+            p.unicast_peers
+                .iter()
+                .filter_map(|a| {
+                    if let IpAddr::V4(v) = a {
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        };
+        for dst in dsts {
+            let bytes = advert.encode(
+                p.checksum,
+                Endpoints {
+                    src: IpAddr::V4(src),
+                    dst: IpAddr::V4(dst),
+                },
+            );
+            if let Err(e) = self.socks[inst.sock].sock.send(src, dst, &bytes) {
+                self.log
+                    .detail(&format!("({}) advert to {dst} not sent: {e}", p.name));
+            }
+        }
+    }
+
+    fn run_notify(&self, k: usize, kind: NotifyKind, priority: u8) {
+        let inst = &self.insts[k];
+        let n = &inst.conf.notify;
+        let specific = match kind {
+            NotifyKind::Master => &n.master,
+            NotifyKind::Backup => &n.backup,
+            NotifyKind::Fault => &n.fault,
+            NotifyKind::Stop => &n.stop,
+            NotifyKind::MasterRxLowerPri => &n.master_rx_lower_pri,
+        };
+        let user = self.cfg.global.script_user.as_deref();
+        if let Some(cmd) = specific {
+            self.spawn_logged(cmd, &[], user);
+        }
+        if kind != NotifyKind::MasterRxLowerPri {
+            if let Some(cmd) = &n.any {
+                let extra = [
+                    "INSTANCE".to_string(),
+                    inst.conf.name.clone(),
+                    kind.word().to_string(),
+                    priority.to_string(),
+                ];
+                self.spawn_logged(cmd, &extra, user);
+            }
+        }
+    }
+
+    fn spawn_logged(&self, cmd: &NotifyCmd, extra: &[String], user: Option<&str>) {
+        if let Err(e) = notify::spawn(cmd, extra, user) {
+            self.log.info(&e);
+        }
+    }
+
+    /// Group notify scripts run when all members agree on a new state.
+    fn group_notify(&mut self) {
+        for g in 0..self.groups.len() {
+            let states: Vec<State> = self.groups[g]
+                .members
+                .iter()
+                .map(|&m| self.insts[m].fsm.state())
+                .collect();
+            let Some(&first) = states.first() else {
+                continue;
+            };
+            if first == State::Init
+                || states.iter().any(|&s| s != first)
+                || self.groups[g].notified == Some(first)
+            {
+                continue;
+            }
+            self.groups[g].notified = Some(first);
+            let grp = &self.groups[g];
+            self.log.info(&format!(
+                "VRRP_Group({}) Syncing instances to {} state",
+                grp.name,
+                first.word()
+            ));
+            let n = &grp.notify;
+            let specific = match first {
+                State::Master => &n.master,
+                State::Backup => &n.backup,
+                State::Fault => &n.fault,
+                State::Init => &None,
+            };
+            let user = self.cfg.global.script_user.as_deref();
+            if let Some(cmd) = specific {
+                self.spawn_logged(cmd, &[], user);
+            }
+            if let Some(cmd) = &n.any {
+                let extra = [
+                    "GROUP".to_string(),
+                    grp.name.clone(),
+                    first.word().to_string(),
+                    "0".to_string(),
+                ];
+                self.spawn_logged(cmd, &extra, user);
+            }
+        }
+    }
+
+    /// SIGHUP: re-read the file; unchanged instances keep their state and timers.
+    async fn reload(&mut self) {
+        self.log.info("Reloading");
+        let parsed = match config::load(&self.path) {
+            Ok(p) => p,
+            Err(e) => {
+                self.log.info(&format!(
+                    "reload failed, keeping the running configuration: {e}"
+                ));
+                return;
+            }
+        };
+        for w in &parsed.warnings {
+            self.log.info(&w.to_string());
+        }
+        if !parsed.errors.is_empty() {
+            for e in &parsed.errors {
+                self.log.info(&e.to_string());
+            }
+            self.log
+                .info("reload failed, keeping the running configuration");
+            return;
+        }
+        let now = Instant::now();
+        let new = parsed.config;
+        let mut kept = Vec::new();
+        let mut old = std::mem::take(&mut self.insts);
+        for c in &new.instances {
+            let same = old.iter().position(|i| {
+                i.conf.name == c.name
+                    && i.conf.interface == c.interface
+                    && i.conf.params.vrid == c.params.vrid
+            });
+            if let Some(pos) = same {
+                let mut inst = old.remove(pos);
+                inst.fsm.update_params(c.params.clone());
+                let ifname = c.interface.clone().unwrap_or_default();
+                let _ = inst.vip_tx.send(VipCmd::SetVips(vip_specs(c, &ifname)));
+                if inst.fsm.state() == State::Master {
+                    let _ = inst.vip_tx.send(VipCmd::Add);
+                }
+                inst.conf = c.clone();
+                kept.push(inst);
+            }
+        }
+        // Instances that are gone resign properly.
+        self.insts = old;
+        for k in 0..self.insts.len() {
+            self.feed(k, now, Input::Shutdown);
+        }
+        for i in std::mem::take(&mut self.insts) {
+            drop(i.vip_tx);
+            let _ = i.worker.await;
+        }
+        self.insts = kept;
+        self.cfg = new;
+        let fresh: Vec<InstanceConf> = self
+            .cfg
+            .instances
+            .iter()
+            .filter(|c| !self.insts.iter().any(|i| i.conf.name == c.name))
+            .cloned()
+            .collect();
+        for c in fresh {
+            self.add_instance(c).await;
+        }
+        self.build_groups();
+        self.restart_scripts();
+        for k in 0..self.insts.len() {
+            self.retrack(k, now);
+        }
+    }
+
+    /// SIGUSR1: state and counters to the log.
+    fn dump(&self) {
+        for i in &self.insts {
+            let c = &i.fsm.counters;
+            self.log.info(&format!(
+                "({}) state {} prio {} master {:?} rx accepted {} ttl {} version {} auth {} interval {} transport {} source {} addr_mismatch {} other_checksum {}",
+                i.conf.name,
+                i.fsm.state().word(),
+                i.fsm.effective_priority(),
+                i.fsm.master_addr(),
+                c.accepted,
+                c.bad_ttl,
+                c.wrong_version,
+                c.bad_auth,
+                c.interval_mismatch,
+                c.transport_mismatch,
+                c.unknown_source,
+                c.addr_mismatch,
+                c.checksum_other_form
+            ));
+        }
+        for s in &self.socks {
+            self.log.info(&format!(
+                "{}: decode errors {:?}, unknown VRID {}",
+                s.sock.ifname, s.counters.decode, s.counters.unknown_vrid
+            ));
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        let now = Instant::now();
+        for k in 0..self.insts.len() {
+            self.feed(k, now, Input::Shutdown);
+        }
+        for (_, (_, task)) in self.scripts.drain() {
+            task.abort();
+        }
+        for s in &self.socks {
+            s.reader.store(true, Ordering::Relaxed);
+        }
+        for i in std::mem::take(&mut self.insts) {
+            drop(i.vip_tx);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), i.worker).await;
+        }
+    }
+}
+
+fn vip_specs(conf: &InstanceConf, ifname: &str) -> Vec<VipSpec> {
+    conf.vips
+        .iter()
+        .chain(&conf.vips_excluded)
+        .map(|v| VipSpec {
+            addr: v.addr,
+            prefix_len: v.prefix_len,
+            ifname: v.dev.clone().unwrap_or_else(|| ifname.to_string()),
+            label: v.label.clone(),
+        })
+        .collect()
+}
+
+fn read_loop(sock: Arc<VrrpSocket>, idx: usize, tx: mpsc::Sender<Event>, stop: Arc<AtomicBool>) {
+    let mut buf = vec![0u8; 65536];
+    while !stop.load(Ordering::Relaxed) {
+        match sock.recv(&mut buf) {
+            Ok(n) => {
+                if tx
+                    .blocking_send(Event::Rx {
+                        sock: idx,
+                        data: buf[..n].to_vec(),
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Applies VIP changes and GARP bursts in order, off the protocol loop.
+async fn vip_worker<A: AddrOps>(
+    addr: Arc<A>,
+    mut rx: mpsc::UnboundedReceiver<VipCmd>,
+    mut vips: Vec<VipSpec>,
+    garp: Option<GarpSocket>,
+    log: Logger,
+) {
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            VipCmd::Add => {
+                for v in &vips {
+                    if let Err(e) = addr.add_vip(v).await {
+                        log.info(&format!(
+                            "cannot add {}/{} on {}: {e}",
+                            v.addr, v.prefix_len, v.ifname
+                        ));
+                    }
+                }
+            }
+            VipCmd::Del => {
+                for v in &vips {
+                    if let Err(e) = addr.remove_vip(v).await {
+                        log.info(&format!(
+                            "cannot remove {}/{} on {}: {e}",
+                            v.addr, v.prefix_len, v.ifname
+                        ));
+                    }
+                }
+            }
+            VipCmd::Garp(n) => {
+                let Some(g) = &garp else { continue };
+                for _ in 0..n {
+                    for v in &vips {
+                        if let IpAddr::V4(a) = v.addr {
+                            if let Err(e) = g.send(a) {
+                                log.detail(&format!("GARP for {a} not sent: {e}"));
+                            }
+                        }
+                    }
+                }
+            }
+            VipCmd::SetVips(v) => vips = v,
+        }
+    }
+}
