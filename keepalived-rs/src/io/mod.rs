@@ -4,6 +4,7 @@
 pub mod addr;
 pub mod daemon;
 pub mod garp;
+pub mod netcfg_ops;
 pub mod notify;
 pub mod socket;
 pub mod track;

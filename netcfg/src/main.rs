@@ -1,0 +1,4 @@
+//! The `netcfg` command.
+#![forbid(unsafe_code)]
+
+fn main() {}
