@@ -602,7 +602,7 @@ fn instance(cx: &mut Ctx, b: &Node, g: &Global) {
     let mut advert_node: Option<Node> = None;
     let mut check_src = g.check_unicast_src;
     let mut csum_v2 = g.v3_checksum_as_v2;
-    let mut auth_pass: Option<String> = None;
+    let mut auth_pass: Option<(String, Node)> = None;
     for n in b.children() {
         if notify_kw(cx, n, &mut i.notify) {
             continue;
@@ -671,7 +671,7 @@ fn instance(cx: &mut Ctx, b: &Node, g: &Global) {
                             Some("AH") => cx.error(e, "auth_type AH is not supported"),
                             _ => cx.warn(e, "auth_type: expected PASS"),
                         },
-                        "auth_pass" => auth_pass = e.args().first().cloned(),
+                        "auth_pass" => auth_pass = e.args().first().map(|a| (a.clone(), e.clone())),
                         _ => cx.unknown(e),
                     }
                 }
@@ -753,12 +753,15 @@ fn instance(cx: &mut Ctx, b: &Node, g: &Global) {
         }
         Version::V3 => cs.clamp(1, 4095),
     };
-    if let Some(pass) = auth_pass {
+    if let Some((pass, at)) = auth_pass {
         if p.version == Version::V3 {
-            cx.warn(b, format!("({name}) authentication is ignored with VRRPv3"));
+            cx.warn(
+                &at,
+                format!("({name}) authentication is ignored with VRRPv3"),
+            );
         } else {
             if pass.len() > 8 {
-                cx.warn(b, "Truncating auth_pass to 8 characters");
+                cx.warn(&at, "Truncating auth_pass to 8 characters");
             }
             cx.warn(
                 b,

@@ -1,0 +1,239 @@
+//! keepalived-rs against the real keepalived 2.2.7 in network namespaces (spec §6.4
+//! S2-S4, S6, S10): one master, failover both ways within the measured timings,
+//! preemption, v2 and v3, multicast and unicast, no checksum or version complaints.
+
+mod lab;
+
+use std::time::Duration;
+
+use lab::{conf, Lab};
+use nix::sys::signal::Signal;
+
+const VIP: &str = "10.99.0.100";
+const OURS: usize = 0;
+const KA: usize = 1;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn assert_clean_keepalived_log(text: &str) {
+    for bad in [
+        "checksum",
+        "wrong version",
+        "invalid TTL",
+        "expecting",
+        "password",
+        "unexpected ip number count",
+        "not present in MASTER",
+    ] {
+        assert!(
+            !text.contains(bad),
+            "keepalived complained ({bad}):\n{text}"
+        );
+    }
+}
+
+/// Exactly one node holds the VIP, and it is `k`.
+fn only(lab: &Lab, k: usize) -> bool {
+    lab.has_vip(k, VIP) && !lab.has_vip(1 - k, VIP)
+}
+
+#[test]
+fn v2_multicast_ours_higher_priority_fails_over_both_ways() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let ka = lab.start_ka(KA, &conf(2, 100, "1", ""));
+    ka.wait_ready();
+    assert!(
+        lab.wait(ms(5000), || lab.has_vip(KA, VIP)).is_some(),
+        "keepalived alone becomes master"
+    );
+    let mut ours = lab.start_rs(OURS, &conf(2, 150, "1", ""));
+    ours.wait_ready();
+    // Preemption by priority: 3 A + skew(150) = 3.414 s after start (observed 3.45 s).
+    let took = lab
+        .wait(ms(5000), || only(&lab, OURS))
+        .expect("we preempt keepalived");
+    println!("v2 preempt after start: {took:?}");
+    assert!(took >= ms(3000) && took <= ms(3414 + 500), "{took:?}");
+    assert!(
+        lab.holds(ms(3000), || only(&lab, OURS)),
+        "stable single master"
+    );
+    // Crash: the backup takes over within Master_Down (3.609 s) of our last advert.
+    ours.crash();
+    let took = lab
+        .wait(ms(5000), || lab.has_vip(KA, VIP))
+        .expect("keepalived takes over");
+    println!("v2 crash failover to keepalived: {took:?}");
+    assert!(took <= ms(3609 + 300), "{took:?}");
+    // Restart: stale VIPs are cleaned at start, then we preempt again.
+    let mut ours = lab.start_rs(OURS, &conf(2, 150, "1", ""));
+    ours.wait_ready();
+    let took = lab
+        .wait(ms(5000), || only(&lab, OURS))
+        .expect("we preempt again");
+    println!("v2 preempt after restart: {took:?}");
+    // Graceful stop: one priority-0 advert, keepalived takes over after its skew (0.609 s).
+    ours.stop();
+    let took = lab
+        .wait(ms(3000), || lab.has_vip(KA, VIP))
+        .expect("keepalived takes over after prio 0");
+    println!("v2 graceful handover to keepalived: {took:?}");
+    assert!(took <= ms(609 + 250), "{took:?}");
+    assert!(!lab.has_vip(OURS, VIP), "VIPs removed on stop");
+    let ours_log = ours.log_text();
+    assert!(
+        ours_log
+            .contains("(VI_1) received lower priority (100) advert from 10.99.0.12 - discarding"),
+        "{ours_log}"
+    );
+    assert_clean_keepalived_log(&ka.log_text());
+}
+
+#[test]
+fn v2_keepalived_master_resigns_to_us_within_skew() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let mut ka = lab.start_ka(KA, &conf(2, 150, "1", ""));
+    ka.wait_ready();
+    let ours = lab.start_rs(OURS, &conf(2, 100, "1", ""));
+    ours.wait_ready();
+    assert!(
+        lab.wait(ms(6000), || only(&lab, KA)).is_some(),
+        "keepalived (150) is master"
+    );
+    assert!(
+        lab.holds(ms(4500), || only(&lab, KA)),
+        "we stay backup behind a higher master"
+    );
+    ka.signal(Signal::SIGTERM);
+    let took = lab
+        .wait(ms(3000), || lab.has_vip(OURS, VIP))
+        .expect("we take over");
+    println!("v2 graceful handover to keepalived-rs: {took:?}");
+    assert!(
+        took <= ms(609 + 250),
+        "skew time for prio 100 is 0.609 s: {took:?}"
+    );
+    ka.stop();
+    assert!(lab.holds(ms(1500), || only(&lab, OURS)));
+}
+
+#[test]
+fn v3_fast_interval_crash_failover_and_preempt_back() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let ka_conf = conf(3, 150, "0.1", "");
+    let mut ka = lab.start_ka(KA, &ka_conf);
+    ka.wait_ready();
+    let ours = lab.start_rs(OURS, &conf(3, 100, "0.1", ""));
+    ours.wait_ready();
+    assert!(
+        lab.wait(ms(3000), || only(&lab, KA)).is_some(),
+        "keepalived (150) is master"
+    );
+    assert!(
+        lab.holds(ms(2000), || only(&lab, KA)),
+        "no false failover at 100 ms"
+    );
+    // v3, A = 100 ms, prio 100: Master_Down = 300 + 60.9 ms.
+    ka.crash();
+    let took = lab
+        .wait(ms(2000), || lab.has_vip(OURS, VIP))
+        .expect("we take over");
+    println!("v3 100 ms crash failover to keepalived-rs: {took:?}");
+    assert!(took <= ms(361 + 150), "{took:?}");
+    let ka2 = lab.start_ka(KA, &ka_conf);
+    ka2.wait_ready();
+    let took = lab
+        .wait(ms(3000), || only(&lab, KA))
+        .expect("keepalived preempts back");
+    println!("v3 keepalived preempt after start: {took:?}");
+    assert!(lab.holds(ms(1000), || only(&lab, KA)));
+    let text = ours.log_text();
+    assert!(
+        !text.contains("checksum form"),
+        "keepalived uses our checksum form:\n{text}"
+    );
+    assert_clean_keepalived_log(&ka2.log_text());
+}
+
+#[test]
+fn v3_unicast_with_keepalived() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let peer = |me: &str, other: &str| {
+        format!("  unicast_src_ip {me}\n  unicast_peer {{\n    {other}\n  }}")
+    };
+    let ka = lab.start_ka(KA, &conf(3, 100, "1", &peer("10.99.0.12", "10.99.0.11")));
+    ka.wait_ready();
+    let mut ours = lab.start_rs(OURS, &conf(3, 150, "1", &peer("10.99.0.11", "10.99.0.12")));
+    ours.wait_ready();
+    assert!(
+        lab.wait(ms(6000), || only(&lab, OURS)).is_some(),
+        "we (150) are master over unicast"
+    );
+    assert!(lab.holds(ms(2500), || only(&lab, OURS)));
+    ours.crash();
+    let took = lab
+        .wait(ms(5000), || lab.has_vip(KA, VIP))
+        .expect("keepalived takes over");
+    println!("v3 unicast crash failover to keepalived: {took:?}");
+    assert!(took <= ms(3609 + 300), "{took:?}");
+    assert_clean_keepalived_log(&ka.log_text());
+}
+
+#[test]
+fn v2_password_auth_interop() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let auth = "  authentication {\n    auth_type PASS\n    auth_pass s3cr3tpass\n  }";
+    let ka = lab.start_ka(KA, &conf(2, 100, "1", auth));
+    ka.wait_ready();
+    let ours = lab.start_rs(OURS, &conf(2, 150, "1", auth));
+    ours.wait_ready();
+    assert!(lab.wait(ms(6000), || only(&lab, OURS)).is_some());
+    assert!(
+        lab.holds(ms(2500), || only(&lab, OURS)),
+        "keepalived accepts our PASS adverts"
+    );
+    assert_clean_keepalived_log(&ka.log_text());
+}
+
+#[test]
+fn nopreempt_waits_for_keepalived_to_resign() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let ka = lab.start_ka(KA, &conf(2, 100, "1", ""));
+    ka.wait_ready();
+    assert!(lab.wait(ms(5000), || lab.has_vip(KA, VIP)).is_some());
+    let ours = lab.start_rs(OURS, &conf(2, 150, "1", "  nopreempt"));
+    ours.wait_ready();
+    assert!(
+        lab.holds(ms(5000), || only(&lab, KA)),
+        "nopreempt: the lower master keeps the VIP"
+    );
+    ka.signal(Signal::SIGTERM);
+    let took = lab
+        .wait(ms(3000), || lab.has_vip(OURS, VIP))
+        .expect("we take over on prio 0");
+    println!("nopreempt takeover after prio 0: {took:?}");
+    assert!(
+        took <= ms(414 + 250),
+        "skew for 150 is 0.414 s (observed 0.419 s): {took:?}"
+    );
+}

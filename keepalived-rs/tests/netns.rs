@@ -1,0 +1,130 @@
+//! keepalived-rs nodes alone in network namespaces (spec §6.4 S1, S2, S13, FAULT):
+//! election, link down → FAULT → VIPs removed, crash leftovers cleaned, reload.
+
+mod lab;
+
+use std::time::Duration;
+
+use lab::{conf, Lab};
+use nix::sys::signal::Signal;
+
+const VIP: &str = "10.99.0.100";
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn two_rs_nodes_elect_one_and_link_down_means_fault() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let a = lab.start_rs(0, &conf(3, 150, "0.1", ""));
+    let b = lab.start_rs(1, &conf(3, 100, "0.1", ""));
+    a.wait_ready();
+    b.wait_ready();
+    assert!(lab
+        .wait(ms(3000), || lab.has_vip(0, VIP) && !lab.has_vip(1, VIP))
+        .is_some());
+    assert!(lab.holds(ms(1500), || lab.has_vip(0, VIP) && !lab.has_vip(1, VIP)));
+    // Link down on the master: FAULT, VIP removed; the backup takes over.
+    lab.link(0, false);
+    assert!(
+        lab.wait(ms(2000), || !lab.has_vip(0, VIP)).is_some(),
+        "VIP removed in FAULT"
+    );
+    assert!(
+        lab.wait(ms(2000), || lab.has_vip(1, VIP)).is_some(),
+        "backup takes over"
+    );
+    assert!(
+        a.log_text().contains("(VI_1) Entering FAULT STATE"),
+        "{}",
+        a.log_text()
+    );
+    // Link back: BACKUP, then it preempts again.
+    lab.link(0, true);
+    assert!(lab
+        .wait(ms(3000), || lab.has_vip(0, VIP) && !lab.has_vip(1, VIP))
+        .is_some());
+}
+
+#[test]
+fn crash_leftover_vips_are_removed_at_start() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let mut a = lab.start_rs(0, &conf(2, 150, "1", ""));
+    a.wait_ready();
+    assert!(lab.wait(ms(5000), || lab.has_vip(0, VIP)).is_some());
+    a.crash();
+    assert!(lab.has_vip(0, VIP), "SIGKILL leaves the VIP behind");
+    // A higher-priority master now runs elsewhere; our restart must not keep the VIP.
+    let b = lab.start_rs(1, &conf(2, 200, "1", ""));
+    b.wait_ready();
+    assert!(lab.wait(ms(5000), || lab.has_vip(1, VIP)).is_some());
+    let a = lab.start_rs(0, &conf(2, 150, "1", ""));
+    a.wait_ready();
+    assert!(
+        lab.wait(ms(2000), || !lab.has_vip(0, VIP)).is_some(),
+        "leftover removed at start"
+    );
+    assert!(lab.holds(ms(4500), || !lab.has_vip(0, VIP) && lab.has_vip(1, VIP)));
+}
+
+#[test]
+fn sighup_reload_keeps_master_state() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(1);
+    let a = lab.start_rs(0, &conf(2, 150, "1", ""));
+    a.wait_ready();
+    assert!(lab.wait(ms(5000), || lab.has_vip(0, VIP)).is_some());
+    // Same instance, new priority: state is kept (no BACKUP detour, VIP stays).
+    lab.write("rs0.conf", &conf(2, 120, "1", ""));
+    a.signal(Signal::SIGHUP);
+    assert!(
+        lab.holds(ms(2000), || lab.has_vip(0, VIP)),
+        "VIP kept across reload"
+    );
+    let log = a.log_text();
+    assert!(log.contains("Reloading"), "{log}");
+    assert_eq!(log.matches("Entering MASTER STATE").count(), 1, "{log}");
+}
+
+#[test]
+fn notify_scripts_get_keepalived_arguments() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(1);
+    let out = lab.dir.join("notify.out");
+    let script = lab.write(
+        "notify.sh",
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
+    );
+    let _ = std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status();
+    let extra = format!(
+        "  notify {}\n  notify_master \"{} only-master\"",
+        script.display(),
+        script.display()
+    );
+    let a = lab.start_rs(0, &conf(2, 150, "1", &extra));
+    a.wait_ready();
+    let read = || std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        lab.wait(ms(6000), || read().lines().count() >= 3).is_some(),
+        "{}",
+        read()
+    );
+    let text = read();
+    assert!(text.contains("INSTANCE VI_1 BACKUP 150"), "{text}");
+    assert!(text.contains("INSTANCE VI_1 MASTER 150"), "{text}");
+    assert!(text.contains("only-master"), "{text}");
+}
