@@ -86,7 +86,18 @@ pub struct VrrpScript {
     pub fall: u32,
     pub user: Option<String>,
     pub init_fail: bool,
+    /// keepalived-rs extension (`vrrp_track_lbd`): instead of running `script`, ask lbd's
+    /// runtime socket whether the backend has a server up.
+    pub lbd: Option<LbdCheck>,
     pub loc: Loc,
+}
+
+/// A backend of a running lbd, watched through its runtime (`stats socket`) API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LbdCheck {
+    /// `unix:/path`, `/path` or `host:port`, as lbapi's `Endpoint`.
+    pub socket: String,
+    pub backend: String,
 }
 
 /// One `virtual_ipaddress` entry.
@@ -297,7 +308,8 @@ fn interpret(nodes: &[Node], warnings: Vec<Diag>) -> Parsed {
     for n in nodes {
         match n.keyword() {
             "global_defs" => {}
-            "vrrp_script" => vrrp_script(&mut cx, n),
+            "vrrp_script" => vrrp_script(&mut cx, n, false),
+            "vrrp_track_lbd" => vrrp_script(&mut cx, n, true),
             "vrrp_instance" => instance(&mut cx, n, &global),
             "vrrp_sync_group" => sync_group(&mut cx, n),
             "virtual_server"
@@ -416,7 +428,9 @@ fn global(cx: &mut Ctx, b: &Node) {
     cx.out.config.global = g.clone();
 }
 
-fn vrrp_script(cx: &mut Ctx, b: &Node) {
+/// `vrrp_script`, or with `lbd` the `vrrp_track_lbd` extension that shares its
+/// interval/timeout/weight/rise/fall keywords and is referenced from `track_script`.
+fn vrrp_script(cx: &mut Ctx, b: &Node, lbd: bool) {
     let Some(name) = b.args().first().cloned() else {
         cx.error(b, "vrrp_script without a name");
         return;
@@ -432,10 +446,24 @@ fn vrrp_script(cx: &mut Ctx, b: &Node) {
         fall: 1,
         user: None,
         init_fail: false,
+        lbd: if lbd {
+            Some(LbdCheck {
+                socket: String::new(),
+                backend: String::new(),
+            })
+        } else {
+            None
+        },
         loc: b.loc.clone(),
     };
     for n in b.children() {
+        match (n.keyword(), s.lbd.as_mut()) {
+            ("socket", Some(l)) => l.socket = n.args().first().cloned().unwrap_or_default(),
+            ("backend", Some(l)) => l.backend = n.args().first().cloned().unwrap_or_default(),
+            _ => {}
+        }
         match n.keyword() {
+            "socket" | "backend" if s.lbd.is_some() => cx.surplus(n, 1),
             "script" => {
                 s.script = cx.arg(n).unwrap_or("").to_string();
                 cx.surplus(n, 1);
@@ -465,9 +493,19 @@ fn vrrp_script(cx: &mut Ctx, b: &Node) {
     if s.timeout.is_zero() {
         s.timeout = s.interval;
     }
-    if s.script.is_empty() {
-        cx.error(b, format!("vrrp_script {}: no script given", s.name));
-        return;
+    match &s.lbd {
+        Some(l) if l.socket.is_empty() || l.backend.is_empty() => {
+            cx.error(
+                b,
+                format!("vrrp_track_lbd {}: socket and backend are required", s.name),
+            );
+            return;
+        }
+        None if s.script.is_empty() => {
+            cx.error(b, format!("vrrp_script {}: no script given", s.name));
+            return;
+        }
+        _ => {}
     }
     cx.out.config.scripts.push(s);
 }

@@ -250,3 +250,27 @@ fn instance_errors() {
         vec!["k.conf:1: (X) virtual_ipaddress mixes address families"]
     );
 }
+
+#[test]
+fn lbd_backend_tracker_extension() {
+    let p = parse(
+        "vrrp_track_lbd web_up {\n  socket /run/lbd/admin.sock\n  backend web\n  interval 0.5\n  weight -60\n  fall 2\n}\n\
+         vrrp_track_lbd broken {\n  backend web\n}\n",
+    );
+    let s = &p.config.scripts[0];
+    assert_eq!(
+        s.lbd,
+        Some(LbdCheck {
+            socket: "/run/lbd/admin.sock".into(),
+            backend: "web".into()
+        })
+    );
+    assert_eq!(
+        (s.weight, s.fall, s.interval),
+        (-60, 2, Duration::from_millis(500))
+    );
+    assert_eq!(
+        msgs(&p.errors),
+        vec!["k.conf:8: vrrp_track_lbd broken: socket and backend are required"]
+    );
+}

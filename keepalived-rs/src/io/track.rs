@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::config::VrrpScript;
+use crate::config::{LbdCheck, VrrpScript};
 
 /// What one tracker contributes to an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +77,50 @@ impl ScriptState {
     }
 }
 
-/// Runs the script every `interval` (timeout = failure) and reports each result.
+/// Whether `backend` has a server up in lbd's `show stat` rows: any server row whose
+/// status starts with UP (`UP`, `UP 1/3`); a backend without server rows counts by its
+/// own row.
+pub fn backend_has_server_up(rows: &[lbapi::StatRow], backend: &str) -> bool {
+    let mine = || rows.iter().filter(|r| r.pxname() == backend);
+    let servers: Vec<&lbapi::StatRow> = mine()
+        .filter(|r| r.row_type() == Some(lbapi::RowType::Server))
+        .collect();
+    if servers.is_empty() {
+        return mine().any(|r| {
+            r.row_type() == Some(lbapi::RowType::Backend) && r.status().starts_with("UP")
+        });
+    }
+    servers.iter().any(|r| r.status().starts_with("UP"))
+}
+
+async fn lbd_check(check: &LbdCheck, timeout: Duration) -> bool {
+    let Ok(endpoint) = check.socket.parse::<lbapi::Endpoint>() else {
+        return false;
+    };
+    let client = lbapi::RuntimeClient::new(endpoint).with_timeout(timeout);
+    let backend = check.backend.clone();
+    // The client is blocking; keep it off the protocol loop's thread.
+    let job = tokio::task::spawn_blocking(move || {
+        client
+            .show_stat()
+            .map(|rows| backend_has_server_up(&rows, &backend))
+    });
+    matches!(tokio::time::timeout(timeout, job).await, Ok(Ok(Ok(true))))
+}
+
+/// Runs the check every `interval` (timeout = failure) and reports each result.
 pub async fn run_script(s: VrrpScript, user: Option<String>, tx: mpsc::Sender<(String, bool)>) {
+    if let Some(check) = s.lbd.clone() {
+        let mut tick = tokio::time::interval(s.interval.max(Duration::from_millis(10)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let ok = lbd_check(&check, s.timeout).await;
+            if tx.send((s.name.clone(), ok)).await.is_err() {
+                return;
+            }
+        }
+    }
     let Some(argv) = shlex::split(&s.script).filter(|v| !v.is_empty()) else {
         return;
     };
@@ -126,6 +168,7 @@ mod tests {
             fall,
             user: None,
             init_fail,
+            lbd: None,
             loc: Loc {
                 file: "t".into(),
                 line: 1,
@@ -157,5 +200,18 @@ mod tests {
         assert!(s.record(true), "up after rise=2");
         let s = ScriptState::new(&script(1, 1, true));
         assert_eq!(s.up, Some(false));
+    }
+
+    #[test]
+    fn lbd_backend_up_means_a_server_up() {
+        let csv = "# pxname,svname,status,type,\n\
+                   web,s1,DOWN,2,\nweb,s2,UP 1/3,2,\nweb,BACKEND,UP,1,\n\
+                   api,s1,DOWN,2,\napi,s2,MAINT,2,\napi,BACKEND,DOWN,1,\n\
+                   solo,BACKEND,UP,1,\n";
+        let rows = lbapi::parse_stat_csv(csv).expect("csv");
+        assert!(backend_has_server_up(&rows, "web"));
+        assert!(!backend_has_server_up(&rows, "api"));
+        assert!(backend_has_server_up(&rows, "solo"));
+        assert!(!backend_has_server_up(&rows, "missing"));
     }
 }
