@@ -162,6 +162,27 @@ impl Lab {
         )
     }
 
+    /// Any other program in node `k` (killed on drop).
+    pub fn spawn_in(&self, k: usize, name: &str, argv: &[&str]) -> Proc {
+        let n = self.node(k);
+        let log = self.dir.join(format!("{name}{k}.log"));
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &n.ns])
+            .args(argv)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn");
+        Proc {
+            child,
+            log,
+            pids: Vec::new(),
+        }
+    }
+
     pub fn has_vip(&self, k: usize, vip: &str) -> bool {
         let out = sh(&[
             "ip",
