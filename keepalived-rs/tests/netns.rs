@@ -5,7 +5,7 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{conf, Lab};
+use lab::{conf, epoch, Capture, Lab};
 use nix::sys::signal::Signal;
 
 const VIP: &str = "10.99.0.100";
@@ -127,4 +127,47 @@ fn notify_scripts_get_keepalived_arguments() {
     assert!(text.contains("INSTANCE VI_1 BACKUP 150"), "{text}");
     assert!(text.contains("INSTANCE VI_1 MASTER 150"), "{text}");
     assert!(text.contains("only-master"), "{text}");
+}
+
+/// S1: lone start → first advert at 3.609 s, 5 GARPs right after it, 5 more 5 s later.
+#[test]
+fn lone_start_first_advert_and_garp_bursts_on_the_wire() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(1);
+    let Some(cap) = Capture::start(&lab) else {
+        return;
+    };
+    let t0 = epoch();
+    let a = lab.start_rs(0, &conf(2, 100, "1", ""));
+    a.wait_ready();
+    assert!(lab.wait(ms(5000), || lab.has_vip(0, VIP)).is_some());
+    std::thread::sleep(ms(5600));
+    let frames = cap.frames();
+    let advert = frames
+        .iter()
+        .find(|f| f.text.contains("VRRPv2, Advertisement, vrid 51, prio 100"))
+        .expect("an advert");
+    let first = advert.t - t0;
+    println!("first advert {first:.3} s after spawn");
+    assert!((3.55..3.80).contains(&first), "{first}");
+    let garps: Vec<f64> = frames
+        .iter()
+        .filter(|f| {
+            f.text
+                .contains("Request who-has 10.99.0.100 (ff:ff:ff:ff:ff:ff) tell 10.99.0.100")
+        })
+        .map(|f| f.t - advert.t)
+        .collect();
+    println!("GARPs after first advert: {garps:?}");
+    assert_eq!(garps.len(), 10, "{frames:?}");
+    assert!(
+        garps[..5].iter().all(|&d| (0.0..0.010).contains(&d)),
+        "first burst within 10 ms: {garps:?}"
+    );
+    assert!(
+        garps[5..].iter().all(|&d| (4.95..5.10).contains(&d)),
+        "second burst at +5 s: {garps:?}"
+    );
 }

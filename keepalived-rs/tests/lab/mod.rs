@@ -364,3 +364,82 @@ pub fn conf(version: u8, prio: u8, advert: &str, extra: &str) -> String {
          vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int {advert}\n{extra}\n  virtual_ipaddress {{\n    10.99.0.100/24\n  }}\n}}\n"
     )
 }
+
+/// tcpdump on the bridge (`-tt` wire timestamps), VRRP and ARP only.
+pub struct Capture {
+    proc: Proc,
+}
+
+/// One captured frame: epoch seconds and tcpdump's text.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub t: f64,
+    pub text: String,
+}
+
+impl Capture {
+    pub fn start(lab: &Lab) -> Option<Capture> {
+        if Command::new("tcpdump").arg("--version").output().is_err() {
+            eprintln!("SKIP capture: no tcpdump");
+            return None;
+        }
+        let log = lab.dir.join("capture.txt");
+        let out = std::fs::File::create(&log).ok()?;
+        let err = std::fs::File::create(lab.dir.join("capture.err")).ok()?;
+        let sw = lab.sw();
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &sw,
+                "tcpdump",
+                "-i",
+                "br0",
+                "-l",
+                "-n",
+                "-e",
+                "-tt",
+                "-U",
+                "vrrp or arp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .ok()?;
+        let cap = Capture {
+            proc: Proc {
+                child,
+                log,
+                pids: Vec::new(),
+            },
+        };
+        let ready = lab.wait(Duration::from_secs(5), || {
+            std::fs::read_to_string(lab.dir.join("capture.err"))
+                .is_ok_and(|t| t.contains("listening on"))
+        });
+        ready.map(|_| cap)
+    }
+
+    pub fn frames(&self) -> Vec<Frame> {
+        self.proc
+            .log_text()
+            .lines()
+            .filter_map(|l| {
+                let (t, rest) = l.split_once(' ')?;
+                Some(Frame {
+                    t: t.parse().ok()?,
+                    text: rest.to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Seconds since the epoch, comparable with `-tt` timestamps.
+pub fn epoch() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
