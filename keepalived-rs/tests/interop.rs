@@ -237,3 +237,73 @@ fn nopreempt_waits_for_keepalived_to_resign() {
         "skew for 150 is 0.414 s (observed 0.419 s): {took:?}"
     );
 }
+
+/// S7 + equal priorities: partition makes two masters; on heal the higher address
+/// (keepalived, .12) keeps MASTER and we yield, logging keepalived's tie-break line.
+#[test]
+fn split_brain_heals_to_the_higher_address() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let ka = lab.start_ka(KA, &conf(3, 100, "0.2", ""));
+    ka.wait_ready();
+    assert!(lab.wait(ms(3000), || lab.has_vip(KA, VIP)).is_some());
+    let ours = lab.start_rs(OURS, &conf(3, 100, "0.2", ""));
+    ours.wait_ready();
+    assert!(
+        lab.holds(ms(2000), || only(&lab, KA)),
+        "equal priority: no preemption of a running master"
+    );
+    lab.partition(OURS, true);
+    assert!(
+        lab.wait(ms(3000), || lab.has_vip(OURS, VIP) && lab.has_vip(KA, VIP))
+            .is_some(),
+        "split brain"
+    );
+    lab.partition(OURS, false);
+    let took = lab
+        .wait(ms(3000), || only(&lab, KA))
+        .expect("one master after heal");
+    println!("split brain resolved {took:?} after heal");
+    assert!(
+        took <= ms(200 + 300),
+        "within one advert interval (+ margin): {took:?}"
+    );
+    assert!(lab.holds(ms(1500), || only(&lab, KA)));
+    let log = ours.log_text();
+    assert!(
+        log.contains("(VI_1) Master received advert from 10.99.0.12 with same priority 100 but higher IP address than ours"),
+        "{log}"
+    );
+}
+
+/// S11: a v2 and a v3 node with the same VRID ignore each other and both become
+/// MASTER (the documented hazard); our log names the cause.
+#[test]
+fn version_mismatch_is_a_named_split_brain() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let ka = lab.start_ka(KA, &conf(3, 100, "1", ""));
+    let ours = lab.start_rs(OURS, &conf(2, 150, "1", ""));
+    ka.wait_ready();
+    ours.wait_ready();
+    assert!(
+        lab.wait(ms(6000), || lab.has_vip(OURS, VIP) && lab.has_vip(KA, VIP))
+            .is_some(),
+        "both MASTER"
+    );
+    let log = ours.log_text();
+    assert!(
+        log.contains("(VI_1) wrong version. Received 3 and expect 2"),
+        "{log}"
+    );
+    assert!(
+        ka.log_text()
+            .contains("wrong version. Received 2 and expect 3"),
+        "{}",
+        ka.log_text()
+    );
+}

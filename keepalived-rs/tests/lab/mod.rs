@@ -222,6 +222,22 @@ impl Lab {
         true
     }
 
+    /// Partitions node `k` from the bridge (port disabled; its link stays up) or heals it.
+    pub fn partition(&self, k: usize, cut: bool) {
+        let port = format!("p{k}");
+        must(&[
+            "bridge",
+            "-n",
+            &self.sw(),
+            "link",
+            "set",
+            "dev",
+            &port,
+            "state",
+            if cut { "0" } else { "3" },
+        ]);
+    }
+
     pub fn link(&self, k: usize, up: bool) {
         must(&[
             "ip",
