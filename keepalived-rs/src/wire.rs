@@ -383,6 +383,31 @@ pub fn ipv4_header(src: Ipv4Addr, dst: Ipv4Addr, payload_len: usize, id: u16) ->
     h
 }
 
+/// ff02::1, where unsolicited NAs go.
+pub const ALL_NODES_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+/// The ICMPv6 part of an unsolicited neighbour advertisement as keepalived sends it:
+/// Override flag (plus Router when forwarding), target = VIP, target link-layer address
+/// option = interface MAC. The checksum is left 0: the kernel fills it on raw ICMPv6
+/// sockets (use [`icmp6_checksum`] to see the wire value).
+pub fn unsolicited_na(mac: [u8; 6], vip: Ipv6Addr, router: bool) -> [u8; 32] {
+    let mut m = [0u8; 32];
+    m[0] = 136;
+    m[4] = if router { 0xa0 } else { 0x20 };
+    m[8..24].copy_from_slice(&vip.octets());
+    m[24] = 2;
+    m[25] = 1;
+    m[26..32].copy_from_slice(&mac);
+    m
+}
+
+/// ICMPv6 checksum of `msg` (checksum field zero) from `src` to `dst`.
+pub fn icmp6_checksum(src: Ipv6Addr, dst: Ipv6Addr, msg: &[u8]) -> u16 {
+    let mut p = pseudo_v6(src, dst, msg.len());
+    p[39] = 58;
+    internet_checksum(&[&p, msg])
+}
+
 /// A gratuitous ARP as keepalived sends it: an ARP *request* with sender = target = VIP,
 /// sender MAC = interface MAC, target MAC all-ones, Ethernet broadcast (42 bytes).
 pub fn garp_frame(mac: [u8; 6], vip: Ipv4Addr) -> [u8; 42] {

@@ -6,7 +6,7 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{conf, Lab};
+use lab::{conf, conf6, Capture, Lab};
 use nix::sys::signal::Signal;
 
 const VIP: &str = "10.99.0.100";
@@ -69,7 +69,7 @@ fn v2_multicast_ours_higher_priority_fails_over_both_ways() {
         .wait(ms(5000), || lab.has_vip(KA, VIP))
         .expect("keepalived takes over");
     println!("v2 crash failover to keepalived: {took:?}");
-    assert!(took <= ms(3609 + 300), "{took:?}");
+    assert!(took <= ms(3609 + 500), "{took:?}");
     // Restart: stale VIPs are cleaned at start, then we preempt again.
     let mut ours = lab.start_rs(OURS, &conf(2, 150, "1", ""));
     ours.wait_ready();
@@ -83,7 +83,7 @@ fn v2_multicast_ours_higher_priority_fails_over_both_ways() {
         .wait(ms(3000), || lab.has_vip(KA, VIP))
         .expect("keepalived takes over after prio 0");
     println!("v2 graceful handover to keepalived: {took:?}");
-    assert!(took <= ms(609 + 250), "{took:?}");
+    assert!(took <= ms(609 + 500), "{took:?}");
     assert!(!lab.has_vip(OURS, VIP), "VIPs removed on stop");
     let ours_log = ours.log_text();
     assert!(
@@ -118,7 +118,7 @@ fn v2_keepalived_master_resigns_to_us_within_skew() {
         .expect("we take over");
     println!("v2 graceful handover to keepalived-rs: {took:?}");
     assert!(
-        took <= ms(609 + 250),
+        took <= ms(609 + 500),
         "skew time for prio 100 is 0.609 s: {took:?}"
     );
     ka.stop();
@@ -150,7 +150,7 @@ fn v3_fast_interval_crash_failover_and_preempt_back() {
         .wait(ms(2000), || lab.has_vip(OURS, VIP))
         .expect("we take over");
     println!("v3 100 ms crash failover to keepalived-rs: {took:?}");
-    assert!(took <= ms(361 + 150), "{took:?}");
+    assert!(took <= ms(361 + 250), "{took:?}");
     let ka2 = lab.start_ka(KA, &ka_conf);
     ka2.wait_ready();
     let took = lab
@@ -189,7 +189,7 @@ fn v3_unicast_with_keepalived() {
         .wait(ms(5000), || lab.has_vip(KA, VIP))
         .expect("keepalived takes over");
     println!("v3 unicast crash failover to keepalived: {took:?}");
-    assert!(took <= ms(3609 + 300), "{took:?}");
+    assert!(took <= ms(3609 + 500), "{took:?}");
     assert_clean_keepalived_log(&ka.log_text());
 }
 
@@ -233,7 +233,7 @@ fn nopreempt_waits_for_keepalived_to_resign() {
         .expect("we take over on prio 0");
     println!("nopreempt takeover after prio 0: {took:?}");
     assert!(
-        took <= ms(414 + 250),
+        took <= ms(414 + 500),
         "skew for 150 is 0.414 s (observed 0.419 s): {took:?}"
     );
 }
@@ -267,7 +267,7 @@ fn split_brain_heals_to_the_higher_address() {
         .expect("one master after heal");
     println!("split brain resolved {took:?} after heal");
     assert!(
-        took <= ms(200 + 300),
+        took <= ms(200 + 500),
         "within one advert interval (+ margin): {took:?}"
     );
     assert!(lab.holds(ms(1500), || only(&lab, KA)));
@@ -306,4 +306,53 @@ fn version_mismatch_is_a_named_split_brain() {
         "{}",
         ka.log_text()
     );
+}
+
+/// VRRPv3 over IPv6 (spec §1.3, §1.5): keepalived accepts our adverts (IPv6
+/// pseudo-header checksum, link-local source); failover both ways; an unsolicited NA
+/// for the VIP is on the wire when we become master.
+#[test]
+fn v3_ipv6_with_keepalived() {
+    if !lab::available(true) {
+        return;
+    }
+    let vip6 = "fd99::100";
+    let lab = Lab::new(2);
+    let cap = Capture::start(&lab);
+    let only6 = |k: usize| lab.has_vip(k, vip6) && !lab.has_vip(1 - k, vip6);
+    let ka = lab.start_ka(KA, &conf6(100, "0.1", ""));
+    ka.wait_ready();
+    let mut ours = lab.start_rs(OURS, &conf6(150, "0.1", ""));
+    ours.wait_ready();
+    assert!(
+        lab.wait(ms(4000), || only6(OURS)).is_some(),
+        "we (150) are master:\n{}",
+        ours.log_text()
+    );
+    assert!(
+        lab.holds(ms(1500), || only6(OURS)),
+        "keepalived accepts our IPv6 adverts"
+    );
+    ours.crash();
+    let took = lab
+        .wait(ms(2000), || lab.has_vip(KA, vip6))
+        .expect("keepalived takes over");
+    println!("v3 IPv6 100 ms crash failover to keepalived: {took:?}");
+    assert!(took <= ms(361 + 250), "{took:?}");
+    let ours = lab.start_rs(OURS, &conf6(150, "0.1", ""));
+    ours.wait_ready();
+    assert!(
+        lab.wait(ms(3000), || only6(OURS)).is_some(),
+        "we preempt back over IPv6"
+    );
+    assert_clean_keepalived_log(&ka.log_text());
+    if let Some(cap) = cap {
+        std::thread::sleep(ms(100));
+        let frames = cap.frames();
+        assert!(
+            frames.iter().any(|f| f.text.contains("fd99::100 > ff02::1")
+                && f.text.contains("neighbor advertisement")),
+            "unsolicited NA on the wire: {frames:?}"
+        );
+    }
 }

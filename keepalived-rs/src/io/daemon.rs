@@ -6,7 +6,7 @@
 //! scripts run in their own tasks and processes.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,15 +18,16 @@ use tokio::task::JoinHandle;
 
 use super::addr::{link_mac, AddrOps, LinkEvent, VipSpec};
 use super::garp::GarpSocket;
-use super::socket::VrrpSocket;
+use super::socket::{NaSocket, Rx6, VrrpSocket, VrrpSocket6};
 use super::track::{self, Contribution, ScriptState};
 use super::{notify, Logger};
 use crate::config::{self, Config, InstanceConf, Notifies, NotifyCmd};
 use crate::fsm::{Action, Input, Instance, NotifyKind, State};
-use crate::wire::{self, Advert, DecodeError, Endpoints};
+use crate::wire::{self, Advert, ChecksumForm, DecodeError, Endpoints};
 
 enum Event {
     Rx { sock: usize, data: Vec<u8> },
+    Rx6 { sock: usize, rx: Rx6, data: Vec<u8> },
     Script { name: String, ok: bool },
     Net(LinkEvent),
 }
@@ -43,7 +44,7 @@ struct Inst {
     fsm: Instance,
     sock: usize,
     ifindex: u32,
-    src: Option<Ipv4Addr>,
+    src: Option<IpAddr>,
     vip_tx: mpsc::UnboundedSender<VipCmd>,
     worker: JoinHandle<()>,
     /// Tracking summary last fed to the state machine.
@@ -65,8 +66,21 @@ struct SockCounters {
     unknown_vrid: u64,
 }
 
+enum SockKind {
+    V4(Arc<VrrpSocket>),
+    V6(Arc<VrrpSocket6>),
+}
+
+impl SockKind {
+    fn is_v6(&self) -> bool {
+        matches!(self, SockKind::V6(_))
+    }
+}
+
 struct Sock {
-    sock: Arc<VrrpSocket>,
+    kind: SockKind,
+    ifname: String,
+    ifindex: u32,
     /// Tells the reader thread to stop.
     reader: Arc<AtomicBool>,
     counters: SockCounters,
@@ -183,12 +197,7 @@ impl<A: AddrOps> Daemon<A> {
                 .info(&format!("({name}) no interface; instance skipped"));
             return;
         };
-        if conf.vips.iter().any(|v| v.addr.is_ipv6()) {
-            self.log.info(&format!(
-                "({name}) IPv6 instances are not supported yet; instance skipped"
-            ));
-            return;
-        }
+        let v6 = conf.vips.first().is_some_and(|v| v.addr.is_ipv6());
         let ifindex = match self.addr.link_index(&ifname).await {
             Ok(i) => i,
             Err(e) => {
@@ -197,29 +206,17 @@ impl<A: AddrOps> Daemon<A> {
             }
         };
         let src = match conf.unicast_src_ip.or(conf.mcast_src_ip) {
-            Some(IpAddr::V4(a)) => Some(a),
-            _ => self.primary_v4(&ifname, &conf).await,
+            Some(a) if a.is_ipv6() == v6 => Some(a),
+            _ => self.primary_addr(&ifname, &conf, v6).await,
         };
-        let group = self.cfg.global.mcast_group4;
-        let sock = match self.socks.iter().position(|s| s.sock.ifindex == ifindex) {
+        let sock = match self
+            .socks
+            .iter()
+            .position(|s| s.ifindex == ifindex && s.kind.is_v6() == v6)
+        {
             Some(s) => s,
-            None => match VrrpSocket::open(&ifname, ifindex, group) {
-                Ok(s) => {
-                    let s = Arc::new(s);
-                    let stop = Arc::new(AtomicBool::new(false));
-                    let (sock2, idx, tx, stop2) =
-                        (s.clone(), self.socks.len(), self.tx.clone(), stop.clone());
-                    let _reader = std::thread::Builder::new()
-                        .name(format!("vrrp-rx-{ifname}"))
-                        .spawn(move || read_loop(sock2, idx, tx, stop2));
-                    let reader = stop;
-                    self.socks.push(Sock {
-                        sock: s,
-                        reader,
-                        counters: SockCounters::default(),
-                    });
-                    self.socks.len() - 1
-                }
+            None => match self.open_socket(&ifname, ifindex, v6) {
+                Ok(s) => s,
                 Err(e) => {
                     self.log.info(&format!(
                         "({name}) cannot open VRRP socket on {ifname}: {e}; instance skipped"
@@ -230,25 +227,40 @@ impl<A: AddrOps> Daemon<A> {
         };
         let up = self.addr.link_is_up(&ifname).await.unwrap_or(false);
         self.links.insert(ifindex, up);
-        let garp = match link_mac(&ifname).map(|mac| GarpSocket::open(ifindex, mac)) {
-            Some(Ok(g)) => Some(g),
-            Some(Err(e)) => {
+        let mac = link_mac(&ifname);
+        let garp = match mac.map(|mac| GarpSocket::open(ifindex, mac)) {
+            Some(Ok(g)) if !v6 => Some(g),
+            Some(Err(e)) if !v6 => {
                 self.log
                     .info(&format!("({name}) cannot open GARP socket: {e}"));
                 None
             }
-            None => None,
+            _ => None,
+        };
+        let na = match mac.map(|mac| NaSocket::open(&ifname, ifindex, mac)) {
+            Some(Ok(n)) if v6 => Some(n),
+            Some(Err(e)) if v6 => {
+                self.log
+                    .info(&format!("({name}) cannot open ICMPv6 socket: {e}"));
+                None
+            }
+            _ => None,
+        };
+        let announcer = Announcer {
+            garp,
+            na,
+            ifname: ifname.clone(),
         };
         let (vip_tx, vip_rx) = mpsc::unbounded_channel();
         let worker = tokio::spawn(vip_worker(
             self.addr.clone(),
             vip_rx,
             vip_specs(&conf, &ifname),
-            garp,
+            announcer,
             self.log.clone(),
         ));
         let mut fsm = Instance::new(conf.params.clone());
-        fsm.set_source(src.map(IpAddr::V4));
+        fsm.set_source(src);
         self.log.info(&format!(
             "({name}) Entering INIT STATE on {ifname} (VRID {})",
             conf.params.vrid
@@ -266,12 +278,43 @@ impl<A: AddrOps> Daemon<A> {
         });
     }
 
-    /// The interface's first IPv4 address that is not one of our VIPs.
-    async fn primary_v4(&self, ifname: &str, conf: &InstanceConf) -> Option<Ipv4Addr> {
+    /// Opens the interface's VRRP socket of one family and its reader thread.
+    fn open_socket(&mut self, ifname: &str, ifindex: u32, v6: bool) -> std::io::Result<usize> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (idx, tx, stop2) = (self.socks.len(), self.tx.clone(), stop.clone());
+        let thread = std::thread::Builder::new().name(format!("vrrp-rx-{ifname}"));
+        let kind = if v6 {
+            let s = Arc::new(VrrpSocket6::open(ifname, ifindex)?);
+            let s2 = s.clone();
+            thread.spawn(move || read_loop6(s2, idx, tx, stop2))?;
+            SockKind::V6(s)
+        } else {
+            let s = Arc::new(VrrpSocket::open(
+                ifname,
+                ifindex,
+                self.cfg.global.mcast_group4,
+            )?);
+            let s2 = s.clone();
+            thread.spawn(move || read_loop(s2, idx, tx, stop2))?;
+            SockKind::V4(s)
+        };
+        self.socks.push(Sock {
+            kind,
+            ifname: ifname.to_string(),
+            ifindex,
+            reader: stop,
+            counters: SockCounters::default(),
+        });
+        Ok(idx)
+    }
+
+    /// The advert source: IPv4, the interface's first address that is not one of our
+    /// VIPs; IPv6, its link-local address.
+    async fn primary_addr(&self, ifname: &str, conf: &InstanceConf, v6: bool) -> Option<IpAddr> {
         let addrs = self.addr.addresses(ifname).await.ok()?;
-        addrs.into_iter().find_map(|(a, _)| match a {
-            IpAddr::V4(v4) if !conf.vips.iter().any(|v| v.addr == a) => Some(v4),
-            _ => None,
+        addrs.into_iter().map(|(a, _)| a).find(|a| match a {
+            IpAddr::V4(_) => !v6 && !conf.vips.iter().any(|v| v.addr == *a),
+            IpAddr::V6(l) => v6 && (l.segments()[0] & 0xffc0) == 0xfe80,
         })
     }
 
@@ -396,7 +439,8 @@ impl<A: AddrOps> Daemon<A> {
     async fn event(&mut self, ev: Event) {
         let now = Instant::now();
         match ev {
-            Event::Rx { sock, data } => self.rx_advert(sock, &data, now),
+            Event::Rx { sock, data } => self.rx_advert(sock, &data, None, now),
+            Event::Rx6 { sock, rx, data } => self.rx_advert(sock, &data, Some(rx), now),
             Event::Script { name, ok } => {
                 let changed = self
                     .scripts
@@ -431,7 +475,7 @@ impl<A: AddrOps> Daemon<A> {
                         continue;
                     }
                     let ours = i.conf.vips.iter().any(|v| v.addr == addr);
-                    let lost_src = i.src.map(IpAddr::V4) == Some(addr);
+                    let lost_src = i.src == Some(addr);
                     if ours && i.fsm.state() == State::Master {
                         self.feed(k, now, Input::VipDeleted);
                     }
@@ -441,6 +485,7 @@ impl<A: AddrOps> Daemon<A> {
                             self.insts[k].conf.name
                         ));
                         self.insts[k].src = None;
+                        self.insts[k].fsm.set_source(None);
                         self.retrack(k, now);
                     }
                 }
@@ -452,9 +497,10 @@ impl<A: AddrOps> Daemon<A> {
                             self.insts[k].conf.interface.clone().unwrap_or_default(),
                             self.insts[k].conf.clone(),
                         );
-                        let src = self.primary_v4(&ifname, &conf).await;
+                        let v6 = conf.vips.first().is_some_and(|v| v.addr.is_ipv6());
+                        let src = self.primary_addr(&ifname, &conf, v6).await;
                         self.insts[k].src = src;
-                        self.insts[k].fsm.set_source(src.map(IpAddr::V4));
+                        self.insts[k].fsm.set_source(src);
                         self.retrack(k, now);
                     }
                 }
@@ -462,22 +508,39 @@ impl<A: AddrOps> Daemon<A> {
         }
     }
 
-    fn rx_advert(&mut self, sock: usize, data: &[u8], now: Instant) {
-        let res = wire::parse_ipv4(data).and_then(|ip| {
-            let vrrp = &data[ip.header_len..ip.total_len];
-            wire::decode_v4(vrrp, ip.src, ip.dst).map(|(ad, form)| (ip, ad, form))
-        });
+    /// Decodes one received datagram (v4: IP header included; v6: payload plus the
+    /// header facts from control messages) and hands it to the instance of its VRID.
+    fn rx_advert(&mut self, sock: usize, data: &[u8], rx6: Option<Rx6>, now: Instant) {
+        let group4 = self.cfg.global.mcast_group4;
+        let res = match rx6 {
+            None => wire::parse_ipv4(data).and_then(|ip| {
+                let vrrp = &data[ip.header_len..ip.total_len];
+                wire::decode_v4(vrrp, ip.src, ip.dst)
+                    .map(|(ad, form)| (IpAddr::V4(ip.src), ip.ttl, ip.dst != group4, ad, form))
+            }),
+            Some(r) => {
+                wire::decode_v6(&data[..r.len.min(data.len())], Some((r.src, r.dst))).map(|ad| {
+                    (
+                        IpAddr::V6(r.src),
+                        r.hop_limit,
+                        r.dst != wire::MCAST_V6,
+                        ad,
+                        ChecksumForm::PseudoHeader,
+                    )
+                })
+            }
+        };
         let Some(s) = self.socks.get_mut(sock) else {
             return;
         };
-        let (ip, advert, checksum) = match res {
+        let (src, ttl, unicast, advert, checksum) = match res {
             Ok(r) => r,
             Err(e) => {
                 let n = s.counters.decode.entry(e).or_insert(0);
                 *n += 1;
                 if *n == 1 {
                     self.log
-                        .info(&format!("dropped advert on {}: {e}", s.sock.ifname));
+                        .info(&format!("dropped advert on {}: {e}", s.ifname));
                 }
                 return;
             }
@@ -490,15 +553,17 @@ impl<A: AddrOps> Daemon<A> {
             s.counters.unknown_vrid += 1;
             return;
         };
-        let unicast = ip.dst != self.cfg.global.mcast_group4;
-        let input = Input::Advert {
-            src: IpAddr::V4(ip.src),
-            ttl: ip.ttl,
-            unicast,
-            checksum,
-            advert,
-        };
-        self.feed(k, now, input);
+        self.feed(
+            k,
+            now,
+            Input::Advert {
+                src,
+                ttl,
+                unicast,
+                checksum,
+                advert,
+            },
+        );
     }
 
     /// Feeds one input and performs the actions, propagating sync-group moves.
@@ -545,7 +610,9 @@ impl<A: AddrOps> Daemon<A> {
 
     fn send_advert(&mut self, k: usize, priority: u8) {
         let inst = &self.insts[k];
-        let Some(src) = inst.src else { return };
+        let Some(src) = inst.src else {
+            return;
+        };
         let p = inst.fsm.params();
         let advert = Advert {
             version: p.version,
@@ -555,30 +622,27 @@ impl<A: AddrOps> Daemon<A> {
             addrs: p.vips.clone(),
             auth: p.auth,
         };
-        let group = self.cfg.global.mcast_group4;
-        let dsts: Vec<Ipv4Addr> = if p.unicast_peers.is_empty() {
+        let group = match src {
+            IpAddr::V4(_) => IpAddr::V4(self.cfg.global.mcast_group4),
+            IpAddr::V6(_) => IpAddr::V6(wire::MCAST_V6),
+        };
+        let dsts: Vec<IpAddr> = if p.unicast_peers.is_empty() {
             vec![group]
         } else {
             p.unicast_peers
                 .iter()
-                .filter_map(|a| {
-                    if let IpAddr::V4(v) = a {
-                        Some(*v)
-                    } else {
-                        None
-                    }
-                })
+                .copied()
+                .filter(|a| a.is_ipv6() == src.is_ipv6())
                 .collect()
         };
         for dst in dsts {
-            let bytes = advert.encode(
-                p.checksum,
-                Endpoints {
-                    src: IpAddr::V4(src),
-                    dst: IpAddr::V4(dst),
-                },
-            );
-            if let Err(e) = self.socks[inst.sock].sock.send(src, dst, &bytes) {
+            let bytes = advert.encode(p.checksum, Endpoints { src, dst });
+            let sent = match (&self.socks[inst.sock].kind, src, dst) {
+                (SockKind::V4(s), IpAddr::V4(a), IpAddr::V4(b)) => s.send(a, b, &bytes),
+                (SockKind::V6(s), IpAddr::V6(a), IpAddr::V6(b)) => s.send(a, b, &bytes),
+                _ => Ok(()),
+            };
+            if let Err(e) = sent {
                 self.log
                     .detail(&format!("({}) advert to {dst} not sent: {e}", p.name));
             }
@@ -762,7 +826,7 @@ impl<A: AddrOps> Daemon<A> {
         for s in &self.socks {
             self.log.info(&format!(
                 "{}: decode errors {:?}, unknown VRID {}",
-                s.sock.ifname, s.counters.decode, s.counters.unknown_vrid
+                s.ifname, s.counters.decode, s.counters.unknown_vrid
             ));
         }
     }
@@ -798,6 +862,11 @@ fn vip_specs(conf: &InstanceConf, ifname: &str) -> Vec<VipSpec> {
         .collect()
 }
 
+fn quiet(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
+    matches!(e.kind(), WouldBlock | TimedOut | Interrupted)
+}
+
 fn read_loop(sock: Arc<VrrpSocket>, idx: usize, tx: mpsc::Sender<Event>, stop: Arc<AtomicBool>) {
     let mut buf = vec![0u8; 65536];
     while !stop.load(Ordering::Relaxed) {
@@ -813,24 +882,65 @@ fn read_loop(sock: Arc<VrrpSocket>, idx: usize, tx: mpsc::Sender<Event>, stop: A
                     return;
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if quiet(&e) => {}
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
         }
     }
 }
 
-/// Applies VIP changes and GARP bursts in order, off the protocol loop.
+fn read_loop6(sock: Arc<VrrpSocket6>, idx: usize, tx: mpsc::Sender<Event>, stop: Arc<AtomicBool>) {
+    let mut buf = vec![0u8; 65536];
+    while !stop.load(Ordering::Relaxed) {
+        match sock.recv(&mut buf) {
+            Ok(rx) => {
+                let data = buf[..rx.len.min(buf.len())].to_vec();
+                if tx
+                    .blocking_send(Event::Rx6 {
+                        sock: idx,
+                        rx,
+                        data,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(e) if quiet(&e) => {}
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Sends the GARPs (IPv4 VIPs) or unsolicited NAs (IPv6 VIPs) of one instance.
+struct Announcer {
+    garp: Option<GarpSocket>,
+    na: Option<NaSocket>,
+    ifname: String,
+}
+
+impl Announcer {
+    fn announce(&self, vip: IpAddr) -> std::io::Result<()> {
+        match (vip, &self.garp, &self.na) {
+            (IpAddr::V4(a), Some(g), _) => g.send(a),
+            (IpAddr::V6(a), _, Some(n)) => {
+                // keepalived sets the Router flag when the interface forwards IPv6.
+                let fwd = std::fs::read_to_string(format!(
+                    "/proc/sys/net/ipv6/conf/{}/forwarding",
+                    self.ifname
+                ));
+                n.send(a, fwd.is_ok_and(|f| f.trim() == "1"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Applies VIP changes and GARP/NA bursts in order, off the protocol loop.
 async fn vip_worker<A: AddrOps>(
     addr: Arc<A>,
     mut rx: mpsc::UnboundedReceiver<VipCmd>,
     mut vips: Vec<VipSpec>,
-    garp: Option<GarpSocket>,
+    announcer: Announcer,
     log: Logger,
 ) {
     while let Some(cmd) = rx.recv().await {
@@ -856,13 +966,10 @@ async fn vip_worker<A: AddrOps>(
                 }
             }
             VipCmd::Garp(n) => {
-                let Some(g) = &garp else { continue };
                 for _ in 0..n {
                     for v in &vips {
-                        if let IpAddr::V4(a) = v.addr {
-                            if let Err(e) = g.send(a) {
-                                log.detail(&format!("GARP for {a} not sent: {e}"));
-                            }
+                        if let Err(e) = announcer.announce(v.addr) {
+                            log.detail(&format!("GARP/NA for {} not sent: {e}", v.addr));
                         }
                     }
                 }

@@ -1,11 +1,17 @@
 //! The raw IPv4 protocol-112 socket of one interface (spec §1.8): sends adverts with our
 //! own IP header (TOS 0xc0, TTL 255) and receives every VRRP datagram on the interface,
-//! multicast and unicast, IP header included.
+//! multicast and unicast, IP header included; its IPv6 counterpart; and the ICMPv6
+//! socket for unsolicited neighbour advertisements.
 
-use std::io::{self, Read};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
+use nix::sys::socket::{
+    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockaddrIn6,
+};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 
 use crate::wire::{self, IPPROTO_VRRP};
@@ -61,5 +67,140 @@ impl VrrpSocket {
     /// Blocks until the next datagram (IP header included) or the read timeout.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         (&self.fd).read(buf)
+    }
+}
+
+/// A received VRRPv3-over-IPv6 message with what the checks need from the IPv6 header
+/// (the raw socket hands over the payload only; the rest comes as control messages).
+#[derive(Debug, Clone)]
+pub struct Rx6 {
+    pub src: Ipv6Addr,
+    pub dst: Ipv6Addr,
+    pub hop_limit: u8,
+    pub len: usize,
+}
+
+/// The raw IPv6 protocol-112 socket of one interface. The checksum (IPv6 pseudo-header)
+/// is computed by our encoder and verified by our decoder with the addresses from
+/// `IPV6_PKTINFO`; the source is chosen per packet with the same control message.
+pub struct VrrpSocket6 {
+    fd: Socket,
+    pub ifname: String,
+    pub ifindex: u32,
+}
+
+impl VrrpSocket6 {
+    pub fn open(ifname: &str, ifindex: u32) -> io::Result<VrrpSocket6> {
+        let s = Socket::new(
+            Domain::IPV6,
+            Type::RAW,
+            Some(Protocol::from(i32::from(IPPROTO_VRRP))),
+        )?;
+        s.bind_device(Some(ifname.as_bytes()))?;
+        s.set_multicast_hops_v6(u32::from(wire::VRRP_TTL))?;
+        s.set_unicast_hops_v6(u32::from(wire::VRRP_TTL))?;
+        s.set_multicast_loop_v6(false)?;
+        s.set_multicast_if_v6(ifindex)?;
+        s.set_priority(SO_PRIORITY_CONTROL)?;
+        s.set_tclass_v6(0xc0)?;
+        s.join_multicast_v6(&wire::MCAST_V6, ifindex)?;
+        setsockopt(&s, sockopt::Ipv6RecvPacketInfo, &true).map_err(io::Error::from)?;
+        setsockopt(&s, sockopt::Ipv6RecvHopLimit, &true).map_err(io::Error::from)?;
+        s.set_read_timeout(Some(Duration::from_millis(500)))?;
+        Ok(VrrpSocket6 {
+            fd: s,
+            ifname: ifname.to_string(),
+            ifindex,
+        })
+    }
+
+    /// Sends `vrrp` from `src` (our link-local) to `dst`, without blocking.
+    pub fn send(&self, src: Ipv6Addr, dst: Ipv6Addr, vrrp: &[u8]) -> io::Result<()> {
+        send6(&self.fd, self.ifindex, src, dst, vrrp)
+    }
+
+    /// Blocks until the next message or the read timeout.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Rx6> {
+        let mut iov = [IoSliceMut::new(buf)];
+        let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
+        let msg = recvmsg::<SockaddrIn6>(
+            self.fd.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::empty(),
+        )
+        .map_err(io::Error::from)?;
+        let src = msg.address.map(|a| a.ip()).unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let mut rx = Rx6 {
+            src,
+            dst: Ipv6Addr::UNSPECIFIED,
+            hop_limit: 0,
+            len: msg.bytes,
+        };
+        for c in msg.cmsgs().map_err(io::Error::from)? {
+            match c {
+                ControlMessageOwned::Ipv6PacketInfo(info) => {
+                    rx.dst = Ipv6Addr::from(info.ipi6_addr.s6_addr)
+                }
+                ControlMessageOwned::Ipv6HopLimit(h) => rx.hop_limit = u8::try_from(h).unwrap_or(0),
+                _ => {}
+            }
+        }
+        Ok(rx)
+    }
+}
+
+fn send6(
+    fd: &Socket,
+    ifindex: u32,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    payload: &[u8],
+) -> io::Result<()> {
+    let info = libc::in6_pktinfo {
+        ipi6_addr: libc::in6_addr {
+            s6_addr: src.octets(),
+        },
+        ipi6_ifindex: ifindex,
+    };
+    let to = SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, ifindex));
+    let iov = [IoSlice::new(payload)];
+    sendmsg(
+        fd.as_raw_fd(),
+        &iov,
+        &[ControlMessage::Ipv6PacketInfo(&info)],
+        MsgFlags::MSG_DONTWAIT,
+        Some(&to),
+    )
+    .map(|_| ())
+    .map_err(io::Error::from)
+}
+
+/// Raw ICMPv6 socket for unsolicited neighbour advertisements (the kernel fills the
+/// ICMPv6 checksum); hop limit 255 as ND requires.
+pub struct NaSocket {
+    fd: Socket,
+    ifindex: u32,
+    mac: [u8; 6],
+}
+
+impl NaSocket {
+    pub fn open(ifname: &str, ifindex: u32, mac: [u8; 6]) -> io::Result<NaSocket> {
+        let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))?;
+        s.bind_device(Some(ifname.as_bytes()))?;
+        s.set_multicast_hops_v6(255)?;
+        s.set_multicast_loop_v6(false)?;
+        s.set_multicast_if_v6(ifindex)?;
+        Ok(NaSocket {
+            fd: s,
+            ifindex,
+            mac,
+        })
+    }
+
+    /// Sends one unsolicited NA for `vip` from `vip` to ff02::1.
+    pub fn send(&self, vip: Ipv6Addr, router: bool) -> io::Result<()> {
+        let msg = wire::unsolicited_na(self.mac, vip, router);
+        send6(&self.fd, self.ifindex, vip, wire::ALL_NODES_V6, &msg)
     }
 }

@@ -223,3 +223,23 @@ fn decoder_never_panics_on_truncations_and_flips() {
         }
     }
 }
+
+#[test]
+fn unsolicited_na_layout() {
+    let vip: Ipv6Addr = "fd99::100".parse().expect("addr");
+    let mac = [2, 0, 0, 0, 0, 1];
+    let na = unsolicited_na(mac, vip, false);
+    assert_eq!(&na[..8], &hex("88 00 0000 20000000")[..]);
+    assert_eq!(&na[8..24], &vip.octets());
+    assert_eq!(&na[24..], &hex("02 01 020000000001")[..]);
+    assert_eq!(
+        unsolicited_na(mac, vip, true)[4],
+        0xa0,
+        "Router flag when forwarding"
+    );
+    assert_eq!(
+        icmp6_checksum(vip, ALL_NODES_V6, &na),
+        0x576b,
+        "the captured NA's checksum"
+    );
+}

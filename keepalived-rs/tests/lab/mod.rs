@@ -85,6 +85,25 @@ impl Lab {
             let node = lab.node(k);
             must(&["ip", "netns", "add", &node.ns]);
             lab.nodes.push(node.ns.clone());
+            // No DAD: link-locals are usable at once, as on a long-running box.
+            must(&[
+                "ip",
+                "netns",
+                "exec",
+                &node.ns,
+                "sysctl",
+                "-qw",
+                "net.ipv6.conf.default.accept_dad=0",
+            ]);
+            must(&[
+                "ip",
+                "netns",
+                "exec",
+                &node.ns,
+                "sysctl",
+                "-qw",
+                "net.ipv6.conf.all.accept_dad=0",
+            ]);
             let port = format!("p{k}");
             must(&[
                 "ip", "link", "add", "eth0", "netns", &node.ns, "type", "veth", "peer", "name",
@@ -373,6 +392,13 @@ impl Drop for Proc {
     }
 }
 
+/// A keepalived.conf for VRID 51 with the IPv6 VIP fd99::100/64 (always VRRPv3).
+pub fn conf6(prio: u8, advert: &str, extra: &str) -> String {
+    format!(
+        "vrrp_instance VI_6 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int {advert}\n{extra}\n  virtual_ipaddress {{\n    fd99::100/64\n  }}\n}}\n"
+    )
+}
+
 /// A keepalived.conf for VRID 51 with VIP 10.99.0.100/24.
 pub fn conf(version: u8, prio: u8, advert: &str, extra: &str) -> String {
     format!(
@@ -381,7 +407,7 @@ pub fn conf(version: u8, prio: u8, advert: &str, extra: &str) -> String {
     )
 }
 
-/// tcpdump on the bridge (`-tt` wire timestamps), VRRP and ARP only.
+/// tcpdump on the bridge (`-tt` wire timestamps): ARP, IPv4 and IPv6.
 pub struct Capture {
     proc: Proc,
 }
@@ -395,6 +421,11 @@ pub struct Frame {
 
 impl Capture {
     pub fn start(lab: &Lab) -> Option<Capture> {
+        Capture::start_on(lab, "br0")
+    }
+
+    /// Captures on one bridge port (`p0`, `p1`...): what that node sends and receives.
+    pub fn start_on(lab: &Lab, dev: &str) -> Option<Capture> {
         if Command::new("tcpdump").arg("--version").output().is_err() {
             eprintln!("SKIP capture: no tcpdump");
             return None;
@@ -410,13 +441,13 @@ impl Capture {
                 &sw,
                 "tcpdump",
                 "-i",
-                "br0",
+                dev,
                 "-l",
                 "-n",
                 "-e",
                 "-tt",
                 "-U",
-                "vrrp or arp",
+                "arp or ip or ip6",
             ])
             .stdin(Stdio::null())
             .stdout(out)
