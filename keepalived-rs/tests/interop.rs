@@ -356,3 +356,84 @@ fn v3_ipv6_with_keepalived() {
         );
     }
 }
+
+/// S6 preempt_delay (spec §2.4): with D = 4 s the higher node accepts the lower master
+/// for 4 s after its first advert, then takes over one Master_Down later (6.56 s
+/// after start in the lab).
+#[test]
+fn preempt_delay_matches_keepalived_timing() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let ka = lab.start_ka(KA, &conf(2, 100, "1", ""));
+    ka.wait_ready();
+    assert!(lab.wait(ms(5000), || lab.has_vip(KA, VIP)).is_some());
+    let t0 = std::time::Instant::now();
+    let ours = lab.start_rs(OURS, &conf(2, 150, "1", "  preempt_delay 4"));
+    ours.wait_ready();
+    let took = lab
+        .wait(ms(9000), || only(&lab, OURS))
+        .map(|_| t0.elapsed())
+        .expect("we take over");
+    println!("preempt_delay 4: takeover {took:?} after start");
+    // First accepted advert within 1 s of start, 4 s of acceptance (the advert landing
+    // on the boundary may fall either side), then Master_Down 3.414 s: lab 6.56 s.
+    assert!(
+        took >= ms(6400) && took <= ms(8414 + 300),
+        "expected first advert + 4 s + 3.414 s: {took:?}"
+    );
+    assert!(
+        ours.log_text()
+            .contains("(VI_1) start preempt delay (4.000000)"),
+        "{}",
+        ours.log_text()
+    );
+}
+
+/// vrrp_sync_group (spec §3.5): an unweighted tracker failing on one member puts the
+/// whole group in FAULT, so both VIPs move to keepalived together.
+#[test]
+fn sync_group_members_fail_over_together() {
+    if !lab::available(true) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let flag = lab.dir.join("lb.ok");
+    assert!(std::fs::write(&flag, "").is_ok());
+    let inst = |name: &str, vrid: u8, prio: u8, vip: &str, extra: &str| {
+        format!(
+            "vrrp_instance {name} {{\n  interface eth0\n  virtual_router_id {vrid}\n  priority {prio}\n  advert_int 1\n{extra}\n  virtual_ipaddress {{\n    {vip}/24\n  }}\n}}\n"
+        )
+    };
+    let ka_conf = format!(
+        "{}{}",
+        inst("VI_1", 51, 100, VIP, ""),
+        inst("VI_2", 52, 100, "10.99.0.200", "")
+    );
+    let ka = lab.start_ka(KA, &ka_conf);
+    ka.wait_ready();
+    let ours_conf = format!(
+        "vrrp_script chk {{\n  script \"/usr/bin/test -f {}\"\n  interval 0.2\n}}\n{}{}\
+         vrrp_sync_group G1 {{\n  group {{\n    VI_1\n    VI_2\n  }}\n}}\n",
+        flag.display(),
+        inst("VI_1", 51, 150, VIP, "  track_script {\n    chk\n  }"),
+        inst("VI_2", 52, 150, "10.99.0.200", ""),
+    );
+    let ours = lab.start_rs(OURS, &ours_conf);
+    ours.wait_ready();
+    let both = |k: usize| lab.has_vip(k, VIP) && lab.has_vip(k, "10.99.0.200");
+    let none = |k: usize| !lab.has_vip(k, VIP) && !lab.has_vip(k, "10.99.0.200");
+    assert!(
+        lab.wait(ms(8000), || both(OURS) && none(KA)).is_some(),
+        "{}",
+        ours.log_text()
+    );
+    assert!(std::fs::remove_file(&flag).is_ok());
+    let took = lab
+        .wait(ms(4000), || both(KA) && none(OURS))
+        .expect("the group moves together");
+    println!("sync group fault → both VIPs on keepalived after {took:?}");
+    let log = ours.log_text();
+    assert_eq!(log.matches("Entering FAULT STATE").count(), 2, "{log}");
+}
