@@ -663,7 +663,7 @@ impl Instance {
             return;
         }
         let delaying =
-            !self.params.preempt_delay.is_zero() && !self.preempt_until.is_some_and(|t| t <= now);
+            !self.params.preempt_delay.is_zero() && self.preempt_until.is_none_or(|t| t > now);
         if !self.params.preempt || ad.priority >= ours || delaying {
             if !self.params.preempt_delay.is_zero() {
                 if ad.priority > ours {

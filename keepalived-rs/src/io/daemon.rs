@@ -104,7 +104,8 @@ pub struct Daemon<A: AddrOps> {
 }
 
 impl<A: AddrOps> Daemon<A> {
-    pub fn new(addr: Arc<A>, cfg: Config, path: PathBuf, log: Logger) -> Daemon<A> {
+    pub fn new(addr: Arc<A>, mut cfg: Config, path: PathBuf, log: Logger) -> Daemon<A> {
+        secure_scripts(&mut cfg, &log);
         let (tx, rx) = mpsc::channel(1024);
         let (script_tx, script_rx) = mpsc::channel(256);
         Daemon {
@@ -753,7 +754,8 @@ impl<A: AddrOps> Daemon<A> {
             return;
         }
         let now = Instant::now();
-        let new = parsed.config;
+        let mut new = parsed.config;
+        secure_scripts(&mut new, &self.log);
         let mut kept = Vec::new();
         let mut old = std::mem::take(&mut self.insts);
         for c in &new.instances {
@@ -846,6 +848,69 @@ impl<A: AddrOps> Daemon<A> {
             drop(i.vip_tx);
             let _ = tokio::time::timeout(std::time::Duration::from_secs(3), i.worker).await;
         }
+    }
+}
+
+/// With `enable_script_security`, scripts that would run as root from a path others can
+/// write are disabled (trackers dropped, notifies not run), as keepalived does.
+fn secure_scripts(cfg: &mut Config, log: &Logger) {
+    if !cfg.global.enable_script_security {
+        return;
+    }
+    let global_root = cfg
+        .global
+        .script_user
+        .as_deref()
+        .is_none_or(|u| u == "root" || u.starts_with("root:"));
+    let as_root = |user: &Option<String>| {
+        user.as_deref()
+            .map_or(global_root, |u| u == "root" || u.starts_with("root:"))
+    };
+    let mut disabled = Vec::new();
+    for s in cfg
+        .scripts
+        .iter()
+        .filter(|s| s.lbd.is_none() && as_root(&s.user))
+    {
+        if let Some(why) = notify::insecure_reason(&s.script) {
+            log.info(&format!(
+                "WARNING - script {} is insecure ({why}) and is disabled",
+                s.name
+            ));
+            disabled.push(s.name.clone());
+        }
+    }
+    cfg.scripts.retain(|s| !disabled.contains(&s.name));
+    let check = |n: &mut Option<NotifyCmd>| {
+        if let Some(c) = n.as_ref().filter(|c| as_root(&c.user)) {
+            if let Some(why) = notify::insecure_reason(&c.cmd) {
+                log.info(&format!(
+                    "WARNING - notify script '{}' is insecure ({why}) and is disabled",
+                    c.cmd
+                ));
+                *n = None;
+            }
+        }
+    };
+    let notifies = cfg
+        .instances
+        .iter_mut()
+        .map(|i| &mut i.notify)
+        .chain(cfg.sync_groups.iter_mut().map(|g| &mut g.notify));
+    for n in notifies {
+        for slot in [
+            &mut n.master,
+            &mut n.backup,
+            &mut n.fault,
+            &mut n.stop,
+            &mut n.any,
+            &mut n.master_rx_lower_pri,
+        ] {
+            check(slot);
+        }
+    }
+    for i in &mut cfg.instances {
+        i.track_scripts.retain(|t| !disabled.contains(&t.name));
     }
 }
 
@@ -976,5 +1041,36 @@ async fn vip_worker<A: AddrOps>(
             }
             VipCmd::SetVips(v) => vips = v,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_security_disables_insecure_scripts_and_notifies() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("krsecd{}", std::process::id()));
+        assert!(std::fs::create_dir_all(&d).is_ok());
+        let bad = d.join("bad.sh");
+        assert!(std::fs::write(&bad, "#!/bin/sh\n").is_ok());
+        assert!(std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).is_ok());
+        assert!(std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o777)).is_ok());
+        let text = format!(
+            "global_defs {{\n enable_script_security\n}}\n\
+             vrrp_script ok {{\n script /bin/true\n}}\nvrrp_script bad {{\n script {b}\n}}\n\
+             vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n track_script {{\n  ok\n  bad\n }}\n notify {b}\n notify_master /bin/true\n}}\n",
+            b = bad.display()
+        );
+        let mut cfg = config::load_str("s.conf", &text).expect("parse").config;
+        secure_scripts(&mut cfg, &Logger { detailed: false });
+        let names: Vec<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ok"]);
+        let i = &cfg.instances[0];
+        assert_eq!(i.track_scripts.len(), 1);
+        assert!(i.notify.any.is_none(), "insecure notify disabled");
+        assert!(i.notify.master.is_some());
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

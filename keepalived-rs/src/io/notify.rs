@@ -57,9 +57,73 @@ pub fn set_user(c: &mut tokio::process::Command, spec: &str) -> Result<(), Strin
     Ok(())
 }
 
+/// `enable_script_security` (spec §3.4): a script run as root must not be writable by
+/// anyone but root, nor may any directory on its path (sticky directories such as /tmp
+/// excepted). Returns why it is insecure, or None.
+pub fn insecure_reason(cmd: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let prog = shlex::split(cmd)?.into_iter().next()?;
+    let path = if prog.contains('/') {
+        std::path::PathBuf::from(&prog)
+    } else {
+        let found = std::env::var_os("PATH").and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(&prog))
+                .find(|c| c.exists())
+        });
+        found?
+    };
+    let mut cur = Some(path.as_path());
+    let mut first = true;
+    while let Some(p) = cur {
+        let Ok(m) = std::fs::metadata(p) else {
+            return first.then(|| format!("{} does not exist", p.display()));
+        };
+        let mode = m.mode();
+        let sticky_dir = m.is_dir() && mode & 0o1000 != 0;
+        if m.uid() != 0 {
+            return Some(format!("{} is not owned by root", p.display()));
+        }
+        if !sticky_dir && (mode & 0o002 != 0 || (mode & 0o020 != 0 && m.gid() != 0)) {
+            return Some(format!("{} is writable by non-root users", p.display()));
+        }
+        first = false;
+        cur = p.parent().filter(|q| !q.as_os_str().is_empty());
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_security_checks_file_and_path() {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(insecure_reason("/bin/true arg"), None);
+        assert_eq!(insecure_reason("true"), None, "found on PATH");
+        let d = std::env::temp_dir().join(format!("krsec{}", std::process::id()));
+        assert!(std::fs::create_dir_all(&d).is_ok());
+        let f = d.join("n.sh");
+        assert!(std::fs::write(&f, "#!/bin/sh\n").is_ok());
+        let set = |p: &std::path::Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m))
+        };
+        assert!(set(&d, 0o755).is_ok() && set(&f, 0o755).is_ok());
+        let cmd = format!("{} MASTER", f.display());
+        if nix::unistd::geteuid().is_root() {
+            assert_eq!(insecure_reason(&cmd), None);
+        }
+        assert!(set(&f, 0o757).is_ok());
+        assert!(insecure_reason(&cmd)
+            .is_some_and(|r| r.ends_with("n.sh is writable by non-root users")));
+        assert!(set(&f, 0o755).is_ok() && set(&d, 0o777).is_ok());
+        assert!(
+            insecure_reason(&cmd).is_some_and(|r| r.contains("writable by non-root")),
+            "a writable directory"
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
 
     #[test]
     fn argv_splits_like_shell_words_and_appends_keepalived_args() {
