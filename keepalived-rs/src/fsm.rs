@@ -433,11 +433,19 @@ impl Instance {
         match self.state {
             State::Backup if due(self.master_down_at) => self.become_master(now, out),
             State::Master => {
-                if due(self.adver_at) {
+                if let Some(at) = self.adver_at.filter(|&t| t <= now) {
                     out.push(Action::SendAdvert {
                         priority: self.effective_priority(),
                     });
-                    self.adver_at = Some(now + self.advert_interval());
+                    // Keep the cadence from the deadline, not from when we woke up: at
+                    // 10 ms a few hundred µs of wake-up latency per advert would otherwise
+                    // stretch the interval for every backup. Far behind: restart from now.
+                    let next = at + self.advert_interval();
+                    self.adver_at = Some(if next > now {
+                        next
+                    } else {
+                        now + self.advert_interval()
+                    });
                 }
                 if due(self.garp_at) {
                     self.garp_at = None;

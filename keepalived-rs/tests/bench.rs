@@ -150,6 +150,7 @@ fn no_false_failover_at_10ms_under_load() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(60);
+    let mut results = Vec::new();
     for backup_is_rs in [true, false] {
         let lab = Lab::new(2);
         let Some(cap) = Capture::start(&lab) else {
@@ -199,7 +200,14 @@ fn no_false_failover_at_10ms_under_load() {
         } else {
             "keepalived"
         };
-        println!("{secs} s at 10 ms, backup={who}: master adverts {from_master}, backup adverts (false failovers) {from_backup}");
-        assert_eq!(from_backup, 0, "backup {who} took over falsely");
+        println!(
+            "{secs} s at 10 ms, backup={who}: master adverts {from_master} (expected {}), backup adverts {from_backup}",
+            secs * 100
+        );
+        results.push((who, from_backup));
+    }
+    // Meaningful on a quiet box only (the condition: one core busy, nothing else).
+    for (who, n) in results {
+        assert_eq!(n, 0, "backup {who} took over falsely");
     }
 }

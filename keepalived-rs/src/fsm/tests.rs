@@ -724,3 +724,18 @@ fn simulated_nodes_elect_exactly_one_master() {
         }
     }
 }
+
+#[test]
+fn late_ticks_keep_the_advert_cadence() {
+    let t0 = Instant::now();
+    let mut i = master(v3(100, 1), 11, t0);
+    let first = i.next_deadline().expect("adver");
+    // Woken 3 ms late for a 10 ms interval: the next advert is still due 10 ms after
+    // the previous deadline, not 10 ms after the late wake-up.
+    i.handle(first + ms(3), Input::Tick);
+    assert_eq!(i.next_deadline(), Some(first + ms(10)));
+    // More than a whole interval late: start again from now.
+    let second = first + ms(10);
+    i.handle(second + ms(25), Input::Tick);
+    assert_eq!(i.next_deadline(), Some(second + ms(35)));
+}

@@ -174,7 +174,12 @@ impl<A: AddrOps> Daemon<A> {
                 _ = int.recv() => break,
                 _ = hup.recv() => self.reload().await,
                 _ = dump.recv() => self.dump(),
+                Some(ev) = self.rx.recv() => self.event(ev).await,
                 _ = sleep => {
+                    // An advert that arrived before the deadline may still sit in the
+                    // channel or the socket when this thread is scheduled late (a loaded
+                    // box): take it first, or a backup would take over from a live master.
+                    self.drain_received().await;
                     let now = Instant::now();
                     for k in 0..self.insts.len() {
                         if self.insts[k].fsm.next_deadline().is_some_and(|d| d <= now) {
@@ -182,13 +187,33 @@ impl<A: AddrOps> Daemon<A> {
                         }
                     }
                 }
-                Some(ev) = self.rx.recv() => self.event(ev).await,
                 Some((name, ok)) = self.script_rx.recv() => self.event(Event::Script { name, ok }).await,
             }
         }
         self.log.info("Stopping");
         self.shutdown().await;
         Ok(())
+    }
+
+    /// Handles every datagram already received: queued by the reader threads or still in
+    /// the sockets.
+    async fn drain_received(&mut self) {
+        while let Ok(ev) = self.rx.try_recv() {
+            self.event(ev).await;
+        }
+        let mut buf = vec![0u8; 65536];
+        for k in 0..self.socks.len() {
+            loop {
+                let got = match &self.socks[k].kind {
+                    SockKind::V4(s) => s.try_recv(&mut buf).map(|n| (n, None)),
+                    SockKind::V6(s) => s
+                        .try_recv(&mut buf)
+                        .map(|r| (r.len.min(buf.len()), Some(r))),
+                };
+                let Ok((n, rx6)) = got else { break };
+                self.rx_advert(k, &buf[..n], rx6, Instant::now());
+            }
+        }
     }
 
     async fn add_instance(&mut self, conf: InstanceConf) {

@@ -68,6 +68,12 @@ impl VrrpSocket {
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         (&self.fd).read(buf)
     }
+
+    /// Takes a datagram already queued, if any (`WouldBlock` otherwise).
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        nix::sys::socket::recv(self.fd.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT)
+            .map_err(io::Error::from)
+    }
 }
 
 /// A received VRRPv3-over-IPv6 message with what the checks need from the IPv6 header
@@ -121,15 +127,19 @@ impl VrrpSocket6 {
 
     /// Blocks until the next message or the read timeout.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Rx6> {
+        self.recv_flags(buf, MsgFlags::empty())
+    }
+
+    /// Takes a message already queued, if any (`WouldBlock` otherwise).
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Rx6> {
+        self.recv_flags(buf, MsgFlags::MSG_DONTWAIT)
+    }
+
+    fn recv_flags(&self, buf: &mut [u8], flags: MsgFlags) -> io::Result<Rx6> {
         let mut iov = [IoSliceMut::new(buf)];
         let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
-        let msg = recvmsg::<SockaddrIn6>(
-            self.fd.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::empty(),
-        )
-        .map_err(io::Error::from)?;
+        let msg = recvmsg::<SockaddrIn6>(self.fd.as_raw_fd(), &mut iov, Some(&mut cmsg), flags)
+            .map_err(io::Error::from)?;
         let src = msg.address.map(|a| a.ip()).unwrap_or(Ipv6Addr::UNSPECIFIED);
         let mut rx = Rx6 {
             src,
