@@ -16,27 +16,24 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::addr::{link_mac, AddrOps, LinkEvent, VipSpec};
+use super::addr::{link_mac, AddrOps, LinkEvent};
 use super::garp::GarpSocket;
+use super::rx::{read_loop, read_loop6};
 use super::socket::{NaSocket, Rx6, VrrpSocket, VrrpSocket6};
 use super::track::{self, Contribution, ScriptState};
+use super::vips::{vip_specs, vip_worker, Announcer, VipCmd};
 use super::{notify, Logger};
-use crate::config::{self, Config, InstanceConf, Notifies, NotifyCmd};
+use crate::config::{Config, InstanceConf, Notifies, NotifyCmd};
 use crate::fsm::{Action, Input, Instance, NotifyKind, State};
+mod reload;
+
 use crate::wire::{self, Advert, ChecksumForm, DecodeError, Endpoints};
 
-enum Event {
+pub(super) enum Event {
     Rx { sock: usize, data: Vec<u8> },
     Rx6 { sock: usize, rx: Rx6, data: Vec<u8> },
     Script { name: String, ok: bool },
     Net(LinkEvent),
-}
-
-enum VipCmd {
-    Add,
-    Del,
-    Garp(u32),
-    SetVips(Vec<VipSpec>),
 }
 
 struct Inst {
@@ -105,7 +102,7 @@ pub struct Daemon<A: AddrOps> {
 
 impl<A: AddrOps> Daemon<A> {
     pub fn new(addr: Arc<A>, mut cfg: Config, path: PathBuf, log: Logger) -> Daemon<A> {
-        secure_scripts(&mut cfg, &log);
+        notify::secure_scripts(&mut cfg, &log);
         let (tx, rx) = mpsc::channel(1024);
         let (script_tx, script_rx) = mpsc::channel(256);
         Daemon {
@@ -755,109 +752,6 @@ impl<A: AddrOps> Daemon<A> {
         }
     }
 
-    /// SIGHUP: re-read the file; unchanged instances keep their state and timers.
-    async fn reload(&mut self) {
-        self.log.info("Reloading");
-        let parsed = match config::load(&self.path) {
-            Ok(p) => p,
-            Err(e) => {
-                self.log.info(&format!(
-                    "reload failed, keeping the running configuration: {e}"
-                ));
-                return;
-            }
-        };
-        for w in &parsed.warnings {
-            self.log.info(&w.to_string());
-        }
-        if !parsed.errors.is_empty() {
-            for e in &parsed.errors {
-                self.log.info(&e.to_string());
-            }
-            self.log
-                .info("reload failed, keeping the running configuration");
-            return;
-        }
-        let now = Instant::now();
-        let mut new = parsed.config;
-        secure_scripts(&mut new, &self.log);
-        let mut kept = Vec::new();
-        let mut old = std::mem::take(&mut self.insts);
-        for c in &new.instances {
-            let same = old.iter().position(|i| {
-                i.conf.name == c.name
-                    && i.conf.interface == c.interface
-                    && i.conf.params.vrid == c.params.vrid
-            });
-            if let Some(pos) = same {
-                let mut inst = old.remove(pos);
-                inst.fsm.update_params(c.params.clone());
-                let ifname = c.interface.clone().unwrap_or_default();
-                let _ = inst.vip_tx.send(VipCmd::SetVips(vip_specs(c, &ifname)));
-                if inst.fsm.state() == State::Master {
-                    let _ = inst.vip_tx.send(VipCmd::Add);
-                }
-                inst.conf = c.clone();
-                kept.push(inst);
-            }
-        }
-        // Instances that are gone resign properly.
-        self.insts = old;
-        for k in 0..self.insts.len() {
-            self.feed(k, now, Input::Shutdown);
-        }
-        for i in std::mem::take(&mut self.insts) {
-            drop(i.vip_tx);
-            let _ = i.worker.await;
-        }
-        self.insts = kept;
-        self.cfg = new;
-        let fresh: Vec<InstanceConf> = self
-            .cfg
-            .instances
-            .iter()
-            .filter(|c| !self.insts.iter().any(|i| i.conf.name == c.name))
-            .cloned()
-            .collect();
-        for c in fresh {
-            self.add_instance(c).await;
-        }
-        self.build_groups();
-        self.restart_scripts();
-        for k in 0..self.insts.len() {
-            self.retrack(k, now);
-        }
-    }
-
-    /// SIGUSR1: state and counters to the log.
-    fn dump(&self) {
-        for i in &self.insts {
-            let c = &i.fsm.counters;
-            self.log.info(&format!(
-                "({}) state {} prio {} master {:?} rx accepted {} ttl {} version {} auth {} interval {} transport {} source {} addr_mismatch {} other_checksum {}",
-                i.conf.name,
-                i.fsm.state().word(),
-                i.fsm.effective_priority(),
-                i.fsm.master_addr(),
-                c.accepted,
-                c.bad_ttl,
-                c.wrong_version,
-                c.bad_auth,
-                c.interval_mismatch,
-                c.transport_mismatch,
-                c.unknown_source,
-                c.addr_mismatch,
-                c.checksum_other_form
-            ));
-        }
-        for s in &self.socks {
-            self.log.info(&format!(
-                "{}: decode errors {:?}, unknown VRID {}",
-                s.ifname, s.counters.decode, s.counters.unknown_vrid
-            ));
-        }
-    }
-
     async fn shutdown(&mut self) {
         let now = Instant::now();
         for k in 0..self.insts.len() {
@@ -873,229 +767,5 @@ impl<A: AddrOps> Daemon<A> {
             drop(i.vip_tx);
             let _ = tokio::time::timeout(std::time::Duration::from_secs(3), i.worker).await;
         }
-    }
-}
-
-/// With `enable_script_security`, scripts that would run as root from a path others can
-/// write are disabled (trackers dropped, notifies not run), as keepalived does.
-fn secure_scripts(cfg: &mut Config, log: &Logger) {
-    if !cfg.global.enable_script_security {
-        return;
-    }
-    let global_root = cfg
-        .global
-        .script_user
-        .as_deref()
-        .is_none_or(|u| u == "root" || u.starts_with("root:"));
-    let as_root = |user: &Option<String>| {
-        user.as_deref()
-            .map_or(global_root, |u| u == "root" || u.starts_with("root:"))
-    };
-    let mut disabled = Vec::new();
-    for s in cfg
-        .scripts
-        .iter()
-        .filter(|s| s.lbd.is_none() && as_root(&s.user))
-    {
-        if let Some(why) = notify::insecure_reason(&s.script) {
-            log.info(&format!(
-                "WARNING - script {} is insecure ({why}) and is disabled",
-                s.name
-            ));
-            disabled.push(s.name.clone());
-        }
-    }
-    cfg.scripts.retain(|s| !disabled.contains(&s.name));
-    let check = |n: &mut Option<NotifyCmd>| {
-        if let Some(c) = n.as_ref().filter(|c| as_root(&c.user)) {
-            if let Some(why) = notify::insecure_reason(&c.cmd) {
-                log.info(&format!(
-                    "WARNING - notify script '{}' is insecure ({why}) and is disabled",
-                    c.cmd
-                ));
-                *n = None;
-            }
-        }
-    };
-    let notifies = cfg
-        .instances
-        .iter_mut()
-        .map(|i| &mut i.notify)
-        .chain(cfg.sync_groups.iter_mut().map(|g| &mut g.notify));
-    for n in notifies {
-        for slot in [
-            &mut n.master,
-            &mut n.backup,
-            &mut n.fault,
-            &mut n.stop,
-            &mut n.any,
-            &mut n.master_rx_lower_pri,
-        ] {
-            check(slot);
-        }
-    }
-    for i in &mut cfg.instances {
-        i.track_scripts.retain(|t| !disabled.contains(&t.name));
-    }
-}
-
-fn vip_specs(conf: &InstanceConf, ifname: &str) -> Vec<VipSpec> {
-    conf.vips
-        .iter()
-        .chain(&conf.vips_excluded)
-        .map(|v| VipSpec {
-            addr: v.addr,
-            prefix_len: v.prefix_len,
-            ifname: v.dev.clone().unwrap_or_else(|| ifname.to_string()),
-            label: v.label.clone(),
-        })
-        .collect()
-}
-
-fn quiet(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
-    matches!(e.kind(), WouldBlock | TimedOut | Interrupted)
-}
-
-fn read_loop(sock: Arc<VrrpSocket>, idx: usize, tx: mpsc::Sender<Event>, stop: Arc<AtomicBool>) {
-    let mut buf = vec![0u8; 65536];
-    while !stop.load(Ordering::Relaxed) {
-        match sock.recv(&mut buf) {
-            Ok(n) => {
-                if tx
-                    .blocking_send(Event::Rx {
-                        sock: idx,
-                        data: buf[..n].to_vec(),
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            Err(e) if quiet(&e) => {}
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
-        }
-    }
-}
-
-fn read_loop6(sock: Arc<VrrpSocket6>, idx: usize, tx: mpsc::Sender<Event>, stop: Arc<AtomicBool>) {
-    let mut buf = vec![0u8; 65536];
-    while !stop.load(Ordering::Relaxed) {
-        match sock.recv(&mut buf) {
-            Ok(rx) => {
-                let data = buf[..rx.len.min(buf.len())].to_vec();
-                if tx
-                    .blocking_send(Event::Rx6 {
-                        sock: idx,
-                        rx,
-                        data,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            Err(e) if quiet(&e) => {}
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
-        }
-    }
-}
-
-/// Sends the GARPs (IPv4 VIPs) or unsolicited NAs (IPv6 VIPs) of one instance.
-struct Announcer {
-    garp: Option<GarpSocket>,
-    na: Option<NaSocket>,
-    ifname: String,
-}
-
-impl Announcer {
-    fn announce(&self, vip: IpAddr) -> std::io::Result<()> {
-        match (vip, &self.garp, &self.na) {
-            (IpAddr::V4(a), Some(g), _) => g.send(a),
-            (IpAddr::V6(a), _, Some(n)) => {
-                // keepalived sets the Router flag when the interface forwards IPv6.
-                let fwd = std::fs::read_to_string(format!(
-                    "/proc/sys/net/ipv6/conf/{}/forwarding",
-                    self.ifname
-                ));
-                n.send(a, fwd.is_ok_and(|f| f.trim() == "1"))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Applies VIP changes and GARP/NA bursts in order, off the protocol loop.
-async fn vip_worker<A: AddrOps>(
-    addr: Arc<A>,
-    mut rx: mpsc::UnboundedReceiver<VipCmd>,
-    mut vips: Vec<VipSpec>,
-    announcer: Announcer,
-    log: Logger,
-) {
-    while let Some(cmd) = rx.recv().await {
-        match cmd {
-            VipCmd::Add => {
-                for v in &vips {
-                    if let Err(e) = addr.add_vip(v).await {
-                        log.info(&format!(
-                            "cannot add {}/{} on {}: {e}",
-                            v.addr, v.prefix_len, v.ifname
-                        ));
-                    }
-                }
-            }
-            VipCmd::Del => {
-                for v in &vips {
-                    if let Err(e) = addr.remove_vip(v).await {
-                        log.info(&format!(
-                            "cannot remove {}/{} on {}: {e}",
-                            v.addr, v.prefix_len, v.ifname
-                        ));
-                    }
-                }
-            }
-            VipCmd::Garp(n) => {
-                for _ in 0..n {
-                    for v in &vips {
-                        if let Err(e) = announcer.announce(v.addr) {
-                            log.detail(&format!("GARP/NA for {} not sent: {e}", v.addr));
-                        }
-                    }
-                }
-            }
-            VipCmd::SetVips(v) => vips = v,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn script_security_disables_insecure_scripts_and_notifies() {
-        use std::os::unix::fs::PermissionsExt;
-        let d = std::env::temp_dir().join(format!("krsecd{}", std::process::id()));
-        assert!(std::fs::create_dir_all(&d).is_ok());
-        let bad = d.join("bad.sh");
-        assert!(std::fs::write(&bad, "#!/bin/sh\n").is_ok());
-        assert!(std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).is_ok());
-        assert!(std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o777)).is_ok());
-        let text = format!(
-            "global_defs {{\n enable_script_security\n}}\n\
-             vrrp_script ok {{\n script /bin/true\n}}\nvrrp_script bad {{\n script {b}\n}}\n\
-             vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n track_script {{\n  ok\n  bad\n }}\n notify {b}\n notify_master /bin/true\n}}\n",
-            b = bad.display()
-        );
-        let mut cfg = config::load_str("s.conf", &text).expect("parse").config;
-        secure_scripts(&mut cfg, &Logger { detailed: false });
-        let names: Vec<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["ok"]);
-        let i = &cfg.instances[0];
-        assert_eq!(i.track_scripts.len(), 1);
-        assert!(i.notify.any.is_none(), "insecure notify disabled");
-        assert!(i.notify.master.is_some());
-        let _ = std::fs::remove_dir_all(&d);
     }
 }

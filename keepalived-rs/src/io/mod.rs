@@ -6,8 +6,10 @@ pub mod daemon;
 pub mod garp;
 pub mod netcfg_ops;
 pub mod notify;
+mod rx;
 pub mod socket;
 pub mod track;
+mod vips;
 
 /// Log sink: stderr (the console with `-l`), keepalived-style lines.
 #[derive(Debug, Clone)]

@@ -3,7 +3,8 @@
 
 use std::process::Stdio;
 
-use crate::config::NotifyCmd;
+use super::Logger;
+use crate::config::{Config, NotifyCmd};
 
 /// Splits the configured command like shell words and appends `extra` arguments.
 pub fn argv(cmd: &NotifyCmd, extra: &[String]) -> Option<Vec<String>> {
@@ -93,6 +94,69 @@ pub fn insecure_reason(cmd: &str) -> Option<String> {
     None
 }
 
+/// With `enable_script_security`, scripts that would run as root from a path others can
+/// write are disabled (trackers dropped, notifies not run), as keepalived does.
+pub fn secure_scripts(cfg: &mut Config, log: &Logger) {
+    if !cfg.global.enable_script_security {
+        return;
+    }
+    let global_root = cfg
+        .global
+        .script_user
+        .as_deref()
+        .is_none_or(|u| u == "root" || u.starts_with("root:"));
+    let as_root = |user: &Option<String>| {
+        user.as_deref()
+            .map_or(global_root, |u| u == "root" || u.starts_with("root:"))
+    };
+    let mut disabled = Vec::new();
+    for s in cfg
+        .scripts
+        .iter()
+        .filter(|s| s.lbd.is_none() && as_root(&s.user))
+    {
+        if let Some(why) = insecure_reason(&s.script) {
+            log.info(&format!(
+                "WARNING - script {} is insecure ({why}) and is disabled",
+                s.name
+            ));
+            disabled.push(s.name.clone());
+        }
+    }
+    cfg.scripts.retain(|s| !disabled.contains(&s.name));
+    let check = |n: &mut Option<NotifyCmd>| {
+        if let Some(c) = n.as_ref().filter(|c| as_root(&c.user)) {
+            if let Some(why) = insecure_reason(&c.cmd) {
+                log.info(&format!(
+                    "WARNING - notify script '{}' is insecure ({why}) and is disabled",
+                    c.cmd
+                ));
+                *n = None;
+            }
+        }
+    };
+    let notifies = cfg
+        .instances
+        .iter_mut()
+        .map(|i| &mut i.notify)
+        .chain(cfg.sync_groups.iter_mut().map(|g| &mut g.notify));
+    for n in notifies {
+        for slot in [
+            &mut n.master,
+            &mut n.backup,
+            &mut n.fault,
+            &mut n.stop,
+            &mut n.any,
+            &mut n.master_rx_lower_pri,
+        ] {
+            check(slot);
+        }
+    }
+    for i in &mut cfg.instances {
+        i.track_scripts.retain(|t| !disabled.contains(&t.name));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +219,33 @@ mod tests {
             &[]
         )
         .is_none());
+    }
+
+    #[test]
+    fn script_security_disables_insecure_scripts_and_notifies() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("krsecd{}", std::process::id()));
+        assert!(std::fs::create_dir_all(&d).is_ok());
+        let bad = d.join("bad.sh");
+        assert!(std::fs::write(&bad, "#!/bin/sh\n").is_ok());
+        assert!(std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).is_ok());
+        assert!(std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o777)).is_ok());
+        let text = format!(
+            "global_defs {{\n enable_script_security\n}}\n\
+             vrrp_script ok {{\n script /bin/true\n}}\nvrrp_script bad {{\n script {b}\n}}\n\
+             vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n track_script {{\n  ok\n  bad\n }}\n notify {b}\n notify_master /bin/true\n}}\n",
+            b = bad.display()
+        );
+        let mut cfg = crate::config::load_str("s.conf", &text)
+            .expect("parse")
+            .config;
+        secure_scripts(&mut cfg, &Logger { detailed: false });
+        let names: Vec<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ok"]);
+        let i = &cfg.instances[0];
+        assert_eq!(i.track_scripts.len(), 1);
+        assert!(i.notify.any.is_none(), "insecure notify disabled");
+        assert!(i.notify.master.is_some());
+        let _ = std::fs::remove_dir_all(&d);
     }
 }
