@@ -95,6 +95,8 @@ pub struct Params {
     /// `state MASTER`: only matters together with priority 255.
     pub start_master: bool,
     pub lower_prio_no_advert: bool,
+    /// A master about to yield to a higher priority first sends one advert of its own.
+    pub higher_prio_send_advert: bool,
     pub down_timer_adverts: u32,
     pub vips: Vec<IpAddr>,
     pub auth: Auth,
@@ -120,6 +122,7 @@ impl Params {
             preempt_delay: Duration::ZERO,
             start_master: false,
             lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
             down_timer_adverts: 3,
             vips: Vec::new(),
             auth: Auth::None,
@@ -218,6 +221,8 @@ pub struct Instance {
     adver_at: Option<Instant>,
     master_down_at: Option<Instant>,
     garp_at: Option<Instant>,
+    /// Second GARP burst after answering a lower-priority master.
+    garp_lower_at: Option<Instant>,
     garp_refresh_at: Option<Instant>,
     preempt_until: Option<Instant>,
     stopped: bool,
@@ -244,6 +249,7 @@ impl Instance {
             adver_at: None,
             master_down_at: None,
             garp_at: None,
+            garp_lower_at: None,
             garp_refresh_at: None,
             preempt_until: None,
             stopped: false,
@@ -314,6 +320,7 @@ impl Instance {
             self.adver_at,
             self.master_down_at,
             self.garp_at,
+            self.garp_lower_at,
             self.garp_refresh_at,
         ]
         .into_iter()
@@ -401,6 +408,7 @@ impl Instance {
         self.adver_at = None;
         self.master_down_at = None;
         self.garp_at = None;
+        self.garp_lower_at = None;
         self.garp_refresh_at = None;
     }
 
@@ -451,6 +459,12 @@ impl Instance {
                     self.garp_at = None;
                     out.push(Action::Garp {
                         repeat: self.params.garp.master_repeat,
+                    });
+                }
+                if due(self.garp_lower_at) {
+                    self.garp_lower_at = None;
+                    out.push(Action::Garp {
+                        repeat: self.params.garp.lower_prio_repeat,
                     });
                 }
                 if due(self.garp_refresh_at) {
@@ -724,6 +738,9 @@ impl Instance {
                 format!("Master received advert from {src} with same priority {ours} but higher IP address than ours")
             };
             self.log(out, msg);
+            if self.params.higher_prio_send_advert {
+                out.push(Action::SendAdvert { priority: ours });
+            }
             self.become_backup(now, out);
             self.adopt_interval(ad, out);
             self.master_down_at = Some(now + self.master_down_interval());
@@ -739,6 +756,10 @@ impl Instance {
                 out.push(Action::Garp {
                     repeat: self.params.garp.lower_prio_repeat,
                 });
+                let delay = self.params.garp.lower_prio_delay;
+                if !delay.is_zero() && self.garp_lower_at.is_none() {
+                    self.garp_lower_at = Some(now + delay);
+                }
                 self.adver_at = Some(now + self.advert_interval());
             }
             out.push(Action::Notify {

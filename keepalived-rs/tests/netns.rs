@@ -171,3 +171,46 @@ fn lone_start_first_advert_and_garp_bursts_on_the_wire() {
         "second burst at +5 s: {garps:?}"
     );
 }
+
+/// track_interface: a tracked link going down is FAULT (no weight) and gives up the VIP.
+#[test]
+fn track_interface_down_is_fault() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let ns = lab.node(0).ns;
+    let ip = |args: &[&str]| {
+        let st = std::process::Command::new("ip")
+            .arg("-n")
+            .arg(&ns)
+            .args(args)
+            .status();
+        assert!(st.is_ok_and(|s| s.success()), "ip {args:?}");
+    };
+    ip(&[
+        "link", "add", "trk0", "type", "veth", "peer", "name", "trk1",
+    ]);
+    ip(&["link", "set", "trk0", "up"]);
+    ip(&["link", "set", "trk1", "up"]);
+    let a = lab.start_rs(
+        0,
+        &conf(3, 150, "0.1", "  track_interface {\n    trk0\n  }"),
+    );
+    let b = lab.start_rs(1, &conf(3, 100, "0.1", ""));
+    a.wait_ready();
+    b.wait_ready();
+    let only = |k: usize| lab.has_vip(k, VIP) && !lab.has_vip(1 - k, VIP);
+    assert!(lab.wait(ms(3000), || only(0)).is_some(), "{}", a.log_text());
+    ip(&["link", "set", "trk0", "down"]);
+    assert!(
+        lab.wait(ms(2000), || only(1)).is_some(),
+        "tracked link down: FAULT, VIP moves"
+    );
+    assert!(a.log_text().contains("Entering FAULT STATE"));
+    ip(&["link", "set", "trk0", "up"]);
+    assert!(
+        lab.wait(ms(3000), || only(0)).is_some(),
+        "back up: preempts again"
+    );
+}

@@ -473,6 +473,7 @@ fn instance(cx: &mut Ctx, b: &Node, g: &Global) {
     let p = &mut i.params.clone();
     p.garp = g.garp.clone();
     p.lower_prio_no_advert = g.lower_prio_no_advert;
+    p.higher_prio_send_advert = g.higher_prio_send_advert;
     p.skip_check_adv_addr = g.skip_check_adv_addr;
     let mut vrid: Option<u8> = None;
     let mut priority: Option<u8> = None;
@@ -575,9 +576,7 @@ fn instance(cx: &mut Ctx, b: &Node, g: &Global) {
                 p.garp.lower_prio_repeat = cx.num(n, 0, 1000).unwrap_or(p.garp.lower_prio_repeat)
             }
             "lower_prio_no_advert" => p.lower_prio_no_advert = cx.flag(n),
-            "higher_prio_send_advert" => {
-                cx.flag(n);
-            }
+            "higher_prio_send_advert" => p.higher_prio_send_advert = cx.flag(n),
             "v3_checksum_as_v2" => csum_v2 = cx.flag(n),
             "skip_check_adv_addr" => p.skip_check_adv_addr = cx.flag(n),
             "accept" => {}

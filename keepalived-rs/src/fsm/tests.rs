@@ -739,3 +739,37 @@ fn late_ticks_keep_the_advert_cadence() {
     i.handle(second + ms(25), Input::Tick);
     assert_eq!(i.next_deadline(), Some(second + ms(35)));
 }
+
+#[test]
+fn lower_priority_answer_schedules_a_second_garp_burst() {
+    let t0 = Instant::now();
+    let mut i = master(params(150), 11, t0);
+    let t = t0 + ms(10_000);
+    // The master's own second burst (5 s after it took over) is already behind us.
+    i.handle(t, Input::Tick);
+    i.handle(t, rx(ad(Version::V2, 100, 100), 12));
+    // Another lower advert before the burst does not push it back.
+    i.handle(t + ms(1000), rx(ad(Version::V2, 100, 100), 12));
+    let mut bursts = Vec::new();
+    let mut now = t;
+    while now < t + ms(6000) {
+        now = i.next_deadline().expect("timers");
+        if i.handle(now, Input::Tick)
+            .contains(&Action::Garp { repeat: 5 })
+        {
+            bursts.push(now - t);
+        }
+    }
+    assert_eq!(bursts, vec![ms(5000)]);
+}
+
+#[test]
+fn higher_prio_send_advert_answers_before_yielding() {
+    let t0 = Instant::now();
+    let mut p = params(100);
+    p.higher_prio_send_advert = true;
+    let mut i = master(p, 12, t0);
+    let a = non_log(i.handle(t0 + ms(5000), rx(ad(Version::V2, 150, 100), 11)));
+    assert_eq!(a[0], Action::SendAdvert { priority: 100 });
+    assert_eq!(i.state(), State::Backup);
+}
