@@ -35,6 +35,12 @@ pub enum NetcfgError {
         ifname: String,
         addr: std::net::IpAddr,
     },
+    /// An ethtool netlink request failed.
+    #[error("ethtool {op} failed: {reason}")]
+    Ethtool { op: String, reason: String },
+    /// A route the kernel's message format cannot express (mixed address families).
+    #[error("invalid route {0}")]
+    InvalidRoute(String),
     /// A procfs/sysfs file could not be read or written.
     #[error("{}: {source}", path.display())]
     File {
@@ -45,15 +51,22 @@ pub enum NetcfgError {
     /// A procfs/sysfs file held something we cannot parse.
     #[error("{}: {reason}", path.display())]
     Parse { path: PathBuf, reason: String },
-    /// A hardware profile or appliance config is invalid (the message names file, key, reason).
-    #[error("{0}")]
-    Config(String),
+    /// A hardware profile or appliance config is invalid (names file, line, key, reason).
+    #[error(transparent)]
+    Config(#[from] crate::diag::ConfigError),
 }
 
 impl NetcfgError {
     pub(crate) fn netlink(op: impl Into<String>, source: rtnetlink::Error) -> Self {
         NetcfgError::Netlink {
             op: op.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn file(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        NetcfgError::File {
+            path: path.into(),
             source,
         }
     }

@@ -1,6 +1,8 @@
 //! The VIP API keepalived-rs relies on, against the real kernel inside a private
 //! network namespace (root needed; the host's interfaces are never touched).
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 mod common;
 
 use std::net::IpAddr;
@@ -170,5 +172,41 @@ fn link_state_events_and_errors() {
             net.add_vip(&missing).await,
             Err(NetcfgError::NoSuchLink(_))
         ));
+    });
+}
+
+#[test]
+fn ethtool_channels_are_readable() {
+    let ns = Netns::new();
+    ns.veth("v0", "v1");
+    ns.run(move || async move {
+        // veth answers ETHTOOL_MSG_CHANNELS_GET with its rx/tx queue counts.
+        let c = netcfg::channels::get("v0")
+            .await
+            .unwrap()
+            .expect("veth reports channels");
+        assert!(c.rx >= 1 && c.tx >= 1, "{c:?}");
+    });
+}
+
+#[test]
+fn rename_keeps_the_link_up_and_mtu_applies() {
+    let ns = Netns::new();
+    ns.veth("v0", "v1");
+    let name = ns.name.clone();
+    ns.run(move || async move {
+        let net = NetHandle::new().await.unwrap();
+        let index = net.link_index("v0").await.unwrap();
+        net.rename_link("v0", "tr9").await.unwrap();
+        assert_eq!(net.link_index("tr9").await.unwrap(), index);
+        assert!(matches!(
+            net.link_index("v0").await,
+            Err(NetcfgError::NoSuchLink(_))
+        ));
+        let shown = ip_in(&name, &["link", "show", "tr9"]);
+        assert!(shown.contains(",UP"), "up again after the rename: {shown}");
+        net.set_mtu("tr9", 1280).await.unwrap();
+        assert!(ip_in(&name, &["link", "show", "tr9"]).contains("mtu 1280"));
+        assert_eq!(net.link("tr9").await.unwrap().mtu, 1280);
     });
 }

@@ -2,6 +2,8 @@
 //! and a way to run async test bodies inside it without touching the host's interfaces.
 #![allow(dead_code)]
 
+pub mod faketree;
+
 use std::future::Future;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
