@@ -478,9 +478,13 @@ impl<A: AddrOps> Daemon<A> {
                     }
                 }
             }
-            Event::Net(LinkEvent::LinkUp { index, ifname })
-            | Event::Net(LinkEvent::LinkDown { index, ifname }) => {
-                let up = self.addr.link_is_up(&ifname).await.unwrap_or(false);
+            Event::Net(ev @ (LinkEvent::LinkUp { .. } | LinkEvent::LinkDown { .. })) => {
+                // The event says it all: no netlink round trip on the protocol loop.
+                let (index, ifname, up) = match ev {
+                    LinkEvent::LinkUp { index, ifname } => (index, ifname, true),
+                    LinkEvent::LinkDown { index, ifname } => (index, ifname, false),
+                    _ => return,
+                };
                 if self.links.insert(index, up) != Some(up) {
                     self.log.info(&format!(
                         "Netlink reports {ifname} {}",
