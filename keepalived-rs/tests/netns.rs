@@ -115,7 +115,9 @@ fn notify_scripts_get_keepalived_arguments() {
         script.display(),
         script.display()
     );
-    let a = lab.start_rs(0, &conf(2, 150, "1", &extra));
+    let fifo = lab.dir.join("notify.fifo");
+    let fifo_conf = format!("global_defs {{\n  notify_fifo {}\n}}\n", fifo.display());
+    let a = lab.start_rs(0, &format!("{fifo_conf}{}", conf(2, 150, "1", &extra)));
     a.wait_ready();
     let read = || std::fs::read_to_string(&out).unwrap_or_default();
     assert!(
@@ -127,6 +129,20 @@ fn notify_scripts_get_keepalived_arguments() {
     assert!(text.contains("INSTANCE VI_1 BACKUP 150"), "{text}");
     assert!(text.contains("INSTANCE VI_1 MASTER 150"), "{text}");
     assert!(text.contains("only-master"), "{text}");
+    // The FIFO keeps order (scripts may overlap); lines wait in the pipe for a reader.
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut r = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("fifo created by the daemon");
+    let mut buf = [0u8; 512];
+    let n = r.read(&mut buf).unwrap_or(0);
+    assert_eq!(
+        String::from_utf8_lossy(&buf[..n]),
+        "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n"
+    );
 }
 
 /// S1: lone start → first advert at 3.609 s, 5 GARPs right after it, 5 more 5 s later.

@@ -191,6 +191,7 @@ fn global(cx: &mut Ctx, b: &Node) {
                 None => {}
             },
             "script_user" => g.script_user = n.args().first().cloned(),
+            "notify_fifo" | "vrrp_notify_fifo" => g.notify_fifo = cx.arg(n).map(str::to_string),
             "enable_script_security" => g.enable_script_security = cx.flag(n),
             "vrrp_garp_master_delay" => {
                 if let Some(d) = cx.secs(n, 0.0, 1000.0) {

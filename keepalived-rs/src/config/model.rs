@@ -27,6 +27,8 @@ pub struct Global {
     pub router_id: Option<String>,
     pub vrrp_version: Version,
     pub script_user: Option<String>,
+    /// `notify_fifo` / `vrrp_notify_fifo`: ordered state lines for a reader.
+    pub notify_fifo: Option<String>,
     pub enable_script_security: bool,
     pub garp: GarpParams,
     pub lower_prio_no_advert: bool,
@@ -44,6 +46,7 @@ impl Default for Global {
             router_id: None,
             vrrp_version: Version::V2,
             script_user: None,
+            notify_fifo: None,
             enable_script_security: false,
             garp: GarpParams::default(),
             lower_prio_no_advert: false,

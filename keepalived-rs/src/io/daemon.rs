@@ -97,6 +97,7 @@ pub struct Daemon<A: AddrOps> {
     rx: mpsc::Receiver<Event>,
     script_tx: mpsc::Sender<(String, bool)>,
     script_rx: mpsc::Receiver<(String, bool)>,
+    fifo: Option<notify::NotifyFifo>,
     log: Logger,
 }
 
@@ -118,6 +119,7 @@ impl<A: AddrOps> Daemon<A> {
             rx,
             script_tx,
             script_rx,
+            fifo: None,
             log,
         }
     }
@@ -140,6 +142,14 @@ impl<A: AddrOps> Daemon<A> {
                 });
             }
             Err(e) => self.log.info(&format!("link monitoring unavailable: {e}")),
+        }
+        if let Some(path) = self.cfg.global.notify_fifo.clone() {
+            match notify::NotifyFifo::open(std::path::Path::new(&path)) {
+                Ok(f) => self.fifo = Some(f),
+                Err(e) => self
+                    .log
+                    .info(&format!("cannot open notify_fifo {path}: {e}")),
+            }
         }
         if !self.cfg.global.startup_delay.is_zero() {
             tokio::time::sleep(self.cfg.global.startup_delay).await;
@@ -690,6 +700,9 @@ impl<A: AddrOps> Daemon<A> {
         if let Some(cmd) = specific {
             self.spawn_logged(cmd, &[], user);
         }
+        if let (Some(f), false) = (&self.fifo, kind == NotifyKind::MasterRxLowerPri) {
+            f.send("INSTANCE", &inst.conf.name, kind.word(), Some(priority));
+        }
         if kind != NotifyKind::MasterRxLowerPri {
             if let Some(cmd) = &n.any {
                 let extra = [
@@ -743,6 +756,9 @@ impl<A: AddrOps> Daemon<A> {
             let user = self.cfg.global.script_user.as_deref();
             if let Some(cmd) = specific {
                 self.spawn_logged(cmd, &[], user);
+            }
+            if let Some(f) = &self.fifo {
+                f.send("GROUP", &grp.name, first.word(), None);
             }
             if let Some(cmd) = &n.any {
                 let extra = [

@@ -58,6 +58,47 @@ pub fn set_user(c: &mut tokio::process::Command, spec: &str) -> Result<(), Strin
     Ok(())
 }
 
+/// `notify_fifo` (spec §3.4): one line per transition, in order, e.g.
+/// `INSTANCE "VI_1" MASTER 100`, unlike notify scripts which may overlap. The FIFO is
+/// created if missing and opened read-write and non-blocking, so a missing or slow
+/// reader never stalls the daemon (lines are dropped instead).
+pub struct NotifyFifo {
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl NotifyFifo {
+    pub fn open(path: &std::path::Path) -> std::io::Result<NotifyFifo> {
+        use std::os::unix::fs::OpenOptionsExt;
+        if !path.exists() {
+            nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                .map_err(std::io::Error::from)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            use std::io::Write;
+            let mut file = file;
+            while let Some(line) = rx.recv().await {
+                let _ = file.write_all(line.as_bytes());
+            }
+        });
+        Ok(NotifyFifo { tx })
+    }
+
+    /// Queues `INSTANCE "name" STATE prio` (or `GROUP "name" STATE`).
+    pub fn send(&self, what: &str, name: &str, state: &str, priority: Option<u8>) {
+        let line = match priority {
+            Some(p) => format!("{what} \"{name}\" {state} {p}\n"),
+            None => format!("{what} \"{name}\" {state}\n"),
+        };
+        let _ = self.tx.send(line);
+    }
+}
+
 /// `enable_script_security` (spec §3.4): a script run as root must not be writable by
 /// anyone but root, nor may any directory on its path (sticky directories such as /tmp
 /// excepted). Returns why it is insecure, or None.
@@ -247,5 +288,38 @@ mod tests {
         assert!(i.notify.any.is_none(), "insecure notify disabled");
         assert!(i.notify.master.is_some());
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[tokio::test]
+    async fn fifo_lines_in_order_and_no_reader_never_blocks() {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = std::env::temp_dir().join(format!("krfifo{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let fifo = NotifyFifo::open(&path).expect("fifo");
+        let mut reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+            .expect("reader");
+        fifo.send("INSTANCE", "VI_1", "BACKUP", Some(100));
+        fifo.send("INSTANCE", "VI_1", "MASTER", Some(100));
+        fifo.send("GROUP", "G1", "MASTER", None);
+        let mut got = String::new();
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let mut buf = [0u8; 256];
+            if let Ok(n) = reader.read(&mut buf) {
+                got.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+            if got.lines().count() == 3 {
+                break;
+            }
+        }
+        assert_eq!(
+            got,
+            "INSTANCE \"VI_1\" BACKUP 100\nINSTANCE \"VI_1\" MASTER 100\nGROUP \"G1\" MASTER\n"
+        );
+        let _ = std::fs::remove_file(&path);
     }
 }
