@@ -773,3 +773,31 @@ fn higher_prio_send_advert_answers_before_yielding() {
     assert_eq!(a[0], Action::SendAdvert { priority: 100 });
     assert_eq!(i.state(), State::Backup);
 }
+
+/// Property (spec §6.2): without loss, after every node has started and one
+/// Master_Down_Interval + A has passed, exactly one node is MASTER, whatever the
+/// priorities and start times.
+#[test]
+fn random_lans_converge_to_one_master() {
+    let mut rng = fastrand::Rng::with_seed(0x5eed_0112);
+    for case in 0..60 {
+        let n = rng.usize(2..=4);
+        let prios: Vec<u8> = (0..n).map(|_| rng.u8(1..=254)).collect();
+        let starts: Vec<Duration> = (0..n).map(|_| ms(rng.u64(0..1500))).collect();
+        let mut nodes: Vec<Instance> = prios
+            .iter()
+            .enumerate()
+            .map(|(k, &p)| inst(v3(p, 10), 11 + k as u8))
+            .collect();
+        let trace = simulate(&mut nodes, &starts, ms(3500), ms(1));
+        let settle = starts.iter().max().copied().unwrap_or_default() + ms(400 + 100);
+        for (t, masters) in trace {
+            if t > settle {
+                assert_eq!(
+                    masters, 1,
+                    "case {case}: prios {prios:?} starts {starts:?}: {masters} masters at {t:?}"
+                );
+            }
+        }
+    }
+}
