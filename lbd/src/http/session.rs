@@ -370,7 +370,10 @@ impl Session {
                 (false, None) => client,
             };
             let read = async {
+                // Biased: a request already in the socket is read before a
+                // stop that arrives at the same moment closes the session.
                 tokio::select! {
+                    biased;
                     r = self.cbuf.fill(&mut self.client) => Some(r),
                     _ = stop.changed(), if idle => None,
                 }
