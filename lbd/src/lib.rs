@@ -27,3 +27,4 @@ pub mod session;
 pub mod stats;
 pub mod stream;
 pub mod tcp;
+pub mod tls;
