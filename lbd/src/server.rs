@@ -13,6 +13,7 @@ use crate::runtime::{ConnLimit, Frontend, Runtime};
 use crate::session::{ClientInfo, LogCtx};
 use crate::stats::sess::ListenerCounters;
 use crate::stream::Stream;
+use crate::tls::acceptor::Acceptor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,6 +82,8 @@ struct Listening {
     bind_limit: Option<ConnLimit>,
     /// This bind address's counters, with `option socket-stats`.
     listener: Option<Arc<ListenerCounters>>,
+    /// TLS termination, on an `ssl` bind.
+    tls: Option<Arc<Acceptor>>,
     sock: BoundSocket,
 }
 
@@ -134,6 +137,10 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
                 }
             };
             let bind_limit = bind.maxconn.map(ConnLimit::new);
+            let tls = match tls_acceptor(fe, bind) {
+                Ok(t) => t,
+                Err(()) => return Ok(1),
+            };
             for (addr, sock) in socks {
                 let pos = bind.addrs.iter().position(|a| *a == addr).unwrap_or(0);
                 let listener = fe
@@ -145,6 +152,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
                     fe: fe.clone(),
                     bind_limit: bind_limit.clone(),
                     listener,
+                    tls: tls.clone(),
                     sock,
                 });
             }
@@ -201,6 +209,41 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
     // Sessions still running after a hard stop are abandoned here.
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(code)
+}
+
+/// Builds a bind's TLS acceptor (None without `ssl`), saying why not as
+/// HAProxy would at start-up.
+fn tls_acceptor(
+    fe: &Frontend,
+    bind: &crate::config::model::Bind,
+) -> Result<Option<Arc<Acceptor>>, ()> {
+    if !bind.ssl.enabled {
+        return Ok(None);
+    }
+    match Acceptor::build(&bind.ssl, fe.mode == Mode::Http) {
+        Ok((acc, notes)) => {
+            for w in notes.warnings {
+                say(
+                    "[WARNING]",
+                    &format!(
+                        "Proxy '{}': bind at [{}:{}] : {w}",
+                        fe.name, bind.location.file, bind.location.line
+                    ),
+                );
+            }
+            Ok(Some(Arc::new(acc)))
+        }
+        Err(e) => {
+            say(
+                "[ALERT]",
+                &format!(
+                    "Proxy '{}': bind at [{}:{}] : {e}",
+                    fe.name, bind.location.file, bind.location.line
+                ),
+            );
+            Err(())
+        }
+    }
 }
 
 /// Raises RLIMIT_NOFILE to what `ulimit-n` or `maxconn` needs (or to the
@@ -311,6 +354,7 @@ async fn serve(
             global: runtime.maxconn.clone(),
             bind_limit: l.bind_limit,
             listener: l.listener,
+            tls: l.tls,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -407,6 +451,7 @@ struct AcceptCtx {
     global: ConnLimit,
     bind_limit: Option<ConnLimit>,
     listener: Option<Arc<ListenerCounters>>,
+    tls: Option<Arc<Acceptor>>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -444,7 +489,15 @@ impl AcceptCtx {
             log.logger.log_connect(conf, info.src, info.dst);
         }
         let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
+        let tls = self.tls.clone();
         tokio::spawn(async move {
+            let (stream, info) = match (tls, stream) {
+                (Some(acc), Stream::Tcp(tcp)) => match handshake(&fe, &acc, tcp, info).await {
+                    Some(x) => x,
+                    None => return,
+                },
+                (_, stream) => (stream, info),
+            };
             match fe.mode {
                 Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log, &sess).await,
                 Mode::Http => crate::http::serve(fe, stream, info, stop, log, sess.entry()).await,
@@ -454,6 +507,27 @@ impl AcceptCtx {
             drop(job);
         });
     }
+}
+
+/// The TLS handshake of an accepted connection, bounded by `timeout
+/// client` (HAProxy 2.6 has no separate handshake timeout). A failed
+/// handshake closes the connection; the session never starts.
+async fn handshake(
+    fe: &Frontend,
+    acc: &Acceptor,
+    tcp: tokio::net::TcpStream,
+    mut info: ClientInfo,
+) -> Option<(Stream, ClientInfo)> {
+    let hs = acc.accept(tcp);
+    let conn = match fe.conf.timeouts.client {
+        Some(ms) => tokio::time::timeout(Duration::from_millis(ms), hs)
+            .await
+            .ok()?
+            .ok()?,
+        None => hs.await.ok()?,
+    };
+    info.tls = conn.info.clone();
+    Some((Stream::Tls(Box::new(conn)), info))
 }
 
 /// Server state changes go to stderr (as HAProxy prints them) and to the

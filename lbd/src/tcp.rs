@@ -35,7 +35,7 @@ pub async fn serve(
     let mut report = ConnectReport::default();
     // `shutdown session` ends the session wherever it is.
     let end = tokio::select! {
-        e = run(&fe, &client, info, use_splice, &mut rec, &mut report, sess) => e,
+        e = run(&fe, &client, info.clone(), use_splice, &mut rec, &mut report, sess) => e,
         _ = sess.killed() => Termination::new(TermCause::Killed, TermPhase::Data),
     };
     sess.listener_txn(rec.bytes_in, rec.bytes_out, false);
