@@ -3,8 +3,8 @@
 
 use crate::error::{Cause, ProxyError, Stage};
 use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
-use crate::tls::connector::Connector;
 use crate::stream::Stream;
+use crate::tls::connector::Connector;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, UnixStream};
@@ -99,8 +99,12 @@ pub async fn connect_to(
     let hs = connector.connect(tcp, ip);
     let res = match timeout {
         Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
-            ProxyError::new(Cause::ServerTimeout, Stage::Connect, "SSL handshake timeout")
-                .retryable()
+            ProxyError::new(
+                Cause::ServerTimeout,
+                Stage::Connect,
+                "SSL handshake timeout",
+            )
+            .retryable()
         })?,
         None => hs.await,
     };

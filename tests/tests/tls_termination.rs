@@ -104,7 +104,11 @@ fn sni_picks_the_certificate_from_a_directory() {
         Some(n) => served_subject(&s_client(port, &["-servername", n])),
         None => served_subject(&s_client(port, &["-noservername"])),
     };
-    assert!(subject(Some("b.test")).ends_with("CN=b.test"), "{}", subject(Some("b.test")));
+    assert!(
+        subject(Some("b.test")).ends_with("CN=b.test"),
+        "{}",
+        subject(Some("b.test"))
+    );
     assert!(subject(Some("x.w.test")).ends_with("CN=b.test"));
     assert!(subject(Some("a.test")).ends_with("CN=a.test"));
     assert!(subject(Some("other.test")).ends_with("CN=a.test"));
@@ -162,9 +166,19 @@ fn client_certificate_required() {
     let _lbd = LbdProcess::start_in(dir, &https_config("http", port, &opts, &be));
     let none = curl_https("site.test", port, &ca, &[]);
     assert_ne!(none.code, 0, "no client certificate must fail");
-    let bad = curl_https("site.test", port, &ca, &["--cert", &stranger.display().to_string()]);
+    let bad = curl_https(
+        "site.test",
+        port,
+        &ca,
+        &["--cert", &stranger.display().to_string()],
+    );
     assert_ne!(bad.code, 0, "a certificate from another CA must fail");
-    let good = curl_https("site.test", port, &ca, &["--cert", &client.display().to_string()]);
+    let good = curl_https(
+        "site.test",
+        port,
+        &ca,
+        &["--cert", &client.display().to_string()],
+    );
     assert_eq!(good.code, 0, "{}", good.stderr);
     assert_eq!(good.responses()[0].status, 200);
     assert_eq!(be.requests(), 1);

@@ -39,7 +39,9 @@ pub enum TlsSetupError {
     Ciphers(String),
     #[error("unable to set TLS 1.3 cipher suites to '{0}'")]
     Ciphersuites(String),
-    #[error("'{0}' is not supported by lbd: its TLS library (rustls) only speaks TLSv1.2 and TLSv1.3.")]
+    #[error(
+        "'{0}' is not supported by lbd: its TLS library (rustls) only speaks TLSv1.2 and TLSv1.3."
+    )]
     OldVersion(String),
     #[error("no TLS version left enabled (lbd speaks TLSv1.2 and TLSv1.3)")]
     NoVersion,
@@ -106,7 +108,11 @@ pub fn provider(p: &TlsParams, notes: &mut Notes) -> Result<CryptoProvider, TlsS
                     notes.warnings.push(format!(
                         "'{}' : lbd (rustls) ignores {} it does not implement: {}.",
                         if tls13 { "ciphersuites" } else { "ciphers" },
-                        if sel.ignored.len() == 1 { "an entry" } else { "entries" },
+                        if sel.ignored.len() == 1 {
+                            "an entry"
+                        } else {
+                            "entries"
+                        },
                         sel.ignored.join(", ")
                     ));
                 }

@@ -266,10 +266,9 @@ mod tests {
 
     fn make(names: &[&str]) -> (String, Vec<u8>) {
         let kp = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
-        let params = rcgen::CertificateParams::new(
-            names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let params =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap_or_else(|e| panic!("{e}"));
         let cert = params.self_signed(&kp).unwrap_or_else(|e| panic!("{e}"));
         (cert.pem(), kp.serialize_pem().into_bytes())
     }

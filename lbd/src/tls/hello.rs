@@ -199,7 +199,11 @@ mod tests {
     fn every_truncation_asks_for_more() {
         let h = captured_hello("a.test");
         for n in 0..h.len() {
-            assert_eq!(parse_client_hello(&h[..n]), Err(HelloError::NeedMore), "at {n}");
+            assert_eq!(
+                parse_client_hello(&h[..n]),
+                Err(HelloError::NeedMore),
+                "at {n}"
+            );
         }
     }
 

@@ -2,11 +2,11 @@
 
 use super::super::diag::Diagnostic;
 use super::super::model::{Bind, BindAddr};
-use crate::tls::acceptor::{Acceptor, TlsSetupError};
-use crate::tls::conf::{TlsParams, TlsVersion, Verify};
 use super::super::pending;
 use super::super::units;
 use super::{Loader, Status};
+use crate::tls::acceptor::{Acceptor, TlsSetupError};
+use crate::tls::conf::{TlsParams, TlsVersion, Verify};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
@@ -212,11 +212,15 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             "ssl" => bind.ssl.enabled = true,
             "crt" => {
                 let v = need_val(l)?;
-                bind.ssl.crts.push(base_path(l.global.crt_base.as_deref(), &v));
+                bind.ssl
+                    .crts
+                    .push(base_path(l.global.crt_base.as_deref(), &v));
             }
             "crt-list" => {
                 let v = need_val(l)?;
-                bind.ssl.crt_lists.push(base_path(l.global.crt_base.as_deref(), &v));
+                bind.ssl
+                    .crt_lists
+                    .push(base_path(l.global.crt_base.as_deref(), &v));
             }
             "ca-file" => {
                 let v = need_val(l)?;
@@ -228,7 +232,11 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             }
             "alpn" => {
                 let v = need_val(l)?;
-                bind.ssl.alpn = v.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect();
+                bind.ssl.alpn = v
+                    .split(',')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect();
             }
             "verify" => {
                 let v = need_val(l)?;
@@ -324,11 +332,18 @@ pub(crate) fn tls_param(
             // so disabling them changes nothing.
             _ => {}
         }
-        Ok(if val.is_some() && matches!(opt, "ciphers" | "ciphersuites" | "ssl-min-ver" | "ssl-max-ver") {
-            2
-        } else {
-            1
-        })
+        Ok(
+            if val.is_some()
+                && matches!(
+                    opt,
+                    "ciphers" | "ciphersuites" | "ssl-min-ver" | "ssl-max-ver"
+                )
+            {
+                2
+            } else {
+                1
+            },
+        )
     })();
     Some(r)
 }

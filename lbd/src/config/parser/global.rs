@@ -198,7 +198,8 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
         "crt-base" => l.global.crt_base = Some(tryst!(one_arg(l, words, "a directory")).into()),
         "h1-accept-payload-with-any-method" => l.global.h1_accept_payload_with_any_method = true,
         "ssl-default-bind-ciphers" => {
-            l.global.ssl.bind_ciphers = Some(tryst!(one_arg(l, words, "a cipher suite string")).into())
+            l.global.ssl.bind_ciphers =
+                Some(tryst!(one_arg(l, words, "a cipher suite string")).into())
         }
         "ssl-default-bind-ciphersuites" => {
             l.global.ssl.bind_ciphersuites =
