@@ -496,7 +496,10 @@ impl AcceptCtx {
                     Some(x) => x,
                     None => return,
                 },
-                (_, stream) => (stream, info),
+                // An ssl bind never serves clear text (start-up refuses ssl
+                // on unix sockets; an inherited fd could still be one).
+                (Some(_), _) => return,
+                (None, stream) => (stream, info),
             };
             match fe.mode {
                 Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log, &sess).await,

@@ -209,6 +209,7 @@ impl Acceptor {
         let resolver = Arc::new(SniResolver {
             table: ArcSwap::from_pointee(table),
         });
+        super::store::STORE.register(&resolver);
         let mut cfg = builder.with_cert_resolver(resolver.clone());
         let mut alpn = ssl.alpn.clone();
         if http && alpn.iter().any(|a| a == "h2") {

@@ -11,6 +11,7 @@ pub mod conf;
 pub mod conn;
 pub mod connector;
 pub mod hello;
+pub mod store;
 
 /// What a TLS handshake on a bind negotiated, for the `ssl_fc*`/`ssl_c*`
 /// fetches and `%sslv`/`%sslc` in logs.

@@ -358,6 +358,15 @@ fn check_tls(l: &mut Loader<'_>, bind: &Bind, spec: &str, head: &str) -> Result<
         }
         return Ok(());
     }
+    if bind
+        .addrs
+        .iter()
+        .any(|a| matches!(a, BindAddr::Unix(_) | BindAddr::Abstract(_)))
+    {
+        return Err(l.alert(format_args!(
+            "{head} : 'ssl' on a unix socket is not supported yet by lbd."
+        )));
+    }
     if ssl.crts.is_empty() && ssl.crt_lists.is_empty() {
         return Err(l.alert(format_args!(
             "{head} : 'ssl' : no certificate specified (use 'crt' or 'crt-list')."
