@@ -174,7 +174,10 @@ frontend fe
         crt.display()
     ));
     assert_eq!(code, 1);
-    assert!(err.contains("unable to set SSL cipher list to 'FOO'"), "{err}");
+    assert!(
+        err.contains("unable to set SSL cipher list to 'FOO'"),
+        "{err}"
+    );
     let (code, _, err) = check(&format!(
         "{HTTP_DEFAULTS}
 frontend fe
