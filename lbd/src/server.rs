@@ -84,6 +84,8 @@ struct Listening {
     listener: Option<Arc<ListenerCounters>>,
     /// TLS termination, on an `ssl` bind.
     tls: Option<Arc<Acceptor>>,
+    /// The bind's `name`, else its listener number, for connection errors.
+    bind_name: Arc<str>,
     sock: BoundSocket,
 }
 
@@ -153,6 +155,11 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
                     bind_limit: bind_limit.clone(),
                     listener,
                     tls: tls.clone(),
+                    bind_name: match (&bind.name, bind.id) {
+                        (Some(n), _) => n.as_str().into(),
+                        (None, Some(id)) => id.to_string().into(),
+                        (None, None) => (first_addr + pos + 1).to_string().into(),
+                    },
                     sock,
                 });
             }
@@ -355,6 +362,7 @@ async fn serve(
             bind_limit: l.bind_limit,
             listener: l.listener,
             tls: l.tls,
+            bind_name: l.bind_name,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -452,6 +460,7 @@ struct AcceptCtx {
     bind_limit: Option<ConnLimit>,
     listener: Option<Arc<ListenerCounters>>,
     tls: Option<Arc<Acceptor>>,
+    bind_name: Arc<str>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -490,12 +499,28 @@ impl AcceptCtx {
         }
         let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
         let tls = self.tls.clone();
+        let bind_name = self.bind_name.clone();
         tokio::spawn(async move {
             let (stream, info) = match (tls, stream) {
-                (Some(acc), Stream::Tcp(tcp)) => match handshake(&fe, &acc, tcp, info).await {
-                    Some(x) => x,
-                    None => return,
-                },
+                (Some(acc), Stream::Tcp(tcp)) => {
+                    match handshake(&fe, &acc, tcp, info.clone()).await {
+                        Ok(x) => x,
+                        Err(msg) => {
+                            if let Some(conf) = &log.conf {
+                                let rec = crate::log::TxnLog {
+                                    client: info.src,
+                                    frontend_addr: info.dst,
+                                    accept_date: info.accepted,
+                                    frontend: fe.name.as_str().into(),
+                                    bind_name: Some(bind_name),
+                                    ..crate::log::TxnLog::default()
+                                };
+                                log.logger.log_conn_error(conf, &rec, msg);
+                            }
+                            return;
+                        }
+                    }
+                }
                 // An ssl bind never serves clear text (start-up refuses ssl
                 // on unix sockets; an inherited fd could still be one).
                 (Some(_), _) => return,
@@ -514,23 +539,29 @@ impl AcceptCtx {
 
 /// The TLS handshake of an accepted connection, bounded by `timeout
 /// client` (HAProxy 2.6 has no separate handshake timeout). A failed
-/// handshake closes the connection; the session never starts.
+/// handshake closes the connection and the session never starts; the error
+/// is HAProxy's connection-error text for the log.
 async fn handshake(
     fe: &Frontend,
     acc: &Acceptor,
     tcp: tokio::net::TcpStream,
     mut info: ClientInfo,
-) -> Option<(Stream, ClientInfo)> {
+) -> Result<(Stream, ClientInfo), &'static str> {
+    let why = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => "Connection closed during SSL handshake",
+        std::io::ErrorKind::InvalidData => "SSL handshake failure",
+        _ => "Connection error during SSL handshake",
+    };
     let hs = acc.accept(tcp);
     let conn = match fe.conf.timeouts.client {
         Some(ms) => tokio::time::timeout(Duration::from_millis(ms), hs)
             .await
-            .ok()?
-            .ok()?,
-        None => hs.await.ok()?,
+            .map_err(|_| "Timeout during SSL handshake")?
+            .map_err(why)?,
+        None => hs.await.map_err(why)?,
     };
     info.tls = conn.info.clone();
-    Some((Stream::Tls(Box::new(conn)), info))
+    Ok((Stream::Tls(Box::new(conn)), info))
 }
 
 /// Server state changes go to stderr (as HAProxy prints them) and to the
