@@ -191,6 +191,18 @@ frontend fe
         err.contains("verify is enabled but no CA file specified for bind"),
         "{err}"
     );
+    let (code, _, err) = check(&format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{} ssl
+",
+        free_port()
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no SSL certificate specified for bind"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -367,13 +367,17 @@ fn check_tls(l: &mut Loader<'_>, bind: &Bind, spec: &str, head: &str) -> Result<
             "{head} : 'ssl' on a unix socket is not supported yet by lbd."
         )));
     }
-    if ssl.crts.is_empty() && ssl.crt_lists.is_empty() {
-        return Err(l.alert(format_args!(
-            "{head} : 'ssl' : no certificate specified (use 'crt' or 'crt-list')."
-        )));
-    }
     let proxy = l.section_name.clone();
     let at = format!("for bind '{spec}' at [{}:{}]", l.file, l.line);
+    if ssl.crts.is_empty() && ssl.crt_lists.is_empty() {
+        l.diags.push(Diagnostic::alert(format!(
+            "config : Proxy '{proxy}': no SSL certificate specified {at} (use 'crt')."
+        )));
+        return Err(Status {
+            fatal: true,
+            abort: false,
+        });
+    }
     match Acceptor::build(ssl, false) {
         Ok((_, notes)) => {
             for w in notes.warnings {
