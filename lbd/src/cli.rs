@@ -18,6 +18,16 @@ pub struct Args {
     pub version: u8,
     /// `-cc <cond>`: evaluate one `.if` condition and exit.
     pub eval_cond: Option<String>,
+    /// `-W`, or `-Ws` (which also speaks sd_notify).
+    pub master_worker: bool,
+    pub systemd: bool,
+    /// `-S <path>[,opts]`: the master CLI socket.
+    pub master_cli: Option<PathBuf>,
+    /// `-sf <pid>...` / `-st <pid>...`: old processes to stop once serving.
+    pub soft_stop_pids: Vec<i32>,
+    pub hard_stop_pids: Vec<i32>,
+    /// `-x <socket>`: take the listening sockets from this stats socket.
+    pub takeover: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -26,17 +36,11 @@ pub enum ArgError {
     Missing(String),
     #[error("option '{0}' expects a number, got '{1}'")]
     NotANumber(String, String),
-    #[error("option '{0}' is not supported yet by lbd (process model and reload come with the reload work)")]
-    NotYet(String),
     #[error("unknown option '{0}'")]
     Unknown(String),
     #[error("No configuration file specified")]
     NoConfig,
 }
-
-/// Flags that belong to the process-model work (master-worker, reload,
-/// socket transfer). Named so they fail loudly instead of being ignored.
-const LATER_FLAGS: &[&str] = &["-W", "-Ws", "-S", "-sf", "-st", "-x"];
 
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> {
     let mut a = Args::default();
@@ -74,7 +78,34 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> 
             "-v" | "-V" if arg == "-v" => a.version = a.version.max(1),
             "-V" => {}
             "-vv" => a.version = 2,
-            f if LATER_FLAGS.contains(&f) => return Err(ArgError::NotYet(arg)),
+            "-W" => a.master_worker = true,
+            "-Ws" => {
+                a.master_worker = true;
+                a.systemd = true;
+            }
+            "-S" => {
+                // Options after a comma (mode, level...) do not apply to lbd's
+                // one-process master CLI.
+                let v = value("-S")?;
+                let path = v.split(',').next().unwrap_or_default();
+                a.master_cli = Some(PathBuf::from(path.strip_prefix("unix@").unwrap_or(path)));
+            }
+            "-x" => a.takeover = Some(PathBuf::from(value("-x")?)),
+            "-sf" | "-st" => {
+                // The pid list ends at the next argument starting with '-'.
+                let mut pids: Vec<i32> = Vec::new();
+                while let Some(next) = it.next_if(|n| !n.starts_with('-')) {
+                    pids.push(
+                        next.parse()
+                            .map_err(|_| ArgError::NotANumber(arg.clone(), next.clone()))?,
+                    );
+                }
+                if arg == "-sf" {
+                    a.soft_stop_pids.extend(pids);
+                } else {
+                    a.hard_stop_pids.extend(pids);
+                }
+            }
             // Debug and tuning switches HAProxy has (-dM, -dS, -de, -dp, -dr,
             // -dV...) change nothing observable for lbd.
             f if f.starts_with("-d") && f.len() > 2 => {}
@@ -109,7 +140,6 @@ mod tests {
     fn errors_are_named() {
         assert_eq!(p("-f"), Err(ArgError::Missing("-f".into())));
         assert_eq!(p("-c"), Err(ArgError::NoConfig));
-        assert_eq!(p("-f x -sf 12"), Err(ArgError::NotYet("-sf".into())));
         assert_eq!(p("-f x -z"), Err(ArgError::Unknown("-z".into())));
         assert_eq!(
             p("-f x -N abc"),
@@ -121,6 +151,20 @@ mod tests {
     fn condition_flag_needs_no_config() {
         let a = p("-cc defined(HOME)").unwrap();
         assert_eq!(a.eval_cond.as_deref(), Some("defined(HOME)"));
+    }
+
+    #[test]
+    fn process_model_flags() {
+        let a = p("-Ws -S /run/m.sock,level,admin -f x -sf 12 13 -x /s -st 14").unwrap();
+        assert!(a.master_worker && a.systemd);
+        assert_eq!(a.master_cli, Some(PathBuf::from("/run/m.sock")));
+        assert_eq!(a.soft_stop_pids, vec![12, 13]);
+        assert_eq!(a.hard_stop_pids, vec![14]);
+        assert_eq!(a.takeover, Some(PathBuf::from("/s")));
+        assert_eq!(
+            p("-f x -sf 1 abc"),
+            Err(ArgError::NotANumber("-sf".into(), "abc".into()))
+        );
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum Cause {
     ClientTimeout,
     /// `s`: server-side timeout.
     ServerTimeout,
+    /// `K`: ended by the runtime API (`shutdown session(s)`).
+    Killed,
+    /// `D`: the server went down (`on-marked-down shutdown-sessions`).
+    Down,
 }
 
 /// The stage the session was in (second letter of `%ts`).
@@ -69,6 +73,8 @@ impl ProxyError {
             Cause::Server => 'S',
             Cause::Proxy => 'P',
             Cause::Internal => 'I',
+            Cause::Killed => 'K',
+            Cause::Down => 'D',
             Cause::ClientTimeout => 'c',
             Cause::ServerTimeout => 's',
         };
@@ -93,6 +99,8 @@ impl ProxyError {
             Cause::Server => TermCause::ServerClosed,
             Cause::Proxy => TermCause::Proxy,
             Cause::Internal => TermCause::Internal,
+            Cause::Killed => TermCause::Killed,
+            Cause::Down => TermCause::Down,
             Cause::ClientTimeout => TermCause::ClientTimeout,
             Cause::ServerTimeout => TermCause::ServerTimeout,
         };

@@ -6,6 +6,7 @@
 //! `connect` picks servers and connects, `forward` moves bytes. `balance` and
 //! `h1` are sans-IO decision and protocol logic.
 
+pub mod acl;
 pub mod api;
 pub mod balance;
 pub mod check;
@@ -15,16 +16,23 @@ pub mod connect;
 pub mod daemon;
 pub mod error;
 pub mod forward;
+pub mod getsocks;
 pub mod h1;
 pub mod http;
 pub mod listener;
 pub mod log;
+pub mod master;
+pub mod notify;
+pub mod pattern;
 pub mod privileges;
+pub mod process;
+pub mod reload;
 pub mod runtime;
 pub mod sample;
 pub mod server;
 pub mod session;
 pub mod stats;
+pub mod stick;
 pub mod stream;
 pub mod tcp;
 pub mod tls;

@@ -129,8 +129,31 @@ fn real_main() -> i32 {
     }
     let opts = lbd::server::RunOptions {
         maxconn: args.maxconn,
+        files: args.files.clone(),
     };
-    match lbd::server::run(&cfg, &opts) {
+    let inherited = match &args.takeover {
+        Some(path) => match lbd::getsocks::fetch(path) {
+            Ok(fds) => lbd::reload::Inherited::new(fds),
+            Err(e) => {
+                // As HAProxy: without the old sockets, bind afresh.
+                eprintln!("[WARNING]  ({}) : {e}", std::process::id());
+                eprintln!(
+                    "[WARNING]  ({}) : Failed to get the sockets from the old process!",
+                    std::process::id()
+                );
+                lbd::reload::Inherited::default()
+            }
+        },
+        None => lbd::reload::Inherited::default(),
+    };
+    let hooks = lbd::process::Hooks {
+        master_worker: args.master_worker || cfg.global.master_worker,
+        notify: args.systemd,
+        master_cli: args.master_cli.clone(),
+        soft_stop_pids: args.soft_stop_pids.clone(),
+        hard_stop_pids: args.hard_stop_pids.clone(),
+    };
+    match lbd::server::run(&cfg, &opts, inherited, hooks) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("[ALERT]    ({}) : {e:#}", std::process::id());

@@ -7,7 +7,7 @@
 //! `hard-stop-after`).
 
 use crate::config::model::{BindAddr, Config, Mode};
-use crate::listener::{bind_all, BoundSocket};
+use crate::listener::BoundSocket;
 use crate::log::Logger;
 use crate::runtime::{ConnLimit, Frontend, Runtime};
 use crate::session::{ClientInfo, LogCtx};
@@ -36,7 +36,7 @@ impl Jobs {
     pub fn live(&self) -> usize {
         self.live.load(Ordering::Relaxed)
     }
-    async fn wait_idle(&self) {
+    pub(crate) async fn wait_idle(&self) {
         loop {
             let notified = self.idle.notified();
             if self.live() == 0 {
@@ -70,6 +70,8 @@ pub enum Stop {
 pub struct RunOptions {
     /// `-N`: overrides global maxconn.
     pub maxconn: Option<u32>,
+    /// The `-f` paths, read again on reload.
+    pub files: Vec<std::path::PathBuf>,
 }
 
 /// Writes an HAProxy-style runtime message to stderr.
@@ -77,28 +79,29 @@ pub fn say(tag: &str, msg: &str) {
     eprintln!("{:<10} ({}) : {}", tag, std::process::id(), msg);
 }
 
-struct Listening {
-    fe: Arc<Frontend>,
-    bind_limit: Option<ConnLimit>,
+/// One listening socket, ready for its accept task.
+pub struct Listening {
+    pub fe: Arc<Frontend>,
+    pub bind_limit: Option<ConnLimit>,
     /// This bind address's counters, with `option socket-stats`.
-    listener: Option<Arc<ListenerCounters>>,
+    pub listener: Option<Arc<ListenerCounters>>,
     /// TLS termination, on an `ssl` bind.
-    tls: Option<Arc<Acceptor>>,
-    /// The bind's `name`, else its listener number, for connection errors.
-    bind_name: Arc<str>,
-    sock: BoundSocket,
+    pub tls: Option<Arc<Acceptor>>,
+    /// The bind's name in connection-error logs ([`bind_log_name`]).
+    pub bind_name: Arc<str>,
+    pub sock: BoundSocket,
 }
 
-/// Binds everything and serves until a stop signal. Returns the exit code.
-pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
-    let mut cfg = cfg.clone();
+/// Applies `-N` and the descriptor limit to `cfg`: without `maxconn`, it
+/// is derived from the limit, as HAProxy does. The error is an alert text
+/// (`strict-limits`).
+pub(crate) fn apply_limits(cfg: &mut Config, opts: &RunOptions) -> Result<(), String> {
     if let Some(m) = opts.maxconn {
         cfg.global.maxconn = Some(m);
     }
     match raise_nofile(&cfg.global) {
         Ok(soft) => {
-            // As HAProxy: without `maxconn`, derive it from the descriptor
-            // limit (each proxied connection needs two descriptors).
+            // Each proxied connection needs two descriptors.
             if cfg.global.maxconn.is_none() {
                 let derived = (soft.saturating_sub(100) / 2).clamp(100, 1_000_000);
                 cfg.global.maxconn = Some(derived as u32);
@@ -107,83 +110,42 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
         Err(e) => {
             let msg = format!("[{}] : cannot raise FD limit: {e}", "lbd");
             if cfg.global.strict_limits {
-                say("[ALERT]", &msg);
-                return Ok(1);
+                return Err(msg);
             }
             say("[WARNING]", &msg);
         }
     }
-    let runtime = match Runtime::build(&cfg) {
-        Ok(r) => Arc::new(r),
-        Err(e) => {
-            say("[ALERT]", &format!("config : {e}"));
-            return Ok(1);
-        }
-    };
-    let reuseport = !cfg.global.noreuseport;
-    let mut listening = Vec::new();
-    for fe in &runtime.frontends {
-        let fallback = fe.conf.backlog.or(fe.conf.maxconn);
-        // Listener index: bind addresses in declaration order, as the
-        // listener rows of `show stat` count them.
-        let mut first_addr = 0usize;
-        for bind in &fe.conf.binds {
-            let socks = match bind_all(bind, runtime.threads, fallback, reuseport) {
-                Ok(s) => s,
-                Err(e) => {
-                    say(
-                        "[ALERT]",
-                        &format!("Starting {} {}: {e}", proxy_kind(fe), fe.name),
-                    );
-                    return Ok(1);
-                }
-            };
-            let bind_limit = bind.maxconn.map(ConnLimit::new);
-            let tls = match tls_acceptor(fe, bind) {
-                Ok(t) => t,
-                Err(()) => return Ok(1),
-            };
-            for (addr, sock) in socks {
-                let pos = bind.addrs.iter().position(|a| *a == addr).unwrap_or(0);
-                let listener = fe
-                    .conf
-                    .options
-                    .socket_stats
-                    .then(|| fe.stats.listener(first_addr + pos));
-                listening.push(Listening {
-                    fe: fe.clone(),
-                    bind_limit: bind_limit.clone(),
-                    listener,
-                    tls: tls.clone(),
-                    bind_name: match (&bind.name, bind.id) {
-                        (Some(n), _) => n.as_str().into(),
-                        (None, Some(id)) => id.to_string().into(),
-                        (None, None) => (first_addr + pos + 1).to_string().into(),
-                    },
-                    sock,
-                });
-            }
-            first_addr += bind.addrs.len();
-        }
+    Ok(())
+}
+
+/// Binds everything and serves until a stop signal. Returns the exit code.
+/// `inherited` holds listening sockets received from another process
+/// (`-x`); the configuration's binds adopt them by address.
+pub fn run(
+    cfg: &Config,
+    opts: &RunOptions,
+    inherited: crate::reload::Inherited,
+    hooks: crate::process::Hooks,
+) -> anyhow::Result<i32> {
+    let mut cfg = cfg.clone();
+    if let Err(msg) = apply_limits(&mut cfg, opts) {
+        say("[ALERT]", &msg);
+        return Ok(1);
     }
-    // Runtime API (stats sockets): bound here, before chroot and setuid,
-    // so their files get the configured owner and mode.
-    let stats_listeners = match crate::api::bind(&cfg.global) {
-        Ok(l) => l,
-        Err(e) => {
-            say("[ALERT]", &format!("Starting proxy GLOBAL: {e}"));
+    let mut inherited = inherited;
+    let none = crate::reload::Sockets::default();
+    // Listeners, runtime API sockets and log sockets (e.g. /dev/log) are
+    // all opened here, before chroot and setuid.
+    let prepared = match crate::reload::prepare(cfg, None, (&none, &none), &mut inherited) {
+        Ok(p) => p,
+        Err(msg) => {
+            say("[ALERT]", &msg);
             return Ok(1);
         }
     };
-    // Log sockets (e.g. /dev/log) are opened before chroot and setuid.
-    let (logger, log_sender) = match Logger::new(&cfg, std::process::id()) {
-        Ok(x) => x,
-        Err(e) => {
-            say("[ALERT]", &format!("config : {e}"));
-            return Ok(1);
-        }
-    };
-    if let Err(e) = crate::privileges::drop_privileges(&cfg.global) {
+    // Sockets handed over that no bind wants are closed now.
+    drop(inherited);
+    if let Err(e) = crate::privileges::drop_privileges(&prepared.cfg.global) {
         say("[ALERT]", &format!("{e}"));
         return Ok(1);
     }
@@ -191,28 +153,23 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
     // One thread: a current-thread runtime runs everything on the main
     // thread, without the cross-thread wake-ups of the multi-thread
     // scheduler (measured: lower CPU per request at nbthread 1).
-    let rt = if runtime.threads == 1 {
+    let threads = prepared.runtime.threads;
+    let rt = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
     } else {
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(runtime.threads)
+            .worker_threads(threads)
             .thread_name("lbd-worker")
             .enable_all()
             .build()?
     };
-    let code = rt.block_on(async {
-        tokio::spawn(log_sender.run());
-        serve(
-            runtime,
-            listening,
-            stats_listeners,
-            cfg.global.hard_stop_after,
-            logger,
-        )
-        .await
-    });
+    let source = crate::reload::Source {
+        files: opts.files.clone(),
+        opts: opts.clone(),
+    };
+    let code = rt.block_on(serve(source, prepared, hooks));
     // Sessions still running after a hard stop are abandoned here.
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(code)
@@ -220,36 +177,32 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
 
 /// Builds a bind's TLS acceptor (None without `ssl`), saying why not as
 /// HAProxy would at start-up.
-fn tls_acceptor(
+pub(crate) fn tls_acceptor(
     fe: &Frontend,
     bind: &crate::config::model::Bind,
-) -> Result<Option<Arc<Acceptor>>, ()> {
+) -> Result<Option<Arc<Acceptor>>, String> {
     if !bind.ssl.enabled {
         return Ok(None);
     }
-    match Acceptor::build(&bind.ssl, fe.mode == Mode::Http) {
-        Ok((acc, notes)) => {
-            for w in notes.warnings {
-                say(
-                    "[WARNING]",
-                    &format!(
-                        "Proxy '{}': bind at [{}:{}] : {w}",
-                        fe.name, bind.location.file, bind.location.line
-                    ),
-                );
-            }
-            Ok(Some(Arc::new(acc)))
-        }
-        Err(e) => {
-            say(
-                "[ALERT]",
-                &format!(
-                    "Proxy '{}': bind at [{}:{}] : {e}",
-                    fe.name, bind.location.file, bind.location.line
-                ),
-            );
-            Err(())
-        }
+    let at = format!(
+        "Proxy '{}': bind at [{}:{}] :",
+        fe.name, bind.location.file, bind.location.line
+    );
+    let (acc, notes) =
+        Acceptor::build(&bind.ssl, fe.mode == Mode::Http).map_err(|e| format!("{at} {e}"))?;
+    for w in notes.warnings {
+        say("[WARNING]", &format!("{at} {w}"));
+    }
+    Ok(Some(Arc::new(acc)))
+}
+
+/// The name a bind goes by in connection-error logs: its `name`, else its
+/// `id`, else its listener number in the proxy (1-based), as HAProxy.
+pub(crate) fn bind_log_name(bind: &crate::config::model::Bind, listener_index: usize) -> Arc<str> {
+    match (&bind.name, bind.id) {
+        (Some(n), _) => n.as_str().into(),
+        (None, Some(id)) => id.to_string().into(),
+        (None, None) => (listener_index + 1).to_string().into(),
     }
 }
 
@@ -280,73 +233,26 @@ fn raise_nofile(g: &crate::config::model::Global) -> nix::Result<u64> {
     Ok(new_soft)
 }
 
-fn proxy_kind(fe: &Frontend) -> &'static str {
-    if fe.conf.cap.backend {
-        "proxy"
-    } else {
-        "frontend"
-    }
+async fn serve(
+    source: crate::reload::Source,
+    prepared: crate::reload::Prepared,
+    hooks: crate::process::Hooks,
+) -> i32 {
+    let driver = crate::reload::Driver::start(source, prepared);
+    crate::process::serve(driver, hooks).await
 }
 
-async fn serve(
-    runtime: Arc<Runtime>,
+/// Starts one accept task per socket of a generation. Each task owns its
+/// descriptor and stops on the generation's `stop`, or when aborted
+/// through the returned handles (a task parked in accept() loses nothing).
+pub(crate) fn spawn_listeners(
     listening: Vec<Listening>,
-    stats_listeners: Vec<crate::api::StatsListener>,
-    hard_stop_after: Option<u64>,
-    logger: Arc<Logger>,
-) -> i32 {
-    let jobs = Arc::new(Jobs::default());
-    let observer: Arc<dyn crate::runtime::ServerObserver> = Arc::new(LogObserver {
-        logger: logger.clone(),
-    });
-    // Health and agent checks (lbd/src/check): they run until `_checks` is
-    // dropped when serve() returns, on every stop path.
-    let _checks = crate::check::start(&runtime, observer.clone());
-    // slowstart: while a server's weight ramps up, rebuild its backend's
-    // balancer regularly so the ramp is followed.
-    for be in &runtime.backends {
-        let Some(shortest) = be
-            .servers
-            .iter()
-            .filter_map(|s| s.conf.slowstart)
-            .filter(|&d| d > 0)
-            .min()
-        else {
-            continue;
-        };
-        let tick = Duration::from_millis((shortest / 20).clamp(50, 1000));
-        let be = be.clone();
-        tokio::spawn(async move {
-            let mut was_ramping = false;
-            loop {
-                tokio::time::sleep(tick).await;
-                // One more rebuild after a ramp ends applies the full weight.
-                let ramping = be.servers.iter().any(|s| s.ramping());
-                if ramping || was_ramping {
-                    be.refresh_balancer();
-                }
-                was_ramping = ramping;
-            }
-        });
-    }
-    let (stop_tx, stop_rx) = watch::channel(Stop::Running);
-    // The HTTP stats page and the exporter read the runtime from here.
-    crate::stats::publish(&runtime);
-    // --- Runtime API (stats sockets): the CLI sessions act on `runtime`,
-    // and the stats dumps come from lbd::stats.
-    crate::api::start(
-        Arc::new(crate::api::Api::new(
-            runtime.clone(),
-            Arc::new(crate::stats::RuntimeStats {
-                runtime: runtime.clone(),
-            }),
-            observer.clone(),
-        )),
-        stats_listeners,
-        &runtime.global,
-        stop_rx.clone(),
-    );
-    // --- end of runtime API start-up.
+    runtime: &Arc<Runtime>,
+    logger: &Arc<Logger>,
+    jobs: &Arc<Jobs>,
+    stop_rx: &watch::Receiver<Stop>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
     let use_splice = !runtime.global.nosplice;
     for l in listening {
         let log = LogCtx {
@@ -369,88 +275,16 @@ async fn serve(
         };
         match l.sock {
             BoundSocket::Tcp(std_l) => match tokio::net::TcpListener::from_std(std_l) {
-                Ok(tl) => {
-                    tokio::spawn(accept_tcp(ctx, tl));
-                }
+                Ok(tl) => tasks.push(tokio::spawn(accept_tcp(ctx, tl))),
                 Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
             },
             BoundSocket::Unix(std_l) => match tokio::net::UnixListener::from_std(std_l) {
-                Ok(ul) => {
-                    tokio::spawn(accept_unix(ctx, ul));
-                }
+                Ok(ul) => tasks.push(tokio::spawn(accept_unix(ctx, ul))),
                 Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
             },
         }
     }
-
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::user_defined1()),
-    ) else {
-        say("[ALERT]", "cannot install signal handlers");
-        return 1;
-    };
-    tokio::select! {
-        _ = term.recv() => return 0,
-        _ = int.recv() => return 0,
-        _ = usr1.recv() => {}
-    }
-    // Soft stop: stop accepting (listeners close as their tasks end), then
-    // wait for the sessions, bounded by hard-stop-after.
-    let _ = stop_tx.send(Stop::Soft);
-    // HAProxy's soft-stop messages, on stderr and to each proxy's logs.
-    for fe in &runtime.frontends {
-        let be_total = if fe.conf.cap.backend {
-            runtime
-                .backends
-                .iter()
-                .find(|b| b.name == fe.name)
-                .map(|b| b.total.load(Ordering::Relaxed))
-                .unwrap_or(0)
-        } else {
-            0
-        };
-        let msg = format!(
-            "Proxy {} stopped (cumulated conns: FE: {}, BE: {}).",
-            fe.name,
-            fe.total.load(Ordering::Relaxed),
-            be_total
-        );
-        say("[WARNING]", &msg);
-        if let Some(conf) = logger.proxy(&fe.name) {
-            logger.log_proxy_event(&conf, crate::log::Level::Warning, &msg);
-        }
-    }
-    for be in runtime.backends.iter().filter(|b| !b.conf.cap.frontend) {
-        say(
-            "[WARNING]",
-            &format!(
-                "Proxy {} stopped (cumulated conns: FE: 0, BE: {}).",
-                be.name,
-                be.total.load(Ordering::Relaxed)
-            ),
-        );
-    }
-    let drain = jobs.wait_idle();
-    let hard_stop = async {
-        match hard_stop_after {
-            Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = drain => return 0,
-        _ = term.recv() => return 0,
-        _ = hard_stop => {}
-    }
-    // hard-stop-after: tell the sessions still running to end now (a request
-    // waiting for its response gets a 502, as HAProxy does) and give them a
-    // moment to say so.
-    let _ = stop_tx.send(Stop::Hard);
-    let _ = tokio::time::timeout(Duration::from_millis(500), jobs.wait_idle()).await;
-    0
+    tasks
 }
 
 struct AcceptCtx {
@@ -566,8 +400,14 @@ async fn handshake(
 
 /// Server state changes go to stderr (as HAProxy prints them) and to the
 /// global log targets.
-struct LogObserver {
+pub(crate) struct LogObserver {
     logger: Arc<Logger>,
+}
+
+impl LogObserver {
+    pub(crate) fn new(logger: Arc<Logger>) -> LogObserver {
+        LogObserver { logger }
+    }
 }
 
 impl crate::runtime::ServerObserver for LogObserver {

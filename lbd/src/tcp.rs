@@ -1,18 +1,24 @@
 //! mode tcp: one client connection forwarded to one server connection, and
-//! its `option tcplog` line.
+//! its `option tcplog` line; `tcp-request` rules and `use_backend` run
+//! first, over the bytes the client sent (`inspect-delay`).
 
 use crate::balance::key;
 use crate::balance::KeyNeed;
+use crate::config::model::{TcpAction, TcpPhase, TrackAction, VarAction};
 use crate::connect::{pick_and_connect, ConnectReport};
 use crate::forward::{forward, End, Idle};
+use crate::http::ctx::{stick_key, RuleCtx, State};
+use crate::http::rules::Piece;
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
-use crate::runtime::Frontend;
+use crate::runtime::{Backend, Frontend};
+use crate::sample::{Sample, VarScope};
 use crate::session::{ms_between, ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
 use crate::stream::Stream;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 
 /// Serves one accepted TCP-mode connection to its end.
 pub async fn serve(
@@ -81,11 +87,256 @@ async fn run(
     report: &mut ConnectReport,
     sess: &SessEntry,
 ) -> Termination {
-    let Some(be) = fe
-        .use_backend
-        .clone()
-        .or_else(|| fe.default_backend.clone())
-    else {
+    let mut state = State::default();
+    let mut payload = Vec::new();
+    let verdict = tcp_rules(fe, client, info.clone(), &mut state, &mut payload).await;
+    let end = match verdict {
+        Some(end) => end,
+        None => {
+            connect_and_forward(
+                fe, client, info, use_splice, rec, report, sess, &mut state, &payload,
+            )
+            .await
+        }
+    };
+    state.end_session();
+    end
+}
+
+/// What the `tcp-request` rules decided: None to go on, or how the
+/// connection ended.
+enum Final {
+    Accept,
+    Reject,
+}
+
+/// Runs one phase's rules; Some when a final action matched.
+fn run_phase(
+    fe: &Frontend,
+    info: ClientInfo,
+    state: &mut State,
+    payload: Option<&[u8]>,
+    phase: TcpPhase,
+) -> Option<Final> {
+    let rules = fe.rules.clone();
+    for (p, rule) in &rules.tcp_request {
+        if *p != phase {
+            continue;
+        }
+        let mut cx = RuleCtx {
+            src: info.src,
+            dst: info.dst,
+            req: None,
+            res: None,
+            payload,
+            fe,
+            be: None,
+            server: None,
+            state,
+            first_request: true,
+        };
+        if let Some(c) = &rule.cond {
+            if !c.holds(&mut cx) {
+                continue;
+            }
+        }
+        match &rule.action {
+            TcpAction::Accept => return Some(Final::Accept),
+            TcpAction::Reject => return Some(Final::Reject),
+            TcpAction::Track(t) => {
+                let key = rule.c.expr.as_ref().and_then(|e| e.eval(&mut cx));
+                track(fe, state, t, key, phase);
+            }
+            TcpAction::Var(v) => {
+                let val = match v {
+                    VarAction::Set { .. } => rule.c.expr.as_ref().and_then(|e| e.eval(&mut cx)),
+                    _ => None,
+                };
+                match v {
+                    VarAction::Set { var, .. } => {
+                        if let (Some((sc, n)), Some(val)) = (VarScope::split(var), val) {
+                            state.set_var(sc, n, val);
+                        }
+                    }
+                    VarAction::Unset { var } => {
+                        if let Some((sc, n)) = VarScope::split(var) {
+                            state.unset_var(sc, n);
+                        }
+                    }
+                    VarAction::SetFmt { .. } => {}
+                }
+            }
+            TcpAction::Capture { .. } => {}
+        }
+    }
+    None
+}
+
+/// `track-scN` from a `tcp-request` rule: the entry is the connection's,
+/// counted as a connection (and a session) at once.
+fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>, phase: TcpPhase) {
+    let now = crate::stick::clock::now_ms();
+    match t {
+        TrackAction::Track { slot, table, .. } => {
+            let n = usize::from(*slot).min(2);
+            if state.tracked(*slot).is_some() {
+                return;
+            }
+            let Some(tbl) = fe
+                .book
+                .tables
+                .get(table.as_deref().unwrap_or(&fe.name))
+                .cloned()
+            else {
+                return;
+            };
+            let Some(k) = key.and_then(|k| stick_key(&tbl, &k)) else {
+                return;
+            };
+            if let Some(e) = tbl.track(&k, now) {
+                e.on_conn(now);
+                if phase != TcpPhase::Connection {
+                    e.on_sess(now);
+                }
+                state.sess_track[n] = Some(e);
+            }
+        }
+        TrackAction::IncGpc { gpc, slot } => {
+            if let Some(e) = state.tracked(*slot) {
+                if *gpc == 0 {
+                    e.inc_gpc0(now);
+                } else {
+                    e.inc_gpc1(now);
+                }
+            }
+        }
+    }
+}
+
+/// `tcp-request connection`, `session`, then `content` rules; the content
+/// rules see the bytes read so far and wait up to `inspect-delay` for more.
+async fn tcp_rules(
+    fe: &Frontend,
+    client: &Stream,
+    info: ClientInfo,
+    state: &mut State,
+    payload: &mut Vec<u8>,
+) -> Option<Termination> {
+    for phase in [TcpPhase::Connection, TcpPhase::Session] {
+        match run_phase(fe, info.clone(), state, None, phase) {
+            Some(Final::Reject) => {
+                return Some(Termination::new(TermCause::Proxy, TermPhase::Request))
+            }
+            Some(Final::Accept) => break,
+            None => {}
+        }
+    }
+    if !fe
+        .rules
+        .tcp_request
+        .iter()
+        .any(|(p, _)| *p == TcpPhase::Content)
+    {
+        return None;
+    }
+    let delay = Duration::from_millis(fe.conf.tcp_inspect_delay.unwrap_or(0));
+    let deadline = Instant::now() + delay;
+    let cap = fe.global.tune_bufsize.max(4096);
+    let mut eof = false;
+    loop {
+        match run_phase(fe, info.clone(), state, Some(payload), TcpPhase::Content) {
+            Some(Final::Reject) => {
+                return Some(Termination::new(TermCause::Proxy, TermPhase::Request))
+            }
+            Some(Final::Accept) => return None,
+            None => {}
+        }
+        // With data in hand and no rule deciding, the rules have had their
+        // say: go on, as the fetches over complete data are final in 2.6.
+        if !payload.is_empty() || eof || payload.len() >= cap || Instant::now() >= deadline {
+            return None;
+        }
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(wait, client.readable()).await {
+            Ok(Ok(())) => {
+                let mut chunk = [0u8; 4096];
+                match client.try_read(&mut chunk) {
+                    Ok(0) => eof = true,
+                    Ok(n) => payload.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => eof = true,
+                }
+            }
+            Ok(Err(_)) => eof = true,
+            Err(_) => {}
+        }
+    }
+}
+
+/// `use_backend` rules over the payload, then `default_backend`.
+fn pick_backend(
+    fe: &Frontend,
+    info: ClientInfo,
+    state: &mut State,
+    payload: &[u8],
+) -> Option<Arc<Backend>> {
+    for rule in &fe.rules.use_backends {
+        let mut cx = RuleCtx {
+            src: info.src,
+            dst: info.dst,
+            req: None,
+            res: None,
+            payload: Some(payload),
+            fe,
+            be: None,
+            server: None,
+            state,
+            first_request: true,
+        };
+        if let Some(c) = &rule.cond {
+            if !c.holds(&mut cx) {
+                continue;
+            }
+        }
+        let name = match &rule.c.fmt {
+            Some(f) => {
+                let mut v = Vec::new();
+                for p in &f.pieces {
+                    match p {
+                        Piece::Text(t) => v.extend_from_slice(t),
+                        Piece::Expr(e) => {
+                            if let Some(s) = e.eval(&mut cx) {
+                                v.extend_from_slice(&s.to_text());
+                            }
+                        }
+                        Piece::Var(_) => {}
+                    }
+                }
+                v
+            }
+            None => rule.action.as_bytes().to_vec(),
+        };
+        match fe.book.backend(&name) {
+            Some((be, _)) => return Some(be.clone()),
+            None => break,
+        }
+    }
+    fe.default_backend.clone()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn connect_and_forward(
+    fe: &Frontend,
+    client: &Stream,
+    info: ClientInfo,
+    use_splice: bool,
+    rec: &mut TxnLog,
+    report: &mut ConnectReport,
+    sess: &SessEntry,
+    state: &mut State,
+    payload: &[u8],
+) -> Termination {
+    let Some(be) = pick_backend(fe, info.clone(), state, payload) else {
         // No backend: HAProxy closes the connection.
         return Termination::new(TermCause::ServerClosed, TermPhase::Connect);
     };
@@ -96,11 +347,15 @@ async fn run(
         _ => None,
     };
     let dst_port = info.dst.map(|d| d.port()).unwrap_or(0);
-    let (server, lease) = match pick_and_connect(&be, key_bytes.as_deref(), dst_port, report).await
-    {
-        Ok(x) => x,
-        Err(e) => return e.log_termination(),
-    };
+    let (mut server, lease) =
+        match pick_and_connect(&be, key_bytes.as_deref(), dst_port, report).await {
+            Ok(x) => x,
+            Err(e) => return e.log_termination(),
+        };
+    // What the content rules read goes first.
+    if !payload.is_empty() && server.write_all(payload).await.is_err() {
+        return Termination::new(TermCause::ServerClosed, TermPhase::Data);
+    }
     rec.server_addr = server.peer_addr();
     sess.set_target(&be.name, &lease.server.name);
     let fc = &fe.conf.timeouts;
@@ -120,12 +375,18 @@ async fn run(
         r = forward(client, &server, idle, use_splice) => r,
         _ = kill.changed() => {
             drop(lease);
-            return Termination::new(TermCause::Down, TermPhase::Data);
+            let cause = crate::runtime::ServerRt::kill_cause(*kill.borrow());
+            return Termination::new(cause, TermPhase::Data);
         }
     };
     drop(lease);
     rec.bytes_out = totals.down;
-    rec.bytes_in = totals.up;
+    rec.bytes_in = totals.up + payload.len() as u64;
+    let now = crate::stick::clock::now_ms();
+    state.each_tracked(|e| {
+        e.on_bytes_in(rec.bytes_in, now);
+        e.on_bytes_out(rec.bytes_out, now);
+    });
     rec.beconn = be.cur.load(Ordering::Relaxed);
     match end {
         End::Closed => Termination::default(),

@@ -130,10 +130,13 @@ fn options_balance_and_http_request_rules() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        l.http_request[1].action,
-        HttpRequestAction::Deny { status: 429 }
-    );
+    match &l.http_request[1].action {
+        HttpRequestAction::Deny(r) => {
+            assert_eq!(r.status, 429);
+            assert_eq!(r.body, ReturnBody::DefaultErrorfile);
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(l.log_global);
     assert_eq!(l.logs[0].len, Some(1024));
     assert_eq!(l.timeouts.http_request, Some(5000));

@@ -14,6 +14,7 @@ pub mod backend;
 pub mod canned;
 pub mod client;
 pub mod exporter;
+pub mod hammer;
 pub mod payload;
 pub mod pki;
 pub mod ports;
@@ -28,6 +29,7 @@ pub mod upgrade_backend;
 
 pub use backend::{HttpBackend, HttpBackendBuilder, Reply};
 pub use client::{curl, curl_many, CurlOutput, RawClient, Response};
+pub use hammer::{Counts, Hammer};
 pub use pki::Pki;
 pub use ports::free_port;
 pub use process::{check, is_haproxy, lbd_bin, LbdProcess};

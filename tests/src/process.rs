@@ -145,12 +145,25 @@ impl LbdProcess {
     /// Like [`LbdProcess::start`], in a temp dir the caller prepared (error files,
     /// socket paths); the directory is owned, and removed, by the process handle.
     pub fn start_in(dir: TempDir, config: &str) -> LbdProcess {
+        LbdProcess::start_with(dir, config, &[], &[])
+    }
+
+    /// Like [`LbdProcess::start_in`], with extra command-line arguments (after
+    /// `-f <config>`) and environment variables.
+    pub fn start_with(
+        dir: TempDir,
+        config: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> LbdProcess {
         let config_path = dir.write("lbd.cfg", config);
         let stdout = open_log(&dir.join("stdout"));
         let stderr = open_log(&dir.join("stderr"));
         let child = match Command::new(lbd_bin())
             .arg("-f")
             .arg(&config_path)
+            .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
@@ -243,6 +256,18 @@ impl LbdProcess {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Replaces the configuration file (for a reload to read).
+    pub fn rewrite_config(&self, config: &str) {
+        if let Err(e) = std::fs::write(&self.config_path, config) {
+            panic!("cannot write {}: {e}", self.config_path.display());
+        }
+    }
+
+    /// Waits until the listeners of `config` are all accepting.
+    pub fn wait_config_listening(&mut self, config: &str) {
+        self.wait_listening(&listeners(config));
     }
 
     /// True while the process has not exited.

@@ -370,3 +370,39 @@ fn a_draining_server_keeps_its_weight_in_show_stat_but_gets_no_traffic() {
     let counts = served(t.port, 6);
     assert_eq!(counts.get("s2"), Some(&6), "{counts:?}");
 }
+
+/// Leaving forced maintenance restarts the check at `rise`, as 2.6 does:
+/// with `rise 2 fall 3` the status reads `UP 1/3` (not a straight `UP`)
+/// until the next check confirms the server, then `UP`.
+#[test]
+fn enable_server_restarts_the_check_at_rise() {
+    let s1 = HttpBackend::start("s1");
+    let t = start(
+        "",
+        &format!(
+            "    option httpchk GET /\n    server s1 {} check inter 1s rise 2 fall 3\n",
+            s1.addr()
+        ),
+    );
+    let status = |t: &Setup| {
+        tests::stats_socket::stat_row(&t.admin, "be", "s1")
+            .get("status")
+            .cloned()
+            .unwrap_or_default()
+    };
+    let wait_up = |t: &Setup, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while status(t) != "UP" {
+            assert!(Instant::now() < deadline, "s1 not UP {what}: {}", status(t));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_up(&t, "at start");
+    assert_eq!(cmd(&t.admin, "disable server be/s1"), "\n");
+    assert_eq!(status(&t), "MAINT");
+    assert_eq!(cmd(&t.admin, "enable server be/s1"), "\n");
+    assert_eq!(status(&t), "UP 1/3", "{}", t.lbd.output_hint());
+    let counts = served(t.port, 4);
+    assert_eq!(counts.get("s1"), Some(&4), "{counts:?}");
+    wait_up(&t, "after the next check");
+}

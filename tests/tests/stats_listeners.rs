@@ -280,3 +280,103 @@ backend be
     let rows = show_stat(&sock);
     assert_eq!(row(&rows, "be", "s1")["chkfail"], "0");
 }
+
+/// 2.6 has no stream for a connection that has not sent a request yet or
+/// sits idle between keep-alive requests, so `show sess` does not list it;
+/// `shutdown sessions server` ends the requests in flight on that server,
+/// and a killed transaction is logged with a `K` termination.
+#[test]
+fn idle_connections_are_not_sessions_and_killed_requests_are_logged() {
+    let rx = tests::syslog::SyslogReceiver::start();
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_secs(8))
+        .start();
+    let fast = HttpBackend::start("fast");
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let (port, fport) = (free_port(), free_port());
+    let cfg = format!(
+        "global
+    stats socket {} level admin
+defaults
+    mode http
+    log 127.0.0.1:{} local0
+    option httplog
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+frontend ff
+    bind 127.0.0.1:{fport}
+    default_backend bf
+backend be
+    server s1 {}
+backend bf
+    server f1 {}
+",
+        sock.display(),
+        rx.port(),
+        slow.addr(),
+        fast.addr()
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+
+    // A connection that sent nothing, and one idle after a response.
+    let _silent = RawClient::connect(fport);
+    let mut idle = RawClient::connect(fport);
+    let _ = idle.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let resp = idle.read_response();
+    assert_eq!(resp.map(|r| r.status), Some(200));
+    let _ = rx.wait_for(Duration::from_secs(3), |m| m.contains(" ff "));
+    assert_eq!(sessions(&sock, "ff"), vec![], "idle connections listed");
+
+    // Two requests in flight on s1.
+    let mut a = RawClient::connect(port);
+    let mut b = RawClient::connect(port);
+    for c in [&mut a, &mut b] {
+        let _ = c.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sessions(&sock, "fe")
+        .iter()
+        .filter(|(_, l)| field(l, "srv") == "s1")
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "requests not in show sess{}",
+            lbd.output_hint()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        cli(&sock, "shutdown sessions server be/nope"),
+        "No such server.\n\n"
+    );
+    assert_eq!(cli(&sock, "shutdown sessions server be/s1"), "\n");
+    // The clients get a 502, and their connections live on.
+    for c in [&mut a, &mut b] {
+        assert_eq!(c.read_response().map(|r| r.status), Some(502));
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !sessions(&sock, "fe").is_empty() {
+        assert!(Instant::now() < deadline, "killed sessions still listed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..2 {
+        let msg = rx
+            .wait_for(Duration::from_secs(3), |m| m.contains(" fe "))
+            .unwrap_or_else(|| panic!("killed request not logged{}", lbd.output_hint()));
+        let l = tests::syslog::HttpLog::parse(&msg)
+            .unwrap_or_else(|| panic!("unparsable httplog line: {msg}"));
+        assert_eq!(
+            (l.server.as_str(), l.status.as_str(), l.termination.as_str()),
+            ("s1", "502", "KH--"),
+            "{l:?}"
+        );
+    }
+}

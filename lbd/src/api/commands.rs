@@ -73,8 +73,12 @@ pub fn execute(
     api: &Api,
     st: &mut SessionState,
     args: &[String],
-    _payload: Option<&str>,
+    payload: Option<&str>,
 ) -> Outcome {
+    // Map and ACL commands run at any level in 2.6 (spec 7.2).
+    if let Some(out) = super::map_cmds::execute(&api.runtime.patterns, args, payload) {
+        return out;
+    }
     let Some(kw) = usage::find(args) else {
         return Outcome::text(usage::usage(args));
     };
@@ -139,12 +143,16 @@ pub fn execute(
         | Cmd::SetWeight
         | Cmd::SetServer
         | Cmd::DisableServer
+        | Cmd::ShutdownSessionsServer
         | Cmd::EnableServer
         | Cmd::DisableHealth
         | Cmd::EnableHealth
         | Cmd::DisableAgent
         | Cmd::EnableAgent
         | Cmd::SetMaxconnServer => server_cmds::run(api, kw.cmd, args),
+        Cmd::ShowTable | Cmd::ClearTable | Cmd::SetTable => {
+            super::table_cmds::run(&api.runtime.tables, st.level, kw.cmd, args)
+        }
     };
     Outcome { nolf, ..out }
 }
@@ -191,7 +199,7 @@ fn show_sess(api: &Api, which: &str) -> Outcome {
     };
     let mut out = String::new();
     for e in crate::stats::sess::list() {
-        if only.is_some_and(|id| id != e.id) {
+        if only.is_some_and(|id| id != e.id) || !e.in_stream() {
             continue;
         }
         proxied_line(&mut out, &e);

@@ -9,9 +9,11 @@
 //! a slot of `stats maxconn`, and short-lived health-state locks.
 
 mod commands;
+mod map_cmds;
 mod parse;
 mod server_cmds;
 mod session;
+mod table_cmds;
 mod usage;
 
 pub use commands::{allowed, execute, Outcome, SessionState, PERMISSION_DENIED};
@@ -131,6 +133,8 @@ impl Drop for SessionGuard<'_> {
 pub struct StatsListener {
     pub sock: BoundSocket,
     pub level: CliLevel,
+    /// `expose-fd listeners`: answers `_getsocks` (lbd/src/getsocks.rs).
+    pub expose_fd: bool,
 }
 
 /// Binds every `stats socket` (with `mode`, `user`, `group` applied to a
@@ -153,6 +157,7 @@ pub fn bind(g: &Global) -> Result<Vec<StatsListener>, BindError> {
             out.push(StatsListener {
                 sock,
                 level: s.level,
+                expose_fd: s.expose_fd_listeners,
             });
         }
     }
@@ -177,6 +182,7 @@ pub fn start(
             level: l.level,
             timeout,
             stop: stop.clone(),
+            expose_fd: l.expose_fd,
         };
         match l.sock {
             BoundSocket::Tcp(std_l) => match tokio::net::TcpListener::from_std(std_l) {
@@ -201,6 +207,7 @@ struct AcceptCtx {
     level: CliLevel,
     timeout: Duration,
     stop: watch::Receiver<Stop>,
+    expose_fd: bool,
 }
 
 impl AcceptCtx {
@@ -261,7 +268,15 @@ async fn accept_unix(ctx: AcceptCtx, l: tokio::net::UnixListener) {
                 n += 1;
                 let api = ctx.api.clone();
                 let st = ctx.state();
+                let expose_fd = ctx.expose_fd;
                 tokio::spawn(async move {
+                    let s = match expose_fd {
+                        true => match crate::getsocks::intercept(s).await {
+                            Some(s) => s,
+                            None => return,
+                        },
+                        false => s,
+                    };
                     let guard = api.sessions.register("unix_stream", format!("unix:{n}"));
                     let st = SessionState { id: guard.id, ..st };
                     serve_client(&api, s, st).await;

@@ -18,7 +18,10 @@ const UPDATER: &str = " by 'stats socket command'\n";
 pub fn run(api: &Api, cmd: Cmd, args: &[String]) -> Outcome {
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     // `set maxconn server <b>/<s>` has its server one word later.
-    let at = if cmd == Cmd::SetMaxconnServer { 3 } else { 2 };
+    let at = match cmd {
+        Cmd::SetMaxconnServer | Cmd::ShutdownSessionsServer => 3,
+        _ => 2,
+    };
     if cmd == Cmd::GetWeight {
         return get_weight(api, arg(2));
     }
@@ -56,6 +59,12 @@ pub fn run(api: &Api, cmd: Cmd, args: &[String]) -> Outcome {
             None
         }
         Cmd::SetMaxconnServer => set_maxconn(&be, srv, arg(4)),
+        Cmd::ShutdownSessionsServer => {
+            // Every session on the server selects on its kill signal (the
+            // same one `on-marked-down shutdown-sessions` uses).
+            srv.kill_sessions(true);
+            None
+        }
         _ => None,
     };
     // `lastchg`, `downtime` and `chkdown` move as for a check transition.
@@ -199,8 +208,14 @@ fn set_admin(api: &Api, be: &Backend, idx: usize, to: Admin) -> Option<String> {
             }
         }
         match (was_maint, to == Admin::Maint) {
-            (false, true) => t.push(Transition::EnterMaint),
-            (true, false) => t.push(Transition::LeaveMaint),
+            (false, true) => {
+                h.enter_admin_maint();
+                t.push(Transition::EnterMaint);
+            }
+            (true, false) => {
+                h.leave_admin_maint(srv.check_enabled.load(Ordering::Relaxed));
+                t.push(Transition::LeaveMaint);
+            }
             _ => {}
         }
         t

@@ -36,6 +36,10 @@ pub enum Cmd {
     SetMaxconnGlobal,
     ClearCounters,
     ShutdownSession,
+    ShutdownSessionsServer,
+    ShowTable,
+    ClearTable,
+    SetTable,
 }
 
 /// One keyword: its leading words, its `help` line (None = not listed), and
@@ -225,6 +229,32 @@ pub static KEYWORDS: &[Keyword] = &[
         Some("shutdown session [id]                   : kill a specific session"),
         Admin,
         Cmd::ShutdownSession,
+    ),
+    kw(
+        &["shutdown", "sessions", "server"],
+        Some("shutdown sessions server <bk>/<srv>     : kill sessions on a server"),
+        Admin,
+        Cmd::ShutdownSessionsServer,
+    ),
+    // Below `operator`, 2.6 answers these itself (header only, or
+    // `Permission denied` for keys): table_cmds checks the level.
+    kw(
+        &["clear", "table"],
+        Some("clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)"),
+        User,
+        Cmd::ClearTable,
+    ),
+    kw(
+        &["set", "table"],
+        Some("set table <table> key <k> [data.* <v>]* : update or create a table entry's data"),
+        User,
+        Cmd::SetTable,
+    ),
+    kw(
+        &["show", "table"],
+        Some("show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)"),
+        User,
+        Cmd::ShowTable,
     ),
 ];
 

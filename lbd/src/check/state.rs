@@ -400,6 +400,31 @@ impl ServerHealth {
         self.check.is_none_or(|h| h.is_up()) && self.agent.is_none_or(|h| h.is_up())
     }
 
+    /// Forced maintenance (2.6's srv_update_status): the health check drops
+    /// to 0 and the server counts as stopped underneath the MAINT flag.
+    pub fn enter_admin_maint(&mut self) {
+        if let Some(h) = self.check.as_mut() {
+            h.value = 0;
+        }
+        self.op = OpState::Stopped;
+    }
+
+    /// Leaving forced maintenance: an enabled check restarts at `rise`
+    /// (shown as `UP 1/<fall>` until the next check confirms it), and the
+    /// server is UP again if its checks allow it. 2.6's comment says "check
+    /// immediately", but the check task keeps its schedule; so does lbd's.
+    pub fn leave_admin_maint(&mut self, check_enabled: bool) {
+        if check_enabled {
+            if let Some(h) = self.check.as_mut() {
+                h.value = h.rise;
+            }
+        }
+        let check_ok = !check_enabled || self.check.is_none_or(|h| h.is_up());
+        if check_ok && self.agent.is_none_or(|h| h.is_up()) {
+            self.op = OpState::Running;
+        }
+    }
+
     /// Applies a health-check result.
     pub fn on_check(&mut self, r: CheckReport) -> Vec<Transition> {
         self.last_check = Some(r.clone());

@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+mod rules;
+pub use crate::stick::{StickRule, StickTableDef};
+pub use rules::*;
+
 /// Where a statement came from, for messages and stats.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
@@ -192,11 +196,22 @@ pub struct Proxy {
     pub balance: Balance,
     pub hash_type: HashType,
     pub default_backend: Option<String>,
-    /// `use_backend` rules in order. Conditions come with the ACL issue; until
-    /// then only unconditional rules exist.
+    /// `use_backend` rules in order; the first whose condition holds wins.
     pub use_backends: Vec<UseBackend>,
     pub servers: Vec<Server>,
     pub http_request: Vec<HttpRequestRule>,
+    pub http_response: Vec<HttpResponseRule>,
+    pub http_after_response: Vec<HttpResponseRule>,
+    /// Standalone `redirect` rules, run after the `http-request` rules.
+    pub redirects: Vec<RedirectRule>,
+    pub tcp_request: Vec<TcpRequestRule>,
+    /// `tcp-request inspect-delay`, in ms.
+    pub tcp_inspect_delay: Option<u64>,
+    pub use_servers: Vec<UseServer>,
+    pub force_persist: Vec<PersistRule>,
+    pub ignore_persist: Vec<PersistRule>,
+    /// `acl` lines in order, as written; `acl::AclSet::from_decls` compiles them.
+    pub acls: Vec<AclDecl>,
     /// `errorfile <code> <file>`: the file's raw bytes, sent as is.
     pub errorfiles: BTreeMap<u16, ErrorFile>,
     /// `errorfiles <http-errors section>` names, resolved into `errorfiles` by the parser.
@@ -217,6 +232,10 @@ pub struct Proxy {
     /// `stats enable|uri|auth|...`: the HTTP stats page; None without any
     /// `stats` keyword.
     pub stats: Option<StatsPage>,
+    /// `stick-table`: this proxy's table, named after it.
+    pub stick_table: Option<StickTableDef>,
+    /// `stick on|match|store-request|store-response`, in order.
+    pub stick_rules: Vec<StickRule>,
 }
 
 /// The stats page of a proxy (`stats` keywords, HAProxy's `uri_auth`).
@@ -254,12 +273,6 @@ impl Default for StatsPage {
             scope: Vec::new(),
         }
     }
-}
-
-/// A service `http-request use-service` hands the request to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Service {
-    PrometheusExporter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -569,6 +582,7 @@ pub struct UseBackend {
     /// A backend name, or a log-format expression (`%[...]`) when `dynamic`.
     pub backend: String,
     pub dynamic: bool,
+    pub cond: Option<RuleCond>,
     pub location: Location,
 }
 
@@ -754,60 +768,6 @@ impl Default for CheckParams {
     }
 }
 
-/// An `http-request` rule. Conditions come with the ACL issue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HttpRequestRule {
-    pub action: HttpRequestAction,
-    pub location: Location,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum HttpRequestAction {
-    /// `http-request return [status N] [content-type T] [errorfile F | file F |
-    /// string S | lf-file F | lf-string S] [hdr N V]...`
-    Return(ReturnSpec),
-    /// `http-request deny [deny_status N]`
-    Deny {
-        status: u16,
-    },
-    /// `http-request set-header|add-header|del-header` (plain strings until the
-    /// log-format engine lands).
-    SetHeader {
-        name: String,
-        value: String,
-    },
-    AddHeader {
-        name: String,
-        value: String,
-    },
-    DelHeader {
-        name: String,
-    },
-    /// `http-request use-service <service>`: terminal, answered locally.
-    UseService(Service),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReturnSpec {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: ReturnBody,
-    pub headers: Vec<(String, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReturnBody {
-    /// No payload option: HAProxy sends an empty body.
-    Empty,
-    /// `string` / `lf-string` (log-format is not evaluated until the log-format
-    /// engine lands) or `file` / `lf-file` contents.
-    Bytes(Vec<u8>),
-    /// `errorfile <file>`: the whole raw response, sent as is.
-    RawResponse(Vec<u8>),
-    /// `default-errorfiles`: the proxy's error message for `status`.
-    DefaultErrorfile,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorFile {
     pub path: String,
@@ -829,4 +789,13 @@ pub struct User {
     pub password: String,
     pub insecure: bool,
     pub groups: Vec<String>,
+}
+
+/// One `acl <name> <expr> [flags] [values...]` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclDecl {
+    pub name: String,
+    /// The words after the name.
+    pub args: Vec<String>,
+    pub location: Location,
 }

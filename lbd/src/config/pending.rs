@@ -16,24 +16,14 @@ pub enum Pending {
 
 /// Proxy-section keywords.
 const PROXY: &[(&str, Pending)] = &[
-    ("acl", Pending::Unsupported),
-    ("stick-table", Pending::Unsupported),
-    ("stick", Pending::Unsupported),
     ("cookie", Pending::Unsupported),
     ("dynamic-cookie-key", Pending::Unsupported),
     ("compression", Pending::Accepted),
-    ("http-response", Pending::Unsupported),
-    ("http-after-response", Pending::Unsupported),
     ("http-error", Pending::Unsupported),
-    ("tcp-request", Pending::Unsupported),
     ("tcp-response", Pending::Unsupported),
     ("tcp-check", Pending::Unsupported),
-    ("redirect", Pending::Unsupported),
     ("declare", Pending::Unsupported),
     ("filter", Pending::Unsupported),
-    ("use-server", Pending::Unsupported),
-    ("force-persist", Pending::Unsupported),
-    ("ignore-persist", Pending::Unsupported),
     ("persist", Pending::Unsupported),
     ("server-template", Pending::Unsupported),
     ("monitor", Pending::Unsupported),
@@ -302,17 +292,6 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
     use super::diag::Diagnostic;
     let mut out = Vec::new();
     let at = |l: &super::model::Location| format!("config : parsing [{}:{}] : ", l.file, l.line);
-    for s in cfg
-        .global
-        .stats_sockets
-        .iter()
-        .filter(|s| s.expose_fd_listeners)
-    {
-        out.push(Diagnostic::warning(format!(
-            "{}'expose-fd listeners' is accepted but lbd does not hand its sockets over yet (_getsocks comes with the reload work).",
-            at(&s.location)
-        )));
-    }
     for p in &cfg.proxies {
         for b in p.binds.iter().filter(|b| b.accept_proxy) {
             // Ignoring it would turn every PROXY-protocol client into a 400:

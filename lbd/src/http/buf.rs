@@ -44,6 +44,21 @@ impl Buf {
         }
     }
 
+    /// Replaces the first `old` bytes (a head) with `new`, keeping what
+    /// follows (body bytes). False, and nothing changed, when it does not fit.
+    pub fn replace_front(&mut self, old: usize, new: &[u8]) -> bool {
+        let old = old.min(self.len());
+        let rest = self.len() - old;
+        if new.len() + rest > self.data.len() {
+            return false;
+        }
+        self.data.copy_within(self.start + old..self.end, new.len());
+        self.data[..new.len()].copy_from_slice(new);
+        self.start = 0;
+        self.end = new.len() + rest;
+        true
+    }
+
     /// Reads once from `s` into the free space; Ok(0) means EOF.
     pub async fn fill<R: AsyncRead + Unpin>(&mut self, s: &mut R) -> io::Result<usize> {
         if self.end == self.data.len() {

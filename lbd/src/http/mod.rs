@@ -6,9 +6,13 @@
 //! Framing and header rewriting are the sans-IO `h1` module's job; this
 //! module does the I/O and the decisions around it.
 
+pub mod auth;
 mod buf;
+pub mod ctx;
 mod pool;
 mod respond;
+pub mod rewrite;
+pub mod rules;
 mod session;
 
 pub use pool::{PeerKey, Pool};

@@ -117,6 +117,8 @@ pub fn return_bytes(spec: &ReturnSpec, proxies: &[&Proxy]) -> Vec<u8> {
         }
         ReturnBody::Empty => Cow::Borrowed(&[]),
         ReturnBody::Bytes(b) => Cow::Borrowed(b.as_slice()),
+        // Rendered by the caller; unrendered it is the format's text.
+        ReturnBody::Format(f) => Cow::Borrowed(f.as_bytes()),
     };
     let mut out = Vec::with_capacity(128 + body.len());
     out.extend_from_slice(b"HTTP/1.1 ");

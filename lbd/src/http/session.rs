@@ -6,12 +6,15 @@
 //! -> `choose_server` -> `connect` -> `exchange` (request body up while the
 //! response head comes down) -> `forward_response` -> keep-alive decision.
 
+mod request_rules;
+
+use self::request_rules::Verdict;
 use super::buf::Buf;
 use super::pool::{IdleConn, PeerKey};
-use super::respond::{error_bytes, return_bytes, with_connection};
+use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
-use crate::config::model::{HttpConnMode, HttpRequestAction, HttpReuse, Proxy, Service};
+use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
 use crate::connect::{connect_to, retry_pause, should_redispatch};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
@@ -20,7 +23,7 @@ use crate::h1::{
 };
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
 use crate::runtime::ServerLease;
-use crate::runtime::{Backend, Frontend, ServerAddrRt};
+use crate::runtime::{Backend, Frontend, ServerAddrRt, ServerRt};
 use crate::server::Stop;
 use crate::session::{ms_between, ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
@@ -59,6 +62,12 @@ struct Session {
     times: TxnTimes,
     /// The transaction is not logged (monitor-uri, idle keep-alive close).
     unlogged: bool,
+    /// `set-log-level silent` ran for this transaction.
+    silent: bool,
+    /// Variables and tracked entries left by rules.
+    state: crate::http::ctx::State,
+    /// The backend chosen for the transaction in progress.
+    cur_be: Option<Arc<Backend>>,
     /// This session in the `show sess` registry (and its listener).
     sess: Arc<SessEntry>,
 }
@@ -134,15 +143,22 @@ pub async fn serve(
         rec: TxnLog::default(),
         times: TxnTimes::new(info.accepted_at),
         unlogged: false,
+        silent: false,
+        state: crate::http::ctx::State::default(),
+        cur_be: None,
         sess: sess.clone(),
     };
-    // `shutdown session` ends the session wherever it is; the transaction
-    // in flight is then neither logged nor counted.
-    tokio::select! {
-        _ = s.run(stop) => {}
-        _ = sess.killed() => {}
+    // `shutdown session` ends the session wherever it is; a transaction in
+    // flight is then logged and counted with a `K` termination, as 2.6 does.
+    let killed = tokio::select! {
+        _ = s.run(stop) => false,
+        _ = sess.killed() => true,
+    };
+    if killed && sess.in_stream() {
+        s.killed_in_flight();
     }
     s.release_upstream(false);
+    s.state.end_session();
 }
 
 /// How a transaction ended, for the keep-alive decision.
@@ -174,8 +190,11 @@ impl Session {
                 }
             };
             self.requests += 1;
+            self.sess.set_in_stream(true);
             crate::stats::feed::http_request(&self.fe);
             let next = self.transaction(head, &stop).await;
+            self.sess.set_in_stream(false);
+            self.count_tracked();
             crate::stats::feed::http_txn_end(
                 &self.fe,
                 self.rec.status,
@@ -192,6 +211,48 @@ impl Session {
         }
     }
 
+    /// The transaction in flight was ended by `shutdown session`: its
+    /// phase is the last stage it reached.
+    fn killed_in_flight(&mut self) {
+        let t = self.times;
+        let phase = if t.resp_head.is_some() {
+            TermPhase::Data
+        } else if t.connected.is_some() {
+            TermPhase::Headers
+        } else if t.leased.is_some() {
+            TermPhase::Connect
+        } else if t.head_done.is_some() {
+            TermPhase::Queue
+        } else {
+            TermPhase::Request
+        };
+        self.rec.termination = Termination::new(TermCause::Killed, phase);
+        crate::stats::feed::http_txn_end(
+            &self.fe,
+            self.rec.status,
+            self.rec.bytes_in,
+            self.rec.bytes_out,
+        );
+        self.sess
+            .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
+        self.finish_txn(None);
+        self.sess.set_in_stream(false);
+    }
+
+    /// A transaction's status and bytes go to the stick-table entries it
+    /// tracks.
+    fn count_tracked(&self) {
+        let now = crate::stick::clock::now_ms();
+        let (status, bin, bout) = (self.rec.status, self.rec.bytes_in, self.rec.bytes_out);
+        self.state.each_tracked(|e| {
+            if status.is_some_and(|s| (400..500).contains(&s)) {
+                e.on_http_err(now);
+            }
+            e.on_bytes_in(bin, now);
+            e.on_bytes_out(bout, now);
+        });
+    }
+
     /// A new transaction starts: on accept, then after each response.
     fn begin_txn(&mut self) {
         let (start, date) = if self.requests == 0 {
@@ -201,6 +262,9 @@ impl Session {
         };
         self.times = TxnTimes::new(start);
         self.unlogged = false;
+        self.silent = false;
+        self.state.end_txn();
+        self.cur_be = None;
         // The stats read these even when nothing is logged.
         self.rec.status = None;
         self.rec.bytes_in = 0;
@@ -224,7 +288,7 @@ impl Session {
         let Some(conf) = self.log.active().cloned() else {
             return;
         };
-        if self.unlogged {
+        if self.unlogged || self.silent {
             return;
         }
         let t = self.times;
@@ -464,56 +528,6 @@ impl Session {
         }
     }
 
-    /// Applies one proxy's `http-request` rules. Some(next) when a rule
-    /// answered the request itself.
-    async fn apply_rules(
-        &mut self,
-        head: &h1::RequestHead,
-        proxy: &Proxy,
-        edits: &mut RequestEdits,
-    ) -> Option<Next> {
-        for rule in &proxy.http_request {
-            match &rule.action {
-                HttpRequestAction::Return(spec) => {
-                    self.rec.termination = Termination::new(TermCause::Local, TermPhase::Request);
-                    let bytes = return_bytes(spec, &[proxy]);
-                    return Some(self.local_response(head, &bytes).await);
-                }
-                HttpRequestAction::Deny { status } => {
-                    self.sess.denied_request();
-                    self.rec.termination = Termination::new(TermCause::Proxy, TermPhase::Request);
-                    let bytes = error_bytes(*status, ErrorLayer::Http, &[proxy]);
-                    return Some(self.local_response(head, &bytes).await);
-                }
-                HttpRequestAction::SetHeader { name, value } => {
-                    edits.delete.push(name.clone());
-                    edits.add.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-                    edits.add.push((name.clone(), value.clone()));
-                }
-                HttpRequestAction::AddHeader { name, value } => {
-                    edits.add.push((name.clone(), value.clone()));
-                }
-                HttpRequestAction::DelHeader { name } => {
-                    edits.delete.push(name.clone());
-                    edits.add.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-                }
-                HttpRequestAction::UseService(Service::PrometheusExporter) => {
-                    let Some(rt) = crate::stats::current() else {
-                        continue;
-                    };
-                    let target = head.target.get(self.cbuf.bytes());
-                    let query = memchr::memchr(b'?', target)
-                        .map(|q| String::from_utf8_lossy(&target[q + 1..]).into_owned())
-                        .unwrap_or_default();
-                    self.applet_log(proxy, "<PROMEX>");
-                    let bytes = crate::stats::promex::respond(&rt, &query);
-                    return Some(self.local_response(head, &bytes).await);
-                }
-            }
-        }
-        None
-    }
-
     /// The stats page of `proxy`, when it has one and the URI is its own.
     async fn stats_page(&mut self, head: &h1::RequestHead, proxy: &Proxy) -> Option<Next> {
         use crate::stats::page;
@@ -545,7 +559,11 @@ impl Session {
         self.fe.stats.totals.inc(crate::stats::Ctr::Intercepted);
     }
 
-    async fn transaction(&mut self, head: h1::RequestHead, stop: &watch::Receiver<Stop>) -> Next {
+    async fn transaction(
+        &mut self,
+        mut head: h1::RequestHead,
+        stop: &watch::Receiver<Stop>,
+    ) -> Next {
         let fe = self.fe.clone();
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
@@ -569,26 +587,30 @@ impl Session {
             }
         }
 
-        if let Some(next) = self.apply_rules(&head, conf, &mut edits).await {
+        let fe_rules = fe.rules.clone();
+        if let Verdict::Done(next) = self
+            .request_rules(&mut head, &fe_rules, conf, &mut edits)
+            .await
+        {
             return next;
         }
         if let Some(next) = self.stats_page(&head, conf).await {
             return next;
         }
 
-        let Some(be) = fe
-            .use_backend
-            .clone()
-            .or_else(|| fe.default_backend.clone())
-        else {
+        let Some((be, be_rules)) = self.pick_backend(&head) else {
             self.rec.termination = Termination::new(TermCause::ServerClosed, TermPhase::Connect);
             let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
             return self.local_response(&head, &bytes).await;
         };
+        self.cur_be = Some(be.clone());
         // The backend's own rules run after the switch (a listen section is
         // both, and its rules ran above).
         if !(be.conf.cap.frontend && be.name == fe.name) {
-            if let Some(next) = self.apply_rules(&head, &be.conf, &mut edits).await {
+            if let Verdict::Done(next) = self
+                .request_rules(&mut head, &be_rules, &be.conf, &mut edits)
+                .await
+            {
                 return next;
             }
             if let Some(next) = self.stats_page(&head, &be.conf).await {
@@ -617,6 +639,40 @@ impl Session {
 
         let mode = effective_conn_mode(conf, &be.conf);
         self.exchange(head, edits, be, mode, stop).await
+    }
+
+    /// `use_backend` rules in order, then `default_backend`. A dynamic name
+    /// naming no backend ends the search on the default, as 2.6 does.
+    fn pick_backend(
+        &mut self,
+        head: &h1::RequestHead,
+    ) -> Option<(Arc<Backend>, Arc<crate::http::rules::ProxyRules>)> {
+        let fe = self.fe.clone();
+        for rule in &fe.rules.use_backends {
+            if !self.cond_holds(rule.cond.as_ref(), head) {
+                continue;
+            }
+            let found = match &rule.c.fmt {
+                Some(f) => {
+                    let mut name = Vec::new();
+                    self.render(f, head, &mut name);
+                    fe.book.backend(&name)
+                }
+                None => fe.book.backend(rule.action.as_bytes()),
+            };
+            match found {
+                Some((be, r)) => return Some((be.clone(), r.clone())),
+                None => break,
+            }
+        }
+        let be = fe.default_backend.clone()?;
+        let rules = fe
+            .book
+            .backends
+            .get(&be.name)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        Some((be, rules))
     }
 
     /// The hash key for the backend's balance algorithm, if it needs one.
@@ -876,6 +932,9 @@ impl Session {
                 let mut hard = stop.clone();
                 let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
                 tokio::pin!(send);
+                // `shutdown sessions server` or on-marked-down while the
+                // server has yet to answer: 2.6 answers 502 (logged K/D H).
+                let mut kill = lease.server.kill.subscribe();
                 let resp = loop {
                     let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
                     tokio::select! {
@@ -887,6 +946,13 @@ impl Session {
                         r = recv => break r.map_err(Some),
                         _ = hard.wait_for(|s| *s == Stop::Hard) => {
                             break Err(Some(ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")));
+                        }
+                        _ = kill.changed() => {
+                            let cause = match ServerRt::kill_cause(*kill.borrow()) {
+                                TermCause::Killed => Cause::Killed,
+                                _ => Cause::Down,
+                            };
+                            break Err(Some(ProxyError::new(cause, Stage::Headers, "killed")));
                         }
                     }
                 };
@@ -932,6 +998,13 @@ impl Session {
                 continue;
             }
             break (up, lease, resp, sent);
+        };
+        let resp = match resp {
+            Ok(mut r) => {
+                self.response_rules(&mut r, &be, head.method);
+                Ok(r)
+            }
+            Err(e) => Err(e),
         };
         let request_done = matches!(sent, Some(Ok(())));
         let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
@@ -1045,7 +1118,8 @@ impl Session {
                 tokio::select! {
                     _ = crate::forward::forward(&self.client, &up.stream, idle, false) => {}
                     _ = kill.changed() => {
-                        self.rec.termination = Termination::new(TermCause::Down, TermPhase::Data);
+                        let cause = ServerRt::kill_cause(*kill.borrow());
+                        self.rec.termination = Termination::new(cause, TermPhase::Data);
                     }
                 }
             }
@@ -1060,7 +1134,10 @@ impl Session {
             // on-marked-down shutdown-sessions.
             _ = kill.changed() => Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")),
         };
-        let killed = fwd.as_ref().is_err_and(|e| e.detail == "server down");
+        let killed = fwd
+            .as_ref()
+            .is_err_and(|e| e.detail == "server down")
+            .then(|| ServerRt::kill_cause(*kill.borrow()));
         crate::stats::feed::http_server_done(
             &be,
             &lease.server,
@@ -1081,8 +1158,8 @@ impl Session {
         self.rec.bytes_out = head_out + resp_body.wire_bytes();
         self.rec.bytes_in = head.head_len as u64 + req_body.wire_bytes() + replay_body;
         if let Err(e) = fwd {
-            self.rec.termination = if killed {
-                Termination::new(TermCause::Down, TermPhase::Data)
+            self.rec.termination = if let Some(cause) = killed {
+                Termination::new(cause, TermPhase::Data)
             } else {
                 e.log_termination()
             };

@@ -84,6 +84,23 @@ pub struct ServerRt {
 }
 
 impl ServerRt {
+    /// Ends every session on this server: `admin` for the CLI's `shutdown
+    /// sessions server` (logged `K`), else because it went down (`D`). The
+    /// low bit of the watched value carries which.
+    pub fn kill_sessions(&self, admin: bool) {
+        self.kill
+            .send_modify(|g| *g = (((*g >> 1) + 1) << 1) | u64::from(admin));
+    }
+
+    /// How a session ended by [`ServerRt::kill_sessions`] terminates.
+    pub fn kill_cause(v: u64) -> crate::log::TermCause {
+        if v & 1 == 1 {
+            crate::log::TermCause::Killed
+        } else {
+            crate::log::TermCause::Down
+        }
+    }
+
     pub fn is_usable(&self) -> bool {
         self.up.load(Ordering::Relaxed) && !self.maint.load(Ordering::Relaxed)
     }

@@ -14,6 +14,7 @@ pub use queue::{Queue, ServerLease};
 pub use server_state::{HealthState, Level, ServerEvent, ServerObserver, StderrObserver};
 
 use crate::config::model::{self, Config, Mode, Proxy};
+use crate::http::rules::ProxyRules;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,12 +29,37 @@ pub struct Frontend {
     pub maxconn: Option<ConnLimit>,
     /// `default_backend`, or the listen section itself.
     pub default_backend: Option<Arc<Backend>>,
-    /// Unconditional `use_backend` targets resolved (the first one wins).
+    /// The first `use_backend` rule when it is static and unconditional
+    /// (it then always wins).
     pub use_backend: Option<Arc<Backend>>,
+    /// This proxy's compiled rules.
+    pub rules: Arc<ProxyRules>,
+    /// Every backend and its rules by name, for `use_backend` (dynamic
+    /// names included) and the backend's own rules.
+    pub book: Arc<RuleBook>,
     /// Connections accepted so far (`cumulated conns: FE`).
     pub total: std::sync::atomic::AtomicU64,
     /// `show stat` counters.
     pub stats: crate::stats::ProxyCounters,
+}
+
+/// Backends by name with their compiled rules, shared by the frontends of
+/// one generation.
+#[derive(Debug, Default)]
+pub struct RuleBook {
+    /// Stick tables of this generation (the same as `Runtime::tables`).
+    pub tables: Arc<crate::stick::TableRegistry>,
+    pub backends: HashMap<String, (Arc<Backend>, Arc<ProxyRules>)>,
+    /// `userlist` sections, for `http_auth` and `http-request auth`.
+    pub userlists: HashMap<String, model::Userlist>,
+}
+
+impl RuleBook {
+    pub fn backend(&self, name: &[u8]) -> Option<&(Arc<Backend>, Arc<ProxyRules>)> {
+        std::str::from_utf8(name)
+            .ok()
+            .and_then(|n| self.backends.get(n))
+    }
 }
 
 #[derive(Debug)]
@@ -47,12 +73,20 @@ pub struct Runtime {
     pub process: &'static crate::stats::ProcessStats,
     /// Names of the enabled proxies in declaration order (`show stat` order).
     pub proxy_order: Vec<String>,
+    /// Stick tables by name (`stick-table` lines); a reload may carry
+    /// them over with `TableRegistry::from_config_with`.
+    pub tables: Arc<crate::stick::TableRegistry>,
+    /// ACL and map pattern lists of this generation (`show map`, `add acl`...):
+    /// every condition and `map` converter of the runtime is compiled into it.
+    pub patterns: Arc<crate::pattern::PatternRegistry>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("Proxy '{proxy}': unable to find required default_backend: '{backend}'.")]
     MissingBackend { proxy: String, backend: String },
+    #[error("config : proxy '{proxy}' : {msg}")]
+    Rules { proxy: String, msg: String },
     #[error("config : [{file}:{line}] : 'server {proxy}/{server}' : could not resolve address '{host}'.")]
     Resolve {
         proxy: String,
@@ -104,13 +138,35 @@ impl Runtime {
 
         let mut backends = Vec::new();
         let mut by_name: HashMap<&str, Arc<Backend>> = HashMap::new();
+        let mut rules_by_name: HashMap<&str, Arc<ProxyRules>> = HashMap::new();
+        let patterns = Arc::new(crate::pattern::PatternRegistry::new());
+        let tables = Arc::new(crate::stick::TableRegistry::from_config(cfg));
+        let mut book = RuleBook {
+            tables: tables.clone(),
+            ..RuleBook::default()
+        };
+        for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+            let r = ProxyRules::compile(p, &patterns).map_err(|msg| BuildError::Rules {
+                proxy: p.name.clone(),
+                msg,
+            })?;
+            rules_by_name.insert(p.name.as_str(), Arc::new(r));
+        }
         for (p, id) in cfg.proxies.iter().zip(&ids) {
             if p.cap.backend && !p.disabled {
                 let be = Arc::new(Backend::build(p, *id)?);
                 by_name.insert(p.name.as_str(), be.clone());
+                if let Some(r) = rules_by_name.get(p.name.as_str()) {
+                    book.backends
+                        .insert(p.name.clone(), (be.clone(), r.clone()));
+                }
                 backends.push(be);
             }
         }
+        for ul in &cfg.userlists {
+            book.userlists.insert(ul.name.clone(), ul.clone());
+        }
+        let book = Arc::new(book);
         let find = |proxy: &str, name: &str| {
             by_name
                 .get(name)
@@ -131,9 +187,12 @@ impl Runtime {
                 None if p.cap.backend => by_name.get(p.name.as_str()).cloned(),
                 None => None,
             };
-            let use_backend = match p.use_backends.iter().find(|u| !u.dynamic) {
-                Some(u) => Some(find(&p.name, &u.backend)?),
-                None => None,
+            for u in p.use_backends.iter().filter(|u| !u.dynamic) {
+                find(&p.name, &u.backend)?;
+            }
+            let use_backend = match p.use_backends.first() {
+                Some(u) if !u.dynamic && u.cond.is_none() => Some(find(&p.name, &u.backend)?),
+                _ => None,
             };
             frontends.push(Arc::new(Frontend {
                 name: p.name.clone(),
@@ -144,6 +203,11 @@ impl Runtime {
                 maxconn: Some(ConnLimit::new(p.maxconn.unwrap_or(global_maxconn))),
                 default_backend,
                 use_backend,
+                rules: rules_by_name
+                    .get(p.name.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+                book: book.clone(),
                 total: std::sync::atomic::AtomicU64::new(0),
                 stats: crate::stats::ProxyCounters::default(),
             }));
@@ -155,9 +219,13 @@ impl Runtime {
                 let sum: u64 = frontends
                     .iter()
                     .filter(|f| {
-                        [&f.default_backend, &f.use_backend]
-                            .iter()
-                            .any(|b| b.as_ref().is_some_and(|b| Arc::ptr_eq(b, be)))
+                        f.default_backend
+                            .as_ref()
+                            .is_some_and(|b| Arc::ptr_eq(b, be))
+                            || f.conf
+                                .use_backends
+                                .iter()
+                                .any(|u| !u.dynamic && u.backend == be.name)
                     })
                     .map(|f| {
                         u64::from(
@@ -186,6 +254,8 @@ impl Runtime {
                 .filter(|p| !p.disabled)
                 .map(|p| p.name.clone())
                 .collect(),
+            tables,
+            patterns,
         })
     }
 }

@@ -191,13 +191,13 @@ impl Backend {
         }
         if !up && was_up && srv.conf.on_marked_down_shutdown {
             // on-marked-down shutdown-sessions: end every session on it.
-            srv.kill.send_modify(|g| *g += 1);
+            srv.kill_sessions(false);
         }
         if up && !was_up && !srv.conf.backup && srv.conf.on_marked_up_shutdown_backup {
             // on-marked-up shutdown-backup-sessions: the active is back, so
             // the sessions still on backups end.
             for b in self.servers.iter().filter(|b| b.conf.backup) {
-                b.kill.send_modify(|g| *g += 1);
+                b.kill_sessions(false);
             }
         }
         srv.weight.store(weight, Ordering::Relaxed);

@@ -66,6 +66,10 @@ pub struct SessEntry {
     /// `shutdown session`: the session selects on this.
     kill: Notify,
     pub listener: Option<Arc<ListenerCounters>>,
+    /// A stream exists: always for TCP, only while a request is in flight
+    /// for HTTP (2.6's H1 mux creates the stream when a request arrives, so
+    /// idle keep-alive connections are not in `show sess`).
+    in_stream: std::sync::atomic::AtomicBool,
 }
 
 impl SessEntry {
@@ -84,6 +88,16 @@ impl SessEntry {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// An HTTP request starts (true) or has been answered (false).
+    pub fn set_in_stream(&self, on: bool) {
+        self.in_stream.store(on, Relaxed);
+    }
+
+    /// Listed by `show sess` and reachable by `shutdown session`.
+    pub fn in_stream(&self) -> bool {
+        self.in_stream.load(Relaxed)
     }
 
     /// Resolves when an admin ends the session.
@@ -164,11 +178,12 @@ pub fn register(
         id,
         proto,
         src,
-        fe,
+        fe: fe.clone(),
         started: Instant::now(),
         target: Mutex::new(None),
         kill: Notify::new(),
         listener,
+        in_stream: std::sync::atomic::AtomicBool::new(fe.mode == crate::config::model::Mode::Tcp),
     });
     shard(id).insert(id, e.clone());
     SessHandle(e)
@@ -205,7 +220,7 @@ pub fn find(id: u64) -> Option<Arc<SessEntry>> {
 
 /// `shutdown session`: false when no such session lives.
 pub fn kill(id: u64) -> bool {
-    match find(id) {
+    match find(id).filter(|e| e.in_stream()) {
         Some(e) => {
             // notify_one keeps a permit, so a session between two awaits
             // still sees it.

@@ -47,3 +47,21 @@ pub fn protocol_name(v: rustls::ProtocolVersion) -> &'static str {
         _ => "unknown",
     }
 }
+
+impl TlsInfo {
+    /// The sample engine's view (`ssl_fc*`, `ssl_c*` fetches), until both
+    /// use one type.
+    pub fn to_sample(&self) -> crate::sample::TlsInfo {
+        crate::sample::TlsInfo {
+            sni: self.sni.clone(),
+            protocol: Some(self.protocol.to_string()).filter(|p| !p.is_empty()),
+            cipher: Some(self.cipher.clone()).filter(|c| !c.is_empty()),
+            alpn: self.alpn.clone(),
+            client_cert_used: self.client_cert_used,
+            verify_result: Some(self.verify_result),
+            subject_dn: self.subject_dn.clone(),
+            issuer_dn: self.issuer_dn.clone(),
+            serial: self.serial.clone(),
+        }
+    }
+}

@@ -4,14 +4,17 @@
 //! `defaults` inheritance and the cross-reference checks run after parsing.
 //! Keyword parsing lives in the sibling modules, one per section kind.
 
+mod acl;
 mod bind;
 mod finish;
 mod global;
 mod http_request;
 mod httpchk;
 mod proxy;
+mod rules;
 mod server;
 mod stats;
+mod stick;
 
 use super::cond;
 use super::diag::Diagnostic;

@@ -247,14 +247,34 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             let Some(name) = words.get(1) else {
                 return l.alert(format_args!("'{kw}' expects a backend name."));
             };
-            if words.len() > 2 {
-                return pending_alert(l, "use_backend", "ACL conditions");
+            let cond = match super::rules::take_cond(words, 2, kw) {
+                Ok(c) => c,
+                Err(m) => {
+                    return l.alert(format_args!(
+                        "error detected while parsing switching rule : {m}."
+                    ))
+                }
+            };
+            if let Some(c) = &cond {
+                if let Err(m) = super::rules::check_cond(l, t, c) {
+                    return l.alert(format_args!(
+                        "error detected while parsing switching rule : {m}."
+                    ));
+                }
+            }
+            let dynamic = name.contains('%');
+            if dynamic {
+                if let Err(m) = crate::http::rules::check_fmt(name) {
+                    return l.alert(format_args!(
+                        "use_backend: failed to parse log-format : {m}."
+                    ));
+                }
             }
             let loc = l.loc();
-            let dynamic = name.contains("%[");
             l.draft(t).proxy.use_backends.push(UseBackend {
                 backend: name.clone(),
                 dynamic,
+                cond,
                 location: loc,
             });
         }
@@ -281,6 +301,28 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             });
         }
         "http-request" => return http_request(l, t, words),
+        "http-response" | "http-after-response" => return super::rules::http_response(l, t, words),
+        "tcp-request" => return super::rules::tcp_request(l, t, words),
+        "redirect" => {
+            if lacks(l, t, kw, Cap::Fe, "") {
+                return Status::default();
+            }
+            return super::rules::redirect_keyword(l, t, words);
+        }
+        "use-server" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            return super::rules::use_server(l, t, words);
+        }
+        "force-persist" | "ignore-persist" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            return super::rules::persist(l, t, words);
+        }
+        "stick-table" | "stick" => return super::stick::keyword(l, t, words),
+        "acl" => return super::acl::keyword(l, t, words),
         "stats" => return super::stats::keyword(l, t, words),
         "monitor-uri" => {
             if lacks(l, t, kw, Cap::Fe, "") {
@@ -377,12 +419,6 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
         }
     }
     Status::default()
-}
-
-pub(crate) fn pending_alert(l: &mut Loader<'_>, kw: &str, what: &str) -> Status {
-    l.alert(format_args!(
-        "'{kw}' with {what} is not supported yet by lbd."
-    ))
 }
 
 const TIMEOUT_NAMES: &str = "'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin'";

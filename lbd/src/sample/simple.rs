@@ -1,9 +1,6 @@
-//! The first few sample fetches, enough for `balance hash <expr>`.
-//!
-//! The full sample engine (fetches, converters, ACL matching) comes with the
-//! rules work; until then this parses the common single-fetch expressions and
-//! refuses anything else at configuration time, so nothing is silently
-//! hashed as "absent".
+//! The single-fetch parser `balance hash <expr>` and the log formats use:
+//! a fetch name with at most one argument, evaluated over a borrowed request.
+//! The full engine (converters, ACL matching) is the rest of this module.
 
 use crate::h1::HeaderField;
 use std::net::SocketAddr;

@@ -1,0 +1,234 @@
+//! Head rewriting for `http-request`/`http-response` actions, sans-IO: a
+//! parsed head plus one edit gives the bytes of a new head, which the
+//! session puts back in its buffer and parses again, so every later rule,
+//! fetch and the forwarding path see the rewritten message.
+//!
+//! Requests without rewrite rules never come here and cost nothing.
+
+use crate::h1::{HeaderField, RequestHead, ResponseHead};
+use regex::bytes::{Captures, Regex};
+
+/// One header edit. Values are already rendered (log-format evaluated).
+#[derive(Debug, Clone, Copy)]
+pub enum HeaderEdit<'a> {
+    /// Removes every occurrence, then appends one line.
+    Set(&'a str, &'a [u8]),
+    /// Appends one line.
+    Add(&'a str, &'a [u8]),
+    Del(&'a str),
+    /// Each occurrence whose whole value matches is replaced by the
+    /// replacement with `\N` back-references expanded.
+    Replace(&'a str, &'a Regex, &'a [u8]),
+    /// The same on each comma-separated value.
+    ReplaceValue(&'a str, &'a Regex, &'a [u8]),
+}
+
+/// Expands HAProxy's `\1`..`\9` back-references (HAProxy's `exp_replace`).
+pub fn expand_backrefs(repl: &[u8], caps: &Captures<'_>, out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < repl.len() {
+        let c = repl[i];
+        if c == b'\\' && i + 1 < repl.len() && repl[i + 1].is_ascii_digit() {
+            let n = usize::from(repl[i + 1] - b'0');
+            if let Some(m) = caps.get(n) {
+                out.extend_from_slice(m.as_bytes());
+            }
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+}
+
+/// `replace-*` on one value: the whole value is replaced when it matches.
+pub fn replace_whole(re: &Regex, repl: &[u8], value: &[u8]) -> Option<Vec<u8>> {
+    let caps = re.captures(value)?;
+    let mut out = Vec::with_capacity(repl.len() + value.len());
+    expand_backrefs(repl, &caps, &mut out);
+    Some(out)
+}
+
+fn push_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes the header lines of `fields` with `edit` applied, then the CRLF
+/// that ends the head.
+fn write_fields(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    fields: &[HeaderField],
+    edit: Option<HeaderEdit<'_>>,
+) {
+    let target = |n: &[u8], name: &str| n.eq_ignore_ascii_case(name.as_bytes());
+    for h in fields.iter().filter(|h| !h.dropped) {
+        let (n, v) = (h.name.get(buf), h.value.get(buf));
+        match edit {
+            Some(HeaderEdit::Set(name, _) | HeaderEdit::Del(name)) if target(n, name) => {}
+            Some(HeaderEdit::Replace(name, re, repl)) if target(n, name) => {
+                match replace_whole(re, repl, v) {
+                    Some(nv) => push_field(out, n, &nv),
+                    None => push_field(out, n, v),
+                }
+            }
+            Some(HeaderEdit::ReplaceValue(name, re, repl)) if target(n, name) => {
+                let mut nv = Vec::with_capacity(v.len());
+                for (k, part) in v.split(|&c| c == b',').enumerate() {
+                    if k > 0 {
+                        nv.push(b',');
+                    }
+                    let lead = part.len() - part.trim_ascii_start().len();
+                    let trail = part.len() - part.trim_ascii_end().len();
+                    let trimmed = part.trim_ascii();
+                    nv.extend_from_slice(&part[..lead]);
+                    match replace_whole(re, repl, trimmed) {
+                        Some(r) => nv.extend_from_slice(&r),
+                        None => nv.extend_from_slice(trimmed),
+                    }
+                    if trimmed.len() + lead < part.len() {
+                        nv.extend_from_slice(&part[part.len() - trail..]);
+                    }
+                }
+                push_field(out, n, &nv);
+            }
+            _ => push_field(out, n, v),
+        }
+    }
+    if let Some(HeaderEdit::Set(name, v) | HeaderEdit::Add(name, v)) = edit {
+        push_field(out, name.as_bytes(), v);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A new request head: `method`/`target` replace the request line's when
+/// given, `edit` changes the headers.
+pub fn request_head(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    head: &RequestHead,
+    method: Option<&[u8]>,
+    target: Option<&[u8]>,
+    edit: Option<HeaderEdit<'_>>,
+) {
+    out.extend_from_slice(method.unwrap_or(head.method_raw.get(buf)));
+    out.push(b' ');
+    out.extend_from_slice(target.unwrap_or(head.target.get(buf)));
+    out.push(b' ');
+    out.extend_from_slice(head.version.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    write_fields(out, buf, &head.headers, edit);
+}
+
+/// A new response head with `status`/`reason` and `edit` applied.
+pub fn response_head(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    head: &ResponseHead,
+    status: Option<(u16, &[u8])>,
+    edit: Option<HeaderEdit<'_>>,
+) {
+    out.extend_from_slice(head.version.as_bytes());
+    out.push(b' ');
+    match status {
+        Some((s, reason)) => {
+            out.extend_from_slice(s.to_string().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(reason);
+        }
+        None => {
+            out.extend_from_slice(head.status.to_string().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(head.reason.get(buf));
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    write_fields(out, buf, &head.headers, edit);
+}
+
+/// The parts of a request target: (scheme://authority, path, `?query`).
+pub fn split_target(t: &[u8]) -> (&[u8], &[u8], &[u8]) {
+    let auth_end = if t.first() == Some(&b'/') {
+        0
+    } else {
+        match memchr::memmem::find(t, b"://") {
+            Some(i) => {
+                let rest = i + 3;
+                memchr::memchr(b'/', &t[rest..]).map_or(t.len(), |j| rest + j)
+            }
+            None => 0,
+        }
+    };
+    let q = memchr::memchr(b'?', &t[auth_end..]).map_or(t.len(), |j| auth_end + j);
+    (&t[..auth_end], &t[auth_end..q], &t[q..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &[u8]) -> RequestHead {
+        crate::h1::parse_request(raw, &crate::h1::ParseOptions::default())
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn header_edits() {
+        let raw = b"GET /a?b HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\nAccept: a, bb ,c\r\n\r\n";
+        let head = parse(raw);
+        let mut out = Vec::new();
+        request_head(
+            &mut out,
+            raw,
+            &head,
+            None,
+            None,
+            Some(HeaderEdit::Set("X-A", b"3")),
+        );
+        assert_eq!(
+            out,
+            b"GET /a?b HTTP/1.1\r\nHost: h\r\nAccept: a, bb ,c\r\nX-A: 3\r\n\r\n"
+        );
+        out.clear();
+        let re = Regex::new("^b(.*)$").unwrap();
+        request_head(
+            &mut out,
+            raw,
+            &head,
+            None,
+            None,
+            Some(HeaderEdit::ReplaceValue("accept", &re, b"X\\1")),
+        );
+        assert!(memchr::memmem::find(&out, b"Accept: a, Xb ,c\r\n").is_some());
+        out.clear();
+        request_head(
+            &mut out,
+            raw,
+            &head,
+            Some(b"POST"),
+            Some(b"/z"),
+            Some(HeaderEdit::Del("x-a")),
+        );
+        assert_eq!(
+            out,
+            b"POST /z HTTP/1.1\r\nHost: h\r\nAccept: a, bb ,c\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn targets_split() {
+        assert_eq!(
+            split_target(b"http://h:1/p/q?x=1"),
+            (&b"http://h:1"[..], &b"/p/q"[..], &b"?x=1"[..])
+        );
+        assert_eq!(split_target(b"/p"), (&b""[..], &b"/p"[..], &b""[..]));
+        assert_eq!(
+            split_target(b"http://h"),
+            (&b"http://h"[..], &b""[..], &b""[..])
+        );
+    }
+}

@@ -1,0 +1,662 @@
+//! The `http-request` and `redirect` rules of one proxy, run on a parsed
+//! request: final actions answer the request here; rewrites change the
+//! head in the client buffer so later rules and the server see them.
+
+use super::{Next, RequestEdits, Session};
+use crate::config::model::{
+    HeaderAction, HttpRequestAction, HttpResponseAction, LinePart, Proxy, Redirect, RedirectKind,
+    ReturnBody, ReturnSpec, Service, TrackAction, VarAction,
+};
+use crate::h1::{self, ErrorLayer};
+use crate::http::ctx::{ReqMsg, ResMsg, RuleCtx};
+use crate::http::respond::{error_bytes, return_bytes};
+use crate::http::rewrite::{self, HeaderEdit};
+use crate::http::rules::{Compiled, Cond, Fmt, FmtVar, Piece, ProxyRules};
+use crate::log::{TermCause, TermPhase, Termination};
+use crate::runtime::Backend;
+use crate::sample::{Expr, Sample, VarScope};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a rule set decided.
+pub(super) enum Verdict {
+    /// Go on (to the next rule set, then the backend).
+    Continue,
+    /// The request was answered or the connection ended.
+    Done(Next),
+}
+
+impl Session {
+    /// Runs `f` with the sample context of this request.
+    pub(super) fn with_ctx<R>(
+        &mut self,
+        head: &h1::RequestHead,
+        f: impl FnOnce(&mut RuleCtx<'_>) -> R,
+    ) -> R {
+        let fe = self.fe.clone();
+        let be = self.cur_be.clone();
+        let buf = self.cbuf.bytes();
+        let body = self.fe.conf.options.http_buffer_request.then(|| {
+            let rest = &buf[head.head_len.min(buf.len())..];
+            match head.framing {
+                h1::BodyFraming::ContentLength(n) => &rest[..rest.len().min(n as usize)],
+                _ => rest,
+            }
+        });
+        let mut cx = RuleCtx {
+            src: self.info.src,
+            dst: self.info.dst,
+            req: Some(ReqMsg { buf, head, body }),
+            res: None,
+            payload: None,
+            fe: &fe,
+            be: be.as_deref(),
+            server: None,
+            state: &mut self.state,
+            first_request: self.requests <= 1,
+        };
+        f(&mut cx)
+    }
+
+    /// Whether a rule's condition holds for this request.
+    pub(super) fn cond_holds(&mut self, cond: Option<&Cond>, head: &h1::RequestHead) -> bool {
+        match cond {
+            None => true,
+            Some(c) => self.with_ctx(head, |cx| c.holds(cx)),
+        }
+    }
+
+    /// Evaluates a sample expression for this request.
+    pub(super) fn sample(&mut self, e: &Expr, head: &h1::RequestHead) -> Option<Sample> {
+        self.with_ctx(head, |cx| e.eval(cx))
+    }
+
+    /// Renders a log-format value for this request into `out`.
+    pub(super) fn render(&mut self, f: &Fmt, head: &h1::RequestHead, out: &mut Vec<u8>) {
+        for p in &f.pieces {
+            match p {
+                Piece::Text(t) => out.extend_from_slice(t),
+                Piece::Expr(e) => {
+                    if let Some(v) = self.sample(e, head) {
+                        out.extend_from_slice(&v.to_text());
+                    }
+                }
+                Piece::Var(v) => self.render_var(*v, out),
+            }
+        }
+    }
+
+    pub(super) fn render_var(&self, v: FmtVar, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let _ = match v {
+            FmtVar::ClientIp => match self.info.src {
+                Some(a) => write!(out, "{}", a.ip()),
+                None => Ok(()),
+            },
+            FmtVar::ClientPort => match self.info.src {
+                Some(a) => write!(out, "{}", a.port()),
+                None => Ok(()),
+            },
+            FmtVar::FrontendIp => match self.info.dst {
+                Some(a) => write!(out, "{}", a.ip()),
+                None => Ok(()),
+            },
+            FmtVar::FrontendPort => match self.info.dst {
+                Some(a) => write!(out, "{}", a.port()),
+                None => Ok(()),
+            },
+            FmtVar::Frontend => write!(out, "{}", self.fe.name),
+            FmtVar::Backend => match &self.rec.backend {
+                Some(b) => write!(out, "{b}"),
+                None => Ok(()),
+            },
+            FmtVar::Server => match &self.rec.server {
+                Some(s) => write!(out, "{s}"),
+                None => Ok(()),
+            },
+            FmtVar::Hostname => match nix::unistd::gethostname() {
+                Ok(h) => write!(out, "{}", h.to_string_lossy()),
+                Err(_) => Ok(()),
+            },
+        };
+    }
+
+    fn rendered(&mut self, c: &Compiled, head: &h1::RequestHead) -> Vec<u8> {
+        let mut v = Vec::new();
+        if let Some(f) = &c.fmt {
+            self.render(f, head, &mut v);
+        }
+        v
+    }
+
+    /// Puts a rewritten head in place of the current one and parses it
+    /// again. False when it does not fit or no longer parses (a failed
+    /// rewrite: HAProxy answers 500).
+    fn install_head(&mut self, head: &mut h1::RequestHead, new: &[u8]) -> bool {
+        if new.len() > self.opts.max_head || !self.cbuf.replace_front(head.head_len, new) {
+            return false;
+        }
+        match h1::parse_request(self.cbuf.bytes(), &self.opts) {
+            Ok(Some(h)) => {
+                *head = h;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn rewrite(
+        &mut self,
+        head: &mut h1::RequestHead,
+        method: Option<&[u8]>,
+        target: Option<&[u8]>,
+        edit: Option<HeaderEdit<'_>>,
+    ) -> bool {
+        let mut out = Vec::with_capacity(head.head_len + 64);
+        rewrite::request_head(&mut out, self.cbuf.bytes(), head, method, target, edit);
+        self.install_head(head, &out)
+    }
+
+    fn header_action(
+        &mut self,
+        head: &mut h1::RequestHead,
+        h: &HeaderAction,
+        c: &Compiled,
+    ) -> bool {
+        let v = self.rendered(c, head);
+        let edit = match (h, &c.regex) {
+            (HeaderAction::Set { name, .. }, _) => HeaderEdit::Set(name, &v),
+            (HeaderAction::Add { name, .. }, _) => HeaderEdit::Add(name, &v),
+            (HeaderAction::Del { name }, _) => HeaderEdit::Del(name),
+            (HeaderAction::Replace { name, .. }, Some(re)) => HeaderEdit::Replace(name, re, &v),
+            (HeaderAction::ReplaceValue { name, .. }, Some(re)) => {
+                HeaderEdit::ReplaceValue(name, re, &v)
+            }
+            _ => return true,
+        };
+        self.rewrite(head, None, None, Some(edit))
+    }
+
+    /// `set-*` / `replace-*` on the request line.
+    fn line_action(&mut self, head: &mut h1::RequestHead, part: LinePart, c: &Compiled) -> bool {
+        let v = self.rendered(c, head);
+        let buf = self.cbuf.bytes();
+        let target = head.target.get(buf);
+        let (prefix, path, query) = rewrite::split_target(target);
+        let new_target: Vec<u8> = match (&c.regex, part) {
+            (None, LinePart::Method) => return self.rewrite(head, Some(&v), None, None),
+            (None, LinePart::Path) => [prefix, &v, query].concat(),
+            (None, LinePart::PathQuery) => [prefix, &v].concat(),
+            (None, LinePart::Query) => {
+                if v.is_empty() {
+                    [prefix, path].concat()
+                } else {
+                    [prefix, path, b"?", &v].concat()
+                }
+            }
+            (None, LinePart::Uri) => v,
+            (Some(re), LinePart::Path) => match rewrite::replace_whole(re, &v, path) {
+                Some(p) => [prefix, &p, query].concat(),
+                None => return true,
+            },
+            (Some(re), LinePart::PathQuery) => {
+                let pq = [path, query].concat();
+                match rewrite::replace_whole(re, &v, &pq) {
+                    Some(p) => [prefix, &p].concat(),
+                    None => return true,
+                }
+            }
+            (Some(re), _) => match rewrite::replace_whole(re, &v, target) {
+                Some(t) => t,
+                None => return true,
+            },
+        };
+        self.rewrite(head, None, Some(&new_target), None)
+    }
+
+    /// The bytes of a `return`/`deny`/`tarpit` answer.
+    fn answer_bytes(
+        &mut self,
+        spec: &ReturnSpec,
+        c: &Compiled,
+        head: &h1::RequestHead,
+        proxy: &Proxy,
+    ) -> Vec<u8> {
+        if let (ReturnBody::Format(_), Some(f)) = (&spec.body, &c.fmt) {
+            let mut body = Vec::new();
+            self.render(f, head, &mut body);
+            let mut s = spec.clone();
+            s.body = ReturnBody::Bytes(body);
+            return return_bytes(&s, &[proxy]);
+        }
+        return_bytes(spec, &[proxy])
+    }
+
+    /// The 30x of a redirect, or None when `ignore-empty` skips it.
+    pub(super) fn redirect_bytes(
+        &mut self,
+        r: &Redirect,
+        c: &Compiled,
+        head: &h1::RequestHead,
+    ) -> Option<Vec<u8>> {
+        let mut dest_v = Vec::with_capacity(64);
+        match &c.fmt {
+            Some(f) => self.render(f, head, &mut dest_v),
+            None => {
+                let self_prefix = r.kind == RedirectKind::Prefix && r.target == "/";
+                if !self_prefix {
+                    dest_v.extend_from_slice(r.target.as_bytes());
+                }
+            }
+        }
+        let buf = self.cbuf.bytes();
+        let mut loc = Vec::with_capacity(128);
+        let dest = |loc: &mut Vec<u8>| loc.extend_from_slice(&dest_v);
+        let path = || {
+            let (_, p, q) = rewrite::split_target(head.target.get(buf));
+            let mut v = [p, q].concat();
+            if v.is_empty() {
+                v.push(b'/');
+            }
+            if r.drop_query {
+                if let Some(i) = memchr::memchr(b'?', &v) {
+                    v.truncate(i);
+                }
+            }
+            v
+        };
+        match r.kind {
+            RedirectKind::Location => {
+                dest(&mut loc);
+                if loc.is_empty() && r.ignore_empty {
+                    return None;
+                }
+            }
+            RedirectKind::Prefix => {
+                dest(&mut loc);
+                loc.extend_from_slice(&path());
+            }
+            RedirectKind::Scheme => {
+                dest(&mut loc);
+                loc.extend_from_slice(b"://");
+                if let Some(h) = super::find_header(&head.headers, buf, "host") {
+                    loc.extend_from_slice(h);
+                }
+                loc.extend_from_slice(&path());
+            }
+        }
+        if r.append_slash && r.kind != RedirectKind::Location && loc.last() != Some(&b'/') {
+            loc.push(b'/');
+        }
+        let mut out = Vec::with_capacity(loc.len() + 128);
+        out.extend_from_slice(b"HTTP/1.1 ");
+        out.extend_from_slice(r.code.to_string().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(crate::http::respond::reason(r.code).as_bytes());
+        out.extend_from_slice(b"\r\ncontent-length: 0\r\nlocation: ");
+        out.extend_from_slice(&loc);
+        out.extend_from_slice(b"\r\n");
+        if matches!(r.code, 302 | 303 | 307) {
+            out.extend_from_slice(b"cache-control: no-cache\r\n");
+        }
+        if let Some(ck) = &r.cookie {
+            out.extend_from_slice(b"set-cookie: ");
+            out.extend_from_slice(ck.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        Some(out)
+    }
+
+    /// A request the rules answered with `bytes`.
+    async fn answer(
+        &mut self,
+        head: &h1::RequestHead,
+        bytes: &[u8],
+        cause: TermCause,
+        phase: TermPhase,
+    ) -> Verdict {
+        self.rec.termination = Termination::new(cause, phase);
+        Verdict::Done(self.local_response(head, bytes).await)
+    }
+
+    /// A rewrite that failed: 500, as 2.6 answers a failed rewrite.
+    async fn rewrite_failed(&mut self, head: &h1::RequestHead, proxy: &Proxy) -> Verdict {
+        let bytes = error_bytes(500, ErrorLayer::Http, &[proxy]);
+        self.answer(head, &bytes, TermCause::Internal, TermPhase::Request)
+            .await
+    }
+
+    /// Runs `proxy`'s `http-request` rules, then its `redirect` rules.
+    pub(super) async fn request_rules(
+        &mut self,
+        head: &mut h1::RequestHead,
+        rules: &ProxyRules,
+        proxy: &Proxy,
+        _edits: &mut RequestEdits,
+    ) -> Verdict {
+        for rule in &rules.http_request {
+            if !self.cond_holds(rule.cond.as_ref(), head) {
+                continue;
+            }
+            match &rule.action {
+                HttpRequestAction::Allow => break,
+                HttpRequestAction::Deny(spec) => {
+                    self.sess.denied_request();
+                    let bytes = self.answer_bytes(spec, &rule.c, head, proxy);
+                    return self
+                        .answer(head, &bytes, TermCause::Proxy, TermPhase::Request)
+                        .await;
+                }
+                HttpRequestAction::Tarpit(spec) => {
+                    self.sess.denied_request();
+                    // Holding costs one timer: the task sleeps, nothing polls.
+                    let t = proxy
+                        .timeouts
+                        .tarpit
+                        .or(self.fe.conf.timeouts.tarpit)
+                        .or(proxy.timeouts.connect)
+                        .unwrap_or(0);
+                    tokio::time::sleep(Duration::from_millis(t)).await;
+                    let bytes = self.answer_bytes(spec, &rule.c, head, proxy);
+                    return self
+                        .answer(head, &bytes, TermCause::Proxy, TermPhase::Tarpit)
+                        .await;
+                }
+                HttpRequestAction::Reject => {
+                    self.sess.denied_request();
+                    self.rec.termination = Termination::new(TermCause::Proxy, TermPhase::Request);
+                    return Verdict::Done(Next::Close);
+                }
+                HttpRequestAction::Auth { realm } => {
+                    let realm = realm.clone().unwrap_or_else(|| proxy.name.clone());
+                    let bytes = crate::http::auth::unauthorized(&realm, &[proxy]);
+                    return self
+                        .answer(head, &bytes, TermCause::Local, TermPhase::Request)
+                        .await;
+                }
+                HttpRequestAction::Redirect(r) => {
+                    if let Some(bytes) = self.redirect_bytes(r, &rule.c, head) {
+                        return self
+                            .answer(head, &bytes, TermCause::Local, TermPhase::Request)
+                            .await;
+                    }
+                }
+                HttpRequestAction::Return(spec) => {
+                    let bytes = self.answer_bytes(spec, &rule.c, head, proxy);
+                    return self
+                        .answer(head, &bytes, TermCause::Local, TermPhase::Request)
+                        .await;
+                }
+                HttpRequestAction::Header(h) => {
+                    if !self.header_action(head, h, &rule.c) {
+                        return self.rewrite_failed(head, proxy).await;
+                    }
+                }
+                HttpRequestAction::SetLine { part, .. }
+                | HttpRequestAction::ReplaceLine { part, .. } => {
+                    if !self.line_action(head, *part, &rule.c) {
+                        return self.rewrite_failed(head, proxy).await;
+                    }
+                }
+                HttpRequestAction::Var(v) => self.var_action(v, &rule.c, head),
+                HttpRequestAction::SetLogLevel(level) => {
+                    if level == "silent" {
+                        self.silent = true;
+                    }
+                }
+                HttpRequestAction::Capture { len, .. } => {
+                    let v = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
+                    let v = v.map(|s| {
+                        let mut b = s.to_text();
+                        b.truncate(*len);
+                        b
+                    });
+                    self.rec.captured_request.push(v);
+                }
+                HttpRequestAction::Track(t) => {
+                    let key = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
+                    self.track(t, key, proxy);
+                }
+                HttpRequestAction::UseService(Service::PrometheusExporter) => {
+                    let Some(rt) = crate::stats::current() else {
+                        continue;
+                    };
+                    let target = head.target.get(self.cbuf.bytes());
+                    let query = memchr::memchr(b'?', target)
+                        .map(|q| String::from_utf8_lossy(&target[q + 1..]).into_owned())
+                        .unwrap_or_default();
+                    self.applet_log(proxy, "<PROMEX>");
+                    let bytes = crate::stats::promex::respond(&rt, &query);
+                    return Verdict::Done(self.local_response(head, &bytes).await);
+                }
+            }
+        }
+        for rule in &rules.redirects {
+            if !self.cond_holds(rule.cond.as_ref(), head) {
+                continue;
+            }
+            if let Some(bytes) = self.redirect_bytes(&rule.action, &rule.c, head) {
+                return self
+                    .answer(head, &bytes, TermCause::Local, TermPhase::Request)
+                    .await;
+            }
+        }
+        Verdict::Continue
+    }
+
+    fn var_action(&mut self, v: &VarAction, c: &Compiled, head: &h1::RequestHead) {
+        match v {
+            VarAction::Set { var, .. } => {
+                let Some((scope, name)) = VarScope::split(var) else {
+                    return;
+                };
+                if let Some(val) = c.expr.as_ref().and_then(|e| self.sample(e, head)) {
+                    self.state.set_var(scope, name, val);
+                }
+            }
+            VarAction::SetFmt { var, .. } => {
+                let Some((scope, name)) = VarScope::split(var) else {
+                    return;
+                };
+                let val = self.rendered(c, head);
+                self.state.set_var(scope, name, Sample::Str(val));
+            }
+            VarAction::Unset { var } => {
+                if let Some((scope, name)) = VarScope::split(var) {
+                    self.state.unset_var(scope, name);
+                }
+            }
+        }
+    }
+
+    /// `track-scN` (the first rule to fill a slot wins) and `sc-inc-gpc*`.
+    pub(super) fn track(&mut self, t: &TrackAction, key: Option<Sample>, proxy: &Proxy) {
+        let now = crate::stick::clock::now_ms();
+        match t {
+            TrackAction::Track { slot, table, .. } => {
+                let n = usize::from(*slot).min(2);
+                if self.state.tracked(*slot).is_some() {
+                    return;
+                }
+                let name = table.as_deref().unwrap_or(&proxy.name);
+                let Some(tbl) = self.fe.book.tables.get(name).cloned() else {
+                    return;
+                };
+                let Some(k) = key.and_then(|k| crate::http::ctx::stick_key(&tbl, &k)) else {
+                    return;
+                };
+                if let Some(e) = tbl.track(&k, now) {
+                    // Tracking from http-request counts this request at once,
+                    // as 2.6 does when the stream starts tracking.
+                    e.on_http_req(now);
+                    self.state.txn_track[n] = Some(e);
+                }
+            }
+            TrackAction::IncGpc { gpc, slot } => {
+                if let Some(e) = self.state.tracked(*slot) {
+                    if *gpc == 0 {
+                        e.inc_gpc0(now);
+                    } else {
+                        e.inc_gpc1(now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `http-response` rules of the backend, then of the frontend: they
+    /// rewrite the response head in the server buffer before it is sent.
+    pub(super) fn response_rules(
+        &mut self,
+        resp: &mut h1::ResponseHead,
+        be: &Arc<Backend>,
+        method: h1::Method,
+    ) {
+        let fe = self.fe.clone();
+        let be_rules = fe.book.backends.get(&be.name).map(|(_, r)| r.clone());
+        let mut sets: Vec<Arc<ProxyRules>> = be_rules.into_iter().collect();
+        if !(be.conf.cap.frontend && be.name == fe.name) {
+            sets.push(fe.rules.clone());
+        }
+        for rules in sets {
+            for rule in &rules.http_response {
+                let holds = match &rule.cond {
+                    None => true,
+                    Some(c) => self.with_res_ctx(resp, be, |cx| c.holds(cx)),
+                };
+                if !holds {
+                    continue;
+                }
+                match &rule.action {
+                    HttpResponseAction::Allow => break,
+                    HttpResponseAction::Header(h) => {
+                        let mut v = Vec::new();
+                        if let Some(f) = &rule.c.fmt {
+                            self.render_res(f, resp, be, &mut v);
+                        }
+                        let edit = match (h, &rule.c.regex) {
+                            (HeaderAction::Set { name, .. }, _) => HeaderEdit::Set(name, &v),
+                            (HeaderAction::Add { name, .. }, _) => HeaderEdit::Add(name, &v),
+                            (HeaderAction::Del { name }, _) => HeaderEdit::Del(name),
+                            (HeaderAction::Replace { name, .. }, Some(re)) => {
+                                HeaderEdit::Replace(name, re, &v)
+                            }
+                            (HeaderAction::ReplaceValue { name, .. }, Some(re)) => {
+                                HeaderEdit::ReplaceValue(name, re, &v)
+                            }
+                            _ => continue,
+                        };
+                        self.rewrite_response(resp, method, None, Some(edit));
+                    }
+                    HttpResponseAction::SetStatus { status, reason } => {
+                        let reason = reason
+                            .clone()
+                            .unwrap_or_else(|| crate::http::respond::reason(*status).to_string());
+                        self.rewrite_response(
+                            resp,
+                            method,
+                            Some((*status, reason.as_bytes())),
+                            None,
+                        );
+                        self.rec.status = Some(resp.status);
+                    }
+                    HttpResponseAction::Var(VarAction::Set { var, .. }) => {
+                        let Some((scope, name)) = VarScope::split(var) else {
+                            continue;
+                        };
+                        let v = rule
+                            .c
+                            .expr
+                            .as_ref()
+                            .and_then(|e| self.with_res_ctx(resp, be, |cx| e.eval(cx)));
+                        if let Some(v) = v {
+                            self.state.set_var(scope, name, v);
+                        }
+                    }
+                    HttpResponseAction::Var(VarAction::Unset { var }) => {
+                        if let Some((scope, name)) = VarScope::split(var) {
+                            self.state.unset_var(scope, name);
+                        }
+                    }
+                    HttpResponseAction::SetLogLevel(l) if l == "silent" => self.silent = true,
+                    HttpResponseAction::Track(TrackAction::IncGpc { gpc, slot }) => {
+                        let now = crate::stick::clock::now_ms();
+                        if let Some(e) = self.state.tracked(*slot) {
+                            if *gpc == 0 {
+                                e.inc_gpc0(now);
+                            } else {
+                                e.inc_gpc1(now);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn with_res_ctx<R>(
+        &mut self,
+        resp: &h1::ResponseHead,
+        be: &Arc<Backend>,
+        f: impl FnOnce(&mut RuleCtx<'_>) -> R,
+    ) -> R {
+        let fe = self.fe.clone();
+        let mut cx = RuleCtx {
+            src: self.info.src,
+            dst: self.info.dst,
+            req: None,
+            res: Some(ResMsg {
+                buf: self.sbuf.bytes(),
+                head: resp,
+            }),
+            payload: None,
+            fe: &fe,
+            be: Some(be),
+            server: None,
+            state: &mut self.state,
+            first_request: self.requests <= 1,
+        };
+        f(&mut cx)
+    }
+
+    fn render_res(
+        &mut self,
+        f: &Fmt,
+        resp: &h1::ResponseHead,
+        be: &Arc<Backend>,
+        out: &mut Vec<u8>,
+    ) {
+        for p in &f.pieces {
+            match p {
+                Piece::Text(t) => out.extend_from_slice(t),
+                Piece::Expr(e) => {
+                    if let Some(v) = self.with_res_ctx(resp, be, |cx| e.eval(cx)) {
+                        out.extend_from_slice(&v.to_text());
+                    }
+                }
+                Piece::Var(v) => self.render_var(*v, out),
+            }
+        }
+    }
+
+    /// Rebuilds the response head in the server buffer; a rewrite that does
+    /// not fit leaves the response as it was.
+    fn rewrite_response(
+        &mut self,
+        resp: &mut h1::ResponseHead,
+        method: h1::Method,
+        status: Option<(u16, &[u8])>,
+        edit: Option<HeaderEdit<'_>>,
+    ) {
+        let mut out = Vec::with_capacity(resp.head_len + 64);
+        rewrite::response_head(&mut out, self.sbuf.bytes(), resp, status, edit);
+        if out.len() > self.opts.max_head || !self.sbuf.replace_front(resp.head_len, &out) {
+            return;
+        }
+        if let Ok(Some(h)) = h1::parse_response(self.sbuf.bytes(), method, &self.opts) {
+            *resp = h;
+        }
+    }
+}

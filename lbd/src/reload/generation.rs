@@ -1,0 +1,219 @@
+//! One configuration generation at run time: its runtime, its accept tasks,
+//! checks, runtime API and logger, and its own stop watch. A generation
+//! starts in full, then is retired by a reload (soft stop: in-flight work
+//! finishes on it; hard stop after `hard-stop-after`), independently of the
+//! generation that replaced it.
+
+use crate::api::StatsListener;
+use crate::log::{LogSender, Logger};
+use crate::runtime::{Runtime, ServerObserver};
+use crate::server::{Jobs, Listening, Stop};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// A running generation.
+pub struct Generation {
+    pub id: u64,
+    pub runtime: Arc<Runtime>,
+    pub logger: Arc<Logger>,
+    pub observer: Arc<dyn ServerObserver>,
+    pub jobs: Arc<Jobs>,
+    /// The sessions' stop.
+    stop: watch::Sender<Stop>,
+    /// The runtime API's accept loops stop on this one, at once.
+    api_stop: watch::Sender<Stop>,
+    checks: crate::check::CheckSet,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    accept_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// On a reload, between closing a generation's accept tasks and telling its
+/// sessions to stop: a connection accepted just before the swap whose
+/// request is still on its way would otherwise look idle and be closed
+/// unanswered. A process soft stop (SIGUSR1) uses a shorter one.
+pub const RELOAD_GRACE: Duration = Duration::from_millis(500);
+
+impl Generation {
+    /// Starts everything of `runtime` on the current Tokio runtime.
+    pub fn start(
+        id: u64,
+        runtime: Arc<Runtime>,
+        listening: Vec<Listening>,
+        stats_listeners: Vec<StatsListener>,
+        logger: Arc<Logger>,
+        log_sender: LogSender,
+    ) -> Generation {
+        let jobs = Arc::new(Jobs::default());
+        tokio::spawn(log_sender.run());
+        let observer: Arc<dyn ServerObserver> =
+            Arc::new(crate::server::LogObserver::new(logger.clone()));
+        let checks = crate::check::start(&runtime, observer.clone());
+        let tasks = slowstart_tasks(&runtime);
+        let (stop, stop_rx) = watch::channel(Stop::Running);
+        let (api_stop, api_stop_rx) = watch::channel(Stop::Running);
+        // The HTTP stats page and the exporter read the runtime from here.
+        crate::stats::publish(&runtime);
+        crate::api::start(
+            Arc::new(crate::api::Api::new(
+                runtime.clone(),
+                Arc::new(crate::stats::RuntimeStats {
+                    runtime: runtime.clone(),
+                }),
+                observer.clone(),
+            )),
+            stats_listeners,
+            &runtime.global,
+            api_stop_rx,
+        );
+        let accept_tasks =
+            crate::server::spawn_listeners(listening, &runtime, &logger, &jobs, &stop_rx);
+        Generation {
+            id,
+            runtime,
+            logger,
+            observer,
+            jobs,
+            stop,
+            api_stop,
+            checks,
+            tasks,
+            accept_tasks,
+        }
+    }
+
+    /// Sessions still running on this generation.
+    pub fn live(&self) -> usize {
+        self.jobs.live()
+    }
+
+    /// Stops accepting: the accept tasks end (their descriptors close; a
+    /// socket another generation shares stays open), the runtime API stops
+    /// taking clients, and checks stop (the next generation runs its own).
+    pub fn stop_accepting(&self) {
+        for t in &self.accept_tasks {
+            t.abort();
+        }
+        let _ = self.api_stop.send(Stop::Soft);
+        self.checks.stop();
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+
+    /// Lets the sessions finish; idle keep-alive connections close at their
+    /// next request boundary.
+    pub fn soft_stop(&self) {
+        let _ = self.stop.send(Stop::Soft);
+    }
+
+    /// Ends the sessions still running (a request waiting for its response
+    /// gets a 502, as HAProxy's hard-stop-after does).
+    pub fn hard_stop(&self) {
+        let _ = self.stop.send(Stop::Hard);
+    }
+
+    /// Waits until every session of this generation has ended.
+    pub async fn drained(&self) {
+        self.jobs.wait_idle().await;
+    }
+
+    /// Stops accepting, soft-stops the sessions after `grace`, then waits
+    /// for the drain bounded by `hard-stop-after`, then hard-stops. Returns once the generation is gone.
+    pub async fn retire(self, hard_stop_after: Option<u64>, grace: Duration) {
+        self.stop_accepting();
+        if !grace.is_zero() {
+            tokio::time::sleep(grace).await;
+        }
+        self.soft_stop();
+        let hard = async {
+            match hard_stop_after {
+                Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = self.drained() => return,
+            _ = hard => {}
+        }
+        self.hard_stop();
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.drained()).await;
+    }
+
+    /// HAProxy's soft-stop messages, on stderr and to each proxy's logs.
+    pub fn announce_stopped(&self) {
+        let runtime = &self.runtime;
+        for fe in &runtime.frontends {
+            let be_total = if fe.conf.cap.backend {
+                runtime
+                    .backends
+                    .iter()
+                    .find(|b| b.name == fe.name)
+                    .map(|b| b.total.load(Ordering::Relaxed))
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            let msg = format!(
+                "Proxy {} stopped (cumulated conns: FE: {}, BE: {}).",
+                fe.name,
+                fe.total.load(Ordering::Relaxed),
+                be_total
+            );
+            crate::server::say("[WARNING]", &msg);
+            if let Some(conf) = self.logger.proxy(&fe.name) {
+                self.logger
+                    .log_proxy_event(&conf, crate::log::Level::Warning, &msg);
+            }
+        }
+        for be in runtime.backends.iter().filter(|b| !b.conf.cap.frontend) {
+            crate::server::say(
+                "[WARNING]",
+                &format!(
+                    "Proxy {} stopped (cumulated conns: FE: 0, BE: {}).",
+                    be.name,
+                    be.total.load(Ordering::Relaxed)
+                ),
+            );
+        }
+    }
+}
+
+impl Drop for Generation {
+    fn drop(&mut self) {
+        self.stop_accepting();
+    }
+}
+
+/// slowstart: while a server's weight ramps up, rebuild its backend's
+/// balancer regularly so the ramp is followed.
+fn slowstart_tasks(runtime: &Runtime) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    for be in &runtime.backends {
+        let Some(shortest) = be
+            .servers
+            .iter()
+            .filter_map(|s| s.conf.slowstart)
+            .filter(|&d| d > 0)
+            .min()
+        else {
+            continue;
+        };
+        let tick = Duration::from_millis((shortest / 20).clamp(50, 1000));
+        let be = be.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut was_ramping = false;
+            loop {
+                tokio::time::sleep(tick).await;
+                // One more rebuild after a ramp ends applies the full weight.
+                let ramping = be.servers.iter().any(|s| s.ramping());
+                if ramping || was_ramping {
+                    be.refresh_balancer();
+                }
+                was_ramping = ramping;
+            }
+        }));
+    }
+    tasks
+}

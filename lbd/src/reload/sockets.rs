@@ -1,0 +1,311 @@
+//! The listening sockets a process holds across configuration generations.
+//!
+//! Every socket is kept here under a key made of its address and the bind
+//! options that shape the socket itself. A new generation takes the socket
+//! of an unchanged key (a duplicate descriptor of it: the same kernel
+//! socket, so its backlog and its port never go away), binds the keys it
+//! does not find, and the keys nobody takes any more are closed when the
+//! old set is dropped. Sockets inherited from another process (`-x`) wait
+//! in an [`Inherited`] pool and are matched by address alone, as HAProxy
+//! matches them by `getsockname()`.
+//!
+//! This module does not accept: it hands out [`BoundSocket`]s.
+
+use crate::config::model::{Bind, BindAddr, Global};
+use crate::listener::{bind_all, BoundSocket};
+use crate::runtime::{ConnLimit, Frontend, Runtime};
+use crate::server::Listening;
+use std::collections::HashMap;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+/// The sockets of one generation, by key.
+#[derive(Debug, Default)]
+pub struct Sockets {
+    held: HashMap<String, BoundSocket>,
+}
+
+/// Listening descriptors received from another process, not yet claimed by
+/// a `bind` line.
+#[derive(Debug, Default)]
+pub struct Inherited {
+    fds: Vec<OwnedFd>,
+}
+
+impl Inherited {
+    pub fn new(fds: Vec<OwnedFd>) -> Inherited {
+        Inherited { fds }
+    }
+
+    pub fn len(&self) -> usize {
+        self.fds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fds.is_empty()
+    }
+
+    /// Takes the first inherited socket listening on `addr`.
+    fn take(&mut self, addr: &BindAddr) -> Option<BoundSocket> {
+        let pos = self.fds.iter().position(|fd| matches_addr(fd, addr))?;
+        let fd = self.fds.swap_remove(pos);
+        let sock = socket2::Socket::from(fd);
+        let _ = sock.set_nonblocking(true);
+        Some(if sock.local_addr().is_ok_and(|a| a.is_unix()) {
+            BoundSocket::Unix(std::os::unix::net::UnixListener::from(OwnedFd::from(sock)))
+        } else {
+            BoundSocket::Tcp(sock.into())
+        })
+    }
+}
+
+/// Whether descriptor `fd` is a listening stream socket bound to `addr`.
+fn matches_addr(fd: &OwnedFd, addr: &BindAddr) -> bool {
+    let Ok(local) = socket2::SockRef::from(fd).local_addr() else {
+        return false;
+    };
+    match addr {
+        BindAddr::Tcp(sa) => local.as_socket() == Some(*sa),
+        BindAddr::Unix(path) => local.as_pathname() == Some(path.as_path()),
+        BindAddr::Abstract(name) => local.as_abstract_namespace() == Some(name.as_bytes()),
+        BindAddr::Fd(_) => false,
+    }
+}
+
+/// What identifies a socket across generations: the address and every bind
+/// option, less those that do not touch the socket (name, id, maxconn, the
+/// line it was written on).
+fn bind_key(bind: &Bind, addr: &BindAddr, copy: usize, reuseport: bool) -> String {
+    let opts = Bind {
+        addrs: Vec::new(),
+        name: None,
+        id: None,
+        maxconn: None,
+        location: Default::default(),
+        ..bind.clone()
+    };
+    format!("{addr:?}|{opts:?}|reuseport={reuseport}|#{copy}")
+}
+
+/// A second descriptor for the same kernel socket: the generation's accept
+/// task owns it, and closing it leaves the socket listening.
+fn dup(sock: &BoundSocket) -> std::io::Result<BoundSocket> {
+    Ok(match sock {
+        BoundSocket::Tcp(l) => BoundSocket::Tcp(l.try_clone()?),
+        BoundSocket::Unix(l) => BoundSocket::Unix(l.try_clone()?),
+    })
+}
+
+fn raw_fd(sock: &BoundSocket) -> std::os::fd::BorrowedFd<'_> {
+    match sock {
+        BoundSocket::Tcp(l) => l.as_fd(),
+        BoundSocket::Unix(l) => l.as_fd(),
+    }
+}
+
+impl Sockets {
+    /// Duplicates of every held socket, for handing them to another
+    /// process (`_getsocks`).
+    pub fn dup_all(&self) -> Vec<OwnedFd> {
+        let mut keys: Vec<&String> = self.held.keys().collect();
+        keys.sort();
+        keys.into_iter()
+            .filter_map(|k| raw_fd(&self.held[k]).try_clone_to_owned().ok())
+            .collect()
+    }
+
+    /// Opens the listeners of `runtime`: a socket held in `old` under the
+    /// same key is shared, an inherited one on the same address is
+    /// adopted, anything else is bound now. `old` is left untouched, so a
+    /// failure changes nothing. The error is HAProxy's alert text.
+    pub fn open(
+        runtime: &Runtime,
+        global: &Global,
+        old: &Sockets,
+        inherited: &mut Inherited,
+    ) -> Result<(Sockets, Vec<Listening>), String> {
+        let reuseport = !global.noreuseport;
+        let mut held = HashMap::new();
+        let mut listening = Vec::new();
+        for fe in &runtime.frontends {
+            let fallback = fe.conf.backlog.or(fe.conf.maxconn);
+            // Listener index: bind addresses in declaration order, as the
+            // listener rows of `show stat` count them.
+            let mut first_addr = 0usize;
+            for bind in &fe.conf.binds {
+                let bind_limit = bind.maxconn.map(ConnLimit::new);
+                let tls = crate::server::tls_acceptor(fe, bind)?;
+                let copies = match reuseport {
+                    true => runtime.threads.max(1),
+                    false => 1,
+                };
+                for (pos, addr) in bind.addrs.iter().enumerate() {
+                    let n = match addr {
+                        BindAddr::Tcp(_) => copies,
+                        _ => 1,
+                    };
+                    let mut fresh: Vec<BoundSocket> = Vec::new();
+                    for copy in 0..n {
+                        let key = bind_key(bind, addr, copy, reuseport);
+                        let sock = match old.held.get(&key) {
+                            Some(s) => dup(s).map_err(|e| alert(fe, addr, e))?,
+                            None => match inherited.take(addr) {
+                                Some(s) => s,
+                                None => {
+                                    if fresh.is_empty() {
+                                        fresh = bind_one(bind, addr, n, fallback, reuseport)
+                                            .map_err(|e| {
+                                                format!(
+                                                    "Starting {} {}: {e}",
+                                                    proxy_kind(fe),
+                                                    fe.name
+                                                )
+                                            })?;
+                                        fresh.reverse();
+                                    }
+                                    fresh.pop().ok_or_else(|| {
+                                        format!(
+                                            "Starting {} {}: no socket bound for {}",
+                                            proxy_kind(fe),
+                                            fe.name,
+                                            crate::server::describe(addr)
+                                        )
+                                    })?
+                                }
+                            },
+                        };
+                        let accept_side = dup(&sock).map_err(|e| alert(fe, addr, e))?;
+                        held.insert(key, sock);
+                        let listener = fe
+                            .conf
+                            .options
+                            .socket_stats
+                            .then(|| fe.stats.listener(first_addr + pos));
+                        listening.push(Listening {
+                            fe: fe.clone(),
+                            bind_limit: bind_limit.clone(),
+                            listener,
+                            tls: tls.clone(),
+                            bind_name: crate::server::bind_log_name(bind, first_addr + pos),
+                            sock: accept_side,
+                        });
+                    }
+                }
+                first_addr += bind.addrs.len();
+            }
+        }
+        Ok((Sockets { held }, listening))
+    }
+
+    /// The runtime API sockets (`stats socket`), kept across generations the
+    /// same way. Returns the sockets for `api::start`.
+    pub fn open_stats(
+        global: &Global,
+        old: &Sockets,
+    ) -> Result<(Sockets, Vec<crate::api::StatsListener>), String> {
+        let mut held = HashMap::new();
+        let mut out = Vec::new();
+        for s in &global.stats_sockets {
+            let key = format!(
+                "stats|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+                s.addr, s.mode, s.user, s.group, s.uid, s.gid, s.level, s.expose_fd_listeners
+            );
+            let sock = match old.held.get(&key) {
+                Some(sock) => dup(sock).map_err(|e| format!("Starting proxy GLOBAL: {e}"))?,
+                None => {
+                    let one = crate::config::model::Global {
+                        stats_sockets: vec![s.clone()],
+                        ..global.clone()
+                    };
+                    let mut bound = crate::api::bind(&one)
+                        .map_err(|e| format!("Starting proxy GLOBAL: {e}"))?;
+                    match bound.pop() {
+                        Some(l) => l.sock,
+                        None => continue,
+                    }
+                }
+            };
+            let accept_side = dup(&sock).map_err(|e| format!("Starting proxy GLOBAL: {e}"))?;
+            held.insert(key, sock);
+            out.push(crate::api::StatsListener {
+                sock: accept_side,
+                level: s.level,
+                expose_fd: s.expose_fd_listeners,
+            });
+        }
+        Ok((Sockets { held }, out))
+    }
+}
+
+fn bind_one(
+    bind: &Bind,
+    addr: &BindAddr,
+    copies: usize,
+    fallback: Option<u32>,
+    reuseport: bool,
+) -> Result<Vec<BoundSocket>, crate::listener::BindError> {
+    let one = Bind {
+        addrs: vec![addr.clone()],
+        ..bind.clone()
+    };
+    Ok(bind_all(&one, copies, fallback, reuseport)?
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect())
+}
+
+fn alert(fe: &Arc<Frontend>, addr: &BindAddr, e: std::io::Error) -> String {
+    format!(
+        "Starting {} {}: cannot share socket [{}]: {e}",
+        proxy_kind(fe),
+        fe.name,
+        crate::server::describe(addr)
+    )
+}
+
+pub(crate) fn proxy_kind(fe: &Frontend) -> &'static str {
+    if fe.conf.cap.backend {
+        "proxy"
+    } else {
+        "frontend"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ignores_what_does_not_shape_the_socket() {
+        let a: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let addr = BindAddr::Tcp(a);
+        let b1 = Bind {
+            addrs: vec![addr.clone()],
+            name: Some("x".into()),
+            maxconn: Some(10),
+            ..Bind::default()
+        };
+        let b2 = Bind {
+            addrs: vec![addr.clone()],
+            ..Bind::default()
+        };
+        assert_eq!(bind_key(&b1, &addr, 0, true), bind_key(&b2, &addr, 0, true));
+        assert_ne!(bind_key(&b1, &addr, 0, true), bind_key(&b1, &addr, 1, true));
+        let b3 = Bind {
+            v6only: true,
+            ..b2.clone()
+        };
+        assert_ne!(bind_key(&b2, &addr, 0, true), bind_key(&b3, &addr, 0, true));
+    }
+
+    #[test]
+    fn inherited_sockets_are_matched_by_address() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = l.local_addr().unwrap();
+        let mut pool = Inherited::new(vec![OwnedFd::from(l)]);
+        let other: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        assert!(pool.take(&BindAddr::Tcp(other)).is_none());
+        assert!(pool.take(&BindAddr::Tcp(a)).is_some());
+        assert!(pool.is_empty());
+    }
+}

@@ -1,0 +1,115 @@
+//! The process model around reloads (spec section 10): `-Ws` speaks the
+//! sd_notify protocol, and a binary upgrade with `-x <stats socket> -sf
+//! <old pid>` takes the listening sockets over without refusing anyone.
+
+use std::os::unix::net::UnixDatagram;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tests::stats_socket::wait_socket;
+use tests::*;
+
+/// Reads notifications until one contains `want`; returns everything read.
+fn wait_for(sock: &UnixDatagram, want: &str, lbd: &LbdProcess) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no {want} in {seen:?}{}",
+            lbd.output_hint()
+        );
+        let _ = sock.set_read_timeout(Some(left));
+        if let Ok(n) = sock.recv(&mut buf) {
+            let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+            seen.push_str(&msg);
+            seen.push('|');
+            if msg.lines().any(|l| l == want) {
+                return seen;
+            }
+        }
+    }
+}
+
+#[test]
+fn ws_notifies_ready_after_binding_and_brackets_a_reload() {
+    let a = HttpBackend::start("A");
+    let port = free_port();
+    let dir = TempDir::new();
+    let path = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap_or_else(|e| panic!("bind: {e}"));
+    let cfg = http_config(port, "", &server_lines(&[&a], ""));
+    let path_s = path.display().to_string();
+    let lbd = LbdProcess::start_with(dir, &cfg, &["-Ws"], &[("NOTIFY_SOCKET", &path_s)]);
+    wait_for(&sock, "READY=1", &lbd);
+    // Ready means serving.
+    let out = curl(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://127.0.0.1:{port}/"),
+    ]);
+    assert_eq!(out.stdout_str(), "200");
+    kill(Pid::from_raw(lbd.pid() as i32), Signal::SIGUSR2).unwrap_or_else(|e| panic!("{e}"));
+    let seen = wait_for(&sock, "RELOADING=1", &lbd);
+    assert!(!seen.contains("READY=1|"), "READY before RELOADING: {seen}");
+    wait_for(&sock, "READY=1", &lbd);
+}
+
+#[test]
+fn x_and_sf_hand_the_sockets_over_without_refusing_anyone() {
+    let a = HttpBackend::start("A");
+    let port = free_port();
+    let old_dir = TempDir::new();
+    let admin = old_dir.join("admin.sock");
+    let cfg = http_config(port, "", &server_lines(&[&a], "")).replace(
+        "global\n",
+        &format!(
+            "global\n    stats socket {} level admin expose-fd listeners\n",
+            admin.display()
+        ),
+    );
+    let mut old = LbdProcess::start_with(old_dir, &cfg, &[], &[]);
+    wait_socket(&admin);
+    let hammer = Hammer::start(port, 4);
+    std::thread::sleep(Duration::from_millis(200));
+    let old_pid = old.pid().to_string();
+    let admin_s = admin.display().to_string();
+    let new = LbdProcess::start_with(
+        TempDir::new(),
+        &cfg,
+        &["-x", &admin_s, "-sf", &old_pid],
+        &[],
+    );
+    let exited = old.wait_exit(Duration::from_secs(10));
+    assert!(
+        exited.is_some(),
+        "old process still running{}",
+        old.output_hint()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let counts = hammer.finish();
+    eprintln!("upgrade under load: {counts:?}");
+    assert!(counts.ok > 50, "too little traffic: {counts:?}");
+    assert_eq!(
+        counts.failures(),
+        0,
+        "{counts:?}{}{}",
+        old.output_hint(),
+        new.output_hint()
+    );
+    let out = curl(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://127.0.0.1:{port}/"),
+    ]);
+    assert_eq!(out.stdout_str(), "200", "{}", new.output_hint());
+}
