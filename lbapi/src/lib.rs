@@ -3,10 +3,11 @@
 //! Shared types live here so that lbctl and the web UI never link a daemon.
 //! It holds the server and proxy states every client shows, and the typed
 //! runtime-socket client ([`RuntimeClient`]) with its `show info` and
-//! `show stat` parsers; the D-Bus interfaces come next.
+//! `show stat` parsers, and the D-Bus interfaces ([`dbus`]).
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod dbus;
 pub mod stats;
 
 pub use client::{escape, AdminState, ApiError, Endpoint, RuntimeClient};

@@ -1,0 +1,13 @@
+//! The appliance's D-Bus interfaces, defined once for servers and clients.
+//!
+//! Each interface is a zbus `#[proxy]` trait (clients call it; the daemon
+//! implements the same method names with `#[zbus::interface]`) plus the
+//! serde types it carries. Names, paths and signatures here are the
+//! contract: change them only with both sides.
+
+pub mod supervisor;
+
+pub use supervisor::{
+    LogLine, ServiceState, ServiceStatus, Supervisor1Proxy, SUPERVISOR_BUS_NAME,
+    SUPERVISOR_INTERFACE, SUPERVISOR_PATH,
+};
