@@ -2,8 +2,9 @@
 //! redispatch`: the "pick upstream" and "connect" stages of a session.
 
 use crate::error::{Cause, ProxyError, Stage};
-use crate::runtime::{Backend, ServerAddrRt, ServerLease};
+use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
 use crate::stream::Stream;
+use crate::tls::connector::Connector;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, UnixStream};
@@ -67,6 +68,57 @@ pub async fn connect_server(
     }
 }
 
+/// Opens a connection to `server` at `addr`, with TLS when the server line
+/// says `ssl`. The handshake shares the connect timeout: a server that
+/// accepts but never answers the handshake is as unreachable as one that
+/// never accepts, and is retried the same way.
+pub async fn connect_to(
+    server: &ServerRt,
+    addr: &ServerAddrRt,
+    dst_port: u16,
+    timeout: Option<Duration>,
+) -> Result<Stream, ProxyError> {
+    let stream = connect_server(addr, dst_port, timeout).await?;
+    let ssl = &server.conf.ssl;
+    if !ssl.enabled {
+        return Ok(stream);
+    }
+    let Stream::Tcp(tcp) = stream else {
+        return Err(ProxyError::new(
+            Cause::Internal,
+            Stage::Connect,
+            "ssl toward a unix socket server is not supported",
+        ));
+    };
+    let connector = Connector::for_server(ssl)
+        .map_err(|e| ProxyError::new(Cause::Internal, Stage::Connect, e.to_string()))?;
+    let ip = tcp
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    let hs = connector.connect(tcp, ip);
+    let res = match timeout {
+        Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
+            ProxyError::new(
+                Cause::ServerTimeout,
+                Stage::Connect,
+                "SSL handshake timeout",
+            )
+            .retryable()
+        })?,
+        None => hs.await,
+    };
+    let conn = res.map_err(|e| {
+        ProxyError::new(
+            Cause::Server,
+            Stage::Connect,
+            format!("SSL handshake failure: {e}"),
+        )
+        .retryable()
+    })?;
+    Ok(Stream::Tls(Box::new(conn)))
+}
+
 /// Picks a server (queueing for a slot if needed) and connects, retrying
 /// as `retries` and `option redispatch` say: HAProxy retries the same
 /// server, and redispatches to another one on the retries the option names.
@@ -84,7 +136,7 @@ pub async fn pick_and_connect(
     report.server = Some(lease.server.clone());
     let mut attempt = 0u32;
     loop {
-        match connect_server(&lease.server.addr.load(), dst_port, timeout).await {
+        match connect_to(&lease.server, &lease.server.addr.load(), dst_port, timeout).await {
             Ok(s) => {
                 report.connected = Some(Instant::now());
                 return Ok((s, lease));

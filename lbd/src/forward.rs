@@ -191,9 +191,8 @@ impl Dir<'_> {
                         DirEnd::Timeout
                     };
                 }
-                match self.to.try_io(Interest::WRITABLE, || {
-                    nix::unistd::write(self.to.as_fd(), &buf[off..n]).map_err(io::Error::from)
-                }) {
+                // try_write encrypts on a TLS stream.
+                match self.to.try_write(&buf[off..n]) {
                     Ok(w) => {
                         off += w;
                         *count += w as u64;

@@ -35,3 +35,4 @@ pub mod stats;
 pub mod stick;
 pub mod stream;
 pub mod tcp;
+pub mod tls;

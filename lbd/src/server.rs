@@ -13,6 +13,7 @@ use crate::runtime::{ConnLimit, Frontend, Runtime};
 use crate::session::{ClientInfo, LogCtx};
 use crate::stats::sess::ListenerCounters;
 use crate::stream::Stream;
+use crate::tls::acceptor::Acceptor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,10 @@ pub struct Listening {
     pub bind_limit: Option<ConnLimit>,
     /// This bind address's counters, with `option socket-stats`.
     pub listener: Option<Arc<ListenerCounters>>,
+    /// TLS termination, on an `ssl` bind.
+    pub tls: Option<Arc<Acceptor>>,
+    /// The bind's name in connection-error logs ([`bind_log_name`]).
+    pub bind_name: Arc<str>,
     pub sock: BoundSocket,
 }
 
@@ -170,6 +175,37 @@ pub fn run(
     Ok(code)
 }
 
+/// Builds a bind's TLS acceptor (None without `ssl`), saying why not as
+/// HAProxy would at start-up.
+pub(crate) fn tls_acceptor(
+    fe: &Frontend,
+    bind: &crate::config::model::Bind,
+) -> Result<Option<Arc<Acceptor>>, String> {
+    if !bind.ssl.enabled {
+        return Ok(None);
+    }
+    let at = format!(
+        "Proxy '{}': bind at [{}:{}] :",
+        fe.name, bind.location.file, bind.location.line
+    );
+    let (acc, notes) =
+        Acceptor::build(&bind.ssl, fe.mode == Mode::Http).map_err(|e| format!("{at} {e}"))?;
+    for w in notes.warnings {
+        say("[WARNING]", &format!("{at} {w}"));
+    }
+    Ok(Some(Arc::new(acc)))
+}
+
+/// The name a bind goes by in connection-error logs: its `name`, else its
+/// `id`, else its listener number in the proxy (1-based), as HAProxy.
+pub(crate) fn bind_log_name(bind: &crate::config::model::Bind, listener_index: usize) -> Arc<str> {
+    match (&bind.name, bind.id) {
+        (Some(n), _) => n.as_str().into(),
+        (None, Some(id)) => id.to_string().into(),
+        (None, None) => (listener_index + 1).to_string().into(),
+    }
+}
+
 /// Raises RLIMIT_NOFILE to what `ulimit-n` or `maxconn` needs (or to the
 /// hard limit), and returns the soft limit in force afterwards.
 fn raise_nofile(g: &crate::config::model::Global) -> nix::Result<u64> {
@@ -231,6 +267,8 @@ pub(crate) fn spawn_listeners(
             global: runtime.maxconn.clone(),
             bind_limit: l.bind_limit,
             listener: l.listener,
+            tls: l.tls,
+            bind_name: l.bind_name,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -255,6 +293,8 @@ struct AcceptCtx {
     global: ConnLimit,
     bind_limit: Option<ConnLimit>,
     listener: Option<Arc<ListenerCounters>>,
+    tls: Option<Arc<Acceptor>>,
+    bind_name: Arc<str>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -292,7 +332,34 @@ impl AcceptCtx {
             log.logger.log_connect(conf, info.src, info.dst);
         }
         let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
+        let tls = self.tls.clone();
+        let bind_name = self.bind_name.clone();
         tokio::spawn(async move {
+            let (stream, info) = match (tls, stream) {
+                (Some(acc), Stream::Tcp(tcp)) => {
+                    match handshake(&fe, &acc, tcp, info.clone()).await {
+                        Ok(x) => x,
+                        Err(msg) => {
+                            if let Some(conf) = &log.conf {
+                                let rec = crate::log::TxnLog {
+                                    client: info.src,
+                                    frontend_addr: info.dst,
+                                    accept_date: info.accepted,
+                                    frontend: fe.name.as_str().into(),
+                                    bind_name: Some(bind_name),
+                                    ..crate::log::TxnLog::default()
+                                };
+                                log.logger.log_conn_error(conf, &rec, msg);
+                            }
+                            return;
+                        }
+                    }
+                }
+                // An ssl bind never serves clear text (start-up refuses ssl
+                // on unix sockets; an inherited fd could still be one).
+                (Some(_), _) => return,
+                (None, stream) => (stream, info),
+            };
             match fe.mode {
                 Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log, &sess).await,
                 Mode::Http => crate::http::serve(fe, stream, info, stop, log, sess.entry()).await,
@@ -302,6 +369,33 @@ impl AcceptCtx {
             drop(job);
         });
     }
+}
+
+/// The TLS handshake of an accepted connection, bounded by `timeout
+/// client` (HAProxy 2.6 has no separate handshake timeout). A failed
+/// handshake closes the connection and the session never starts; the error
+/// is HAProxy's connection-error text for the log.
+async fn handshake(
+    fe: &Frontend,
+    acc: &Acceptor,
+    tcp: tokio::net::TcpStream,
+    mut info: ClientInfo,
+) -> Result<(Stream, ClientInfo), &'static str> {
+    let why = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => "Connection closed during SSL handshake",
+        std::io::ErrorKind::InvalidData => "SSL handshake failure",
+        _ => "Connection error during SSL handshake",
+    };
+    let hs = acc.accept(tcp);
+    let conn = match fe.conf.timeouts.client {
+        Some(ms) => tokio::time::timeout(Duration::from_millis(ms), hs)
+            .await
+            .map_err(|_| "Timeout during SSL handshake")?
+            .map_err(why)?,
+        None => hs.await.map_err(why)?,
+    };
+    info.tls = conn.info.clone();
+    Ok((Stream::Tls(Box::new(conn)), info))
 }
 
 /// Server state changes go to stderr (as HAProxy prints them) and to the

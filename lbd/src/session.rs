@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ClientInfo {
     /// The client's address (None on unix sockets).
     pub src: Option<SocketAddr>,
@@ -17,6 +17,9 @@ pub struct ClientInfo {
     /// monotonic clock for the timers.
     pub accepted: SystemTime,
     pub accepted_at: Instant,
+    /// What the TLS handshake negotiated, on an `ssl` bind (the `ssl_fc*`
+    /// and `ssl_c*` fetches read it).
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
 }
 
 impl ClientInfo {
@@ -26,6 +29,7 @@ impl ClientInfo {
             dst,
             accepted: SystemTime::now(),
             accepted_at: Instant::now(),
+            tls: None,
         }
     }
 }

@@ -1,5 +1,7 @@
-//! One byte stream type for both listener families (TCP and unix sockets),
-//! so the proxy code is written once.
+//! One byte stream type for both listener families (TCP and unix sockets)
+//! and for TLS over TCP, so the proxy code is written once. TLS streams are
+//! never spliced: `is_tcp()` is false for them, and their reads and writes
+//! go through rustls (`crate::tls::conn`).
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -8,10 +10,14 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
+use crate::tls::conn::TlsConn;
+use crate::tls::TlsInfo;
+
 #[derive(Debug)]
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Tls(Box<TlsConn>),
 }
 
 impl Stream {
@@ -19,6 +25,8 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.readable().await,
             Stream::Unix(s) => s.readable().await,
+            Stream::Tls(t) if t.has_buffered() => Ok(()),
+            Stream::Tls(t) => t.tcp.readable().await,
         }
     }
 
@@ -26,10 +34,13 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.writable().await,
             Stream::Unix(s) => s.writable().await,
+            Stream::Tls(t) => t.tcp.writable().await,
         }
     }
 
-    /// Runs a non-blocking syscall on the socket, clearing readiness on WouldBlock.
+    /// Runs a non-blocking syscall on the socket, clearing readiness on
+    /// WouldBlock. On a TLS stream the syscall would bypass the encryption:
+    /// callers use `try_read`/`try_write` there.
     pub fn try_io<R>(
         &self,
         interest: Interest,
@@ -38,6 +49,10 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.try_io(interest, f),
             Stream::Unix(s) => s.try_io(interest, f),
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "raw socket I/O on a TLS stream",
+            )),
         }
     }
 
@@ -45,19 +60,42 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.try_read(buf),
             Stream::Unix(s) => s.try_read(buf),
+            Stream::Tls(t) => t.try_read(buf),
         }
     }
 
-    /// Shuts down the write side (sends FIN), keeping the read side open.
+    /// Non-blocking write (of plaintext, on a TLS stream).
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_write(buf),
+            Stream::Unix(s) => s.try_write(buf),
+            Stream::Tls(t) => t.try_write(buf),
+        }
+    }
+
+    /// Shuts down the write side (sends FIN, after a TLS close_notify),
+    /// keeping the read side open.
     pub fn shutdown_write(&self) -> io::Result<()> {
+        if let Stream::Tls(t) = self {
+            return t.shutdown_write();
+        }
         let sock = socket2::SockRef::from(self);
         sock.shutdown(std::net::Shutdown::Write)
+    }
+
+    /// What the TLS handshake negotiated, on a TLS client connection.
+    pub fn tls_info(&self) -> Option<&std::sync::Arc<TlsInfo>> {
+        match self {
+            Stream::Tls(t) => t.info.as_ref(),
+            _ => None,
+        }
     }
 
     /// The peer's address for TCP streams (`%si:%sp` for a server).
     pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
         match self {
             Stream::Tcp(s) => s.peer_addr().ok(),
+            Stream::Tls(t) => t.tcp.peer_addr().ok(),
             Stream::Unix(_) => None,
         }
     }
@@ -79,6 +117,7 @@ impl AsFd for Stream {
         match self {
             Stream::Tcp(s) => s.as_fd(),
             Stream::Unix(s) => s.as_fd(),
+            Stream::Tls(t) => t.tcp.as_fd(),
         }
     }
 }
@@ -98,6 +137,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(t) => tls_read(t, cx, buf),
         }
     }
 }
@@ -111,6 +151,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(t) => t.poll_write(cx, buf),
         }
     }
 
@@ -122,17 +163,22 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(t) => {
+                let first = bufs.iter().find(|b| !b.is_empty());
+                t.poll_write(cx, first.map(|b| &b[..]).unwrap_or(&[]))
+            }
         }
     }
 
     fn is_write_vectored(&self) -> bool {
-        true
+        !matches!(self, Stream::Tls(_))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(t) => t.poll_flush(cx),
         }
     }
 
@@ -140,6 +186,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(t) => t.poll_shutdown(cx),
         }
     }
 }
@@ -148,12 +195,14 @@ impl AsyncWrite for Stream {
 pub enum ReadHalf<'a> {
     Tcp(tokio::net::tcp::ReadHalf<'a>),
     Unix(tokio::net::unix::ReadHalf<'a>),
+    Tls(&'a TlsConn),
 }
 
 /// The write half of a split [`Stream`].
 pub enum WriteHalf<'a> {
     Tcp(tokio::net::tcp::WriteHalf<'a>),
     Unix(tokio::net::unix::WriteHalf<'a>),
+    Tls(&'a TlsConn),
 }
 
 impl Stream {
@@ -169,6 +218,7 @@ impl Stream {
                 let (r, w) = s.split();
                 (ReadHalf::Unix(r), WriteHalf::Unix(w))
             }
+            Stream::Tls(t) => (ReadHalf::Tls(t), WriteHalf::Tls(t)),
         }
     }
 }
@@ -182,6 +232,7 @@ impl AsyncRead for ReadHalf<'_> {
         match self.get_mut() {
             ReadHalf::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             ReadHalf::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            ReadHalf::Tls(t) => tls_read(t, cx, buf),
         }
     }
 }
@@ -195,6 +246,7 @@ impl AsyncWrite for WriteHalf<'_> {
         match self.get_mut() {
             WriteHalf::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             WriteHalf::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            WriteHalf::Tls(t) => t.poll_write(cx, buf),
         }
     }
 
@@ -202,6 +254,7 @@ impl AsyncWrite for WriteHalf<'_> {
         match self.get_mut() {
             WriteHalf::Tcp(s) => Pin::new(s).poll_flush(cx),
             WriteHalf::Unix(s) => Pin::new(s).poll_flush(cx),
+            WriteHalf::Tls(t) => t.poll_flush(cx),
         }
     }
 
@@ -209,6 +262,14 @@ impl AsyncWrite for WriteHalf<'_> {
         match self.get_mut() {
             WriteHalf::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             WriteHalf::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            WriteHalf::Tls(t) => t.poll_shutdown(cx),
         }
     }
+}
+
+/// Reads decrypted bytes into a tokio `ReadBuf`.
+fn tls_read(t: &TlsConn, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    let n = std::task::ready!(t.poll_read(cx, buf.initialize_unfilled()))?;
+    buf.advance(n);
+    Poll::Ready(Ok(()))
 }

@@ -41,7 +41,7 @@ pub async fn serve(
     let mut report = ConnectReport::default();
     // `shutdown session` ends the session wherever it is.
     let end = tokio::select! {
-        e = run(&fe, &client, info, use_splice, &mut rec, &mut report, sess) => e,
+        e = run(&fe, &client, info.clone(), use_splice, &mut rec, &mut report, sess) => e,
         _ = sess.killed() => Termination::new(TermCause::Killed, TermPhase::Data),
     };
     sess.listener_txn(rec.bytes_in, rec.bytes_out, false);
@@ -89,7 +89,7 @@ async fn run(
 ) -> Termination {
     let mut state = State::default();
     let mut payload = Vec::new();
-    let verdict = tcp_rules(fe, client, info, &mut state, &mut payload).await;
+    let verdict = tcp_rules(fe, client, info.clone(), &mut state, &mut payload).await;
     let end = match verdict {
         Some(end) => end,
         None => {
@@ -223,7 +223,7 @@ async fn tcp_rules(
     payload: &mut Vec<u8>,
 ) -> Option<Termination> {
     for phase in [TcpPhase::Connection, TcpPhase::Session] {
-        match run_phase(fe, info, state, None, phase) {
+        match run_phase(fe, info.clone(), state, None, phase) {
             Some(Final::Reject) => {
                 return Some(Termination::new(TermCause::Proxy, TermPhase::Request))
             }
@@ -244,7 +244,7 @@ async fn tcp_rules(
     let cap = fe.global.tune_bufsize.max(4096);
     let mut eof = false;
     loop {
-        match run_phase(fe, info, state, Some(payload), TcpPhase::Content) {
+        match run_phase(fe, info.clone(), state, Some(payload), TcpPhase::Content) {
             Some(Final::Reject) => {
                 return Some(Termination::new(TermCause::Proxy, TermPhase::Request))
             }
@@ -336,7 +336,7 @@ async fn connect_and_forward(
     state: &mut State,
     payload: &[u8],
 ) -> Termination {
-    let Some(be) = pick_backend(fe, info, state, payload) else {
+    let Some(be) = pick_backend(fe, info.clone(), state, payload) else {
         // No backend: HAProxy closes the connection.
         return Termination::new(TermCause::ServerClosed, TermPhase::Connect);
     };

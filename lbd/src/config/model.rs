@@ -82,6 +82,8 @@ pub struct Global {
     pub tune_http_maxhdr: usize,
     pub noreuseport: bool,
     pub nosplice: bool,
+    /// `ssl-default-*` and `ssl-server-verify`.
+    pub ssl: crate::tls::conf::SslDefaults,
 }
 
 impl Default for Global {
@@ -118,6 +120,7 @@ impl Default for Global {
             tune_http_maxhdr: 101,
             noreuseport: false,
             nosplice: false,
+            ssl: Default::default(),
         }
     }
 }
@@ -503,6 +506,8 @@ pub struct Bind {
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     pub accept_proxy: bool,
+    /// `ssl`, `crt` and the other TLS options.
+    pub ssl: crate::tls::conf::BindSsl,
     pub location: Location,
 }
 
@@ -603,6 +608,8 @@ pub struct Server {
     pub on_marked_down_shutdown: bool,
     /// `on-marked-up shutdown-backup-sessions`.
     pub on_marked_up_shutdown_backup: bool,
+    /// `ssl` and the other TLS parameters toward the server.
+    pub ssl: crate::tls::conf::ServerSsl,
 }
 
 /// `agent-check` and its settings (spec 4.3).

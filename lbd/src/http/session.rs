@@ -15,7 +15,7 @@ use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
-use crate::connect::{connect_server, retry_pause, should_redispatch};
+use crate::connect::{connect_to, retry_pause, should_redispatch};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
@@ -132,7 +132,7 @@ pub async fn serve(
     let mut s = Session {
         fe,
         client,
-        info,
+        info: info.clone(),
         cbuf: Buf::with_capacity(bufsize),
         sbuf: Buf::with_capacity(bufsize),
         out: Vec::with_capacity(2048),
@@ -783,7 +783,7 @@ impl Session {
                 return Ok((up, lease));
             }
             // 3. A new connection.
-            match connect_server(&addr, dst_port, timeout).await {
+            match connect_to(&server, &addr, dst_port, timeout).await {
                 Ok(stream) => {
                     let up = Upstream {
                         stream,

@@ -134,6 +134,7 @@ impl Sockets {
             let mut first_addr = 0usize;
             for bind in &fe.conf.binds {
                 let bind_limit = bind.maxconn.map(ConnLimit::new);
+                let tls = crate::server::tls_acceptor(fe, bind)?;
                 let copies = match reuseport {
                     true => runtime.threads.max(1),
                     false => 1,
@@ -184,6 +185,8 @@ impl Sockets {
                             fe: fe.clone(),
                             bind_limit: bind_limit.clone(),
                             listener,
+                            tls: tls.clone(),
+                            bind_name: crate::server::bind_log_name(bind, first_addr + pos),
                             sock: accept_side,
                         });
                     }

@@ -1,9 +1,12 @@
 //! `bind` lines (spec 4.2): address lists and the listener options in scope.
 
+use super::super::diag::Diagnostic;
 use super::super::model::{Bind, BindAddr};
 use super::super::pending;
 use super::super::units;
 use super::{Loader, Status};
+use crate::tls::acceptor::{Acceptor, TlsSetupError};
+use crate::tls::conf::{TlsParams, TlsVersion, Verify};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
@@ -141,10 +144,26 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
     }
     let section = l.section_name_kind();
     let head = format!("'bind {spec}' in section '{section}'");
+    bind.ssl.params.ciphers = l.global.ssl.bind_ciphers.clone();
+    bind.ssl.params.ciphersuites = l.global.ssl.bind_ciphersuites.clone();
+    // `ssl-default-bind-options` words come first, so the line overrides them.
+    let mut all: Vec<String> = words[..2].to_vec();
+    all.extend(l.global.ssl.bind_options.iter().cloned());
+    all.extend(words[2..].iter().cloned());
+    let words = &all[..];
     let mut k = 2;
     while k < words.len() {
         let opt = words[k].as_str();
         let val = words.get(k + 1);
+        if let Some(taken) = tls_param(&mut bind.ssl.params, opt, val.map(String::as_str)) {
+            match taken {
+                Ok(n) => {
+                    k += n;
+                    continue;
+                }
+                Err(e) => return Err(l.alert(format_args!("{head} : {e}"))),
+            }
+        }
         let need_val = |l: &mut Loader<'_>| -> Result<String, Status> {
             match val {
                 Some(v) => Ok(v.clone()),
@@ -190,6 +209,43 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             "v4v6" => bind.v4v6 = true,
             "v6only" => bind.v6only = true,
             "accept-proxy" => bind.accept_proxy = true,
+            "ssl" => bind.ssl.enabled = true,
+            "crt" => {
+                let v = need_val(l)?;
+                bind.ssl
+                    .crts
+                    .push(base_path(l.global.crt_base.as_deref(), &v));
+            }
+            "crt-list" => {
+                let v = need_val(l)?;
+                bind.ssl
+                    .crt_lists
+                    .push(base_path(l.global.crt_base.as_deref(), &v));
+            }
+            "ca-file" => {
+                let v = need_val(l)?;
+                bind.ssl.ca_file = Some(base_path(l.global.ca_base.as_deref(), &v));
+            }
+            "crl-file" => {
+                let v = need_val(l)?;
+                bind.ssl.crl_file = Some(base_path(l.global.ca_base.as_deref(), &v));
+            }
+            "alpn" => {
+                let v = need_val(l)?;
+                bind.ssl.alpn = v
+                    .split(',')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect();
+            }
+            "verify" => {
+                let v = need_val(l)?;
+                bind.ssl.verify = Verify::parse(&v).ok_or_else(|| {
+                    l.alert(format_args!(
+                        "{head} : '{opt}' : unknown verify method '{v}', only 'none', 'optional', and 'required' are supported"
+                    ))
+                })?;
+            }
             _ => {
                 if pending::is_bind_keyword(opt) {
                     return Err(l.alert(format_args!(
@@ -206,11 +262,150 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             }
         }
         k += match opt {
-            "v4v6" | "v6only" | "accept-proxy" => 1,
+            "v4v6" | "v6only" | "accept-proxy" | "ssl" => 1,
             _ => 2,
         };
     }
+    check_tls(l, &bind, spec, &head)?;
     Ok(bind)
+}
+
+/// `crt`/`ca-file` paths are relative to `crt-base`/`ca-base` when set.
+pub(crate) fn base_path(base: Option<&str>, p: &str) -> PathBuf {
+    match base {
+        Some(b) if !p.starts_with('/') => PathBuf::from(b).join(p),
+        _ => PathBuf::from(p),
+    }
+}
+
+/// The protocol options binds and servers share.
+const TLS_PARAMS: &[&str] = &[
+    "ciphers",
+    "ciphersuites",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-tlsv12",
+    "force-tlsv13",
+    "no-tls-tickets",
+];
+
+/// Applies one of [`TLS_PARAMS`]. None when `opt` is not one; else the
+/// number of words it took, or the error text.
+pub(crate) fn tls_param(
+    p: &mut TlsParams,
+    opt: &str,
+    val: Option<&str>,
+) -> Option<Result<usize, String>> {
+    if !TLS_PARAMS.contains(&opt) {
+        return None;
+    }
+    let need = || val.ok_or_else(|| format!("'{opt}' : missing value"));
+    let version = |v: &str| {
+        TlsVersion::parse(v).ok_or_else(|| {
+            format!("'{opt}' : unknown value '{v}' (expects SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3)")
+        })
+    };
+    let r = (|| {
+        match opt {
+            "ciphers" => p.ciphers = Some(need()?.to_string()),
+            "ciphersuites" => p.ciphersuites = Some(need()?.to_string()),
+            "ssl-min-ver" => p.min_ver = Some(version(need()?)?),
+            "ssl-max-ver" => p.max_ver = Some(version(need()?)?),
+            "no-tlsv12" => p.no_tls12 = true,
+            "no-tlsv13" => p.no_tls13 = true,
+            "force-tlsv12" | "force-tlsv13" => {
+                let v = if opt == "force-tlsv12" {
+                    TlsVersion::Tls12
+                } else {
+                    TlsVersion::Tls13
+                };
+                p.min_ver = Some(v);
+                p.max_ver = Some(v);
+            }
+            "no-tls-tickets" => p.no_tls_tickets = true,
+            // no-sslv3/no-tlsv10/no-tlsv11: versions rustls never speaks,
+            // so disabling them changes nothing.
+            _ => {}
+        }
+        Ok(
+            if val.is_some()
+                && matches!(
+                    opt,
+                    "ciphers" | "ciphersuites" | "ssl-min-ver" | "ssl-max-ver"
+                )
+            {
+                2
+            } else {
+                1
+            },
+        )
+    })();
+    Some(r)
+}
+
+/// Loads the certificates and builds the TLS setup once, so that `-c`
+/// reports what starting would (HAProxy loads them while parsing).
+fn check_tls(l: &mut Loader<'_>, bind: &Bind, spec: &str, head: &str) -> Result<(), Status> {
+    let ssl = &bind.ssl;
+    if !ssl.enabled {
+        if let Err(e) = crate::tls::acceptor::load_certs(ssl) {
+            return Err(l.alert(format_args!("{head} : {e}")));
+        }
+        return Ok(());
+    }
+    if bind
+        .addrs
+        .iter()
+        .any(|a| matches!(a, BindAddr::Unix(_) | BindAddr::Abstract(_)))
+    {
+        return Err(l.alert(format_args!(
+            "{head} : 'ssl' on a unix socket is not supported yet by lbd."
+        )));
+    }
+    let proxy = l.section_name.clone();
+    let at = format!("for bind '{spec}' at [{}:{}]", l.file, l.line);
+    if ssl.crts.is_empty() && ssl.crt_lists.is_empty() {
+        l.diags.push(Diagnostic::alert(format!(
+            "config : Proxy '{proxy}': no SSL certificate specified {at} (use 'crt')."
+        )));
+        return Err(Status {
+            fatal: true,
+            abort: false,
+        });
+    }
+    match Acceptor::build(ssl, false) {
+        Ok((_, notes)) => {
+            for w in notes.warnings {
+                l.warn(format_args!("{head} : {w}"));
+            }
+            Ok(())
+        }
+        Err(TlsSetupError::CaFile { path, reason }) => {
+            l.diags.push(Diagnostic::alert(format!(
+                "config : Couldn't open the ca-file '{path}' ({reason})."
+            )));
+            Err(l.alert(format_args!("{head} : 'ca-file' : unable to load {path}")))
+        }
+        Err(
+            e @ (TlsSetupError::Ciphers(_)
+            | TlsSetupError::Ciphersuites(_)
+            | TlsSetupError::VerifyWithoutCa),
+        ) => {
+            l.diags.push(Diagnostic::alert(format!(
+                "config : Proxy '{proxy}': {e} {at}."
+            )));
+            Err(Status {
+                fatal: true,
+                abort: false,
+            })
+        }
+        Err(e) => Err(l.alert(format_args!("{head} : {e}"))),
+    }
 }
 
 const BIND_KEYWORDS: &[&str] = &[

@@ -197,6 +197,35 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
         "ca-base" => l.global.ca_base = Some(tryst!(one_arg(l, words, "a directory")).into()),
         "crt-base" => l.global.crt_base = Some(tryst!(one_arg(l, words, "a directory")).into()),
         "h1-accept-payload-with-any-method" => l.global.h1_accept_payload_with_any_method = true,
+        "ssl-default-bind-ciphers" => {
+            l.global.ssl.bind_ciphers =
+                Some(tryst!(one_arg(l, words, "a cipher suite string")).into())
+        }
+        "ssl-default-bind-ciphersuites" => {
+            l.global.ssl.bind_ciphersuites =
+                Some(tryst!(one_arg(l, words, "a cipher suite string")).into())
+        }
+        "ssl-default-server-ciphers" => {
+            l.global.ssl.server_ciphers =
+                Some(tryst!(one_arg(l, words, "a cipher suite string")).into())
+        }
+        "ssl-default-server-ciphersuites" => {
+            l.global.ssl.server_ciphersuites =
+                Some(tryst!(one_arg(l, words, "a cipher suite string")).into())
+        }
+        // The option words are checked where they apply, on each bind or
+        // server line, with that line's own keywords.
+        "ssl-default-bind-options" => l.global.ssl.bind_options = words[1..].to_vec(),
+        "ssl-default-server-options" => l.global.ssl.server_options = words[1..].to_vec(),
+        "ssl-server-verify" => match words.get(1).map(String::as_str) {
+            Some("none") => l.global.ssl.server_verify_none = true,
+            Some("required") => l.global.ssl.server_verify_none = false,
+            _ => {
+                return l.alert(format_args!(
+                    "'{kw}' : expects 'none' or 'required' as argument."
+                ))
+            }
+        },
         "noreuseport" => l.global.noreuseport = true,
         "nosplice" => l.global.nosplice = true,
         "spread-checks" => {

@@ -5,6 +5,9 @@ use super::super::model::{CheckParams, ProxyProtoVersion, Server, ServerAddr, Se
 use super::super::pending;
 use super::super::units::{self, UnitError};
 use super::{Loader, Status, Target};
+use crate::tls::acceptor::TlsSetupError;
+use crate::tls::conf::Verify;
+use crate::tls::connector::Connector;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -31,6 +34,7 @@ pub(crate) fn template() -> Server {
         agent: Default::default(),
         on_marked_down_shutdown: false,
         on_marked_up_shutdown_backup: false,
+        ssl: Default::default(),
     }
 }
 
@@ -67,6 +71,20 @@ const KEYWORDS: &[&str] = &[
     "no-agent-check",
     "on-marked-down",
     "on-marked-up",
+    "ssl",
+    "no-ssl",
+    "verify",
+    "verifyhost",
+    "ca-file",
+    "crl-file",
+    "crt",
+    "sni",
+    "alpn",
+    "ciphers",
+    "ciphersuites",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "no-tls-tickets",
 ];
 
 /// Parses `<addr>[:[+|-]port]`. Errors are the message after the prefix.
@@ -206,6 +224,16 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         k = 3;
         who
     };
+    // `ssl-default-server-options` words come first, so the line overrides
+    // them; a server inheriting a `default-server` has them already.
+    let mut all: Vec<String> = words[..k].to_vec();
+    if !srv.ssl.defaults_applied {
+        all.extend(l.global.ssl.server_options.iter().cloned());
+        srv.ssl.defaults_applied = true;
+    }
+    all.extend(words[k..].iter().cloned());
+    let words = &all[..];
+    let (crt_base, ca_base) = (l.global.crt_base.clone(), l.global.ca_base.clone());
     let fail = |l: &mut Loader<'_>, msg: String| {
         l.diags
             .push(Diagnostic::alert(format!("{prefix}{who} : {msg}")));
@@ -230,9 +258,63 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 | "send-proxy"
                 | "send-proxy-v2"
                 | "agent-check"
+                | "ssl"
+                | "force-tlsv12"
+                | "force-tlsv13"
         ) && !p.starts_with("no-");
+        if let Some(r) = super::bind::tls_param(&mut srv.ssl.params, p, val.as_deref()) {
+            match r {
+                Ok(n) => {
+                    k += n;
+                    continue;
+                }
+                Err(m) => return fail(l, m),
+            }
+        }
         let res: Result<(), String> = (|| {
             match p {
+                "ssl" => srv.ssl.enabled = true,
+                "no-ssl" => srv.ssl.enabled = false,
+                "verify" => {
+                    let v = need(p)?;
+                    srv.ssl.verify = Some(match v.as_str() {
+                        "none" => Verify::None,
+                        "required" => Verify::Required,
+                        _ => {
+                            return Err(format!(
+                                "'{p}' : unknown verify method '{v}', only 'none' and 'required' are supported"
+                            ))
+                        }
+                    });
+                }
+                "verifyhost" => srv.ssl.verifyhost = Some(need(p)?),
+                "ca-file" => {
+                    srv.ssl.ca_file = Some(super::bind::base_path(ca_base.as_deref(), &need(p)?))
+                }
+                "crl-file" => {
+                    srv.ssl.crl_file = Some(super::bind::base_path(ca_base.as_deref(), &need(p)?))
+                }
+                "crt" => srv.ssl.crt = Some(super::bind::base_path(crt_base.as_deref(), &need(p)?)),
+                "alpn" => {
+                    srv.ssl.alpn = need(p)?
+                        .split(',')
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                }
+                "sni" => {
+                    let v = need(p)?;
+                    // Only the constant form for now; per-request
+                    // expressions need the sample engine at connect time.
+                    match v.strip_prefix("str(").and_then(|r| r.strip_suffix(')')) {
+                        Some(name) if !name.is_empty() => srv.ssl.sni = Some(name.to_string()),
+                        _ => {
+                            return Err(format!(
+                                "'sni {v}' : only a constant 'str(<name>)' is supported yet by lbd."
+                            ))
+                        }
+                    }
+                }
                 "weight" => {
                     let v = units::atoi(&need(p)?);
                     if !(0..=256).contains(&v) {
@@ -376,6 +458,11 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         }
         k += if takes_value { 2 } else { 1 };
     }
+    if !is_default {
+        if let Err(st) = check_tls(l, &mut srv, &prefix, &who) {
+            return st;
+        }
+    }
     let d = l.draft(t);
     if is_default {
         d.default_server = srv;
@@ -383,6 +470,70 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         d.proxy.servers.push(srv);
     }
     Status::default()
+}
+
+/// Resolves the verification default and builds the TLS setup once, so
+/// that `-c` reports what connecting would (as HAProxy checks at start-up).
+fn check_tls(l: &mut Loader<'_>, srv: &mut Server, prefix: &str, who: &str) -> Result<(), Status> {
+    let g = &l.global.ssl;
+    if srv.ssl.params.ciphers.is_none() {
+        srv.ssl.params.ciphers = g.server_ciphers.clone();
+    }
+    if srv.ssl.params.ciphersuites.is_none() {
+        srv.ssl.params.ciphersuites = g.server_ciphersuites.clone();
+    }
+    if !srv.ssl.enabled {
+        return Ok(());
+    }
+    let verify_none_default = g.server_verify_none;
+    let verify = *srv.ssl.verify.get_or_insert(if verify_none_default {
+        Verify::None
+    } else {
+        Verify::Required
+    });
+    let fatal = Status {
+        fatal: true,
+        abort: false,
+    };
+    if verify == Verify::Required && srv.ssl.ca_file.is_none() {
+        let msg = if verify_none_default {
+            "verify is enabled but no CA file specified."
+        } else {
+            "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+        };
+        l.diags
+            .push(Diagnostic::alert(format!("{prefix}{who} : {msg}")));
+        return Err(fatal);
+    }
+    if srv.check.enabled {
+        // Not silently different: HAProxy would probe over SSL here.
+        l.diags.push(Diagnostic::warning(format!(
+            "{prefix}{who} : health checks of an 'ssl' server run in clear text in lbd for now (HAProxy runs them over SSL); a layer-4 check is unaffected."
+        )));
+    }
+    match Connector::build(&srv.ssl) {
+        Ok((_, notes)) => {
+            for w in notes.warnings {
+                l.diags
+                    .push(Diagnostic::warning(format!("{prefix}{who} : {w}")));
+            }
+            Ok(())
+        }
+        Err(TlsSetupError::CaFile { path, reason }) => {
+            l.diags.push(Diagnostic::alert(format!(
+                "{prefix}{who} : Couldn't open the ca-file '{path}' ({reason})."
+            )));
+            l.diags.push(Diagnostic::alert(format!(
+                "config : 'ca-file' : unable to load {path}."
+            )));
+            Err(fatal)
+        }
+        Err(e) => {
+            l.diags
+                .push(Diagnostic::alert(format!("{prefix}{who} : {e}")));
+            Err(fatal)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -449,5 +600,41 @@ mod tests {
             parse_addr("127.0.0.1:99999"),
             Err("invalid port '99999'".into())
         );
+    }
+
+    fn load(text: &str) -> crate::config::model::Config {
+        let env = std::collections::HashMap::<String, String>::new();
+        let out = crate::config::load_str("t.cfg", text.as_bytes(), &env);
+        out.config.unwrap_or_else(|| panic!("{:?}", out.diags))
+    }
+
+    #[test]
+    fn ssl_parameters_and_server_defaults() {
+        let cfg = load(
+            "global
+    ssl-default-server-options ssl-min-ver TLSv1.2 no-tls-tickets
+    ssl-default-server-ciphers ECDHE-RSA-AES128-GCM-SHA256
+defaults
+    mode http
+backend be
+    default-server ssl verify none ssl-min-ver TLSv1.3
+    server a 127.0.0.1:443 sni str(app.test) alpn h2,http/1.1
+    server b 127.0.0.1:443 no-ssl
+",
+        );
+        let be = &cfg.proxies[0];
+        let a = &be.servers[0].ssl;
+        assert!(a.enabled);
+        assert_eq!(a.verify, Some(Verify::None));
+        assert_eq!(a.sni.as_deref(), Some("app.test"));
+        assert_eq!(a.alpn, vec!["h2".to_string(), "http/1.1".to_string()]);
+        // default-server's own ssl-min-ver wins over the global options.
+        assert_eq!(a.params.min_ver, Some(crate::tls::conf::TlsVersion::Tls13));
+        assert!(a.params.no_tls_tickets);
+        assert_eq!(
+            a.params.ciphers.as_deref(),
+            Some("ECDHE-RSA-AES128-GCM-SHA256")
+        );
+        assert!(!be.servers[1].ssl.enabled);
     }
 }

@@ -1,0 +1,287 @@
+//! TLS termination on `bind ... ssl` and TLS toward servers (`server ...
+//! ssl`), checked with curl and openssl s_client, on lbd and HAProxy 2.6.
+
+use std::process::{Command, Stdio};
+use tests::*;
+
+/// An HTTP config whose frontend binds `bind_opts` on 127.0.0.1:`port`.
+fn https_config(mode: &str, port: u16, bind_opts: &str, be: &HttpBackend) -> String {
+    format!(
+        "global
+    maxconn 1000
+
+defaults
+    mode {mode}
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{port} {bind_opts}
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr()
+    )
+}
+
+/// curl to https://<host>:<port>/ resolved to 127.0.0.1, trusting `ca`.
+fn curl_https(host: &str, port: u16, ca: &std::path::Path, extra: &[&str]) -> CurlOutput {
+    let resolve = format!("{host}:{port}:127.0.0.1");
+    let url = format!("https://{host}:{port}/");
+    let ca = ca.display().to_string();
+    let mut args = vec!["-i", "--cacert", &ca, "--resolve", &resolve];
+    args.extend_from_slice(extra);
+    args.push(&url);
+    curl(&args)
+}
+
+/// `openssl s_client` output for a handshake with `args`.
+fn s_client(port: u16, args: &[&str]) -> String {
+    let out = Command::new("openssl")
+        .arg("s_client")
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output();
+    match out {
+        Ok(o) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!("cannot run openssl: {e}"),
+    }
+}
+
+/// The subject line s_client prints for the served certificate.
+fn served_subject(out: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with("subject="))
+        .unwrap_or("")
+        .replace(' ', "")
+}
+
+#[test]
+fn https_request_in_http_and_tcp_mode() {
+    let pki = Pki::new("Test CA");
+    for mode in ["http", "tcp"] {
+        let be = HttpBackend::start("s1");
+        let dir = TempDir::new();
+        let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+        let ca = pki.write_ca(dir.path(), "ca.pem");
+        let port = free_port();
+        let cfg = https_config(mode, port, &format!("ssl crt {}", crt.display()), &be);
+        let _lbd = LbdProcess::start_in(dir, &cfg);
+        let out = curl_https("site.test", port, &ca, &[]);
+        assert_eq!(out.code, 0, "{mode}: curl failed: {}", out.stderr);
+        let r = &out.responses()[0];
+        assert_eq!(r.status, 200, "{mode}");
+        assert_eq!(r.served_by(), "s1", "{mode}");
+        assert_eq!(be.requests(), 1, "{mode}");
+    }
+}
+
+#[test]
+fn sni_picks_the_certificate_from_a_directory() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let certs = dir.join("certs");
+    if let Err(e) = std::fs::create_dir(&certs) {
+        panic!("{e}");
+    }
+    // Loaded in name order: a.pem first, so it is the default.
+    pki.write_leaf(&certs, "a.pem", &["a.test"]);
+    pki.write_leaf(&certs, "b.pem", &["b.test", "*.w.test"]);
+    let port = free_port();
+    let cfg = https_config("http", port, &format!("ssl crt {}", certs.display()), &be);
+    let _lbd = LbdProcess::start_in(dir, &cfg);
+    let subject = |sni: Option<&str>| match sni {
+        Some(n) => served_subject(&s_client(port, &["-servername", n])),
+        None => served_subject(&s_client(port, &["-noservername"])),
+    };
+    assert!(
+        subject(Some("b.test")).ends_with("CN=b.test"),
+        "{}",
+        subject(Some("b.test"))
+    );
+    assert!(subject(Some("x.w.test")).ends_with("CN=b.test"));
+    assert!(subject(Some("a.test")).ends_with("CN=a.test"));
+    assert!(subject(Some("other.test")).ends_with("CN=a.test"));
+    assert!(subject(None).ends_with("CN=a.test"));
+}
+
+#[test]
+fn alpn_http11_is_negotiated() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let port = free_port();
+    let opts = format!("ssl crt {} alpn http/1.1", crt.display());
+    let _lbd = LbdProcess::start_in(dir, &https_config("http", port, &opts, &be));
+    let out = s_client(port, &["-alpn", "http/1.1"]);
+    assert!(out.contains("ALPN protocol: http/1.1"), "{out}");
+    // A client offering only something else gets no ALPN.
+    let out = s_client(port, &["-alpn", "spdy/1"]);
+    assert!(!out.contains("ALPN protocol: spdy/1"), "{out}");
+}
+
+#[test]
+fn ssl_min_ver_tls13_refuses_a_tls12_client() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let port = free_port();
+    let opts = format!("ssl crt {} ssl-min-ver TLSv1.3", crt.display());
+    let _lbd = LbdProcess::start_in(dir, &https_config("http", port, &opts, &be));
+    let old = curl_https("site.test", port, &ca, &["--tls-max", "1.2"]);
+    assert_ne!(old.code, 0, "a TLS 1.2 client must be refused");
+    let new = curl_https("site.test", port, &ca, &["--tlsv1.3"]);
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    assert_eq!(be.requests(), 1);
+}
+
+#[test]
+fn client_certificate_required() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let client = pki.write_leaf(dir.path(), "client.pem", &["client.test"]);
+    let stranger = Pki::new("Other CA").write_leaf(dir.path(), "stranger.pem", &["x.test"]);
+    let port = free_port();
+    let opts = format!(
+        "ssl crt {} ca-file {} verify required",
+        crt.display(),
+        ca.display()
+    );
+    let _lbd = LbdProcess::start_in(dir, &https_config("http", port, &opts, &be));
+    let none = curl_https("site.test", port, &ca, &[]);
+    assert_ne!(none.code, 0, "no client certificate must fail");
+    let bad = curl_https(
+        "site.test",
+        port,
+        &ca,
+        &["--cert", &stranger.display().to_string()],
+    );
+    assert_ne!(bad.code, 0, "a certificate from another CA must fail");
+    let good = curl_https(
+        "site.test",
+        port,
+        &ca,
+        &["--cert", &client.display().to_string()],
+    );
+    assert_eq!(good.code, 0, "{}", good.stderr);
+    assert_eq!(good.responses()[0].status, 200);
+    assert_eq!(be.requests(), 1);
+}
+
+#[test]
+fn tls_to_servers_with_verification_and_sni() {
+    // One process, two hops: a clear frontend whose server is the same
+    // process's TLS frontend, which forwards to the backend.
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "inner.pem", &["inner.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let other_ca = Pki::new("Other CA").write_ca(dir.path(), "other.pem");
+    let (front, front_bad, inner) = (free_port(), free_port(), free_port());
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{front}
+    default_backend be_tls
+
+frontend fe_bad
+    bind 127.0.0.1:{front_bad}
+    default_backend be_bad
+
+backend be_tls
+    server inner 127.0.0.1:{inner} ssl verify required ca-file {ca} sni str(inner.test) alpn http/1.1
+
+backend be_bad
+    retries 0
+    server inner 127.0.0.1:{inner} ssl verify required ca-file {other}
+
+frontend fe_tls
+    bind 127.0.0.1:{inner} ssl crt {crt}
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr(),
+        ca = ca.display(),
+        other = other_ca.display(),
+        crt = crt.display(),
+    );
+    let _lbd = LbdProcess::start_in(dir, &cfg);
+    let mut c = RawClient::connect(front);
+    let r = c.request(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.served_by(), "s1");
+    let got = be.received();
+    assert_eq!(got.len(), 1);
+    // A server whose certificate does not chain to the CA is unusable.
+    let mut c = RawClient::connect(front_bad);
+    let r = c.request(b"GET /bad HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status, 503);
+    assert_eq!(be.requests(), 1);
+}
+
+#[test]
+fn config_errors_name_the_file() {
+    let dir = TempDir::new();
+    let missing = dir.join("missing.pem");
+    let (code, _, err) = check(&format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{} ssl crt {}
+",
+        free_port(),
+        missing.display()
+    ));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(&format!(
+            "unable to stat SSL certificate from file '{}' : No such file or directory.",
+            missing.display()
+        )),
+        "{err}"
+    );
+    let (code, _, err) = check(&format!(
+        "{HTTP_DEFAULTS}
+backend be
+    server s1 127.0.0.1:{} ssl
+",
+        free_port()
+    ));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("'server be/s1' : verify is enabled by default but no CA file specified."),
+        "{err}"
+    );
+    // `verify none`, or `ssl-server-verify none`, accepts it.
+    let (code, _, err) = check(&format!(
+        "global
+    ssl-server-verify none
+{}
+listen app
+    bind 127.0.0.1:{}
+    server s1 127.0.0.1:{} ssl
+",
+        HTTP_DEFAULTS.replace("global\n", ""),
+        free_port(),
+        free_port()
+    ));
+    assert_eq!(code, 0, "{err}");
+}
