@@ -17,6 +17,7 @@ pub mod error;
 pub mod forward;
 pub mod h1;
 pub mod http;
+pub mod http2;
 pub mod listener;
 pub mod log;
 pub mod privileges;

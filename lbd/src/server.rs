@@ -6,7 +6,7 @@
 //! stop (close the listeners, let sessions finish, bounded by
 //! `hard-stop-after`).
 
-use crate::config::model::{BindAddr, Config, Mode};
+use crate::config::model::{BindAddr, Config, Mode, MuxProto};
 use crate::listener::{bind_all, BoundSocket};
 use crate::log::Logger;
 use crate::runtime::{ConnLimit, Frontend, Runtime};
@@ -84,6 +84,8 @@ struct Listening {
     listener: Option<Arc<ListenerCounters>>,
     /// TLS termination, on an `ssl` bind.
     tls: Option<Arc<Acceptor>>,
+    /// `proto h2` / `proto h1` on the bind.
+    proto: Option<MuxProto>,
     sock: BoundSocket,
 }
 
@@ -153,6 +155,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
                     bind_limit: bind_limit.clone(),
                     listener,
                     tls: tls.clone(),
+                    proto: bind.proto,
                     sock,
                 });
             }
@@ -355,6 +358,7 @@ async fn serve(
             bind_limit: l.bind_limit,
             listener: l.listener,
             tls: l.tls,
+            proto: l.proto,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -452,6 +456,7 @@ struct AcceptCtx {
     bind_limit: Option<ConnLimit>,
     listener: Option<Arc<ListenerCounters>>,
     tls: Option<Arc<Acceptor>>,
+    proto: Option<MuxProto>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -490,6 +495,7 @@ impl AcceptCtx {
         }
         let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
         let tls = self.tls.clone();
+        let proto = self.proto;
         tokio::spawn(async move {
             let (stream, info) = match (tls, stream) {
                 (Some(acc), Stream::Tcp(tcp)) => match handshake(&fe, &acc, tcp, info).await {
@@ -503,12 +509,26 @@ impl AcceptCtx {
             };
             match fe.mode {
                 Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log, &sess).await,
+                Mode::Http if speaks_h2(proto, &stream, &info).await => {
+                    crate::http2::serve(fe, stream, info, stop, log, sess.entry()).await
+                }
                 Mode::Http => crate::http::serve(fe, stream, info, stop, log, sess.entry()).await,
             }
             drop(sess);
             drop(permits);
             drop(job);
         });
+    }
+}
+
+/// Whether an HTTP client connection is served as HTTP/2: forced by
+/// `proto`, else ALPN `h2` after TLS, else the h2 preface on clear TCP.
+async fn speaks_h2(proto: Option<MuxProto>, stream: &Stream, info: &ClientInfo) -> bool {
+    match (proto, stream) {
+        (Some(p), _) => p == MuxProto::H2,
+        (None, Stream::Tls(_)) => info.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2"),
+        (None, Stream::Tcp(tcp)) => crate::http2::sniff_preface(tcp).await,
+        (None, Stream::Unix(_)) => false,
     }
 }
 

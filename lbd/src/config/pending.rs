@@ -158,7 +158,6 @@ const BIND: &[&str] = &[
     "level",
     "severity-output",
     "expose-fd",
-    "proto",
     "generate-certificates",
     "ca-sign-file",
     "ca-sign-pass",
