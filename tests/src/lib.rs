@@ -14,6 +14,7 @@ pub mod backend;
 pub mod canned;
 pub mod client;
 pub mod exporter;
+pub mod h2client;
 pub mod payload;
 pub mod pki;
 pub mod ports;

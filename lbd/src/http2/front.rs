@@ -263,7 +263,7 @@ async fn response_down(
                 Err(_) => return Err(Flow::Session),
             }
         }
-        if read_more(&mut rd, &mut buf, respond).await? == 0 {
+        if read_more(&mut rd, &mut buf, Watch::Head(respond)).await? == 0 {
             return Err(Flow::Session);
         }
     };
@@ -289,7 +289,7 @@ async fn response_down(
                     return Ok(());
                 }
             }
-            if read_more(&mut rd, &mut buf, respond).await? == 0 {
+            if read_more(&mut rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
                 return Err(Flow::Session);
             }
         },
@@ -307,7 +307,7 @@ async fn response_down(
                         }
                     }
                 }
-                if read_more(&mut rd, &mut buf, respond).await? == 0 {
+                if read_more(&mut rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
                     return Err(Flow::Session);
                 }
             }
@@ -316,21 +316,31 @@ async fn response_down(
             if !buf.is_empty() {
                 send_all(&mut send, buf.split().freeze(), false).await?;
             }
-            if read_more(&mut rd, &mut buf, respond).await? == 0 {
+            if read_more(&mut rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
                 return send_all(&mut send, Bytes::new(), true).await;
             }
         },
     }
 }
 
+/// Where a client reset shows: the stream before its response headers
+/// were sent, then the response body stream.
+enum Watch<'a> {
+    Head(&'a mut SendResponse<Bytes>),
+    Body(&'a mut SendStream<Bytes>),
+}
+
 /// Reads from the session, or fails as soon as the client resets.
 async fn read_more(
     rd: &mut OwnedReadHalf,
     buf: &mut BytesMut,
-    respond: &mut SendResponse<Bytes>,
+    mut watch: Watch<'_>,
 ) -> Result<usize, Flow> {
     buf.reserve(16384);
-    let reset = std::future::poll_fn(|cx| respond.poll_reset(cx));
+    let reset = std::future::poll_fn(|cx| match &mut watch {
+        Watch::Head(r) => r.poll_reset(cx),
+        Watch::Body(s) => s.poll_reset(cx),
+    });
     tokio::select! {
         r = rd.read_buf(buf) => r.map_err(|_| Flow::Session),
         _ = reset => Err(Flow::ClientReset),
