@@ -86,6 +86,8 @@ struct Listening {
     tls: Option<Arc<Acceptor>>,
     /// `proto h2` / `proto h1` on the bind.
     proto: Option<MuxProto>,
+    /// The bind's `name`, else its listener number, for connection errors.
+    bind_name: Arc<str>,
     sock: BoundSocket,
 }
 
@@ -156,6 +158,11 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> anyhow::Result<i32> {
                     listener,
                     tls: tls.clone(),
                     proto: bind.proto,
+                    bind_name: match (&bind.name, bind.id) {
+                        (Some(n), _) => n.as_str().into(),
+                        (None, Some(id)) => id.to_string().into(),
+                        (None, None) => (first_addr + pos + 1).to_string().into(),
+                    },
                     sock,
                 });
             }
@@ -359,6 +366,7 @@ async fn serve(
             listener: l.listener,
             tls: l.tls,
             proto: l.proto,
+            bind_name: l.bind_name,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -457,6 +465,7 @@ struct AcceptCtx {
     listener: Option<Arc<ListenerCounters>>,
     tls: Option<Arc<Acceptor>>,
     proto: Option<MuxProto>,
+    bind_name: Arc<str>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -496,12 +505,28 @@ impl AcceptCtx {
         let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
         let tls = self.tls.clone();
         let proto = self.proto;
+        let bind_name = self.bind_name.clone();
         tokio::spawn(async move {
             let (stream, info) = match (tls, stream) {
-                (Some(acc), Stream::Tcp(tcp)) => match handshake(&fe, &acc, tcp, info).await {
-                    Some(x) => x,
-                    None => return,
-                },
+                (Some(acc), Stream::Tcp(tcp)) => {
+                    match handshake(&fe, &acc, tcp, info.clone()).await {
+                        Ok(x) => x,
+                        Err(msg) => {
+                            if let Some(conf) = &log.conf {
+                                let rec = crate::log::TxnLog {
+                                    client: info.src,
+                                    frontend_addr: info.dst,
+                                    accept_date: info.accepted,
+                                    frontend: fe.name.as_str().into(),
+                                    bind_name: Some(bind_name),
+                                    ..crate::log::TxnLog::default()
+                                };
+                                log.logger.log_conn_error(conf, &rec, msg);
+                            }
+                            return;
+                        }
+                    }
+                }
                 // An ssl bind never serves clear text (start-up refuses ssl
                 // on unix sockets; an inherited fd could still be one).
                 (Some(_), _) => return,
@@ -534,23 +559,29 @@ async fn speaks_h2(proto: Option<MuxProto>, stream: &Stream, info: &ClientInfo) 
 
 /// The TLS handshake of an accepted connection, bounded by `timeout
 /// client` (HAProxy 2.6 has no separate handshake timeout). A failed
-/// handshake closes the connection; the session never starts.
+/// handshake closes the connection and the session never starts; the error
+/// is HAProxy's connection-error text for the log.
 async fn handshake(
     fe: &Frontend,
     acc: &Acceptor,
     tcp: tokio::net::TcpStream,
     mut info: ClientInfo,
-) -> Option<(Stream, ClientInfo)> {
+) -> Result<(Stream, ClientInfo), &'static str> {
+    let why = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => "Connection closed during SSL handshake",
+        std::io::ErrorKind::InvalidData => "SSL handshake failure",
+        _ => "Connection error during SSL handshake",
+    };
     let hs = acc.accept(tcp);
     let conn = match fe.conf.timeouts.client {
         Some(ms) => tokio::time::timeout(Duration::from_millis(ms), hs)
             .await
-            .ok()?
-            .ok()?,
-        None => hs.await.ok()?,
+            .map_err(|_| "Timeout during SSL handshake")?
+            .map_err(why)?,
+        None => hs.await.map_err(why)?,
     };
     info.tls = conn.info.clone();
-    Some((Stream::Tls(Box::new(conn)), info))
+    Ok((Stream::Tls(Box::new(conn)), info))
 }
 
 /// Server state changes go to stderr (as HAProxy prints them) and to the

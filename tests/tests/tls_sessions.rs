@@ -192,3 +192,60 @@ frontend fe
         "{err}"
     );
 }
+
+#[test]
+fn failed_handshakes_are_logged_as_haproxy_does() {
+    use std::time::Duration;
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let rx = SyslogReceiver::start();
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let (plain, named) = (free_port(), free_port());
+    let cfg = format!(
+        "global
+    maxconn 1000
+    log 127.0.0.1:{} local0
+
+defaults
+    log global
+    mode http
+    option httplog
+    timeout connect 2s
+    timeout client 1s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{plain} ssl crt {crt}
+    bind 127.0.0.1:{named} name tls13 ssl crt {crt} ssl-min-ver TLSv1.3
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        rx.port(),
+        be.addr(),
+        crt = crt.display()
+    );
+    let _lbd = LbdProcess::start_in(dir, &cfg);
+    let wait = Duration::from_secs(5);
+    let msg = |pred: &str| {
+        rx.wait_for(wait, |m| m.contains(pred))
+            .unwrap_or_else(|| panic!("no log line with {pred:?}"))
+    };
+    // Clear text on a TLS port.
+    let mut c = RawClient::connect(plain);
+    let _ = c.send(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+    let _ = c.read_until_close(wait);
+    assert!(msg("fe/1: SSL handshake failure").starts_with("127.0.0.1:"));
+    // A TLS 1.2 client on a TLS 1.3-only bind, named.
+    let _ = s_client(named, &["-tls1_2"], b"");
+    msg("fe/tls13: SSL handshake failure");
+    // Connected, then closed without a word.
+    drop(RawClient::connect(plain));
+    msg("fe/1: Connection closed during SSL handshake");
+    // Connected and silent past `timeout client`.
+    let mut c = RawClient::connect(plain);
+    let _ = c.read_until_close(wait);
+    msg("fe/1: Timeout during SSL handshake");
+}

@@ -303,3 +303,159 @@ pub fn oneline_dn(name: &x509_parser::x509::X509Name<'_>) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::PrivateKeyDer;
+    use std::path::PathBuf;
+
+    fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
+        r.unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    struct Ca {
+        params: rcgen::CertificateParams,
+        key: rcgen::KeyPair,
+        pem: String,
+    }
+
+    fn ca() -> Ca {
+        let key = ok(rcgen::KeyPair::generate());
+        let mut params = ok(rcgen::CertificateParams::new(Vec::<String>::new()));
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Test CA");
+        let pem = ok(params.self_signed(&key)).pem();
+        Ca { params, key, pem }
+    }
+
+    /// (certificate PEM, key PEM) for `name`, signed by `ca`.
+    fn leaf(ca: &Ca, name: &str) -> (String, String) {
+        let key = ok(rcgen::KeyPair::generate());
+        let mut params = ok(rcgen::CertificateParams::new(vec![name.to_string()]));
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Rampart");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let issuer = rcgen::Issuer::from_params(&ca.params, &ca.key);
+        (
+            ok(params.signed_by(&key, &issuer)).pem(),
+            key.serialize_pem(),
+        )
+    }
+
+    fn tmp(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("lbd-tls-{}-{tag}", std::process::id()));
+        ok(std::fs::create_dir_all(&d));
+        d
+    }
+
+    /// Runs a handshake in memory between `client` and `server`.
+    fn handshake(client: &mut rustls::ClientConnection, server: &mut rustls::ServerConnection) {
+        for _ in 0..20 {
+            let mut buf = Vec::new();
+            while client.wants_write() {
+                ok(client.write_tls(&mut buf));
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                ok(server.read_tls(&mut rd));
+            }
+            ok(server.process_new_packets());
+            let mut buf = Vec::new();
+            while server.wants_write() {
+                ok(server.write_tls(&mut buf));
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                ok(client.read_tls(&mut rd));
+            }
+            ok(client.process_new_packets());
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return;
+            }
+        }
+        panic!("handshake did not finish");
+    }
+
+    #[test]
+    fn negotiated_details_reach_tls_info() {
+        let ca = ca();
+        let dir = tmp("info");
+        let (crt, key) = leaf(&ca, "site.test");
+        ok(std::fs::write(dir.join("site.pem"), format!("{crt}{key}")));
+        ok(std::fs::write(dir.join("ca.pem"), &ca.pem));
+        let ssl = BindSsl {
+            enabled: true,
+            crts: vec![dir.join("site.pem")],
+            alpn: vec!["h2".into(), "http/1.1".into()],
+            ca_file: Some(dir.join("ca.pem")),
+            verify: Verify::Required,
+            ..BindSsl::default()
+        };
+        let (acc, notes) = ok(Acceptor::build(&ssl, true));
+        // h2 is served (crate::http2): advertised as written, no warning.
+        assert!(notes.warnings.is_empty(), "{:?}", notes.warnings);
+        let mut server = ok(rustls::ServerConnection::new(acc.config.clone()));
+
+        let mut roots = RootCertStore::empty();
+        ok(roots.add(ok(CertificateDer::from_pem_slice(ca.pem.as_bytes()))));
+        let (ccrt, ckey) = leaf(&ca, "client.test");
+        let chain = vec![ok(CertificateDer::from_pem_slice(ccrt.as_bytes()))];
+        let ckey = ok(PrivateKeyDer::from_pem_slice(ckey.as_bytes()));
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut cfg = ok(ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions())
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, ckey));
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let name = ok(rustls::pki_types::ServerName::try_from("site.test"));
+        let mut client = ok(rustls::ClientConnection::new(Arc::new(cfg), name));
+        handshake(&mut client, &mut server);
+
+        let info = info_of(&server);
+        assert_eq!(info.sni.as_deref(), Some("site.test"));
+        assert_eq!(info.protocol, "TLSv1.3");
+        assert!(info.cipher.starts_with("TLS_"), "{}", info.cipher);
+        assert_eq!(info.alpn.as_deref(), Some("h2"));
+        assert!(info.client_cert_used);
+        assert_eq!(info.verify_result, 0);
+        assert_eq!(
+            info.subject_dn.as_deref(),
+            Some("/O=Rampart/CN=client.test")
+        );
+        assert_eq!(info.issuer_dn.as_deref(), Some("/CN=Test CA"));
+        assert!(info.serial.is_some_and(|s| !s.is_empty()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn versions_follow_min_max_and_refuse_old_ones() {
+        let p = |min, max| TlsParams {
+            min_ver: min,
+            max_ver: max,
+            ..TlsParams::default()
+        };
+        assert_eq!(ok(versions(&p(None, None))).len(), 2);
+        let only13 = ok(versions(&p(Some(TlsVersion::Tls13), None)));
+        assert_eq!(only13.len(), 1);
+        assert_eq!(only13[0].version, rustls::ProtocolVersion::TLSv1_3);
+        assert!(matches!(
+            versions(&p(Some(TlsVersion::Tls10), None)),
+            Err(TlsSetupError::OldVersion(_))
+        ));
+        assert!(matches!(
+            versions(&TlsParams {
+                no_tls12: true,
+                no_tls13: true,
+                ..TlsParams::default()
+            }),
+            Err(TlsSetupError::NoVersion)
+        ));
+    }
+}

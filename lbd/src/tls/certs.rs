@@ -69,10 +69,10 @@ pub fn parse_pem(
         .key_provider
         .load_private_key(key)
         .map_err(|_| CertError::NoKey(shown.to_string()))?;
-    let mut ck = CertifiedKey::new(chain, signer);
-    if ck.keys_match().is_err() {
+    if !key_matches(&chain[0], signer.as_ref()) {
         return Err(CertError::KeyMismatch(shown.to_string()));
     }
+    let mut ck = CertifiedKey::new(chain, signer);
     ck.ocsp = ocsp.filter(|o| !o.is_empty());
     let names = cert_names(&ck.cert[0]);
     Ok(LoadedCert {
@@ -80,6 +80,22 @@ pub fn parse_pem(
         key: Arc::new(ck),
         names,
     })
+}
+
+/// Whether the private key belongs to the certificate. Compared here on
+/// the SubjectPublicKeyInfo rather than with rustls' `keys_match`, which
+/// also insists on an X.509 v3 certificate: OpenSSL 3's `x509 -req` still
+/// writes v1 certificates, and HAProxy serves them.
+fn key_matches(leaf: &CertificateDer<'_>, key: &dyn rustls::sign::SigningKey) -> bool {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(leaf.as_ref()) else {
+        return false;
+    };
+    match key.public_key() {
+        Some(spki) => spki.as_ref() == cert.public_key().raw,
+        // A key type that cannot tell its public half: let the handshake
+        // be the judge.
+        None => true,
+    }
 }
 
 /// Loads one certificate file with its companions.

@@ -111,6 +111,10 @@ pub struct ServerSsl {
     /// `verifyhost`: the name checked in the server's certificate.
     pub verifyhost: Option<String>,
     pub params: TlsParams,
+    /// `ssl-default-server-options` were applied (once, to the first
+    /// `default-server` or `server` line; later lines inherit them).
+    #[serde(skip)]
+    pub defaults_applied: bool,
 }
 
 /// `ssl-default-*` and `ssl-server-verify` from the global section.

@@ -224,9 +224,13 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         k = 3;
         who
     };
-    // `ssl-default-server-options` words come first, so the line overrides them.
+    // `ssl-default-server-options` words come first, so the line overrides
+    // them; a server inheriting a `default-server` has them already.
     let mut all: Vec<String> = words[..k].to_vec();
-    all.extend(l.global.ssl.server_options.iter().cloned());
+    if !srv.ssl.defaults_applied {
+        all.extend(l.global.ssl.server_options.iter().cloned());
+        srv.ssl.defaults_applied = true;
+    }
     all.extend(words[k..].iter().cloned());
     let words = &all[..];
     let (crt_base, ca_base) = (l.global.crt_base.clone(), l.global.ca_base.clone());
@@ -501,6 +505,12 @@ fn check_tls(l: &mut Loader<'_>, srv: &mut Server, prefix: &str, who: &str) -> R
             .push(Diagnostic::alert(format!("{prefix}{who} : {msg}")));
         return Err(fatal);
     }
+    if srv.check.enabled {
+        // Not silently different: HAProxy would probe over SSL here.
+        l.diags.push(Diagnostic::warning(format!(
+            "{prefix}{who} : health checks of an 'ssl' server run in clear text in lbd for now (HAProxy runs them over SSL); a layer-4 check is unaffected."
+        )));
+    }
     match Connector::build(&srv.ssl) {
         Ok((_, notes)) => {
             for w in notes.warnings {
@@ -590,5 +600,41 @@ mod tests {
             parse_addr("127.0.0.1:99999"),
             Err("invalid port '99999'".into())
         );
+    }
+
+    fn load(text: &str) -> crate::config::model::Config {
+        let env = std::collections::HashMap::<String, String>::new();
+        let out = crate::config::load_str("t.cfg", text.as_bytes(), &env);
+        out.config.unwrap_or_else(|| panic!("{:?}", out.diags))
+    }
+
+    #[test]
+    fn ssl_parameters_and_server_defaults() {
+        let cfg = load(
+            "global
+    ssl-default-server-options ssl-min-ver TLSv1.2 no-tls-tickets
+    ssl-default-server-ciphers ECDHE-RSA-AES128-GCM-SHA256
+defaults
+    mode http
+backend be
+    default-server ssl verify none ssl-min-ver TLSv1.3
+    server a 127.0.0.1:443 sni str(app.test) alpn h2,http/1.1
+    server b 127.0.0.1:443 no-ssl
+",
+        );
+        let be = &cfg.proxies[0];
+        let a = &be.servers[0].ssl;
+        assert!(a.enabled);
+        assert_eq!(a.verify, Some(Verify::None));
+        assert_eq!(a.sni.as_deref(), Some("app.test"));
+        assert_eq!(a.alpn, vec!["h2".to_string(), "http/1.1".to_string()]);
+        // default-server's own ssl-min-ver wins over the global options.
+        assert_eq!(a.params.min_ver, Some(crate::tls::conf::TlsVersion::Tls13));
+        assert!(a.params.no_tls_tickets);
+        assert_eq!(
+            a.params.ciphers.as_deref(),
+            Some("ECDHE-RSA-AES128-GCM-SHA256")
+        );
+        assert!(!be.servers[1].ssl.enabled);
     }
 }
