@@ -19,6 +19,7 @@ pub mod forward;
 pub mod getsocks;
 pub mod h1;
 pub mod http;
+pub mod http2;
 pub mod listener;
 pub mod log;
 pub mod master;

@@ -6,7 +6,7 @@
 //! stop (close the listeners, let sessions finish, bounded by
 //! `hard-stop-after`).
 
-use crate::config::model::{BindAddr, Config, Mode};
+use crate::config::model::{BindAddr, Config, Mode, MuxProto};
 use crate::listener::BoundSocket;
 use crate::log::Logger;
 use crate::runtime::{ConnLimit, Frontend, Runtime};
@@ -89,6 +89,8 @@ pub struct Listening {
     pub tls: Option<Arc<Acceptor>>,
     /// The bind's name in connection-error logs ([`bind_log_name`]).
     pub bind_name: Arc<str>,
+    /// `proto h2` / `proto h1` on the bind.
+    pub proto: Option<MuxProto>,
     pub sock: BoundSocket,
 }
 
@@ -269,6 +271,7 @@ pub(crate) fn spawn_listeners(
             listener: l.listener,
             tls: l.tls,
             bind_name: l.bind_name,
+            proto: l.proto,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -295,6 +298,7 @@ struct AcceptCtx {
     listener: Option<Arc<ListenerCounters>>,
     tls: Option<Arc<Acceptor>>,
     bind_name: Arc<str>,
+    proto: Option<MuxProto>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -334,6 +338,7 @@ impl AcceptCtx {
         let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
         let tls = self.tls.clone();
         let bind_name = self.bind_name.clone();
+        let proto = self.proto;
         tokio::spawn(async move {
             let (stream, info) = match (tls, stream) {
                 (Some(acc), Stream::Tcp(tcp)) => {
@@ -362,12 +367,26 @@ impl AcceptCtx {
             };
             match fe.mode {
                 Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log, &sess).await,
+                Mode::Http if speaks_h2(proto, &stream, &info).await => {
+                    crate::http2::serve(fe, stream, info, stop, log, sess.entry()).await
+                }
                 Mode::Http => crate::http::serve(fe, stream, info, stop, log, sess.entry()).await,
             }
             drop(sess);
             drop(permits);
             drop(job);
         });
+    }
+}
+
+/// Whether an HTTP client connection is served as HTTP/2: forced by
+/// `proto`, else ALPN `h2` after TLS, else the h2 preface on clear TCP.
+async fn speaks_h2(proto: Option<MuxProto>, stream: &Stream, info: &ClientInfo) -> bool {
+    match (proto, stream) {
+        (Some(p), _) => p == MuxProto::H2,
+        (None, Stream::Tls(_)) => info.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2"),
+        (None, Stream::Tcp(tcp)) => crate::http2::sniff_preface(tcp).await,
+        (None, Stream::Unix(_)) => false,
     }
 }
 

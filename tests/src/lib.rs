@@ -15,6 +15,7 @@ pub mod canned;
 pub mod client;
 pub mod exporter;
 pub mod hammer;
+pub mod h2client;
 pub mod payload;
 pub mod pki;
 pub mod ports;

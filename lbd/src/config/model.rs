@@ -80,6 +80,8 @@ pub struct Global {
     pub tune_bufsize: usize,
     /// `tune.http.maxhdr`, default 101.
     pub tune_http_maxhdr: usize,
+    /// `tune.h2.*`: the HTTP/2 settings lbd advertises and enforces.
+    pub tune_h2: H2Tune,
     pub noreuseport: bool,
     pub nosplice: bool,
     /// `ssl-default-*` and `ssl-server-verify`.
@@ -118,9 +120,48 @@ impl Default for Global {
             h1_accept_payload_with_any_method: false,
             tune_bufsize: 16384,
             tune_http_maxhdr: 101,
+            tune_h2: H2Tune::default(),
             noreuseport: false,
             nosplice: false,
             ssl: Default::default(),
+        }
+    }
+}
+
+/// `tune.h2.header-table-size`, `-initial-window-size`,
+/// `-max-concurrent-streams`, `-max-frame-size` (HAProxy 2.6's defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct H2Tune {
+    pub header_table_size: u32,
+    pub initial_window_size: u32,
+    pub max_concurrent_streams: u32,
+    pub max_frame_size: u32,
+}
+
+impl Default for H2Tune {
+    fn default() -> Self {
+        H2Tune {
+            header_table_size: 4096,
+            initial_window_size: 65535,
+            max_concurrent_streams: 100,
+            max_frame_size: 16384,
+        }
+    }
+}
+
+/// `proto <mux>` on a bind or a server: which HTTP multiplexer is forced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MuxProto {
+    H1,
+    H2,
+}
+
+impl MuxProto {
+    pub fn parse(s: &str) -> Option<MuxProto> {
+        match s {
+            "h1" => Some(MuxProto::H1),
+            "h2" => Some(MuxProto::H2),
+            _ => None,
         }
     }
 }
@@ -506,6 +547,8 @@ pub struct Bind {
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     pub accept_proxy: bool,
+    /// `proto h2` (or `h1`): the multiplexer used whatever the client sends.
+    pub proto: Option<MuxProto>,
     /// `ssl`, `crt` and the other TLS options.
     pub ssl: crate::tls::conf::BindSsl,
     pub location: Location,

@@ -148,7 +148,6 @@ const BIND: &[&str] = &[
     "level",
     "severity-output",
     "expose-fd",
-    "proto",
     "generate-certificates",
     "ca-sign-file",
     "ca-sign-pass",

@@ -187,6 +187,7 @@ impl Sockets {
                             listener,
                             tls: tls.clone(),
                             bind_name: crate::server::bind_log_name(bind, first_addr + pos),
+                            proto: bind.proto,
                             sock: accept_side,
                         });
                     }

@@ -178,9 +178,9 @@ pub fn load_certs(ssl: &BindSsl) -> Result<Vec<certs::LoadedCert>, TlsSetupError
 }
 
 impl Acceptor {
-    /// Builds the acceptor. `http` drops `h2` from ALPN (lbd has no HTTP/2
-    /// yet: advertising it would break every h2 client) with a warning.
-    pub fn build(ssl: &BindSsl, http: bool) -> Result<(Acceptor, Notes), TlsSetupError> {
+    /// Builds the acceptor. `_http` (the bind is in mode http) no longer
+    /// changes anything since h2 is served; kept for the callers.
+    pub fn build(ssl: &BindSsl, _http: bool) -> Result<(Acceptor, Notes), TlsSetupError> {
         let mut notes = Notes::default();
         let table = CertTable::new(load_certs(ssl)?).ok_or(TlsSetupError::NoCert)?;
         let provider = Arc::new(provider(&ssl.params, &mut notes)?);
@@ -211,14 +211,9 @@ impl Acceptor {
         });
         super::store::STORE.register(&resolver);
         let mut cfg = builder.with_cert_resolver(resolver.clone());
-        let mut alpn = ssl.alpn.clone();
-        if http && alpn.iter().any(|a| a == "h2") {
-            alpn.retain(|a| a != "h2");
-            notes.warnings.push(
-                "'alpn' : 'h2' is left out: lbd does not serve HTTP/2 yet, so it only advertises what it speaks."
-                    .into(),
-            );
-        }
+        // h2 is served in mode http (crate::http2); a tcp-mode bind passes
+        // whatever the client speaks, so every name is advertised as written.
+        let alpn = ssl.alpn.clone();
         cfg.alpn_protocols = alpn.into_iter().map(String::into_bytes).collect();
         cfg.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE);
         if !ssl.params.no_tls_tickets {
@@ -404,8 +399,8 @@ mod tests {
             ..BindSsl::default()
         };
         let (acc, notes) = ok(Acceptor::build(&ssl, true));
-        // lbd has no HTTP/2 yet: h2 is not advertised, and it says so.
-        assert_eq!(notes.warnings.len(), 1, "{:?}", notes.warnings);
+        // h2 is served (crate::http2): advertised as written, no warning.
+        assert!(notes.warnings.is_empty(), "{:?}", notes.warnings);
         let mut server = ok(rustls::ServerConnection::new(acc.config.clone()));
 
         let mut roots = RootCertStore::empty();
@@ -427,7 +422,7 @@ mod tests {
         assert_eq!(info.sni.as_deref(), Some("site.test"));
         assert_eq!(info.protocol, "TLSv1.3");
         assert!(info.cipher.starts_with("TLS_"), "{}", info.cipher);
-        assert_eq!(info.alpn.as_deref(), Some("http/1.1"));
+        assert_eq!(info.alpn.as_deref(), Some("h2"));
         assert!(info.client_cert_used);
         assert_eq!(info.verify_result, 0);
         assert_eq!(

@@ -1,7 +1,7 @@
 //! `bind` lines (spec 4.2): address lists and the listener options in scope.
 
 use super::super::diag::Diagnostic;
-use super::super::model::{Bind, BindAddr};
+use super::super::model::{Bind, BindAddr, MuxProto};
 use super::super::pending;
 use super::super::units;
 use super::{Loader, Status};
@@ -230,6 +230,14 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
                 let v = need_val(l)?;
                 bind.ssl.crl_file = Some(base_path(l.global.ca_base.as_deref(), &v));
             }
+            "proto" => {
+                let v = need_val(l)?;
+                bind.proto = Some(MuxProto::parse(&v).ok_or_else(|| {
+                    l.alert(format_args!(
+                        "{head} : '{opt}' :  unknown MUX protocol '{v}'"
+                    ))
+                })?);
+            }
             "alpn" => {
                 let v = need_val(l)?;
                 bind.ssl.alpn = v
@@ -427,6 +435,7 @@ const BIND_KEYWORDS: &[&str] = &[
     "verify",
     "ca-file",
     "ciphers",
+    "proto",
 ];
 
 #[cfg(test)]

@@ -253,6 +253,33 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
             }
             l.global.tune_http_maxhdr = n as usize;
         }
+        "tune.h2.header-table-size" => {
+            let n = tryst!(int_arg(l, words));
+            if !(4096..=65536).contains(&n) {
+                return l.alert(format_args!(
+                    "'{kw}' expects a numeric value between 4096 and 65536."
+                ));
+            }
+            l.global.tune_h2.header_table_size = n as u32;
+        }
+        "tune.h2.initial-window-size" | "tune.h2.max-concurrent-streams" => {
+            // int_arg clamps negatives to 0, which h2 treats as "none".
+            let n = tryst!(int_arg(l, words)).min(i32::MAX as u64) as u32;
+            if kw.ends_with("window-size") {
+                l.global.tune_h2.initial_window_size = n;
+            } else {
+                l.global.tune_h2.max_concurrent_streams = n;
+            }
+        }
+        "tune.h2.max-frame-size" => {
+            let n = tryst!(int_arg(l, words));
+            if !(16384..=16_777_215).contains(&n) {
+                return l.alert(format_args!(
+                    "'{kw}' expects a numeric value between 16384 and 16777215."
+                ));
+            }
+            l.global.tune_h2.max_frame_size = n as u32;
+        }
         "setenv" | "presetenv" => {
             let (Some(name), Some(value)) = (words.get(1), words.get(2)) else {
                 return l.alert(format_args!("'{kw}' expects a name and a value."));

@@ -1,0 +1,393 @@
+//! HTTP/2 <-> HTTP/1.1 message translation for the h2 bridge, sans-IO:
+//! an h2 request becomes the HTTP/1.1 head lbd's H1 session reads, an
+//! HTTP/1.1 response head becomes h2 response headers, and a chunked H1
+//! body is cut back into data and trailers.
+
+use crate::h1::{self, HeaderField};
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+/// How the request body is written into the H1 session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFraming {
+    /// END_STREAM came with the headers.
+    Empty,
+    /// The client announced `content-length` (h2 checks DATA against it).
+    Length,
+    /// Unknown length: re-chunked, and trailers become chunked trailers.
+    Chunked,
+}
+
+/// The version token of synthesized request lines. lbd's H1 parser takes
+/// any `HTTP/d.d` above 1.1 as 1.1 and sends `HTTP/1.1` to the server, while
+/// the log's `%r`, copied from the request line, shows `HTTP/2.0` as
+/// HAProxy's does.
+const H2_VERSION: &[u8] = b"HTTP/2.0";
+
+/// Writes the HTTP/1.1 head for an h2 request into `out`.
+///
+/// `:authority` becomes `host` (a `host` header is dropped then, as RFC 9113
+/// says they must agree), several `cookie` headers are joined with `; `, and
+/// a body of unknown length is announced as chunked.
+pub fn request_head(
+    parts: &http::request::Parts,
+    end_stream: bool,
+    out: &mut Vec<u8>,
+) -> RequestFraming {
+    out.extend_from_slice(parts.method.as_str().as_bytes());
+    out.push(b' ');
+    let target = if parts.method == http::Method::CONNECT {
+        parts.uri.authority().map(|a| a.as_str()).unwrap_or("/")
+    } else {
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .filter(|p| !p.is_empty())
+            .unwrap_or("/")
+    };
+    out.extend_from_slice(target.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(H2_VERSION);
+    out.extend_from_slice(b"\r\n");
+    let authority = parts.uri.authority();
+    if let Some(a) = authority {
+        header_line(out, b"host", a.as_str().as_bytes());
+    }
+    let mut cookie_done = false;
+    let mut has_length = false;
+    for (name, value) in &parts.headers {
+        if *name == http::header::HOST && authority.is_some() {
+            continue;
+        }
+        if *name == http::header::COOKIE {
+            if cookie_done {
+                continue;
+            }
+            cookie_done = true;
+            out.extend_from_slice(b"cookie: ");
+            for (i, v) in parts
+                .headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .enumerate()
+            {
+                if i > 0 {
+                    out.extend_from_slice(b"; ");
+                }
+                out.extend_from_slice(v.as_bytes());
+            }
+            out.extend_from_slice(b"\r\n");
+            continue;
+        }
+        if *name == http::header::CONTENT_LENGTH {
+            has_length = true;
+        }
+        header_line(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+    let framing = if end_stream {
+        RequestFraming::Empty
+    } else if has_length {
+        RequestFraming::Length
+    } else {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        RequestFraming::Chunked
+    };
+    out.extend_from_slice(b"\r\n");
+    framing
+}
+
+fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes the chunked trailer section ending a re-chunked request body.
+pub fn chunked_trailers(trailers: Option<&HeaderMap>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"0\r\n");
+    for (name, value) in trailers.into_iter().flatten() {
+        header_line(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Headers that mean something only on one HTTP/1 hop: never sent on h2.
+fn hop_by_hop(name: &[u8]) -> bool {
+    const HOP: &[&[u8]] = &[
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+    ];
+    HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// The h2 response for an HTTP/1.1 response head read from `buf`. Header
+/// names are lower-cased as h2 requires; a field h2 cannot carry is
+/// dropped rather than failing the whole response.
+pub fn response(head: &h1::ResponseHead, buf: &[u8]) -> http::Response<()> {
+    let mut resp = http::Response::new(());
+    *resp.status_mut() =
+        http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+    let headers = resp.headers_mut();
+    for f in head.headers.iter().filter(|f| !f.dropped) {
+        add_field(headers, f, buf);
+    }
+    resp
+}
+
+fn add_field(headers: &mut HeaderMap, f: &HeaderField, buf: &[u8]) {
+    let name = f.name.get(buf);
+    if hop_by_hop(name) {
+        return;
+    }
+    let Ok(name) = HeaderName::from_bytes(&name.to_ascii_lowercase()) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_bytes(f.value.get(buf)) {
+        headers.append(name, value);
+    }
+}
+
+/// A piece of a chunked body.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Piece {
+    Data(Bytes),
+    /// The last chunk was read, with its trailers (empty when none).
+    End(HeaderMap),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+    Done,
+}
+
+/// Cuts a chunked body back into payload and trailers. Chunk extensions
+/// are dropped, as h2 has no place for them.
+#[derive(Debug)]
+pub struct Dechunker {
+    state: State,
+}
+
+/// A chunked body that does not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid chunked body")]
+pub struct BadChunk;
+
+/// Longest size or trailer line accepted before the body is refused.
+const MAX_LINE: usize = 16 * 1024;
+
+impl Default for Dechunker {
+    fn default() -> Self {
+        Dechunker { state: State::Size }
+    }
+}
+
+impl Dechunker {
+    #[cfg(test)]
+    fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Takes the next piece from the front of `buf`; None when more bytes
+    /// are needed.
+    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Piece>, BadChunk> {
+        loop {
+            match self.state {
+                State::Done => return Ok(None),
+                State::Size => {
+                    let Some(eol) = memchr::memchr(b'\n', buf) else {
+                        return if buf.len() > MAX_LINE {
+                            Err(BadChunk)
+                        } else {
+                            Ok(None)
+                        };
+                    };
+                    let line = &buf[..eol];
+                    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+                    if digits == 0 || digits > 15 {
+                        return Err(BadChunk);
+                    }
+                    let hex = std::str::from_utf8(&line[..digits]).map_err(|_| BadChunk)?;
+                    let size = u64::from_str_radix(hex, 16).map_err(|_| BadChunk)?;
+                    buf.advance(eol + 1);
+                    self.state = if size == 0 {
+                        State::Trailers
+                    } else {
+                        State::Data(size)
+                    };
+                }
+                State::Data(remaining) => {
+                    if buf.is_empty() {
+                        return Ok(None);
+                    }
+                    let n = (buf.len() as u64).min(remaining) as usize;
+                    let data = buf.split_to(n).freeze();
+                    self.state = if remaining == n as u64 {
+                        State::DataEnd
+                    } else {
+                        State::Data(remaining - n as u64)
+                    };
+                    return Ok(Some(Piece::Data(data)));
+                }
+                State::DataEnd => {
+                    let Some(eol) = memchr::memchr(b'\n', buf) else {
+                        return if buf.len() > 1 {
+                            Err(BadChunk)
+                        } else {
+                            Ok(None)
+                        };
+                    };
+                    if &buf[..eol] != b"\r" && eol != 0 {
+                        return Err(BadChunk);
+                    }
+                    buf.advance(eol + 1);
+                    self.state = State::Size;
+                }
+                State::Trailers => {
+                    let Some(end) = trailer_end(buf) else {
+                        return if buf.len() > MAX_LINE {
+                            Err(BadChunk)
+                        } else {
+                            Ok(None)
+                        };
+                    };
+                    let section = buf.split_to(end);
+                    let mut trailers = HeaderMap::new();
+                    for line in section[..].split(|&b| b == b'\n') {
+                        let line = line.strip_suffix(b"\r").unwrap_or(line);
+                        let Some(colon) = memchr::memchr(b':', line) else {
+                            continue;
+                        };
+                        let name = line[..colon].to_ascii_lowercase();
+                        let value = line[colon + 1..].trim_ascii();
+                        if let (Ok(n), Ok(v)) = (
+                            HeaderName::from_bytes(&name),
+                            HeaderValue::from_bytes(value),
+                        ) {
+                            if !hop_by_hop(n.as_str().as_bytes()) {
+                                trailers.append(n, v);
+                            }
+                        }
+                    }
+                    self.state = State::Done;
+                    return Ok(Some(Piece::End(trailers)));
+                }
+            }
+        }
+    }
+}
+
+/// Where the trailer section ends (just past its empty line).
+fn trailer_end(buf: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    while let Some(eol) = memchr::memchr(b'\n', &buf[start..]) {
+        let line = &buf[start..start + eol];
+        if line.is_empty() || line == b"\r" {
+            return Some(start + eol + 1);
+        }
+        start += eol + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(req: http::Request<()>) -> http::request::Parts {
+        req.into_parts().0
+    }
+
+    #[test]
+    fn request_line_says_http2_and_authority_becomes_host() {
+        let req = http::Request::get("https://example.com:8443/a?b=1")
+            .header("host", "ignored")
+            .header("cookie", "a=1")
+            .header("accept", "*/*")
+            .header("cookie", "b=2")
+            .body(())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        let framing = request_head(&parts(req), true, &mut out);
+        assert_eq!(framing, RequestFraming::Empty);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "GET /a?b=1 HTTP/2.0\r\nhost: example.com:8443\r\ncookie: a=1; b=2\r\naccept: */*\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn unknown_length_body_is_chunked() {
+        let req = http::Request::post("http://h/up")
+            .body(())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        assert_eq!(
+            request_head(&parts(req), false, &mut out),
+            RequestFraming::Chunked
+        );
+        assert!(String::from_utf8_lossy(&out).ends_with("transfer-encoding: chunked\r\n\r\n"));
+        let mut t = HeaderMap::new();
+        t.insert("grpc-status", HeaderValue::from_static("0"));
+        let mut end = Vec::new();
+        chunked_trailers(Some(&t), &mut end);
+        assert_eq!(end, b"0\r\ngrpc-status: 0\r\n\r\n");
+    }
+
+    #[test]
+    fn response_drops_hop_by_hop_headers() {
+        let raw = b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-Srv: a\r\nContent-Length: 2\r\n\r\nok";
+        let head = h1::parse_response(raw, h1::Method::Get, &h1::ParseOptions::default());
+        let Ok(Some(head)) = head else {
+            panic!("response did not parse");
+        };
+        let resp = response(&head, raw);
+        assert_eq!(resp.status(), 200);
+        let names: Vec<_> = resp.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["x-srv", "content-length"]);
+    }
+
+    #[test]
+    fn dechunker_splits_data_and_trailers_across_reads() {
+        let wire =
+            b"5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\ngrpc-status: 0\r\nGrpc-Message: ok\r\n\r\n";
+        for split in 1..wire.len() {
+            let mut d = Dechunker::default();
+            let mut buf = BytesMut::new();
+            let mut data = Vec::new();
+            let mut trailers = None;
+            for part in [&wire[..split], &wire[split..]] {
+                buf.extend_from_slice(part);
+                while let Some(p) = d.next(&mut buf).unwrap_or_else(|e| panic!("{e}")) {
+                    match p {
+                        Piece::Data(b) => data.extend_from_slice(&b),
+                        Piece::End(t) => trailers = Some(t),
+                    }
+                }
+            }
+            assert_eq!(data, b"helloabc", "split at {split}");
+            let t = trailers.unwrap_or_default();
+            assert_eq!(t.get("grpc-status").map(|v| v.as_bytes()), Some(&b"0"[..]));
+            assert_eq!(
+                t.get("grpc-message").map(|v| v.as_bytes()),
+                Some(&b"ok"[..])
+            );
+            assert!(d.is_done());
+        }
+    }
+
+    #[test]
+    fn dechunker_refuses_garbage() {
+        let mut d = Dechunker::default();
+        let mut buf = BytesMut::from(&b"zz\r\n"[..]);
+        assert_eq!(d.next(&mut buf), Err(BadChunk));
+    }
+}

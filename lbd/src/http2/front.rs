@@ -1,0 +1,369 @@
+//! The HTTP/2 frontend: one h2 server connection per client, and for each
+//! stream a bridge into lbd's HTTP/1.1 session (`crate::http::serve`) over
+//! a unix socket pair. Rules, backends, pooling, logs and counters are thus
+//! the H1 session's, unchanged; this module only translates.
+//!
+//! Defences bounded per connection: concurrent streams
+//! (`tune.h2.max-concurrent-streams`), header list size (the H1 head limit,
+//! which also bounds CONTINUATION floods and HPACK bombs), resets (the h2
+//! crate's pending-accept and local-error budgets, plus a budget of
+//! client-cancelled streams per second for the rapid-reset attack), and
+//! `timeout client` while no stream is open.
+
+use super::convert::{self, Piece, RequestFraming};
+use crate::h1::{self, BodyFraming, Method, ParseOptions};
+use crate::runtime::Frontend;
+use crate::server::Stop;
+use crate::session::{ClientInfo, LogCtx};
+use crate::stats::sess::SessEntry;
+use crate::stream::Stream;
+use bytes::{Bytes, BytesMut};
+use h2::server::SendResponse;
+use h2::{Reason, RecvStream, SendStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::watch;
+
+/// Streams a client may cancel per second before the connection is closed
+/// with GOAWAY(ENHANCE_YOUR_CALM): far above what a browser navigating
+/// away does, far below what a rapid-reset flood needs to hurt.
+const MAX_CLIENT_RESETS_PER_SEC: u32 = 200;
+
+/// Everything a stream bridge needs from its connection.
+#[derive(Clone)]
+struct Ctx {
+    fe: Arc<Frontend>,
+    info: ClientInfo,
+    stop: watch::Receiver<Stop>,
+    log: LogCtx,
+    sess: Arc<SessEntry>,
+    opts: ParseOptions,
+    resets: Arc<AtomicU32>,
+}
+
+/// The h2 settings lbd announces and enforces for a frontend.
+fn builder(fe: &Frontend, max_header_list: u32) -> h2::server::Builder {
+    let t = fe.global.tune_h2;
+    let mut b = h2::server::Builder::new();
+    b.max_concurrent_streams(t.max_concurrent_streams)
+        .initial_window_size(t.initial_window_size)
+        .max_frame_size(t.max_frame_size)
+        .header_table_size(t.header_table_size)
+        .max_header_list_size(max_header_list)
+        .max_pending_accept_reset_streams(20)
+        .max_local_error_reset_streams(Some(256))
+        .max_concurrent_reset_streams(t.max_concurrent_streams as usize);
+    b
+}
+
+/// Serves one HTTP/2 client connection (after TLS with ALPN `h2`, on a
+/// `proto h2` bind, or after the h2 preface was seen on a clear bind).
+pub async fn serve(
+    fe: Arc<Frontend>,
+    stream: Stream,
+    info: ClientInfo,
+    stop: watch::Receiver<Stop>,
+    log: LogCtx,
+    sess: Arc<SessEntry>,
+) {
+    let bufsize = fe.global.tune_bufsize.max(4096);
+    let opts = ParseOptions {
+        max_head: bufsize - 1024,
+        max_headers: fe.global.tune_http_maxhdr,
+        accept_invalid: fe.conf.options.accept_invalid_http_request,
+        accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
+    };
+    let idle = fe.conf.timeouts.client.map(Duration::from_millis);
+    // A request head must fit the H1 session's buffer anyway.
+    let handshake = builder(&fe, opts.max_head as u32).handshake::<_, Bytes>(stream);
+    let conn = match idle {
+        Some(t) => tokio::time::timeout(t, handshake).await.ok(),
+        None => Some(handshake.await),
+    };
+    let Some(Ok(mut conn)) = conn else {
+        return;
+    };
+    let ctx = Ctx {
+        fe,
+        info,
+        stop: stop.clone(),
+        log,
+        sess: sess.clone(),
+        opts,
+        resets: Arc::new(AtomicU32::new(0)),
+    };
+    let mut stop = stop;
+    let mut window = Instant::now();
+    let mut closing = false;
+    let far = Duration::from_secs(86400 * 365);
+    let idle_sleep = tokio::time::sleep(idle.unwrap_or(far));
+    tokio::pin!(idle_sleep);
+    loop {
+        tokio::select! {
+            r = conn.accept() => match r {
+                Some(Ok((req, respond))) => {
+                    if let Some(t) = idle {
+                        idle_sleep.as_mut().reset(tokio::time::Instant::now() + t);
+                    }
+                    if window.elapsed() >= Duration::from_secs(1) {
+                        window = Instant::now();
+                        ctx.resets.store(0, Ordering::Relaxed);
+                    } else if !closing
+                        && ctx.resets.load(Ordering::Relaxed) > MAX_CLIENT_RESETS_PER_SEC
+                    {
+                        closing = true;
+                        conn.abrupt_shutdown(Reason::ENHANCE_YOUR_CALM);
+                    }
+                    tokio::spawn(bridge(ctx.clone(), req, respond));
+                }
+                Some(Err(_)) | None => return,
+            },
+            _ = &mut idle_sleep => {
+                let t = idle.unwrap_or(far);
+                idle_sleep.as_mut().reset(tokio::time::Instant::now() + t);
+                if !conn.has_streams() && !closing {
+                    closing = true;
+                    conn.graceful_shutdown();
+                } else if closing && idle.is_some() {
+                    // The client neither finished nor left in a whole
+                    // `timeout client` after GOAWAY.
+                    return;
+                }
+            }
+            _ = stop.changed(), if !closing => {
+                closing = true;
+                conn.graceful_shutdown();
+            }
+            _ = sess.killed() => return,
+        }
+    }
+}
+
+/// One h2 stream through an H1 session.
+async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendResponse<Bytes>) {
+    let (parts, body) = req.into_parts();
+    let (ours, theirs) = match tokio::net::UnixStream::pair() {
+        Ok(p) => p,
+        Err(_) => {
+            respond.send_reset(Reason::INTERNAL_ERROR);
+            return;
+        }
+    };
+    let mut head = Vec::with_capacity(512);
+    let framing = convert::request_head(&parts, body.is_end_stream(), &mut head);
+    let method = Method::from_bytes(parts.method.as_str().as_bytes());
+    let mut info = ctx.info.clone();
+    // Each stream is its own transaction: its timers start now.
+    info.accepted = SystemTime::now();
+    info.accepted_at = Instant::now();
+    tokio::spawn(crate::http::serve(
+        ctx.fe.clone(),
+        Stream::Unix(theirs),
+        info,
+        ctx.stop.clone(),
+        ctx.log.clone(),
+        ctx.sess.clone(),
+    ));
+    let (rd, wr) = ours.into_split();
+    let outcome = {
+        let up = request_up(wr, head, body, framing);
+        tokio::pin!(up);
+        let mut up_done = false;
+        let down = response_down(rd, &mut respond, method, &ctx.opts);
+        tokio::pin!(down);
+        loop {
+            tokio::select! {
+                r = &mut up, if !up_done => {
+                    up_done = true;
+                    if r == Err(Flow::ClientReset) {
+                        break Err(Flow::ClientReset);
+                    }
+                }
+                r = &mut down => break r,
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => {}
+        Err(Flow::ClientReset) => {
+            ctx.resets.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(Flow::Session) => respond.send_reset(Reason::INTERNAL_ERROR),
+    }
+}
+
+/// Why a stream ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// The client reset the stream or left.
+    ClientReset,
+    /// The H1 session ended without a complete response.
+    Session,
+}
+
+/// Writes the request head and body into the H1 session.
+async fn request_up(
+    mut wr: OwnedWriteHalf,
+    head: Vec<u8>,
+    mut body: RecvStream,
+    framing: RequestFraming,
+) -> Result<(), Flow> {
+    wr.write_all(&head).await.map_err(|_| Flow::Session)?;
+    if framing == RequestFraming::Empty {
+        // Keep the write side open: a half-close would read as the client
+        // leaving before its response.
+        std::future::pending::<()>().await;
+    }
+    let mut out = Vec::with_capacity(32);
+    while let Some(data) = body.data().await {
+        let data = data.map_err(|_| Flow::ClientReset)?;
+        let n = data.len();
+        if framing == RequestFraming::Chunked && n > 0 {
+            out.clear();
+            out.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+            wr.write_all(&out).await.map_err(|_| Flow::Session)?;
+            wr.write_all(&data).await.map_err(|_| Flow::Session)?;
+            wr.write_all(b"\r\n").await.map_err(|_| Flow::Session)?;
+        } else {
+            wr.write_all(&data).await.map_err(|_| Flow::Session)?;
+        }
+        // Flow control: the client may send more once the session took it.
+        let _ = body.flow_control().release_capacity(n);
+    }
+    if framing == RequestFraming::Chunked {
+        let trailers = body.trailers().await.map_err(|_| Flow::ClientReset)?;
+        out.clear();
+        convert::chunked_trailers(trailers.as_ref(), &mut out);
+        wr.write_all(&out).await.map_err(|_| Flow::Session)?;
+    }
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// Reads the H1 response out of the session and sends it on the stream.
+async fn response_down(
+    mut rd: OwnedReadHalf,
+    respond: &mut SendResponse<Bytes>,
+    method: Method,
+    opts: &ParseOptions,
+) -> Result<(), Flow> {
+    let mut buf = BytesMut::with_capacity(16384);
+    let head = loop {
+        if !buf.is_empty() {
+            match h1::parse_response(&buf, method, opts) {
+                Ok(Some(h)) if h.is_interim() => {
+                    let _ = buf.split_to(h.head_len);
+                    continue;
+                }
+                Ok(Some(h)) => break h,
+                Ok(None) => {}
+                Err(_) => return Err(Flow::Session),
+            }
+        }
+        if read_more(&mut rd, &mut buf, Watch::Head(respond)).await? == 0 {
+            return Err(Flow::Session);
+        }
+    };
+    let resp = convert::response(&head, &buf[..head.head_len]);
+    let _ = buf.split_to(head.head_len);
+    let framing = match head.framing {
+        BodyFraming::Tunnel => BodyFraming::UntilClose,
+        f => f,
+    };
+    let empty = framing == BodyFraming::None || framing == BodyFraming::ContentLength(0);
+    let mut send = respond
+        .send_response(resp, empty)
+        .map_err(|_| Flow::ClientReset)?;
+    match framing {
+        BodyFraming::None | BodyFraming::Tunnel => Ok(()),
+        BodyFraming::ContentLength(0) => Ok(()),
+        BodyFraming::ContentLength(mut left) => loop {
+            if !buf.is_empty() {
+                let n = (buf.len() as u64).min(left) as usize;
+                left -= n as u64;
+                send_all(&mut send, buf.split_to(n).freeze(), left == 0).await?;
+                if left == 0 {
+                    return Ok(());
+                }
+            }
+            if read_more(&mut rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
+                return Err(Flow::Session);
+            }
+        },
+        BodyFraming::Chunked => {
+            let mut dechunk = convert::Dechunker::default();
+            loop {
+                while let Some(p) = dechunk.next(&mut buf).map_err(|_| Flow::Session)? {
+                    match p {
+                        Piece::Data(d) => send_all(&mut send, d, false).await?,
+                        Piece::End(t) if t.is_empty() => {
+                            return send_all(&mut send, Bytes::new(), true).await;
+                        }
+                        Piece::End(t) => {
+                            return send.send_trailers(t).map_err(|_| Flow::ClientReset);
+                        }
+                    }
+                }
+                if read_more(&mut rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
+                    return Err(Flow::Session);
+                }
+            }
+        }
+        BodyFraming::UntilClose => loop {
+            if !buf.is_empty() {
+                send_all(&mut send, buf.split().freeze(), false).await?;
+            }
+            if read_more(&mut rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
+                return send_all(&mut send, Bytes::new(), true).await;
+            }
+        },
+    }
+}
+
+/// Where a client reset shows: the stream before its response headers
+/// were sent, then the response body stream.
+enum Watch<'a> {
+    Head(&'a mut SendResponse<Bytes>),
+    Body(&'a mut SendStream<Bytes>),
+}
+
+/// Reads from the session, or fails as soon as the client resets.
+async fn read_more(
+    rd: &mut OwnedReadHalf,
+    buf: &mut BytesMut,
+    mut watch: Watch<'_>,
+) -> Result<usize, Flow> {
+    buf.reserve(16384);
+    let reset = std::future::poll_fn(|cx| match &mut watch {
+        Watch::Head(r) => r.poll_reset(cx),
+        Watch::Body(s) => s.poll_reset(cx),
+    });
+    tokio::select! {
+        r = rd.read_buf(buf) => r.map_err(|_| Flow::Session),
+        _ = reset => Err(Flow::ClientReset),
+    }
+}
+
+/// Sends `data` as the client's flow-control window allows.
+async fn send_all(send: &mut SendStream<Bytes>, mut data: Bytes, eos: bool) -> Result<(), Flow> {
+    if data.is_empty() {
+        return send.send_data(data, eos).map_err(|_| Flow::ClientReset);
+    }
+    while !data.is_empty() {
+        send.reserve_capacity(data.len());
+        let cap = match std::future::poll_fn(|cx| send.poll_capacity(cx)).await {
+            Some(Ok(c)) => c,
+            _ => return Err(Flow::ClientReset),
+        };
+        if cap == 0 {
+            continue;
+        }
+        let chunk = data.split_to(cap.min(data.len()));
+        let last = eos && data.is_empty();
+        send.send_data(chunk, last).map_err(|_| Flow::ClientReset)?;
+    }
+    Ok(())
+}
