@@ -134,6 +134,8 @@ fn run_phase(
             server: None,
             state,
             first_request: true,
+            tls: info.tls.as_deref(),
+            tls_sample: std::cell::OnceCell::new(),
         };
         if let Some(c) = &rule.cond {
             if !c.holds(&mut cx) {
@@ -292,6 +294,8 @@ fn pick_backend(
             server: None,
             state,
             first_request: true,
+            tls: info.tls.as_deref(),
+            tls_sample: std::cell::OnceCell::new(),
         };
         if let Some(c) = &rule.cond {
             if !c.holds(&mut cx) {

@@ -285,3 +285,29 @@ listen app
     ));
     assert_eq!(code, 0, "{err}");
 }
+
+/// The `ssl_fc*` fetches read the client connection's TLS details, in
+/// rules and log-format strings; ACLs route on them.
+#[test]
+fn ssl_fetches_in_rules() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let port = free_port();
+    let cfg = https_config(
+        "http",
+        port,
+        &format!(
+            "ssl crt {}\n    http-request return status 200 content-type text/plain lf-string \"%[ssl_fc] %[ssl_fc_sni] %[ssl_fc_protocol]\" if {{ ssl_fc_sni -i site.test }} {{ ssl_fc }}",
+            crt.display()
+        ),
+        &be,
+    );
+    let _lbd = LbdProcess::start_in(dir, &cfg);
+    let out = curl_https("site.test", port, &ca, &["--tlsv1.3"]);
+    assert_eq!(out.code, 0, "curl failed: {}", out.stderr);
+    let body = out.stdout_str();
+    assert!(body.ends_with("1 site.test TLSv1.3"), "{body}");
+}

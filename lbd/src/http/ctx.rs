@@ -202,6 +202,10 @@ pub struct RuleCtx<'a> {
     pub server: Option<&'a str>,
     pub state: &'a mut State,
     pub first_request: bool,
+    /// The client connection's TLS details (`ssl_fc*`, `ssl_c*`), converted
+    /// for the sample engine on first use.
+    pub tls: Option<&'a crate::tls::TlsInfo>,
+    pub tls_sample: std::cell::OnceCell<Option<TlsInfo>>,
 }
 
 /// The stick-table data type a counter fetch reads.
@@ -358,7 +362,9 @@ impl SampleCtx for RuleCtx<'_> {
         }
     }
     fn tls(&self) -> Option<&TlsInfo> {
-        None
+        self.tls_sample
+            .get_or_init(|| self.tls.map(|t| t.to_sample()))
+            .as_ref()
     }
     fn frontend_id(&self) -> i64 {
         i64::from(self.fe.id)

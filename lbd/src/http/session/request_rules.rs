@@ -54,6 +54,8 @@ impl Session {
             server: None,
             state: &mut self.state,
             first_request: self.requests <= 1,
+            tls: self.info.tls.as_deref(),
+            tls_sample: std::cell::OnceCell::new(),
         };
         f(&mut cx)
     }
@@ -617,6 +619,8 @@ impl Session {
             server: None,
             state: &mut self.state,
             first_request: self.requests <= 1,
+            tls: self.info.tls.as_deref(),
+            tls_sample: std::cell::OnceCell::new(),
         };
         f(&mut cx)
     }
