@@ -311,3 +311,45 @@ fn ssl_fetches_in_rules() {
     let body = out.stdout_str();
     assert!(body.ends_with("1 site.test TLSv1.3"), "{body}");
 }
+
+/// `set ssl cert` + `commit ssl cert` replace a bind's certificate without
+/// a reload: the next handshake is served the new one.
+#[test]
+fn certificate_hot_update_over_the_cli() {
+    use tests::stats_socket::{cli, wait_socket};
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["old.test"]);
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let cfg = https_config("http", port, &format!("ssl crt {}", crt.display()), &be).replace(
+        "    maxconn 1000\n",
+        &format!(
+            "    maxconn 1000\n    stats socket {} level admin\n",
+            sock.display()
+        ),
+    );
+    let _lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    let subject = || served_subject(&s_client(port, &["-servername", "x"]));
+    assert!(subject().contains("CN=old.test"), "{}", subject());
+    let path = crt.display().to_string();
+    let out = cli(
+        &sock,
+        &format!("set ssl cert {path} <<\n{}\n", pki.leaf_pem(&["new.test"])),
+    );
+    assert!(
+        out.starts_with("Transaction created for certificate"),
+        "{out}"
+    );
+    // Not committed yet: still the old one.
+    assert!(subject().contains("CN=old.test"), "{}", subject());
+    let out = cli(&sock, &format!("commit ssl cert {path}"));
+    assert!(out.contains("Success!"), "{out}");
+    assert!(subject().contains("CN=new.test"), "{}", subject());
+    assert_eq!(
+        cli(&sock, "commit ssl cert"),
+        "'commit ssl cert expects a filename\n\n"
+    );
+}

@@ -150,11 +150,36 @@ pub fn execute(
         | Cmd::DisableAgent
         | Cmd::EnableAgent
         | Cmd::SetMaxconnServer => server_cmds::run(api, kw.cmd, args),
+        Cmd::SetSslCert | Cmd::CommitSslCert | Cmd::AbortSslCert | Cmd::ShowSslCert => {
+            ssl_cert(kw.cmd, arg(3), payload)
+        }
         Cmd::ShowTable | Cmd::ClearTable | Cmd::SetTable => {
             super::table_cmds::run(&api.runtime.tables, st.level, kw.cmd, args)
         }
     };
     Outcome { nolf, ..out }
+}
+
+/// `set|commit|abort|show ssl cert`: certificate updates without a reload
+/// (the store swaps each bind's SNI table atomically on commit).
+fn ssl_cert(cmd: Cmd, file: &str, payload: Option<&str>) -> Outcome {
+    let store = &*crate::tls::store::STORE;
+    let r = match cmd {
+        Cmd::SetSslCert if file.is_empty() => {
+            Err("'set ssl cert expects a filename and a certificate as a payload\n".into())
+        }
+        Cmd::SetSslCert => store.set(file, payload.unwrap_or("")),
+        Cmd::CommitSslCert if file.is_empty() => {
+            Err("'commit ssl cert expects a filename\n".into())
+        }
+        Cmd::CommitSslCert => store.commit(file),
+        Cmd::AbortSslCert if file.is_empty() => Err("'abort ssl cert' expects a filename\n".into()),
+        Cmd::AbortSslCert => store.abort(file),
+        _ => Ok(store.show()),
+    };
+    match r {
+        Ok(t) | Err(t) => Outcome::text(t),
+    }
 }
 
 /// A provider's error text is printed as 2.6 prints errors: one line.

@@ -37,6 +37,10 @@ pub enum Cmd {
     ClearCounters,
     ShutdownSession,
     ShutdownSessionsServer,
+    SetSslCert,
+    CommitSslCert,
+    AbortSslCert,
+    ShowSslCert,
     ShowTable,
     ClearTable,
     SetTable,
@@ -235,6 +239,30 @@ pub static KEYWORDS: &[Keyword] = &[
         Some("shutdown sessions server <bk>/<srv>     : kill sessions on a server"),
         Admin,
         Cmd::ShutdownSessionsServer,
+    ),
+    kw(
+        &["set", "ssl", "cert"],
+        Some("set ssl cert <certfile> <payload>       : replace a certificate file"),
+        Admin,
+        Cmd::SetSslCert,
+    ),
+    kw(
+        &["commit", "ssl", "cert"],
+        Some("commit ssl cert <certfile>              : commit a certificate file"),
+        Admin,
+        Cmd::CommitSslCert,
+    ),
+    kw(
+        &["abort", "ssl", "cert"],
+        Some("abort ssl cert <certfile>               : abort a transaction for a certificate file"),
+        Admin,
+        Cmd::AbortSslCert,
+    ),
+    kw(
+        &["show", "ssl", "cert"],
+        Some("show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file"),
+        Operator,
+        Cmd::ShowSslCert,
     ),
     // Below `operator`, 2.6 answers these itself (header only, or
     // `Permission denied` for keys): table_cmds checks the level.
