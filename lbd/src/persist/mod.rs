@@ -219,3 +219,50 @@ fn addr_key(a: &ServerAddrRt) -> String {
         ServerAddrRt::Abstract(name) => format!("abns@{name}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::tokenizer::ProcessEnv;
+    use crate::runtime::Runtime;
+    use crate::stick::{DataType, KeyInput, StickKey};
+
+    fn runtime(text: &str, old: Option<&Runtime>) -> Runtime {
+        let out = crate::config::load_str("t.cfg", text.as_bytes(), &ProcessEnv);
+        let Some(cfg) = out.config else {
+            panic!("config refused: {:?}", out.diags);
+        };
+        match Runtime::build_with(&cfg, old.map(|o| &*o.tables)) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A reload keeps a table whose definition did not change, entries and
+    /// counters included; a changed table starts empty.
+    #[test]
+    fn stick_tables_survive_a_reload() {
+        let base = "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten l\n    bind 127.0.0.1:8000\n    stick-table type ip size 1k expire 1m store conn_cnt\n    stick on src\n    server s1 127.0.0.1:1\n";
+        let old = runtime(base, None);
+        let Some(t) = old.tables.get("l") else {
+            panic!("no table");
+        };
+        let key = StickKey::from_input(KeyInput::Ipv4([10, 0, 0, 1].into()), t.def().key_type, 4);
+        let Some(key) = key else { panic!("key") };
+        let now = crate::stick::clock::now_ms();
+        if let Some(e) = t.track(&key, now) {
+            e.on_conn(now);
+        }
+        let same = runtime(base, Some(&old));
+        let kept = same
+            .tables
+            .get("l")
+            .and_then(|t| t.get(&key, DataType::ConnCnt, now));
+        assert_eq!(kept, Some(1));
+        let changed = runtime(&base.replace("size 1k", "size 2k"), Some(&old));
+        let gone = changed
+            .tables
+            .get("l")
+            .and_then(|t| t.get(&key, DataType::ConnCnt, now));
+        assert_eq!(gone, None);
+    }
+}
