@@ -125,13 +125,18 @@ pub async fn connect_to(
 pub async fn pick_and_connect(
     backend: &Arc<Backend>,
     key: Option<&[u8]>,
+    forced: Option<Forced>,
     dst_port: u16,
     report: &mut ConnectReport,
 ) -> Result<(Stream, ServerLease), ProxyError> {
     let conf = &backend.conf;
     let timeout = conf.timeouts.connect.map(Duration::from_millis);
     let retries = conf.retries;
-    let mut lease = backend.acquire(key, None).await?;
+    let mut lease = match forced {
+        Some(f) => backend.acquire_at(f.index).await?,
+        None => backend.acquire(key, None).await?,
+    };
+    let pinned = forced.is_some_and(|f| f.force_persist);
     report.leased = Some(Instant::now());
     report.server = Some(lease.server.clone());
     let mut attempt = 0u32;
@@ -144,7 +149,7 @@ pub async fn pick_and_connect(
             Err(e) if e.retryable && conf.retry_on.conn_failure && attempt < retries => {
                 attempt += 1;
                 report.retries = attempt;
-                if should_redispatch(conf.options.redispatch, attempt, retries) {
+                if !pinned && should_redispatch(conf.options.redispatch, attempt, retries) {
                     let previous = lease.index;
                     drop(lease);
                     report.redispatched = true;
@@ -166,6 +171,17 @@ pub async fn pick_and_connect(
     }
 }
 
+/// A server chosen by persistence (`use-server`, a `stick` match, a
+/// cookie) rather than by the balance algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forced {
+    /// The server's index in its backend.
+    pub index: usize,
+    /// `force-persist` matched: never redispatch away from it (2.6 keeps
+    /// `SF_FORCE_PRST` streams on their server).
+    pub force_persist: bool,
+}
+
 /// What happened while getting a server connection, for the logs.
 #[derive(Debug, Default)]
 pub struct ConnectReport {
@@ -173,6 +189,8 @@ pub struct ConnectReport {
     pub leased: Option<Instant>,
     /// When the connection was established.
     pub connected: Option<Instant>,
+    /// The backend the session was switched to.
+    pub backend: Option<Arc<Backend>>,
     pub server: Option<Arc<crate::runtime::ServerRt>>,
     pub retries: u32,
     pub redispatched: bool,

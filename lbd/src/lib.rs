@@ -25,6 +25,7 @@ pub mod log;
 pub mod master;
 pub mod notify;
 pub mod pattern;
+pub mod persist;
 pub mod privileges;
 pub mod process;
 pub mod reload;

@@ -10,6 +10,7 @@ use crate::forward::{forward, End, Idle};
 use crate::http::ctx::{stick_key, RuleCtx, State};
 use crate::http::rules::Piece;
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
+use crate::persist::Persistence;
 use crate::runtime::{Backend, Frontend};
 use crate::sample::{Sample, VarScope};
 use crate::session::{ms_between, ClientInfo, LogCtx};
@@ -48,6 +49,7 @@ pub async fn serve(
     rec.termination = end;
     crate::stats::feed::tcp_done(
         &fe,
+        report.backend.as_deref(),
         report.server.as_deref(),
         rec.bytes_in,
         rec.bytes_out,
@@ -345,17 +347,39 @@ async fn connect_and_forward(
         return Termination::new(TermCause::ServerClosed, TermPhase::Connect);
     };
     rec.backend = Some(be.name.as_str().into());
+    report.backend = Some(be.clone());
     be.total.fetch_add(1, Ordering::Relaxed);
     let key_bytes = match (be.key_need().get(), info.src) {
         (KeyNeed::SourceIp, Some(src)) => Some(key::source_ip_bytes(src.ip()).as_bytes().to_vec()),
         _ => None,
     };
+    let mut persist = match fe.book.backends.get(&be.name) {
+        Some((_, rules)) => {
+            let mut cx = RuleCtx {
+                src: info.src,
+                dst: info.dst,
+                req: None,
+                res: None,
+                payload: Some(payload),
+                fe,
+                be: Some(&be),
+                server: None,
+                state,
+                first_request: true,
+                tls: info.tls.as_deref(),
+                tls_sample: std::cell::OnceCell::new(),
+            };
+            Persistence::on_request(&be, rules, &fe.book.tables, &mut cx)
+        }
+        None => Persistence::default(),
+    };
     let dst_port = info.dst.map(|d| d.port()).unwrap_or(0);
     let (mut server, lease) =
-        match pick_and_connect(&be, key_bytes.as_deref(), dst_port, report).await {
+        match pick_and_connect(&be, key_bytes.as_deref(), persist.forced, dst_port, report).await {
             Ok(x) => x,
             Err(e) => return e.log_termination(),
         };
+    persist.store(&lease.server);
     // What the content rules read goes first.
     if !payload.is_empty() && server.write_all(payload).await.is_err() {
         return Termination::new(TermCause::ServerClosed, TermPhase::Data);

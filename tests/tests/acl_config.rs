@@ -303,12 +303,7 @@ fn acl_in_defaults_is_refused() {
     );
 }
 
-// The two tests below need `if` conditions on rules, which the rules branch
-// wires into the configuration parser; until it is merged lbd refuses any
-// condition and they are ignored (they pass against HAProxy 2.6).
-
 #[test]
-#[ignore = "needs http-request conditions (rules branch)"]
 fn missing_closing_brace_is_refused() {
     let files = Files::new();
     assert_alert(
@@ -320,7 +315,6 @@ fn missing_closing_brace_is_refused() {
 }
 
 #[test]
-#[ignore = "needs http-request conditions (rules branch)"]
 fn unknown_acl_in_a_condition_is_refused() {
     let files = Files::new();
     assert_alert(

@@ -501,6 +501,8 @@ pub struct ProxyOptions {
     /// is Some(-1) (redispatch on the last retry, HAProxy's default), 0 disables.
     pub redispatch: Option<i32>,
     pub abortonclose: bool,
+    /// `option persist`: persistence may send requests to a down server.
+    pub persist: bool,
     pub prefer_last_server: bool,
     pub allbackups: bool,
     pub http_buffer_request: bool,

@@ -60,7 +60,6 @@ const OPTIONS: &[(&str, Pending)] = &[
     ("spop-check", Pending::Unsupported),
     ("external-check", Pending::Unsupported),
     ("originalto", Pending::Unsupported),
-    ("persist", Pending::Unsupported),
     ("http-pretend-keepalive", Pending::Unsupported),
     ("http-no-delay", Pending::Unsupported),
     ("http-restrict-req-hdr-names", Pending::Unsupported),

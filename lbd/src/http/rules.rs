@@ -240,6 +240,10 @@ pub struct ProxyRules {
     /// `use_backend`: a static name or a format (in `c.fmt`).
     pub use_backends: Vec<Rule<String>>,
     pub use_servers: Vec<Rule<String>>,
+    /// `force-persist` (true) and `ignore-persist` (false), in order.
+    pub persist: Vec<Rule<bool>>,
+    /// `stick on|match|store-request|store-response`, key in `c.expr`.
+    pub sticks: Vec<Rule<crate::stick::StickRule>>,
 }
 
 /// What compiling one proxy's rules needs.
@@ -434,6 +438,54 @@ impl ProxyRules {
                 action: u.server.clone(),
                 cond: x.cond(&u.cond)?,
                 c: Compiled::default(),
+            });
+        }
+        for (force, rules) in [(true, &p.force_persist), (false, &p.ignore_persist)] {
+            for r in rules {
+                out.persist.push(Rule {
+                    action: force,
+                    cond: Some(Cond::compile(&r.cond, &x.acls, &x.env)?),
+                    c: Compiled::default(),
+                });
+            }
+        }
+        // 2.6 keeps both kinds in one list in declaration order: the first
+        // match wins, whichever kind it is.
+        if !p.force_persist.is_empty() && !p.ignore_persist.is_empty() {
+            let mut lines: Vec<(usize, Rule<bool>)> = Vec::new();
+            let (mut fi, mut ii) = (0, 0);
+            for r in std::mem::take(&mut out.persist) {
+                let l = if r.action {
+                    fi += 1;
+                    p.force_persist[fi - 1].location.line
+                } else {
+                    ii += 1;
+                    p.ignore_persist[ii - 1].location.line
+                };
+                lines.push((l, r));
+            }
+            lines.sort_by_key(|(l, _)| *l);
+            out.persist = lines.into_iter().map(|(_, r)| r).collect();
+        }
+        for r in &p.stick_rules {
+            let cond = match &r.cond {
+                Some(words) => {
+                    let unless = words.first().is_some_and(|w| w == "unless");
+                    let rc = RuleCond {
+                        unless,
+                        words: words.get(1..).unwrap_or_default().to_vec(),
+                    };
+                    Some(Cond::compile(&rc, &x.acls, &x.env)?)
+                }
+                None => None,
+            };
+            out.sticks.push(Rule {
+                action: r.clone(),
+                cond,
+                c: Compiled {
+                    expr: x.expr(&r.expr)?,
+                    ..Compiled::default()
+                },
             });
         }
         Ok(out)

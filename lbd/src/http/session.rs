@@ -15,13 +15,14 @@ use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
-use crate::connect::{connect_to, retry_pause, should_redispatch};
+use crate::connect::{connect_to, retry_pause, should_redispatch, Forced};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
     Method, ParseOptions,
 };
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
+use crate::persist::Persistence;
 use crate::runtime::ServerLease;
 use crate::runtime::{Backend, Frontend, ServerAddrRt, ServerRt};
 use crate::server::Stop;
@@ -737,13 +738,18 @@ impl Session {
         be: &Arc<Backend>,
         key: Option<&[u8]>,
         exclude: Option<usize>,
+        forced: Option<Forced>,
     ) -> Result<(Upstream, ServerLease), ProxyError> {
         let reuse = be.conf.options.http_reuse;
         let timeout = ms(be.conf.timeouts.connect);
         let dst_port = self.info.dst.map(|d| d.port()).unwrap_or(0);
         let mut attempt = 0u32;
         // Retries go to the same server; only a redispatch picks again.
-        let mut lease = be.acquire(key, exclude).await?;
+        let mut lease = match forced {
+            Some(f) if exclude.is_none() => be.acquire_at(f.index).await?,
+            _ => be.acquire(key, exclude).await?,
+        };
+        let pinned = forced.is_some_and(|f| f.force_persist);
         loop {
             self.times.leased = Some(Instant::now());
             let server = lease.server.clone();
@@ -804,8 +810,8 @@ impl Session {
                 {
                     attempt += 1;
                     self.rec.retries += 1;
-                    let redispatch =
-                        should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries);
+                    let redispatch = !pinned
+                        && should_redispatch(be.conf.options.redispatch, attempt, be.conf.retries);
                     crate::stats::feed::retry(be, &server, redispatch);
                     if redispatch {
                         let previous = lease.index;
@@ -836,6 +842,16 @@ impl Session {
         stop: &watch::Receiver<Stop>,
     ) -> Next {
         let key = self.balance_key(&be, &head);
+        // Persistence reads the request as the client sent it (rewritten by
+        // the rules), before the head leaves the buffer.
+        let book = self.fe.book.clone();
+        let be_rules = book.backends.get(&be.name).map(|(_, r)| r.clone());
+        let mut persist = match &be_rules {
+            Some(rules) => self.with_ctx(&head, |cx| {
+                Persistence::on_request(&be, rules, &book.tables, cx)
+            }),
+            None => Persistence::default(),
+        };
         self.rec.backend = Some(be.name.as_str().into());
         be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let hmode = match mode {
@@ -905,7 +921,10 @@ impl Session {
         let mut exclude = None;
 
         let (mut up, lease, resp, sent) = loop {
-            let (mut up, lease) = match self.connect(&be, key.as_deref(), exclude).await {
+            let connected = self
+                .connect(&be, key.as_deref(), exclude, persist.forced)
+                .await;
+            let (mut up, lease) = match connected {
                 Ok(x) => x,
                 Err(e) => {
                     // No server, all attempts refused, or the queue timed
@@ -1005,6 +1024,12 @@ impl Session {
         let resp = match resp {
             Ok(mut r) => {
                 self.response_rules(&mut r, &be, head.method);
+                if let Some(rules) = &be_rules {
+                    self.with_res_ctx(&r, &be, |cx| {
+                        persist.on_response(&be, rules, &book.tables, cx)
+                    });
+                }
+                persist.store(&lease.server);
                 Ok(r)
             }
             Err(e) => Err(e),

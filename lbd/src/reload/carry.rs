@@ -3,7 +3,9 @@
 //! rules of 2.6's server-state-file (src/server_state.c,
 //! srv_state_srv_update): a change in the configuration wins over the
 //! state saved from the runtime API, and the runtime state is applied
-//! where the configuration did not move.
+//! where the configuration did not move. Stick tables are carried while
+//! the new runtime is built (`Runtime::build_with`), since its rules hold
+//! them.
 
 use crate::check::state::{OpState, Transition};
 use crate::runtime::{Backend, Runtime, ServerObserver, ServerRt};
@@ -82,11 +84,3 @@ fn carry_server(nb: &Backend, idx: usize, ns: &ServerRt, os: &ServerRt, obs: &dy
         vec![Transition::Weight(h.uweight)]
     });
 }
-
-/// Moves stick-table contents from the old generation to the new one: each
-/// entry of a table goes to the new table of the same name and type (a
-/// table whose key type changed starts empty, as peers would refuse it),
-/// keeping its expiry and stored data. Tables are not part of the compiled
-/// runtime yet, so there is nothing to move: this is where the stick-table
-/// registry plugs in.
-pub fn stick_tables(_old: &Runtime, _new: &Runtime) {}

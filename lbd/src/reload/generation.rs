@@ -50,7 +50,8 @@ impl Generation {
         let observer: Arc<dyn ServerObserver> =
             Arc::new(crate::server::LogObserver::new(logger.clone()));
         let checks = crate::check::start(&runtime, observer.clone());
-        let tasks = slowstart_tasks(&runtime);
+        let mut tasks = slowstart_tasks(&runtime);
+        tasks.extend(purge_task(&runtime));
         let (stop, stop_rx) = watch::channel(Stop::Running);
         let (api_stop, api_stop_rx) = watch::channel(Stop::Running);
         // The HTTP stats page and the exporter read the runtime from here.
@@ -216,4 +217,21 @@ fn slowstart_tasks(runtime: &Runtime) -> Vec<tokio::task::JoinHandle<()>> {
         }));
     }
     tasks
+}
+
+/// Drops expired stick-table entries once a second, so an idle table does
+/// not keep what nobody will look up again (2.6's expiry task).
+fn purge_task(runtime: &Runtime) -> Option<tokio::task::JoinHandle<()>> {
+    if runtime.tables.is_empty() {
+        return None;
+    }
+    let tables = runtime.tables.clone();
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            tables.purge_expired(crate::stick::clock::now_ms());
+        }
+    }))
 }

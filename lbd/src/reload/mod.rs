@@ -15,7 +15,7 @@ mod carry;
 mod generation;
 mod sockets;
 
-pub use carry::{server_state as carry_server_state, stick_tables as carry_stick_tables};
+pub use carry::server_state as carry_server_state;
 pub use generation::Generation;
 pub use sockets::{Inherited, Sockets};
 
@@ -108,7 +108,20 @@ pub fn prepare(
     old: (&Sockets, &Sockets),
     inherited: &mut Inherited,
 ) -> Result<Prepared, String> {
-    let mut runtime = Runtime::build(&cfg).map_err(|e| format!("config : {e}"))?;
+    prepare_carrying(cfg, threads, old, inherited, None)
+}
+
+/// Like [`prepare`], carrying over the stick tables of `old_tables` that
+/// the new configuration defines the same way (2.6 hands them over to the
+/// new process through peers; here they stay in memory).
+pub fn prepare_carrying(
+    cfg: Config,
+    threads: Option<usize>,
+    old: (&Sockets, &Sockets),
+    inherited: &mut Inherited,
+    old_tables: Option<&crate::stick::TableRegistry>,
+) -> Result<Prepared, String> {
+    let mut runtime = Runtime::build_with(&cfg, old_tables).map_err(|e| format!("config : {e}"))?;
     if let Some(t) = threads {
         // The worker threads exist already; a new `nbthread` needs a restart.
         runtime.threads = t;
@@ -251,16 +264,17 @@ impl Driver {
                 "config : 'nbthread' changed: keeping the running thread count until a restart.",
             );
         }
-        let p = prepare(
+        let old_tables = self.current.runtime.tables.clone();
+        let p = prepare_carrying(
             cfg,
             Some(self.threads),
             (&self.sockets, &self.stats_sockets),
             &mut Inherited::default(),
+            Some(&old_tables),
         )
         .map_err(ReloadError::Start)?;
         let old_rt = self.current.runtime.clone();
         carry::server_state(&old_rt, &p.runtime, self.current.observer.as_ref());
-        carry::stick_tables(&old_rt, &p.runtime);
         let id = self.next_id;
         self.next_id += 1;
         let next = Generation::start(

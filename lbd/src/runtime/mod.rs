@@ -103,6 +103,16 @@ pub enum BuildError {
 pub const DEFAULT_GLOBAL_MAXCONN: u32 = 4096;
 impl Runtime {
     pub fn build(cfg: &Config) -> Result<Runtime, BuildError> {
+        Self::build_with(cfg, None)
+    }
+
+    /// Like [`build`](Self::build), taking over the stick tables of
+    /// `old_tables` whose definition did not change (a reload keeps their
+    /// entries and counters).
+    pub fn build_with(
+        cfg: &Config,
+        old_tables: Option<&crate::stick::TableRegistry>,
+    ) -> Result<Runtime, BuildError> {
         let threads = cfg
             .global
             .nbthread
@@ -140,7 +150,10 @@ impl Runtime {
         let mut by_name: HashMap<&str, Arc<Backend>> = HashMap::new();
         let mut rules_by_name: HashMap<&str, Arc<ProxyRules>> = HashMap::new();
         let patterns = Arc::new(crate::pattern::PatternRegistry::new());
-        let tables = Arc::new(crate::stick::TableRegistry::from_config(cfg));
+        let tables = Arc::new(match old_tables {
+            Some(old) => crate::stick::TableRegistry::from_config_with(cfg, old),
+            None => crate::stick::TableRegistry::from_config(cfg),
+        });
         let mut book = RuleBook {
             tables: tables.clone(),
             ..RuleBook::default()

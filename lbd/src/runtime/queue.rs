@@ -218,6 +218,28 @@ impl Backend {
         key: Option<&[u8]>,
         exclude: Option<usize>,
     ) -> Result<ServerLease, ProxyError> {
+        let pick = self.pick(key, exclude);
+        self.acquire_picked(pick).await
+    }
+
+    /// Gets a slot on server `idx`, whatever its state (persistence chose
+    /// it): a free slot, else a place in that server's queue, as 2.6 queues
+    /// a request with `SF_DIRECT` on its server.
+    pub async fn acquire_at(self: &Arc<Self>, idx: usize) -> Result<ServerLease, ProxyError> {
+        if idx >= self.servers.len() {
+            return Err(ProxyError::new(
+                Cause::Internal,
+                Stage::Connect,
+                "forced server out of range",
+            ));
+        }
+        self.acquire_picked(Some(idx)).await
+    }
+
+    async fn acquire_picked(
+        self: &Arc<Self>,
+        pick: Option<usize>,
+    ) -> Result<ServerLease, ProxyError> {
         let no_server = || ProxyError::new(Cause::Server, Stage::Connect, "no server available");
         let queue_timeout = self
             .conf
@@ -225,7 +247,7 @@ impl Backend {
             .queue
             .or(self.conf.timeouts.connect)
             .map(Duration::from_millis);
-        let rx = match self.pick(key, exclude) {
+        let rx = match pick {
             Some(idx) => {
                 if let Some(lease) = self.try_take(idx) {
                     return Ok(lease);

@@ -171,6 +171,7 @@ pub fn http_server_failed(be: &Backend, srv: &ServerRt, client: bool, status: Op
 #[allow(clippy::too_many_arguments)]
 pub fn tcp_done(
     fe: &Frontend,
+    backend: Option<&Backend>,
     server: Option<&ServerRt>,
     bin: u64,
     bout: u64,
@@ -181,7 +182,8 @@ pub fn tcp_done(
 ) {
     fe.stats.bytes(bin, bout);
     ProcessStats::global().bytes_out(bout);
-    let Some(be) = fe.use_backend.as_ref().or(fe.default_backend.as_ref()) else {
+    // The backend the session chose (use_backend rules may have conditions).
+    let Some(be) = backend else {
         return;
     };
     let Some(srv) = server else {

@@ -167,6 +167,17 @@ impl Loader<'_> {
                     }
                 }
             }
+            for us in &p.use_servers {
+                if !p.servers.iter().any(|s| s.name == us.server) {
+                    diags.push(Diagnostic::alert(format!(
+                        "config : {} '{}' : unable to find server '{}' referenced in a 'use-server' rule.",
+                        type_str(&p),
+                        p.name,
+                        us.server
+                    )));
+                    fatal = true;
+                }
+            }
             let t = &p.timeouts;
             if (p.cap.frontend && t.client.is_none())
                 || (p.cap.backend
@@ -195,6 +206,14 @@ impl Loader<'_> {
                 }
             }
         }
+        let proxies: Vec<_> = self.drafts.iter().map(|d| d.proxy.clone()).collect();
+        let stick_diags = super::stick::check_refs(&proxies);
+        fatal |= !stick_diags.is_empty();
+        diags.extend(stick_diags);
+        let proxies: Vec<_> = self.drafts.iter().map(|d| d.proxy.clone()).collect();
+        let stick_diags = super::stick::check_refs(&proxies);
+        fatal |= !stick_diags.is_empty();
+        diags.extend(stick_diags);
         let cfg = Config {
             global: self.global.clone(),
             proxies: self.drafts.iter().map(|d| d.proxy.clone()).collect(),

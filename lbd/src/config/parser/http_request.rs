@@ -160,7 +160,11 @@ pub(crate) fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> S
                 words: args[used + 1..].to_vec(),
             };
             if let Err(m) = check_cond(l, t, &c) {
-                return rule_err(l, m);
+                let mut st = l.alert(format_args!(
+                    "error detected while parsing an 'http-request {action}' condition : {m}."
+                ));
+                st.abort = true;
+                return st;
             }
             Some(c)
         }

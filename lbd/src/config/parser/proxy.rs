@@ -501,6 +501,7 @@ fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Stat
     let args = &words[2..];
     let simple: Option<fn(&mut super::super::model::ProxyOptions, bool)> = match name {
         "abortonclose" => Some(|o, v| o.abortonclose = v),
+        "persist" => Some(|o, v| o.persist = v),
         "prefer-last-server" => Some(|o, v| o.prefer_last_server = v),
         "allbackups" => Some(|o, v| o.allbackups = v),
         "http-buffer-request" => Some(|o, v| o.http_buffer_request = v),

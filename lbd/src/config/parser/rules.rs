@@ -503,7 +503,9 @@ pub(crate) fn http_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> 
     };
     if let Some(c) = &cond {
         if let Err(m) = check_cond(l, t, c) {
-            return rule_err(l, m);
+            return abort(l.alert(format_args!(
+                "error detected while parsing an '{kw} {action}' condition : {m}."
+            )));
         }
     }
     let rule = HttpResponseRule {
@@ -674,11 +676,6 @@ pub(crate) fn use_server(l: &mut Loader<'_>, t: Target, words: &[String]) -> Sta
             "error detected while parsing switching rule : {m}."
         ));
     }
-    // Parsed and checked, but forcing a server needs the connect path to
-    // take one: refused until then rather than ignored.
-    if !cfg!(test) {
-        return l.alert("'use-server' is not supported yet by lbd.");
-    }
     let location = l.loc();
     l.draft(t).proxy.use_servers.push(UseServer {
         server: srv.clone(),
@@ -706,9 +703,6 @@ pub(crate) fn persist(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         return l.alert(format_args!(
             "error detected while parsing a '{kw}' rule : {m}."
         ));
-    }
-    if !cfg!(test) {
-        return l.alert(format_args!("'{kw}' is not supported yet by lbd."));
     }
     let rule = PersistRule {
         cond,

@@ -346,8 +346,6 @@ fn stick(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
 /// The post-parse check of `stick` rules (2.6's check_config_validity):
 /// each must name an existing table. Returns the alerts, all fatal. Meant
 /// for the loader's cross-check, beside the `use_backend` checks.
-// Unused until finish.rs (outside this module's owner) calls it.
-#[allow(dead_code)]
 pub(crate) fn check_refs(proxies: &[crate::config::model::Proxy]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for p in proxies.iter().filter(|p| !p.disabled) {

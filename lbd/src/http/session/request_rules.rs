@@ -598,7 +598,7 @@ impl Session {
         }
     }
 
-    fn with_res_ctx<R>(
+    pub(super) fn with_res_ctx<R>(
         &mut self,
         resp: &h1::ResponseHead,
         be: &Arc<Backend>,
