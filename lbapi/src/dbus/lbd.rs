@@ -142,9 +142,9 @@ pub trait Lbd1 {
     #[zbus(signal)]
     fn config_applied(&self, version: u32) -> zbus::Result<()>;
     /// The version pending confirmation; 0 when none.
-    #[zbus(property)]
+    #[zbus(property(emits_changed_signal = "false"))]
     fn pending_version(&self) -> zbus::Result<u32>;
     /// The version in use (the highest in the history); 0 before any.
-    #[zbus(property)]
+    #[zbus(property(emits_changed_signal = "false"))]
     fn current_version(&self) -> zbus::Result<u32>;
 }

@@ -70,11 +70,26 @@ async fn put_in_force(store: &Store, text: &str, comment: &str) -> fdo::Result<u
         store.save(&previous, "initial").map_err(failed)?;
     }
     store.write_config(text).map_err(failed)?;
-    if let Err(e) = reload::request().await {
+    if let Err(e) = request_reload().await {
         store.write_config(&previous).map_err(failed)?;
         return Err(reload_error(e));
     }
     store.save(text, comment).map_err(failed)
+}
+
+/// A reload, waiting out the moment between taking the bus name and the
+/// serving loop's start (a client that calls at once must not be told
+/// lbd is not serving).
+async fn request_reload() -> Result<reload::Reloaded, ReloadError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        match reload::request().await {
+            Err(ReloadError::NotRunning) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            r => return r,
+        }
+    }
 }
 
 /// Runs one runtime API command at admin level; its output is the error.
@@ -285,18 +300,18 @@ impl LbdIface {
     async fn reload(&self) -> fdo::Result<u64> {
         // Serialised with Apply so a reload never reads a half-applied file.
         let _sh = self.shared.lock().await;
-        reload::request()
+        request_reload()
             .await
             .map(|r| r.generation)
             .map_err(reload_error)
     }
 
-    #[zbus(property)]
+    #[zbus(property(emits_changed_signal = "false"))]
     async fn pending_version(&self) -> u32 {
         self.shared.lock().await.pending.map_or(0, |p| p.version)
     }
 
-    #[zbus(property)]
+    #[zbus(property(emits_changed_signal = "false"))]
     async fn current_version(&self) -> u32 {
         self.shared.lock().await.store.latest().unwrap_or(0)
     }
