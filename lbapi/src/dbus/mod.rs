@@ -5,8 +5,10 @@
 //! serde types it carries. Names, paths and signatures here are the
 //! contract: change them only with both sides.
 
+pub mod lbd;
 pub mod supervisor;
 
+pub use lbd::{ConfigError, Lbd1Proxy, StatEntry, Version, LBD_BUS_NAME, LBD_INTERFACE, LBD_PATH};
 pub use supervisor::{
     LogLine, ServiceState, ServiceStatus, Supervisor1Proxy, SUPERVISOR_BUS_NAME,
     SUPERVISOR_INTERFACE, SUPERVISOR_PATH,
