@@ -6,8 +6,13 @@
 //! contract: change them only with both sides.
 
 pub mod supervisor;
+pub mod vrrp;
 
 pub use supervisor::{
     LogLine, ServiceState, ServiceStatus, Supervisor1Proxy, SUPERVISOR_BUS_NAME,
     SUPERVISOR_INTERFACE, SUPERVISOR_PATH,
+};
+pub use vrrp::{
+    InstanceStatus, SyncGroupStatus, Vrrp1Proxy, VrrpCounters, VRRP_BUS_NAME, VRRP_INTERFACE,
+    VRRP_PATH,
 };
