@@ -230,3 +230,34 @@ fn track_interface_down_is_fault() {
         "back up: preempts again"
     );
 }
+
+/// A reload that drops VIPs from a master deletes them; `virtual_ipaddress_excluded`
+/// is installed with the advertised VIPs (and kept while it stays configured).
+#[test]
+fn reload_shrinking_the_vips_deletes_the_dropped_ones() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(1);
+    let vips = |list: &str| {
+        format!(
+            "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  virtual_ipaddress {{\n{list}  }}\n  virtual_ipaddress_excluded {{\n    10.99.0.150/24\n  }}\n}}\n"
+        )
+    };
+    let a = lab.start_rs(0, &vips("    10.99.0.100/24\n    10.99.0.101/24\n"));
+    a.wait_ready();
+    assert!(lab
+        .wait(ms(5000), || lab.has_vip(0, VIP)
+            && lab.has_vip(0, "10.99.0.101")
+            && lab.has_vip(0, "10.99.0.150"))
+        .is_some());
+    lab.write("rs0.conf", &vips("    10.99.0.100/24\n"));
+    a.signal(Signal::SIGHUP);
+    assert!(
+        lab.wait(ms(2000), || !lab.has_vip(0, "10.99.0.101"))
+            .is_some(),
+        "dropped VIP deleted on reload"
+    );
+    assert!(lab.holds(ms(500), || lab.has_vip(0, VIP)
+        && lab.has_vip(0, "10.99.0.150")));
+}

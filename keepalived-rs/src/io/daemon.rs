@@ -306,6 +306,7 @@ impl<A: AddrOps> Daemon<A> {
             vip_rx,
             vip_specs(&conf, &ifname),
             announcer,
+            (self.cfg.global.garp_interval, self.cfg.global.gna_interval),
             self.log.clone(),
         ));
         let mut fsm = Instance::new(conf.params.clone());
@@ -697,7 +698,13 @@ impl<A: AddrOps> Daemon<A> {
         for dst in dsts {
             let bytes = advert.encode(p.checksum, Endpoints { src, dst });
             let sent = match (&self.socks[inst.sock].kind, src, dst) {
-                (SockKind::V4(s), IpAddr::V4(a), IpAddr::V4(b)) => s.send(a, b, &bytes),
+                (SockKind::V4(s), IpAddr::V4(a), IpAddr::V4(b)) => {
+                    let ttl = match inst.conf.unicast_ttl {
+                        Some(t) if !p.unicast_peers.is_empty() => t,
+                        _ => wire::VRRP_TTL,
+                    };
+                    s.send(a, b, &bytes, ttl)
+                }
                 (SockKind::V6(s), IpAddr::V6(a), IpAddr::V6(b)) => s.send(a, b, &bytes),
                 _ => Ok(()),
             };
