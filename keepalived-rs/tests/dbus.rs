@@ -136,8 +136,6 @@ fn instances_and_transition_signals_on_a_private_bus() {
             i.state == "MASTER" && i.counters.became_master == 2
         })
         .await;
-        // Node b is seen as a peer: node a accepted its adverts while BACKUP.
-        assert!(instances(&p).await[0].counters.accepted > 0);
     });
     drop(a);
 }
