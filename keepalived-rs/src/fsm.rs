@@ -716,9 +716,16 @@ impl Instance {
         now: Instant,
         src: IpAddr,
         ad: &Advert,
-        ours: u8,
+        mut ours: u8,
         out: &mut Vec<Action>,
     ) {
+        if ad.priority == 255 && ours == 255 && self.source != Some(src) {
+            // Two address owners: keepalived reports it and backs itself off to 254,
+            // so the other owner (whose 255 is now higher) keeps the VIPs.
+            self.log(out, "CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority".to_string());
+            self.params.priority = 254;
+            ours = self.effective_priority();
+        }
         if ad.priority == 0 {
             out.push(Action::SendAdvert { priority: ours });
             self.adver_at = Some(now + self.advert_interval());

@@ -9,13 +9,17 @@ use std::sync::Arc;
 
 use keepalived_rs::config;
 use keepalived_rs::io::daemon::Daemon;
-use keepalived_rs::io::Logger;
+use keepalived_rs::io::{bus, log, Logger};
 
 const USAGE: &str = "Usage: keepalived-rs [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file (default /etc/keepalived/keepalived.conf)
   -P, --vrrp                   Only run the VRRP subsystem (always the case)
   -l, --log-console            Log messages to the console
   -D, --log-detail             Detailed log messages
+  -S, --log-facility=[0-7]     Set syslog facility to LOG_LOCAL[0-7] (default LOG_DAEMON)
+  -G, --no-syslog              Don't log via syslog
+      --dbus=BUS               Serve org.rampart.Vrrp1 on BUS: system, session or a D-Bus
+                               address (also $KEEPALIVED_RS_DBUS); off by default
   -n, --dont-fork              Don't fork the daemon process
   -p, --pid=FILE               Use the specified pidfile for the parent process
   -r, --vrrp_pid=FILE          Use the specified pidfile for the VRRP child process
@@ -33,6 +37,10 @@ struct Cli {
     pid: Option<PathBuf>,
     vrrp_pid: Option<PathBuf>,
     test: bool,
+    /// LOG_LOCALn from `-S n`; LOG_DAEMON when none.
+    facility: Option<u8>,
+    no_syslog: bool,
+    dbus: Option<String>,
 }
 
 enum Parsed {
@@ -50,7 +58,7 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
             _ if a.starts_with('-')
                 && !a.starts_with("--")
                 && a.len() > 2
-                && "fprct".contains(&a[1..2]) =>
+                && "fprctS".contains(&a[1..2]) =>
             {
                 (a[..2].to_string(), Some(a[2..].to_string()))
             }
@@ -78,7 +86,16 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
                     cli.file = Some(PathBuf::from(f));
                 }
             }
-            "-P" | "--vrrp" | "-C" | "--check" | "-x" | "--snmp" | "-m" | "--core-dump" | "-S" => {}
+            "-S" | "--log-facility" => {
+                let v = value("-S")?;
+                cli.facility = Some(
+                    log::facility_of_flag(&v)
+                        .ok_or_else(|| format!("invalid log facility '{v}' (0-7)"))?,
+                );
+            }
+            "-G" | "--no-syslog" => cli.no_syslog = true,
+            "--dbus" => cli.dbus = Some(value("--dbus")?),
+            "-P" | "--vrrp" | "-C" | "--check" | "-x" | "--snmp" | "-m" | "--core-dump" => {}
             "-l" | "--log-console" => cli.console = true,
             "-D" | "--log-detail" => cli.detail = true,
             "-n" | "--dont-fork" => cli.foreground = true,
@@ -96,13 +113,14 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
             // keepalived also accepts combined short flags such as -nlD.
             f if f.starts_with('-')
                 && !f.starts_with("--")
-                && f[1..].chars().all(|c| "PlDnCmx".contains(c)) =>
+                && f[1..].chars().all(|c| "PlDnCmxG".contains(c)) =>
             {
                 for c in f[1..].chars() {
                     match c {
                         'l' => cli.console = true,
                         'D' => cli.detail = true,
                         'n' => cli.foreground = true,
+                        'G' => cli.no_syslog = true,
                         _ => {}
                     }
                 }
@@ -128,9 +146,21 @@ fn main() -> ExitCode {
         .file
         .clone()
         .unwrap_or_else(|| PathBuf::from("/etc/keepalived/keepalived.conf"));
-    let log = Logger {
-        detailed: cli.detail,
+    let log = if cli.test || cli.no_syslog {
+        Logger::new(cli.detail, true, None)
+    } else {
+        let facility = cli.facility.unwrap_or(log::FACILITY_DAEMON);
+        Logger::new(
+            cli.detail,
+            cli.console,
+            Some((facility, PathBuf::from("/dev/log"))),
+        )
     };
+    let dbus = cli
+        .dbus
+        .clone()
+        .or_else(|| std::env::var("KEEPALIVED_RS_DBUS").ok())
+        .filter(|b| !b.is_empty());
     let parsed = match config::load(&path) {
         Ok(p) => p,
         Err(e) => {
@@ -182,9 +212,15 @@ fn main() -> ExitCode {
         let handle = netcfg::NetHandle::new()
             .await
             .map_err(|e| anyhow::anyhow!("netlink: {e}"))?;
-        Daemon::new(Arc::new(handle), parsed.config, path, log.clone())
-            .run()
-            .await
+        let mut daemon = Daemon::new(Arc::new(handle), parsed.config, path, log.clone());
+        if let Some(b) = &dbus {
+            // D-Bus is a window on the daemon, never a condition for running it.
+            match bus::serve(&bus::BusAddress::parse(b)).await {
+                Ok(link) => daemon.set_bus(link),
+                Err(e) => log.info(&format!("D-Bus ({b}) unavailable: {e}")),
+            }
+        }
+        daemon.run().await
     });
     for f in [&cli.pid, &cli.vrrp_pid].into_iter().flatten() {
         let _ = std::fs::remove_file(f);
@@ -235,5 +271,11 @@ mod tests {
         let c = run(&["-f/y.conf"]);
         assert_eq!(c.file, Some(PathBuf::from("/y.conf")));
         assert!(parse_args(&["--bogus".to_string()]).is_err());
+        let c = run(&["-S", "3", "--dbus=session", "-nG"]);
+        assert_eq!(c.facility, Some(19));
+        assert_eq!(c.dbus.as_deref(), Some("session"));
+        assert!(c.no_syslog && c.foreground);
+        assert_eq!(run(&["-S7"]).facility, Some(23));
+        assert!(parse_args(&["-S".to_string(), "9".to_string()]).is_err());
     }
 }

@@ -230,3 +230,93 @@ fn track_interface_down_is_fault() {
         "back up: preempts again"
     );
 }
+
+/// A reload that drops VIPs from a master deletes them; `virtual_ipaddress_excluded`
+/// is installed with the advertised VIPs (and kept while it stays configured).
+#[test]
+fn reload_shrinking_the_vips_deletes_the_dropped_ones() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(1);
+    let vips = |list: &str| {
+        format!(
+            "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  virtual_ipaddress {{\n{list}  }}\n  virtual_ipaddress_excluded {{\n    10.99.0.150/24\n  }}\n}}\n"
+        )
+    };
+    let a = lab.start_rs(0, &vips("    10.99.0.100/24\n    10.99.0.101/24\n"));
+    a.wait_ready();
+    assert!(lab
+        .wait(ms(5000), || lab.has_vip(0, VIP)
+            && lab.has_vip(0, "10.99.0.101")
+            && lab.has_vip(0, "10.99.0.150"))
+        .is_some());
+    lab.write("rs0.conf", &vips("    10.99.0.100/24\n"));
+    a.signal(Signal::SIGHUP);
+    assert!(
+        lab.wait(ms(2000), || !lab.has_vip(0, "10.99.0.101"))
+            .is_some(),
+        "dropped VIP deleted on reload"
+    );
+    assert!(lab.holds(ms(500), || lab.has_vip(0, VIP)
+        && lab.has_vip(0, "10.99.0.150")));
+}
+
+/// Node `k`'s link-local address on eth0, once DAD is done.
+fn link_local(lab: &Lab, k: usize) -> String {
+    let ns = lab.node(k).ns;
+    let mut found = String::new();
+    lab.wait(ms(5000), || {
+        let out = std::process::Command::new("ip")
+            .args([
+                "-n", &ns, "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link",
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if out.contains("tentative") {
+            return false;
+        }
+        let addr = out
+            .split_whitespace()
+            .skip_while(|w| *w != "inet6")
+            .nth(1)
+            .and_then(|a| a.split('/').next())
+            .map(str::to_string);
+        found = addr.unwrap_or_default();
+        !found.is_empty()
+    });
+    assert!(!found.is_empty(), "no link-local address in node {k}");
+    found
+}
+
+/// VRRPv3 over IPv6 with unicast peers (link-local): one master, and the backup takes
+/// over when it dies.
+#[test]
+fn ipv6_unicast_elects_and_fails_over() {
+    if !lab::available(false) {
+        return;
+    }
+    let lab = Lab::new(2);
+    let (ll0, ll1) = (link_local(&lab, 0), link_local(&lab, 1));
+    let peer = |p: &str| format!("  unicast_peer {{\n    {p}\n  }}");
+    let vip6 = "fd99::100";
+    let only = |k: usize| lab.has_vip(k, vip6) && !lab.has_vip(1 - k, vip6);
+    let mut a = lab.start_rs(0, &lab::conf6(150, "0.1", &peer(&ll1)));
+    let b = lab.start_rs(1, &lab::conf6(100, "0.1", &peer(&ll0)));
+    a.wait_ready();
+    b.wait_ready();
+    assert!(
+        lab.wait(ms(4000), || only(0)).is_some(),
+        "{}\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+    assert!(lab.holds(ms(1000), || only(0)), "{}", b.log_text());
+    a.crash();
+    assert!(
+        lab.wait(ms(2000), || lab.has_vip(1, vip6)).is_some(),
+        "{}",
+        b.log_text()
+    );
+}

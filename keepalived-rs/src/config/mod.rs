@@ -250,9 +250,17 @@ fn global(cx: &mut Ctx, b: &Node) {
                 n,
                 "vrrp_strict is not supported (no firewall rules are installed); ignored",
             ),
-            "vrrp_gna_interval"
-            | "vrrp_garp_interval"
-            | "notification_email"
+            "vrrp_garp_interval" => {
+                if let Some(d) = cx.secs(n, 0.0, 1000.0) {
+                    g.garp_interval = d;
+                }
+            }
+            "vrrp_gna_interval" => {
+                if let Some(d) = cx.secs(n, 0.0, 1000.0) {
+                    g.gna_interval = d;
+                }
+            }
+            "notification_email"
             | "notification_email_from"
             | "smtp_server"
             | "smtp_connect_timeout"
@@ -462,6 +470,7 @@ fn instance(cx: &mut Ctx, b: &Node, g: &Global) {
         interface: None,
         mcast_src_ip: None,
         unicast_src_ip: None,
+        unicast_ttl: None,
         vips: Vec::new(),
         vips_excluded: Vec::new(),
         track_interfaces: Vec::new(),
@@ -527,7 +536,8 @@ fn instance(cx: &mut Ctx, b: &Node, g: &Global) {
                 }
             }
             "check_unicast_src" => check_src = cx.flag(n),
-            "unicast_ttl" | "unicast_fault_no_peer" | "garp_extra_if" | "debug" => {}
+            "unicast_ttl" => i.unicast_ttl = cx.num(n, 1u8, 255u8),
+            "unicast_fault_no_peer" | "garp_extra_if" | "debug" => {}
             "virtual_ipaddress" => {
                 for e in n.children() {
                     if let Some(v) = vip_entry(cx, e) {

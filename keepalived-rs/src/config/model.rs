@@ -38,6 +38,10 @@ pub struct Global {
     pub v3_checksum_as_v2: bool,
     pub mcast_group4: Ipv4Addr,
     pub startup_delay: Duration,
+    /// `vrrp_garp_interval`: pause between two gratuitous ARPs (0 = back to back).
+    pub garp_interval: Duration,
+    /// `vrrp_gna_interval`: pause between two unsolicited NAs.
+    pub gna_interval: Duration,
 }
 
 impl Default for Global {
@@ -56,6 +60,8 @@ impl Default for Global {
             v3_checksum_as_v2: false,
             mcast_group4: crate::wire::MCAST_V4,
             startup_delay: Duration::ZERO,
+            garp_interval: Duration::ZERO,
+            gna_interval: Duration::ZERO,
         }
     }
 }
@@ -132,6 +138,9 @@ pub struct InstanceConf {
     pub interface: Option<String>,
     pub mcast_src_ip: Option<IpAddr>,
     pub unicast_src_ip: Option<IpAddr>,
+    /// `unicast_ttl`: TTL / hop limit of unicast adverts (IPv4 default 255 as
+    /// keepalived's own header; IPv6 the kernel default).
+    pub unicast_ttl: Option<u8>,
     pub vips: Vec<VipConf>,
     pub vips_excluded: Vec<VipConf>,
     pub track_interfaces: Vec<TrackRef>,

@@ -274,3 +274,20 @@ fn lbd_backend_tracker_extension() {
         vec!["k.conf:8: vrrp_track_lbd broken: socket and backend are required"]
     );
 }
+
+#[test]
+fn garp_spacing_and_unicast_ttl() {
+    let p = parse(
+        "global_defs {\n  vrrp_garp_interval 0.002\n  vrrp_gna_interval 0.5\n}\n\
+         vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  unicast_ttl 64\n  \
+         unicast_peer {\n    10.0.0.2\n  }\n  virtual_ipaddress {\n    10.0.0.100\n  }\n}\n",
+    );
+    assert!(
+        p.warnings.is_empty() && p.errors.is_empty(),
+        "{:?}",
+        p.warnings
+    );
+    assert_eq!(p.config.global.garp_interval, Duration::from_millis(2));
+    assert_eq!(p.config.global.gna_interval, Duration::from_millis(500));
+    assert_eq!(p.config.instances[0].unicast_ttl, Some(64));
+}

@@ -801,3 +801,23 @@ fn random_lans_converge_to_one_master() {
         }
     }
 }
+
+#[test]
+fn two_owners_one_backs_off_to_254_as_keepalived() {
+    let t0 = Instant::now();
+    // Both owners; the one that hears the other's 255 while MASTER reduces itself.
+    let mut i = master(params(255), 12, t0);
+    let t = t0 + ms(5000);
+    let a = i.handle(t, rx(ad(Version::V2, 255, 100), 11));
+    assert_eq!(
+        logs(&a)[0],
+        "(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority"
+    );
+    assert_eq!(i.state(), State::Backup, "the other owner keeps the VIPs");
+    assert_eq!(i.effective_priority(), 254);
+    assert!(logs(&a)[1].contains("with higher priority 255, ours 254"));
+    // It stays behind the remaining owner.
+    let a = i.handle(t + ms(1000), rx(ad(Version::V2, 255, 100), 11));
+    assert_eq!(i.state(), State::Backup);
+    assert!(logs(&a).is_empty(), "{:?}", logs(&a));
+}

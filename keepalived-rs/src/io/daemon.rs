@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::addr::{link_mac, AddrOps, LinkEvent};
+use super::bus::BusLink;
 use super::garp::GarpSocket;
 use super::rx::{read_loop, read_loop6};
 use super::socket::{NaSocket, Rx6, VrrpSocket, VrrpSocket6};
@@ -26,6 +27,9 @@ use super::{notify, Logger};
 use crate::config::{Config, InstanceConf, Notifies, NotifyCmd};
 use crate::fsm::{Action, Input, Instance, NotifyKind, State};
 mod reload;
+mod status;
+
+use status::{bus_query, Cause};
 
 use crate::wire::{self, Advert, ChecksumForm, DecodeError, Endpoints};
 
@@ -47,6 +51,10 @@ struct Inst {
     /// Tracking summary last fed to the state machine.
     tracking: (bool, i32),
     started: bool,
+    /// When the state last changed (or the instance was created).
+    since: Instant,
+    sent: u64,
+    became_master: u64,
 }
 
 struct Group {
@@ -98,6 +106,7 @@ pub struct Daemon<A: AddrOps> {
     script_tx: mpsc::Sender<(String, bool)>,
     script_rx: mpsc::Receiver<(String, bool)>,
     fifo: Option<notify::NotifyFifo>,
+    bus: Option<BusLink>,
     log: Logger,
 }
 
@@ -120,8 +129,14 @@ impl<A: AddrOps> Daemon<A> {
             script_tx,
             script_rx,
             fifo: None,
+            bus: None,
             log,
         }
+    }
+
+    /// Serve queries and send transition signals on this bus connection.
+    pub fn set_bus(&mut self, link: BusLink) {
+        self.bus = Some(link);
     }
 
     /// Runs until SIGTERM/SIGINT.
@@ -181,6 +196,7 @@ impl<A: AddrOps> Daemon<A> {
                 _ = int.recv() => break,
                 _ = hup.recv() => self.reload().await,
                 _ = dump.recv() => self.dump(),
+                Some(q) = bus_query(&mut self.bus) => self.answer(q),
                 Some(ev) = self.rx.recv() => self.event(ev).await,
                 _ = sleep => {
                     // An advert that arrived before the deadline may still sit in the
@@ -290,6 +306,7 @@ impl<A: AddrOps> Daemon<A> {
             vip_rx,
             vip_specs(&conf, &ifname),
             announcer,
+            (self.cfg.global.garp_interval, self.cfg.global.gna_interval),
             self.log.clone(),
         ));
         let mut fsm = Instance::new(conf.params.clone());
@@ -308,6 +325,9 @@ impl<A: AddrOps> Daemon<A> {
             worker,
             tracking: (false, 0),
             started: false,
+            since: Instant::now(),
+            sent: 0,
+            became_master: 0,
         });
     }
 
@@ -607,9 +627,11 @@ impl<A: AddrOps> Daemon<A> {
     fn feed(&mut self, k: usize, now: Instant, input: Input) {
         let mut queue = vec![(k, input)];
         while let Some((k, input)) = queue.pop() {
+            let cause = Cause::of(&input);
             let actions = self.insts[k].fsm.handle(now, input);
             for a in actions {
-                if let Action::Transition { to, .. } = a {
+                if let Action::Transition { from, to } = a {
+                    self.transitioned(k, now, from, to, cause);
                     if let Some(g) = self.groups.iter().position(|g| g.members.contains(&k)) {
                         if matches!(to, State::Master | State::Backup) {
                             for &m in &self.groups[g].members {
@@ -646,6 +668,7 @@ impl<A: AddrOps> Daemon<A> {
     }
 
     fn send_advert(&mut self, k: usize, priority: u8) {
+        self.insts[k].sent += 1;
         let inst = &self.insts[k];
         let Some(src) = inst.src else {
             return;
@@ -675,7 +698,13 @@ impl<A: AddrOps> Daemon<A> {
         for dst in dsts {
             let bytes = advert.encode(p.checksum, Endpoints { src, dst });
             let sent = match (&self.socks[inst.sock].kind, src, dst) {
-                (SockKind::V4(s), IpAddr::V4(a), IpAddr::V4(b)) => s.send(a, b, &bytes),
+                (SockKind::V4(s), IpAddr::V4(a), IpAddr::V4(b)) => {
+                    let ttl = match inst.conf.unicast_ttl {
+                        Some(t) if !p.unicast_peers.is_empty() => t,
+                        _ => wire::VRRP_TTL,
+                    };
+                    s.send(a, b, &bytes, ttl)
+                }
                 (SockKind::V6(s), IpAddr::V6(a), IpAddr::V6(b)) => s.send(a, b, &bytes),
                 _ => Ok(()),
             };

@@ -2,8 +2,10 @@
 //! notify scripts, trackers and the daemon loop that ties them to the state machines.
 
 pub mod addr;
+pub mod bus;
 pub mod daemon;
 pub mod garp;
+pub mod log;
 pub mod netcfg_ops;
 pub mod notify;
 mod rx;
@@ -11,22 +13,4 @@ pub mod socket;
 pub mod track;
 mod vips;
 
-/// Log sink: stderr (the console with `-l`), keepalived-style lines.
-#[derive(Debug, Clone)]
-pub struct Logger {
-    pub detailed: bool,
-}
-
-impl Logger {
-    pub fn info(&self, msg: &str) {
-        let ts = chrono::Local::now().format("%a %b %e %H:%M:%S%.3f %Y");
-        eprintln!("{ts}: {msg}");
-    }
-
-    /// Only with `-D`.
-    pub fn detail(&self, msg: &str) {
-        if self.detailed {
-            self.info(msg);
-        }
-    }
-}
+pub use log::Logger;

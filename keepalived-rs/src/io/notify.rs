@@ -280,7 +280,7 @@ mod tests {
         let mut cfg = crate::config::load_str("s.conf", &text)
             .expect("parse")
             .config;
-        secure_scripts(&mut cfg, &Logger { detailed: false });
+        secure_scripts(&mut cfg, &Logger::console(false));
         let names: Vec<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["ok"]);
         let i = &cfg.instances[0];

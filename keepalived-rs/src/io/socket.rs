@@ -52,11 +52,14 @@ impl VrrpSocket {
         })
     }
 
-    /// Sends one VRRP message from `src` to `dst` with keepalived's IP header.
+    /// Sends one VRRP message from `src` to `dst` with keepalived's IP header, TTL `ttl`
+    /// (255 but for `unicast_ttl`; the kernel refills the header checksum).
     /// Non-blocking: a full socket buffer drops the advert rather than stall the loop.
-    pub fn send(&self, src: Ipv4Addr, dst: Ipv4Addr, vrrp: &[u8]) -> io::Result<()> {
+    pub fn send(&self, src: Ipv4Addr, dst: Ipv4Addr, vrrp: &[u8], ttl: u8) -> io::Result<()> {
         let mut pkt = Vec::with_capacity(20 + vrrp.len());
-        pkt.extend_from_slice(&wire::ipv4_header(src, dst, vrrp.len(), 0));
+        let mut header = wire::ipv4_header(src, dst, vrrp.len(), 0);
+        header[8] = ttl;
+        pkt.extend_from_slice(&header);
         pkt.extend_from_slice(vrrp);
         let to = SockAddr::from(SocketAddrV4::new(dst, 0));
         self.fd

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -63,11 +64,16 @@ pub(super) async fn vip_worker<A: AddrOps>(
     mut rx: mpsc::UnboundedReceiver<VipCmd>,
     mut vips: Vec<VipSpec>,
     announcer: Announcer,
+    (garp_gap, gna_gap): (Duration, Duration),
     log: Logger,
 ) {
+    // Whether the VIPs are ours now (after Add, until Del): a reload that drops some
+    // must then delete them, as keepalived does.
+    let mut installed = false;
     while let Some(cmd) = rx.recv().await {
         match cmd {
             VipCmd::Add => {
+                installed = true;
                 for v in &vips {
                     if let Err(e) = addr.add_vip(v).await {
                         log.info(&format!(
@@ -78,6 +84,7 @@ pub(super) async fn vip_worker<A: AddrOps>(
                 }
             }
             VipCmd::Del => {
+                installed = false;
                 for v in &vips {
                     if let Err(e) = addr.remove_vip(v).await {
                         log.info(&format!(
@@ -88,15 +95,34 @@ pub(super) async fn vip_worker<A: AddrOps>(
                 }
             }
             VipCmd::Garp(n) => {
+                let mut first = true;
                 for _ in 0..n {
                     for v in &vips {
+                        // vrrp_garp_interval / vrrp_gna_interval space the packets out.
+                        let gap = if v.addr.is_ipv6() { gna_gap } else { garp_gap };
+                        if !first && !gap.is_zero() {
+                            tokio::time::sleep(gap).await;
+                        }
+                        first = false;
                         if let Err(e) = announcer.announce(v.addr) {
                             log.detail(&format!("GARP/NA for {} not sent: {e}", v.addr));
                         }
                     }
                 }
             }
-            VipCmd::SetVips(v) => vips = v,
+            VipCmd::SetVips(new) => {
+                if installed {
+                    for v in vips.iter().filter(|v| !new.contains(v)) {
+                        if let Err(e) = addr.remove_vip(v).await {
+                            log.info(&format!(
+                                "cannot remove {}/{} on {}: {e}",
+                                v.addr, v.prefix_len, v.ifname
+                            ));
+                        }
+                    }
+                }
+                vips = new;
+            }
         }
     }
 }

@@ -145,12 +145,19 @@ impl Lab {
 
     /// Starts keepalived-rs in node `k` with `conf`.
     pub fn start_rs(&self, k: usize, conf: &str) -> Proc {
+        self.start_rs_with(k, conf, &[])
+    }
+
+    /// Starts keepalived-rs in node `k` with `conf` and extra `(flag, value)` options.
+    pub fn start_rs_with(&self, k: usize, conf: &str, extra: &[(&str, &str)]) -> Proc {
         let n = self.node(k);
         let cfg = self.write(&format!("rs{k}.conf"), conf);
         let log = self.dir.join(format!("rs{k}.log"));
         let pid = self.dir.join(format!("rs{k}.pid"));
         let args = ["netns", "exec", &n.ns, RS_BIN, "-P", "-n", "-l", "-D", "-f"];
-        Proc::spawn(&args, &cfg, &[("-p", pid.clone())], log, vec![pid])
+        let mut opts = vec![("-p", pid.clone())];
+        opts.extend(extra.iter().map(|(f, v)| (*f, PathBuf::from(v))));
+        Proc::spawn(&args, &cfg, &opts, log, vec![pid])
     }
 
     /// Starts the real keepalived 2.2.7 in node `k` with `conf` and its own pid files.
