@@ -17,7 +17,7 @@ fn private_examples(dir: &std::path::Path) -> (std::path::PathBuf, [u16; 4]) {
     let cfg_dir = dir.join("config");
     std::fs::create_dir_all(&cfg_dir).unwrap();
     let ports = [free_port(), free_port(), free_port(), free_port()];
-    for name in ["services.toml", "quickstart.cfg", "quickstart-host.cfg"] {
+    for name in ["services.toml", "quickstart.cfg", "quickstart-host.inc"] {
         let mut text = std::fs::read_to_string(examples_dir().join(name)).unwrap();
         for (old, new) in [8080, 8081, 8082, 8443].iter().zip(ports) {
             text = text.replace(&format!(":{old}"), &format!(":{new}"));
