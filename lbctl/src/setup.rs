@@ -207,9 +207,12 @@ impl Prompter<'_> {
     }
 
     fn secret(&mut self, q: &str) -> Result<String, Failure> {
-        let _echo_off = EchoOff::new();
+        let echo_off = EchoOff::new();
         let p = self.line(q);
-        writeln!(self.out).map_err(io)?;
+        // ECHONL echoed the Enter already when echo is off.
+        if echo_off.0.is_none() {
+            writeln!(self.out).map_err(io)?;
+        }
         p
     }
 }
