@@ -17,9 +17,11 @@ use clap::{Parser, Subcommand};
 mod config;
 mod diff;
 mod menu;
+mod net;
 mod runtime;
 mod services;
 mod setup;
+mod vrrp;
 
 #[derive(Parser, Debug, Clone)]
 #[command(name = "lbctl", version, about = "Control a Rampart appliance")]
@@ -81,6 +83,10 @@ pub enum Cmd {
     /// lbd's configuration: show, check, diff, apply, confirm, rollback, history.
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// VRRP instances and sync groups (keepalived-rs).
+    Vrrp,
+    /// Network links and addresses on this box.
+    Net,
     /// First-boot setup: management address, admin password, hostname.
     Setup(setup::SetupArgs),
     /// The numbered console menu (also when started as `lbctl-console`).
@@ -184,6 +190,8 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Cmd::Config(c) => tokio()?.block_on(config::run(cli, c)),
         Cmd::Setup(a) => setup::run(cli, a),
         Cmd::Menu => menu::run(cli),
+        Cmd::Vrrp => tokio()?.block_on(vrrp::run(cli)),
+        Cmd::Net => net::run(cli),
         _ => tokio()?.block_on(services::supervisor_cmd(cli)),
     }
 }
