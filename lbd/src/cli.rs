@@ -28,6 +28,10 @@ pub struct Args {
     pub hard_stop_pids: Vec<i32>,
     /// `-x <socket>`: take the listening sockets from this stats socket.
     pub takeover: Option<PathBuf>,
+    /// `--dbus system|session|<address>`: serve lbd's D-Bus interface.
+    pub dbus: Option<String>,
+    /// `--config-history DIR`: where D-Bus keeps configuration versions.
+    pub config_history: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -91,6 +95,10 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> 
                 a.master_cli = Some(PathBuf::from(path.strip_prefix("unix@").unwrap_or(path)));
             }
             "-x" => a.takeover = Some(PathBuf::from(value("-x")?)),
+            "--dbus" => a.dbus = Some(value("--dbus")?),
+            "--config-history" => {
+                a.config_history = Some(PathBuf::from(value("--config-history")?))
+            }
             "-sf" | "-st" => {
                 // The pid list ends at the next argument starting with '-'.
                 let mut pids: Vec<i32> = Vec::new();
@@ -121,6 +129,28 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dbus_flags_take_a_bus_and_a_history_dir() {
+        let a = parse(
+            [
+                "-f",
+                "a.cfg",
+                "--dbus",
+                "system",
+                "--config-history",
+                "/var/h",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
+        assert_eq!(a.dbus.as_deref(), Some("system"));
+        assert_eq!(a.config_history, Some(PathBuf::from("/var/h")));
+        assert_eq!(
+            parse(["-f", "a.cfg", "--dbus"].map(String::from)),
+            Err(ArgError::Missing("--dbus".into()))
+        );
+    }
 
     fn p(s: &str) -> Result<Args, ArgError> {
         parse(s.split_whitespace().map(String::from))

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod daemon;
+pub mod dbus;
 pub mod error;
 pub mod forward;
 pub mod getsocks;

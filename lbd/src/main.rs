@@ -152,6 +152,15 @@ fn real_main() -> i32 {
         master_cli: args.master_cli.clone(),
         soft_stop_pids: args.soft_stop_pids.clone(),
         hard_stop_pids: args.hard_stop_pids.clone(),
+        dbus: args
+            .dbus
+            .clone()
+            .or_else(|| std::env::var("LBD_DBUS_ADDRESS").ok())
+            .filter(|b| !b.is_empty())
+            .map(|bus| lbd::dbus::Options {
+                bus,
+                history: args.config_history.clone(),
+            }),
     };
     match lbd::server::run(&cfg, &opts, inherited, hooks) {
         Ok(code) => code,

@@ -23,6 +23,8 @@ pub struct Hooks {
     pub soft_stop_pids: Vec<i32>,
     /// `-st <pid>...`: hard-stopped (SIGTERM) once we serve.
     pub hard_stop_pids: Vec<i32>,
+    /// `--dbus`: serve `org.rampart.Lbd1`.
+    pub dbus: Option<crate::dbus::Options>,
 }
 
 /// Runs `driver` until the process stops, with the hooks in place. Every

@@ -202,6 +202,12 @@ async fn serve(
     prepared: crate::reload::Prepared,
     hooks: crate::process::Hooks,
 ) -> i32 {
+    if let Some(opts) = &hooks.dbus {
+        if let Err(e) = crate::dbus::start(opts, &source.files).await {
+            say("[ALERT]", &e.to_string());
+            return 1;
+        }
+    }
     let driver = crate::reload::Driver::start(source, prepared);
     crate::process::serve(driver, hooks).await
 }

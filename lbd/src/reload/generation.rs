@@ -47,26 +47,23 @@ impl Generation {
     ) -> Generation {
         let jobs = Arc::new(Jobs::default());
         tokio::spawn(log_sender.run());
-        let observer: Arc<dyn ServerObserver> =
-            Arc::new(crate::server::LogObserver::new(logger.clone()));
+        let observer =
+            crate::dbus::hook::observer(Arc::new(crate::server::LogObserver::new(logger.clone())));
         let checks = crate::check::start(&runtime, observer.clone());
         let tasks = slowstart_tasks(&runtime);
         let (stop, stop_rx) = watch::channel(Stop::Running);
         let (api_stop, api_stop_rx) = watch::channel(Stop::Running);
         // The HTTP stats page and the exporter read the runtime from here.
         crate::stats::publish(&runtime);
-        crate::api::start(
-            Arc::new(crate::api::Api::new(
-                runtime.clone(),
-                Arc::new(crate::stats::RuntimeStats {
-                    runtime: runtime.clone(),
-                }),
-                observer.clone(),
-            )),
-            stats_listeners,
-            &runtime.global,
-            api_stop_rx,
-        );
+        let api = Arc::new(crate::api::Api::new(
+            runtime.clone(),
+            Arc::new(crate::stats::RuntimeStats {
+                runtime: runtime.clone(),
+            }),
+            observer.clone(),
+        ));
+        crate::dbus::hook::generation_started(id, &api);
+        crate::api::start(api, stats_listeners, &runtime.global, api_stop_rx);
         let accept_tasks =
             crate::server::spawn_listeners(listening, &runtime, &logger, &jobs, &stop_rx);
         Generation {
