@@ -120,6 +120,9 @@ fn date(ts: u64) -> String {
 }
 
 pub fn history_table(list: &[Version], current: u32, pending: u32) -> String {
+    if list.is_empty() {
+        return "No saved versions yet: the first apply saves the running one.\n".into();
+    }
     let mut out = format!(
         "  {:>7}  {:<19}  {:>7}  {}\n",
         "VERSION", "DATE (UTC)", "BYTES", "COMMENT"

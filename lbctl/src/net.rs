@@ -45,8 +45,8 @@ fn ip_of(a: &nix::sys::socket::SockaddrStorage) -> Option<IpAddr> {
 
 pub fn links(sysfs: &Path) -> Result<Vec<Link>, Failure> {
     let mut by_name: BTreeMap<String, Link> = BTreeMap::new();
-    let entries = std::fs::read_dir(sysfs)
-        .map_err(|e| Failure(1, format!("{}: {e}", sysfs.display())))?;
+    let entries =
+        std::fs::read_dir(sysfs).map_err(|e| Failure(1, format!("{}: {e}", sysfs.display())))?;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let dir = e.path();
@@ -90,10 +90,7 @@ pub fn table(links: &[Link]) -> String {
             (s, Some(true)) => s.to_string(),
         };
         let mtu = l.mtu.map(|m| m.to_string()).unwrap_or_default();
-        let first = format!(
-            "{:<12} {:<8} {:>5} {:<17}  ",
-            l.name, state, mtu, l.mac
-        );
+        let first = format!("{:<12} {:<8} {:>5} {:<17}  ", l.name, state, mtu, l.mac);
         // One address per line under the column, so IPv6 fits 80 columns.
         let pad = " ".repeat(first.len());
         let mut lines = l.addresses.iter();

@@ -7,36 +7,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-/// examples/ copied into `dir` with the demo's four ports replaced.
-fn private_examples(dir: &std::path::Path) -> (std::path::PathBuf, [u16; 4]) {
-    let cfg_dir = dir.join("config");
-    std::fs::create_dir_all(&cfg_dir).unwrap();
-    let ports = [free_port(), free_port(), free_port(), free_port()];
-    for name in ["services.toml", "quickstart.cfg", "quickstart-host.inc"] {
-        let mut text = std::fs::read_to_string(examples_dir().join(name)).unwrap();
-        for (old, new) in [8080, 8081, 8082, 8443].iter().zip(ports) {
-            text = text.replace(&format!(":{old}"), &format!(":{new}"));
-        }
-        std::fs::write(cfg_dir.join(name), text).unwrap();
-    }
-    (cfg_dir, ports)
-}
-
-fn curl(port: u16) -> Option<String> {
-    let o = Command::new("curl")
-        .args(["-s", "--max-time", "2"])
-        .arg(format!("http://127.0.0.1:{port}/"))
-        .output()
-        .ok()?;
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
-}
 
 #[test]
 fn quick_start_serves_within_10s_and_stops_cleanly() {

@@ -194,3 +194,29 @@ pub fn processes_mentioning(needle: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// examples/ copied into `dir` with the demo's four ports replaced.
+pub fn private_examples(dir: &std::path::Path) -> (std::path::PathBuf, [u16; 4]) {
+    let cfg_dir = dir.join("config");
+    std::fs::create_dir_all(&cfg_dir).unwrap();
+    let ports = [free_port(), free_port(), free_port(), free_port()];
+    for name in ["services.toml", "quickstart.cfg"] {
+        let mut text = std::fs::read_to_string(examples_dir().join(name)).unwrap();
+        for (old, new) in [8080, 8081, 8082, 8443].iter().zip(ports) {
+            text = text.replace(&format!(":{old}"), &format!(":{new}"));
+        }
+        std::fs::write(cfg_dir.join(name), text).unwrap();
+    }
+    (cfg_dir, ports)
+}
+
+pub fn curl(port: u16) -> Option<String> {
+    let o = Command::new("curl")
+        .args(["-s", "--max-time", "2"])
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+}
