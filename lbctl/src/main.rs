@@ -21,6 +21,7 @@ mod net;
 mod runtime;
 mod services;
 mod setup;
+mod summary;
 mod vrrp;
 
 #[derive(Parser, Debug, Clone)]

@@ -34,10 +34,17 @@ pub async fn supervisor_cmd(cli: &Cli) -> Result<(), Failure> {
     match &cli.cmd {
         Cmd::Status => {
             let list = p.list_services().await.map_err(call_err)?;
+            let sum = crate::summary::gather(cli).await;
             if cli.json {
-                println!("{}", serde_json::json!({ "services": list }));
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "services": list, "lbd": sum.lbd, "vrrp": sum.vrrp,
+                        "addresses": sum.addresses,
+                    })
+                );
             } else {
-                print!("{}", status_table(&list));
+                print!("{}{}", status_table(&list), sum.text());
             }
         }
         Cmd::Logs {

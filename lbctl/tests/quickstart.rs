@@ -46,6 +46,16 @@ fn quick_start_serves_within_10s_and_stops_cleanly() {
         "{status}"
     );
     assert!(status.lines().all(|l| l.len() <= 80), "{status}");
+    // Under the services: lbd's proxies (through the run dir's socket).
+    let status = text(&s.lbctl(&["status"]));
+    assert!(
+        status.contains("lbd:   4 frontends, 2 backends (0 down), servers 3 up 0 down 0 maint"),
+        "{status}"
+    );
+    assert!(
+        status.contains("vrrp:  keepalived-rs not running"),
+        "{status}"
+    );
     let o = s.lbctl(&["--json", "status"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
