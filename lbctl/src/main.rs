@@ -180,6 +180,21 @@ fn tokio() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure(1, e.to_string()))
 }
 
+/// A daemon that takes the call and never answers must not hang the
+/// console: past this, it counts as unreachable.
+const CALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn bounded(f: impl std::future::Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+    tokio::time::timeout(CALL_LIMIT, f)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Failure(
+                3,
+                format!("no answer within {} s", CALL_LIMIT.as_secs()),
+            ))
+        })
+}
+
 pub fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.cmd {
         Cmd::Stats => runtime::stats(cli),
@@ -188,10 +203,10 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             action,
             value,
         } => runtime::server(cli, target, action, *value),
-        Cmd::Config(c) => tokio()?.block_on(config::run(cli, c)),
+        Cmd::Config(c) => tokio()?.block_on(bounded(config::run(cli, c))),
         Cmd::Setup(a) => setup::run(cli, a),
         Cmd::Menu => menu::run(cli),
-        Cmd::Vrrp => tokio()?.block_on(vrrp::run(cli)),
+        Cmd::Vrrp => tokio()?.block_on(bounded(vrrp::run(cli))),
         Cmd::Net => net::run(cli),
         _ => tokio()?.block_on(services::supervisor_cmd(cli)),
     }

@@ -35,8 +35,8 @@ pub fn table(inst: &[InstanceStatus], groups: &[SyncGroupStatus]) -> String {
         return "No VRRP instances configured.\n".into();
     }
     let mut out = format!(
-        "{:<12} {:<8} {:>4} {:<7} {:>7} {:<15} {:>6}  {}\n",
-        "INSTANCE", "IFACE", "VRID", "STATE", "PRIO", "MASTER", "SINCE", "VIPS"
+        "{:<10} {:<6} {:>3} {:<6} {:>7} {:<15} {:>5}  {}\n",
+        "INSTANCE", "IFACE", "VID", "STATE", "PRIO", "MASTER", "SINCE", "VIPS"
     );
     for i in inst {
         let prio = if i.priority == i.effective_priority {
@@ -49,18 +49,25 @@ pub fn table(inst: &[InstanceStatus], groups: &[SyncGroupStatus]) -> String {
         } else {
             &i.master_addr
         };
-        out += &fit(format!(
-            "{:<12} {:<8} {:>4} {:<7} {:>7} {:<15} {:>6}  {}",
+        let head = format!(
+            "{:<10} {:<6} {:>3} {:<6} {:>7} {:<15} {:>5}  ",
             i.name,
             i.interface,
             i.vrid,
             i.state,
             prio,
             master,
-            age(i.last_transition_secs),
-            i.vips.join(" ")
-        ));
+            age(i.last_transition_secs)
+        );
+        // One VIP per line under the column: an address is never cut.
+        let pad = " ".repeat(head.len());
+        let mut vips = i.vips.iter();
+        out += &fit(head + vips.next().map(String::as_str).unwrap_or("-"));
         out.push('\n');
+        for v in vips {
+            out += &fit(format!("{pad}{v}"));
+            out.push('\n');
+        }
     }
     for g in groups {
         out += &fit(format!(
