@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod crypto;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Args {
     pub files: Vec<PathBuf>,

@@ -257,7 +257,10 @@ async fn tcp_rules(
         }
         // With data in hand and no rule deciding, the rules have had their
         // say: go on, as the fetches over complete data are final in 2.6.
-        if !payload.is_empty() || eof || payload.len() >= cap || Instant::now() >= deadline {
+        // A TLS hello still arriving is not complete data: its fetches may
+        // yet change (HAProxy's SMP_F_MAY_CHANGE), so wait for the rest.
+        let settled = !payload.is_empty() && !crate::sample::tls_hello::incomplete(payload);
+        if settled || eof || payload.len() >= cap || Instant::now() >= deadline {
             return None;
         }
         let wait = deadline.saturating_duration_since(Instant::now());

@@ -171,9 +171,10 @@ fn big_ip_list_is_indexed_not_scanned() {
 
 #[test]
 fn dotted_versions_for_ssl_ver_and_int_ranges_with_dashes() {
-    // A TLS 1.0 ClientHello record header: type 0x16, version 3.1.
+    // The start of a ClientHello whose client_version is 3.1 (TLS 1.0):
+    // record header, handshake header, then the version HAProxy reports.
     let mut c = TestCtx {
-        payload: Some(vec![0x16, 3, 1, 0, 0]),
+        payload: Some(vec![0x16, 3, 1, 0, 6, 1, 0, 0, 2, 3, 1]),
         ..TestCtx::default()
     };
     assert!(m("req.ssl_ver 3.1", &mut c));

@@ -751,8 +751,7 @@ impl Fetch {
             }
             Kind::Tls(f) => tls_field(cx, *f),
             Kind::SslSni => {
-                let p = cx.payload()?;
-                crate::sample::tls_hello::sni(p).map(|s| Sample::Str(s.to_vec()))
+                crate::sample::tls_hello::sni(cx.payload()?).map(|s| Sample::Str(s.into_bytes()))
             }
             Kind::SslHelloType => int(i64::from(crate::sample::tls_hello::hello_type(
                 cx.payload()?,
