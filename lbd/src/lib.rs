@@ -27,6 +27,7 @@ pub mod notify;
 pub mod pattern;
 pub mod privileges;
 pub mod process;
+pub mod proxyproto;
 pub mod reload;
 pub mod runtime;
 pub mod sample;
