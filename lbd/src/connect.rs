@@ -77,16 +77,46 @@ pub fn proxy_header(server: &ServerRt, client: &ClientInfo) -> Option<Vec<u8>> {
     let addrs = client.src.zip(client.dst);
     Some(match server.conf.send_proxy? {
         ProxyProtoVersion::V1 => proxyproto::encode_v1(addrs),
-        ProxyProtoVersion::V2 => {
+        version => {
             // HAProxy always passes the client's ALPN on.
             let alpn = client.tls.as_ref().and_then(|t| t.alpn.clone());
+            let ssl = match version {
+                ProxyProtoVersion::V2Ssl { cn } => Some(ssl_tlv(client, cn)),
+                _ => None,
+            };
             let tlvs = proxyproto::Tlvs {
                 alpn: alpn.map(String::into_bytes),
+                ssl,
                 ..proxyproto::Tlvs::default()
             };
             proxyproto::encode_v2(addrs, &tlvs)
         }
     })
+}
+
+/// The SSL TLV of `send-proxy-v2-ssl[-cn]`: whether the client spoke TLS,
+/// its version, and with `cn` the client certificate's common name.
+fn ssl_tlv(client: &ClientInfo, cn: bool) -> proxyproto::SslTlv {
+    let Some(t) = &client.tls else {
+        return proxyproto::SslTlv::default();
+    };
+    let mut tlv = proxyproto::SslTlv {
+        client: proxyproto::SslTlv::CLIENT_SSL,
+        version: Some(t.protocol.to_string()),
+        ..proxyproto::SslTlv::default()
+    };
+    if t.client_cert_used {
+        tlv.client |= proxyproto::SslTlv::CLIENT_CERT_CONN | proxyproto::SslTlv::CLIENT_CERT_SESS;
+        tlv.verify = u32::try_from(t.verify_result).unwrap_or(u32::MAX);
+        if cn {
+            tlv.cn = t
+                .subject_dn
+                .as_deref()
+                .and_then(|dn| dn.split('/').find_map(|p| p.strip_prefix("CN=")))
+                .map(str::to_string);
+        }
+    }
+    tlv
 }
 
 /// Opens a connection to `server` at `addr` for `client`: the PROXY header

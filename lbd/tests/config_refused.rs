@@ -17,6 +17,7 @@ fn proxy_protocol_settings_load() {
         "listen a\n  bind 127.0.0.1:19500 accept-proxy\n  server s 127.0.0.1:1\n",
         "listen a\n  bind 127.0.0.1:19500\n  server s 127.0.0.1:1 send-proxy\n",
         "listen a\n  bind 127.0.0.1:19500\n  server s 127.0.0.1:1 send-proxy-v2\n",
+        "listen a\n  bind 127.0.0.1:19500\n  server s 127.0.0.1:1 send-proxy-v2-ssl-cn\n",
         "listen a\n  bind 127.0.0.1:19500\n  tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }\n  server s 127.0.0.1:1\n",
     ] {
         let out = load(&format!("{BASE}{extra}"));

@@ -186,3 +186,20 @@ fn a_request_without_header_is_closed_unanswered() {
     );
     assert_eq!(be.requests(), 0);
 }
+
+#[test]
+fn timeout_client_bounds_the_wait_for_the_header() {
+    let be = HttpBackend::start("b");
+    let port = free_port();
+    let cfg = receiver(port, "accept-proxy", "    timeout client 300ms", &be);
+    let _lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let started = Instant::now();
+    let (bytes, closed) = c.read_until_close(Duration::from_secs(5));
+    assert!(closed && bytes.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}

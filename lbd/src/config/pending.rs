@@ -167,8 +167,6 @@ const SERVER: &[&str] = &[
     "no-ssl-reuse",
     "no-check-ssl",
     "curves",
-    "send-proxy-v2-ssl",
-    "send-proxy-v2-ssl-cn",
     "proxy-v2-options",
     "track",
     "observe",
