@@ -203,3 +203,35 @@ fn timeout_client_bounds_the_wait_for_the_header() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_bad_header_is_logged_as_haproxy_does() {
+    let rx = SyslogReceiver::start();
+    let be = HttpBackend::start("b");
+    let port = free_port();
+    let cfg = receiver(port, "accept-proxy", "", &be).replace(
+        "defaults\n",
+        &format!(
+            "    log 127.0.0.1:{} local0\ndefaults\n    log global\n    option httplog\n",
+            rx.port()
+        ),
+    );
+    let lbd = LbdProcess::start(&cfg);
+    for (sent, text) in [
+        (
+            &b"GET / HTTP/1.1\r\n\r\n"[..],
+            "fe/1: Received something which does not look like a PROXY protocol header",
+        ),
+        (
+            &b"PROXY TCP4 1.2.3.4"[..],
+            "fe/1: Truncated PROXY protocol header received",
+        ),
+    ] {
+        let mut c = RawClient::connect(port);
+        let _ = c.send(sent);
+        c.shutdown_write();
+        let _ = c.read_until_close(Duration::from_secs(5));
+        let line = rx.wait_for(Duration::from_secs(5), |l| l.contains(text));
+        assert!(line.is_some(), "no log line '{text}'{}", lbd.output_hint());
+    }
+}
