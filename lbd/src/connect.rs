@@ -1,8 +1,11 @@
 //! Picking a server and connecting to it, with `retries` and `option
 //! redispatch`: the "pick upstream" and "connect" stages of a session.
 
+use crate::config::model::ProxyProtoVersion;
 use crate::error::{Cause, ProxyError, Stage};
+use crate::proxyproto;
 use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
+use crate::session::ClientInfo;
 use crate::stream::Stream;
 use crate::tls::connector::Connector;
 use std::sync::Arc;
@@ -68,17 +71,75 @@ pub async fn connect_server(
     }
 }
 
-/// Opens a connection to `server` at `addr`, with TLS when the server line
-/// says `ssl`. The handshake shares the connect timeout: a server that
-/// accepts but never answers the handshake is as unreachable as one that
-/// never accepts, and is retried the same way.
+/// The PROXY protocol header `server` wants for `client` (`send-proxy`,
+/// `send-proxy-v2`), or None.
+pub fn proxy_header(server: &ServerRt, client: &ClientInfo) -> Option<Vec<u8>> {
+    let addrs = client.src.zip(client.dst);
+    Some(match server.conf.send_proxy? {
+        ProxyProtoVersion::V1 => proxyproto::encode_v1(addrs),
+        version => {
+            // HAProxy always passes the client's ALPN on.
+            let alpn = client.tls.as_ref().and_then(|t| t.alpn.clone());
+            let ssl = match version {
+                ProxyProtoVersion::V2Ssl { cn } => Some(ssl_tlv(client, cn)),
+                _ => None,
+            };
+            let tlvs = proxyproto::Tlvs {
+                alpn: alpn.map(String::into_bytes),
+                ssl,
+                ..proxyproto::Tlvs::default()
+            };
+            proxyproto::encode_v2(addrs, &tlvs)
+        }
+    })
+}
+
+/// The SSL TLV of `send-proxy-v2-ssl[-cn]`: whether the client spoke TLS,
+/// its version, and with `cn` the client certificate's common name.
+fn ssl_tlv(client: &ClientInfo, cn: bool) -> proxyproto::SslTlv {
+    let Some(t) = &client.tls else {
+        return proxyproto::SslTlv::default();
+    };
+    let mut tlv = proxyproto::SslTlv {
+        client: proxyproto::SslTlv::CLIENT_SSL,
+        version: Some(t.protocol.to_string()),
+        ..proxyproto::SslTlv::default()
+    };
+    if t.client_cert_used {
+        tlv.client |= proxyproto::SslTlv::CLIENT_CERT_CONN | proxyproto::SslTlv::CLIENT_CERT_SESS;
+        tlv.verify = u32::try_from(t.verify_result).unwrap_or(u32::MAX);
+        if cn {
+            tlv.cn = t
+                .subject_dn
+                .as_deref()
+                .and_then(|dn| dn.split('/').find_map(|p| p.strip_prefix("CN=")))
+                .map(str::to_string);
+        }
+    }
+    tlv
+}
+
+/// Opens a connection to `server` at `addr` for `client`: the PROXY header
+/// first when the server line asks for one, then TLS when it says `ssl`.
+/// The handshake shares the connect timeout: a server that accepts but
+/// never answers the handshake is as unreachable as one that never
+/// accepts, and is retried the same way.
 pub async fn connect_to(
     server: &ServerRt,
     addr: &ServerAddrRt,
     dst_port: u16,
     timeout: Option<Duration>,
+    client: &ClientInfo,
 ) -> Result<Stream, ProxyError> {
-    let stream = connect_server(addr, dst_port, timeout).await?;
+    let mut stream = connect_server(addr, dst_port, timeout).await?;
+    if let Some(h) = proxy_header(server, client) {
+        proxyproto::io::write_header(&mut stream, &h)
+            .await
+            .map_err(|e| {
+                ProxyError::new(Cause::Server, Stage::Connect, format!("send-proxy: {e}"))
+                    .retryable()
+            })?;
+    }
     let ssl = &server.conf.ssl;
     if !ssl.enabled {
         return Ok(stream);
@@ -127,6 +188,7 @@ pub async fn pick_and_connect(
     key: Option<&[u8]>,
     forced: Option<Forced>,
     dst_port: u16,
+    client: &ClientInfo,
     report: &mut ConnectReport,
 ) -> Result<(Stream, ServerLease), ProxyError> {
     let conf = &backend.conf;
@@ -141,7 +203,15 @@ pub async fn pick_and_connect(
     report.server = Some(lease.server.clone());
     let mut attempt = 0u32;
     loop {
-        match connect_to(&lease.server, &lease.server.addr.load(), dst_port, timeout).await {
+        match connect_to(
+            &lease.server,
+            &lease.server.addr.load(),
+            dst_port,
+            timeout,
+            client,
+        )
+        .await
+        {
             Ok(s) => {
                 report.connected = Some(Instant::now());
                 return Ok((s, lease));

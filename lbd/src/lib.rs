@@ -29,6 +29,7 @@ pub mod pattern;
 pub mod persist;
 pub mod privileges;
 pub mod process;
+pub mod proxyproto;
 pub mod reload;
 pub mod runtime;
 pub mod sample;

@@ -91,6 +91,8 @@ pub struct Listening {
     pub bind_name: Arc<str>,
     /// `proto h2` / `proto h1` on the bind.
     pub proto: Option<MuxProto>,
+    /// `accept-proxy`: a PROXY protocol header precedes everything else.
+    pub accept_proxy: bool,
     pub sock: BoundSocket,
 }
 
@@ -278,6 +280,7 @@ pub(crate) fn spawn_listeners(
             tls: l.tls,
             bind_name: l.bind_name,
             proto: l.proto,
+            accept_proxy: l.accept_proxy,
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -305,6 +308,7 @@ struct AcceptCtx {
     tls: Option<Arc<Acceptor>>,
     bind_name: Arc<str>,
     proto: Option<MuxProto>,
+    accept_proxy: bool,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -345,25 +349,34 @@ impl AcceptCtx {
         let tls = self.tls.clone();
         let bind_name = self.bind_name.clone();
         let proto = self.proto;
+        let accept_proxy = self.accept_proxy;
         tokio::spawn(async move {
+            let conn_error = |info: &ClientInfo, msg: &str| {
+                if let Some(conf) = &log.conf {
+                    let rec = crate::log::TxnLog {
+                        client: info.src,
+                        frontend_addr: info.dst,
+                        accept_date: info.accepted,
+                        frontend: fe.name.as_str().into(),
+                        bind_name: Some(bind_name.clone()),
+                        ..crate::log::TxnLog::default()
+                    };
+                    log.logger.log_conn_error(conf, &rec, msg);
+                }
+            };
+            let mut info = info;
+            if accept_proxy || crate::tcp::expects_proxy(&fe, &info) {
+                let wait = fe.conf.timeouts.client.map(Duration::from_millis);
+                match crate::proxyproto::io::read_header(&stream, wait).await {
+                    Ok(h) => info.set_proxy(h),
+                    Err(e) => return conn_error(&info, &e.to_string()),
+                }
+            }
             let (stream, info) = match (tls, stream) {
                 (Some(acc), Stream::Tcp(tcp)) => {
                     match handshake(&fe, &acc, tcp, info.clone()).await {
                         Ok(x) => x,
-                        Err(msg) => {
-                            if let Some(conf) = &log.conf {
-                                let rec = crate::log::TxnLog {
-                                    client: info.src,
-                                    frontend_addr: info.dst,
-                                    accept_date: info.accepted,
-                                    frontend: fe.name.as_str().into(),
-                                    bind_name: Some(bind_name),
-                                    ..crate::log::TxnLog::default()
-                                };
-                                log.logger.log_conn_error(conf, &rec, msg);
-                            }
-                            return;
-                        }
+                        Err(msg) => return conn_error(&info, msg),
                     }
                 }
                 // An ssl bind never serves clear text (start-up refuses ssl

@@ -20,6 +20,10 @@ pub struct ClientInfo {
     /// What the TLS handshake negotiated, on an `ssl` bind (the `ssl_fc*`
     /// and `ssl_c*` fetches read it).
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
+    /// The PROXY protocol header received on an `accept-proxy` bind, with
+    /// its v2 TLVs (authority, unique id, SSL); `src` and `dst` already
+    /// hold the addresses it announced.
+    pub proxy: Option<Arc<crate::proxyproto::Header>>,
 }
 
 impl ClientInfo {
@@ -30,7 +34,18 @@ impl ClientInfo {
             accepted: SystemTime::now(),
             accepted_at: Instant::now(),
             tls: None,
+            proxy: None,
         }
+    }
+
+    /// Takes the addresses a PROXY header announced (when it announced
+    /// TCP over IPv4/IPv6; otherwise the socket's own stay, as in HAProxy).
+    pub fn set_proxy(&mut self, header: Box<crate::proxyproto::Header>) {
+        if let Some((src, dst)) = header.addrs {
+            self.src = Some(src);
+            self.dst = Some(dst);
+        }
+        self.proxy = Some(Arc::from(header));
     }
 }
 

@@ -170,10 +170,47 @@ fn run_phase(
                     VarAction::SetFmt { .. } => {}
                 }
             }
-            TcpAction::Capture { .. } => {}
+            // Acted on at accept, before any rule runs ([`expects_proxy`]).
+            TcpAction::Capture { .. } | TcpAction::ExpectProxy => {}
         }
     }
     None
+}
+
+/// Whether a `tcp-request connection expect-proxy layer4` rule applies to
+/// this fresh connection: the first matching rule that is `accept`,
+/// `reject` or `expect-proxy` decides, as rules stop at a final action.
+pub fn expects_proxy(fe: &Frontend, info: &ClientInfo) -> bool {
+    let rules = fe.rules.clone();
+    let mut state = State::default();
+    for (p, rule) in &rules.tcp_request {
+        if *p != TcpPhase::Connection
+            || !matches!(
+                rule.action,
+                TcpAction::ExpectProxy | TcpAction::Accept | TcpAction::Reject
+            )
+        {
+            continue;
+        }
+        let mut cx = RuleCtx {
+            src: info.src,
+            dst: info.dst,
+            req: None,
+            res: None,
+            payload: None,
+            fe,
+            be: None,
+            server: None,
+            state: &mut state,
+            first_request: true,
+            tls: info.tls.as_deref(),
+            tls_sample: std::cell::OnceCell::new(),
+        };
+        if rule.cond.as_ref().is_none_or(|c| c.holds(&mut cx)) {
+            return matches!(rule.action, TcpAction::ExpectProxy);
+        }
+    }
+    false
 }
 
 /// `track-scN` from a `tcp-request` rule: the entry is the connection's,
@@ -377,11 +414,19 @@ async fn connect_and_forward(
         None => Persistence::default(),
     };
     let dst_port = info.dst.map(|d| d.port()).unwrap_or(0);
-    let (mut server, lease) =
-        match pick_and_connect(&be, key_bytes.as_deref(), persist.forced, dst_port, report).await {
-            Ok(x) => x,
-            Err(e) => return e.log_termination(),
-        };
+    let (mut server, lease) = match pick_and_connect(
+        &be,
+        key_bytes.as_deref(),
+        persist.forced,
+        dst_port,
+        &info,
+        report,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return e.log_termination(),
+    };
     persist.store(&lease.server);
     // What the content rules read goes first.
     if !payload.is_empty() && server.write_all(payload).await.is_err() {

@@ -761,6 +761,11 @@ pub enum ExpectMatch {
 pub enum ProxyProtoVersion {
     V1,
     V2,
+    /// `send-proxy-v2-ssl`: v2 with the SSL TLV (and its CN sub-TLV with
+    /// `send-proxy-v2-ssl-cn`).
+    V2Ssl {
+        cn: bool,
+    },
 }
 
 /// Where a server lives.

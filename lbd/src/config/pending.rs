@@ -166,8 +166,6 @@ const SERVER: &[&str] = &[
     "no-ssl-reuse",
     "no-check-ssl",
     "curves",
-    "send-proxy-v2-ssl",
-    "send-proxy-v2-ssl-cn",
     "proxy-v2-options",
     "track",
     "observe",
@@ -286,34 +284,10 @@ fn distance(a: &[char], b: &[char]) -> usize {
 /// Warnings for settings that parse into the model but that the runtime does
 /// not act on yet, so that nothing is ignored silently. Each entry goes away
 /// when its feature lands.
-pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnostic> {
-    use super::diag::Diagnostic;
-    let mut out = Vec::new();
-    let at = |l: &super::model::Location| format!("config : parsing [{}:{}] : ", l.file, l.line);
-    for p in &cfg.proxies {
-        for b in p.binds.iter().filter(|b| b.accept_proxy) {
-            // Ignoring it would turn every PROXY-protocol client into a 400:
-            // refuse rather than run something else than what was asked.
-            out.push(Diagnostic::alert(format!(
-                "{}'bind' option 'accept-proxy' is not supported yet by lbd.",
-                at(&b.location)
-            )));
-        }
-        for s in &p.servers {
-            let srv = |what: &str| {
-                format!(
-                    "config : [{}:{}] : 'server {}/{}' : {what}",
-                    s.location.file, s.location.line, p.name, s.name
-                )
-            };
-            if s.send_proxy.is_some() {
-                out.push(Diagnostic::alert(srv(
-                    "'send-proxy' is not supported yet by lbd.",
-                )));
-            }
-        }
-    }
-    out
+pub fn inactive_warnings(_cfg: &super::model::Config) -> Vec<super::diag::Diagnostic> {
+    // Empty since `accept-proxy` and `send-proxy` landed; kept as the place
+    // for the next such setting.
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -45,6 +45,10 @@ struct Upstream {
     /// Requests already carried.
     uses: u32,
     reused: bool,
+    /// Carries a PROXY header naming this client (`send-proxy`): HAProxy
+    /// 2.6 keys such connections by that header, so no other client ever
+    /// gets it; it stays with the session and is never pooled.
+    private: bool,
 }
 
 struct Session {
@@ -724,7 +728,7 @@ impl Session {
     /// it), so another session can use it.
     fn release_upstream(&mut self, share: bool) {
         if let Some(up) = self.upstream.take() {
-            if share {
+            if share && !up.private {
                 POOL.put(up.peer, up.stream, up.uses > 1 || up.reused);
             }
         }
@@ -769,7 +773,9 @@ impl Session {
             }
             // 2. An idle connection from the pool, as http-reuse allows.
             let first = self.requests <= 1;
+            let private = server.conf.send_proxy.is_some();
             let pooled = match (reuse, first) {
+                _ if private => None,
                 (HttpReuse::Never, _) => None,
                 (HttpReuse::Safe, true) => None,
                 (HttpReuse::Aggressive, true) => POOL.take(&peer, true),
@@ -783,13 +789,14 @@ impl Session {
                     backend_id: be.id,
                     uses: 0,
                     reused: true,
+                    private,
                 };
                 crate::stats::feed::server_conn(be, &server, true);
                 self.times.connected = Some(Instant::now());
                 return Ok((up, lease));
             }
             // 3. A new connection.
-            match connect_to(&server, &addr, dst_port, timeout).await {
+            match connect_to(&server, &addr, dst_port, timeout, &self.info).await {
                 Ok(stream) => {
                     let up = Upstream {
                         stream,
@@ -798,6 +805,7 @@ impl Session {
                         backend_id: be.id,
                         uses: 0,
                         reused: false,
+                        private,
                     };
                     crate::stats::feed::server_conn(be, &server, false);
                     self.times.connected = Some(Instant::now());

@@ -188,6 +188,7 @@ impl Sockets {
                             tls: tls.clone(),
                             bind_name: crate::server::bind_log_name(bind, first_addr + pos),
                             proto: bind.proto,
+                            accept_proxy: bind.accept_proxy,
                             sock: accept_side,
                         });
                     }

@@ -228,6 +228,9 @@ pub enum TcpAction {
         expr: String,
         len: usize,
     },
+    /// `expect-proxy layer4` (connection rules): a PROXY protocol header
+    /// precedes the data, as with `accept-proxy` on the bind.
+    ExpectProxy,
 }
 
 /// `use-server <server> if|unless <cond>`.

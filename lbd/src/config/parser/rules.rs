@@ -567,9 +567,18 @@ pub(crate) fn tcp_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> St
         "accept" => Ok((TcpAction::Accept, 0)),
         "reject" => Ok((TcpAction::Reject, 0)),
         "expect-proxy" => {
-            return l.alert(
-                "'tcp-request connection expect-proxy' is not supported yet by lbd (use 'accept-proxy' on the bind line).",
-            )
+            let got = args.first().map(String::as_str).unwrap_or("");
+            if got != "layer4" {
+                return l.alert(format_args!(
+                    "'tcp-request {what} expect-proxy' only supports 'layer4' in {ty} '{pname}' (got '{got}')"
+                ));
+            }
+            if phase != TcpPhase::Connection {
+                return l.alert(format_args!(
+                    "'expect-proxy layer4' is not allowed in 'tcp-request {what}' rules in {ty} '{pname}'"
+                ));
+            }
+            Ok((TcpAction::ExpectProxy, 1))
         }
         a if a.starts_with("track-sc") || a.starts_with("sc-inc-gpc") => {
             track_action(a, args).map(|(v, n)| (TcpAction::Track(v), n))

@@ -384,9 +384,18 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 }
                 "send-proxy" => srv.send_proxy = Some(ProxyProtoVersion::V1),
                 "send-proxy-v2" => srv.send_proxy = Some(ProxyProtoVersion::V2),
+                "send-proxy-v2-ssl" => {
+                    srv.send_proxy = Some(ProxyProtoVersion::V2Ssl { cn: false })
+                }
+                "send-proxy-v2-ssl-cn" => {
+                    srv.send_proxy = Some(ProxyProtoVersion::V2Ssl { cn: true })
+                }
                 "no-backup" => srv.backup = false,
                 "no-check" => srv.check.enabled = false,
-                "no-send-proxy" | "no-send-proxy-v2" => srv.send_proxy = None,
+                "no-send-proxy"
+                | "no-send-proxy-v2"
+                | "no-send-proxy-v2-ssl"
+                | "no-send-proxy-v2-ssl-cn" => srv.send_proxy = None,
                 "agent-check" => srv.agent.enabled = true,
                 "no-agent-check" => srv.agent.enabled = false,
                 "agent-port" => {
