@@ -125,20 +125,8 @@ fn run_phase(
         if *p != phase {
             continue;
         }
-        let mut cx = RuleCtx {
-            src: info.src,
-            dst: info.dst,
-            req: None,
-            res: None,
-            payload,
-            fe,
-            be: None,
-            server: None,
-            state,
-            first_request: true,
-            tls: info.tls.as_deref(),
-            tls_sample: std::cell::OnceCell::new(),
-        };
+        let mut cx = RuleCtx::new(&info, fe, state);
+        cx.payload = payload;
         if let Some(c) = &rule.cond {
             if !c.holds(&mut cx) {
                 continue;
@@ -192,20 +180,7 @@ pub fn expects_proxy(fe: &Frontend, info: &ClientInfo) -> bool {
         {
             continue;
         }
-        let mut cx = RuleCtx {
-            src: info.src,
-            dst: info.dst,
-            req: None,
-            res: None,
-            payload: None,
-            fe,
-            be: None,
-            server: None,
-            state: &mut state,
-            first_request: true,
-            tls: info.tls.as_deref(),
-            tls_sample: std::cell::OnceCell::new(),
-        };
+        let mut cx = RuleCtx::new(info, fe, &mut state);
         if rule.cond.as_ref().is_none_or(|c| c.holds(&mut cx)) {
             return matches!(rule.action, TcpAction::ExpectProxy);
         }
@@ -325,20 +300,8 @@ fn pick_backend(
     payload: &[u8],
 ) -> Option<Arc<Backend>> {
     for rule in &fe.rules.use_backends {
-        let mut cx = RuleCtx {
-            src: info.src,
-            dst: info.dst,
-            req: None,
-            res: None,
-            payload: Some(payload),
-            fe,
-            be: None,
-            server: None,
-            state,
-            first_request: true,
-            tls: info.tls.as_deref(),
-            tls_sample: std::cell::OnceCell::new(),
-        };
+        let mut cx = RuleCtx::new(&info, fe, state);
+        cx.payload = Some(payload);
         if let Some(c) = &rule.cond {
             if !c.holds(&mut cx) {
                 continue;
@@ -395,20 +358,9 @@ async fn connect_and_forward(
     };
     let mut persist = match fe.book.backends.get(&be.name) {
         Some((_, rules)) => {
-            let mut cx = RuleCtx {
-                src: info.src,
-                dst: info.dst,
-                req: None,
-                res: None,
-                payload: Some(payload),
-                fe,
-                be: Some(&be),
-                server: None,
-                state,
-                first_request: true,
-                tls: info.tls.as_deref(),
-                tls_sample: std::cell::OnceCell::new(),
-            };
+            let mut cx = RuleCtx::new(&info, fe, state);
+            cx.payload = Some(payload);
+            cx.be = Some(&be);
             Persistence::on_request(&be, rules, &fe.book.tables, &mut cx)
         }
         None => Persistence::default(),

@@ -208,6 +208,31 @@ pub struct RuleCtx<'a> {
     pub tls_sample: std::cell::OnceCell<Option<TlsInfo>>,
 }
 
+impl<'a> RuleCtx<'a> {
+    /// A context over the client connection alone: no message, no payload,
+    /// no backend yet; callers fill in what their rule phase sees.
+    pub fn new(
+        info: &'a crate::session::ClientInfo,
+        fe: &'a Frontend,
+        state: &'a mut State,
+    ) -> Self {
+        RuleCtx {
+            src: info.src,
+            dst: info.dst,
+            req: None,
+            res: None,
+            payload: None,
+            fe,
+            be: None,
+            server: None,
+            state,
+            first_request: true,
+            tls: info.tls.as_deref(),
+            tls_sample: std::cell::OnceCell::new(),
+        }
+    }
+}
+
 /// The stick-table data type a counter fetch reads.
 fn data_type(c: StickCounter) -> Option<DataType> {
     use StickCounter::*;

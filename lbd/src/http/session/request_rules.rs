@@ -43,20 +43,10 @@ impl Session {
                 _ => rest,
             }
         });
-        let mut cx = RuleCtx {
-            src: self.info.src,
-            dst: self.info.dst,
-            req: Some(ReqMsg { buf, head, body }),
-            res: None,
-            payload: None,
-            fe: &fe,
-            be: be.as_deref(),
-            server: None,
-            state: &mut self.state,
-            first_request: self.requests <= 1,
-            tls: self.info.tls.as_deref(),
-            tls_sample: std::cell::OnceCell::new(),
-        };
+        let mut cx = RuleCtx::new(&self.info, &fe, &mut self.state);
+        cx.req = Some(ReqMsg { buf, head, body });
+        cx.be = be.as_deref();
+        cx.first_request = self.requests <= 1;
         f(&mut cx)
     }
 
@@ -605,23 +595,13 @@ impl Session {
         f: impl FnOnce(&mut RuleCtx<'_>) -> R,
     ) -> R {
         let fe = self.fe.clone();
-        let mut cx = RuleCtx {
-            src: self.info.src,
-            dst: self.info.dst,
-            req: None,
-            res: Some(ResMsg {
-                buf: self.sbuf.bytes(),
-                head: resp,
-            }),
-            payload: None,
-            fe: &fe,
-            be: Some(be),
-            server: None,
-            state: &mut self.state,
-            first_request: self.requests <= 1,
-            tls: self.info.tls.as_deref(),
-            tls_sample: std::cell::OnceCell::new(),
-        };
+        let mut cx = RuleCtx::new(&self.info, &fe, &mut self.state);
+        cx.res = Some(ResMsg {
+            buf: self.sbuf.bytes(),
+            head: resp,
+        });
+        cx.be = Some(be);
+        cx.first_request = self.requests <= 1;
         f(&mut cx)
     }
 
