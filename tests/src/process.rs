@@ -97,6 +97,20 @@ fn listeners(config: &str) -> Vec<Listener> {
 /// probe would itself be a client: in `mode tcp` it would open a backend connection and
 /// skew the connection counts tests assert on.
 fn listening_ports() -> Vec<u16> {
+    // `ss` asks the kernel for listening sockets only (sock_diag with a state
+    // filter); /proc/net/tcp lists every socket, and after a load test with
+    // 100k connections in TIME_WAIT one read of it takes a second.
+    if let Ok(out) = std::process::Command::new("ss").args(["-Hltn"]).output() {
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|row| {
+                    let local = row.split_whitespace().nth(3)?;
+                    local.rsplit_once(':')?.1.parse().ok()
+                })
+                .collect();
+        }
+    }
     let mut ports = Vec::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {

@@ -95,6 +95,10 @@ fn x_and_sf_hand_the_sockets_over_without_refusing_anyone() {
     std::thread::sleep(Duration::from_millis(200));
     let counts = hammer.finish();
     eprintln!("upgrade under load: {counts:?}");
+    // A failed handover would still serve (bound afresh with SO_REUSEPORT),
+    // but the old sockets' queues would be reset when they close.
+    let hint = new.output_hint();
+    assert!(!hint.contains("Failed to get the sockets"), "{hint}");
     assert!(counts.ok > 50, "too little traffic: {counts:?}");
     assert_eq!(
         counts.failures(),

@@ -377,10 +377,14 @@ impl Session {
             let read = async {
                 // Biased: a request already in the socket is read before a
                 // stop that arrives at the same moment closes the session.
+                // Only a connection idle *between* requests closes on a soft
+                // stop (2.6's H1C_F_WAIT_NEXT_REQ): a fresh one may have
+                // been accepted a moment before the listeners closed, and
+                // its first request is still on its way.
                 tokio::select! {
                     biased;
                     r = self.cbuf.fill(&mut self.client) => Some(r),
-                    _ = stop.changed(), if idle => None,
+                    _ = stop.changed(), if idle && self.requests > 0 => None,
                 }
             };
             match within(wait, read).await {

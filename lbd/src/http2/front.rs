@@ -77,6 +77,12 @@ pub async fn serve(
         accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
     };
     let idle = fe.conf.timeouts.client.map(Duration::from_millis);
+    // A second descriptor on the client socket, for the lingering close
+    // after a GOAWAY (see [`linger`]).
+    let linger_fd = match &stream {
+        Stream::Unix(_) => None,
+        _ => std::os::fd::AsFd::as_fd(&stream).try_clone_to_owned().ok(),
+    };
     // A request head must fit the H1 session's buffer anyway.
     let handshake = builder(&fe, opts.max_head as u32).handshake::<_, Bytes>(stream);
     let conn = match idle {
@@ -101,7 +107,7 @@ pub async fn serve(
     let far = Duration::from_secs(86400 * 365);
     let idle_sleep = tokio::time::sleep(idle.unwrap_or(far));
     tokio::pin!(idle_sleep);
-    loop {
+    let lingering = loop {
         tokio::select! {
             r = conn.accept() => match r {
                 Some(Ok((req, respond))) => {
@@ -119,7 +125,10 @@ pub async fn serve(
                     }
                     tokio::spawn(bridge(ctx.clone(), req, respond));
                 }
-                Some(Err(_)) | None => return,
+                // The connection ended: the client closed it, or a GOAWAY
+                // (ours, or the h2 crate's on a protocol error or its own
+                // reset budgets) was sent. Either way, linger.
+                Some(Err(_)) | None => break true,
             },
             _ = &mut idle_sleep => {
                 let t = idle.unwrap_or(far);
@@ -130,16 +139,50 @@ pub async fn serve(
                 } else if closing && idle.is_some() {
                     // The client neither finished nor left in a whole
                     // `timeout client` after GOAWAY.
-                    return;
+                    break false;
                 }
             }
             _ = stop.changed(), if !closing => {
                 closing = true;
                 conn.graceful_shutdown();
             }
-            _ = sess.killed() => return,
+            _ = sess.killed() => break false,
         }
+    };
+    drop(conn);
+    if let (true, Some(fd)) = (lingering, linger_fd) {
+        linger(fd).await;
     }
+}
+
+/// How long a connection closed by GOAWAY keeps reading what its client
+/// still sends.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Lingering close after a GOAWAY: the write side is shut (FIN after the
+/// GOAWAY frame) and whatever the client still sends is read and dropped
+/// until it closes too, for at most [`LINGER`]. Closing at once with unread
+/// input would answer the client's next write with a reset, and a client
+/// busy writing (a rapid-reset flood, a large upload) would see that reset
+/// before it reads the GOAWAY that says why.
+async fn linger(fd: std::os::fd::OwnedFd) {
+    let std = std::net::TcpStream::from(fd);
+    if std.set_nonblocking(true).is_err() {
+        return;
+    }
+    let Ok(mut s) = tokio::net::TcpStream::from_std(std) else {
+        return;
+    };
+    let _ = s.shutdown().await;
+    let mut buf = [0u8; 8192];
+    let drain = async {
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 /// One h2 stream through an H1 session.
