@@ -247,9 +247,12 @@ impl Session {
     /// A transaction's status and bytes go to the stick-table entries it
     /// tracks.
     fn count_tracked(&self) {
-        let now = crate::stick::clock::now_ms();
+        // The clock is read only when something is tracked: most configs
+        // track nothing, and this runs after every transaction.
+        let mut now = None;
         let (status, bin, bout) = (self.rec.status, self.rec.bytes_in, self.rec.bytes_out);
         self.state.each_tracked(|e| {
+            let now = *now.get_or_insert_with(crate::stick::clock::now_ms);
             if status.is_some_and(|s| (400..500).contains(&s)) {
                 e.on_http_err(now);
             }
