@@ -3,8 +3,6 @@
 //! config directory with its output collected.
 #![allow(dead_code, clippy::unwrap_used)]
 
-pub mod tmux;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
