@@ -45,7 +45,7 @@ fn as_pid1_in_a_namespace_reaps_orphans_and_stops_in_order_on_sigterm() {
         ENV(webui)
         "#,
         &["--pid1", "--no-mounts", "--no-reboot"],
-        Some(&["unshare", "--pid", "--fork", "--mount-proc"]),
+        Some(&["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]),
     );
     // The supervisor is the only child of unshare; inside it is PID 1.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -147,7 +147,7 @@ fn reboot_path(tag: &str, ask: Ask, want: Signal, verb: &str) {
         dir,
         &services,
         &["--pid1", "--no-mounts"],
-        Some(&["unshare", "--pid", "--fork", "--mount-proc"]),
+        Some(&["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]),
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     let sup = loop {
