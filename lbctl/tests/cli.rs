@@ -20,6 +20,8 @@ fn target_dir() -> PathBuf {
 
 struct Stack {
     sup: Child,
+    /// The test's directory, removed with the stack.
+    dir: PathBuf,
     bus: String,
     output: Arc<Mutex<Vec<String>>>,
 }
@@ -28,6 +30,7 @@ impl Drop for Stack {
     fn drop(&mut self) {
         let _ = self.sup.kill();
         let _ = self.sup.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -92,6 +95,7 @@ after = ["dbus"]
     }
     let s = Stack {
         sup,
+        dir: dir.clone(),
         bus: format!("unix:path={}", run.join("bus").display()),
         output,
     };

@@ -1,7 +1,8 @@
 //! `lbctl vrrp` and the VRRP line of `lbctl status` against an
-//! `org.rampart.Vrrp1` server on a private dbus-daemon. keepalived-rs does
-//! not serve the interface yet, so the test serves it with fixed answers
-//! (the contract is lbapi's trait); `lbctl net` against this machine.
+//! `org.rampart.Vrrp1` server on a private dbus-daemon that serves fixed
+//! answers (two instances, a sync group: more than the real keepalived-rs
+//! shows in the quick start, see quickstart.rs); `lbctl net` against this
+//! machine.
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -60,6 +60,16 @@ pub struct ServiceSpec {
     pub name: String,
     /// Program and arguments (no shell).
     pub command: Vec<String>,
+    /// Run this instead when `command`'s program is not installed: the
+    /// image's choice first, the common one as the fallback (busd, else
+    /// dbus-daemon).
+    #[serde(default)]
+    pub fallback_command: Vec<String>,
+    /// Run the service only on a system where this path exists (looked at
+    /// once, when the supervisor starts): a keepalived.conf on /config, or
+    /// the demo's VRRP network namespace. Otherwise it is left out, and the
+    /// services after it do not wait for it.
+    pub condition_path: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// User and group to drop to (only when the supervisor runs as root).
@@ -282,8 +292,11 @@ impl ServicesFile {
             if svc.command.is_empty() {
                 return Err(invalid(&name, "command is empty".into()));
             }
-            for arg in &mut svc.command {
+            for arg in svc.command.iter_mut().chain(&mut svc.fallback_command) {
                 *arg = vars.expand(arg).map_err(|m| invalid(&name, m))?;
+            }
+            if let Some(c) = &mut svc.condition_path {
+                *c = vars.expand(c).map_err(|m| invalid(&name, m))?;
             }
             for v in svc.env.values_mut() {
                 *v = vars.expand(v).map_err(|m| invalid(&name, m))?;
@@ -321,6 +334,49 @@ impl ServicesFile {
         })?;
         Ok(file)
     }
+
+    /// Fits the file to this system: leaves out the services whose
+    /// `condition_path` does not exist and switches to `fallback_command`
+    /// where the program is not installed. Returns what it did, for the log.
+    pub fn resolve(
+        &mut self,
+        exists: impl Fn(&Path) -> bool,
+        installed: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut said = Vec::new();
+        let mut skipped = Vec::new();
+        for svc in &mut self.services {
+            if let Some(c) = &svc.condition_path {
+                if !exists(Path::new(c)) {
+                    said.push(format!("{}: left out ({c} does not exist)", svc.name));
+                    skipped.push(svc.name.clone());
+                    continue;
+                }
+            }
+            if !svc.fallback_command.is_empty() && !installed(&svc.command[0]) {
+                said.push(format!(
+                    "{}: {} is not installed; running {}",
+                    svc.name, svc.command[0], svc.fallback_command[0]
+                ));
+                svc.command = std::mem::take(&mut svc.fallback_command);
+            }
+        }
+        self.services.retain(|s| !skipped.contains(&s.name));
+        for svc in &mut self.services {
+            svc.after.retain(|a| !skipped.contains(a));
+        }
+        if self
+            .supervisor
+            .bus_service
+            .as_ref()
+            .is_some_and(|b| skipped.contains(b))
+        {
+            said.push("no bus service: D-Bus is off".into());
+            self.supervisor.bus_service = None;
+            self.supervisor.bus = None;
+        }
+        said
+    }
 }
 
 #[cfg(test)]
@@ -330,6 +386,7 @@ mod tests {
     fn parse(text: &str) -> Result<ServicesFile, ConfigError> {
         let mut vars = Vars::default();
         vars.0.insert("run_dir".into(), "/run/x".into());
+        vars.0.insert("config_dir".into(), "/cfg".into());
         ServicesFile::parse(text, Path::new("services.toml"), &vars)
     }
 
@@ -404,6 +461,66 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("'a' needs 'b', which is not defined"), "{e}");
+    }
+
+    #[test]
+    fn resolve_leaves_out_unmet_conditions_and_falls_back() {
+        let mut f = parse(
+            r#"
+            [supervisor]
+            bus = "unix:path=/run/bus"
+            bus_service = "dbus"
+            [[service]]
+            name = "dbus"
+            command = ["busd", "--print-address"]
+            fallback_command = ["dbus-daemon", "--system"]
+            [[service]]
+            name = "lbd"
+            command = ["lbd"]
+            after = ["dbus"]
+            [[service]]
+            name = "vrrp"
+            command = ["keepalived-rs"]
+            condition_path = "${config_dir}/keepalived.conf"
+            after = ["lbd"]
+            [[service]]
+            name = "webui"
+            command = ["webui"]
+            after = ["vrrp", "lbd"]
+            "#,
+        )
+        .unwrap();
+        let said = f.resolve(|p| p != Path::new("/cfg/keepalived.conf"), |p| p != "busd");
+        assert_eq!(
+            said,
+            [
+                "dbus: busd is not installed; running dbus-daemon",
+                "vrrp: left out (/cfg/keepalived.conf does not exist)"
+            ]
+        );
+        let names: Vec<_> = f.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["dbus", "lbd", "webui"]);
+        assert_eq!(f.services[0].command, ["dbus-daemon", "--system"]);
+        assert_eq!(f.services[2].after, ["lbd"]);
+        assert!(crate::order::start_order(&f.services).is_ok());
+
+        // Everything present: nothing changes.
+        let mut g = f.clone();
+        assert!(g.resolve(|_| true, |_| true).is_empty());
+        assert_eq!(g, f);
+
+        // The bus service itself left out: no D-Bus rather than a wait forever.
+        let mut h = parse(
+            "[supervisor]\nbus = \"unix:path=/b\"\nbus_service = \"dbus\"\n[[service]]\nname = \"dbus\"\ncommand = [\"x\"]\ncondition_path = \"/nope\"\n",
+        )
+        .unwrap();
+        let said = h.resolve(|_| false, |_| true);
+        assert_eq!(
+            said.last().map(String::as_str),
+            Some("no bus service: D-Bus is off")
+        );
+        assert_eq!(h.supervisor.bus, None);
+        assert!(h.services.is_empty());
     }
 
     #[test]

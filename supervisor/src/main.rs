@@ -88,7 +88,19 @@ fn main() {
                 if cli.no_reboot {
                     std::process::exit(0);
                 }
-                let e = pid1::power(action == PowerAction::PowerOff);
+                // reboot(2) from a process that is not PID 1 would take the
+                // whole host down (`--pid1` typed on a workstation): only
+                // the init of a machine or of a PID namespace may call it.
+                if std::process::id() != 1 {
+                    eprintln!("rampart-supervisor: not PID 1: exiting instead of {action:?}");
+                    std::process::exit(0);
+                }
+                let off = action == PowerAction::PowerOff;
+                eprintln!(
+                    "rampart-supervisor: {}",
+                    if off { "powering off" } else { "rebooting" }
+                );
+                let e = pid1::power(off);
                 eprintln!("rampart-supervisor: reboot(2) failed: {e}");
             }
             Err(e) => eprintln!("rampart-supervisor: {e:#}; retrying in 5 s"),
@@ -146,7 +158,10 @@ fn run(cli: &Cli, pid1: bool) -> anyhow::Result<PowerAction> {
         vars.0
             .insert(k.to_string(), v.to_string_lossy().into_owned());
     }
-    let file = ServicesFile::load(&services, &vars)?;
+    let mut file = ServicesFile::load(&services, &vars)?;
+    for msg in file.resolve(|p| p.exists(), installed) {
+        eprintln!("supervisor: {msg}");
+    }
     let boot: Box<dyn BootControl> = match &cli.bless_file {
         Some(p) => Box::new(FileBootControl { path: p.clone() }),
         None => Box::new(NoBootControl),
@@ -163,4 +178,18 @@ fn run(cli: &Cli, pid1: bool) -> anyhow::Result<PowerAction> {
         .context("tokio runtime")?;
     let sup = Supervisor::new(file, opts);
     Ok(rt.block_on(sup.run())?)
+}
+
+/// Whether `program` can be run: a path to an executable file, or a name
+/// found in one of `$PATH`'s directories (as `Command` will search it).
+fn installed(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return runnable(Path::new(program));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| runnable(&d.join(program))))
 }

@@ -145,6 +145,9 @@ pub fn apply_network(netcfg: Option<&Path>, profile: Option<&Path>) {
 }
 
 /// Syncs and reboots or powers off. Returns only if the kernel refused.
+/// In a PID namespace other than the machine's, the kernel kills the
+/// namespace's init instead (with SIGHUP for a reboot, SIGINT for a power
+/// off): the tests run this path for real that way.
 pub fn power(off: bool) -> nix::Error {
     nix::unistd::sync();
     let how = if off {

@@ -184,6 +184,7 @@ impl Supervisor {
             while let Some(step) = queue.pop_front() {
                 match step {
                     Step::AllStopped => {
+                        say("all services stopped");
                         drop(bus);
                         return Ok(power.unwrap_or(PowerAction::Exit));
                     }

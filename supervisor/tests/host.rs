@@ -178,3 +178,44 @@ fn bless_file_is_written_once_the_bless_service_is_ready() {
     assert_eq!(std::fs::read_to_string(&flag).unwrap(), "blessed\n");
     assert!(s.events().contains(&"ready lbd".to_string()));
 }
+
+#[test]
+fn missing_program_falls_back_and_unmet_condition_leaves_a_service_out() {
+    let mut s = Stack::start(
+        "fallback",
+        r#"
+        [[service]]
+        name = "bus"
+        command = ["/nonexistent/dbus-daemon", "--nofork"]
+        fallback_command = ["CHILD", "notify"]
+        ready = "notify"
+        ENV(bus)
+        [[service]]
+        name = "vrrp"
+        command = ["CHILD"]
+        condition_path = "DIR/vrrp-netns"
+        after = ["bus"]
+        ENV(vrrp)
+        [[service]]
+        name = "webui"
+        command = ["CHILD"]
+        after = ["vrrp", "bus"]
+        ENV(webui)
+        "#,
+        &["--host"],
+    );
+    // webui does not wait for the service that was left out.
+    s.wait_event("start webui", 10);
+    let ev = s.events();
+    assert!(index_of(&ev, "ready bus") < index_of(&ev, "start webui"));
+    assert!(!ev.iter().any(|e| e.ends_with(" vrrp")), "{ev:?}");
+    let out = s.output();
+    for line in [
+        "supervisor: bus: /nonexistent/dbus-daemon is not installed; running ",
+        "supervisor: vrrp: left out (",
+    ] {
+        assert!(out.iter().any(|l| l.starts_with(line)), "{line}: {out:#?}");
+    }
+    s.signal(s.child.id(), Signal::SIGTERM);
+    assert_eq!(s.wait_exit(10), 0);
+}

@@ -13,6 +13,16 @@ pub struct Tmux {
 }
 
 impl Tmux {
+    /// Whether tmux is installed (tests skip with a message when not).
+    pub fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
     /// Starts `command` (a shell command line) in a `cols`x`rows` window.
     pub fn start(command: &str, cols: u16, rows: u16) -> Tmux {
         static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -71,6 +81,31 @@ impl Tmux {
             self.run(&["send-keys", "-t", "t", "-l", text]).is_some(),
             "tmux send-keys -l {text:?} failed"
         );
+    }
+
+    /// Types `text` and Enter: answers a prompt.
+    pub fn line(&self, text: &str) {
+        if !text.is_empty() {
+            self.type_text(text);
+        }
+        self.keys(&["Enter"]);
+    }
+
+    /// Waits until the screen's last non-empty line ends with `prompt`: the
+    /// program is waiting for an answer to it.
+    pub fn wait_prompt(&self, within: Duration, prompt: &str) -> String {
+        let want = prompt.trim_end();
+        self.wait_screen(within, prompt, |s| {
+            s.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.trim_end().ends_with(want))
+        })
+    }
+
+    /// Waits until `text` is on the screen.
+    pub fn wait_text(&self, within: Duration, text: &str) -> String {
+        self.wait_screen(within, text, |s| s.contains(text))
     }
 
     /// Whether the program in the pane has exited.

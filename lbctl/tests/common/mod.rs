@@ -3,8 +3,6 @@
 //! config directory with its output collected.
 #![allow(dead_code, clippy::unwrap_used)]
 
-pub mod tmux;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -200,11 +198,13 @@ pub fn private_examples(dir: &std::path::Path) -> (std::path::PathBuf, [u16; 4])
     let cfg_dir = dir.join("config");
     std::fs::create_dir_all(&cfg_dir).unwrap();
     let ports = [free_port(), free_port(), free_port(), free_port()];
-    for name in ["services.toml", "quickstart.cfg"] {
+    for name in ["services.toml", "quickstart.cfg", "keepalived-demo.conf"] {
         let mut text = std::fs::read_to_string(examples_dir().join(name)).unwrap();
         for (old, new) in [8080, 8081, 8082, 8443].iter().zip(ports) {
             text = text.replace(&format!(":{old}"), &format!(":{new}"));
         }
+        // The VRRP demo's network namespace, private to this test run.
+        text = text.replace("\"rampart-demo\"", &format!("\"{}\"", demo_netns()));
         std::fs::write(cfg_dir.join(name), text).unwrap();
     }
     (cfg_dir, ports)
@@ -219,4 +219,9 @@ pub fn curl(port: u16) -> Option<String> {
     o.status
         .success()
         .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// This run's name for the demo's VRRP network namespace.
+pub fn demo_netns() -> String {
+    format!("rampart-qs-{}", std::process::id())
 }
