@@ -571,9 +571,11 @@ impl CookieTxn {
     }
 }
 
-/// Whether a response may be cached by a shared cache, as 2.6 judges it
-/// (`TX_CACHEABLE`): a safe method, a status cacheable by default, then
-/// `Pragma: no-cache` and the `Cache-Control` values.
+/// Whether a response may be cached by a shared cache, as 2.6.12 judges it
+/// (`TX_CACHEABLE` without `TX_CACHE_IGNORE`): a safe method, a status
+/// cacheable by default, no `Pragma: no-cache`, the `Cache-Control`
+/// values, and some freshness (`max-age`, `Expires`) or validator (`ETag`,
+/// `Last-Modified`). Captured: a bare 200 gets no `Cache-Control: private`.
 pub fn cacheable(req_safe: bool, resp: &ResponseHead, buf: &[u8]) -> bool {
     let by_status = matches!(
         resp.status,
@@ -583,15 +585,18 @@ pub fn cacheable(req_safe: bool, resp: &ResponseHead, buf: &[u8]) -> bool {
     if resp.status < 200 {
         return false;
     }
-    let named = |h: &&HeaderField, n: &[u8]| !h.dropped && h.name.get(buf).eq_ignore_ascii_case(n);
+    let named = |h: &HeaderField, n: &[u8]| !h.dropped && h.name.get(buf).eq_ignore_ascii_case(n);
+    let has = |n: &[u8]| resp.headers.iter().any(|h| named(h, n));
     if let Some(p) = resp.headers.iter().find(|h| named(h, b"pragma")) {
         if p.value.get(buf).eq_ignore_ascii_case(b"no-cache") {
             return false;
         }
     }
+    let mut fresh = false;
     for h in resp.headers.iter().filter(|h| named(h, b"cache-control")) {
         for v in h.value.get(buf).split(|&b| b == b',') {
             let v = v.trim_ascii();
+            let starts = |p: &[u8]| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p);
             if v.eq_ignore_ascii_case(b"public") {
                 ok = true;
             } else if [
@@ -605,10 +610,14 @@ pub fn cacheable(req_safe: bool, resp: &ResponseHead, buf: &[u8]) -> bool {
             .any(|x| v.eq_ignore_ascii_case(x))
             {
                 ok = false;
+            } else if !starts(b"no-cache=\"set-cookie")
+                && (starts(b"s-maxage") || starts(b"max-age"))
+            {
+                fresh = true;
             }
         }
     }
-    ok
+    ok && (fresh || has(b"expires") || has(b"etag") || has(b"last-modified"))
 }
 
 fn push_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
