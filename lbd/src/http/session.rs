@@ -1051,12 +1051,9 @@ impl Session {
                         persist.on_response(&be, rules, &book.tables, cx)
                     });
                 }
-                let capture = fe.conf.capture_cookie.as_ref();
                 let redisp = self.rec.redispatched;
                 let (sb, m) = (self.sbuf.bytes(), head.method);
-                if let Some(new) =
-                    persist.cookie_response(&be, capture, lease.index, redisp, m, &r, sb)
-                {
+                if let Some(new) = persist.cookie_response(&be, lease.index, redisp, m, &r, sb) {
                     if new.len() <= self.opts.max_head && self.sbuf.replace_front(r.head_len, &new)
                     {
                         if let Ok(Some(h)) = h1::parse_response(self.sbuf.bytes(), m, &self.opts) {

@@ -93,6 +93,22 @@ pub struct PersistFlags {
     pub option_persist: bool,
 }
 
+/// What the response side knows of the exchange.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Exchange<'a> {
+    /// The `cookie` of the server that answered.
+    pub server_cookie: Option<&'a str>,
+    /// The cookie chose that server and no redispatch moved the request
+    /// (2.6's `SF_DIRECT`).
+    pub direct: bool,
+    pub is_post: bool,
+    pub flags: PersistFlags,
+    /// [`cacheable`]'s answer (only asked with `nocache`).
+    pub cacheable: bool,
+    /// Wall-clock seconds.
+    pub now: u32,
+}
+
 /// One transaction's cookie state, from the request to the log line.
 #[derive(Debug, Default)]
 pub struct CookieTxn {
@@ -395,17 +411,15 @@ impl CookieTxn {
     }
 
     /// Reads one `Set-Cookie` header from the server, which answered as
-    /// `server_cookie`'s owner; `direct`: the cookie chose this server and
-    /// no redispatch moved the request.
+    /// described by `ex`.
     pub fn response_header(
         &mut self,
         value: &[u8],
         conf: Option<&CookieConf>,
         capture: Option<&CookieCapture>,
-        server_cookie: Option<&str>,
-        direct: bool,
-        flags: PersistFlags,
+        ex: &Exchange<'_>,
     ) -> HeaderChange {
+        let (server_cookie, direct, flags) = (ex.server_cookie, ex.direct, ex.flags);
         let mut h = value.to_vec();
         let mut att_beg = 0;
         while att_beg < h.len() && is_spht(h[att_beg]) {
@@ -494,17 +508,9 @@ impl CookieTxn {
 
     /// The `Set-Cookie` value to add to the response, if any, and whether
     /// `Cache-Control: private` goes with it (`nocache` on a cacheable
-    /// response). `cacheable` is [`cacheable`]'s answer.
-    pub fn insert(
-        &mut self,
-        conf: &CookieConf,
-        server_cookie: Option<&str>,
-        direct: bool,
-        is_post: bool,
-        ignore: bool,
-        cacheable: bool,
-        now: u32,
-    ) -> Option<(Vec<u8>, bool)> {
+    /// response).
+    pub fn insert(&mut self, conf: &CookieConf, ex: &Exchange<'_>) -> Option<(Vec<u8>, bool)> {
+        let (server_cookie, direct, now) = (ex.server_cookie, ex.direct, ex.now);
         let refresh = (conf.maxidle != 0 || self.last_date != 0)
             && (self.last_date == 0 || i64::from(self.last_date) < i64::from(now));
         let wanted = conf.mode == CookieMode::Insert
@@ -513,8 +519,8 @@ impl CookieTxn {
                 || refresh
                 || (conf.maxlife != 0 && self.first_date == 0)
                 || (conf.maxlife == 0 && self.first_date != 0))
-            && (!conf.postonly || is_post)
-            && !ignore;
+            && (!conf.postonly || ex.is_post)
+            && !ex.flags.ignore;
         if !wanted {
             return None;
         }
@@ -562,7 +568,7 @@ impl CookieTxn {
         } else {
             ServerCookie::Inserted
         };
-        Some((v, conf.nocache && cacheable))
+        Some((v, conf.nocache && ex.cacheable))
     }
 
     /// `%tsc`'s third and fourth letters.

@@ -75,38 +75,21 @@ fn prefix_strips_the_server_part() {
 #[test]
 fn response_rewrite_prefix_insert() {
     let mut t = CookieTxn::default();
+    let ex = Exchange {
+        server_cookie: Some("s1"),
+        ..Exchange::default()
+    };
     let rw = conf(CookieMode::Rewrite, false);
-    let ch = t.response_header(
-        b"SERVERID=x; path=/",
-        Some(&rw),
-        None,
-        Some("s1"),
-        false,
-        PersistFlags::default(),
-    );
+    let ch = t.response_header(b"SERVERID=x; path=/", Some(&rw), None, &ex);
     assert_eq!(
         (ch, t.server),
         (replaced("SERVERID=s1; path=/"), ServerCookie::Replaced)
     );
     let pfx = conf(CookieMode::Prefix, false);
-    let ch = t.response_header(
-        b"SERVERID=abc",
-        Some(&pfx),
-        None,
-        Some("s1"),
-        false,
-        PersistFlags::default(),
-    );
+    let ch = t.response_header(b"SERVERID=abc", Some(&pfx), None, &ex);
     assert_eq!(ch, replaced("SERVERID=s1~abc"));
     let ins = conf(CookieMode::Insert, false);
-    let ch = t.response_header(
-        b"SERVERID=abc",
-        Some(&ins),
-        None,
-        Some("s1"),
-        false,
-        PersistFlags::default(),
-    );
+    let ch = t.response_header(b"SERVERID=abc", Some(&ins), None, &ex);
     assert_eq!(
         (ch, t.server),
         (HeaderChange::Remove, ServerCookie::Deleted)
@@ -121,7 +104,13 @@ fn insert_value_and_attributes() {
     c.domains = vec!["a.example".into(), "b.example".into()];
     c.attrs = vec!["SameSite=Lax".into()];
     let mut t = CookieTxn::default();
-    let got = t.insert(&c, Some("s1"), false, false, false, true, 1_700_000_000);
+    let ex = Exchange {
+        server_cookie: Some("s1"),
+        cacheable: true,
+        now: 1_700_000_000,
+        ..Exchange::default()
+    };
+    let got = t.insert(&c, &ex);
     let (v, private) = got.unwrap_or_default();
     assert_eq!(
         String::from_utf8_lossy(&v),
@@ -131,9 +120,8 @@ fn insert_value_and_attributes() {
     assert_eq!(t.server, ServerCookie::Inserted);
     // Already on its server: nothing to insert.
     let mut t = CookieTxn::default();
-    assert!(t
-        .insert(&c, Some("s1"), true, false, false, true, 0)
-        .is_none());
+    let direct = Exchange { direct: true, ..ex };
+    assert!(t.insert(&c, &direct).is_none());
 }
 
 #[test]
@@ -143,9 +131,12 @@ fn dates_round_trip_and_expire() {
     c.maxlife = 60;
     let now = 1_700_000_000u32;
     let mut t = CookieTxn::default();
-    let (v, _) = t
-        .insert(&c, Some("s1"), false, false, false, false, now)
-        .unwrap_or_default();
+    let ex = Exchange {
+        server_cookie: Some("s1"),
+        now,
+        ..Exchange::default()
+    };
+    let (v, _) = t.insert(&c, &ex).unwrap_or_default();
     let v = String::from_utf8_lossy(&v).to_string();
     let cookie = v.split(';').next().unwrap_or("");
     // Fresh: valid, no refresh within the same 4 s slot.

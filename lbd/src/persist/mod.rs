@@ -42,6 +42,8 @@ pub struct Persistence {
     /// The request head with its `Cookie` headers rewritten, to send
     /// instead of the client's.
     cookie_head: Option<Vec<u8>>,
+    /// The frontend's `capture cookie`, kept for the response.
+    capture: Option<CookieCapture>,
 }
 
 impl cookie::CookieServers for [Arc<ServerRt>] {
@@ -236,6 +238,7 @@ impl Persistence {
         if let Some(i) = txn.direct {
             self.assign(i);
         }
+        self.capture = capture.cloned();
         if !changes.is_empty() {
             self.cookie_head = Some(cookie::request_head(buf, head, &changes));
         }
@@ -253,11 +256,9 @@ impl Persistence {
     /// in `http_process_res_common`). `server` answered; `redispatched`:
     /// the request left the server its cookie chose. Returns the new
     /// response head when anything changed.
-    #[allow(clippy::too_many_arguments)]
     pub fn cookie_response(
         &mut self,
         be: &Backend,
-        capture: Option<&CookieCapture>,
         server: usize,
         redispatched: bool,
         method: crate::h1::Method,
@@ -275,39 +276,34 @@ impl Persistence {
             force: self.force_persist,
             option_persist: be.conf.options.persist,
         };
-        let srv_cookie = be
-            .servers
-            .get(server)
-            .and_then(|s| s.conf.cookie.as_deref());
-        let direct = txn.direct == Some(server) && !redispatched;
+        let safe = matches!(
+            method,
+            Method::Get | Method::Head | Method::Options | Method::Trace
+        );
+        let ex = cookie::Exchange {
+            server_cookie: be
+                .servers
+                .get(server)
+                .and_then(|s| s.conf.cookie.as_deref()),
+            direct: txn.direct == Some(server) && !redispatched,
+            is_post: method == Method::Post,
+            flags,
+            cacheable: conf.is_some_and(|c| c.nocache) && cookie::cacheable(safe, resp, buf),
+            now: unix_now(),
+        };
+        let capture = self.capture.as_ref();
         let mut changes = Vec::new();
         for (i, h) in resp.headers.iter().enumerate() {
             if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(b"set-cookie") {
                 continue;
             }
             let value = h.value.get(buf);
-            match txn.response_header(value, conf, capture, srv_cookie, direct, flags) {
+            match txn.response_header(value, conf, capture, &ex) {
                 cookie::HeaderChange::Keep => {}
                 c => changes.push((i, c)),
             }
         }
-        let safe = matches!(
-            method,
-            Method::Get | Method::Head | Method::Options | Method::Trace
-        );
-        let inserted = conf.and_then(|c| {
-            let cacheable = c.nocache && cookie::cacheable(safe, resp, buf);
-            let post = method == Method::Post;
-            txn.insert(
-                c,
-                srv_cookie,
-                direct,
-                post,
-                flags.ignore,
-                cacheable,
-                unix_now(),
-            )
-        });
+        let inserted = conf.and_then(|c| txn.insert(c, &ex));
         let mut append: Vec<(&str, &[u8])> = Vec::new();
         if let Some((v, private)) = &inserted {
             append.push(("Set-Cookie", v));
