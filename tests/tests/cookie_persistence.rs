@@ -225,6 +225,56 @@ fn maint_server_loses_its_clients_unless_option_persist() {
     assert!(set_cookies(&r).is_empty(), "{}", r.raw_str());
 }
 
+#[test]
+fn dynamic_cookies_stick_and_drain_keeps_its_clients() {
+    let s1 = HttpBackend::start("s1");
+    let s2 = HttpBackend::start("s2");
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let be = format!(
+        "    dynamic-cookie-key mykey\n    cookie SRVID insert indirect dynamic\n    server s1 {}\n    server s2 {}\n",
+        s1.addr(),
+        s2.addr()
+    );
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n{}",
+        sock.display(),
+        http_config(port, "", &be).replacen("global\n", "", 1)
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    let a = get(port, "");
+    let b = get(port, "");
+    let mut by_server = std::collections::BTreeMap::new();
+    for r in [&a, &b] {
+        let sc = set_cookies(r);
+        let v = sc
+            .first()
+            .and_then(|c| c.strip_prefix("SRVID="))
+            .unwrap_or("");
+        let v = v.strip_suffix("; path=/").unwrap_or("");
+        assert!(
+            v.len() == 16 && v.bytes().all(|c| c.is_ascii_hexdigit()),
+            "{sc:?}{}",
+            lbd.output_hint()
+        );
+        by_server.insert(r.served_by(), v.to_string());
+    }
+    assert_eq!(by_server.len(), 2, "{by_server:?}");
+    let s2_cookie = format!("cookie: SRVID={}\r\n", by_server["s2"]);
+    assert_eq!(get(port, &s2_cookie).served_by(), "s2");
+
+    // Draining: no new clients, but those holding its cookie stay.
+    cli(&sock, "set server be/s2 state drain");
+    for _ in 0..2 {
+        assert_eq!(get(port, "").served_by(), "s1");
+    }
+    let r = get(port, &s2_cookie);
+    assert_eq!(r.served_by(), "s2");
+    assert!(set_cookies(&r).is_empty(), "{}", r.raw_str());
+}
+
 /// 2.6's `s30tob64`: the cookie date format (4 s units, 5 characters).
 fn date_b64(secs: u64) -> String {
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

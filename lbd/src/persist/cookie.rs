@@ -76,6 +76,19 @@ impl CookieServers for [(Option<&str>, bool)] {
     }
 }
 
+/// `cookie ... dynamic`: a server without a `cookie` gets the first 16
+/// hex digits of XXH64(key, IP address, port as 4 big-endian bytes), as
+/// 2.6's `srv_set_dyncookie`, so every load balancer sharing the key agrees.
+pub fn dynamic_cookie(key: &str, ip: std::net::IpAddr, port: u32) -> String {
+    let mut buf = key.as_bytes().to_vec();
+    match ip {
+        std::net::IpAddr::V4(a) => buf.extend_from_slice(&a.octets()),
+        std::net::IpAddr::V6(a) => buf.extend_from_slice(&a.octets()),
+    }
+    buf.extend_from_slice(&port.to_be_bytes());
+    format!("{:016x}", xxhash_rust::xxh64::xxh64(&buf, 0))
+}
+
 /// What to do with one header line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderChange {

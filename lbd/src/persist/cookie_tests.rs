@@ -184,3 +184,11 @@ fn base64_30_bits() {
     assert_eq!(b64_to_s30(&v), Some(425_000_000));
     assert_eq!(b64_to_s30(b"AB=CD"), None);
 }
+
+/// Captured from HAProxy 2.6.12: `dynamic-cookie-key mykey`, `cookie SRVID
+/// insert dynamic`, `server s1 127.0.0.1:18081`.
+#[test]
+fn dynamic_cookie_matches_haproxy() {
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    assert_eq!(dynamic_cookie("mykey", ip, 18081), "4865a0a1433d2679");
+}

@@ -46,15 +46,58 @@ pub struct Persistence {
     capture: Option<CookieCapture>,
 }
 
-impl cookie::CookieServers for [Arc<ServerRt>] {
+/// A backend's servers as the cookie sees them: their `cookie`, else the
+/// dynamic one (computed per request, only for `cookie ... dynamic`, as the
+/// address may change at run time).
+struct CookieView<'a> {
+    servers: &'a [Arc<ServerRt>],
+    dynamic: Vec<Option<String>>,
+}
+
+impl<'a> CookieView<'a> {
+    fn new(be: &'a Backend) -> Self {
+        let key = be
+            .conf
+            .dynamic_cookie_key
+            .as_deref()
+            .filter(|_| be.conf.cookie.as_ref().is_some_and(|c| c.dynamic));
+        let dynamic = match key {
+            Some(k) => be
+                .servers
+                .iter()
+                .map(|s| match (&s.conf.cookie, &**s.addr.load()) {
+                    (None, ServerAddrRt::Ip { ip, port }) => {
+                        let p = match port {
+                            ServerPort::Fixed(p) => u32::from(*p),
+                            ServerPort::FromClient(off) => *off as u32,
+                        };
+                        Some(cookie::dynamic_cookie(k, *ip, p))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        CookieView {
+            servers: &be.servers,
+            dynamic,
+        }
+    }
+}
+
+impl cookie::CookieServers for CookieView<'_> {
     fn count(&self) -> usize {
-        self.len()
+        self.servers.len()
     }
     fn cookie(&self, i: usize) -> Option<&str> {
-        self.get(i).and_then(|s| s.conf.cookie.as_deref())
+        let s = self.servers.get(i)?;
+        s.conf
+            .cookie
+            .as_deref()
+            .or_else(|| self.dynamic.get(i)?.as_deref())
     }
     fn running(&self, i: usize) -> bool {
-        self.get(i).is_some_and(|s| s.is_usable())
+        self.servers.get(i).is_some_and(|s| s.is_usable())
     }
 }
 
@@ -224,13 +267,14 @@ impl Persistence {
         };
         let now = unix_now();
         let mut txn = cookie::CookieTxn::default();
+        let view = CookieView::new(be);
         let mut changes = Vec::new();
         for (i, h) in head.headers.iter().enumerate() {
             if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(b"cookie") {
                 continue;
             }
             let value = h.value.get(buf);
-            match txn.request_header(value, conf, capture, &*be.servers, flags, now) {
+            match txn.request_header(value, conf, capture, &view, flags, now) {
                 cookie::HeaderChange::Keep => {}
                 c => changes.push((i, c)),
             }
@@ -280,11 +324,9 @@ impl Persistence {
             method,
             Method::Get | Method::Head | Method::Options | Method::Trace
         );
+        let view = CookieView::new(be);
         let ex = cookie::Exchange {
-            server_cookie: be
-                .servers
-                .get(server)
-                .and_then(|s| s.conf.cookie.as_deref()),
+            server_cookie: cookie::CookieServers::cookie(&view, server),
             direct: txn.direct == Some(server) && !redispatched,
             is_post: method == Method::Post,
             flags,
