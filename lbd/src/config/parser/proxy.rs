@@ -945,6 +945,9 @@ fn capture(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     Status::default()
 }
 
+/// 2.6's default `tune.http.cookielen`.
+const COOKIE_CAPTURE_MAX: usize = 64;
+
 /// `capture cookie <prefix> len <n>`.
 fn capture_cookie(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     use super::super::model::CookieCapture;
@@ -962,9 +965,21 @@ fn capture_cookie(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     let (Some(prefix), Some(len)) = (words.get(2), words.get(4).filter(|n| !n.is_empty())) else {
         return l.alert("'capture' expects 'cookie' <cookie_name> 'len' <len>.");
     };
+    let mut len = units::atoi(len).clamp(0, 65535) as usize;
+    // 2.6 caps captures at `tune.http.cookielen` (64) less the NUL.
+    if len >= COOKIE_CAPTURE_MAX {
+        len = COOKIE_CAPTURE_MAX - 1;
+        let d = l.draft(t);
+        let msg = format!(
+            "config : truncating capture length to {len} bytes for {} '{}'.",
+            d.type_str(),
+            d.proxy.name
+        );
+        l.diags.push(super::super::diag::Diagnostic::warning(msg));
+    }
     l.draft(t).proxy.capture_cookie = Some(CookieCapture {
         prefix: prefix.clone(),
-        len: units::atoi(len).clamp(0, 65535) as usize,
+        len,
     });
     Status::default()
 }
