@@ -275,6 +275,38 @@ fn dynamic_cookies_stick_and_drain_keeps_its_clients() {
     assert!(set_cookies(&r).is_empty(), "{}", r.raw_str());
 }
 
+#[test]
+fn ignore_persist_balances_and_force_persist_pins_to_a_maint_server() {
+    let s1 = HttpBackend::start("s1");
+    let s2 = HttpBackend::start("s2");
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let rules =
+        "    ignore-persist if { path_beg /static }\n    force-persist if { path_beg /admin }\n";
+    let be = two_servers(&s1, &s2, "SERVERID insert indirect", rules);
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n{}",
+        sock.display(),
+        http_config(port, "", &be).replacen("global\n", "", 1)
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    // Ignored: balanced (s1 comes first), no cookie set, and the cookie
+    // still hidden from the server.
+    let mut c = RawClient::connect(port);
+    let r = c.request(b"GET /static/a HTTP/1.1\r\nhost: t\r\ncookie: SERVERID=s2\r\n\r\n");
+    assert_eq!(r.served_by(), "s1", "{}", lbd.output_hint());
+    assert!(set_cookies(&r).is_empty(), "{}", r.raw_str());
+    assert!(seen_cookies(&r).is_empty(), "{}", r.body_str());
+
+    cli(&sock, "disable server be/s2");
+    let mut c = RawClient::connect(port);
+    let r = c.request(b"GET /admin HTTP/1.1\r\nhost: t\r\ncookie: SERVERID=s2\r\n\r\n");
+    assert_eq!(r.served_by(), "s2");
+    assert!(set_cookies(&r).is_empty(), "{}", r.raw_str());
+}
+
 /// 2.6's `s30tob64`: the cookie date format (4 s units, 5 characters).
 fn date_b64(secs: u64) -> String {
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
