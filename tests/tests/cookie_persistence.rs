@@ -419,6 +419,42 @@ fn log_shows_the_cookie_letters_and_captures() {
 }
 
 #[test]
+fn log_shows_a_rewritten_server_cookie_as_captured_before_the_rewrite() {
+    let rx = SyslogReceiver::start();
+    let s1 = setting_backend("s1", "SERVERID=changeme; path=/");
+    let port = free_port();
+    let be = format!(
+        "    cookie SERVERID rewrite\n    server s1 {} cookie s1\n",
+        s1.addr()
+    );
+    let cfg = format!(
+        "global\n    log 127.0.0.1:{} local0\n{}",
+        rx.port(),
+        http_config(
+            port,
+            "    log global\n    option httplog\n    capture cookie SERVERID len 32",
+            &be
+        )
+        .replacen("global\n", "", 1)
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let r = get(port, "cookie: SERVERID=s1\r\n");
+    assert_eq!(set_cookies(&r), ["SERVERID=s1; path=/"]);
+    let msg = rx
+        .wait_for(WAIT, |m| m.contains(" fe "))
+        .unwrap_or_else(|| panic!("no log line{}", lbd.output_hint()));
+    let l = HttpLog::parse(&msg).unwrap_or_else(|| panic!("unparsable: {msg}"));
+    assert_eq!(
+        (
+            l.termination.as_str(),
+            l.cookies.0.as_str(),
+            l.cookies.1.as_str()
+        ),
+        ("--VR", "SERVERID=s1", "SERVERID=changeme")
+    );
+}
+
+#[test]
 fn config_errors_read_like_2_6() {
     let cases = [
         ("cookie", "'cookie' expects <cookie_name> as argument."),
