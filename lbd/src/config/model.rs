@@ -277,6 +277,52 @@ pub struct Proxy {
     pub stick_table: Option<StickTableDef>,
     /// `stick on|match|store-request|store-response`, in order.
     pub stick_rules: Vec<StickRule>,
+    /// `cookie <name> ...`: cookie-based persistence.
+    pub cookie: Option<CookieConf>,
+    /// `dynamic-cookie-key`: the secret behind `cookie ... dynamic`.
+    pub dynamic_cookie_key: Option<String>,
+    /// `capture cookie <prefix> len <n>` (`%CC`/`%CS`).
+    pub capture_cookie: Option<CookieCapture>,
+}
+
+/// How the persistence cookie is carried (2.6's `PR_CK_RW|INS|PFX`; none
+/// of them is the passive mode, where the server sets the cookie itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CookieMode {
+    #[default]
+    Passive,
+    Rewrite,
+    Insert,
+    Prefix,
+}
+
+/// A backend's `cookie` line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CookieConf {
+    pub name: String,
+    pub mode: CookieMode,
+    pub indirect: bool,
+    pub nocache: bool,
+    pub postonly: bool,
+    pub preserve: bool,
+    pub httponly: bool,
+    pub secure: bool,
+    pub dynamic: bool,
+    /// `domain` values in order; each gives one `; domain=` attribute.
+    pub domains: Vec<String>,
+    /// `maxidle` and `maxlife` in seconds; 0 = unset.
+    pub maxidle: u32,
+    pub maxlife: u32,
+    /// `attr` values in order, appended as `; <v>`.
+    pub attrs: Vec<String>,
+}
+
+/// `capture cookie <prefix> len <n>`: the first request and response cookie
+/// whose name starts with `prefix`, as `name=value` cut at `len` bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CookieCapture {
+    pub prefix: String,
+    pub len: usize,
 }
 
 /// The stats page of a proxy (`stats` keywords, HAProxy's `uri_auth`).

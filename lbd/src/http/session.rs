@@ -867,6 +867,16 @@ impl Session {
             }),
             None => Persistence::default(),
         };
+        // Cookie persistence rewrote the `Cookie` headers (indirect, prefix).
+        let mut head = head;
+        if let Some(new) = persist.take_cookie_head() {
+            if new.len() <= self.opts.max_head && self.cbuf.replace_front(head.head_len, &new) {
+                if let Ok(Some(h)) = h1::parse_request(self.cbuf.bytes(), &self.opts) {
+                    head = h;
+                }
+            }
+        }
+        persist.log_cookie(&be, &mut self.rec);
         self.rec.backend = Some(be.name.as_str().into());
         be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let hmode = match mode {
@@ -1044,6 +1054,17 @@ impl Session {
                         persist.on_response(&be, rules, &book.tables, cx)
                     });
                 }
+                let redisp = self.rec.redispatched;
+                let (sb, m) = (self.sbuf.bytes(), head.method);
+                if let Some(new) = persist.cookie_response(&be, lease.index, redisp, m, &r, sb) {
+                    if new.len() <= self.opts.max_head && self.sbuf.replace_front(r.head_len, &new)
+                    {
+                        if let Ok(Some(h)) = h1::parse_response(self.sbuf.bytes(), m, &self.opts) {
+                            r = h;
+                        }
+                    }
+                }
+                persist.log_cookie(&be, &mut self.rec);
                 persist.store(&lease.server);
                 Ok(r)
             }

@@ -655,7 +655,13 @@ fn render_var(v: Var, o: Opts, rec: &TxnLog, ctx: &RenderCtx<'_>, out: &mut Vec<
             }
         }
         Var::TermState => out.extend_from_slice(&rec.termination.chars()[..2]),
-        Var::TermStateCookie => out.extend_from_slice(&rec.termination.chars()),
+        Var::TermStateCookie => {
+            let mut c = rec.termination.chars();
+            if let Some([a, b]) = rec.cookie_letters {
+                (c[2], c[3]) = (a, b);
+            }
+            out.extend_from_slice(&c);
+        }
         Var::ActConn => num(out, rec.actconn),
         Var::FeConn => num(out, rec.feconn),
         Var::BeConn => num(out, rec.beconn),

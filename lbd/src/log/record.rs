@@ -95,8 +95,8 @@ impl TermPhase {
     }
 }
 
-/// `%ts` / `%tsc`. The cookie characters stay `-` until cookie persistence
-/// lands; then they take HAProxy's letters (`N`, `I`, `V`, ...).
+/// `%ts` / `%tsc`. The cookie characters are `-` here; a backend with a
+/// `cookie` puts its letters in [`TxnLog::cookie_letters`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Termination {
     pub cause: TermCause,
@@ -189,6 +189,9 @@ pub struct TxnLog {
     pub bytes_in: u64,
     /// `%ts %tsc`.
     pub termination: Termination,
+    /// `%tsc`'s cookie letters when the backend has a `cookie` (they
+    /// survive the termination being set anew on an error path).
+    pub cookie_letters: Option<[u8; 2]>,
     /// `%ac`: process-wide concurrent connections.
     pub actconn: u32,
     /// `%fc`: the frontend's concurrent connections.
@@ -251,6 +254,7 @@ impl Default for TxnLog {
             bytes_out: 0,
             bytes_in: 0,
             termination: Termination::default(),
+            cookie_letters: None,
             actconn: 0,
             feconn: 0,
             beconn: 0,

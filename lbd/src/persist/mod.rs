@@ -1,6 +1,7 @@
 //! Server persistence: the server a request must go to before the balance
 //! algorithm is asked, in 2.6's order: `force-persist`/`ignore-persist`
-//! (flags only), `use-server`, then `stick match|on`. `stick on` and
+//! (flags only), the `cookie` (module [`cookie`]), `use-server`, then
+//! `stick match|on`. `stick on` and
 //! `stick store-*` keys are recorded with the server once it is known.
 //!
 //! A persisted server that is down is only used with `option persist` or
@@ -11,7 +12,9 @@
 //! No I/O: the sessions call [`Persistence::on_request`] with their sample
 //! context, connect, then [`Persistence::store`].
 
-use crate::config::model::ServerPort;
+pub mod cookie;
+
+use crate::config::model::{CookieCapture, ServerPort};
 use crate::connect::Forced;
 use crate::http::ctx::{stick_key, RuleCtx};
 use crate::http::rules::ProxyRules;
@@ -33,6 +36,76 @@ pub struct Persistence {
     stores: Vec<(Arc<StickTable>, StickKey)>,
     /// How many of `stores` came from the request.
     req_stores: usize,
+    /// The cookie's findings, when the backend has a `cookie` or the
+    /// frontend a `capture cookie`.
+    cookie: Option<cookie::CookieTxn>,
+    /// The request head with its `Cookie` headers rewritten, to send
+    /// instead of the client's.
+    cookie_head: Option<Vec<u8>>,
+    /// The frontend's `capture cookie`, kept for the response.
+    capture: Option<CookieCapture>,
+}
+
+/// A backend's servers as the cookie sees them: their `cookie`, else the
+/// dynamic one (computed per request, only for `cookie ... dynamic`, as the
+/// address may change at run time).
+struct CookieView<'a> {
+    servers: &'a [Arc<ServerRt>],
+    dynamic: Vec<Option<String>>,
+}
+
+impl<'a> CookieView<'a> {
+    fn new(be: &'a Backend) -> Self {
+        let key = be
+            .conf
+            .dynamic_cookie_key
+            .as_deref()
+            .filter(|_| be.conf.cookie.as_ref().is_some_and(|c| c.dynamic));
+        let dynamic = match key {
+            Some(k) => be
+                .servers
+                .iter()
+                .map(|s| match (&s.conf.cookie, &**s.addr.load()) {
+                    (None, ServerAddrRt::Ip { ip, port }) => {
+                        let p = match port {
+                            ServerPort::Fixed(p) => u32::from(*p),
+                            ServerPort::FromClient(off) => *off as u32,
+                        };
+                        Some(cookie::dynamic_cookie(k, *ip, p))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        CookieView {
+            servers: &be.servers,
+            dynamic,
+        }
+    }
+}
+
+impl cookie::CookieServers for CookieView<'_> {
+    fn count(&self) -> usize {
+        self.servers.len()
+    }
+    fn cookie(&self, i: usize) -> Option<&str> {
+        let s = self.servers.get(i)?;
+        s.conf
+            .cookie
+            .as_deref()
+            .or_else(|| self.dynamic.get(i)?.as_deref())
+    }
+    fn running(&self, i: usize) -> bool {
+        self.servers.get(i).is_some_and(|s| s.is_usable())
+    }
+}
+
+/// Wall-clock seconds, the time cookie dates are written in.
+fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32)
 }
 
 /// 2.6 records at most this many keys per stream (`s->store`).
@@ -58,7 +131,14 @@ impl Persistence {
                 break;
             }
         }
+        if let Some(req) = &cx.req {
+            let capture = cx.fe.conf.capture_cookie.as_ref();
+            p.cookie_request(be, capture, req.buf, req.head);
+        }
         for r in &rules.use_servers {
+            if p.forced.is_some() {
+                break;
+            }
             if !r.cond.as_ref().is_none_or(|c| c.holds(cx)) {
                 continue;
             }
@@ -165,6 +245,131 @@ impl Persistence {
             }
         }
         self.req_stores = 0;
+    }
+
+    /// Reads the request's `Cookie` headers (2.6's
+    /// `http_manage_client_side_cookies`).
+    fn cookie_request(
+        &mut self,
+        be: &Backend,
+        capture: Option<&CookieCapture>,
+        buf: &[u8],
+        head: &crate::h1::RequestHead,
+    ) {
+        let conf = be.conf.cookie.as_ref();
+        if conf.is_none() && capture.is_none() {
+            return;
+        }
+        let flags = cookie::PersistFlags {
+            ignore: self.ignore_persist,
+            force: self.force_persist,
+            option_persist: be.conf.options.persist,
+        };
+        let now = unix_now();
+        let mut txn = cookie::CookieTxn::default();
+        let view = CookieView::new(be);
+        let mut changes = Vec::new();
+        for (i, h) in head.headers.iter().enumerate() {
+            if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(b"cookie") {
+                continue;
+            }
+            let value = h.value.get(buf);
+            match txn.request_header(value, conf, capture, &view, flags, now) {
+                cookie::HeaderChange::Keep => {}
+                c => changes.push((i, c)),
+            }
+        }
+        if let Some(i) = txn.direct {
+            self.assign(i);
+        }
+        self.capture = capture.cloned();
+        if !changes.is_empty() {
+            self.cookie_head = Some(cookie::request_head(buf, head, &changes));
+        }
+        self.cookie = Some(txn);
+    }
+
+    /// The request head to send instead of the client's, when the cookie
+    /// rewrote a `Cookie` header (`indirect`, `prefix`).
+    pub fn take_cookie_head(&mut self) -> Option<Vec<u8>> {
+        self.cookie_head.take()
+    }
+
+    /// Handles the server's `Set-Cookie` headers and the insertion of
+    /// ours (2.6's `http_manage_server_side_cookies` and what follows it
+    /// in `http_process_res_common`). `server` answered; `redispatched`:
+    /// the request left the server its cookie chose. Returns the new
+    /// response head when anything changed.
+    pub fn cookie_response(
+        &mut self,
+        be: &Backend,
+        server: usize,
+        redispatched: bool,
+        method: crate::h1::Method,
+        resp: &crate::h1::ResponseHead,
+        buf: &[u8],
+    ) -> Option<Vec<u8>> {
+        use crate::h1::Method;
+        let txn = self.cookie.as_mut()?;
+        if resp.status < 200 && resp.status != 101 {
+            return None;
+        }
+        let conf = be.conf.cookie.as_ref();
+        let flags = cookie::PersistFlags {
+            ignore: self.ignore_persist,
+            force: self.force_persist,
+            option_persist: be.conf.options.persist,
+        };
+        let safe = matches!(
+            method,
+            Method::Get | Method::Head | Method::Options | Method::Trace
+        );
+        let view = CookieView::new(be);
+        let ex = cookie::Exchange {
+            server_cookie: cookie::CookieServers::cookie(&view, server),
+            direct: txn.direct == Some(server) && !redispatched,
+            is_post: method == Method::Post,
+            flags,
+            cacheable: conf.is_some_and(|c| c.nocache) && cookie::cacheable(safe, resp, buf),
+            now: unix_now(),
+        };
+        let capture = self.capture.as_ref();
+        let mut changes = Vec::new();
+        for (i, h) in resp.headers.iter().enumerate() {
+            if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(b"set-cookie") {
+                continue;
+            }
+            let value = h.value.get(buf);
+            match txn.response_header(value, conf, capture, &ex) {
+                cookie::HeaderChange::Keep => {}
+                c => changes.push((i, c)),
+            }
+        }
+        let inserted = conf.and_then(|c| txn.insert(c, &ex));
+        let mut append: Vec<(&str, &[u8])> = Vec::new();
+        if let Some((v, private)) = &inserted {
+            append.push(("Set-Cookie", v));
+            if *private {
+                append.push(("Cache-control", b"private"));
+            }
+        }
+        if changes.is_empty() && append.is_empty() {
+            return None;
+        }
+        Some(cookie::response_head(buf, resp, &changes, &append))
+    }
+
+    /// Puts the cookie's log fields in `rec`: the `%tsc` letters when the
+    /// backend has a cookie, and the `capture cookie` values.
+    pub fn log_cookie(&self, be: &Backend, rec: &mut crate::log::TxnLog) {
+        let Some(txn) = &self.cookie else {
+            return;
+        };
+        if be.conf.cookie.is_some() {
+            rec.cookie_letters = Some(txn.letters());
+        }
+        rec.client_cookie.clone_from(&txn.captured_request);
+        rec.server_cookie.clone_from(&txn.captured_response);
     }
 
     /// Whether persistence may send the request to server `idx`: it is up,

@@ -322,6 +322,17 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             return super::rules::persist(l, t, words);
         }
         "stick-table" | "stick" => return super::stick::keyword(l, t, words),
+        "cookie" => return cookie(l, t, words),
+        "dynamic-cookie-key" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            let Some(key) = words.get(1).filter(|k| !k.is_empty()) else {
+                return l.alert("'dynamic-cookie-key' expects <secret_key> as argument.");
+            };
+            l.draft(t).proxy.dynamic_cookie_key = Some(key.clone());
+        }
+        "appsession" => return l.alert("'appsession' is not supported anymore since HAProxy 1.6."),
         "acl" => return super::acl::keyword(l, t, words),
         "stats" => return super::stats::keyword(l, t, words),
         "monitor-uri" => {
@@ -891,15 +902,14 @@ pub(crate) fn read_errorfile(
     }
 }
 
-/// `capture request header <name> len <n>` and its response twin. Cookie
-/// captures wait for cookie persistence.
+/// `capture request header <name> len <n>` and its response twin.
 fn capture(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     use super::super::model::{CaptureDir, CaptureSpec};
     let what = words.get(1).map(String::as_str).unwrap_or("");
     let dir = match (what, words.get(2).map(String::as_str)) {
         ("request", Some("header")) => CaptureDir::Request,
         ("response", Some("header")) => CaptureDir::Response,
-        ("cookie", _) => return l.alert("'capture cookie' is not supported yet by lbd."),
+        ("cookie", _) => return capture_cookie(l, t, words),
         _ => {
             return l.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
         }
@@ -933,4 +943,207 @@ fn capture(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
         len,
     });
     Status::default()
+}
+
+/// 2.6's default `tune.http.cookielen`.
+const COOKIE_CAPTURE_MAX: usize = 64;
+
+/// `capture cookie <prefix> len <n>`.
+fn capture_cookie(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    use super::super::model::CookieCapture;
+    if lacks(l, t, "capture", Cap::Fe, "") {
+        return Status::default();
+    }
+    if l.draft(t).is_defaults {
+        return l.alert("'capture cookie' not allowed in 'defaults' section.");
+    }
+    if let Some(extra) = words.get(5) {
+        return l.alert(format_args!(
+            "'capture' cannot handle unexpected argument '{extra}'."
+        ));
+    }
+    let (Some(prefix), Some(len)) = (words.get(2), words.get(4).filter(|n| !n.is_empty())) else {
+        return l.alert("'capture' expects 'cookie' <cookie_name> 'len' <len>.");
+    };
+    let mut len = units::atoi(len).clamp(0, 65535) as usize;
+    // 2.6 caps captures at `tune.http.cookielen` (64) less the NUL.
+    if len >= COOKIE_CAPTURE_MAX {
+        len = COOKIE_CAPTURE_MAX - 1;
+        let d = l.draft(t);
+        let msg = format!(
+            "config : truncating capture length to {len} bytes for {} '{}'.",
+            d.type_str(),
+            d.proxy.name
+        );
+        l.diags.push(super::super::diag::Diagnostic::warning(msg));
+    }
+    l.draft(t).proxy.capture_cookie = Some(CookieCapture {
+        prefix: prefix.clone(),
+        len,
+    });
+    Status::default()
+}
+
+/// `cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly]
+/// [preserve] [httponly] [secure] [domain <d>]* [maxidle <t>] [maxlife <t>]
+/// [dynamic] [attr <v>]*`, with 2.6's checks and messages.
+fn cookie(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    use super::super::model::{CookieConf, CookieMode};
+    if lacks(l, t, "cookie", Cap::Be, "") {
+        return Status::default();
+    }
+    let Some(name) = words.get(1).filter(|n| !n.is_empty()) else {
+        return l.alert("'cookie' expects <cookie_name> as argument.");
+    };
+    // 2.6 keeps the attributes of an earlier `cookie` line in the section.
+    let attrs = l
+        .draft(t)
+        .proxy
+        .cookie
+        .as_ref()
+        .map(|c| c.attrs.clone())
+        .unwrap_or_default();
+    let mut c = CookieConf {
+        name: name.clone(),
+        attrs,
+        ..CookieConf::default()
+    };
+    let (mut rw, mut ins, mut pfx) = (false, false, false);
+    let mut i = 2;
+    while let Some(opt) = words.get(i) {
+        let arg = words.get(i + 1).filter(|a| !a.is_empty());
+        match opt.as_str() {
+            "rewrite" => rw = true,
+            "insert" => ins = true,
+            "prefix" => pfx = true,
+            "indirect" => c.indirect = true,
+            "nocache" => c.nocache = true,
+            "postonly" => c.postonly = true,
+            "preserve" => c.preserve = true,
+            "httponly" => c.httponly = true,
+            "secure" => c.secure = true,
+            "dynamic" => c.dynamic = true,
+            "domain" => {
+                let Some(d) = arg else {
+                    return l.alert_nc("'domain' expects <domain> as argument.");
+                };
+                if !d.contains('.') {
+                    let msg = format!(
+                        "config : parsing [{}:{}]: domain '{d}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).",
+                        l.file, l.line
+                    );
+                    l.diags.push(super::super::diag::Diagnostic::warning(msg));
+                }
+                if let Some(bad) = d
+                    .chars()
+                    .find(|ch| !(ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-')))
+                {
+                    return l.alert_nc(format_args!(
+                        "character '{bad}' is not permitted in domain name '{d}'."
+                    ));
+                }
+                c.domains.push(d.clone());
+                i += 1;
+            }
+            "maxidle" | "maxlife" => {
+                let what = if opt == "maxidle" {
+                    "<idletime>"
+                } else {
+                    "<lifetime>"
+                };
+                let Some(v) = arg else {
+                    return l.alert_nc(format_args!("'{opt}' expects {what} in seconds as argument."));
+                };
+                let secs = match seconds(v) {
+                    Ok(s) => s,
+                    Err(TimeErr::Over) => {
+                        return l.alert_nc(format_args!("timer overflow in argument <{v}> to <{opt}>, maximum value is 2147483647 s (~68 years)."))
+                    }
+                    Err(TimeErr::Under) => {
+                        return l.alert_nc(format_args!("timer underflow in argument <{v}> to <{opt}>, minimum non-null value is 1 s."))
+                    }
+                    Err(TimeErr::Char(ch)) => {
+                        return l.alert_nc(format_args!(
+                            "unexpected character '{ch}' in argument to <{opt}>."
+                        ))
+                    }
+                };
+                if opt == "maxidle" {
+                    c.maxidle = secs;
+                } else {
+                    c.maxlife = secs;
+                }
+                i += 1;
+            }
+            "attr" => {
+                let Some(v) = arg else {
+                    return l.alert_nc("'attr' expects <value> as argument.");
+                };
+                if let Some(b) = v.bytes().find(|b| b.is_ascii_control() || *b == b';') {
+                    return l.alert_nc(format_args!(
+                        "character '%x{b:02X}' is not permitted in attribute value."
+                    ));
+                }
+                c.attrs.push(v.clone());
+                i += 1;
+            }
+            _ => return l.alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options."),
+        }
+        i += 1;
+    }
+    let mut st = Status::default();
+    if rw && c.indirect {
+        st = l.alert("cookie 'rewrite' and 'indirect' modes are incompatible.");
+    }
+    if [rw, ins, pfx].iter().filter(|b| **b).count() > 1 {
+        st = l.alert("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.");
+    }
+    if c.preserve && !ins && !c.indirect {
+        st = l.alert("cookie 'preserve' requires at least 'insert' or 'indirect'.");
+    }
+    c.mode = if rw {
+        CookieMode::Rewrite
+    } else if ins {
+        CookieMode::Insert
+    } else if pfx {
+        CookieMode::Prefix
+    } else {
+        CookieMode::Passive
+    };
+    l.draft(t).proxy.cookie = Some(c);
+    st
+}
+
+enum TimeErr {
+    Over,
+    Under,
+    Char(char),
+}
+
+/// 2.6's `parse_time_err(.., TIME_UNIT_S)`: a bare number is seconds.
+fn seconds(v: &str) -> Result<u32, TimeErr> {
+    let end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let Ok(n) = v[..end].parse::<u64>() else {
+        return Err(match v.chars().next() {
+            Some(c) if !c.is_ascii_digit() => TimeErr::Char(c),
+            _ => TimeErr::Over,
+        });
+    };
+    let ms = match &v[end..] {
+        "" | "s" => n.checked_mul(1000),
+        "us" => Some(n / 1000),
+        "ms" => Some(n),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        "d" => n.checked_mul(86_400_000),
+        rest => return Err(TimeErr::Char(rest.chars().next().unwrap_or(' '))),
+    };
+    let secs = ms.ok_or(TimeErr::Over)? / 1000;
+    if secs > i32::MAX as u64 {
+        return Err(TimeErr::Over);
+    }
+    if secs == 0 && n != 0 {
+        return Err(TimeErr::Under);
+    }
+    Ok(secs as u32)
 }
