@@ -16,8 +16,6 @@ pub enum Pending {
 
 /// Proxy-section keywords.
 const PROXY: &[(&str, Pending)] = &[
-    ("cookie", Pending::Unsupported),
-    ("dynamic-cookie-key", Pending::Unsupported),
     ("compression", Pending::Accepted),
     ("http-error", Pending::Unsupported),
     ("tcp-response", Pending::Unsupported),
