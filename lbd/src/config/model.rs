@@ -553,6 +553,11 @@ pub struct Bind {
     pub proto: Option<MuxProto>,
     /// `ssl`, `crt` and the other TLS options.
     pub ssl: crate::tls::conf::BindSsl,
+    /// `quic4@`/`quic6@`: HTTP/3 over QUIC. The addresses stay
+    /// `BindAddr::Tcp` (IP and port are all a QUIC bind has); this flag
+    /// makes the socket a UDP one served by `crate::http3`.
+    #[serde(default)]
+    pub quic: bool,
     pub location: Location,
 }
 
