@@ -93,6 +93,12 @@ fn get_and_post_reach_an_http1_backend() {
 
     let r = first_request(port, "site.test", &s.ca, Request::get("/hello?x=1"), &lbd);
     assert_eq!(r.status, 200);
+    assert_eq!(
+        r.headers.get("x-served-by").map(|v| v.as_bytes()),
+        Some(&b"s1"[..]),
+        "{:?}",
+        r.headers
+    );
     let text = r.body_str();
     assert!(text.starts_with("GET /hello?x=1 HTTP/1.1\r\n"), "{text}");
     assert!(
