@@ -392,3 +392,77 @@ fn quic_binds_need_a_certificate_and_warn_without_ssl() {
     assert_ne!(code, 0, "{err}");
     assert!(err.contains("incompatible with framed transport"), "{err}");
 }
+
+#[test]
+fn one_frontend_serves_tcp_and_quic_advertises_h3_and_counts_both() {
+    if is_haproxy() {
+        return;
+    }
+    use tests::stats_socket::{stat_row, wait_socket};
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let s = site(&dir, &["site.test"]);
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let crt = s.crt.display();
+    let cfg = format!(
+        "global
+    maxconn 1000
+    stats socket {} level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{port} ssl crt {crt} alpn http/1.1
+    bind quic4@127.0.0.1:{port}-{port} ssl crt {crt} alpn h3
+    http-response set-header alt-svc \"h3=\\\":{port}\\\"; ma=3600\"
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        sock.display(),
+        be.addr()
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    // Over TCP, the client learns where HTTP/3 is.
+    let resolve = format!("site.test:{port}:127.0.0.1");
+    let ca = s.ca.display().to_string();
+    let out = curl(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-D",
+        "-",
+        "--cacert",
+        &ca,
+        "--resolve",
+        &resolve,
+        &format!("https://site.test:{port}/tcp"),
+    ]);
+    let head = out.stdout_str();
+    assert!(
+        head.contains(&format!("alt-svc: h3=\":{port}\"; ma=3600\r\n")),
+        "{head}"
+    );
+    // The same UDP port number answers over HTTP/3, with the same rules.
+    let r = first_request(port, "site.test", &s.ca, Request::get("/udp"), &lbd);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.headers.get("alt-svc").map(|v| v.as_bytes()),
+        Some(format!("h3=\":{port}\"; ma=3600").as_bytes())
+    );
+    h3client::request(port, "site.test", &s.ca, Request::get("/udp2"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Every request counts, whichever transport carried it.
+    let fe = stat_row(&sock, "fe", "FRONTEND");
+    let reqs: u64 = fe["req_tot"].parse().unwrap_or(0);
+    let twoxx: u64 = fe["hrsp_2xx"].parse().unwrap_or(0);
+    assert_eq!((reqs, twoxx), (3, 3), "{fe:?}");
+    assert_eq!(be.requests(), reqs as usize, "{fe:?}");
+}
