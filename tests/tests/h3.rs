@@ -459,10 +459,62 @@ backend be
     );
     h3client::request(port, "site.test", &s.ca, Request::get("/udp2"))
         .unwrap_or_else(|e| panic!("{e}"));
-    // Every request counts, whichever transport carried it.
-    let fe = stat_row(&sock, "fe", "FRONTEND");
-    let reqs: u64 = fe["req_tot"].parse().unwrap_or(0);
-    let twoxx: u64 = fe["hrsp_2xx"].parse().unwrap_or(0);
-    assert_eq!((reqs, twoxx), (3, 3), "{fe:?}");
-    assert_eq!(be.requests(), reqs as usize, "{fe:?}");
+    // Every request counts, whichever transport carried it. The counters
+    // move when the transaction ends, just after the client has its
+    // response.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let fe = stat_row(&sock, "fe", "FRONTEND");
+        let counts = (&*fe["req_tot"], &*fe["hrsp_2xx"]);
+        if counts == ("3", "3") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{fe:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(be.requests(), 3);
+}
+
+#[test]
+fn a_binary_upgrade_serves_http3_on_the_same_port() {
+    if is_haproxy() {
+        return;
+    }
+    use tests::stats_socket::wait_socket;
+    let be = HttpBackend::start("s1");
+    let old_dir = TempDir::new();
+    let s = site(&old_dir, &["site.test"]);
+    let admin = old_dir.join("admin.sock");
+    let port = free_port();
+    let global = format!(
+        "    stats socket {} level admin expose-fd listeners",
+        admin.display()
+    );
+    let cfg = config(
+        port,
+        &format!("ssl crt {}", s.crt.display()),
+        "",
+        &be,
+        &global,
+    );
+    let mut old = LbdProcess::start_in(old_dir, &cfg);
+    wait_socket(&admin);
+    first_request(port, "site.test", &s.ca, Request::get("/old"), &old);
+    let old_pid = old.pid().to_string();
+    let admin_s = admin.display().to_string();
+    // The QUIC socket is not handed over: the new process binds the port
+    // itself while the old one still holds it.
+    let new = LbdProcess::start_with(
+        TempDir::new(),
+        &cfg,
+        &["-x", &admin_s, "-sf", &old_pid],
+        &[],
+    );
+    assert!(
+        old.wait_exit(Duration::from_secs(10)).is_some(),
+        "old process still running{}",
+        old.output_hint()
+    );
+    let r = first_request(port, "site.test", &s.ca, Request::get("/new"), &new);
+    assert_eq!(r.status, 200, "{}", new.output_hint());
 }

@@ -256,30 +256,53 @@ async fn bridge(
         ctx.log.clone(),
         ctx.sess.clone(),
     ));
-    let (rd, wr) = ours.into_split();
-    let body = Body {
+    let (rd, mut wr) = ours.into_split();
+    let mut body = Body {
         recv,
         first,
         framing,
         length,
+        finished: end && !announced,
     };
-    let up = request_up(wr, head, body);
-    tokio::pin!(up);
-    let mut up_done = false;
-    let down = response_down(rd, send, method, &ctx.opts);
-    tokio::pin!(down);
-    loop {
-        tokio::select! {
-            r = &mut up, if !up_done => {
-                up_done = true;
-                if let Err(e @ (Flow::ClientReset | Flow::Malformed)) = r {
-                    return Err(e);
+    let outcome = {
+        let up = request_up(&mut wr, head, &mut body);
+        tokio::pin!(up);
+        let mut up_done = false;
+        let down = response_down(rd, send, method, &ctx.opts);
+        tokio::pin!(down);
+        let r = loop {
+            tokio::select! {
+                r = &mut up, if !up_done => {
+                    up_done = true;
+                    if let Err(e @ (Flow::ClientReset | Flow::Malformed)) = r {
+                        break Err(e);
+                    }
                 }
+                r = &mut down => break r,
             }
-            r = &mut down => return r,
+        };
+        // A response complete before the request (a deny, an early
+        // answer): the client may still be sending what nobody needs now;
+        // let it finish for a moment rather than cutting its stream.
+        if r.is_ok() && !up_done {
+            let _ = tokio::time::timeout(REQUEST_TAIL, &mut up).await;
         }
+        r
+    };
+    if !body.finished {
+        // RFC 9114, 4.1: a complete response lets the server stop reading
+        // the request, with H3_NO_ERROR so the client does not fail.
+        body.recv.stop_sending(Code::H3_NO_ERROR);
     }
+    // The session's input stays open until now: a half-close would read
+    // as the client leaving before its response.
+    drop(wr);
+    outcome
 }
+
+/// How long the rest of a request may keep coming after its response was
+/// sent, before its stream is stopped.
+const REQUEST_TAIL: Duration = Duration::from_secs(1);
 
 /// The request body as it arrives on the stream.
 struct Body {
@@ -289,15 +312,16 @@ struct Body {
     framing: RequestFraming,
     /// `content-length`, checked against what the client sends.
     length: Option<u64>,
+    /// The client's end of stream was read.
+    finished: bool,
 }
 
-/// Writes the request head and body into the H1 session.
-async fn request_up(mut wr: OwnedWriteHalf, head: Vec<u8>, mut body: Body) -> Result<(), Flow> {
+/// Writes the request head and body into the H1 session, and reads the
+/// request stream to its end.
+async fn request_up(wr: &mut OwnedWriteHalf, head: Vec<u8>, body: &mut Body) -> Result<(), Flow> {
     wr.write_all(&head).await.map_err(|_| Flow::Session)?;
-    if body.framing == RequestFraming::Empty {
-        // Keep the write side open: a half-close would read as the client
-        // leaving before its response.
-        std::future::pending::<()>().await;
+    if body.finished {
+        return Ok(());
     }
     let chunked = body.framing == RequestFraming::Chunked;
     let mut sent = 0u64;
@@ -329,17 +353,17 @@ async fn request_up(mut wr: OwnedWriteHalf, head: Vec<u8>, mut body: Body) -> Re
     if body.length.is_some_and(|l| sent != l) {
         return Err(Flow::Malformed);
     }
+    let trailers = body
+        .recv
+        .recv_trailers()
+        .await
+        .map_err(|_| Flow::ClientReset)?;
+    body.finished = true;
     if chunked {
-        let trailers = body
-            .recv
-            .recv_trailers()
-            .await
-            .map_err(|_| Flow::ClientReset)?;
         let mut out = Vec::with_capacity(32);
         convert::chunked_trailers(trailers.as_ref(), &mut out);
         wr.write_all(&out).await.map_err(|_| Flow::Session)?;
     }
-    std::future::pending::<()>().await;
     Ok(())
 }
 

@@ -22,14 +22,19 @@ pub struct QuicSocket {
 }
 
 impl QuicSocket {
-    /// Binds the UDP socket of a `quic4@`/`quic6@` address. No
-    /// SO_REUSEPORT: a second socket on the port would split the packets
-    /// of one connection between two endpoints.
-    pub fn bind(addr: SocketAddr, v6only: bool) -> io::Result<QuicSocket> {
+    /// Binds the UDP socket of a `quic4@`/`quic6@` address. One process
+    /// binds an address once (generations share it); `reuseport` (unless
+    /// `noreuseport`) lets the process that takes over in a binary upgrade
+    /// (`-x ... -sf`) bind the port while this one still holds it, since a
+    /// QUIC endpoint cannot be handed over like a listening socket.
+    pub fn bind(addr: SocketAddr, v6only: bool, reuseport: bool) -> io::Result<QuicSocket> {
         use socket2::{Domain, Protocol, Socket, Type};
         let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
         if addr.is_ipv6() {
             sock.set_only_v6(v6only)?;
+        }
+        if reuseport {
+            sock.set_reuse_port(true)?;
         }
         sock.set_nonblocking(true)?;
         sock.bind(&addr.into())?;
@@ -89,6 +94,7 @@ mod tests {
     fn binds_udp_on_the_given_address() {
         let q = QuicSocket::bind(
             "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+            false,
             false,
         )
         .unwrap_or_else(|e| panic!("{e}"));

@@ -12,7 +12,8 @@
 //! QUIC binds hold their UDP socket with its endpoint
 //! ([`crate::http3::QuicSocket`]), shared as a whole by the generations
 //! that bind the same address. They are not handed to another process
-//! (`-x`): a QUIC endpoint cannot be split between two processes.
+//! (`-x`): a QUIC endpoint cannot be split between two processes, so the
+//! new process binds the port afresh (SO_REUSEPORT).
 //!
 //! This module does not accept: it hands out [`BoundSocket`]s.
 
@@ -152,7 +153,8 @@ impl Sockets {
             for bind in &fe.conf.binds {
                 let bind_limit = bind.maxconn.map(ConnLimit::new);
                 if bind.quic {
-                    open_quic(fe, bind, first_addr, old, &mut quic, &mut listening)?;
+                    let at = (first_addr, reuseport);
+                    open_quic(fe, bind, at, old, &mut quic, &mut listening)?;
                     first_addr += bind.addrs.len();
                     continue;
                 }
@@ -268,11 +270,13 @@ impl Sockets {
 }
 
 /// The listeners of a QUIC bind: its sockets (shared with `old` when
-/// already open) and the server configuration of this generation.
+/// already open) and the server configuration of this generation. `at` is
+/// the listener index of the bind's first address, and whether sockets
+/// get SO_REUSEPORT.
 fn open_quic(
     fe: &Arc<Frontend>,
     bind: &Bind,
-    first_addr: usize,
+    (first_addr, reuseport): (usize, bool),
     old: &Sockets,
     quic: &mut HashMap<String, Arc<QuicSocket>>,
     listening: &mut Vec<Listening>,
@@ -314,7 +318,7 @@ fn open_quic(
         let key = quic_key(bind, sa);
         let sock = match old.quic.get(&key) {
             Some(s) => s.clone(),
-            None => Arc::new(QuicSocket::bind(*sa, bind.v6only).map_err(|e| {
+            None => Arc::new(QuicSocket::bind(*sa, bind.v6only, reuseport).map_err(|e| {
                 format!(
                     "Starting {} {}: cannot bind QUIC socket (UDP) [{sa}]: {e}",
                     proxy_kind(fe),
