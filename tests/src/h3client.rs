@@ -179,6 +179,11 @@ impl H3Conn {
         Ok(out)
     }
 
+    /// Waits until the connection is closed (by either side), and says why.
+    pub async fn closed(&self) -> String {
+        self.conn.closed().await.to_string()
+    }
+
     /// Closes the connection at once.
     pub fn close(&self) {
         self.conn.close(0u32.into(), b"done");

@@ -391,6 +391,49 @@ fn quic_binds_need_a_certificate_and_warn_without_ssl() {
     let (code, _, err) = check(&config(free_port(), "ssl crt x.pem proto h2", "", &be, ""));
     assert_ne!(code, 0, "{err}");
     assert!(err.contains("incompatible with framed transport"), "{err}");
+    let p = free_port();
+    let cfg = config(p, "", "", &be, "").replace(
+        &format!("quic4@127.0.0.1:{p}-{p}"),
+        &format!("quic4@127.0.0.1:{p},127.0.0.1:{p}"),
+    );
+    let (code, _, err) = check(&cfg);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("cannot mix datagram and stream protocols"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_idle_connection_closes_after_timeout_client() {
+    if is_haproxy() {
+        return;
+    }
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let s = site(&dir, &["site.test"]);
+    let port = free_port();
+    let cfg = config(port, &format!("ssl crt {}", s.crt.display()), "", &be, "")
+        .replace("timeout client 10s", "timeout client 300ms");
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    first_request(port, "site.test", &s.ca, Request::get("/warm"), &lbd);
+    let ca = s.ca.clone();
+    let (why, took) = h3client::runtime().block_on(async move {
+        let conn = h3client::connect(port, "site.test", &ca)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = conn.send(Request::get("/once")).await;
+        assert_eq!(r.map(|r| r.status), Ok(200));
+        let t0 = Instant::now();
+        let why = tokio::time::timeout(Duration::from_secs(5), conn.closed())
+            .await
+            .unwrap_or_else(|_| panic!("still open after 5 s"));
+        (why, t0.elapsed())
+    });
+    assert!(
+        took < Duration::from_secs(3),
+        "closed after {took:?}: {why}"
+    );
 }
 
 #[test]

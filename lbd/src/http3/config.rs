@@ -1,7 +1,8 @@
 //! The QUIC settings of a `quic4@`/`quic6@` bind: rustls for QUIC (TLSv1.3
 //! only, certificates by SNI through the same resolver and certificate
 //! store as TCP binds, ALPN `h3` unless the bind names others, no 0-RTT)
-//! and quinn's transport (stream limit, idle timeout, no migration).
+//! and quinn's transport (`tune.quic.frontend.*` stream limit and idle
+//! timeout, else `timeout client`; no migration).
 
 use crate::config::model::Bind;
 use crate::runtime::Frontend;
@@ -13,12 +14,8 @@ use rustls::server::WebPkiClientVerifier;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Bidirectional streams (requests) a client may have open at once:
-/// HAProxy 2.6's `tune.quic.frontend.max-streams-bidi` default.
-pub const MAX_STREAMS_BIDI: u32 = 100;
-
-/// Idle timeout without `timeout client`: HAProxy 2.6's
-/// `tune.quic.frontend.max-idle-timeout` default.
+/// Idle timeout without `timeout client` or
+/// `tune.quic.frontend.max-idle-timeout`: HAProxy 2.6's default.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(30);
 
 /// Why a QUIC bind cannot be set up.
@@ -78,9 +75,10 @@ fn tls_config(bind: &Bind, notes: &mut Notes) -> Result<rustls::ServerConfig, Tl
 
 /// The idle timeout a frontend's QUIC connections get.
 pub fn idle_timeout(fe: &Frontend) -> Duration {
-    fe.conf
-        .timeouts
-        .client
+    fe.global
+        .tune_quic
+        .max_idle_timeout
+        .or(fe.conf.timeouts.client)
         .map(Duration::from_millis)
         .unwrap_or(DEFAULT_IDLE)
 }
@@ -96,7 +94,7 @@ pub fn server_config(
     let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(Arc::new(tls))
         .map_err(|_| QuicSetupError::NoInitialSuite)?;
     let mut transport = quinn::TransportConfig::default();
-    transport.max_concurrent_bidi_streams(MAX_STREAMS_BIDI.into());
+    transport.max_concurrent_bidi_streams(fe.global.tune_quic.max_streams_bidi.into());
     let idle =
         quinn::IdleTimeout::try_from(idle_timeout(fe)).map_err(|_| QuicSetupError::IdleTimeout)?;
     transport.max_idle_timeout(Some(idle));
