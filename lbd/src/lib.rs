@@ -21,6 +21,7 @@ pub mod getsocks;
 pub mod h1;
 pub mod http;
 pub mod http2;
+pub mod http3;
 pub mod listener;
 pub mod log;
 pub mod master;

@@ -93,7 +93,17 @@ pub struct Listening {
     pub proto: Option<MuxProto>,
     /// `accept-proxy`: a PROXY protocol header precedes everything else.
     pub accept_proxy: bool,
-    pub sock: BoundSocket,
+    pub sock: ListenSocket,
+}
+
+/// What a listener accepts from: a stream socket, or the QUIC endpoint of
+/// a `quic4@`/`quic6@` bind with the configuration this generation serves.
+pub enum ListenSocket {
+    Stream(BoundSocket),
+    Quic {
+        sock: Arc<crate::http3::QuicSocket>,
+        config: quinn::ServerConfig,
+    },
 }
 
 /// Applies `-N` and the descriptor limit to `cfg`: without `maxconn`, it
@@ -286,13 +296,21 @@ pub(crate) fn spawn_listeners(
             use_splice,
         };
         match l.sock {
-            BoundSocket::Tcp(std_l) => match tokio::net::TcpListener::from_std(std_l) {
-                Ok(tl) => tasks.push(tokio::spawn(accept_tcp(ctx, tl))),
-                Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
-            },
-            BoundSocket::Unix(std_l) => match tokio::net::UnixListener::from_std(std_l) {
-                Ok(ul) => tasks.push(tokio::spawn(accept_unix(ctx, ul))),
-                Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
+            ListenSocket::Stream(BoundSocket::Tcp(std_l)) => {
+                match tokio::net::TcpListener::from_std(std_l) {
+                    Ok(tl) => tasks.push(tokio::spawn(accept_tcp(ctx, tl))),
+                    Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
+                }
+            }
+            ListenSocket::Stream(BoundSocket::Unix(std_l)) => {
+                match tokio::net::UnixListener::from_std(std_l) {
+                    Ok(ul) => tasks.push(tokio::spawn(accept_unix(ctx, ul))),
+                    Err(e) => say("[ALERT]", &format!("cannot register listener: {e}")),
+                }
+            }
+            ListenSocket::Quic { sock, config } => match sock.endpoint(config) {
+                Ok(ep) => tasks.push(tokio::spawn(accept_quic(ctx, ep, sock.addr()))),
+                Err(e) => say("[ALERT]", &format!("cannot register QUIC listener: {e}")),
             },
         }
     }
@@ -329,6 +347,43 @@ impl AcceptCtx {
         v
     }
 
+    /// The bookkeeping of every accepted connection: counters, the
+    /// connect log, the session entry (`show sess`).
+    fn accounted(&self, info: &ClientInfo) -> crate::stats::sess::SessHandle {
+        self.fe.total.fetch_add(1, Ordering::Relaxed);
+        crate::stats::feed::accepted(&self.fe, self.global.current());
+        if let Some(conf) = &self.log.conf {
+            self.log.logger.log_connect(conf, info.src, info.dst);
+        }
+        crate::stats::sess::register(self.fe.clone(), info.src, self.listener.clone())
+    }
+
+    /// Serves a QUIC connection: handshake, then HTTP/3.
+    fn dispatch_quic(
+        &self,
+        incoming: quinn::Incoming,
+        info: ClientInfo,
+        permits: Vec<tokio::sync::OwnedSemaphorePermit>,
+    ) {
+        let fe = self.fe.clone();
+        let job = self.jobs.start();
+        let stop = self.stop.clone();
+        let log = self.log.clone();
+        let sess = self.accounted(&info);
+        let bind_name = self.bind_name.clone();
+        tokio::spawn(async move {
+            match crate::http3::handshake(&fe, incoming, info.clone()).await {
+                Ok((conn, info)) => {
+                    crate::http3::serve(fe, conn, info, stop, log, sess.entry()).await
+                }
+                Err(msg) => log_conn_error(&log, &fe, &bind_name, &info, msg),
+            }
+            drop(sess);
+            drop(permits);
+            drop(job);
+        });
+    }
+
     fn dispatch(
         &self,
         stream: Stream,
@@ -340,30 +395,14 @@ impl AcceptCtx {
         let use_splice = self.use_splice;
         let stop = self.stop.clone();
         let log = self.log.clone();
-        fe.total.fetch_add(1, Ordering::Relaxed);
-        crate::stats::feed::accepted(&fe, self.global.current());
-        if let Some(conf) = &log.conf {
-            log.logger.log_connect(conf, info.src, info.dst);
-        }
-        let sess = crate::stats::sess::register(fe.clone(), info.src, self.listener.clone());
+        let sess = self.accounted(&info);
         let tls = self.tls.clone();
         let bind_name = self.bind_name.clone();
         let proto = self.proto;
         let accept_proxy = self.accept_proxy;
         tokio::spawn(async move {
-            let conn_error = |info: &ClientInfo, msg: &str| {
-                if let Some(conf) = &log.conf {
-                    let rec = crate::log::TxnLog {
-                        client: info.src,
-                        frontend_addr: info.dst,
-                        accept_date: info.accepted,
-                        frontend: fe.name.as_str().into(),
-                        bind_name: Some(bind_name.clone()),
-                        ..crate::log::TxnLog::default()
-                    };
-                    log.logger.log_conn_error(conf, &rec, msg);
-                }
-            };
+            let conn_error =
+                |info: &ClientInfo, msg: &str| log_conn_error(&log, &fe, &bind_name, info, msg);
             let mut info = info;
             if accept_proxy || crate::tcp::expects_proxy(&fe, &info) {
                 let wait = fe.conf.timeouts.client.map(Duration::from_millis);
@@ -395,6 +434,22 @@ impl AcceptCtx {
             drop(permits);
             drop(job);
         });
+    }
+}
+
+/// Logs a connection that failed before its session started (PROXY
+/// header, TLS or QUIC handshake), with HAProxy's error text.
+fn log_conn_error(log: &LogCtx, fe: &Frontend, bind_name: &Arc<str>, info: &ClientInfo, msg: &str) {
+    if let Some(conf) = &log.conf {
+        let rec = crate::log::TxnLog {
+            client: info.src,
+            frontend_addr: info.dst,
+            accept_date: info.accepted,
+            frontend: fe.name.as_str().into(),
+            bind_name: Some(bind_name.clone()),
+            ..crate::log::TxnLog::default()
+        };
+        log.logger.log_conn_error(conf, &rec, msg);
     }
 }
 
@@ -492,6 +547,30 @@ async fn accept_tcp(ctx: AcceptCtx, l: tokio::net::TcpListener) {
             }
             Err(_) => accept_pause().await,
         }
+    }
+}
+
+/// Accepts QUIC connections from a bind's endpoint until the generation
+/// stops. A maxconn slot is taken per QUIC connection, as HAProxy counts
+/// them.
+async fn accept_quic(ctx: AcceptCtx, ep: quinn::Endpoint, bind: std::net::SocketAddr) {
+    let mut stop = ctx.stop.clone();
+    loop {
+        let incoming = tokio::select! {
+            r = ep.accept() => r,
+            _ = stop.changed() => return,
+        };
+        // None: the endpoint was closed.
+        let Some(incoming) = incoming else {
+            return;
+        };
+        let permits = tokio::select! {
+            p = ctx.permits() => p,
+            _ = stop.changed() => return,
+        };
+        let dst = std::net::SocketAddr::new(incoming.local_ip().unwrap_or(bind.ip()), bind.port());
+        let info = ClientInfo::new(Some(incoming.remote_address()), Some(dst));
+        ctx.dispatch_quic(incoming, info, permits);
     }
 }
 

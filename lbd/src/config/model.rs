@@ -82,6 +82,9 @@ pub struct Global {
     pub tune_http_maxhdr: usize,
     /// `tune.h2.*`: the HTTP/2 settings lbd advertises and enforces.
     pub tune_h2: H2Tune,
+    /// `tune.quic.frontend.*`, for `quic4@`/`quic6@` binds.
+    #[serde(default)]
+    pub tune_quic: QuicTune,
     pub noreuseport: bool,
     pub nosplice: bool,
     /// `ssl-default-*` and `ssl-server-verify`.
@@ -121,9 +124,28 @@ impl Default for Global {
             tune_bufsize: 16384,
             tune_http_maxhdr: 101,
             tune_h2: H2Tune::default(),
+            tune_quic: QuicTune::default(),
             noreuseport: false,
             nosplice: false,
             ssl: Default::default(),
+        }
+    }
+}
+
+/// `tune.quic.frontend.max-streams-bidi` (requests a client may have open
+/// at once) and `tune.quic.frontend.max-idle-timeout` (ms; without it,
+/// `timeout client`, else HAProxy 2.6's 30 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuicTune {
+    pub max_streams_bidi: u32,
+    pub max_idle_timeout: Option<u64>,
+}
+
+impl Default for QuicTune {
+    fn default() -> Self {
+        QuicTune {
+            max_streams_bidi: 100,
+            max_idle_timeout: None,
         }
     }
 }
@@ -599,6 +621,11 @@ pub struct Bind {
     pub proto: Option<MuxProto>,
     /// `ssl`, `crt` and the other TLS options.
     pub ssl: crate::tls::conf::BindSsl,
+    /// `quic4@`/`quic6@`: HTTP/3 over QUIC. The addresses stay
+    /// `BindAddr::Tcp` (IP and port are all a QUIC bind has); this flag
+    /// makes the socket a UDP one served by `crate::http3`.
+    #[serde(default)]
+    pub quic: bool,
     pub location: Location,
 }
 

@@ -9,12 +9,19 @@
 //! in an [`Inherited`] pool and are matched by address alone, as HAProxy
 //! matches them by `getsockname()`.
 //!
+//! QUIC binds hold their UDP socket with its endpoint
+//! ([`crate::http3::QuicSocket`]), shared as a whole by the generations
+//! that bind the same address. They are not handed to another process
+//! (`-x`): a QUIC endpoint cannot be split between two processes, so the
+//! new process binds the port afresh (SO_REUSEPORT).
+//!
 //! This module does not accept: it hands out [`BoundSocket`]s.
 
-use crate::config::model::{Bind, BindAddr, Global};
+use crate::config::model::{Bind, BindAddr, Global, Mode};
+use crate::http3::QuicSocket;
 use crate::listener::{bind_all, BoundSocket};
 use crate::runtime::{ConnLimit, Frontend, Runtime};
-use crate::server::Listening;
+use crate::server::{ListenSocket, Listening};
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
@@ -23,6 +30,8 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Sockets {
     held: HashMap<String, BoundSocket>,
+    /// QUIC binds, keyed by address alone (see [`quic_key`]).
+    quic: HashMap<String, Arc<QuicSocket>>,
 }
 
 /// Listening descriptors received from another process, not yet claimed by
@@ -87,6 +96,14 @@ fn bind_key(bind: &Bind, addr: &BindAddr, copy: usize, reuseport: bool) -> Strin
     format!("{addr:?}|{opts:?}|reuseport={reuseport}|#{copy}")
 }
 
+/// A QUIC socket's key: its address and family options only. Its TLS
+/// settings change with the generation (each installs its own server
+/// configuration on the shared endpoint), while a second socket on the
+/// same port would split one connection's packets between two endpoints.
+fn quic_key(bind: &Bind, addr: &std::net::SocketAddr) -> String {
+    format!("quic|{addr}|v6only={}", bind.v6only)
+}
+
 /// A second descriptor for the same kernel socket: the generation's accept
 /// task owns it, and closing it leaves the socket listening.
 fn dup(sock: &BoundSocket) -> std::io::Result<BoundSocket> {
@@ -126,6 +143,7 @@ impl Sockets {
     ) -> Result<(Sockets, Vec<Listening>), String> {
         let reuseport = !global.noreuseport;
         let mut held = HashMap::new();
+        let mut quic = HashMap::new();
         let mut listening = Vec::new();
         for fe in &runtime.frontends {
             let fallback = fe.conf.backlog.or(fe.conf.maxconn);
@@ -134,6 +152,12 @@ impl Sockets {
             let mut first_addr = 0usize;
             for bind in &fe.conf.binds {
                 let bind_limit = bind.maxconn.map(ConnLimit::new);
+                if bind.quic {
+                    let at = (first_addr, reuseport);
+                    open_quic(fe, bind, at, old, &mut quic, &mut listening)?;
+                    first_addr += bind.addrs.len();
+                    continue;
+                }
                 let tls = crate::server::tls_acceptor(fe, bind)?;
                 let copies = match reuseport {
                     true => runtime.threads.max(1),
@@ -189,14 +213,14 @@ impl Sockets {
                             bind_name: crate::server::bind_log_name(bind, first_addr + pos),
                             proto: bind.proto,
                             accept_proxy: bind.accept_proxy,
-                            sock: accept_side,
+                            sock: ListenSocket::Stream(accept_side),
                         });
                     }
                 }
                 first_addr += bind.addrs.len();
             }
         }
-        Ok((Sockets { held }, listening))
+        Ok((Sockets { held, quic }, listening))
     }
 
     /// The runtime API sockets (`stats socket`), kept across generations the
@@ -235,8 +259,94 @@ impl Sockets {
                 expose_fd: s.expose_fd_listeners,
             });
         }
-        Ok((Sockets { held }, out))
+        Ok((
+            Sockets {
+                held,
+                quic: HashMap::new(),
+            },
+            out,
+        ))
     }
+}
+
+/// The listeners of a QUIC bind: its sockets (shared with `old` when
+/// already open) and the server configuration of this generation. `at` is
+/// the listener index of the bind's first address, and whether sockets
+/// get SO_REUSEPORT.
+fn open_quic(
+    fe: &Arc<Frontend>,
+    bind: &Bind,
+    (first_addr, reuseport): (usize, bool),
+    old: &Sockets,
+    quic: &mut HashMap<String, Arc<QuicSocket>>,
+    listening: &mut Vec<Listening>,
+) -> Result<(), String> {
+    let spec: Vec<String> = bind
+        .addrs
+        .iter()
+        .map(|a| match a {
+            BindAddr::Tcp(sa) if sa.is_ipv6() => format!("quic6@{sa}"),
+            other => format!("quic4@{}", crate::server::describe(other)),
+        })
+        .collect();
+    let at = format!(
+        "'bind {}' at [{}:{}]",
+        spec.join(","),
+        bind.location.file,
+        bind.location.line
+    );
+    if fe.mode != Mode::Http {
+        return Err(format!(
+            "{} '{}' : MUX protocol 'quic' is not usable for {at}.",
+            proxy_kind(fe),
+            fe.name
+        ));
+    }
+    let (config, notes) = crate::http3::server_config(fe, bind).map_err(|e| {
+        format!(
+            "Proxy '{}': bind at [{}:{}] : {e}",
+            fe.name, bind.location.file, bind.location.line
+        )
+    })?;
+    for w in notes.warnings {
+        crate::server::say("[WARNING]", &format!("Proxy '{}': {at} : {w}", fe.name));
+    }
+    for (pos, addr) in bind.addrs.iter().enumerate() {
+        let BindAddr::Tcp(sa) = addr else {
+            continue;
+        };
+        let key = quic_key(bind, sa);
+        let sock = match old.quic.get(&key) {
+            Some(s) => s.clone(),
+            None => Arc::new(QuicSocket::bind(*sa, bind.v6only, reuseport).map_err(|e| {
+                format!(
+                    "Starting {} {}: cannot bind QUIC socket (UDP) [{sa}]: {e}",
+                    proxy_kind(fe),
+                    fe.name
+                )
+            })?),
+        };
+        quic.insert(key, sock.clone());
+        let listener = fe
+            .conf
+            .options
+            .socket_stats
+            .then(|| fe.stats.listener(first_addr + pos));
+        listening.push(Listening {
+            fe: fe.clone(),
+            bind_limit: bind.maxconn.map(ConnLimit::new),
+            listener,
+            tls: None,
+            bind_name: crate::server::bind_log_name(bind, first_addr + pos),
+            proto: None,
+            accept_proxy: false,
+            sock: ListenSocket::Quic {
+                sock,
+                config: config.clone(),
+            },
+        });
+    }
+    Ok(())
 }
 
 fn bind_one(

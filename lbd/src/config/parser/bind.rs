@@ -65,7 +65,7 @@ pub(crate) fn parse_addr(spec: &str) -> Result<Vec<BindAddr>, String> {
                 )),
             }
         }
-        "sockpair" | "udp" | "udp4" | "udp6" | "uxdg" | "quic4" | "quic6" => {
+        "sockpair" | "udp" | "udp4" | "udp6" | "uxdg" => {
             return Err(format!(
                 "'{family}@' addresses are not supported yet by lbd ('{spec}')"
             ))
@@ -76,8 +76,8 @@ pub(crate) fn parse_addr(spec: &str) -> Result<Vec<BindAddr>, String> {
         return Ok(vec![BindAddr::Unix(PathBuf::from(rest))]);
     }
     let want6 = match family {
-        "ipv4" | "tcp4" => Some(false),
-        "ipv6" | "tcp6" => Some(true),
+        "ipv4" | "tcp4" | "quic4" => Some(false),
+        "ipv6" | "tcp6" | "quic6" => Some(true),
         _ => None,
     };
     // The port is after the last colon; IPv6 literals need no brackets.
@@ -136,14 +136,24 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
         location: l.loc(),
         ..Bind::default()
     };
+    let section = l.section_name_kind();
+    let head = format!("'bind {spec}' in section '{section}'");
+    let mut stream = false;
     for part in spec.split(',') {
         match parse_addr(part) {
             Ok(a) => bind.addrs.extend(a),
             Err(e) => return Err(l.alert(format_args!("'bind' : {e}"))),
         }
+        match is_quic(part) {
+            true => bind.quic = true,
+            false => stream = true,
+        }
     }
-    let section = l.section_name_kind();
-    let head = format!("'bind {spec}' in section '{section}'");
+    if bind.quic && stream {
+        return Err(l.alert(format_args!(
+            "{head} : cannot mix datagram and stream protocols."
+        )));
+    }
     bind.ssl.params.ciphers = l.global.ssl.bind_ciphers.clone();
     bind.ssl.params.ciphersuites = l.global.ssl.bind_ciphersuites.clone();
     // `ssl-default-bind-options` words come first, so the line overrides them.
@@ -274,8 +284,44 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             _ => 2,
         };
     }
+    if bind.quic {
+        check_quic(l, &mut bind, &head)?;
+    }
     check_tls(l, &bind, spec, &head)?;
     Ok(bind)
+}
+
+/// Whether one address of a `bind` line is a QUIC (HTTP/3) one.
+fn is_quic(part: &str) -> bool {
+    part.starts_with("quic4@") || part.starts_with("quic6@")
+}
+
+/// What a QUIC bind needs besides its addresses: TLS (turned on with
+/// HAProxy 2.6's warning when missing), TLSv1.3 (the only version QUIC
+/// carries), and no stream multiplexer.
+fn check_quic(l: &mut Loader<'_>, bind: &mut Bind, head: &str) -> Result<(), Status> {
+    if !bind.ssl.enabled {
+        bind.ssl.enabled = true;
+        l.warn(format_args!(
+            "{head} : QUIC protocol detected, enabling ssl. Use 'ssl' to shut this warning."
+        ));
+    }
+    if let Some(p) = bind.proto {
+        let name = match p {
+            MuxProto::H1 => "h1",
+            MuxProto::H2 => "h2",
+        };
+        return Err(l.alert(format_args!(
+            "{head} : stream-based MUX protocol '{name}' is incompatible with framed transport."
+        )));
+    }
+    let p = &bind.ssl.params;
+    if p.no_tls13 || p.max_ver.is_some_and(|v| v < TlsVersion::Tls13) {
+        return Err(l.alert(format_args!(
+            "{head} : QUIC requires TLSv1.3, which the TLS options disable."
+        )));
+    }
+    Ok(())
 }
 
 /// `crt`/`ca-file` paths are relative to `crt-base`/`ca-base` when set.
@@ -507,6 +553,15 @@ mod tests {
         assert!(parse_addr("127.0.0.1:90-80").is_err());
         assert!(parse_addr("ipv4@::1:80").is_err());
         assert!(parse_addr("fd@x").is_err());
-        assert!(parse_addr("quic4@:443").is_err());
+        assert!(parse_addr("udp@:443").is_err());
+        assert_eq!(
+            parse_addr("quic4@:443"),
+            Ok(vec![BindAddr::Tcp(tcp("0.0.0.0:443"))])
+        );
+        assert_eq!(
+            parse_addr("quic6@:443"),
+            Ok(vec![BindAddr::Tcp(tcp("[::]:443"))])
+        );
+        assert!(parse_addr("quic6@127.0.0.1:443").is_err());
     }
 }
