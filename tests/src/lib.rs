@@ -15,6 +15,7 @@ pub mod canned;
 pub mod client;
 pub mod exporter;
 pub mod h2client;
+pub mod h3client;
 pub mod hammer;
 pub mod payload;
 pub mod pki;

@@ -10,9 +10,7 @@
 //! written as a one-port range (`:P-P`) so that it does not wait on a UDP
 //! port, and each test waits for the QUIC listener by retrying instead.
 
-#[path = "../src/h3client.rs"]
-mod h3client;
-
+use tests::h3client;
 use h3client::{H3Conn, H3Response, Request};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! bind, `proto h2` on the bind, or the h2 connection preface sent on a
 //! clear-text bind (prior knowledge; there is no `Upgrade: h2c`).
 
-mod convert;
+pub(crate) mod convert;
 mod front;
 
 pub use front::serve;

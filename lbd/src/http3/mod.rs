@@ -13,12 +13,8 @@ mod front;
 pub mod socket;
 
 // The h2 <-> h1 message translation serves h3 unchanged (both carry
-// `http` crate messages). `crate::http2` keeps it private, so it is
-// compiled here a second time until http2 exports it (`pub(crate) mod
-// convert`), when this becomes `use crate::http2::convert`.
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "../http2/convert.rs"]
-mod convert;
+// `http` crate messages).
+use crate::http2::convert;
 
 pub use config::{server_config, QuicSetupError};
 pub use front::{handshake, serve};
