@@ -1,0 +1,209 @@
+//! What travels toward servers besides traffic: health checks of `ssl`
+//! servers run over TLS with the server's verification, and checks of
+//! `send-proxy*` servers open with a PROXY header, as HAProxy 2.6 does when
+//! the check goes to the server's own address and port. The PROXY peer is
+//! the real HAProxy, whatever `LBD_BIN` says.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tests::stats_socket::{stat_row, wait_socket};
+use tests::*;
+
+/// The real HAProxy as a peer.
+struct Peer {
+    child: Child,
+    _dir: TempDir,
+}
+
+impl Peer {
+    fn start(config: &str, port: u16) -> Peer {
+        let dir = TempDir::new();
+        let path = dir.write("peer.cfg", config);
+        let child = match Command::new("/usr/sbin/haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => panic!("cannot start haproxy: {e}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "haproxy peer did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Peer { child, _dir: dir }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `show stat` says `be`/`s` has `status` and `check_status`;
+/// panics with what it last said and the proxy's output.
+fn wait_check(p: &LbdProcess, sock: &std::path::Path, be: &str, status: &str, check: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let row = stat_row(sock, be, "s");
+        let get = |k: &str| row.get(k).cloned().unwrap_or_default();
+        if get("status") == status && get("check_status") == check {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{be}/s: status {} check {} ({}), wanted {status} {check}{}",
+            get("status"),
+            get("check_status"),
+            get("check_desc"),
+            p.output_hint()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn global(sock: &std::path::Path) -> String {
+    format!(
+        "global
+    maxconn 1000
+    stats socket {} level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+",
+        sock.display()
+    )
+}
+
+#[test]
+fn health_checks_of_an_ssl_server_run_over_tls() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "inner.pem", &["inner.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let other = Pki::new("Other CA").write_ca(dir.path(), "other.pem");
+    let sock = dir.join("stats.sock");
+    let inner = free_port();
+    let srv = |ca: &std::path::Path| {
+        format!(
+            "server s 127.0.0.1:{inner} ssl verify required ca-file {} check inter 100 fall 2",
+            ca.display()
+        )
+    };
+    let cfg = format!(
+        "{}
+frontend fe_tls
+    bind 127.0.0.1:{inner} ssl crt {crt}
+    default_backend be
+
+backend be
+    server s1 {addr}
+
+backend b_l6
+    {good}
+
+backend b_l7
+    option httpchk GET /health
+    {good}
+
+backend b_bad
+    {bad}
+",
+        global(&sock),
+        crt = crt.display(),
+        addr = be.addr(),
+        good = srv(&ca),
+        bad = srv(&other),
+    );
+    let p = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    // A connect-only check of an ssl server completes the handshake.
+    wait_check(&p, &sock, "b_l6", "UP", "L6OK");
+    // An HTTP check speaks HTTP inside TLS: the request reaches the backend
+    // through the TLS frontend.
+    wait_check(&p, &sock, "b_l7", "UP", "L7OK");
+    assert!(
+        be.received()
+            .iter()
+            .any(|r| r.head_str().starts_with("GET /health HTTP/1.0")),
+        "no check request went through TLS{}",
+        p.output_hint()
+    );
+    // A certificate that does not chain to the ca-file fails the check.
+    wait_check(&p, &sock, "b_bad", "DOWN", "L6RSP");
+    let line =
+        "Server b_bad/s is DOWN, reason: Layer6 invalid response, info: \"SSL handshake failure\"";
+    assert!(p.stderr().contains(line), "{}", p.output_hint());
+}
+
+#[test]
+fn health_checks_send_the_proxy_header_of_the_server_line() {
+    let be = HttpBackend::start("s1");
+    let peer_port = free_port();
+    let peer = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{peer_port} accept-proxy
+    default_backend be
+backend be
+    server s1 {}
+",
+        be.addr()
+    );
+    let _peer = Peer::start(&peer, peer_port);
+    let dir = TempDir::new();
+    let sock = dir.join("stats.sock");
+    let chk = "check inter 100 fall 2";
+    let cfg = format!(
+        "{}
+frontend fe
+    bind 127.0.0.1:{front}
+    default_backend b_v1
+
+backend b_v1
+    option httpchk
+    server s 127.0.0.1:{peer_port} send-proxy {chk}
+
+backend b_v2
+    option httpchk
+    server s 127.0.0.1:{peer_port} send-proxy-v2 {chk}
+
+backend b_moved
+    option httpchk
+    server s 127.0.0.1:{peer_port} send-proxy {chk} port {peer_port}
+",
+        global(&sock),
+        front = free_port(),
+    );
+    let p = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    wait_check(&p, &sock, "b_v1", "UP", "L7OK");
+    wait_check(&p, &sock, "b_v2", "UP", "L7OK");
+    // A check moved with `port` goes in clear, without the header: the
+    // accept-proxy peer refuses it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while stat_row(&sock, "b_moved", "s")
+        .get("status")
+        .map(String::as_str)
+        != Some("DOWN")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "b_moved/s stayed up{}",
+            p.output_hint()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
