@@ -207,3 +207,83 @@ backend b_moved
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The v2 header HAProxy 2.6.12 sends with `proxy-v2-options
+/// crc32c,unique-id` for 127.0.0.1:40001 -> 127.0.0.1:39450, with one
+/// address byte changed when `corrupt`.
+fn sealed_header(corrupt: bool) -> Vec<u8> {
+    let mut h = b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x16\
+        \x7f\x00\x00\x01\x7f\x00\x00\x01\x9c\x41\x9a\x1a\
+        \x03\x00\x04\x09\x94\xf8\x32\x05\x00\x00"
+        .to_vec();
+    if corrupt {
+        h[16] = 0x7e;
+    }
+    h
+}
+
+#[test]
+fn a_crc32c_sealed_header_is_checked() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} accept-proxy
+    http-request set-header X-Src %[src]:%[src_port]
+    default_backend be
+backend be
+    server s1 {}
+",
+        be.addr()
+    );
+    let p = LbdProcess::start(&cfg);
+    // HAProxy itself seals its header: it is accepted end to end.
+    let outer = free_port();
+    let _peer = Peer::start(
+        &format!(
+            "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{outer}
+    default_backend be
+backend be
+    server s1 127.0.0.1:{port} send-proxy-v2 proxy-v2-options crc32c,unique-id
+"
+        ),
+        outer,
+    );
+    let mut c = RawClient::connect(outer);
+    let me = c.stream().local_addr().map(|a| a.port()).unwrap_or(0);
+    let r = c.request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status, 200, "{}{}", r.raw_str(), p.output_hint());
+    let head = be
+        .received()
+        .last()
+        .map(|r| r.head_str())
+        .unwrap_or_default();
+    assert!(head.contains(&format!("x-src: 127.0.0.1:{me}")), "{head}");
+    // The captured header as is, then with a byte changed under its CRC.
+    let mut c = RawClient::connect(port);
+    let mut req = sealed_header(false);
+    req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let r = c.request(&req);
+    assert_eq!(r.status, 200, "{}{}", r.raw_str(), p.output_hint());
+    let head = be
+        .received()
+        .last()
+        .map(|r| r.head_str())
+        .unwrap_or_default();
+    assert!(head.contains("x-src: 127.0.0.1:40001"), "{head}");
+    let served = be.requests();
+    let mut c = RawClient::connect(port);
+    let mut req = sealed_header(true);
+    req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let _ = c.send(&req);
+    let (bytes, closed) = c.read_until_close(Duration::from_secs(5));
+    assert!(
+        closed && bytes.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert_eq!(be.requests(), served);
+}
