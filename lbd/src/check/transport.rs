@@ -11,7 +11,8 @@ use crate::tls::conf::{ServerSsl, Verify};
 
 /// The `check-ssl`, `no-check-ssl`, `check-sni`, `check-alpn` and
 /// `check-send-proxy` keywords of one server line; all unset by default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Serialisable so that it can sit in the configuration model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckOverrides {
     /// `check-ssl` (Some(true)) or `no-check-ssl` (Some(false)).
     pub ssl: Option<bool>,
