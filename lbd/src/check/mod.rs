@@ -368,7 +368,11 @@ async fn http_step(
     let tout = || CheckReport::new(http::timeout_status(c), "", ms_since(start));
     match tokio::time::timeout_at(deadline, s.write_all(&req)).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return CheckReport::new(CheckStatus::L7Rsp, errno_text(&e), ms_since(start)),
+        // 2.6 reports an error on an established connection as a socket
+        // error with the errno text (`chk_report_conn_err()`).
+        Ok(Err(e)) => {
+            return CheckReport::new(CheckStatus::SockErr, errno_text(&e), ms_since(start))
+        }
         Err(_) => return tout(),
     }
     // Responses past one buffer are judged on what fits, as 2.6 does.
@@ -378,7 +382,7 @@ async fn http_step(
         let n = match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
             Ok(Ok(n)) => n,
             Ok(Err(e)) => {
-                return CheckReport::new(CheckStatus::L7Rsp, errno_text(&e), ms_since(start))
+                return CheckReport::new(CheckStatus::SockErr, errno_text(&e), ms_since(start))
             }
             Err(_) => return tout(),
         };
