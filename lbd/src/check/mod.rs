@@ -230,8 +230,10 @@ fn errno_text(e: &std::io::Error) -> String {
 /// sends the PROXY header and runs the TLS handshake the transport asks
 /// for, within the read deadline.
 async fn connect(p: &Probed, start: Instant) -> Result<Stream, CheckReport> {
-    let mut stream = Stream::Tcp(connect_to(p, p.target, start).await?);
-    if let Some(h) = p.transport.proxy_header() {
+    let tcp = connect_to(p, p.target, start).await?;
+    let conn = tcp.local_addr().ok().zip(tcp.peer_addr().ok());
+    let mut stream = Stream::Tcp(tcp);
+    if let Some(h) = p.transport.proxy_header(conn) {
         if let Err(e) = crate::proxyproto::io::write_header(&mut stream, &h).await {
             return Err(CheckReport::new(
                 CheckStatus::SockErr,

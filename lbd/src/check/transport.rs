@@ -8,6 +8,7 @@
 
 use crate::config::model::{ProxyProtoVersion, Server};
 use crate::tls::conf::{ServerSsl, Verify};
+use std::net::SocketAddr;
 
 /// The `check-ssl`, `no-check-ssl`, `check-sni`, `check-alpn` and
 /// `check-send-proxy` keywords of one server line; all unset by default.
@@ -68,8 +69,7 @@ impl CheckOverrides {
 /// What the health check of one server does after connecting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckTransport {
-    /// A PROXY header first, in this version. With no client behind a
-    /// check, it announces no addresses (`PROXY UNKNOWN`, v2 LOCAL).
+    /// A PROXY header first, in this version (see [`Self::proxy_header`]).
     pub proxy: Option<ProxyProtoVersion>,
     /// A TLS handshake next, with these settings.
     pub tls: Option<ServerSsl>,
@@ -83,11 +83,7 @@ impl CheckTransport {
         let own = !moved && srv.check.port.is_none() && srv.check.addr.is_none();
         let tls_on = over.ssl.unwrap_or(own && srv.ssl.enabled);
         let proxy_on = over.send_proxy || (own && srv.send_proxy.is_some());
-        let version = match srv.send_proxy {
-            Some(ProxyProtoVersion::V1) | None => ProxyProtoVersion::V1,
-            Some(_) => ProxyProtoVersion::V2,
-        };
-        let proxy = proxy_on.then_some(version);
+        let proxy = proxy_on.then_some(srv.send_proxy.unwrap_or(ProxyProtoVersion::V1));
         let tls = tls_on.then(|| {
             let mut ssl = srv.ssl.clone();
             ssl.enabled = true;
@@ -105,11 +101,22 @@ impl CheckTransport {
         CheckTransport { proxy, tls }
     }
 
-    /// The PROXY header to write before anything else, if any.
-    pub fn proxy_header(&self) -> Option<Vec<u8>> {
+    /// The PROXY header to write before anything else, if any. With no
+    /// client behind a check, 2.6.12 (captured) announces the check
+    /// connection's own addresses in v1, and the LOCAL command in v2, with
+    /// an empty SSL TLV for `send-proxy-v2-ssl[-cn]`.
+    pub fn proxy_header(&self, conn: Option<(SocketAddr, SocketAddr)>) -> Option<Vec<u8>> {
+        use crate::proxyproto::{encode_v1, encode_v2, SslTlv, Tlvs};
         Some(match self.proxy? {
-            ProxyProtoVersion::V1 => crate::proxyproto::encode_v1(None),
-            _ => crate::proxyproto::encode_v2(None, &crate::proxyproto::Tlvs::default()),
+            ProxyProtoVersion::V1 => encode_v1(conn),
+            ProxyProtoVersion::V2 => encode_v2(None, &Tlvs::default()),
+            ProxyProtoVersion::V2Ssl { .. } => {
+                let tlvs = Tlvs {
+                    ssl: Some(SslTlv::default()),
+                    ..Tlvs::default()
+                };
+                encode_v2(None, &tlvs)
+            }
         })
     }
 }
@@ -132,7 +139,7 @@ mod tests {
         let s = server("ssl verify none sni str(app.test) alpn h2,http/1.1 send-proxy-v2 check");
         let t = CheckTransport::resolve(&s, &CheckOverrides::default(), false);
         assert_eq!(t.proxy, Some(ProxyProtoVersion::V2));
-        let v2 = t.proxy_header().unwrap_or_default();
+        let v2 = t.proxy_header(None).unwrap_or_default();
         let tls = t.tls.unwrap_or_else(|| panic!("no TLS"));
         // Checks send no SNI unless `check-sni`, and never offer h2.
         assert_eq!(tls.sni, None);
@@ -162,9 +169,25 @@ mod tests {
             assert!(matches!(over.keyword(kw, v), Some(Ok(_))));
         }
         let t = CheckTransport::resolve(&s, &over, false);
-        assert_eq!(t.proxy_header().as_deref(), Some(&b"PROXY UNKNOWN\r\n"[..]));
+        let conn = "127.0.0.1:46928"
+            .parse()
+            .ok()
+            .zip("127.0.0.1:39453".parse().ok());
+        assert_eq!(
+            t.proxy_header(conn).as_deref(),
+            Some(&b"PROXY TCP4 127.0.0.1 127.0.0.1 46928 39453\r\n"[..])
+        );
         let tls = t.tls.unwrap_or_else(|| panic!("no TLS"));
         assert_eq!(tls.sni.as_deref(), Some("chk.test"));
+    }
+
+    #[test]
+    fn v2_ssl_checks_send_local_with_an_empty_ssl_tlv() {
+        let s = server("send-proxy-v2-ssl-cn check");
+        let t = CheckTransport::resolve(&s, &CheckOverrides::default(), false);
+        // Captured from HAProxy 2.6.12.
+        let want = b"\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x08\x20\x00\x05\x00\x00\x00\x00\x00";
+        assert_eq!(t.proxy_header(None).as_deref(), Some(&want[..]));
     }
 
     #[test]
