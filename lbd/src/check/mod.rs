@@ -6,9 +6,12 @@
 
 pub mod http;
 pub mod state;
+pub mod transport;
 
 use crate::config::model::{HttpCheck, ServerPort, Timeouts};
 use crate::runtime::{Backend, Runtime, ServerAddrRt, ServerObserver};
+use crate::stream::Stream;
+use crate::tls::connector::Connector;
 use state::{parse_agent_line, CheckReport, CheckStatus, Intervals, Probe};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -16,6 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use transport::{CheckOverrides, CheckTransport};
 
 /// The running checks; dropping it stops them.
 #[derive(Debug)]
@@ -47,6 +51,8 @@ struct Probed {
     http: Option<HttpCheck>,
     agent_send: Option<String>,
     node: String,
+    /// PROXY header and TLS of the first connection (health checks only).
+    transport: CheckTransport,
 }
 
 /// Starts every configured check on the current Tokio runtime.
@@ -82,6 +88,10 @@ pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
                     .or(http.as_ref().and_then(|h| h.connect_port))
                     .or(srv_port);
                 let addr = c.addr.or(http.as_ref().and_then(|h| h.connect_addr)).or(ip);
+                let moved = http
+                    .as_ref()
+                    .is_some_and(|h| h.connect_port.is_some() || h.connect_addr.is_some());
+                let transport = CheckTransport::resolve(&s.conf, &CheckOverrides::default(), moved);
                 match target(addr, port, &who, "health check") {
                     Some(t) => probes.push(Probed {
                         be: be.clone(),
@@ -97,6 +107,7 @@ pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
                         http,
                         agent_send: None,
                         node: node.clone(),
+                        transport,
                     }),
                     None => continue,
                 }
@@ -120,6 +131,7 @@ pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
                         http: None,
                         agent_send: a.send.clone(),
                         node: node.clone(),
+                        transport: CheckTransport::default(),
                     });
                 }
             }
@@ -214,9 +226,57 @@ fn errno_text(e: &std::io::Error) -> String {
 }
 
 /// Connects within the check's connect budget: `inter`, or
-/// min(`timeout connect`, `inter`) when `timeout check` is set (2.6).
-async fn connect(p: &Probed, start: Instant) -> Result<TcpStream, CheckReport> {
-    connect_to(p, p.target, start).await
+/// min(`timeout connect`, `inter`) when `timeout check` is set (2.6); then
+/// sends the PROXY header and runs the TLS handshake the transport asks
+/// for, within the read deadline.
+async fn connect(p: &Probed, start: Instant) -> Result<Stream, CheckReport> {
+    let tcp = connect_to(p, p.target, start).await?;
+    let conn = tcp.local_addr().ok().zip(tcp.peer_addr().ok());
+    let mut stream = Stream::Tcp(tcp);
+    if let Some(h) = p.transport.proxy_header(conn) {
+        if let Err(e) = crate::proxyproto::io::write_header(&mut stream, &h).await {
+            return Err(CheckReport::new(
+                CheckStatus::SockErr,
+                errno_text(&e),
+                ms_since(start),
+            ));
+        }
+    }
+    match &p.transport.tls {
+        Some(ssl) => handshake(p, stream, ssl, start).await,
+        None => Ok(stream),
+    }
+}
+
+/// The client side of a check's TLS handshake. Failures are layer 6, with
+/// HAProxy's info texts.
+async fn handshake(
+    p: &Probed,
+    stream: Stream,
+    ssl: &crate::tls::conf::ServerSsl,
+    start: Instant,
+) -> Result<Stream, CheckReport> {
+    let l6 = |info: &str| CheckReport::new(CheckStatus::L6Rsp, info, ms_since(start));
+    let Stream::Tcp(tcp) = stream else {
+        return Err(l6("SSL handshake failure"));
+    };
+    let connector = Connector::for_server(ssl).map_err(|e| l6(&e.to_string()))?;
+    let hs = connector.connect(tcp, p.target.ip());
+    match tokio::time::timeout_at(read_deadline(p, start), hs).await {
+        Ok(Ok(conn)) => Ok(Stream::Tls(Box::new(conn))),
+        Ok(Err(e)) => Err(l6(handshake_info(&e))),
+        Err(_) => Err(CheckReport::new(CheckStatus::L6Tout, "", ms_since(start))),
+    }
+}
+
+fn handshake_info(e: &std::io::Error) -> &'static str {
+    use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
+    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(
+            NotValidForName | NotValidForNameContext { .. },
+        )) => "Server presented an SSL certificate different from the expected one",
+        _ => "SSL handshake failure",
+    }
 }
 
 async fn connect_to(
@@ -256,7 +316,11 @@ async fn health_check(p: &Probed) -> CheckReport {
         Err(r) => return r,
     };
     let Some(c) = &p.http else {
-        return CheckReport::new(CheckStatus::L4Ok, "", ms_since(start));
+        let ok = match s {
+            Stream::Tls(_) => CheckStatus::L6Ok,
+            _ => CheckStatus::L4Ok,
+        };
+        return CheckReport::new(ok, "", ms_since(start));
     };
     let state = c.send_state.then(|| send_state(p));
     let deadline = read_deadline(p, start);
@@ -274,7 +338,7 @@ async fn health_check(p: &Probed) -> CheckReport {
             let ip = step.connect_addr.unwrap_or(p.target.ip());
             let port = step.connect_port.unwrap_or(p.target.port());
             s = match connect_to(p, SocketAddr::new(ip, port), start).await {
-                Ok(s) => s,
+                Ok(s) => Stream::Tcp(s),
                 Err(r) => return r,
             };
         }
@@ -295,7 +359,7 @@ async fn health_check(p: &Probed) -> CheckReport {
 
 /// Sends one check request and judges its response.
 async fn http_step(
-    s: &mut TcpStream,
+    s: &mut Stream,
     c: &HttpCheck,
     state: Option<&str>,
     deadline: tokio::time::Instant,
@@ -306,7 +370,11 @@ async fn http_step(
     let tout = || CheckReport::new(http::timeout_status(c), "", ms_since(start));
     match tokio::time::timeout_at(deadline, s.write_all(&req)).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return CheckReport::new(CheckStatus::L7Rsp, errno_text(&e), ms_since(start)),
+        // 2.6 reports an error on an established connection as a socket
+        // error with the errno text (`chk_report_conn_err()`).
+        Ok(Err(e)) => {
+            return CheckReport::new(CheckStatus::SockErr, errno_text(&e), ms_since(start))
+        }
         Err(_) => return tout(),
     }
     // Responses past one buffer are judged on what fits, as 2.6 does.
@@ -316,7 +384,7 @@ async fn http_step(
         let n = match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
             Ok(Ok(n)) => n,
             Ok(Err(e)) => {
-                return CheckReport::new(CheckStatus::L7Rsp, errno_text(&e), ms_since(start))
+                return CheckReport::new(CheckStatus::SockErr, errno_text(&e), ms_since(start))
             }
             Err(_) => return tout(),
         };

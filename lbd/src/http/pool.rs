@@ -1,10 +1,14 @@
 //! The upstream connection pool: idle server connections shared by all
-//! worker threads, keyed by the whole peer identity (server address now;
-//! TLS, SNI and PROXY-protocol parameters join the key as they land), so a
-//! connection is only ever reused toward an identical peer.
+//! worker threads, keyed by the whole peer identity (address, and for TLS
+//! every setting and the SNI sent), so a connection is only ever reused
+//! toward an identical peer. Connections that carried a PROXY header are
+//! private to their client and never pooled (http/session.rs).
 
+use crate::runtime::ServerAddrRt;
 use crate::stream::Stream;
+use crate::tls::conf::ServerSsl;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,6 +20,32 @@ pub enum PeerKey {
     Tcp(SocketAddr),
     Unix(PathBuf),
     Abstract(String),
+    /// TLS over TCP. Like 2.6's idle-connection hash, a digest of the TLS
+    /// settings and of the SNI the handshake sent: two requests whose `sni`
+    /// differ never share a connection.
+    Tls(SocketAddr, u64),
+}
+
+impl PeerKey {
+    /// The key of a connection to `addr` (for a client whose destination
+    /// port was `dst_port`) with the server's `ssl` settings, `sni` being
+    /// the name this request's handshake sends.
+    pub fn new(addr: &ServerAddrRt, dst_port: u16, ssl: &ServerSsl, sni: Option<&str>) -> PeerKey {
+        match addr {
+            ServerAddrRt::Unix(p) => PeerKey::Unix(p.clone()),
+            ServerAddrRt::Abstract(n) => PeerKey::Abstract(n.clone()),
+            ServerAddrRt::Ip { .. } => match addr.socket_addr(dst_port) {
+                Some(sa) if ssl.enabled => {
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    ssl.hash(&mut h);
+                    sni.hash(&mut h);
+                    PeerKey::Tls(sa, h.finish())
+                }
+                Some(sa) => PeerKey::Tcp(sa),
+                None => PeerKey::Abstract(String::new()),
+            },
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -92,5 +122,61 @@ impl Pool {
             .lock()
             .map(|m| m.values().map(Vec::len).sum())
             .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::ServerPort;
+
+    #[test]
+    fn tls_peers_differ_by_sni_and_settings() {
+        let addr = ServerAddrRt::Ip {
+            ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            port: ServerPort::Fixed(443),
+        };
+        let clear = ServerSsl::default();
+        assert!(matches!(
+            PeerKey::new(&addr, 80, &clear, Some("a.test")),
+            PeerKey::Tcp(_)
+        ));
+        let ssl = ServerSsl {
+            enabled: true,
+            ..ServerSsl::default()
+        };
+        let a = PeerKey::new(&addr, 80, &ssl, Some("a.test"));
+        assert_eq!(a, PeerKey::new(&addr, 80, &ssl, Some("a.test")));
+        assert_ne!(a, PeerKey::new(&addr, 80, &ssl, Some("b.test")));
+        assert_ne!(a, PeerKey::new(&addr, 80, &ssl, None));
+        let h2 = ServerSsl {
+            alpn: vec!["h2".into()],
+            ..ssl.clone()
+        };
+        assert_ne!(a, PeerKey::new(&addr, 80, &h2, Some("a.test")));
+        // A pooled connection is found only under its own key.
+        let pool = Pool::default();
+        let (s, _peer) = match std::os::unix::net::UnixStream::pair() {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let _ = s.set_nonblocking(true);
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => panic!("{e}"),
+        };
+        let stream = match rt.block_on(async { tokio::net::UnixStream::from_std(s) }) {
+            Ok(s) => Stream::Unix(s),
+            Err(e) => panic!("{e}"),
+        };
+        pool.put(a.clone(), stream, false);
+        let _guard = rt.enter();
+        assert!(pool
+            .take(&PeerKey::new(&addr, 80, &ssl, Some("b.test")), false)
+            .is_none());
+        assert!(pool.take(&a, false).is_some());
     }
 }

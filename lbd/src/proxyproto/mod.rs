@@ -20,6 +20,7 @@ const V2_FIXED: usize = 16;
 
 const TLV_ALPN: u8 = 0x01;
 const TLV_AUTHORITY: u8 = 0x02;
+const TLV_CRC32C: u8 = 0x03;
 const TLV_UNIQUE_ID: u8 = 0x05;
 const TLV_SSL: u8 = 0x20;
 const SUB_SSL_VERSION: u8 = 0x21;
@@ -248,6 +249,7 @@ fn parse_v2(buf: &[u8]) -> Result<Parse, Error> {
         }
     };
     header.tlvs = parse_tlvs(&body[tlv_start..])?;
+    check_crc32c(&buf[..len], V2_FIXED + tlv_start)?;
     Ok(Parse::Done {
         header: Box::new(header),
         len,
@@ -307,7 +309,8 @@ fn parse_tlvs(b: &[u8]) -> Result<Tlvs, Error> {
                 }
                 out.ssl = Some(ssl);
             }
-            // CRC32C, NOOP, NETNS and custom types are accepted and ignored.
+            // CRC32C is checked over the whole header (`check_crc32c`);
+            // NOOP, NETNS and custom types are accepted and ignored.
             _ => {}
         }
     }
@@ -347,6 +350,16 @@ fn v6(ip: IpAddr) -> Ipv6Addr {
 /// when unknown), followed by the given TLVs (ALPN, authority, unique id,
 /// SSL, in that order, as HAProxy writes them).
 pub fn encode_v2(addrs: Option<(SocketAddr, SocketAddr)>, tlvs: &Tlvs) -> Vec<u8> {
+    encode_v2_with(addrs, tlvs, false)
+}
+
+/// [`encode_v2`] sealed with a CRC32C TLV (`proxy-v2-options crc32c`),
+/// written first as HAProxy does, the checksum covering the whole header.
+pub fn encode_v2_crc32c(addrs: Option<(SocketAddr, SocketAddr)>, tlvs: &Tlvs) -> Vec<u8> {
+    encode_v2_with(addrs, tlvs, true)
+}
+
+fn encode_v2_with(addrs: Option<(SocketAddr, SocketAddr)>, tlvs: &Tlvs, crc: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(V2_SIG);
     match addrs {
@@ -368,6 +381,10 @@ pub fn encode_v2(addrs: Option<(SocketAddr, SocketAddr)>, tlvs: &Tlvs) -> Vec<u8
             }
         },
     }
+    let crc_at = crc.then(|| {
+        put_tlv(&mut out, TLV_CRC32C, &[0; 4]);
+        out.len() - 4
+    });
     if let Some(a) = &tlvs.alpn {
         put_tlv(&mut out, TLV_ALPN, a);
     }
@@ -395,7 +412,43 @@ pub fn encode_v2(addrs: Option<(SocketAddr, SocketAddr)>, tlvs: &Tlvs) -> Vec<u8
     }
     let body = u16::try_from(out.len() - V2_FIXED).unwrap_or(u16::MAX);
     out[14..16].copy_from_slice(&body.to_be_bytes());
+    if let Some(at) = crc_at {
+        let sum = crc32c(&out);
+        out[at..at + 4].copy_from_slice(&sum.to_be_bytes());
+    }
     out
+}
+
+/// A CRC32C TLV must be 4 bytes and match the header computed with its own
+/// value zeroed; a header without one passes (2.6 `conn_recv_proxy()`).
+fn check_crc32c(header: &[u8], tlv_start: usize) -> Result<(), Error> {
+    let mut at = tlv_start;
+    for tlv in tlv_iter(&header[tlv_start..]) {
+        let (t, v) = tlv?;
+        if t == TLV_CRC32C {
+            let got: [u8; 4] = v.try_into().map_err(|_| Error::BadHeader)?;
+            let mut copy = header.to_vec();
+            copy[at + 3..at + 7].fill(0);
+            if crc32c(&copy) != u32::from_be_bytes(got) {
+                return Err(Error::BadHeader);
+            }
+        }
+        at += 3 + v.len();
+    }
+    Ok(())
+}
+
+/// CRC-32C (Castagnoli), reflected, bit by bit: headers are short and rare
+/// enough that a table is not worth its cache lines.
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0x82F6_3B78 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
 }
 
 /// Appends one TLV; values are bounded by what a header can carry.
@@ -589,5 +642,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Captured from HAProxy 2.6.12: `send-proxy-v2 proxy-v2-options
+    /// crc32c,unique-id` for 127.0.0.1:40001 -> 127.0.0.1:39450.
+    const HAPROXY_CRC32C: &[u8] = b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x16\
+        \x7f\x00\x00\x01\x7f\x00\x00\x01\x9c\x41\x9a\x1a\
+        \x03\x00\x04\x09\x94\xf8\x32\x05\x00\x00";
+
+    #[test]
+    fn crc32c_is_checked_and_written_as_haproxy_does() {
+        let (h, len) = done(HAPROXY_CRC32C);
+        assert_eq!(len, HAPROXY_CRC32C.len());
+        assert_eq!(
+            h.addrs,
+            Some((sa("127.0.0.1:40001"), sa("127.0.0.1:39450")))
+        );
+        let mut bad = HAPROXY_CRC32C.to_vec();
+        bad[20] ^= 1;
+        assert!(matches!(parse(&bad), Err(Error::BadHeader)));
+        // Our encoder produces the same bytes for the same header.
+        let tlvs = Tlvs {
+            unique_id: Some(Vec::new()),
+            ..Tlvs::default()
+        };
+        let ours = encode_v2_crc32c(Some((sa("127.0.0.1:40001"), sa("127.0.0.1:39450"))), &tlvs);
+        assert_eq!(ours, HAPROXY_CRC32C);
+        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
     }
 }

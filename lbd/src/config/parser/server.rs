@@ -514,12 +514,6 @@ fn check_tls(l: &mut Loader<'_>, srv: &mut Server, prefix: &str, who: &str) -> R
             .push(Diagnostic::alert(format!("{prefix}{who} : {msg}")));
         return Err(fatal);
     }
-    if srv.check.enabled {
-        // Not silently different: HAProxy would probe over SSL here.
-        l.diags.push(Diagnostic::warning(format!(
-            "{prefix}{who} : health checks of an 'ssl' server run in clear text in lbd for now (HAProxy runs them over SSL); a layer-4 check is unaffected."
-        )));
-    }
     match Connector::build(&srv.ssl) {
         Ok((_, notes)) => {
             for w in notes.warnings {
