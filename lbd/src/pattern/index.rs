@@ -13,6 +13,7 @@
 //! `reg` compile one automaton over the whole list: a change marks it dirty
 //! and [`Index::refresh`] recompiles it once per batch.
 
+use super::buckets::{bucket_add, bucket_remove, lens_add, lens_remove, level, level_remove, Ids};
 pub use super::parse::{
     dotted, is_ip_pattern, parse_int_range, parse_range, parse_value, parse_ver_range, regex_error,
 };
@@ -21,10 +22,7 @@ use super::Hit;
 use crate::sample::{Sample, SampleType};
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use std::borrow::Borrow;
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
 
 /// How a sample is compared with the patterns (`-m <method>`).
@@ -129,116 +127,6 @@ struct Item {
     key: String,
     value: Option<Sample>,
     raw_value: Option<String>,
-}
-
-/// The entries sharing one indexed key, smallest uid (first in list order)
-/// first. Duplicates are rare, so the common case holds no vector.
-#[derive(Debug, Clone)]
-enum Ids {
-    One(u64),
-    Many(Vec<u64>),
-}
-
-impl Ids {
-    fn first(&self) -> u64 {
-        match self {
-            Ids::One(u) => *u,
-            Ids::Many(v) => v.first().copied().unwrap_or(u64::MAX),
-        }
-    }
-
-    fn add(&mut self, uid: u64) {
-        match self {
-            Ids::One(u) if *u == uid => {}
-            Ids::One(u) => *self = Ids::Many(vec![uid.min(*u), uid.max(*u)]),
-            Ids::Many(v) => {
-                if let Err(p) = v.binary_search(&uid) {
-                    v.insert(p, uid);
-                }
-            }
-        }
-    }
-
-    /// Removes `uid`; true when no entry is left.
-    fn remove(&mut self, uid: u64) -> bool {
-        match self {
-            Ids::One(u) => *u == uid,
-            Ids::Many(v) => {
-                if let Ok(p) = v.binary_search(&uid) {
-                    v.remove(p);
-                }
-                match v.as_slice() {
-                    [] => return true,
-                    [one] => {
-                        let one = *one;
-                        *self = Ids::One(one);
-                    }
-                    _ => {}
-                }
-                false
-            }
-        }
-    }
-}
-
-fn bucket_add<K: Hash + Eq>(m: &mut HashMap<K, Ids>, k: K, uid: u64) {
-    match m.entry(k) {
-        Entry::Occupied(mut e) => e.get_mut().add(uid),
-        Entry::Vacant(e) => {
-            e.insert(Ids::One(uid));
-        }
-    }
-}
-
-fn bucket_remove<K, Q>(m: &mut HashMap<K, Ids>, k: &Q, uid: u64)
-where
-    K: Hash + Eq + Borrow<Q>,
-    Q: Hash + Eq + ?Sized,
-{
-    if let Some(ids) = m.get_mut(k) {
-        if ids.remove(uid) {
-            m.remove(k);
-        }
-    }
-}
-
-/// The hash table of prefix length `l` in a longest-first list, created
-/// when missing.
-fn level<K>(levels: &mut Vec<(u8, HashMap<K, Ids>)>, l: u8) -> &mut HashMap<K, Ids> {
-    let p = match levels.binary_search_by(|e| l.cmp(&e.0)) {
-        Ok(p) => p,
-        Err(p) => {
-            levels.insert(p, (l, HashMap::new()));
-            p
-        }
-    };
-    &mut levels[p].1
-}
-
-fn level_remove<K: Hash + Eq>(levels: &mut Vec<(u8, HashMap<K, Ids>)>, l: u8, k: &K, uid: u64) {
-    if let Ok(p) = levels.binary_search_by(|e| l.cmp(&e.0)) {
-        bucket_remove(&mut levels[p].1, k, uid);
-        if levels[p].1.is_empty() {
-            levels.remove(p);
-        }
-    }
-}
-
-/// Counts entries per pattern length, longest first.
-fn lens_add(lens: &mut Vec<(usize, u32)>, n: usize) {
-    match lens.binary_search_by(|e| n.cmp(&e.0)) {
-        Ok(p) => lens[p].1 += 1,
-        Err(p) => lens.insert(p, (n, 1)),
-    }
-}
-
-fn lens_remove(lens: &mut Vec<(usize, u32)>, n: usize) {
-    if let Ok(p) = lens.binary_search_by(|e| n.cmp(&e.0)) {
-        lens[p].1 -= 1;
-        if lens[p].1 == 0 {
-            lens.remove(p);
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

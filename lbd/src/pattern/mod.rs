@@ -9,6 +9,7 @@
 //! without locking; writers, under the reference's mutex, apply each change
 //! to a second copy of the index and swap it in (see `registry`).
 
+mod buckets;
 pub mod index;
 mod parse;
 mod registry;
