@@ -6,13 +6,24 @@
 //! automaton, `reg` a `RegexSet`, `dir`/`dom` a hash of every delimited run.
 //! Where HAProxy keeps a tree (`str`, `ip`, case-sensitive `beg`) the longest
 //! or exact match wins; elsewhere the first pattern in list order does.
+//!
+//! Entries are named by their uid, which grows in list order, so "first in
+//! list order" is "smallest uid" and an index can take one insert, removal or
+//! value change in O(1) (hash buckets) instead of being rebuilt. `sub` and
+//! `reg` compile one automaton over the whole list: a change marks it dirty
+//! and [`Index::refresh`] recompiles it once per batch.
 
+use super::buckets::{bucket_add, bucket_remove, lens_add, lens_remove, level, level_remove, Ids};
+pub use super::parse::{
+    dotted, is_ip_pattern, parse_int_range, parse_range, parse_value, parse_ver_range, regex_error,
+};
+use super::parse::{mask4, mask6, parse_hex, parse_net, Net};
 use super::Hit;
 use crate::sample::{Sample, SampleType};
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// How a sample is compared with the patterns (`-m <method>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +104,23 @@ impl MatchMethod {
     }
 }
 
+/// One change to a list, as the registry hands it to every index of it.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Insert {
+        uid: u64,
+        key: String,
+        value: Option<String>,
+    },
+    Remove {
+        uid: u64,
+    },
+    SetValue {
+        uid: u64,
+        value: String,
+    },
+}
+
 /// One entry of a list as the index keeps it.
 #[derive(Debug, Clone)]
 struct Item {
@@ -104,28 +132,47 @@ struct Item {
 #[derive(Debug, Clone)]
 enum Kind {
     None,
-    Exact(HashMap<Vec<u8>, u32>),
-    /// Pattern lengths, longest first, and the patterns by content.
+    Exact(HashMap<Vec<u8>, Ids>),
+    /// Pattern lengths (longest first, with their entry counts) and the
+    /// patterns by content.
     Affix {
-        lens: Vec<usize>,
-        map: HashMap<Vec<u8>, u32>,
+        lens: Vec<(usize, u32)>,
+        map: HashMap<Vec<u8>, Ids>,
         end: bool,
         longest: bool,
     },
-    Sub(Option<AhoCorasick>),
-    Reg(Option<RegexSet>, Vec<Regex>),
+    /// `order` maps the automaton's pattern numbers to uids.
+    Sub {
+        ac: Option<AhoCorasick>,
+        order: Vec<u64>,
+    },
+    Reg {
+        set: Option<RegexSet>,
+        res: HashMap<u64, Regex>,
+        order: Vec<u64>,
+    },
     Words {
         delim: u8,
-        map: HashMap<Vec<u8>, u32>,
+        map: HashMap<Vec<u8>, Ids>,
     },
     Ints {
-        exact: HashMap<i64, u32>,
-        ranges: Vec<(i64, i64, u32)>,
+        exact: HashMap<i64, Ids>,
+        ranges: Vec<(i64, i64, u64)>,
     },
     Ip {
-        v4: Vec<(u8, HashMap<u32, u32>)>,
-        v6: Vec<(u8, HashMap<u128, u32>)>,
+        v4: Vec<(u8, HashMap<u32, Ids>)>,
+        v6: Vec<(u8, HashMap<u128, Ids>)>,
     },
+}
+
+/// What an entry's key is indexed under.
+enum Slot {
+    Nothing,
+    Bytes(Vec<u8>),
+    Ints(i64, i64),
+    V4(u8, u32),
+    V6(u8, u128),
+    Regex(Box<Regex>),
 }
 
 /// A compiled list.
@@ -133,8 +180,11 @@ enum Kind {
 pub struct Index {
     method: MatchMethod,
     icase: bool,
-    items: Vec<Item>,
+    out: Option<SampleType>,
+    items: HashMap<u64, Item>,
     kind: Kind,
+    /// `sub`/`reg` automaton out of date with `items`.
+    dirty: bool,
 }
 
 /// Why a pattern was refused: the entry's position and HAProxy's message.
@@ -145,183 +195,288 @@ pub struct BuildError {
 }
 
 impl Index {
-    /// An index matching nothing (the empty list).
-    pub fn empty(method: MatchMethod, icase: bool) -> Index {
+    /// An index matching nothing (the empty list); `out` is the map's value
+    /// type (None for an ACL).
+    pub fn empty(method: MatchMethod, icase: bool, out: Option<SampleType>) -> Index {
+        let kind = match method {
+            MatchMethod::Found | MatchMethod::Bool => Kind::None,
+            MatchMethod::Str | MatchMethod::Bin => Kind::Exact(HashMap::new()),
+            MatchMethod::Beg | MatchMethod::End => Kind::Affix {
+                lens: Vec::new(),
+                map: HashMap::new(),
+                end: method == MatchMethod::End,
+                longest: method == MatchMethod::Beg && !icase,
+            },
+            MatchMethod::Sub => Kind::Sub {
+                ac: None,
+                order: Vec::new(),
+            },
+            MatchMethod::Reg => Kind::Reg {
+                set: None,
+                res: HashMap::new(),
+                order: Vec::new(),
+            },
+            MatchMethod::Dir => Kind::Words {
+                delim: b'/',
+                map: HashMap::new(),
+            },
+            MatchMethod::Dom => Kind::Words {
+                delim: b'.',
+                map: HashMap::new(),
+            },
+            MatchMethod::Int | MatchMethod::Len | MatchMethod::Ver => Kind::Ints {
+                exact: HashMap::new(),
+                ranges: Vec::new(),
+            },
+            MatchMethod::Ip => Kind::Ip {
+                v4: Vec::new(),
+                v6: Vec::new(),
+            },
+        };
         Index {
             method,
             icase,
-            items: Vec::new(),
-            kind: Kind::None,
+            out,
+            items: HashMap::new(),
+            kind,
+            dirty: false,
         }
     }
 
-    /// Compiles `entries` (key, map value) for `method`; `out` is the map's
-    /// value type (None for an ACL).
+    /// Compiles `entries` (key, map value) for `method`, numbered by
+    /// position; `out` is the map's value type (None for an ACL).
     pub fn build(
         method: MatchMethod,
         icase: bool,
         entries: &[(&str, Option<&str>)],
         out: Option<SampleType>,
     ) -> Result<Index, BuildError> {
-        let mut items = Vec::with_capacity(entries.len());
-        for (pos, (k, v)) in entries.iter().enumerate() {
-            let value = match (out, v) {
-                (Some(t), Some(v)) => {
-                    Some(parse_value(v, t).map_err(|msg| BuildError { pos, msg })?)
-                }
-                (Some(_), None) => None,
-                _ => None,
-            };
-            items.push(Item {
-                key: (*k).to_string(),
-                value,
-                raw_value: v.map(str::to_string),
-            });
+        let numbered = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| (i as u64, *k, *v));
+        Index::from_entries(method, icase, out, numbered).map_err(|(uid, msg)| BuildError {
+            pos: uid as usize,
+            msg,
+        })
+    }
+
+    /// Compiles `(uid, key, value)` entries; an error names the refused
+    /// entry's uid.
+    pub fn from_entries<'a>(
+        method: MatchMethod,
+        icase: bool,
+        out: Option<SampleType>,
+        entries: impl IntoIterator<Item = (u64, &'a str, Option<&'a str>)>,
+    ) -> Result<Index, (u64, String)> {
+        let mut idx = Index::empty(method, icase, out);
+        for (uid, k, v) in entries {
+            idx.insert(uid, k, v).map_err(|m| (uid, m))?;
         }
-        let err = |pos: usize, msg: String| BuildError { pos, msg };
-        let fold = |k: &str| -> Vec<u8> {
-            if icase {
-                k.as_bytes().to_ascii_lowercase()
-            } else {
-                k.as_bytes().to_vec()
+        idx.refresh()
+            .map_err(|m| (idx.items.keys().min().copied().unwrap_or(0), m))?;
+        Ok(idx)
+    }
+
+    /// Whether an entry would be accepted (a valid key for the method and a
+    /// valid value for the map's type), with HAProxy's message when not.
+    pub fn check(&self, key: &str, value: Option<&str>) -> Result<(), String> {
+        self.typed_value(value)?;
+        self.slot(key, true).map(|_| ())
+    }
+
+    /// Whether `set map` may give an entry this value.
+    pub fn check_value(&self, value: &str) -> Result<(), String> {
+        self.typed_value(Some(value)).map(|_| ())
+    }
+
+    /// Applies one change; `sub`/`reg` need a [`refresh`](Self::refresh)
+    /// afterwards. A change the index refuses is skipped: the registry
+    /// checks every change first.
+    pub fn apply(&mut self, op: &Op) {
+        match op {
+            Op::Insert { uid, key, value } => {
+                let _refused = self.insert(*uid, key, value.as_deref());
             }
-        };
-        let kind = match method {
-            MatchMethod::Found | MatchMethod::Bool => Kind::None,
-            MatchMethod::Str => {
-                let mut m = HashMap::with_capacity(items.len());
-                for (i, it) in items.iter().enumerate() {
-                    m.entry(fold(&it.key)).or_insert(i as u32);
-                }
-                Kind::Exact(m)
-            }
-            MatchMethod::Bin => {
-                let mut m = HashMap::with_capacity(items.len());
-                for (i, it) in items.iter().enumerate() {
-                    let b = parse_hex(&it.key)
-                        .ok_or_else(|| err(i, format!("'{}' is not a valid hex string", it.key)))?;
-                    m.entry(b).or_insert(i as u32);
-                }
-                Kind::Exact(m)
-            }
-            MatchMethod::Beg | MatchMethod::End => {
-                let mut m = HashMap::with_capacity(items.len());
-                let mut lens = Vec::new();
-                for (i, it) in items.iter().enumerate() {
-                    let k = fold(&it.key);
-                    lens.push(k.len());
-                    m.entry(k).or_insert(i as u32);
-                }
-                lens.sort_unstable_by(|a, b| b.cmp(a));
-                lens.dedup();
-                Kind::Affix {
-                    lens,
-                    map: m,
-                    end: method == MatchMethod::End,
-                    longest: method == MatchMethod::Beg && !icase,
+            Op::Remove { uid } => self.remove(*uid),
+            Op::SetValue { uid, value } => {
+                if let Ok(v) = self.typed_value(Some(value)) {
+                    if let Some(it) = self.items.get_mut(uid) {
+                        it.value = v;
+                        it.raw_value = Some(value.clone());
+                    }
                 }
             }
-            MatchMethod::Sub => {
-                if items.is_empty() {
-                    Kind::Sub(None)
+        }
+    }
+
+    /// Adds entry `uid`.
+    pub fn insert(&mut self, uid: u64, key: &str, value: Option<&str>) -> Result<(), String> {
+        let typed = self.typed_value(value)?;
+        let slot = self.slot(key, true)?;
+        if self.items.contains_key(&uid) {
+            self.remove(uid);
+        }
+        match (&mut self.kind, slot) {
+            (Kind::Exact(m) | Kind::Words { map: m, .. }, Slot::Bytes(b)) => bucket_add(m, b, uid),
+            (Kind::Affix { lens, map, .. }, Slot::Bytes(b)) => {
+                lens_add(lens, b.len());
+                bucket_add(map, b, uid);
+            }
+            (Kind::Ints { exact, ranges }, Slot::Ints(lo, hi)) => {
+                if lo == hi {
+                    bucket_add(exact, lo, uid);
                 } else {
-                    let ac = AhoCorasick::builder()
-                        .ascii_case_insensitive(icase)
-                        .build(items.iter().map(|i| i.key.as_bytes()))
-                        .map_err(|e| err(0, e.to_string()))?;
-                    Kind::Sub(Some(ac))
+                    ranges.push((lo, hi, uid));
                 }
             }
-            MatchMethod::Reg => {
-                let mut res = Vec::with_capacity(items.len());
-                for (i, it) in items.iter().enumerate() {
-                    let re = RegexBuilder::new(&it.key)
-                        .case_insensitive(icase)
-                        .build()
-                        .map_err(|e| err(i, regex_error(&it.key, &e)))?;
-                    res.push(re);
+            (Kind::Ip { v4, .. }, Slot::V4(l, a)) => bucket_add(level(v4, l), a, uid),
+            (Kind::Ip { v6, .. }, Slot::V6(l, a)) => bucket_add(level(v6, l), a, uid),
+            (Kind::Reg { res, .. }, Slot::Regex(re)) => {
+                res.insert(uid, *re);
+                self.dirty = true;
+            }
+            (Kind::Sub { .. }, _) => self.dirty = true,
+            _ => {}
+        }
+        self.items.insert(
+            uid,
+            Item {
+                key: key.to_string(),
+                value: typed,
+                raw_value: value.map(str::to_string),
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes entry `uid` (nothing when absent).
+    pub fn remove(&mut self, uid: u64) {
+        let Some(item) = self.items.remove(&uid) else {
+            return;
+        };
+        let slot = self.slot(&item.key, false);
+        match (&mut self.kind, slot) {
+            (Kind::Exact(m) | Kind::Words { map: m, .. }, Ok(Slot::Bytes(b))) => {
+                bucket_remove(m, &b[..], uid)
+            }
+            (Kind::Affix { lens, map, .. }, Ok(Slot::Bytes(b))) => {
+                lens_remove(lens, b.len());
+                bucket_remove(map, &b[..], uid);
+            }
+            (Kind::Ints { exact, ranges }, Ok(Slot::Ints(lo, hi))) => {
+                if lo == hi {
+                    bucket_remove(exact, &lo, uid);
+                } else {
+                    ranges.retain(|r| r.2 != uid);
                 }
+            }
+            (Kind::Ip { v4, .. }, Ok(Slot::V4(l, a))) => level_remove(v4, l, &a, uid),
+            (Kind::Ip { v6, .. }, Ok(Slot::V6(l, a))) => level_remove(v6, l, &a, uid),
+            (Kind::Reg { res, .. }, _) => {
+                res.remove(&uid);
+                self.dirty = true;
+            }
+            (Kind::Sub { .. }, _) => self.dirty = true,
+            _ => {}
+        }
+    }
+
+    /// Recompiles the `sub`/`reg` automaton after changes (once per batch).
+    /// When Aho-Corasick refuses the list, `sub` falls back to a scan.
+    pub fn refresh(&mut self) -> Result<(), String> {
+        if !self.dirty {
+            return Ok(());
+        }
+        self.dirty = false;
+        let mut pats: Vec<(u64, &str)> = self
+            .items
+            .iter()
+            .map(|(u, it)| (*u, it.key.as_str()))
+            .collect();
+        pats.sort_unstable_by_key(|p| p.0);
+        let uids = pats.iter().map(|p| p.0).collect();
+        match &mut self.kind {
+            Kind::Sub { ac, order } => {
+                *order = uids;
+                *ac = None;
+                if !pats.is_empty() {
+                    let built = AhoCorasick::builder()
+                        .ascii_case_insensitive(self.icase)
+                        .build(pats.iter().map(|p| p.1.as_bytes()))
+                        .map_err(|e| e.to_string())?;
+                    *ac = Some(built);
+                }
+            }
+            Kind::Reg { set, order, .. } => {
+                *order = uids;
                 // A set answers "which first" in one pass; below a few
                 // patterns, trying them in turn is as fast and cheaper to build.
-                let set = if res.len() > 4 {
-                    RegexSetBuilder::new(items.iter().map(|i| i.key.as_str()))
-                        .case_insensitive(icase)
+                *set = if pats.len() > 4 {
+                    RegexSetBuilder::new(pats.iter().map(|p| p.1))
+                        .case_insensitive(self.icase)
                         .build()
                         .ok()
                 } else {
                     None
                 };
-                Kind::Reg(set, res)
             }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn typed_value(&self, value: Option<&str>) -> Result<Option<Sample>, String> {
+        match (self.out, value) {
+            (Some(t), Some(v)) => parse_value(v, t).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Where `key` goes for this method; `compile` builds a `reg` pattern
+    /// (removal does not need it).
+    fn slot(&self, key: &str, compile: bool) -> Result<Slot, String> {
+        let fold = |k: &str| -> Vec<u8> {
+            if self.icase {
+                k.as_bytes().to_ascii_lowercase()
+            } else {
+                k.as_bytes().to_vec()
+            }
+        };
+        Ok(match self.method {
+            MatchMethod::Found | MatchMethod::Bool | MatchMethod::Sub => Slot::Nothing,
+            MatchMethod::Str | MatchMethod::Beg | MatchMethod::End => Slot::Bytes(fold(key)),
+            MatchMethod::Bin => Slot::Bytes(
+                parse_hex(key).ok_or_else(|| format!("'{key}' is not a valid hex string"))?,
+            ),
             MatchMethod::Dir | MatchMethod::Dom => {
-                let delim = if method == MatchMethod::Dir {
+                let d = if self.method == MatchMethod::Dir {
                     b'/'
                 } else {
                     b'.'
                 };
-                let mut m = HashMap::with_capacity(items.len());
-                for (i, it) in items.iter().enumerate() {
-                    let k = fold(&it.key);
-                    let t = trim_delim(&k, delim).to_vec();
-                    m.entry(t).or_insert(i as u32);
-                }
-                Kind::Words { delim, map: m }
+                Slot::Bytes(trim_delim(&fold(key), d).to_vec())
             }
-            MatchMethod::Int | MatchMethod::Len | MatchMethod::Ver => {
-                let mut exact = HashMap::new();
-                let mut ranges = Vec::new();
-                for (i, it) in items.iter().enumerate() {
-                    let (lo, hi) = if method == MatchMethod::Ver {
-                        parse_ver_range(&it.key)
-                    } else {
-                        parse_int_range(&it.key)
-                    }
-                    .map_err(|m| err(i, m))?;
-                    if lo == hi {
-                        exact.entry(lo).or_insert(i as u32);
-                    } else {
-                        ranges.push((lo, hi, i as u32));
-                    }
-                }
-                Kind::Ints { exact, ranges }
+            MatchMethod::Reg if compile => Slot::Regex(Box::new(
+                RegexBuilder::new(key)
+                    .case_insensitive(self.icase)
+                    .build()
+                    .map_err(|e| regex_error(key, &e))?,
+            )),
+            MatchMethod::Reg => Slot::Nothing,
+            MatchMethod::Int | MatchMethod::Len => {
+                let (lo, hi) = parse_int_range(key)?;
+                Slot::Ints(lo, hi)
             }
-            MatchMethod::Ip => {
-                let mut v4: HashMap<u8, HashMap<u32, u32>> = HashMap::new();
-                let mut v6: HashMap<u8, HashMap<u128, u32>> = HashMap::new();
-                for (i, it) in items.iter().enumerate() {
-                    match parse_net(&it.key) {
-                        Some(Net::V4(a, l)) => {
-                            v4.entry(l)
-                                .or_default()
-                                .entry(mask4(a, l))
-                                .or_insert(i as u32);
-                        }
-                        Some(Net::V6(a, l)) => {
-                            v6.entry(l)
-                                .or_default()
-                                .entry(mask6(a, l))
-                                .or_insert(i as u32);
-                        }
-                        None => {
-                            return Err(err(
-                                i,
-                                format!("'{}' is not a valid IPv4 or IPv6 address", it.key),
-                            ))
-                        }
-                    }
-                }
-                let mut v4: Vec<_> = v4.into_iter().collect();
-                v4.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
-                let mut v6: Vec<_> = v6.into_iter().collect();
-                v6.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
-                Kind::Ip { v4, v6 }
+            MatchMethod::Ver => {
+                let (lo, hi) = parse_ver_range(key)?;
+                Slot::Ints(lo, hi)
             }
-        };
-        Ok(Index {
-            method,
-            icase,
-            items,
-            kind,
+            MatchMethod::Ip => match parse_net(key) {
+                Some(Net::V4(a, l)) => Slot::V4(l, mask4(a, l)),
+                Some(Net::V6(a, l)) => Slot::V6(l, mask6(a, l)),
+                None => return Err(format!("'{key}' is not a valid IPv4 or IPv6 address")),
+            },
         })
     }
 
@@ -356,10 +511,12 @@ impl Index {
 
     /// Looks `s` up; `found`/`bool` are answered by the caller.
     pub fn lookup(&self, s: &Sample) -> Option<Hit<'_>> {
-        let i = self.find(s)?;
-        let it = &self.items[i as usize];
+        let uid = self.find(s)?;
+        let it = self.items.get(&uid)?;
         let regm = match (&self.kind, s.as_bytes(), &it.raw_value) {
-            (Kind::Reg(_, res), Some(b), Some(v)) => Some(expand_regm(&res[i as usize], b, v)),
+            (Kind::Reg { res, .. }, Some(b), Some(v)) => {
+                res.get(&uid).map(|re| expand_regm(re, b, v))
+            }
             _ => None,
         };
         Some(Hit {
@@ -369,16 +526,17 @@ impl Index {
         })
     }
 
-    fn find(&self, s: &Sample) -> Option<u32> {
+    fn find(&self, s: &Sample) -> Option<u64> {
         match &self.kind {
             Kind::None => None,
             Kind::Exact(m) => {
                 let b = string_of(s)?;
-                if self.icase {
-                    m.get(&b.to_ascii_lowercase()[..]).copied()
+                let ids = if self.icase {
+                    m.get(&b.to_ascii_lowercase()[..])
                 } else {
-                    m.get(&b[..]).copied()
-                }
+                    m.get(&b[..])
+                };
+                ids.map(Ids::first)
             }
             Kind::Affix {
                 lens,
@@ -394,33 +552,48 @@ impl Index {
                 } else {
                     &b
                 };
-                let mut best: Option<u32> = None;
-                for &l in lens {
+                let mut best: Option<u64> = None;
+                for &(l, _) in lens {
                     if l > b.len() {
                         continue;
                     }
                     let part = if *end { &b[b.len() - l..] } else { &b[..l] };
-                    if let Some(&i) = map.get(part) {
+                    if let Some(ids) = map.get(part) {
                         if *longest {
-                            return Some(i);
+                            return Some(ids.first());
                         }
-                        best = Some(best.map_or(i, |b| b.min(i)));
+                        best = Some(best.map_or(ids.first(), |b| b.min(ids.first())));
                     }
                 }
                 best
             }
-            Kind::Sub(ac) => {
+            Kind::Sub { ac, order } => {
                 let b = string_of(s)?;
-                let ac = ac.as_ref()?;
-                ac.find_overlapping_iter(&b[..])
-                    .map(|m| m.pattern().as_u32())
-                    .min()
+                match ac {
+                    Some(ac) => ac
+                        .find_overlapping_iter(&b[..])
+                        .map(|m| m.pattern().as_usize())
+                        .min()
+                        .and_then(|p| order.get(p).copied()),
+                    None => order.iter().copied().find(|u| {
+                        self.items
+                            .get(u)
+                            .is_some_and(|it| contains(&b, it.key.as_bytes(), self.icase))
+                    }),
+                }
             }
-            Kind::Reg(set, res) => {
+            Kind::Reg { set, res, order } => {
                 let b = string_of(s)?;
                 match set {
-                    Some(set) => set.matches(&b).iter().next().map(|i| i as u32),
-                    None => res.iter().position(|r| r.is_match(&b)).map(|i| i as u32),
+                    Some(set) => set
+                        .matches(&b)
+                        .iter()
+                        .next()
+                        .and_then(|p| order.get(p).copied()),
+                    None => order
+                        .iter()
+                        .copied()
+                        .find(|u| res.get(u).is_some_and(|r| r.is_match(&b))),
                 }
             }
             Kind::Words { delim, map } => {
@@ -438,7 +611,7 @@ impl Index {
                 } else {
                     s.to_int()?
                 };
-                let e = exact.get(&v).copied();
+                let e = exact.get(&v).map(Ids::first);
                 let r = ranges
                     .iter()
                     .filter(|(lo, hi, _)| *lo <= v && v <= *hi)
@@ -458,8 +631,8 @@ impl Index {
                 if let Some(a) = as4 {
                     let a = u32::from(a);
                     for (l, m) in v4 {
-                        if let Some(&i) = m.get(&mask4(a, *l)) {
-                            return Some(i);
+                        if let Some(ids) = m.get(&mask4(a, *l)) {
+                            return Some(ids.first());
                         }
                     }
                 }
@@ -469,14 +642,26 @@ impl Index {
                 };
                 let a6 = u128::from(a6);
                 for (l, m) in v6 {
-                    if let Some(&i) = m.get(&mask6(a6, *l)) {
-                        return Some(i);
+                    if let Some(ids) = m.get(&mask6(a6, *l)) {
+                        return Some(ids.first());
                     }
                 }
                 None
             }
         }
     }
+}
+
+/// Whether `needle` occurs in `hay` (the scan `sub` falls back to).
+fn contains(hay: &[u8], needle: &[u8], icase: bool) -> bool {
+    needle.is_empty()
+        || hay.windows(needle.len()).any(|w| {
+            if icase {
+                w.eq_ignore_ascii_case(needle)
+            } else {
+                w == needle
+            }
+        })
 }
 
 /// The bytes a string method compares: strings as they are, other types
@@ -499,7 +684,7 @@ fn trim_delim(k: &[u8], d: u8) -> &[u8] {
 
 /// Every run of whole delimited words of `b`, looked up; the first pattern in
 /// list order wins.
-fn word_lookup(b: &[u8], d: u8, map: &HashMap<Vec<u8>, u32>) -> Option<u32> {
+fn word_lookup(b: &[u8], d: u8, map: &HashMap<Vec<u8>, Ids>) -> Option<u64> {
     let mut starts = vec![0usize];
     let mut ends = Vec::new();
     for (i, &c) in b.iter().enumerate() {
@@ -509,7 +694,7 @@ fn word_lookup(b: &[u8], d: u8, map: &HashMap<Vec<u8>, u32>) -> Option<u32> {
         }
     }
     ends.push(b.len());
-    let mut best: Option<u32> = None;
+    let mut best: Option<u64> = None;
     for &s in &starts {
         for &e in &ends {
             if e < s {
@@ -519,8 +704,8 @@ fn word_lookup(b: &[u8], d: u8, map: &HashMap<Vec<u8>, u32>) -> Option<u32> {
             if part.is_empty() && e > s {
                 continue;
             }
-            if let Some(&i) = map.get(part) {
-                best = Some(best.map_or(i, |b| b.min(i)));
+            if let Some(ids) = map.get(part) {
+                best = Some(best.map_or(ids.first(), |b| b.min(ids.first())));
             }
         }
     }
@@ -547,176 +732,4 @@ fn expand_regm(re: &Regex, subject: &[u8], template: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// HAProxy's message for a regex that does not compile.
-pub fn regex_error(pat: &str, e: &regex::Error) -> String {
-    let detail = match e {
-        regex::Error::Syntax(s) => s
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim_start_matches("error: ")
-            .to_string(),
-        other => other.to_string(),
-    };
-    format!("regex '{pat}' is invalid (error={detail}, erroffset=0)")
-}
-
-/// Parses a map value for the output type (`map_*_int`, `map_*_ip`).
-pub fn parse_value(v: &str, t: SampleType) -> Result<Sample, String> {
-    match t {
-        SampleType::Sint => crate::sample::str_to_int(v.as_bytes())
-            .filter(|_| {
-                v.bytes()
-                    .skip_while(|c| *c == b'-' || *c == b'+')
-                    .all(|c| c.is_ascii_digit())
-            })
-            .map(Sample::Sint)
-            .ok_or_else(|| format!("unable to parse '{v}' as integer")),
-        SampleType::Addr | SampleType::Ipv4 | SampleType::Ipv6 => match v.parse::<IpAddr>() {
-            Ok(IpAddr::V4(a)) => Ok(Sample::Ipv4(a)),
-            Ok(IpAddr::V6(a)) => Ok(Sample::Ipv6(a)),
-            Err(_) => Err(format!("unable to parse '{v}' as ip")),
-        },
-        _ => Ok(Sample::Str(v.as_bytes().to_vec())),
-    }
-}
-
-fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// HAProxy's `strl2llrc`: an optional `-` then digits only.
-fn strict_int(t: &str) -> Option<i64> {
-    let digits = t.strip_prefix('-').unwrap_or(t);
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
-}
-
-/// `major[.minor]`, each below 65536, as `major << 16 | minor`.
-pub fn dotted(t: &str) -> Option<i64> {
-    let (maj, min) = match t.split_once('.') {
-        Some((a, b)) => (strict_int(a)?, strict_int(b)?),
-        None => (strict_int(t)?, 0),
-    };
-    if maj >= 65536 || min >= 65536 {
-        return None;
-    }
-    Some((maj << 16) | (min & 0xffff))
-}
-
-/// Splits `N`, `N:M`, `:M`, `N:` (or with `-`, as HAProxy also accepts) into
-/// bounds parsed by `num`; `Err(true)` when a single value fails (its message
-/// differs from a bad range's).
-fn split_range(s: &str, num: impl Fn(&str) -> Option<i64>) -> Result<(i64, i64), bool> {
-    let Some(sep) = s.find([':', '-']) else {
-        let v = num(s).ok_or(true)?;
-        return Ok((v, v));
-    };
-    let (lo, hi) = (&s[..sep], &s[sep + 1..]);
-    let r = match (lo.is_empty(), hi.is_empty()) {
-        (true, false) => (i64::MIN, num(hi).ok_or(false)?),
-        (false, true) => (num(lo).ok_or(false)?, i64::MAX),
-        (true, true) => return Err(false),
-        (false, false) => (num(lo).ok_or(false)?, num(hi).ok_or(false)?),
-    };
-    if r.0 > r.1 {
-        return Err(false);
-    }
-    Ok(r)
-}
-
-/// An integer pattern (`pat_parse_int`), with 2.6's messages.
-pub fn parse_int_range(s: &str) -> Result<(i64, i64), String> {
-    split_range(s, strict_int).map_err(|single| {
-        if single {
-            format!("'{s}' is not a number")
-        } else {
-            format!("'{s}' is not a valid number range")
-        }
-    })
-}
-
-/// A dotted-version pattern (`pat_parse_dotted_ver`), with 2.6's messages.
-pub fn parse_ver_range(s: &str) -> Result<(i64, i64), String> {
-    split_range(s, dotted).map_err(|single| {
-        if single {
-            format!("'{s}' is not a dotted number")
-        } else {
-            format!("'{s}' is not a valid dotted number range")
-        }
-    })
-}
-
-/// `N`, `N:M`, `:M`, `N:` into an inclusive range.
-pub fn parse_range(s: &str) -> Option<(i64, i64)> {
-    parse_int_range(s).ok()
-}
-
-enum Net {
-    V4(u32, u8),
-    V6(u128, u8),
-}
-
-/// An address or network: `a.b.c.d`, `a.b.c.d/24`, `a.b.c.d/255.255.0.0`,
-/// `::1`, `2001:db8::/32`.
-fn parse_net(s: &str) -> Option<Net> {
-    let (a, m) = match s.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (s, None),
-    };
-    if let Ok(v4) = a.parse::<Ipv4Addr>() {
-        let l = match m {
-            None => 32,
-            Some(m) => match m.parse::<u8>() {
-                Ok(l) if l <= 32 => l,
-                Ok(_) => return None,
-                Err(_) => {
-                    let mask = u32::from(m.parse::<Ipv4Addr>().ok()?);
-                    let l = mask.leading_ones();
-                    if mask.checked_shl(l).unwrap_or(0) != 0 {
-                        return None;
-                    }
-                    l as u8
-                }
-            },
-        };
-        return Some(Net::V4(u32::from(v4), l));
-    }
-    let v6 = a.parse::<Ipv6Addr>().ok()?;
-    let l = match m {
-        None => 128,
-        Some(m) => m.parse::<u8>().ok().filter(|l| *l <= 128)?,
-    };
-    Some(Net::V6(u128::from(v6), l))
-}
-
-fn mask4(a: u32, l: u8) -> u32 {
-    if l == 0 {
-        0
-    } else {
-        a & (u32::MAX << (32 - u32::from(l)))
-    }
-}
-
-fn mask6(a: u128, l: u8) -> u128 {
-    if l == 0 {
-        0
-    } else {
-        a & (u128::MAX << (128 - u32::from(l)))
-    }
-}
-
-/// Whether `s` is a valid `ip` pattern.
-pub fn is_ip_pattern(s: &str) -> bool {
-    parse_net(s).is_some()
 }

@@ -6,9 +6,12 @@
 //! changed at run time by the CLI (`add map`, `set map`...). A [`Matcher`] is
 //! one user's compiled view of it (a match method, case flag and value type)
 //! with an index for fast lookup. Readers load the index from an `ArcSwap`
-//! without locking; writers rebuild it under the reference's mutex.
+//! without locking; writers, under the reference's mutex, apply each change
+//! to a second copy of the index and swap it in (see `registry`).
 
+mod buckets;
 pub mod index;
+mod parse;
 mod registry;
 
 pub use index::{Index, MatchMethod};

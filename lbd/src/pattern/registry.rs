@@ -1,10 +1,11 @@
 //! Pattern references (HAProxy's `pat_ref`) and the per-runtime registry that
 //! shares them by file name and numbers them for the CLI.
 
-use super::index::{BuildError, Index, MatchMethod};
+use super::index::{Index, MatchMethod, Op};
 use super::Hit;
 use crate::sample::{Sample, SampleType};
 use arc_swap::ArcSwap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// Who uses a reference: `show map` lists the map ones, `show acl` the ACL ones.
@@ -27,21 +28,165 @@ pub struct Entry {
     pub line: usize,
 }
 
+/// One user's compiled index of a reference, double-buffered: readers load
+/// `index`; the writer keeps the copy it last replaced (`spare`, once no
+/// reader holds it) with the changes that copy has not seen, so a change
+/// costs its own size, not the list's (HAProxy edits its trees in place under
+/// a lock; we keep lookups lock-free instead).
 #[derive(Debug)]
 struct View {
     method: MatchMethod,
     icase: bool,
     out: Option<SampleType>,
     index: ArcSwap<Index>,
+    writer: Mutex<Spare>,
 }
 
 #[derive(Debug, Default)]
+struct Spare {
+    index: Option<Arc<Index>>,
+    behind: Vec<Op>,
+}
+
+/// How long a writer waits for readers to let go of the spare copy before
+/// cloning the live one instead; a lookup holds it for microseconds.
+const RECLAIM_TRIES: usize = 64;
+
+impl View {
+    fn new(method: MatchMethod, icase: bool, out: Option<SampleType>, index: Index) -> View {
+        View {
+            method,
+            icase,
+            out,
+            index: ArcSwap::from_pointee(index),
+            writer: Mutex::new(Spare::default()),
+        }
+    }
+
+    fn spare(&self) -> MutexGuard<'_, Spare> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies `ops` (already checked) and publishes the result.
+    fn apply(&self, ops: &[Op]) {
+        if ops.is_empty() {
+            return;
+        }
+        let mut w = self.spare();
+        let mut next = match w.index.take().and_then(reclaim) {
+            Some(mut idx) => {
+                for op in &w.behind {
+                    idx.apply(op);
+                }
+                idx
+            }
+            None => Index::clone(&self.index.load()),
+        };
+        for op in ops {
+            next.apply(op);
+        }
+        // A `sub` list Aho-Corasick refuses is still answered, by a scan.
+        let _scan = next.refresh();
+        w.index = Some(self.index.swap(Arc::new(next)));
+        w.behind = ops.to_vec();
+    }
+
+    /// Publishes a rebuilt index (a commit or a clear).
+    fn replace(&self, idx: Index) {
+        let mut w = self.spare();
+        self.index.store(Arc::new(idx));
+        w.index = None;
+        w.behind.clear();
+    }
+}
+
+/// The index inside `a` once no reader holds it any more.
+fn reclaim(mut a: Arc<Index>) -> Option<Index> {
+    for _ in 0..RECLAIM_TRIES {
+        match Arc::try_unwrap(a) {
+            Ok(idx) => return Some(idx),
+            Err(back) => {
+                a = back;
+                std::thread::yield_now();
+            }
+        }
+    }
+    None
+}
+
+/// The entries of every version, keyed by uid: uids grow as entries are
+/// added, so key order is list order.
+#[derive(Debug, Default)]
 struct Data {
-    entries: Vec<Entry>,
+    entries: BTreeMap<u64, Entry>,
+    /// The uids of each key, in every version (`set`/`del` by key).
+    by_key: HashMap<String, Vec<u64>>,
     curr_ver: u32,
     next_ver: u32,
     views: Vec<Weak<View>>,
     next_uid: u64,
+}
+
+impl Data {
+    fn push(&mut self, key: String, value: Option<String>, ver: u32, line: usize) -> u64 {
+        let uid = self.next_uid;
+        self.next_uid += 0x50;
+        self.by_key.entry(key.clone()).or_default().push(uid);
+        self.entries.insert(
+            uid,
+            Entry {
+                uid,
+                key,
+                value,
+                ver,
+                line,
+            },
+        );
+        uid
+    }
+
+    fn remove(&mut self, uid: u64) -> Option<Entry> {
+        let e = self.entries.remove(&uid)?;
+        if let Some(uids) = self.by_key.get_mut(&e.key) {
+            uids.retain(|u| *u != uid);
+            if uids.is_empty() {
+                self.by_key.remove(&e.key);
+            }
+        }
+        Some(e)
+    }
+
+    /// Removes every entry `drop` selects (a whole version).
+    fn remove_where(&mut self, drop: impl Fn(&Entry) -> bool) {
+        let gone: Vec<u64> = self
+            .entries
+            .values()
+            .filter(|e| drop(e))
+            .map(|e| e.uid)
+            .collect();
+        for uid in gone {
+            self.remove(uid);
+        }
+    }
+
+    /// The current version's entries named by `key` (a key, or `#<uid>`).
+    fn current(&self, key: &str) -> Vec<u64> {
+        let cur = self.curr_ver;
+        let of_cur = |u: &u64| self.entries.get(u).is_some_and(|e| e.ver == cur);
+        match parse_uid(key) {
+            Some(u) => Some(u).into_iter().filter(of_cur).collect(),
+            None => self
+                .by_key
+                .get(key)
+                .map(|v| v.iter().copied().filter(of_cur).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn views(&mut self) -> Vec<Arc<View>> {
+        self.views.retain(|w| w.strong_count() > 0);
+        self.views.iter().filter_map(Weak::upgrade).collect()
+    }
 }
 
 /// A list of patterns (a file, or one ACL's inline values).
@@ -98,7 +243,7 @@ impl PatternRef {
     /// (curr_ver, next_ver, number of entries in the current version).
     pub fn versions(&self) -> (u32, u32, usize) {
         let d = self.lock();
-        let n = d.entries.iter().filter(|e| e.ver == d.curr_ver).count();
+        let n = d.entries.values().filter(|e| e.ver == d.curr_ver).count();
         (d.curr_ver, d.next_ver, n)
     }
 
@@ -106,22 +251,14 @@ impl PatternRef {
     pub fn entries(&self, ver: Option<u32>) -> Vec<Entry> {
         let d = self.lock();
         let v = ver.unwrap_or(d.curr_ver);
-        d.entries.iter().filter(|e| e.ver == v).cloned().collect()
+        d.entries.values().filter(|e| e.ver == v).cloned().collect()
     }
 
     /// Appends entries at load time (no views exist yet).
     pub(crate) fn push_loaded(&self, key: String, value: Option<String>, line: usize) {
         let mut d = self.lock();
-        let uid = d.next_uid;
-        d.next_uid += 0x50;
         let ver = d.curr_ver;
-        d.entries.push(Entry {
-            uid,
-            key,
-            value,
-            ver,
-            line,
-        });
+        d.push(key, value, ver, line);
     }
 
     /// A compiled view for one user; errors name the failing entry.
@@ -132,13 +269,9 @@ impl PatternRef {
         out: Option<SampleType>,
     ) -> Result<Matcher, (Entry, String)> {
         let mut d = self.lock();
-        let index = build(&d, method, icase, out).map_err(|(e, m)| (e.clone(), m))?;
-        let view = Arc::new(View {
-            method,
-            icase,
-            out,
-            index: ArcSwap::from_pointee(index),
-        });
+        let ver = d.curr_ver;
+        let index = build(&d, ver, method, icase, out)?;
+        let view = Arc::new(View::new(method, icase, out, index));
         d.views.retain(|w| w.strong_count() > 0);
         d.views.push(Arc::downgrade(&view));
         Ok(Matcher {
@@ -147,100 +280,103 @@ impl PatternRef {
         })
     }
 
-    /// Applies `change` to the entries, then recompiles every view; when a
-    /// view refuses the result (a bad IP in an `ip` list...), nothing changes.
-    fn mutate<T>(&self, change: impl FnOnce(&mut Data) -> Result<T, String>) -> Result<T, String> {
-        let mut d = self.lock();
-        let saved = (d.entries.clone(), d.curr_ver, d.next_ver, d.next_uid);
-        let r = match change(&mut d) {
-            Ok(r) => r,
-            Err(e) => {
-                (d.entries, d.curr_ver, d.next_ver, d.next_uid) = saved;
-                return Err(e);
-            }
-        };
-        d.views.retain(|w| w.strong_count() > 0);
-        let views: Vec<Arc<View>> = d.views.iter().filter_map(Weak::upgrade).collect();
-        let mut built = Vec::with_capacity(views.len());
-        for v in &views {
-            match build(&d, v.method, v.icase, v.out) {
-                Ok(i) => built.push(i),
-                Err((_, msg)) => {
-                    (d.entries, d.curr_ver, d.next_ver, d.next_uid) = saved;
-                    return Err(msg);
-                }
-            }
-        }
-        for (v, i) in views.iter().zip(built) {
-            v.index.store(Arc::new(i));
-        }
-        Ok(r)
-    }
-
     /// `add map|acl [@ver] <ref> <key> [<value>]`.
     pub fn add(&self, ver: Option<u32>, key: &str, value: Option<&str>) -> Result<(), String> {
         self.add_many(ver, &[(key.to_string(), value.map(str::to_string))])
     }
 
-    /// Several adds as one change (a payload).
+    /// Several adds as one change (a payload): every entry is checked
+    /// against every user first, so a refused one changes nothing. Entries
+    /// of another version are checked too, as HAProxy does, so a commit
+    /// cannot fail on them.
     pub fn add_many(
         &self,
         ver: Option<u32>,
         kv: &[(String, Option<String>)],
     ) -> Result<(), String> {
-        self.mutate(|d| {
-            let v = ver.unwrap_or(d.curr_ver);
+        let mut d = self.lock();
+        let views = d.views();
+        for v in &views {
+            let idx = v.index.load();
             for (k, val) in kv {
-                let uid = d.next_uid;
-                d.next_uid += 0x50;
-                d.entries.push(Entry {
+                idx.check(k, val.as_deref())?;
+            }
+        }
+        let v = ver.unwrap_or(d.curr_ver);
+        let mut ops = Vec::new();
+        for (k, val) in kv {
+            let uid = d.push(k.clone(), val.clone(), v, 0);
+            if v == d.curr_ver {
+                ops.push(Op::Insert {
                     uid,
                     key: k.clone(),
                     value: val.clone(),
-                    ver: v,
-                    line: 0,
                 });
             }
-            Ok(())
-        })
+        }
+        for view in &views {
+            view.apply(&ops);
+        }
+        Ok(())
     }
 
     /// `set map <ref> <key|#uid> <value>`: every matching entry of the current
     /// version; false when none matched.
     pub fn set(&self, key: &str, value: &str) -> Result<bool, String> {
-        self.mutate(|d| {
-            let cur = d.curr_ver;
-            let uid = parse_uid(key);
-            let mut hit = false;
-            for e in d.entries.iter_mut().filter(|e| e.ver == cur) {
-                if uid.map_or(e.key == key, |u| e.uid == u) {
-                    e.value = Some(value.to_string());
-                    hit = true;
-                }
+        let mut d = self.lock();
+        let uids = d.current(key);
+        if uids.is_empty() {
+            return Ok(false);
+        }
+        let views = d.views();
+        for v in &views {
+            v.index.load().check_value(value)?;
+        }
+        let mut ops = Vec::with_capacity(uids.len());
+        for uid in uids {
+            if let Some(e) = d.entries.get_mut(&uid) {
+                e.value = Some(value.to_string());
             }
-            Ok(hit)
-        })
+            ops.push(Op::SetValue {
+                uid,
+                value: value.to_string(),
+            });
+        }
+        for view in &views {
+            view.apply(&ops);
+        }
+        Ok(true)
     }
 
     /// `del map|acl <ref> <key|#uid>`: false when none matched.
     pub fn del(&self, key: &str) -> Result<bool, String> {
-        self.mutate(|d| {
-            let cur = d.curr_ver;
-            let uid = parse_uid(key);
-            let before = d.entries.len();
-            d.entries
-                .retain(|e| e.ver != cur || !uid.map_or(e.key == key, |u| e.uid == u));
-            Ok(d.entries.len() != before)
-        })
+        let mut d = self.lock();
+        let uids = d.current(key);
+        if uids.is_empty() {
+            return Ok(false);
+        }
+        let mut ops = Vec::with_capacity(uids.len());
+        for uid in uids {
+            d.remove(uid);
+            ops.push(Op::Remove { uid });
+        }
+        for view in d.views() {
+            view.apply(&ops);
+        }
+        Ok(true)
     }
 
     /// `clear map|acl [@ver] <ref>`.
     pub fn clear(&self, ver: Option<u32>) -> Result<(), String> {
-        self.mutate(|d| {
-            let v = ver.unwrap_or(d.curr_ver);
-            d.entries.retain(|e| e.ver != v);
-            Ok(())
-        })
+        let mut d = self.lock();
+        let v = ver.unwrap_or(d.curr_ver);
+        d.remove_where(|e| e.ver == v);
+        if v == d.curr_ver {
+            for view in d.views() {
+                view.replace(Index::empty(view.method, view.icase, view.out));
+            }
+        }
+        Ok(())
     }
 
     /// `prepare map|acl <ref>`: a new, empty version.
@@ -248,23 +384,30 @@ impl PatternRef {
         let mut d = self.lock();
         d.next_ver += 1;
         let v = d.next_ver;
-        d.entries.retain(|e| e.ver != v);
+        d.remove_where(|e| e.ver == v);
         v
     }
 
     /// `commit map|acl @ver <ref>`: `ver` becomes current and older versions
-    /// go away.
+    /// go away. Every view is rebuilt once, before anything changes.
     pub fn commit(&self, ver: u32) -> Result<(), String> {
-        self.mutate(|d| {
-            let valid = ver > d.curr_ver && ver <= d.next_ver
-                || (d.curr_ver > d.next_ver && (ver > d.curr_ver || ver <= d.next_ver));
-            if !valid && ver != d.curr_ver {
-                return Err("Version number too old or too new.\n".into());
-            }
-            d.curr_ver = ver;
-            d.entries.retain(|e| e.ver.wrapping_sub(ver) as i32 >= 0);
-            Ok(())
-        })
+        let mut d = self.lock();
+        let valid = ver > d.curr_ver && ver <= d.next_ver
+            || (d.curr_ver > d.next_ver && (ver > d.curr_ver || ver <= d.next_ver));
+        if !valid && ver != d.curr_ver {
+            return Err("Version number too old or too new.\n".into());
+        }
+        let views = d.views();
+        let mut built = Vec::with_capacity(views.len());
+        for v in &views {
+            built.push(build(&d, ver, v.method, v.icase, v.out).map_err(|(_, m)| m)?);
+        }
+        d.curr_ver = ver;
+        d.remove_where(|e| (e.ver.wrapping_sub(ver) as i32) < 0);
+        for (v, idx) in views.iter().zip(built) {
+            v.replace(idx);
+        }
+        Ok(())
     }
 
     /// Runs `f` on every compiled view: (method, icase, lookup result).
@@ -292,18 +435,29 @@ fn parse_uid(s: &str) -> Option<u64> {
     u64::from_str_radix(h, 16).ok()
 }
 
+/// Compiles version `ver` of the list for one user.
 fn build(
     d: &Data,
+    ver: u32,
     method: MatchMethod,
     icase: bool,
     out: Option<SampleType>,
-) -> Result<Index, (&Entry, String)> {
-    let cur: Vec<&Entry> = d.entries.iter().filter(|e| e.ver == d.curr_ver).collect();
-    let kv: Vec<(&str, Option<&str>)> = cur
-        .iter()
-        .map(|e| (e.key.as_str(), e.value.as_deref()))
-        .collect();
-    Index::build(method, icase, &kv, out).map_err(|BuildError { pos, msg }| (cur[pos], msg))
+) -> Result<Index, (Entry, String)> {
+    let entries = d
+        .entries
+        .values()
+        .filter(|e| e.ver == ver)
+        .map(|e| (e.uid, e.key.as_str(), e.value.as_deref()));
+    Index::from_entries(method, icase, out, entries).map_err(|(uid, msg)| {
+        let e = d.entries.get(&uid).cloned().unwrap_or(Entry {
+            uid,
+            key: String::new(),
+            value: None,
+            ver,
+            line: 0,
+        });
+        (e, msg)
+    })
 }
 
 /// One user's compiled view of a reference: what an ACL term or a `map`

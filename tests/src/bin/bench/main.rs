@@ -11,6 +11,7 @@
 mod backend;
 mod bigconfig;
 mod configs;
+mod edge;
 mod failover;
 mod logging;
 mod machine;
@@ -107,6 +108,7 @@ struct JsonReport<'a> {
         Vec<logging::LogCount>,
     )>,
     bigconfig: Option<Vec<bigconfig::BigConfigRow>>,
+    edge: Option<edge::EdgeSummary>,
 }
 
 #[derive(Serialize)]
@@ -260,6 +262,21 @@ fn harness(args: &[String]) -> Result<()> {
         big = Some(rows);
     }
 
+    let mut edge_run = None;
+    if opts.only.runs(Bench::Edge) {
+        println!(
+            "\n## Edge rules: 50 ACLs/rules with a {}-entry host map vs the plain config \
+             (wrk -t1 -c{}, {} rounds x {} s)\n",
+            edge::MAP_ENTRIES,
+            opts.conns,
+            opts.rounds,
+            opts.secs
+        );
+        let summary = edge::run(&env, &specs)?;
+        print!("{}", edge::table(&summary));
+        edge_run = Some(summary);
+    }
+
     let json = JsonReport {
         machine: &machine,
         settings,
@@ -269,6 +286,7 @@ fn harness(args: &[String]) -> Result<()> {
         failover,
         logging,
         bigconfig: big,
+        edge: edge_run,
     };
     write_json(&opts.json, &json)?;
     for w in &warnings {

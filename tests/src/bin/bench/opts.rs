@@ -7,9 +7,10 @@ use anyhow::{bail, Context, Result};
 
 pub const USAGE: &str = "\
 usage: bench [options]
-  --only LIST            comma list of http, tcp, failover, logging, bigconfig, or all
-                         (default: http,tcp,failover; logging doubles the HTTP run;
-                         bigconfig: show stat latency and req/s with 1,000 servers)
+  --only LIST            comma list of http, tcp, failover, logging, bigconfig, edge,
+                         or all (default: http,tcp,failover; logging doubles the HTTP
+                         run; bigconfig: show stat latency and req/s with 1,000
+                         servers; edge: 50 ACLs/rules + 10k map vs plain config)
   --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
   --failover-rounds N    failover rounds per proxy and check interval (default 5)
@@ -35,6 +36,7 @@ pub enum Bench {
     Failover,
     Logging,
     BigConfig,
+    Edge,
 }
 
 /// The benchmarks a run includes (`--only`).
@@ -58,15 +60,17 @@ impl Only {
                 "failover" => &[Bench::Failover],
                 "logging" => &[Bench::Logging],
                 "bigconfig" => &[Bench::BigConfig],
+                "edge" => &[Bench::Edge],
                 "all" => &[
                     Bench::Http,
                     Bench::Tcp,
                     Bench::Failover,
                     Bench::Logging,
                     Bench::BigConfig,
+                    Bench::Edge,
                 ],
                 other => bail!(
-                    "--only takes a comma list of http, tcp, failover, logging, bigconfig or all, not {other:?}"
+                    "--only takes a comma list of http, tcp, failover, logging, bigconfig, edge or all, not {other:?}"
                 ),
             };
             for b in add {
