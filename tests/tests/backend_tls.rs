@@ -279,7 +279,6 @@ backend be
 }
 
 #[test]
-#[ignore = "lbd: needs http/session.rs to key the pool with PeerKey::new (see the wt-backtls report)"]
 fn requests_with_different_sni_never_share_a_connection() {
     let pki = Pki::new("Test CA");
     let be = HttpBackend::start("s1");

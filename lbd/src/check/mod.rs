@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use transport::{CheckOverrides, CheckTransport};
+use transport::CheckTransport;
 
 /// The running checks; dropping it stops them.
 #[derive(Debug)]
@@ -91,7 +91,7 @@ pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
                 let moved = http
                     .as_ref()
                     .is_some_and(|h| h.connect_port.is_some() || h.connect_addr.is_some());
-                let transport = CheckTransport::resolve(&s.conf, &CheckOverrides::default(), moved);
+                let transport = CheckTransport::resolve(&s.conf, &s.conf.check_transport, moved);
                 match target(addr, port, &who, "health check") {
                     Some(t) => probes.push(Probed {
                         be: be.clone(),

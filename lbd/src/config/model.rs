@@ -728,6 +728,9 @@ pub struct Server {
     pub on_marked_up_shutdown_backup: bool,
     /// `ssl` and the other TLS parameters toward the server.
     pub ssl: crate::tls::conf::ServerSsl,
+    /// `check-ssl`, `check-sni`, `check-alpn`, `check-send-proxy` and
+    /// their `no-` forms: how checks differ from traffic.
+    pub check_transport: crate::check::transport::CheckOverrides,
 }
 
 /// `agent-check` and its settings (spec 4.3).

@@ -155,14 +155,9 @@ const BIND: &[&str] = &[
 /// `server` parameters known to HAProxy that lbd does not handle yet.
 const SERVER: &[&str] = &[
     "npn",
-    "check-ssl",
-    "check-sni",
-    "check-alpn",
     "check-proto",
-    "check-send-proxy",
     "check-via-socks4",
     "no-ssl-reuse",
-    "no-check-ssl",
     "curves",
     "proxy-v2-options",
     "track",

@@ -24,7 +24,7 @@ use crate::h1::{
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
 use crate::persist::Persistence;
 use crate::runtime::ServerLease;
-use crate::runtime::{Backend, Frontend, ServerAddrRt, ServerRt};
+use crate::runtime::{Backend, Frontend, ServerRt};
 use crate::server::Stop;
 use crate::session::{ms_between, ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
@@ -767,7 +767,9 @@ impl Session {
             self.sess.set_target(&be.name, &server.name);
             self.rec.server = Some(server.name.as_str().into());
             let addr = server.addr.load_full();
-            let peer = peer_key(&addr, dst_port);
+            // Keyed by TLS settings and SNI too: connections made for
+            // another name must never be reused for this one.
+            let peer = PeerKey::new(&addr, dst_port, &server.conf.ssl, server.conf.ssl.sni.as_deref());
             // 1. The session's own connection to this very server.
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
@@ -1266,17 +1268,6 @@ fn effective_conn_mode(fe: &Proxy, be: &Proxy) -> HttpConnMode {
         (Close, _) | (_, Close) => Close,
         (ServerClose, _) | (_, ServerClose) => ServerClose,
         _ => KeepAlive,
-    }
-}
-
-fn peer_key(addr: &ServerAddrRt, dst_port: u16) -> PeerKey {
-    match addr {
-        ServerAddrRt::Unix(p) => PeerKey::Unix(p.clone()),
-        ServerAddrRt::Abstract(n) => PeerKey::Abstract(n.clone()),
-        ServerAddrRt::Ip { .. } => match addr.socket_addr(dst_port) {
-            Some(sa) => PeerKey::Tcp(sa),
-            None => PeerKey::Abstract(String::new()),
-        },
     }
 }
 

@@ -35,6 +35,7 @@ pub(crate) fn template() -> Server {
         on_marked_down_shutdown: false,
         on_marked_up_shutdown_backup: false,
         ssl: Default::default(),
+        check_transport: Default::default(),
     }
 }
 
@@ -262,6 +263,15 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 | "force-tlsv12"
                 | "force-tlsv13"
         ) && !p.starts_with("no-");
+        if let Some(r) = srv.check_transport.keyword(p, val.as_deref()) {
+            match r {
+                Ok(n) => {
+                    k += n;
+                    continue;
+                }
+                Err(m) => return fail(l, m),
+            }
+        }
         if let Some(r) = super::bind::tls_param(&mut srv.ssl.params, p, val.as_deref()) {
             match r {
                 Ok(n) => {
