@@ -6,7 +6,9 @@
 //! -> `choose_server` -> `connect` -> `exchange` (request body up while the
 //! response head comes down) -> `forward_response` -> keep-alive decision.
 
+mod after_response;
 mod request_rules;
+mod response_rules;
 
 use self::request_rules::Verdict;
 use super::buf::Buf;
@@ -465,6 +467,8 @@ impl Session {
         bytes: &[u8],
         unread_body: bool,
     ) -> Next {
+        let after = self.after_response(bytes);
+        let bytes = after.as_deref().unwrap_or(bytes);
         self.rec.status = status_of(bytes);
         let bytes = if head.method == Method::Head {
             match memchr::memmem::find(bytes, b"\r\n\r\n") {
@@ -1035,19 +1039,35 @@ impl Session {
         };
         let resp = match resp {
             Ok(mut r) => {
-                self.response_rules(&mut r, &be, head.method);
+                if let Some(rep) = self.response_rules(&mut r, &be, head.method) {
+                    // The server's response is not sent: its connection goes.
+                    drop((up, lease));
+                    let done = matches!(sent, Some(Ok(())));
+                    return self.send_replacement(&head, rep, done).await;
+                }
                 if let Some(rules) = &be_rules {
                     self.with_res_ctx(&r, &be, |cx| {
                         persist.on_response(&be, rules, &book.tables, cx)
                     });
                 }
                 persist.store(&lease.server);
+                self.after_forwarded(&mut r, head.method);
                 Ok(r)
             }
             Err(e) => Err(e),
         };
         let request_done = matches!(sent, Some(Ok(())));
         let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
+        // http-after-response also runs on the 502/504 sent in the
+        // server's place; the rules need the session, not yet split.
+        let after_err = match &resp {
+            Err(e) => {
+                let timeout = matches!(e, Some(e) if e.cause == Cause::ServerTimeout);
+                let status = if timeout { 504 } else { 502 };
+                self.after_response(&error_bytes(status, ErrorLayer::Http, &error_proxies))
+            }
+            Ok(_) => None,
+        };
         let (_, mut cw) = self.client.split();
         let (mut sr, mut sw) = up.stream.split();
         let cbuf = &mut self.cbuf;
@@ -1095,10 +1115,13 @@ impl Session {
                     _ => 502,
                 };
                 let keep = request_done && head.keep_alive && *stop.borrow() == Stop::Running;
-                let bytes = error_bytes(status, ErrorLayer::Http, &error_proxies);
+                let bytes = match after_err {
+                    Some(b) => std::borrow::Cow::Owned(b),
+                    None => error_bytes(status, ErrorLayer::Http, &error_proxies),
+                };
                 let http10 = head.version == h1::Version::Http10;
                 let bytes = with_connection(&bytes, !keep, http10);
-                self.rec.status = Some(status);
+                self.rec.status = status_of(&bytes);
                 self.rec.bytes_out = bytes.len() as u64;
                 let ok = matches!(within(ct, cw.write_all(&bytes)).await, Some(Ok(())));
                 return if ok && keep {
@@ -1131,6 +1154,7 @@ impl Session {
                 .iter()
                 .map(|c| find_header(&resp.headers, buf, &c.name).map(|v| c.take(v)))
                 .collect();
+            response_rules::fill_captures(&mut self.state, &mut self.rec, conf);
         }
         let head_out = out.len() as u64;
         sbuf.consume(resp.head_len);

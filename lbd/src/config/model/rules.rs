@@ -185,6 +185,11 @@ pub enum HttpResponseAction {
     Allow,
     /// The response is replaced by a 502 (or the given status/payload).
     Deny(ReturnSpec),
+    /// `return [status N] [content-type T] [payload] [hdr N V]...`: the
+    /// server's response is replaced by this one.
+    Return(ReturnSpec),
+    /// `redirect location <fmt> [code C] ...` (location only).
+    Redirect(Redirect),
     Header(HeaderAction),
     /// `set-status <code> [reason <text>]`.
     SetStatus {

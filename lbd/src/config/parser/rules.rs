@@ -416,14 +416,32 @@ pub(crate) fn http_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> 
         )));
     }
     let args = &words[2..];
-    // Not run yet: refused rather than ignored.
-    if after || action == "deny" || action == "capture" || action.starts_with("track-sc") {
+    // `http-after-response` runs on every response, generated ones too: 2.6
+    // gives it only the rewrites, variables and `allow`.
+    let after_ok = matches!(
+        action,
+        "allow"
+            | "set-header"
+            | "add-header"
+            | "del-header"
+            | "replace-header"
+            | "replace-value"
+            | "set-status"
+    ) || action.starts_with("set-var")
+        || action.starts_with("unset-var");
+    if after && !after_ok && !action.is_empty() {
         return l.alert(format_args!("'{kw} {action}' is not supported yet by lbd."));
     }
     let parsed: Parsed<HttpResponseAction> = match action {
         "allow" => Ok((HttpResponseAction::Allow, 0)),
         "deny" if !after => {
             payload(l, args, 502, true).map(|(s, n)| (HttpResponseAction::Deny(s), n))
+        }
+        "return" if !after => {
+            payload(l, args, 200, false).map(|(s, n)| (HttpResponseAction::Return(s), n))
+        }
+        "redirect" if !after => {
+            redirect(args, false, true).map(|(r, n)| (HttpResponseAction::Redirect(r), n))
         }
         "set-header" | "add-header" | "del-header" | "replace-header" | "replace-value" => {
             header_action(action, args).map(|(h, n)| (HttpResponseAction::Header(h), n))

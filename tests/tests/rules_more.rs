@@ -1,0 +1,243 @@
+//! The rules that complete issue 5: `http-response deny|return|redirect|
+//! capture|track-sc|sc-inc-gpc`, `http-after-response` on every response
+//! (forwarded or generated), `tcp-request` rules in HTTP frontends, the
+//! `http_auth` fetches and the stats page's admin actions. Every
+//! expectation holds for lbd and for HAProxy 2.6 (`LBD_BIN=/usr/sbin/haproxy`).
+
+use std::time::Duration;
+use tests::*;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// `global` with logs to `log_port`, and `defaults` in mode http.
+fn logged_defaults(log_port: u16) -> String {
+    format!(
+        "global\n    maxconn 1000\n    log 127.0.0.1:{log_port} local0\n\n\
+         defaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n"
+    )
+}
+
+fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").into_bytes()
+}
+
+/// The next log line of frontend `fe` for `path`.
+fn log_for(rx: &SyslogReceiver, lbd: &LbdProcess, path: &str) -> HttpLog {
+    let want = format!("\"GET {path} HTTP/1.1\"");
+    let msg = rx
+        .wait_for(WAIT, |m| m.contains(&want))
+        .unwrap_or_else(|| panic!("no log line for {path}{}", lbd.output_hint()));
+    HttpLog::parse(&msg).unwrap_or_else(|| panic!("unparsable httplog line: {msg}"))
+}
+
+/// `http-response deny` answers 502 by default (logged `PH`), `deny_status`
+/// picks another error page, `return` and `redirect` answer in the
+/// server's place (logged `LH`); the server's own response never reaches
+/// the client, and the client connection goes on.
+#[test]
+fn http_response_deny_return_redirect_replace_the_server_response() {
+    let be = HttpBackend::start("s1");
+    let rx = SyslogReceiver::start();
+    let port = free_port();
+    let cfg = format!(
+        "{}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request set-var(txn.p) path
+    http-response deny if {{ var(txn.p) -m str /deny }}
+    http-response deny deny_status 403 if {{ var(txn.p) -m str /deny403 }}
+    http-response return status 201 content-type text/plain string hi hdr x-a b if {{ var(txn.p) -m str /ret }}
+    http-response redirect location /else?from=%[res.hdr(x-served-by)] code 301 if {{ var(txn.p) -m str /redir }}
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        logged_defaults(rx.port()),
+        be.addr()
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+
+    let r = c.request(&get("/deny"));
+    assert_eq!(r.status, 502, "{}", r.raw_str());
+    assert!(r.body_str().contains("502 Bad Gateway"), "{}", r.raw_str());
+    assert_eq!(r.header("x-served-by"), None);
+    let l = log_for(&rx, &lbd, "/deny");
+    assert_eq!((l.status.as_str(), &l.termination[..2]), ("502", "PH"));
+    assert_eq!(l.server, "s1");
+    assert_eq!(l.timers[3], "-1", "Tr: no response was forwarded");
+
+    // Same connection: it survived the replaced response.
+    let r = c.request(&get("/deny403"));
+    assert_eq!(r.status, 403, "{}", r.raw_str());
+    assert!(r.body_str().contains("403 Forbidden"));
+    let l = log_for(&rx, &lbd, "/deny403");
+    assert_eq!((l.status.as_str(), &l.termination[..2]), ("403", "PH"));
+
+    let r = c.request(&get("/ret"));
+    assert_eq!(r.status, 201, "{}", r.raw_str());
+    assert_eq!(r.header("x-a"), Some("b"));
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    assert_eq!(r.body_str(), "hi");
+    let l = log_for(&rx, &lbd, "/ret");
+    assert_eq!((l.status.as_str(), &l.termination[..2]), ("201", "LH"));
+
+    let r = c.request(&get("/redir"));
+    assert_eq!(r.status, 301, "{}", r.raw_str());
+    assert_eq!(r.header("location"), Some("/else?from=s1"));
+    assert_eq!(r.header("content-length"), Some("0"));
+    let l = log_for(&rx, &lbd, "/redir");
+    assert_eq!((l.status.as_str(), &l.termination[..2]), ("301", "LH"));
+
+    let r = c.request(&get("/ok"));
+    assert_eq!((r.status, r.served_by().as_str()), (200, "s1"));
+    assert_eq!(be.requests(), 5, "every request went to the server");
+}
+
+/// `http-response capture <expr> id <n>` fills a declared response slot
+/// (truncated to its length) shown in the log's `{...}` block.
+#[test]
+fn http_response_capture_fills_the_declared_slot() {
+    let be = HttpBackend::start("server-with-a-long-name");
+    let rx = SyslogReceiver::start();
+    let port = free_port();
+    let cfg = format!(
+        "{}
+frontend fe
+    bind 127.0.0.1:{port}
+    capture response header x-absent len 8
+    http-response capture res.hdr(x-served-by),upper id 0
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        logged_defaults(rx.port()),
+        be.addr()
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let r = RawClient::connect(port).request(&get("/cap"));
+    assert_eq!(r.status, 200);
+    let l = log_for(&rx, &lbd, "/cap");
+    assert_eq!(l.captures, vec!["{SERVER-W}".to_string()], "{l:#?}");
+}
+
+/// `http-response track-sc0` tracks an entry from the response (counting
+/// the request), and `sc-inc-gpc0` bumps its counter only for the
+/// responses its condition picks.
+#[test]
+fn http_response_track_and_gpc0_count_server_errors() {
+    let ok = HttpBackend::start("s1");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+backend st
+    stick-table type ip size 10 expire 1m store gpc0,http_req_cnt
+
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request return status 200 content-type text/plain lf-string \"gpc0=%[src_get_gpc0(st)] req=%[src_http_req_cnt(st)]\" if {{ path /count }}
+    http-response track-sc0 src table st
+    http-response sc-inc-gpc0(0) if {{ res.hdr(x-bad) -m found }}
+    use_backend bad if {{ path /bad }}
+    default_backend be
+
+backend be
+    server s1 {}
+backend bad
+    http-response set-header x-bad 1
+    server s1 {}
+",
+        ok.addr(),
+        ok.addr()
+    );
+    let _lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    for p in ["/a", "/bad", "/b", "/bad", "/bad"] {
+        assert_eq!(c.request(&get(p)).status, 200, "{p}");
+    }
+    let r = c.request(&get("/count"));
+    assert_eq!(r.body_str(), "gpc0=3 req=5", "{}", r.raw_str());
+}
+
+/// `http-after-response` applies to forwarded responses and to every
+/// response lbd builds (http-request deny, redirect, the 503 of a backend
+/// without servers, the 502 of a dead server), the backend's rules before
+/// the frontend's; `allow` ends a rule set, `set-status` rewrites the status.
+#[test]
+fn http_after_response_applies_to_every_response() {
+    let be = HttpBackend::start("s1");
+    let dead = free_port();
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request set-var(txn.p) path
+    http-request deny if {{ path /deny }}
+    http-request redirect location /there if {{ path /redir }}
+    use_backend empty if {{ path /empty }}
+    use_backend dead if {{ path /dead }}
+    http-after-response set-header x-after %[var(txn.p)]
+    http-after-response add-header x-order fe
+    http-after-response set-status 299 if {{ status 200 }} {{ var(txn.p) -m str /teapot }}
+    default_backend be
+
+backend be
+    http-after-response add-header x-order be
+    http-after-response allow if {{ var(txn.p) -m str /allow }}
+    http-after-response add-header x-order be2
+    server s1 {}
+backend empty
+    http-after-response del-header cache-control
+backend dead
+    retries 0
+    server s1 127.0.0.1:{dead}
+",
+        be.addr()
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let hdrs = |r: &Response, n: &str| -> Vec<String> {
+        r.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+
+    let r = c.request(&get("/fwd"));
+    assert_eq!((r.status, r.served_by().as_str()), (200, "s1"));
+    assert_eq!(r.header("x-after"), Some("/fwd"), "{}", r.raw_str());
+    assert_eq!(hdrs(&r, "x-order"), ["be", "be2", "fe"], "{}", r.raw_str());
+
+    let r = c.request(&get("/allow"));
+    assert_eq!(
+        hdrs(&r, "x-order"),
+        ["be", "fe"],
+        "allow ends the backend's set"
+    );
+
+    let r = c.request(&get("/teapot"));
+    assert_eq!(r.status, 299, "{}", r.raw_str());
+
+    let r = c.request(&get("/deny"));
+    assert_eq!(r.status, 403);
+    assert_eq!(r.header("x-after"), Some("/deny"), "{}", r.raw_str());
+    assert_eq!(hdrs(&r, "x-order"), ["fe"]);
+
+    let r = c.request(&get("/redir"));
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location"), Some("/there"));
+    assert_eq!(r.header("x-after"), Some("/redir"), "{}", r.raw_str());
+
+    let r = RawClient::connect(port).request(&get("/empty"));
+    assert_eq!(r.status, 503, "{}", lbd.output_hint());
+    assert_eq!(r.header("x-after"), Some("/empty"), "{}", r.raw_str());
+    assert_eq!(r.header("cache-control"), None, "the backend's rule ran");
+
+    let r = RawClient::connect(port).request(&get("/dead"));
+    assert_eq!(r.status, 503, "{}", r.raw_str());
+    assert_eq!(r.header("x-after"), Some("/dead"), "{}", r.raw_str());
+}
