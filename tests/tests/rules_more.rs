@@ -241,3 +241,78 @@ backend dead
     assert_eq!(r.status, 503, "{}", r.raw_str());
     assert_eq!(r.header("x-after"), Some("/dead"), "{}", r.raw_str());
 }
+
+/// `tcp-request` rules in an HTTP frontend: connection rules run at
+/// accept (a reject closes before any byte), content rules run on each
+/// request once its head is in (a reject closes the connection, logged
+/// `PR` with no status as `<BADREQ>`), and what they track counts
+/// connections, sessions and requests as 2.6 counts them.
+#[test]
+fn tcp_request_rules_in_an_http_frontend() {
+    let be = HttpBackend::start("s1");
+    let rx = SyslogReceiver::start();
+    let (port, closed) = (free_port(), free_port());
+    let cfg = format!(
+        "{}
+backend st
+    stick-table type ip size 10 expire 1m store conn_cnt,sess_cnt,http_req_cnt
+
+frontend fe
+    bind 127.0.0.1:{port}
+    bind 127.0.0.1:{closed}
+    tcp-request inspect-delay 2s
+    tcp-request connection track-sc0 src table st
+    tcp-request connection reject if {{ dst_port {closed} }}
+    tcp-request content reject if {{ req.hdr(x-bad) -m found }}
+    tcp-request content set-var(txn.m) method
+    http-request return status 200 content-type text/plain lf-string \"c=%[sc0_conn_cnt] s=%[sc0_sess_cnt] r=%[sc0_http_req_cnt] m=%[var(txn.m)]\" if {{ path /count }}
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        logged_defaults(rx.port()),
+        be.addr()
+    );
+    let lbd = LbdProcess::start(&cfg);
+
+    let mut c = RawClient::connect(closed);
+    let _ = c.send(&get("/never"));
+    let (bytes, eof) = c.read_until_close(WAIT);
+    assert!(
+        eof && bytes.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+
+    let mut c = RawClient::connect(port);
+    let r = c.request(&get("/fwd"));
+    assert_eq!((r.status, r.served_by().as_str()), (200, "s1"));
+    let _ = c.send(b"GET /bad HTTP/1.1\r\nhost: x\r\nx-bad: 1\r\n\r\n");
+    let (bytes, eof) = c.read_until_close(WAIT);
+    assert!(
+        eof && bytes.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let msg = rx
+        .wait_for(WAIT, |m| m.contains("<BADREQ>"))
+        .unwrap_or_else(|| panic!("no log line for the rejected request{}", lbd.output_hint()));
+    let l = HttpLog::parse(&msg).unwrap_or_else(|| panic!("unparsable: {msg}"));
+    assert_eq!(
+        (l.status.as_str(), &l.termination[..2]),
+        ("-1", "PR"),
+        "{l:#?}"
+    );
+    assert_eq!(l.timers[0], "-1");
+    assert_eq!(be.requests(), 1, "the rejected request never left");
+
+    // Three connections tracked, two sessions (the one rejected at
+    // connection time never became one), and two requests that reached
+    // the HTTP rules, this one included.
+    let r = RawClient::connect(port).request(&get("/count"));
+    assert_eq!(r.body_str(), "c=3 s=2 r=2 m=GET", "{}", r.raw_str());
+    let r = RawClient::connect(port)
+        .request(b"POST /count HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n");
+    assert_eq!(r.body_str(), "c=4 s=3 r=3 m=POST", "{}", r.raw_str());
+}

@@ -9,6 +9,7 @@
 mod after_response;
 mod request_rules;
 mod response_rules;
+mod tcp_content;
 
 use self::request_rules::Verdict;
 use super::buf::Buf;
@@ -155,6 +156,10 @@ pub async fn serve(
         cur_be: None,
         sess: sess.clone(),
     };
+    if crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state).is_some() {
+        s.state.end_session();
+        return;
+    }
     // `shutdown session` ends the session wherever it is; a transaction in
     // flight is then logged and counted with a `K` termination, as 2.6 does.
     let killed = tokio::select! {
@@ -584,6 +589,9 @@ impl Session {
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
         self.note_request(&head);
+        if let Verdict::Done(next) = self.content_rules(&head) {
+            return next;
+        }
 
         if conf.options.http_buffer_request && !self.buffer_body(&head, &mut edits).await {
             return Next::Close;

@@ -415,7 +415,7 @@ impl Session {
         Verdict::Continue
     }
 
-    fn var_action(&mut self, v: &VarAction, c: &Compiled, head: &h1::RequestHead) {
+    pub(super) fn var_action(&mut self, v: &VarAction, c: &Compiled, head: &h1::RequestHead) {
         match v {
             VarAction::Set { var, .. } => {
                 let Some((scope, name)) = VarScope::split(var) else {
@@ -446,7 +446,9 @@ impl Session {
         match t {
             TrackAction::Track { slot, table, .. } => {
                 let n = usize::from(*slot).min(2);
-                if self.state.tracked(*slot).is_some() {
+                // The transaction's own counter: one the connection tracks
+                // does not stop it (2.6 looks at the stream's alone).
+                if self.state.txn_track[n].is_some() {
                     return;
                 }
                 let name = table.as_deref().unwrap_or(&proxy.name);
@@ -458,7 +460,9 @@ impl Session {
                 };
                 if let Some(e) = tbl.track(&k, now) {
                     // Tracking from http-request counts this request at once,
-                    // as 2.6 does when the stream starts tracking.
+                    // as 2.6 does when the stream starts tracking, and a
+                    // connection (its stream_start_counters).
+                    e.on_conn(now);
                     e.on_http_req(now);
                     self.state.txn_track[n] = Some(e);
                 }
