@@ -316,3 +316,59 @@ backend be
         .request(b"POST /count HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n");
     assert_eq!(r.body_str(), "c=4 s=3 r=3 m=POST", "{}", r.raw_str());
 }
+
+/// `http_auth(<userlist>)` says whether the Basic credentials are valid
+/// (clear or crypt(3) passwords); `http_auth_group(<userlist>)` names the
+/// user, and in an ACL matches the groups that user belongs to.
+#[test]
+fn http_auth_fetches_check_userlists() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+userlist L1
+    group G1 users tiger
+    group G2
+    group G3
+    user scott insecure-password elgato groups G2
+    user tiger password $6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1
+
+frontend fe
+    bind 127.0.0.1:{port}
+    acl auth_ok http_auth(L1)
+    acl in_g1 http_auth_group(L1) G1 G3
+    http-request return status 200 content-type text/plain lf-string \"g1:%[http_auth_group(L1)]\" if in_g1
+    http-request return status 200 content-type text/plain lf-string \"ok:%[http_auth_group(L1)]\" if auth_ok
+    http-request auth realm Private unless auth_ok
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr()
+    );
+    let _lbd = LbdProcess::start(&cfg);
+    let with = |auth: Option<&str>| {
+        let extra = auth
+            .map(|a| format!("authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let req = format!("GET / HTTP/1.1\r\nhost: x\r\n{extra}\r\n");
+        RawClient::connect(port).request(req.as_bytes())
+    };
+    let r = with(None);
+    assert_eq!(r.status, 401, "{}", r.raw_str());
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"Private\"")
+    );
+    // scott:elgato, in G2 only.
+    let r = with(Some("Basic c2NvdHQ6ZWxnYXRv"));
+    assert_eq!((r.status, r.body_str().as_str()), (200, "ok:scott"));
+    // scott:wrong
+    assert_eq!(with(Some("Basic c2NvdHQ6d3Jvbmc=")).status, 401);
+    // tiger:secret (a SHA-512 crypt hash), in G1 by the group's list.
+    let r = with(Some("Basic dGlnZXI6c2VjcmV0"));
+    assert_eq!((r.status, r.body_str().as_str()), (200, "g1:tiger"));
+    // tiger:wrong
+    assert_eq!(with(Some("Basic dGlnZXI6d3Jvbmc=")).status, 401);
+}
