@@ -372,3 +372,50 @@ backend be
     // tiger:wrong
     assert_eq!(with(Some("Basic dGlnZXI6d3Jvbmc=")).status, 401);
 }
+
+/// The stats page's admin form without a `stats admin` rule: a POST is
+/// denied with the 303 back to the page (`;st=DENY`, `;up` kept), the
+/// page shows the outcome banner of `;st=`, other methods than GET, HEAD
+/// and POST go to the backend, and http-after-response applies to it all.
+#[test]
+fn stats_page_posts_answer_303_with_their_outcome() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    stats enable
+    stats uri /st
+    http-after-response set-header x-after yes
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr()
+    );
+    let _lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let body = "s=s1&action=maint&b=be";
+    let req = format!(
+        "POST /st;up HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let r = c.request(req.as_bytes());
+    assert_eq!(r.status, 303, "{}", r.raw_str());
+    assert_eq!(r.header("location"), Some("/st;st=DENY;up"));
+    assert_eq!(r.header("content-length"), Some("0"));
+    assert_eq!(r.header("x-after"), Some("yes"));
+
+    let r = c.request(b"GET /st;st=DONE HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert_eq!(r.status, 200);
+    let page =
+        String::from_utf8_lossy(&tests::payload::dechunk(&r.body).unwrap_or_default()).into_owned();
+    assert!(page.contains("Action processed successfully."), "{page}");
+    assert_eq!(r.header("x-after"), Some("yes"));
+
+    let r = c.request(b"PUT /st HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n");
+    assert_eq!((r.status, r.served_by().as_str()), (200, "s1"));
+    assert_eq!(be.requests(), 1, "the server stayed up");
+}

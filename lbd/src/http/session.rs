@@ -11,7 +11,7 @@ mod request_rules;
 mod response_rules;
 mod tcp_content;
 
-use self::request_rules::Verdict;
+use self::request_rules::{complete_body, Verdict};
 use super::buf::Buf;
 use super::pool::{IdleConn, PeerKey};
 use super::respond::{error_bytes, with_connection};
@@ -553,13 +553,21 @@ impl Session {
     async fn stats_page(&mut self, head: &h1::RequestHead, proxy: &Proxy) -> Option<Next> {
         use crate::stats::page;
         let conf = proxy.stats.as_ref()?;
+        // 2.6 serves GET, HEAD and POST; other methods go to the backend.
+        if !matches!(head.method, Method::Get | Method::Head | Method::Post) {
+            return None;
+        }
         let buf = self.cbuf.bytes();
         let rest = page::matches(conf, head.target.get(buf))?;
         let rest = String::from_utf8_lossy(rest).into_owned();
         let rt = crate::stats::current()?;
         let allowed = page::authorized(conf, find_header(&head.headers, buf, "authorization"));
         self.applet_log(proxy, "<STATS>");
-        let bytes = if allowed {
+        let bytes = if allowed && head.method == Method::Post {
+            let admin = self.stats_admin(proxy, head);
+            let body = complete_body(head, self.cbuf.bytes());
+            page::admin::post(&rt, conf, admin, body, &rest)
+        } else if allowed {
             let ctx = page::PageCtx {
                 page: conf,
                 proxy: &proxy.name,

@@ -278,6 +278,15 @@ impl Session {
         Some(redirect_response(r, &loc))
     }
 
+    /// Whether a `stats admin if <cond>` rule of `proxy` grants this
+    /// request the stats page's admin form. The parser still refuses the
+    /// keyword (the model keeps no admin conditions), so no request is
+    /// admin yet and every POST is answered `;st=DENY`, as 2.6 answers
+    /// without such a rule.
+    pub(super) fn stats_admin(&mut self, _proxy: &Proxy, _head: &h1::RequestHead) -> bool {
+        false
+    }
+
     /// A request the rules answered with `bytes`.
     async fn answer(
         &mut self,
@@ -521,4 +530,14 @@ pub(super) fn render_var(v: FmtVar, n: &FmtNames<'_>, out: &mut Vec<u8>) {
             Err(_) => Ok(()),
         },
     };
+}
+
+/// The request body when all of it is in `buf` (the head first).
+pub(super) fn complete_body<'a>(head: &h1::RequestHead, buf: &'a [u8]) -> Option<&'a [u8]> {
+    let rest = buf.get(head.head_len..)?;
+    match head.framing {
+        h1::BodyFraming::None => Some(b""),
+        h1::BodyFraming::ContentLength(n) => rest.get(..usize::try_from(n).ok()?),
+        _ => None,
+    }
 }
