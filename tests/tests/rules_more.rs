@@ -48,6 +48,8 @@ frontend fe
     http-response deny deny_status 403 if {{ var(txn.p) -m str /deny403 }}
     http-response return status 201 content-type text/plain string hi hdr x-a b if {{ var(txn.p) -m str /ret }}
     http-response redirect location /else?from=%[res.hdr(x-served-by)] code 301 if {{ var(txn.p) -m str /redir }}
+    stats enable
+    stats uri /st
     default_backend be
 
 backend be
@@ -93,6 +95,22 @@ backend be
     let r = c.request(&get("/ok"));
     assert_eq!((r.status, r.served_by().as_str()), (200, "s1"));
     assert_eq!(be.requests(), 5, "every request went to the server");
+
+    // The two denies count as denied responses (`dresp`) on the frontend,
+    // the backend and the server.
+    let r = c.request(&get("/st;csv"));
+    let csv = String::from_utf8_lossy(&tests::payload::dechunk(&r.body).unwrap_or(r.body.clone()))
+        .into_owned();
+    let dresp = |px: &str, sv: &str| -> String {
+        csv.lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| f.len() > 11 && f[0] == px && f[1] == sv)
+            .map(|f| f[11].to_string())
+            .unwrap_or_else(|| panic!("no {px}/{sv} row in\n{csv}"))
+    };
+    assert_eq!(dresp("fe", "FRONTEND"), "2", "{csv}");
+    assert_eq!(dresp("be", "BACKEND"), "2", "{csv}");
+    assert_eq!(dresp("be", "s1"), "2", "{csv}");
 }
 
 /// `http-response capture <expr> id <n>` fills a declared response slot

@@ -201,6 +201,7 @@ impl Session {
                 match &rule.action {
                     HttpResponseAction::Allow => break,
                     HttpResponseAction::Deny(spec) => {
+                        self.denied_response(be);
                         let bytes = self.res_answer(spec, &rule.c, resp, be, proxy);
                         return Some(Replacement {
                             bytes,
@@ -294,6 +295,18 @@ impl Session {
         self.sbuf.consume(n);
         self.rec.termination = Termination::new(r.cause, TermPhase::Headers);
         self.send_local_with(head, &r.bytes, !request_done).await
+    }
+
+    /// `dresp` on the frontend, the backend and the server, as 2.6 counts
+    /// an `http-response deny`.
+    fn denied_response(&self, be: &Backend) {
+        use crate::stats::Ctr;
+        self.fe.stats.totals.inc(Ctr::Dresp);
+        be.stats.totals.inc(Ctr::Dresp);
+        let srv = self.rec.server.as_deref();
+        if let Some(s) = be.servers.iter().find(|s| Some(s.name.as_str()) == srv) {
+            s.stats.totals.inc(Ctr::Dresp);
+        }
     }
 
     /// The bytes of an `http-response deny|return`.
