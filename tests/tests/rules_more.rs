@@ -113,10 +113,11 @@ backend be
     assert_eq!(dresp("be", "s1"), "2", "{csv}");
 }
 
-/// `http-response capture <expr> id <n>` fills a declared response slot
-/// (truncated to its length) shown in the log's `{...}` block.
+/// `http-request capture <expr> id <n>` and `http-response capture <expr>
+/// id <n>` fill declared slots (truncated to their length) shown in the
+/// log's `{...}` blocks.
 #[test]
-fn http_response_capture_fills_the_declared_slot() {
+fn captures_by_id_fill_the_declared_slots() {
     let be = HttpBackend::start("server-with-a-long-name");
     let rx = SyslogReceiver::start();
     let port = free_port();
@@ -124,7 +125,9 @@ fn http_response_capture_fills_the_declared_slot() {
         "{}
 frontend fe
     bind 127.0.0.1:{port}
+    capture request header x-absent len 4
     capture response header x-absent len 8
+    http-request capture path id 0
     http-response capture res.hdr(x-served-by),upper id 0
     default_backend be
 
@@ -135,10 +138,10 @@ backend be
         be.addr()
     );
     let lbd = LbdProcess::start(&cfg);
-    let r = RawClient::connect(port).request(&get("/cap"));
+    let r = RawClient::connect(port).request(&get("/capture"));
     assert_eq!(r.status, 200);
-    let l = log_for(&rx, &lbd, "/cap");
-    assert_eq!(l.captures, vec!["{SERVER-W}".to_string()], "{l:#?}");
+    let l = log_for(&rx, &lbd, "/capture");
+    assert_eq!(l.captures, ["{/cap}", "{SERVER-W}"], "{l:#?}");
 }
 
 /// `http-response track-sc0` tracks an entry from the response (counting

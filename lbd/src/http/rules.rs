@@ -361,7 +361,8 @@ impl ProxyRules {
                     expr: None,
                 },
                 HttpRequestAction::Var(v) => var_parts(&x, v)?,
-                HttpRequestAction::Capture { expr, .. } => Compiled {
+                HttpRequestAction::Capture { expr, .. }
+                | HttpRequestAction::CaptureId { expr, .. } => Compiled {
                     expr: x.expr(expr)?,
                     ..Compiled::default()
                 },

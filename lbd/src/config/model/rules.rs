@@ -69,6 +69,12 @@ pub enum HttpRequestAction {
         expr: String,
         len: usize,
     },
+    /// `capture <expr> id <n>`: fills request slot `n` (declared by
+    /// `capture request header` or `declare capture request`).
+    CaptureId {
+        expr: String,
+        id: usize,
+    },
     Track(TrackAction),
     /// `use-service <service>`: terminal, answered locally.
     UseService(Service),

@@ -393,6 +393,19 @@ impl Session {
                     });
                     self.rec.captured_request.push(v);
                 }
+                HttpRequestAction::CaptureId { id, .. } => {
+                    let v = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
+                    let Some(conf) = self.log.active() else {
+                        continue;
+                    };
+                    if let (Some(v), Some(slot), Some(c)) = (
+                        v,
+                        self.rec.captured_request.get_mut(*id),
+                        conf.capture_request.get(*id),
+                    ) {
+                        *slot = Some(c.take(&v.to_text()));
+                    }
+                }
                 HttpRequestAction::Track(t) => {
                     let key = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
                     self.track(t, key, proxy);
