@@ -440,3 +440,23 @@ backend be
     assert_eq!((r.status, r.served_by().as_str()), (200, "s1"));
     assert_eq!(be.requests(), 1, "the server stayed up");
 }
+
+/// `http-after-response` takes only 2.6's after-response actions: anything
+/// else stops the load with 2.6's list of what it expects.
+#[test]
+fn http_after_response_refuses_other_actions_as_2_6() {
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{}
+    http-after-response deny
+    default_backend be
+backend be
+",
+        free_port()
+    );
+    let (code, out, err) = check(&cfg);
+    assert_ne!(code, 0, "{out}{err}");
+    let want = "check.cfg:12]: 'http-after-response' expects 'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', but got 'deny'.";
+    assert!(format!("{out}{err}").contains(want), "{out}{err}");
+}

@@ -404,6 +404,9 @@ fn abort(mut st: Status) -> Status {
     st
 }
 
+/// The actions 2.6 knows for `http-after-response`, as its error lists them.
+const HAR_ACTIONS: &str = "'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'";
+
 /// `http-response` and `http-after-response`.
 pub(crate) fn http_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     let kw = words[0].as_str();
@@ -430,7 +433,13 @@ pub(crate) fn http_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> 
     ) || action.starts_with("set-var")
         || action.starts_with("unset-var");
     if after && !after_ok && !action.is_empty() {
-        return l.alert(format_args!("'{kw} {action}' is not supported yet by lbd."));
+        let base = action.split('(').next().unwrap_or(action);
+        if matches!(base, "capture" | "strict-mode" | "ot-group") {
+            return l.alert(format_args!("'{kw} {action}' is not supported yet by lbd."));
+        }
+        return abort(l.alert_nc(format_args!(
+            "'{kw}' expects {HAR_ACTIONS}, but got '{action}'."
+        )));
     }
     let parsed: Parsed<HttpResponseAction> = match action {
         "allow" => Ok((HttpResponseAction::Allow, 0)),
