@@ -399,6 +399,47 @@ mod tests {
         assert_eq!(PostStatus::from_uri(";csv"), None);
     }
 
+    fn runtime() -> Runtime {
+        let text = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nbackend be\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2\n";
+        let out = crate::config::load_str(
+            "t.cfg",
+            text.as_bytes(),
+            &crate::config::tokenizer::ProcessEnv,
+        );
+        let Some(cfg) = out.config else {
+            panic!("config refused: {:?}", out.diags);
+        };
+        match Runtime::build(&cfg) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn post(rt: &Runtime, body: &str) -> PostStatus {
+        match parse_form(body.as_bytes()) {
+            Ok(f) => apply(rt, &f, &crate::runtime::StderrObserver),
+            Err(st) => st,
+        }
+    }
+
+    #[test]
+    fn actions_change_servers_and_report_how_it_went() {
+        let rt = runtime();
+        let be = rt.backends.iter().find(|b| b.name == "be").unwrap();
+        let s1 = &be.servers[0];
+        assert_eq!(post(&rt, "s=s1&s=zz&action=maint&b=be"), PostStatus::Part);
+        assert!(!s1.is_usable(), "s1 in maintenance");
+        let by_id = format!("s=s1&action=ready&b=%23{}", be.id);
+        assert_eq!(post(&rt, &by_id), PostStatus::Done);
+        assert!(s1.is_usable());
+        // No check configured: nothing to disable.
+        assert_eq!(post(&rt, "s=s2&action=dhlth&b=be"), PostStatus::None);
+        assert_eq!(post(&rt, "s=zz&action=drain&b=be"), PostStatus::Errp);
+        assert_eq!(post(&rt, "s=s1&action=maint&b=nope"), PostStatus::Errp);
+        assert_eq!(post(&rt, "s=s1&action=maint"), PostStatus::None);
+        assert!(s1.is_usable(), "no backend, no change");
+    }
+
     #[test]
     fn redirect_keeps_up_and_norefresh() {
         let page = StatsPage {
