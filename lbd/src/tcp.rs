@@ -137,7 +137,7 @@ fn run_phase(
             TcpAction::Reject => return Some(Final::Reject),
             TcpAction::Track(t) => {
                 let key = rule.c.expr.as_ref().and_then(|e| e.eval(&mut cx));
-                track(fe, state, t, key, phase);
+                track(fe, state, t, key);
             }
             TcpAction::Var(v) => {
                 let val = match v {
@@ -190,7 +190,7 @@ pub fn expects_proxy(fe: &Frontend, info: &ClientInfo) -> bool {
 
 /// `track-scN` from a `tcp-request` rule: the entry is the connection's,
 /// counted as a connection (and a session) at once.
-fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>, phase: TcpPhase) {
+fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>) {
     let now = crate::stick::clock::now_ms();
     match t {
         TrackAction::Track { slot, table, .. } => {
@@ -210,10 +210,9 @@ fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>,
                 return;
             };
             if let Some(e) = tbl.track(&k, now) {
+                // 2.6's stream_start_counters; sessions are counted once
+                // the session rules let the connection through.
                 e.on_conn(now);
-                if phase != TcpPhase::Connection {
-                    e.on_sess(now);
-                }
                 state.sess_track[n] = Some(e);
             }
         }
@@ -229,6 +228,31 @@ fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>,
     }
 }
 
+/// `tcp-request connection`, then `session` rules of a fresh connection,
+/// in any mode: Some with how the connection ends when one rejects it.
+/// An `accept` ends its own phase only. The entries tracked so far count
+/// the new session, as 2.6's `session_count_new` does.
+pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Termination> {
+    if fe.rules.tcp_request.is_empty() {
+        return None;
+    }
+    for phase in [TcpPhase::Connection, TcpPhase::Session] {
+        if let Some(Final::Reject) = run_phase(fe, info.clone(), state, None, phase) {
+            let ctr = match phase {
+                TcpPhase::Connection => crate::stats::Ctr::Dcon,
+                _ => crate::stats::Ctr::Dses,
+            };
+            fe.stats.totals.inc(ctr);
+            return Some(Termination::new(TermCause::Proxy, TermPhase::Request));
+        }
+    }
+    let now = crate::stick::clock::now_ms();
+    for e in state.sess_track.iter().flatten() {
+        e.on_sess(now);
+    }
+    None
+}
+
 /// `tcp-request connection`, `session`, then `content` rules; the content
 /// rules see the bytes read so far and wait up to `inspect-delay` for more.
 async fn tcp_rules(
@@ -238,14 +262,8 @@ async fn tcp_rules(
     state: &mut State,
     payload: &mut Vec<u8>,
 ) -> Option<Termination> {
-    for phase in [TcpPhase::Connection, TcpPhase::Session] {
-        match run_phase(fe, info.clone(), state, None, phase) {
-            Some(Final::Reject) => {
-                return Some(Termination::new(TermCause::Proxy, TermPhase::Request))
-            }
-            Some(Final::Accept) => break,
-            None => {}
-        }
+    if let Some(end) = accept_rules(fe, &info, state) {
+        return Some(end);
     }
     if !fe
         .rules

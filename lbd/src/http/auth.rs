@@ -65,6 +65,38 @@ pub fn authenticate<'a>(ul: &'a Userlist, authorization: &[u8]) -> Option<&'a st
     ok.then_some(u.name.as_str())
 }
 
+/// The userlist `name` of the running configuration.
+fn running_userlist(name: &str) -> Option<Userlist> {
+    let rt = crate::stats::current()?;
+    rt.frontends.first()?.book.userlists.get(name).cloned()
+}
+
+/// `http_auth(<userlist>)` and `http_auth_group(<userlist>)`: the user
+/// `authorization` names when its password is right, with the groups
+/// that user belongs to.
+pub fn fetch_user(list: &str, authorization: &[u8]) -> Option<(String, Vec<String>)> {
+    let ul = running_userlist(list)?;
+    let user = authenticate(&ul, authorization)?;
+    let mut groups: Vec<String> = Vec::new();
+    for g in ul
+        .users
+        .iter()
+        .filter(|u| u.name == user)
+        .flat_map(|u| u.groups.iter())
+        .chain(
+            ul.groups
+                .iter()
+                .filter(|(_, users)| users.iter().any(|u| u == user))
+                .map(|(g, _)| g),
+        )
+    {
+        if !groups.contains(g) {
+            groups.push(g.clone());
+        }
+    }
+    Some((user.to_string(), groups))
+}
+
 /// Whether `user` of `ul` belongs to `group` (listed on the user or the group).
 pub fn in_group(ul: &Userlist, user: &str, group: &str) -> bool {
     ul.users

@@ -29,12 +29,16 @@ pub struct State {
     pub sess_track: [Option<EntryRef>; 3],
     /// Entries tracked by `http-request`/`http-response` rules.
     pub txn_track: [Option<EntryRef>; 3],
+    /// `http-response capture ... id N`: values for the declared response
+    /// slots, put in the log record once the slots are filled.
+    pub res_captures: Vec<(usize, Vec<u8>)>,
 }
 
 impl State {
     /// A transaction ends: its variables and tracked entries go.
     pub fn end_txn(&mut self) {
         self.txn_vars.clear();
+        self.res_captures.clear();
         let now = crate::stick::clock::now_ms();
         for t in &mut self.txn_track {
             if let Some(e) = t.take() {

@@ -361,7 +361,8 @@ impl ProxyRules {
                     expr: None,
                 },
                 HttpRequestAction::Var(v) => var_parts(&x, v)?,
-                HttpRequestAction::Capture { expr, .. } => Compiled {
+                HttpRequestAction::Capture { expr, .. }
+                | HttpRequestAction::CaptureId { expr, .. } => Compiled {
                     expr: x.expr(expr)?,
                     ..Compiled::default()
                 },
@@ -387,7 +388,10 @@ impl ProxyRules {
         ] {
             for r in src {
                 let c = match &r.action {
-                    HttpResponseAction::Deny(s) => return_parts(&x, s)?,
+                    HttpResponseAction::Deny(s) | HttpResponseAction::Return(s) => {
+                        return_parts(&x, s)?
+                    }
+                    HttpResponseAction::Redirect(rd) => redirect_parts(&x, rd)?,
                     HttpResponseAction::Header(h) => header_parts(&x, h)?,
                     HttpResponseAction::Var(v) => var_parts(&x, v)?,
                     HttpResponseAction::Capture { expr, .. } => Compiled {

@@ -6,9 +6,12 @@
 //! -> `choose_server` -> `connect` -> `exchange` (request body up while the
 //! response head comes down) -> `forward_response` -> keep-alive decision.
 
+mod after_response;
 mod request_rules;
+mod response_rules;
+mod tcp_content;
 
-use self::request_rules::Verdict;
+use self::request_rules::{complete_body, Verdict};
 use super::buf::Buf;
 use super::pool::{IdleConn, PeerKey};
 use super::respond::{error_bytes, with_connection};
@@ -153,6 +156,10 @@ pub async fn serve(
         cur_be: None,
         sess: sess.clone(),
     };
+    if crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state).is_some() {
+        s.state.end_session();
+        return;
+    }
     // `shutdown session` ends the session wherever it is; a transaction in
     // flight is then logged and counted with a `K` termination, as 2.6 does.
     let killed = tokio::select! {
@@ -468,6 +475,8 @@ impl Session {
         bytes: &[u8],
         unread_body: bool,
     ) -> Next {
+        let after = self.after_response(bytes);
+        let bytes = after.as_deref().unwrap_or(bytes);
         self.rec.status = status_of(bytes);
         let bytes = if head.method == Method::Head {
             match memchr::memmem::find(bytes, b"\r\n\r\n") {
@@ -547,13 +556,21 @@ impl Session {
     async fn stats_page(&mut self, head: &h1::RequestHead, proxy: &Proxy) -> Option<Next> {
         use crate::stats::page;
         let conf = proxy.stats.as_ref()?;
+        // 2.6 serves GET, HEAD and POST; other methods go to the backend.
+        if !matches!(head.method, Method::Get | Method::Head | Method::Post) {
+            return None;
+        }
         let buf = self.cbuf.bytes();
         let rest = page::matches(conf, head.target.get(buf))?;
         let rest = String::from_utf8_lossy(rest).into_owned();
         let rt = crate::stats::current()?;
         let allowed = page::authorized(conf, find_header(&head.headers, buf, "authorization"));
         self.applet_log(proxy, "<STATS>");
-        let bytes = if allowed {
+        let bytes = if allowed && head.method == Method::Post {
+            let admin = self.stats_admin(proxy, head);
+            let body = complete_body(head, self.cbuf.bytes());
+            page::admin::post(&rt, conf, admin, body, &rest)
+        } else if allowed {
             let ctx = page::PageCtx {
                 page: conf,
                 proxy: &proxy.name,
@@ -583,6 +600,9 @@ impl Session {
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
         self.note_request(&head);
+        if let Verdict::Done(next) = self.content_rules(&head) {
+            return next;
+        }
 
         if conf.options.http_buffer_request && !self.buffer_body(&head, &mut edits).await {
             return Next::Close;
@@ -1050,7 +1070,12 @@ impl Session {
         };
         let resp = match resp {
             Ok(mut r) => {
-                self.response_rules(&mut r, &be, head.method);
+                if let Some(rep) = self.response_rules(&mut r, &be, head.method) {
+                    // The server's response is not sent: its connection goes.
+                    drop((up, lease));
+                    let done = matches!(sent, Some(Ok(())));
+                    return self.send_replacement(&head, rep, done).await;
+                }
                 if let Some(rules) = &be_rules {
                     self.with_res_ctx(&r, &be, |cx| {
                         persist.on_response(&be, rules, &book.tables, cx)
@@ -1068,12 +1093,23 @@ impl Session {
                 }
                 persist.log_cookie(&be, &mut self.rec);
                 persist.store(&lease.server);
+                self.after_forwarded(&mut r, head.method);
                 Ok(r)
             }
             Err(e) => Err(e),
         };
         let request_done = matches!(sent, Some(Ok(())));
         let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
+        // http-after-response also runs on the 502/504 sent in the
+        // server's place; the rules need the session, not yet split.
+        let after_err = match &resp {
+            Err(e) => {
+                let timeout = matches!(e, Some(e) if e.cause == Cause::ServerTimeout);
+                let status = if timeout { 504 } else { 502 };
+                self.after_response(&error_bytes(status, ErrorLayer::Http, &error_proxies))
+            }
+            Ok(_) => None,
+        };
         let (_, mut cw) = self.client.split();
         let (mut sr, mut sw) = up.stream.split();
         let cbuf = &mut self.cbuf;
@@ -1121,10 +1157,13 @@ impl Session {
                     _ => 502,
                 };
                 let keep = request_done && head.keep_alive && *stop.borrow() == Stop::Running;
-                let bytes = error_bytes(status, ErrorLayer::Http, &error_proxies);
+                let bytes = match after_err {
+                    Some(b) => std::borrow::Cow::Owned(b),
+                    None => error_bytes(status, ErrorLayer::Http, &error_proxies),
+                };
                 let http10 = head.version == h1::Version::Http10;
                 let bytes = with_connection(&bytes, !keep, http10);
-                self.rec.status = Some(status);
+                self.rec.status = status_of(&bytes);
                 self.rec.bytes_out = bytes.len() as u64;
                 let ok = matches!(within(ct, cw.write_all(&bytes)).await, Some(Ok(())));
                 return if ok && keep {
@@ -1157,6 +1196,7 @@ impl Session {
                 .iter()
                 .map(|c| find_header(&resp.headers, buf, &c.name).map(|v| c.take(v)))
                 .collect();
+            response_rules::fill_captures(&mut self.state, &mut self.rec, conf);
         }
         let head_out = out.len() as u64;
         sbuf.consume(resp.head_len);

@@ -85,6 +85,11 @@ enum Kind {
     SslVer,
     RdpCookieCnt,
     WaitEnd,
+    /// `http_auth(<userlist>)`: the Basic credentials are valid.
+    HttpAuth(String),
+    /// `http_auth_group(<userlist>)`: the user name; in an ACL, each of
+    /// the user's groups (2.6 matches the patterns as group names).
+    HttpAuthGroup(String),
 }
 
 /// Where a stick fetch finds its entry.
@@ -228,6 +233,8 @@ const NAMES: &[&str] = &[
     "req.rdp_cookie_cnt",
     "rdp_cookie_cnt",
     "wait_end",
+    "http_auth",
+    "http_auth_group",
 ];
 
 /// Whether `name` is a fetch keyword.
@@ -471,6 +478,14 @@ impl Fetch {
             "req.ssl_ver" | "req_ssl_ver" => (Kind::SslVer, T::Sint),
             "req.rdp_cookie_cnt" | "rdp_cookie_cnt" => (Kind::RdpCookieCnt, T::Sint),
             "wait_end" => (Kind::WaitEnd, T::Bool),
+            "http_auth" => {
+                need(1)?;
+                (Kind::HttpAuth(first()), T::Bool)
+            }
+            "http_auth_group" => {
+                need(1)?;
+                (Kind::HttpAuthGroup(first()), T::Str)
+            }
             _ => match stick_fetch(name) {
                 Some((src, what, inc)) => {
                     let src = match src {
@@ -517,6 +532,7 @@ impl Fetch {
                 | Kind::HdrIp(_, _, None)
                 | Kind::HdrVal(_, _, None)
                 | Kind::Cook(..)
+                | Kind::HttpAuthGroup(_)
         )
     }
 
@@ -589,6 +605,11 @@ impl Fetch {
                         out.push(Sample::Str(v.to_vec()));
                         false
                     });
+                }
+            }
+            Kind::HttpAuthGroup(list) => {
+                if let Some((_, groups)) = auth_user(cx, list) {
+                    out.extend(groups.into_iter().map(|g| Sample::Str(g.into_bytes())));
                 }
             }
             _ => out.extend(self.eval_single(cx)),
@@ -759,6 +780,13 @@ impl Fetch {
             Kind::SslVer => int(i64::from(crate::sample::tls_hello::version(cx.payload()?)?)),
             Kind::RdpCookieCnt => int(0),
             Kind::WaitEnd => Some(Sample::Bool(true)),
+            Kind::HttpAuth(list) => {
+                nth_value(cx.req()?, Some("authorization"), true, 1)?;
+                Some(Sample::Bool(auth_user(cx, list).is_some()))
+            }
+            Kind::HttpAuthGroup(list) => {
+                auth_user(cx, list).map(|(u, _)| Sample::Str(u.into_bytes()))
+            }
             Kind::Hdr { .. } | Kind::HdrIp(..) | Kind::HdrVal(..) | Kind::Cook(..) => {
                 self.eval(cx, false)
             }
@@ -887,4 +915,11 @@ fn for_each_cookie(m: &dyn HttpMsg, side: Side, name: &str, f: &mut dyn FnMut(&[
             }
         }
     }
+}
+
+/// The user (and groups) the request's Basic credentials authenticate in
+/// userlist `list`.
+fn auth_user(cx: &mut dyn SampleCtx, list: &str) -> Option<(String, Vec<String>)> {
+    let h = nth_value(cx.req()?, Some("authorization"), true, 1)?;
+    crate::http::auth::fetch_user(list, h)
 }

@@ -6,7 +6,9 @@
 //! `stats show-legends`, as 2.6 does on the HTTP page.
 //!
 //! This module owns no socket: the HTTP session asks [`respond`] for the
-//! bytes and sends them.
+//! bytes and sends them. POSTs of the admin form are [`admin`]'s.
+
+pub mod admin;
 
 use super::fields::{f, Val};
 use super::stat::{collect, render, Kind, Row, StatFormat, StatRequest};
@@ -30,6 +32,8 @@ pub struct Modifiers {
     pub up: bool,
     pub no_maint: bool,
     pub norefresh: bool,
+    /// `;st=<code>`: the outcome of the admin form just posted.
+    pub status: Option<admin::PostStatus>,
 }
 
 impl Modifiers {
@@ -50,6 +54,7 @@ impl Modifiers {
             up: rest.contains(";up"),
             no_maint: rest.contains(";no-maint"),
             norefresh: rest.contains(";norefresh"),
+            status: admin::PostStatus::from_uri(rest),
         }
     }
 }
@@ -346,6 +351,17 @@ fn html(rt: &Runtime, ctx: &PageCtx<'_>, rows: &[Row], m: Modifiers, out: &mut S
         out.push_str("</div>\n");
     } else {
         out.push_str(" &middot; refreshing</div>\n");
+    }
+    if let Some(st) = m.status {
+        let (class, text) = st.banner();
+        let _ = write!(out, "<p><div class={class}><a class=lfsb href=\"");
+        escape(&ctx.page.uri, out);
+        let _ = writeln!(
+            out,
+            "{}{}\" title=\"Remove this message\">[X]</a> {text}</div>",
+            if m.up { ";up" } else { "" },
+            if m.norefresh { ";norefresh" } else { "" },
+        );
     }
     let mut i = 0;
     while i < rows.len() {

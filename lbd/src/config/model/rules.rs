@@ -69,6 +69,12 @@ pub enum HttpRequestAction {
         expr: String,
         len: usize,
     },
+    /// `capture <expr> id <n>`: fills request slot `n` (declared by
+    /// `capture request header` or `declare capture request`).
+    CaptureId {
+        expr: String,
+        id: usize,
+    },
     Track(TrackAction),
     /// `use-service <service>`: terminal, answered locally.
     UseService(Service),
@@ -185,6 +191,11 @@ pub enum HttpResponseAction {
     Allow,
     /// The response is replaced by a 502 (or the given status/payload).
     Deny(ReturnSpec),
+    /// `return [status N] [content-type T] [payload] [hdr N V]...`: the
+    /// server's response is replaced by this one.
+    Return(ReturnSpec),
+    /// `redirect location <fmt> [code C] ...` (location only).
+    Redirect(Redirect),
     Header(HeaderAction),
     /// `set-status <code> [reason <text>]`.
     SetStatus {

@@ -114,7 +114,18 @@ pub(crate) fn http_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> S
                 }),
                 _ => Err(format!("length must be > 0 (got '{n}')")),
             },
-            (Some(_), Some("id"), _) => Err("'capture ... id' is not supported yet by lbd".into()),
+            (Some(e), Some("id"), Some(id)) => match id.parse::<usize>() {
+                Ok(id) => crate::http::rules::check_expr(e).map(|_| {
+                    (
+                        HttpRequestAction::CaptureId {
+                            expr: e.clone(),
+                            id,
+                        },
+                        3,
+                    )
+                }),
+                Err(_) => Err(format!("'id' expects an integer, got '{id}'")),
+            },
             _ => Err("expects <expression> [ 'len' <length> | id <idx> ]".into()),
         },
         a if a.starts_with("track-sc") || a.starts_with("sc-inc-gpc") => {

@@ -404,6 +404,9 @@ fn abort(mut st: Status) -> Status {
     st
 }
 
+/// The actions 2.6 knows for `http-after-response`, as its error lists them.
+const HAR_ACTIONS: &str = "'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'";
+
 /// `http-response` and `http-after-response`.
 pub(crate) fn http_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
     let kw = words[0].as_str();
@@ -416,14 +419,38 @@ pub(crate) fn http_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> 
         )));
     }
     let args = &words[2..];
-    // Not run yet: refused rather than ignored.
-    if after || action == "deny" || action == "capture" || action.starts_with("track-sc") {
-        return l.alert(format_args!("'{kw} {action}' is not supported yet by lbd."));
+    // `http-after-response` runs on every response, generated ones too: 2.6
+    // gives it only the rewrites, variables and `allow`.
+    let after_ok = matches!(
+        action,
+        "allow"
+            | "set-header"
+            | "add-header"
+            | "del-header"
+            | "replace-header"
+            | "replace-value"
+            | "set-status"
+    ) || action.starts_with("set-var")
+        || action.starts_with("unset-var");
+    if after && !after_ok && !action.is_empty() {
+        let base = action.split('(').next().unwrap_or(action);
+        if matches!(base, "capture" | "strict-mode" | "ot-group") {
+            return l.alert(format_args!("'{kw} {action}' is not supported yet by lbd."));
+        }
+        return abort(l.alert_nc(format_args!(
+            "'{kw}' expects {HAR_ACTIONS}, but got '{action}'."
+        )));
     }
     let parsed: Parsed<HttpResponseAction> = match action {
         "allow" => Ok((HttpResponseAction::Allow, 0)),
         "deny" if !after => {
             payload(l, args, 502, true).map(|(s, n)| (HttpResponseAction::Deny(s), n))
+        }
+        "return" if !after => {
+            payload(l, args, 200, false).map(|(s, n)| (HttpResponseAction::Return(s), n))
+        }
+        "redirect" if !after => {
+            redirect(args, false, true).map(|(r, n)| (HttpResponseAction::Redirect(r), n))
         }
         "set-header" | "add-header" | "del-header" | "replace-header" | "replace-value" => {
             header_action(action, args).map(|(h, n)| (HttpResponseAction::Header(h), n))

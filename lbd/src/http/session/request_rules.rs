@@ -4,19 +4,39 @@
 
 use super::{Next, RequestEdits, Session};
 use crate::config::model::{
-    HeaderAction, HttpRequestAction, HttpResponseAction, LinePart, Proxy, Redirect, RedirectKind,
-    ReturnBody, ReturnSpec, Service, TrackAction, VarAction,
+    HeaderAction, HttpRequestAction, LinePart, Proxy, Redirect, RedirectKind, ReturnBody,
+    ReturnSpec, Service, TrackAction, VarAction,
 };
 use crate::h1::{self, ErrorLayer};
-use crate::http::ctx::{ReqMsg, ResMsg, RuleCtx};
+use crate::http::ctx::{ReqMsg, RuleCtx};
 use crate::http::respond::{error_bytes, return_bytes};
 use crate::http::rewrite::{self, HeaderEdit};
 use crate::http::rules::{Compiled, Cond, Fmt, FmtVar, Piece, ProxyRules};
 use crate::log::{TermCause, TermPhase, Termination};
-use crate::runtime::Backend;
 use crate::sample::{Expr, Sample, VarScope};
-use std::sync::Arc;
 use std::time::Duration;
+
+/// The 30x answer of redirect `r` to `loc`, as 2.6 builds it.
+pub(super) fn redirect_response(r: &Redirect, loc: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(loc.len() + 128);
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(r.code.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(crate::http::respond::reason(r.code).as_bytes());
+    out.extend_from_slice(b"\r\ncontent-length: 0\r\nlocation: ");
+    out.extend_from_slice(loc);
+    out.extend_from_slice(b"\r\n");
+    if matches!(r.code, 302 | 303 | 307) {
+        out.extend_from_slice(b"cache-control: no-cache\r\n");
+    }
+    if let Some(ck) = &r.cookie {
+        out.extend_from_slice(b"set-cookie: ");
+        out.extend_from_slice(ck.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
 
 /// What a rule set decided.
 pub(super) enum Verdict {
@@ -79,38 +99,13 @@ impl Session {
     }
 
     pub(super) fn render_var(&self, v: FmtVar, out: &mut Vec<u8>) {
-        use std::io::Write;
-        let _ = match v {
-            FmtVar::ClientIp => match self.info.src {
-                Some(a) => write!(out, "{}", a.ip()),
-                None => Ok(()),
-            },
-            FmtVar::ClientPort => match self.info.src {
-                Some(a) => write!(out, "{}", a.port()),
-                None => Ok(()),
-            },
-            FmtVar::FrontendIp => match self.info.dst {
-                Some(a) => write!(out, "{}", a.ip()),
-                None => Ok(()),
-            },
-            FmtVar::FrontendPort => match self.info.dst {
-                Some(a) => write!(out, "{}", a.port()),
-                None => Ok(()),
-            },
-            FmtVar::Frontend => write!(out, "{}", self.fe.name),
-            FmtVar::Backend => match &self.rec.backend {
-                Some(b) => write!(out, "{b}"),
-                None => Ok(()),
-            },
-            FmtVar::Server => match &self.rec.server {
-                Some(s) => write!(out, "{s}"),
-                None => Ok(()),
-            },
-            FmtVar::Hostname => match nix::unistd::gethostname() {
-                Ok(h) => write!(out, "{}", h.to_string_lossy()),
-                Err(_) => Ok(()),
-            },
+        let names = FmtNames {
+            info: &self.info,
+            fe: &self.fe.name,
+            backend: self.rec.backend.as_deref(),
+            server: self.rec.server.as_deref(),
         };
+        render_var(v, &names, out);
     }
 
     fn rendered(&mut self, c: &Compiled, head: &h1::RequestHead) -> Vec<u8> {
@@ -280,24 +275,16 @@ impl Session {
         if r.append_slash && r.kind != RedirectKind::Location && loc.last() != Some(&b'/') {
             loc.push(b'/');
         }
-        let mut out = Vec::with_capacity(loc.len() + 128);
-        out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(r.code.to_string().as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(crate::http::respond::reason(r.code).as_bytes());
-        out.extend_from_slice(b"\r\ncontent-length: 0\r\nlocation: ");
-        out.extend_from_slice(&loc);
-        out.extend_from_slice(b"\r\n");
-        if matches!(r.code, 302 | 303 | 307) {
-            out.extend_from_slice(b"cache-control: no-cache\r\n");
-        }
-        if let Some(ck) = &r.cookie {
-            out.extend_from_slice(b"set-cookie: ");
-            out.extend_from_slice(ck.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
-        Some(out)
+        Some(redirect_response(r, &loc))
+    }
+
+    /// Whether a `stats admin if <cond>` rule of `proxy` grants this
+    /// request the stats page's admin form. The parser still refuses the
+    /// keyword (the model keeps no admin conditions), so no request is
+    /// admin yet and every POST is answered `;st=DENY`, as 2.6 answers
+    /// without such a rule.
+    pub(super) fn stats_admin(&mut self, _proxy: &Proxy, _head: &h1::RequestHead) -> bool {
+        false
     }
 
     /// A request the rules answered with `bytes`.
@@ -406,6 +393,19 @@ impl Session {
                     });
                     self.rec.captured_request.push(v);
                 }
+                HttpRequestAction::CaptureId { id, .. } => {
+                    let v = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
+                    let Some(conf) = self.log.active() else {
+                        continue;
+                    };
+                    if let (Some(v), Some(slot), Some(c)) = (
+                        v,
+                        self.rec.captured_request.get_mut(*id),
+                        conf.capture_request.get(*id),
+                    ) {
+                        *slot = Some(c.take(&v.to_text()));
+                    }
+                }
                 HttpRequestAction::Track(t) => {
                     let key = rule.c.expr.as_ref().and_then(|e| self.sample(e, head));
                     self.track(t, key, proxy);
@@ -437,7 +437,7 @@ impl Session {
         Verdict::Continue
     }
 
-    fn var_action(&mut self, v: &VarAction, c: &Compiled, head: &h1::RequestHead) {
+    pub(super) fn var_action(&mut self, v: &VarAction, c: &Compiled, head: &h1::RequestHead) {
         match v {
             VarAction::Set { var, .. } => {
                 let Some((scope, name)) = VarScope::split(var) else {
@@ -468,7 +468,9 @@ impl Session {
         match t {
             TrackAction::Track { slot, table, .. } => {
                 let n = usize::from(*slot).min(2);
-                if self.state.tracked(*slot).is_some() {
+                // The transaction's own counter: one the connection tracks
+                // does not stop it (2.6 looks at the stream's alone).
+                if self.state.txn_track[n].is_some() {
                     return;
                 }
                 let name = table.as_deref().unwrap_or(&proxy.name);
@@ -480,7 +482,9 @@ impl Session {
                 };
                 if let Some(e) = tbl.track(&k, now) {
                     // Tracking from http-request counts this request at once,
-                    // as 2.6 does when the stream starts tracking.
+                    // as 2.6 does when the stream starts tracking, and a
+                    // connection (its stream_start_counters).
+                    e.on_conn(now);
                     e.on_http_req(now);
                     self.state.txn_track[n] = Some(e);
                 }
@@ -496,151 +500,57 @@ impl Session {
             }
         }
     }
+}
 
-    /// `http-response` rules of the backend, then of the frontend: they
-    /// rewrite the response head in the server buffer before it is sent.
-    pub(super) fn response_rules(
-        &mut self,
-        resp: &mut h1::ResponseHead,
-        be: &Arc<Backend>,
-        method: h1::Method,
-    ) {
-        let fe = self.fe.clone();
-        let be_rules = fe.book.backends.get(&be.name).map(|(_, r)| r.clone());
-        let mut sets: Vec<Arc<ProxyRules>> = be_rules.into_iter().collect();
-        if !(be.conf.cap.frontend && be.name == fe.name) {
-            sets.push(fe.rules.clone());
-        }
-        for rules in sets {
-            for rule in &rules.http_response {
-                let holds = match &rule.cond {
-                    None => true,
-                    Some(c) => self.with_res_ctx(resp, be, |cx| c.holds(cx)),
-                };
-                if !holds {
-                    continue;
-                }
-                match &rule.action {
-                    HttpResponseAction::Allow => break,
-                    HttpResponseAction::Header(h) => {
-                        let mut v = Vec::new();
-                        if let Some(f) = &rule.c.fmt {
-                            self.render_res(f, resp, be, &mut v);
-                        }
-                        let edit = match (h, &rule.c.regex) {
-                            (HeaderAction::Set { name, .. }, _) => HeaderEdit::Set(name, &v),
-                            (HeaderAction::Add { name, .. }, _) => HeaderEdit::Add(name, &v),
-                            (HeaderAction::Del { name }, _) => HeaderEdit::Del(name),
-                            (HeaderAction::Replace { name, .. }, Some(re)) => {
-                                HeaderEdit::Replace(name, re, &v)
-                            }
-                            (HeaderAction::ReplaceValue { name, .. }, Some(re)) => {
-                                HeaderEdit::ReplaceValue(name, re, &v)
-                            }
-                            _ => continue,
-                        };
-                        self.rewrite_response(resp, method, None, Some(edit));
-                    }
-                    HttpResponseAction::SetStatus { status, reason } => {
-                        let reason = reason
-                            .clone()
-                            .unwrap_or_else(|| crate::http::respond::reason(*status).to_string());
-                        self.rewrite_response(
-                            resp,
-                            method,
-                            Some((*status, reason.as_bytes())),
-                            None,
-                        );
-                        self.rec.status = Some(resp.status);
-                    }
-                    HttpResponseAction::Var(VarAction::Set { var, .. }) => {
-                        let Some((scope, name)) = VarScope::split(var) else {
-                            continue;
-                        };
-                        let v = rule
-                            .c
-                            .expr
-                            .as_ref()
-                            .and_then(|e| self.with_res_ctx(resp, be, |cx| e.eval(cx)));
-                        if let Some(v) = v {
-                            self.state.set_var(scope, name, v);
-                        }
-                    }
-                    HttpResponseAction::Var(VarAction::Unset { var }) => {
-                        if let Some((scope, name)) = VarScope::split(var) {
-                            self.state.unset_var(scope, name);
-                        }
-                    }
-                    HttpResponseAction::SetLogLevel(l) if l == "silent" => self.silent = true,
-                    HttpResponseAction::Track(TrackAction::IncGpc { gpc, slot }) => {
-                        let now = crate::stick::clock::now_ms();
-                        if let Some(e) = self.state.tracked(*slot) {
-                            if *gpc == 0 {
-                                e.inc_gpc0(now);
-                            } else {
-                                e.inc_gpc1(now);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
+/// What `%ci`, `%f`, `%b`, `%s`... print in a rule value.
+pub(super) struct FmtNames<'a> {
+    pub info: &'a crate::session::ClientInfo,
+    pub fe: &'a str,
+    pub backend: Option<&'a str>,
+    pub server: Option<&'a str>,
+}
 
-    pub(super) fn with_res_ctx<R>(
-        &mut self,
-        resp: &h1::ResponseHead,
-        be: &Arc<Backend>,
-        f: impl FnOnce(&mut RuleCtx<'_>) -> R,
-    ) -> R {
-        let fe = self.fe.clone();
-        let mut cx = RuleCtx::new(&self.info, &fe, &mut self.state);
-        cx.res = Some(ResMsg {
-            buf: self.sbuf.bytes(),
-            head: resp,
-        });
-        cx.be = Some(be);
-        cx.first_request = self.requests <= 1;
-        f(&mut cx)
-    }
+pub(super) fn render_var(v: FmtVar, n: &FmtNames<'_>, out: &mut Vec<u8>) {
+    use std::io::Write;
+    let _ = match v {
+        FmtVar::ClientIp => match n.info.src {
+            Some(a) => write!(out, "{}", a.ip()),
+            None => Ok(()),
+        },
+        FmtVar::ClientPort => match n.info.src {
+            Some(a) => write!(out, "{}", a.port()),
+            None => Ok(()),
+        },
+        FmtVar::FrontendIp => match n.info.dst {
+            Some(a) => write!(out, "{}", a.ip()),
+            None => Ok(()),
+        },
+        FmtVar::FrontendPort => match n.info.dst {
+            Some(a) => write!(out, "{}", a.port()),
+            None => Ok(()),
+        },
+        FmtVar::Frontend => write!(out, "{}", n.fe),
+        FmtVar::Backend => match n.backend {
+            Some(b) => write!(out, "{b}"),
+            None => Ok(()),
+        },
+        FmtVar::Server => match n.server {
+            Some(s) => write!(out, "{s}"),
+            None => Ok(()),
+        },
+        FmtVar::Hostname => match nix::unistd::gethostname() {
+            Ok(h) => write!(out, "{}", h.to_string_lossy()),
+            Err(_) => Ok(()),
+        },
+    };
+}
 
-    fn render_res(
-        &mut self,
-        f: &Fmt,
-        resp: &h1::ResponseHead,
-        be: &Arc<Backend>,
-        out: &mut Vec<u8>,
-    ) {
-        for p in &f.pieces {
-            match p {
-                Piece::Text(t) => out.extend_from_slice(t),
-                Piece::Expr(e) => {
-                    if let Some(v) = self.with_res_ctx(resp, be, |cx| e.eval(cx)) {
-                        out.extend_from_slice(&v.to_text());
-                    }
-                }
-                Piece::Var(v) => self.render_var(*v, out),
-            }
-        }
-    }
-
-    /// Rebuilds the response head in the server buffer; a rewrite that does
-    /// not fit leaves the response as it was.
-    fn rewrite_response(
-        &mut self,
-        resp: &mut h1::ResponseHead,
-        method: h1::Method,
-        status: Option<(u16, &[u8])>,
-        edit: Option<HeaderEdit<'_>>,
-    ) {
-        let mut out = Vec::with_capacity(resp.head_len + 64);
-        rewrite::response_head(&mut out, self.sbuf.bytes(), resp, status, edit);
-        if out.len() > self.opts.max_head || !self.sbuf.replace_front(resp.head_len, &out) {
-            return;
-        }
-        if let Ok(Some(h)) = h1::parse_response(self.sbuf.bytes(), method, &self.opts) {
-            *resp = h;
-        }
+/// The request body when all of it is in `buf` (the head first).
+pub(super) fn complete_body<'a>(head: &h1::RequestHead, buf: &'a [u8]) -> Option<&'a [u8]> {
+    let rest = buf.get(head.head_len..)?;
+    match head.framing {
+        h1::BodyFraming::None => Some(b""),
+        h1::BodyFraming::ContentLength(n) => rest.get(..usize::try_from(n).ok()?),
+        _ => None,
     }
 }
