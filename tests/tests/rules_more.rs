@@ -441,6 +441,60 @@ backend be
     assert_eq!(be.requests(), 1, "the server stayed up");
 }
 
+/// With `stats admin if <cond>` that holds, the form's actions apply: a
+/// server put in maintenance from the page stops taking traffic, and
+/// `ready` brings it back; a rule that does not hold still denies.
+#[test]
+fn stats_admin_if_grants_the_form_and_its_actions_change_traffic() {
+    let a = HttpBackend::start("A");
+    let b = HttpBackend::start("B");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    acl from_admin req.hdr(x-admin) -m str yes
+    stats enable
+    stats uri /st
+    stats admin if from_admin
+    default_backend be
+
+backend be
+    balance roundrobin
+    server a {}
+    server b {}
+",
+        a.addr(),
+        b.addr()
+    );
+    let _lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let post = |c: &mut RawClient, admin: bool, action: &str| {
+        let body = format!("s=a&action={action}&b=be");
+        let hdr = if admin { "x-admin: yes\r\n" } else { "" };
+        let req = format!(
+            "POST /st HTTP/1.1\r\nhost: x\r\n{hdr}content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        c.request(req.as_bytes())
+    };
+    let r = post(&mut c, false, "maint");
+    assert_eq!(r.header("location"), Some("/st;st=DENY"), "{}", r.raw_str());
+    let r = post(&mut c, true, "maint");
+    assert_eq!(r.status, 303, "{}", r.raw_str());
+    assert_eq!(r.header("location"), Some("/st;st=DONE"), "{}", r.raw_str());
+    for _ in 0..6 {
+        let r = c.request(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+        assert_eq!(r.served_by(), "B", "a is in maintenance");
+    }
+    let r = post(&mut c, true, "ready");
+    assert_eq!(r.header("location"), Some("/st;st=DONE"), "{}", r.raw_str());
+    let served: std::collections::BTreeSet<String> = (0..6)
+        .map(|_| c.request(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").served_by())
+        .collect();
+    assert!(served.contains("A"), "a is back: {served:?}");
+}
+
 /// `http-after-response` takes only 2.6's after-response actions: anything
 /// else stops the load with 2.6's list of what it expects.
 #[test]

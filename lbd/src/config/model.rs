@@ -366,6 +366,9 @@ pub struct StatsPage {
     pub show_desc: Option<String>,
     /// `stats scope`: the proxies shown (`.` is this proxy). Empty: all.
     pub scope: Vec<String>,
+    /// `stats admin if|unless <cond>`: any that holds grants the admin form.
+    #[serde(default)]
+    pub admin: Vec<RuleCond>,
 }
 
 impl Default for StatsPage {
@@ -380,6 +383,7 @@ impl Default for StatsPage {
             show_node: None,
             show_desc: None,
             scope: Vec::new(),
+            admin: Vec::new(),
         }
     }
 }

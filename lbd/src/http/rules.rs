@@ -244,6 +244,8 @@ pub struct ProxyRules {
     pub persist: Vec<Rule<bool>>,
     /// `stick on|match|store-request|store-response`, key in `c.expr`.
     pub sticks: Vec<Rule<crate::stick::StickRule>>,
+    /// `stats admin if|unless <cond>`: any that holds grants the admin form.
+    pub stats_admin: Vec<Cond>,
 }
 
 /// What compiling one proxy's rules needs.
@@ -443,6 +445,9 @@ impl ProxyRules {
                 cond: x.cond(&u.cond)?,
                 c: Compiled::default(),
             });
+        }
+        for c in p.stats.iter().flat_map(|s| &s.admin) {
+            out.stats_admin.push(Cond::compile(c, &x.acls, &x.env)?);
         }
         for (force, rules) in [(true, &p.force_persist), (false, &p.ignore_persist)] {
             for r in rules {

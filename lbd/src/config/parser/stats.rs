@@ -1,6 +1,6 @@
 //! The `stats` proxy keywords: the HTTP stats page (`stats enable`, `uri`,
 //! `realm`, `auth`, `refresh`, `scope`, `hide-version`, `show-*`), with
-//! 2.6's messages. `stats admin` needs ACL conditions and is refused.
+//! 2.6's messages, and `stats admin if|unless <cond>`.
 
 use super::super::diag::Diagnostic;
 use super::super::model::StatsPage;
@@ -18,7 +18,22 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
             if l.draft(t).is_defaults {
                 return l.alert_nc("'stats admin' not allowed in 'defaults' section.");
             }
-            return l.alert("'stats admin' is not supported yet by lbd (it needs ACL conditions).");
+            if !matches!(arg.map(String::as_str), Some("if" | "unless")) {
+                return l.alert(
+                    "'stats admin' requires either 'if' or 'unless' followed by a condition.",
+                );
+            }
+            let cond = super::rules::take_cond(words, 2, "stats admin")
+                .and_then(|c| c.ok_or_else(|| "missing condition".to_string()))
+                .and_then(|c| super::rules::check_cond(l, t, &c).map(|()| c));
+            match cond {
+                Ok(c) => page(l, t).admin.push(c),
+                Err(e) => {
+                    return l.alert(format_args!(
+                        "error detected while parsing a 'stats admin' rule : {e}."
+                    ))
+                }
+            }
         }
         "http-request" => {
             return l.alert("'stats http-request' is not supported yet by lbd.");

@@ -278,13 +278,22 @@ impl Session {
         Some(redirect_response(r, &loc))
     }
 
-    /// Whether a `stats admin if <cond>` rule of `proxy` grants this
-    /// request the stats page's admin form. The parser still refuses the
-    /// keyword (the model keeps no admin conditions), so no request is
-    /// admin yet and every POST is answered `;st=DENY`, as 2.6 answers
-    /// without such a rule.
-    pub(super) fn stats_admin(&mut self, _proxy: &Proxy, _head: &h1::RequestHead) -> bool {
-        false
+    /// Whether a `stats admin if|unless <cond>` rule of `proxy` grants this
+    /// request the stats page's admin form (the first that holds does, as
+    /// in 2.6). Without such a rule every POST is answered `;st=DENY`.
+    pub(super) fn stats_admin(&mut self, proxy: &Proxy, head: &h1::RequestHead) -> bool {
+        let rules = if proxy.name == self.fe.conf.name {
+            self.fe.rules.clone()
+        } else {
+            match self.fe.book.backends.get(&proxy.name) {
+                Some((_, r)) => r.clone(),
+                None => return false,
+            }
+        };
+        rules
+            .stats_admin
+            .iter()
+            .any(|c| self.cond_holds(Some(c), head))
     }
 
     /// A request the rules answered with `bytes`.
