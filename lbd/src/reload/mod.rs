@@ -160,6 +160,8 @@ pub struct Driver {
     hard_stop_after: Option<u64>,
     next_id: u64,
     retiring: tokio::task::JoinSet<()>,
+    /// Between SIGTTOU and SIGTTIN.
+    paused: bool,
     /// Told about start-up, reloads and stops (sd_notify, master CLI).
     pub events: Option<Arc<dyn Events>>,
 }
@@ -193,6 +195,7 @@ impl Driver {
             hard_stop_after,
             next_id: 2,
             retiring: tokio::task::JoinSet::new(),
+            paused: false,
             events: None,
         }
     }
@@ -302,15 +305,78 @@ impl Driver {
         })
     }
 
+    /// SIGTTOU: the listeners stop listening (see [`Sockets::pause`]).
+    /// False when some refused, and 2.6 then soft-stops.
+    fn pause(&mut self) -> bool {
+        self.paused = true;
+        self.current.pause_accepting();
+        match self.sockets.pause() {
+            Ok(paused) => {
+                for p in paused {
+                    say("[WARNING]", &format!("Paused {p}."));
+                }
+                true
+            }
+            Err(e) => {
+                say("[WARNING]", &format!("{e}"));
+                say(
+                    "[WARNING]",
+                    "Some proxies refused to pause, performing soft stop now.",
+                );
+                false
+            }
+        }
+    }
+
+    /// SIGTTIN: the paused listeners listen again, and the current
+    /// generation accepts on them.
+    fn resume(&mut self) {
+        if !std::mem::replace(&mut self.paused, false) {
+            return;
+        }
+        let outcome = self.sockets.resume();
+        // Fresh descriptors of the same sockets, so that the accept tasks get
+        // a fresh readiness state (see `Generation::pause_accepting`).
+        let rt = self.current.runtime.clone();
+        match Sockets::open(&rt, &rt.global, &self.sockets, &mut Inherited::default()) {
+            Ok((sockets, listening)) => {
+                self.sockets = sockets;
+                self.current.resume_accepting(listening);
+            }
+            Err(e) => say("[ALERT]", &e),
+        }
+        match outcome {
+            Ok(resumed) => {
+                for p in resumed {
+                    say("[WARNING]", &format!("Resumed {p}."));
+                }
+            }
+            Err(e) => {
+                say("[WARNING]", &format!("{e}"));
+                say(
+                    "[WARNING]",
+                    "Some proxies refused to resume, probably due to a conflict on a listening port. \
+                     You may want to try again after the conflicting application is stopped, otherwise \
+                     a restart might be needed to resume safe operations.",
+                );
+            }
+        }
+    }
+
     /// Serves until a stop signal: SIGTERM/SIGINT stop at once, SIGUSR1
-    /// soft-stops, SIGUSR2 and [`request`] reload. Returns the exit code.
+    /// soft-stops, SIGUSR2 and [`request`] reload, SIGTTOU/SIGTTIN pause and
+    /// resume the listeners. Returns the exit code.
     pub async fn run(mut self) -> i32 {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2)) = (
+        let ttou = SignalKind::from_raw(nix::sys::signal::Signal::SIGTTOU as i32);
+        let ttin = SignalKind::from_raw(nix::sys::signal::Signal::SIGTTIN as i32);
+        let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2), Ok(mut pause), Ok(mut resume)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
             signal(SignalKind::user_defined1()),
             signal(SignalKind::user_defined2()),
+            signal(ttou),
+            signal(ttin),
         ) else {
             say("[ALERT]", "cannot install signal handlers");
             return 1;
@@ -330,10 +396,22 @@ impl Driver {
                 _ = usr1.recv() => break Exit::Soft,
                 _ = usr2.recv() => {
                     let _ = self.reload();
+                    if self.paused && !self.pause() {
+                        break Exit::Soft;
+                    }
                 }
                 Some(reply) = requests.recv() => {
                     let _ = reply.send(self.reload());
+                    if self.paused && !self.pause() {
+                        break Exit::Soft;
+                    }
                 }
+                _ = pause.recv() => {
+                    if !self.pause() {
+                        break Exit::Soft;
+                    }
+                }
+                _ = resume.recv() => self.resume(),
                 Some(_) = self.retiring.join_next(), if !self.retiring.is_empty() => {}
             }
         };
