@@ -17,6 +17,7 @@ mod machine;
 mod opts;
 mod probe;
 mod procs;
+mod reload;
 mod report;
 mod run;
 mod stats;
@@ -107,6 +108,7 @@ struct JsonReport<'a> {
         Vec<logging::LogCount>,
     )>,
     bigconfig: Option<Vec<bigconfig::BigConfigRow>>,
+    reload: Option<Vec<reload::ReloadRow>>,
 }
 
 #[derive(Serialize)]
@@ -260,6 +262,19 @@ fn harness(args: &[String]) -> Result<()> {
         big = Some(rows);
     }
 
+    let mut reloads = None;
+    if opts.only.runs(Bench::Reload) {
+        println!(
+            "\n## Reload: {} servers in {} backends, -W, SIGUSR2 (wrk -t1 -c{} for the storm)\n",
+            reload::BACKENDS * reload::SERVERS_PER_BACKEND,
+            reload::BACKENDS,
+            opts.conns
+        );
+        let rows = reload::run(&env, &specs)?;
+        print!("{}", reload::table(&rows));
+        reloads = Some(rows);
+    }
+
     let json = JsonReport {
         machine: &machine,
         settings,
@@ -269,6 +284,7 @@ fn harness(args: &[String]) -> Result<()> {
         failover,
         logging,
         bigconfig: big,
+        reload: reloads,
     };
     write_json(&opts.json, &json)?;
     for w in &warnings {

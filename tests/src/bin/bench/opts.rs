@@ -7,9 +7,11 @@ use anyhow::{bail, Context, Result};
 
 pub const USAGE: &str = "\
 usage: bench [options]
-  --only LIST            comma list of http, tcp, failover, logging, bigconfig, or all
-                         (default: http,tcp,failover; logging doubles the HTTP run;
-                         bigconfig: show stat latency and req/s with 1,000 servers)
+  --only LIST            comma list of http, tcp, failover, logging, bigconfig, reload,
+                         or all (default: http,tcp,failover; logging doubles the HTTP
+                         run; bigconfig: show stat latency and req/s with 1,000 servers;
+                         reload: SIGUSR2 to new config serving with 10,000 servers, and
+                         req/s under one reload a second, -W, ~1 min per proxy)
   --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
   --failover-rounds N    failover rounds per proxy and check interval (default 5)
@@ -35,6 +37,7 @@ pub enum Bench {
     Failover,
     Logging,
     BigConfig,
+    Reload,
 }
 
 /// The benchmarks a run includes (`--only`).
@@ -58,15 +61,17 @@ impl Only {
                 "failover" => &[Bench::Failover],
                 "logging" => &[Bench::Logging],
                 "bigconfig" => &[Bench::BigConfig],
+                "reload" => &[Bench::Reload],
                 "all" => &[
                     Bench::Http,
                     Bench::Tcp,
                     Bench::Failover,
                     Bench::Logging,
                     Bench::BigConfig,
+                    Bench::Reload,
                 ],
                 other => bail!(
-                    "--only takes a comma list of http, tcp, failover, logging, bigconfig or all, not {other:?}"
+                    "--only takes a comma list of http, tcp, failover, logging, bigconfig, reload or all, not {other:?}"
                 ),
             };
             for b in add {
