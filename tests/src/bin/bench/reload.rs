@@ -27,7 +27,8 @@ pub const BACKENDS: usize = 1000;
 pub const SERVERS_PER_BACKEND: usize = 10;
 /// Reloads timed one after the other on an idle proxy.
 const IDLE_RELOADS: usize = 10;
-/// wrk seconds per storm or steady round; the storm reloads once a second.
+/// wrk seconds per storm or steady round; the storm reloads once a second
+/// (or back to back when a reload takes longer).
 const STORM_SECS: u64 = 5;
 /// Steady/storm round pairs per proxy.
 const STORM_PAIRS: usize = 3;
@@ -99,6 +100,8 @@ pub struct ReloadRow {
 struct Instance {
     proc_: Proc,
     file: std::path::PathBuf,
+    /// The proxy's stderr, where the master says "Loading success.".
+    stderr: std::path::PathBuf,
     port: u16,
     backend: u16,
     threads: usize,
@@ -114,16 +117,13 @@ impl Instance {
             .with_context(|| format!("writing {}", file.display()))?;
         let mut cmd = Command::new(&p.bin);
         cmd.arg("-W").arg("-f").arg(&file);
-        let mut proc_ = procs::spawn(
-            &format!("{}-reload", p.label()),
-            cmd,
-            env.dir,
-            &env.placement.proxy,
-        )?;
+        let name = format!("{}-reload", p.label());
+        let mut proc_ = procs::spawn(&name, cmd, env.dir, &env.placement.proxy)?;
         procs::wait_listening(&mut proc_, port, STARTUP_LIMIT)?;
         let inst = Instance {
             proc_,
             file,
+            stderr: env.dir.join(format!("{name}.stderr")),
             port,
             backend,
             threads,
@@ -135,9 +135,28 @@ impl Instance {
         Ok(inst)
     }
 
+    /// Reloads finished so far, as the master's stderr counts them.
+    fn loaded(&self) -> usize {
+        std::fs::read_to_string(&self.stderr)
+            .map(|t| t.matches("Loading success.").count() + t.matches("Loading failure!").count())
+            .unwrap_or(0)
+    }
+
     /// Writes the next generation, signals, and returns the time until it
-    /// serves (None: not within the limit).
+    /// serves (None: not within the limit). Returns only once the master
+    /// has finished the reload too: HAProxy's master drops a SIGUSR2 that
+    /// arrives while it is still busy with the previous one.
     fn reload(&mut self) -> Result<Option<Duration>> {
+        let before = self.loaded();
+        let took = self.signal_and_wait()?;
+        let deadline = Instant::now() + RELOAD_LIMIT;
+        while self.loaded() <= before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(took)
+    }
+
+    fn signal_and_wait(&mut self) -> Result<Option<Duration>> {
         self.generation += 1;
         let g = self.generation;
         std::fs::write(&self.file, config(self.threads, self.port, self.backend, g))?;
