@@ -103,8 +103,14 @@ struct Harness {
 
 impl Harness {
     fn start(config: &str) -> Harness {
-        let bus = Bus::start();
-        let lbd = LbdProcess::start_with(TempDir::new(), config, &["--dbus", &bus.address], &[]);
+        Harness::start_on(Bus::start(), config, &[])
+    }
+
+    /// lbd on `bus`, with extra arguments.
+    fn start_on(bus: Bus, config: &str, args: &[&str]) -> Harness {
+        let mut all = vec!["--dbus", bus.address.as_str()];
+        all.extend_from_slice(args);
+        let lbd = LbdProcess::start_with(TempDir::new(), config, &all, &[]);
         let proxy = RT.block_on(async {
             let conn = async {
                 zbus::connection::Builder::address(bus.address.as_str())?
@@ -130,6 +136,29 @@ impl Harness {
             std::thread::sleep(Duration::from_millis(20));
         }
         h
+    }
+
+    /// Stops lbd (SIGTERM) and starts it again on the same bus with the
+    /// configuration file as lbd left it and the same `args`.
+    fn restart(self, args: &[&str]) -> Harness {
+        let Harness {
+            mut lbd,
+            proxy,
+            bus,
+            ..
+        } = self;
+        drop(proxy);
+        let text = std::fs::read_to_string(lbd.config_path())
+            .unwrap_or_else(|e| panic!("cannot read the config: {e}"));
+        let pid = nix::unistd::Pid::from_raw(lbd.pid() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        assert!(
+            lbd.wait_exit(Duration::from_secs(5)).is_some(),
+            "lbd did not stop{}",
+            lbd.output_hint()
+        );
+        drop(lbd);
+        Harness::start_on(bus, &text, args)
     }
 
     fn call<T>(&self, f: impl std::future::Future<Output = T>) -> T {
@@ -272,6 +301,88 @@ fn unconfirmed_apply_rolls_back_by_itself_and_confirm_keeps_it() {
     assert!(
         h.call(h.proxy.confirm()).is_err(),
         "nothing left to confirm"
+    );
+}
+
+#[test]
+fn a_pending_confirmation_survives_a_restart_and_still_rolls_back() {
+    if is_haproxy() {
+        return;
+    }
+    let _rt = RT.enter();
+    let (a, b) = (HttpBackend::start("a"), HttpBackend::start("b"));
+    let port = free_port();
+    let history = TempDir::new();
+    let hist_s = history.path().display().to_string();
+    let args = ["--config-history", hist_s.as_str()];
+    let h = Harness::start_on(Bus::start(), &config(port, &[&a], ""), &args);
+    let v = h.call(h.proxy.apply(&config(port, &[&b], ""), 4)).unwrap();
+    assert!(history.path().join("pending").exists());
+
+    // Restarted well before the deadline: still pending, still b, and the
+    // rollback comes when the first process would have done it.
+    let applied = Instant::now();
+    let h = h.restart(&args);
+    assert_eq!(served_by(port), "b", "{}", h.lbd.output_hint());
+    assert_eq!(
+        h.call(h.proxy.pending_version()).unwrap(),
+        v,
+        "the confirmation was forgotten{}",
+        h.lbd.output_hint()
+    );
+    wait_served_by(port, "a", Duration::from_secs(10));
+    assert!(
+        applied.elapsed() >= Duration::from_secs(3),
+        "rolled back too early: {:?}",
+        applied.elapsed()
+    );
+    assert_eq!(h.call(h.proxy.pending_version()).unwrap(), 0);
+    assert!(!history.path().join("pending").exists());
+    let hist = h.call(h.proxy.history()).unwrap();
+    assert!(
+        hist.last()
+            .is_some_and(|l| l.comment.contains("not confirmed")),
+        "{hist:?}"
+    );
+}
+
+#[test]
+fn a_confirmation_deadline_that_passed_while_down_rolls_back_at_start() {
+    if is_haproxy() {
+        return;
+    }
+    let _rt = RT.enter();
+    let (a, b) = (HttpBackend::start("a"), HttpBackend::start("b"));
+    let port = free_port();
+    let history = TempDir::new();
+    let hist_s = history.path().display().to_string();
+    let args = ["--config-history", hist_s.as_str()];
+    let h = Harness::start_on(Bus::start(), &config(port, &[&a], ""), &args);
+    h.call(h.proxy.apply(&config(port, &[&b], ""), 1)).unwrap();
+    let Harness {
+        mut lbd,
+        proxy,
+        bus,
+    } = h;
+    drop(proxy);
+    let text = std::fs::read_to_string(lbd.config_path()).unwrap_or_default();
+    // Down before the deadline (SIGKILL: no chance to roll back on the way
+    // out), and it passes while down.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(lbd.pid() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert!(lbd.wait_exit(Duration::from_secs(5)).is_some());
+    drop(lbd);
+    assert!(history.path().join("pending").exists());
+    std::thread::sleep(Duration::from_millis(1500));
+    let h = Harness::start_on(bus, &text, &args);
+    wait_served_by(port, "a", Duration::from_secs(5));
+    assert_eq!(h.call(h.proxy.pending_version()).unwrap(), 0);
+    assert!(
+        h.lbd.stderr().contains("not confirmed in time"),
+        "{}",
+        h.lbd.output_hint()
     );
 }
 

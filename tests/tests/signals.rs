@@ -1,5 +1,7 @@
 //! Signals as HAProxy handles them outside master-worker mode: SIGUSR1 is a soft
-//! stop (listeners close, work in flight finishes, then exit 0), SIGTERM a hard one.
+//! stop (listeners close, work in flight finishes, then exit 0), SIGTERM a hard one,
+//! SIGTTOU pauses the listeners (the port is released, connections carry on) and
+//! SIGTTIN resumes them.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -299,4 +301,116 @@ fn soft_stop_reports_each_proxy_with_its_cumulated_connections() {
     ] {
         assert!(err.contains(line), "missing {line:?} in:\n{err}");
     }
+}
+
+/// Waits until `lbd`'s stderr has `line` (a deadline loop, not a sleep).
+fn wait_stderr(lbd: &LbdProcess, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !lbd.stderr().contains(line) {
+        assert!(
+            Instant::now() < deadline,
+            "no {line:?} in the output{}",
+            lbd.output_hint()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn refused(port: u16) -> bool {
+    matches!(
+        TcpStream::connect(("127.0.0.1", port)),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused
+    )
+}
+
+#[test]
+fn sigttou_releases_the_port_and_sigttin_takes_it_back() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let mut lbd = LbdProcess::start(&http_config(port, "", &server_lines(&[&be], "")));
+    let mut before = RawClient::connect(port);
+    assert_eq!(
+        before.request(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n").status,
+        200
+    );
+
+    signal(&lbd, Signal::SIGTTOU);
+    wait_stderr(&lbd, "Paused frontend fe.");
+    assert!(
+        refused(port),
+        "still accepting after SIGTTOU{}",
+        lbd.output_hint()
+    );
+    // Paused is not stopped: the process stays, and so does a connection
+    // it had accepted.
+    assert!(lbd.is_running(), "{}", lbd.output_hint());
+    assert_eq!(
+        before
+            .request(b"GET /again HTTP/1.1\r\nhost: a\r\n\r\n")
+            .status,
+        200,
+        "{}",
+        lbd.output_hint()
+    );
+    // The port is free for another process, as a `-sf` successor that
+    // cannot share it needs.
+    match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(other) => drop(other),
+        Err(e) => panic!("port still held after SIGTTOU: {e}{}", lbd.output_hint()),
+    }
+
+    signal(&lbd, Signal::SIGTTIN);
+    wait_stderr(&lbd, "Resumed frontend fe.");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        let out = curl(&[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("http://127.0.0.1:{port}/"),
+        ]);
+        if out.stdout_str() == "200" || Instant::now() > deadline {
+            break out.stdout_str();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        status,
+        "200",
+        "not serving after SIGTTIN{}",
+        lbd.output_hint()
+    );
+}
+
+#[test]
+fn sigttin_fails_while_another_process_listens_on_the_port() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let mut lbd = LbdProcess::start(&http_config(port, "", &server_lines(&[&be], "")));
+    signal(&lbd, Signal::SIGTTOU);
+    wait_stderr(&lbd, "Paused frontend fe.");
+    let other = std::net::TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("port still held after SIGTTOU: {e}"));
+    signal(&lbd, Signal::SIGTTIN);
+    wait_stderr(&lbd, "Some proxies refused to resume");
+    assert!(lbd.is_running(), "{}", lbd.output_hint());
+    // The port stays the other process's.
+    let _c = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("{e}"));
+    let accepted = other.set_nonblocking(true).and_then(|()| {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match other.accept() {
+                Ok(a) => return Ok(a),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    });
+    assert!(accepted.is_ok(), "{accepted:?}");
 }

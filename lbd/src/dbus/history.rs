@@ -5,6 +5,9 @@
 //! are never reused, and the highest is the text in force. Writes are
 //! atomic (temporary file, fsync, rename, fsync of the directory), so a
 //! power cut leaves either the old or the new file, never half of one.
+//! The confirmation an Apply waits for is kept there too, as `pending`
+//! (version, previous version, deadline in Unix milliseconds), so that a
+//! restart neither forgets it nor lets it run forever.
 //! This module does no reloading: it only reads and writes files.
 
 use lbapi::dbus::Version;
@@ -107,6 +110,95 @@ impl Store {
     }
 }
 
+/// A commit-confirmed Apply waiting for Confirm, as kept on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingRecord {
+    /// The version applied.
+    pub version: u32,
+    /// The version that goes back into force at the deadline.
+    pub previous: u32,
+    /// Wall-clock time, Unix milliseconds: a monotonic clock does not
+    /// survive a restart.
+    pub deadline_ms: u64,
+}
+
+impl PendingRecord {
+    fn render(&self) -> String {
+        format!(
+            "version {}\nprevious {}\ndeadline {}\n",
+            self.version, self.previous, self.deadline_ms
+        )
+    }
+
+    fn parse(text: &str) -> Option<PendingRecord> {
+        let mut version = None;
+        let mut previous = None;
+        let mut deadline_ms = None;
+        for line in text.lines() {
+            let (k, v) = line.split_once(' ')?;
+            match k {
+                "version" => version = v.parse().ok(),
+                "previous" => previous = v.parse().ok(),
+                "deadline" => deadline_ms = v.parse().ok(),
+                _ => {}
+            }
+        }
+        Some(PendingRecord {
+            version: version?,
+            previous: previous?,
+            deadline_ms: deadline_ms?,
+        })
+    }
+
+    /// Time left before the deadline, zero once it passed.
+    pub fn remaining(&self, now: std::time::SystemTime) -> std::time::Duration {
+        let now_ms = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        std::time::Duration::from_millis(self.deadline_ms.saturating_sub(now_ms))
+    }
+}
+
+impl Store {
+    fn pending_path(&self) -> PathBuf {
+        self.dir.join("pending")
+    }
+
+    /// Records the confirmation an Apply now waits for.
+    pub fn save_pending(&self, p: &PendingRecord) -> io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        write_atomic(&self.pending_path(), p.render().as_bytes())
+    }
+
+    /// The confirmation waiting, if any. A record that does not parse (a
+    /// hand-edited file) is an error, not silently dropped.
+    pub fn load_pending(&self) -> io::Result<Option<PendingRecord>> {
+        let text = match fs::read_to_string(self.pending_path()) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        PendingRecord::parse(&text).map(Some).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: not a pending confirmation",
+                    self.pending_path().display()
+                ),
+            )
+        })
+    }
+
+    /// Forgets the confirmation (confirmed, rolled back, or replaced).
+    pub fn clear_pending(&self) -> io::Result<()> {
+        match fs::remove_file(self.pending_path()) {
+            Ok(()) => fs::File::open(&self.dir)?.sync_all(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Writes `path` through a temporary file in the same directory, so the
 /// rename is atomic, and syncs the directory so the rename survives a crash.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -173,6 +265,44 @@ mod tests {
     fn default_history_dir_is_next_to_the_config() {
         let s = Store::new(PathBuf::from("/etc/lbd/lbd.cfg"), None);
         assert_eq!(s.dir, PathBuf::from("/etc/lbd/.lbd-history"));
+    }
+
+    #[test]
+    fn a_pending_confirmation_survives_on_disk_until_cleared() {
+        let (_d, s) = store();
+        assert_eq!(s.load_pending().unwrap(), None);
+        let p = PendingRecord {
+            version: 3,
+            previous: 2,
+            deadline_ms: 1_000_000,
+        };
+        s.save_pending(&p).unwrap();
+        assert_eq!(s.load_pending().unwrap(), Some(p));
+        // Not a version: the history lists only the .cfg files.
+        assert!(s.list().unwrap().is_empty());
+        s.clear_pending().unwrap();
+        assert_eq!(s.load_pending().unwrap(), None);
+        s.clear_pending().unwrap();
+    }
+
+    #[test]
+    fn remaining_time_counts_down_to_zero() {
+        let p = PendingRecord {
+            version: 2,
+            previous: 1,
+            deadline_ms: 10_000,
+        };
+        let at = |ms| UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        assert_eq!(p.remaining(at(4_000)), std::time::Duration::from_secs(6));
+        assert_eq!(p.remaining(at(12_000)), std::time::Duration::ZERO);
+    }
+
+    #[test]
+    fn a_damaged_pending_file_is_an_error() {
+        let (_d, s) = store();
+        fs::create_dir_all(&s.dir).unwrap();
+        fs::write(s.dir.join("pending"), "version x\n").unwrap();
+        assert!(s.load_pending().is_err());
     }
 
     #[test]

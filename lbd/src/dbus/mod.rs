@@ -48,11 +48,13 @@ pub async fn start(opts: &Options, files: &[PathBuf]) -> Result<(), DbusError> {
         "session" => zbus::connection::Builder::session()?,
         addr => zbus::connection::Builder::address(addr)?,
     };
+    let iface = service::LbdIface::new(store);
     let conn = builder
         .name(LBD_BUS_NAME)?
-        .serve_at(LBD_PATH, service::LbdIface::new(store))?
+        .serve_at(LBD_PATH, iface.clone())?
         .build()
         .await?;
+    iface.resume_pending(&conn).await;
     if let Some(events) = hook::enable() {
         tokio::spawn(signals(conn, events));
     }

@@ -5,7 +5,7 @@
 //! [`Api`](crate::api::Api), so logs and observers see what the stats
 //! socket would have caused.
 
-use super::history::Store;
+use super::history::{PendingRecord, Store};
 use super::hook;
 use super::validate::validate;
 use crate::api::{execute, SessionState};
@@ -34,6 +34,9 @@ struct Shared {
     next_token: u64,
 }
 
+/// The interface; clones share one state (one is served, one resumes a
+/// pending confirmation at start).
+#[derive(Clone)]
 pub struct LbdIface {
     shared: Arc<Mutex<Shared>>,
 }
@@ -47,6 +50,61 @@ impl LbdIface {
                 next_token: 0,
             })),
         }
+    }
+}
+
+impl LbdIface {
+    /// Picks up the confirmation an Apply was waiting for when lbd last
+    /// stopped: its timer runs on for the time left, and one whose deadline
+    /// passed meanwhile rolls back now. Call once, at start.
+    pub async fn resume_pending(&self, conn: &zbus::Connection) {
+        let mut sh = self.shared.lock().await;
+        let record = match sh.store.load_pending() {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => {
+                crate::server::say(
+                    "[ALERT]",
+                    &format!("D-Bus: cannot read the pending confirmation: {e}"),
+                );
+                return;
+            }
+        };
+        // A record left behind by a rollback or an Apply interrupted
+        // between its two writes names a version no longer in force.
+        if sh.store.latest().ok() != Some(record.version) {
+            forget_pending(&sh.store);
+            return;
+        }
+        sh.next_token += 1;
+        let pending = Pending {
+            version: record.version,
+            previous: record.previous,
+            token: sh.next_token,
+        };
+        sh.pending = Some(pending);
+        let left = record.remaining(std::time::SystemTime::now());
+        crate::server::say(
+            "[NOTICE]",
+            &format!(
+                "D-Bus: version {} still waits for Confirm: rollback to version {} in {} ms.",
+                record.version,
+                record.previous,
+                left.as_millis()
+            ),
+        );
+        tokio::spawn(expire(self.shared.clone(), pending, left, conn.clone()));
+    }
+}
+
+/// Removes the on-disk confirmation; a failure only means a restart may
+/// see a stale record, which [`LbdIface::resume_pending`] discards.
+fn forget_pending(store: &Store) {
+    if let Err(e) = store.clear_pending() {
+        crate::server::say(
+            "[WARNING]",
+            &format!("D-Bus: cannot remove the pending confirmation: {e}"),
+        );
     }
 }
 
@@ -214,6 +272,19 @@ impl LbdIface {
                 token: sh.next_token,
             };
             sh.pending = Some(pending);
+            let record = PendingRecord {
+                version,
+                previous,
+                deadline_ms: deadline_ms(confirm_seconds),
+            };
+            // The version is in force already: a record that cannot be
+            // written costs only the rollback across a restart.
+            if let Err(e) = sh.store.save_pending(&record) {
+                crate::server::say(
+                    "[ALERT]",
+                    &format!("D-Bus: cannot record the pending confirmation: {e}"),
+                );
+            }
             tokio::spawn(expire(
                 self.shared.clone(),
                 pending,
@@ -227,8 +298,12 @@ impl LbdIface {
     }
 
     async fn confirm(&self) -> fdo::Result<()> {
-        match self.shared.lock().await.pending.take() {
-            Some(_) => Ok(()),
+        let mut sh = self.shared.lock().await;
+        match sh.pending.take() {
+            Some(_) => {
+                forget_pending(&sh.store);
+                Ok(())
+            }
             None => Err(failed("no applied version is waiting for Confirm")),
         }
     }
@@ -246,7 +321,9 @@ impl LbdIface {
             .ok_or_else(|| fdo::Error::InvalidArgs(format!("no version {version}")))?;
         let v = put_in_force(&sh.store, &text, &format!("rollback to {version}")).await?;
         // An explicit rollback replaces whatever was waiting for Confirm.
-        sh.pending = None;
+        if sh.pending.take().is_some() {
+            forget_pending(&sh.store);
+        }
         drop(sh);
         let _ = LbdIface::config_applied(&emitter, v).await;
         Ok(v)
@@ -331,6 +408,14 @@ impl LbdIface {
     pub async fn config_applied(emitter: &SignalEmitter<'_>, version: u32) -> zbus::Result<()>;
 }
 
+/// Now plus `seconds`, in Unix milliseconds.
+fn deadline_ms(seconds: u32) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    now.saturating_add(u64::from(seconds) * 1000)
+}
+
 /// The confirmation deadline of one Apply: if it is still the pending one
 /// when the time is up, the previous version goes back into force.
 async fn expire(shared: Arc<Mutex<Shared>>, p: Pending, after: Duration, conn: zbus::Connection) {
@@ -341,6 +426,9 @@ async fn expire(shared: Arc<Mutex<Shared>>, p: Pending, after: Duration, conn: z
     }
     sh.pending = None;
     let comment = format!("rolled back from {} (not confirmed)", p.version);
+    // Before the rollback: should it fail, a restart must not try it again
+    // over whatever the operator does next.
+    forget_pending(&sh.store);
     let outcome = match sh.store.text(p.previous) {
         Ok(Some(text)) => put_in_force(&sh.store, &text, &comment).await,
         Ok(None) => Err(failed(format!("version {} is gone", p.previous))),

@@ -81,6 +81,29 @@ impl Generation {
         }
     }
 
+    /// SIGTTOU: the accept tasks end, sessions carry on. The tasks must go
+    /// before their sockets stop listening: Tokio keeps a hung-up listener
+    /// readable for good, and an accept task on it would spin.
+    pub fn pause_accepting(&mut self) {
+        for t in self.accept_tasks.drain(..) {
+            t.abort();
+        }
+    }
+
+    /// SIGTTIN: accept tasks again, on fresh descriptors of the sockets.
+    pub fn resume_accepting(&mut self, listening: Vec<Listening>) {
+        for t in self.accept_tasks.drain(..) {
+            t.abort();
+        }
+        self.accept_tasks = crate::server::spawn_listeners(
+            listening,
+            &self.runtime,
+            &self.logger,
+            &self.jobs,
+            &self.stop.subscribe(),
+        );
+    }
+
     /// Sessions still running on this generation.
     pub fn live(&self) -> usize {
         self.jobs.live()

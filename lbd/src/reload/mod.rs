@@ -121,11 +121,33 @@ pub fn prepare_carrying(
     inherited: &mut Inherited,
     old_tables: Option<&crate::stick::TableRegistry>,
 ) -> Result<Prepared, String> {
-    let mut runtime = Runtime::build_with(&cfg, old_tables).map_err(|e| format!("config : {e}"))?;
+    let runtime = build_runtime(&cfg, threads, old_tables)?;
+    open_runtime(cfg, runtime, old, inherited)
+}
+
+/// The costly half of [`prepare_carrying`] (a big configuration takes
+/// hundreds of milliseconds), which touches no socket: a reload runs it
+/// off the serving threads.
+fn build_runtime(
+    cfg: &Config,
+    threads: Option<usize>,
+    old_tables: Option<&crate::stick::TableRegistry>,
+) -> Result<Runtime, String> {
+    let mut runtime = Runtime::build_with(cfg, old_tables).map_err(|e| format!("config : {e}"))?;
     if let Some(t) = threads {
         // The worker threads exist already; a new `nbthread` needs a restart.
         runtime.threads = t;
     }
+    Ok(runtime)
+}
+
+/// The other half: sockets and logger for a built runtime.
+fn open_runtime(
+    cfg: Config,
+    runtime: Runtime,
+    old: (&Sockets, &Sockets),
+    inherited: &mut Inherited,
+) -> Result<Prepared, String> {
     let (sockets, listening) = Sockets::open(&runtime, &cfg.global, old.0, inherited)?;
     let (stats_sockets, stats_listeners) = Sockets::open_stats(&cfg.global, old.1)?;
     let (logger, log_sender) =
@@ -139,6 +161,58 @@ pub fn prepare_carrying(
         stats_listeners,
         logger,
         log_sender,
+    })
+}
+
+/// A configuration loaded and built, not started: what a reload computes
+/// off the serving threads.
+struct Built {
+    cfg: Config,
+    runtime: Runtime,
+    warnings: Vec<String>,
+}
+
+/// Loads the files and builds their runtime. Blocking; the error is why
+/// the reload is refused.
+fn load_and_build(
+    source: &Source,
+    threads: usize,
+    old_tables: &crate::stick::TableRegistry,
+) -> Result<Built, ReloadError> {
+    let pid = std::process::id();
+    let outcome = config::load(&source.files, &ProcessEnv);
+    let mut alerts = Vec::new();
+    let mut warnings = Vec::new();
+    for d in &outcome.diags {
+        let text = d.render(pid);
+        eprint!("{text}");
+        match d.severity {
+            config::diag::Severity::Warning => warnings.push(text.trim_end().to_string()),
+            _ => alerts.push(text.trim_end().to_string()),
+        }
+    }
+    let Some(mut cfg) = outcome.config else {
+        return Err(ReloadError::Config(alerts));
+    };
+    if let Err(msg) = crate::server::apply_limits(&mut cfg, &source.opts) {
+        return Err(ReloadError::Start(msg));
+    }
+    if cfg
+        .global
+        .nbthread
+        .is_some_and(|n| n.max(1) as usize != threads)
+    {
+        say(
+            "[WARNING]",
+            "config : 'nbthread' changed: keeping the running thread count until a restart.",
+        );
+    }
+    let runtime =
+        build_runtime(&cfg, Some(threads), Some(old_tables)).map_err(ReloadError::Start)?;
+    Ok(Built {
+        cfg,
+        runtime,
+        warnings,
     })
 }
 
@@ -160,6 +234,8 @@ pub struct Driver {
     hard_stop_after: Option<u64>,
     next_id: u64,
     retiring: tokio::task::JoinSet<()>,
+    /// Between SIGTTOU and SIGTTIN.
+    paused: bool,
     /// Told about start-up, reloads and stops (sd_notify, master CLI).
     pub events: Option<Arc<dyn Events>>,
 }
@@ -193,6 +269,7 @@ impl Driver {
             hard_stop_after,
             next_id: 2,
             retiring: tokio::task::JoinSet::new(),
+            paused: false,
             events: None,
         }
     }
@@ -208,13 +285,13 @@ impl Driver {
     }
 
     /// Loads the files again and, if they are good, swaps generations.
-    pub fn reload(&mut self) -> Result<Reloaded, ReloadError> {
+    pub async fn reload(&mut self) -> Result<Reloaded, ReloadError> {
         let started = Instant::now();
         say("[NOTICE]", "Reloading HAProxy");
         if let Some(ev) = &self.events {
             ev.reloading();
         }
-        let r = self.try_reload(started);
+        let r = self.try_reload(started).await;
         RELOADS.fetch_add(1, Ordering::Relaxed);
         match &r {
             Ok(_) => {
@@ -235,42 +312,22 @@ impl Driver {
         r
     }
 
-    fn try_reload(&mut self, started: Instant) -> Result<Reloaded, ReloadError> {
-        let pid = std::process::id();
-        let outcome = config::load(&self.source.files, &ProcessEnv);
-        let mut alerts = Vec::new();
-        let mut warnings = Vec::new();
-        for d in &outcome.diags {
-            let text = d.render(pid);
-            eprint!("{text}");
-            match d.severity {
-                config::diag::Severity::Warning => warnings.push(text.trim_end().to_string()),
-                _ => alerts.push(text.trim_end().to_string()),
-            }
-        }
-        let Some(mut cfg) = outcome.config else {
-            return Err(ReloadError::Config(alerts));
-        };
-        if let Err(msg) = crate::server::apply_limits(&mut cfg, &self.source.opts) {
-            return Err(ReloadError::Start(msg));
-        }
-        if cfg
-            .global
-            .nbthread
-            .is_some_and(|n| n.max(1) as usize != self.threads)
-        {
-            say(
-                "[WARNING]",
-                "config : 'nbthread' changed: keeping the running thread count until a restart.",
-            );
-        }
+    async fn try_reload(&mut self, started: Instant) -> Result<Reloaded, ReloadError> {
+        // Parsing and building a big configuration takes long enough to
+        // stall every connection if it ran here, on a serving thread.
+        let source = self.source.clone();
+        let threads = self.threads;
         let old_tables = self.current.runtime.tables.clone();
-        let p = prepare_carrying(
-            cfg,
-            Some(self.threads),
+        let built =
+            tokio::task::spawn_blocking(move || load_and_build(&source, threads, &old_tables))
+                .await
+                .map_err(|e| ReloadError::Start(format!("reload task failed: {e}")))??;
+        let warnings = built.warnings;
+        let p = open_runtime(
+            built.cfg,
+            built.runtime,
             (&self.sockets, &self.stats_sockets),
             &mut Inherited::default(),
-            Some(&old_tables),
         )
         .map_err(ReloadError::Start)?;
         let old_rt = self.current.runtime.clone();
@@ -302,15 +359,78 @@ impl Driver {
         })
     }
 
+    /// SIGTTOU: the listeners stop listening (see [`Sockets::pause`]).
+    /// False when some refused, and 2.6 then soft-stops.
+    fn pause(&mut self) -> bool {
+        self.paused = true;
+        self.current.pause_accepting();
+        match self.sockets.pause() {
+            Ok(paused) => {
+                for p in paused {
+                    say("[WARNING]", &format!("Paused {p}."));
+                }
+                true
+            }
+            Err(e) => {
+                say("[WARNING]", &format!("{e}"));
+                say(
+                    "[WARNING]",
+                    "Some proxies refused to pause, performing soft stop now.",
+                );
+                false
+            }
+        }
+    }
+
+    /// SIGTTIN: the paused listeners listen again, and the current
+    /// generation accepts on them.
+    fn resume(&mut self) {
+        if !std::mem::replace(&mut self.paused, false) {
+            return;
+        }
+        let outcome = self.sockets.resume();
+        // Fresh descriptors of the same sockets, so that the accept tasks get
+        // a fresh readiness state (see `Generation::pause_accepting`).
+        let rt = self.current.runtime.clone();
+        match Sockets::open(&rt, &rt.global, &self.sockets, &mut Inherited::default()) {
+            Ok((sockets, listening)) => {
+                self.sockets = sockets;
+                self.current.resume_accepting(listening);
+            }
+            Err(e) => say("[ALERT]", &e),
+        }
+        match outcome {
+            Ok(resumed) => {
+                for p in resumed {
+                    say("[WARNING]", &format!("Resumed {p}."));
+                }
+            }
+            Err(e) => {
+                say("[WARNING]", &format!("{e}"));
+                say(
+                    "[WARNING]",
+                    "Some proxies refused to resume, probably due to a conflict on a listening port. \
+                     You may want to try again after the conflicting application is stopped, otherwise \
+                     a restart might be needed to resume safe operations.",
+                );
+            }
+        }
+    }
+
     /// Serves until a stop signal: SIGTERM/SIGINT stop at once, SIGUSR1
-    /// soft-stops, SIGUSR2 and [`request`] reload. Returns the exit code.
+    /// soft-stops, SIGUSR2 and [`request`] reload, SIGTTOU/SIGTTIN pause and
+    /// resume the listeners. Returns the exit code.
     pub async fn run(mut self) -> i32 {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2)) = (
+        let ttou = SignalKind::from_raw(nix::sys::signal::Signal::SIGTTOU as i32);
+        let ttin = SignalKind::from_raw(nix::sys::signal::Signal::SIGTTIN as i32);
+        let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2), Ok(mut pause), Ok(mut resume)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
             signal(SignalKind::user_defined1()),
             signal(SignalKind::user_defined2()),
+            signal(ttou),
+            signal(ttin),
         ) else {
             say("[ALERT]", "cannot install signal handlers");
             return 1;
@@ -329,11 +449,23 @@ impl Driver {
                 _ = int.recv() => break Exit::Hard,
                 _ = usr1.recv() => break Exit::Soft,
                 _ = usr2.recv() => {
-                    let _ = self.reload();
+                    let _ = self.reload().await;
+                    if self.paused && !self.pause() {
+                        break Exit::Soft;
+                    }
                 }
                 Some(reply) = requests.recv() => {
-                    let _ = reply.send(self.reload());
+                    let _ = reply.send(self.reload().await);
+                    if self.paused && !self.pause() {
+                        break Exit::Soft;
+                    }
                 }
+                _ = pause.recv() => {
+                    if !self.pause() {
+                        break Exit::Soft;
+                    }
+                }
+                _ = resume.recv() => self.resume(),
                 Some(_) = self.retiring.join_next(), if !self.retiring.is_empty() => {}
             }
         };

@@ -32,6 +32,27 @@ pub struct Sockets {
     held: HashMap<String, BoundSocket>,
     /// QUIC binds, keyed by address alone (see [`quic_key`]).
     quic: HashMap<String, Arc<QuicSocket>>,
+    /// The proxy sockets SIGTTOU pauses, in configuration order (the stats
+    /// sockets are not among them: 2.6 pauses proxies only).
+    proxy_sockets: Vec<ProxySocket>,
+}
+
+/// What pausing and resuming a proxy's socket needs to know.
+#[derive(Debug)]
+struct ProxySocket {
+    key: String,
+    /// `frontend fe` / `proxy fe`, as 2.6's "Paused frontend fe." says it.
+    proxy: String,
+    backlog: i32,
+}
+
+/// A pause or resume that did not take on every socket.
+#[derive(Debug, thiserror::Error)]
+#[error("{proxy}: {source}")]
+pub struct PauseError {
+    pub proxy: String,
+    #[source]
+    pub source: std::io::Error,
 }
 
 /// Listening descriptors received from another process, not yet claimed by
@@ -144,6 +165,7 @@ impl Sockets {
         let reuseport = !global.noreuseport;
         let mut held = HashMap::new();
         let mut quic = HashMap::new();
+        let mut proxy_sockets = Vec::new();
         let mut listening = Vec::new();
         for fe in &runtime.frontends {
             let fallback = fe.conf.backlog.or(fe.conf.maxconn);
@@ -199,6 +221,13 @@ impl Sockets {
                             },
                         };
                         let accept_side = dup(&sock).map_err(|e| alert(fe, addr, e))?;
+                        if matches!(sock, BoundSocket::Tcp(_)) {
+                            proxy_sockets.push(ProxySocket {
+                                key: key.clone(),
+                                proxy: format!("{} {}", proxy_kind(fe), fe.name),
+                                backlog: backlog(bind, fallback),
+                            });
+                        }
                         held.insert(key, sock);
                         let listener = fe
                             .conf
@@ -220,7 +249,14 @@ impl Sockets {
                 first_addr += bind.addrs.len();
             }
         }
-        Ok((Sockets { held, quic }, listening))
+        Ok((
+            Sockets {
+                held,
+                quic,
+                proxy_sockets,
+            },
+            listening,
+        ))
     }
 
     /// The runtime API sockets (`stats socket`), kept across generations the
@@ -263,6 +299,7 @@ impl Sockets {
             Sockets {
                 held,
                 quic: HashMap::new(),
+                proxy_sockets: Vec::new(),
             },
             out,
         ))
@@ -347,6 +384,68 @@ fn open_quic(
         });
     }
     Ok(())
+}
+
+impl Sockets {
+    /// SIGTTOU: stops the proxies' TCP sockets listening without closing
+    /// them, as 2.6's `pause_proxies` does: the kernel drops the backlog and
+    /// refuses new connections, and another process may bind the port (with
+    /// SO_REUSEADDR) while this one still holds it. Connections already
+    /// accepted carry on. Returns the proxies paused, each once, in
+    /// configuration order; the error names the first socket that refused.
+    pub fn pause(&self) -> Result<Vec<String>, PauseError> {
+        self.each_proxy_socket(|sock, _| match sock.shutdown(std::net::Shutdown::Read) {
+            // Already paused: the socket is not listening any more.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+            r => r,
+        })
+    }
+
+    /// SIGTTIN: listens again on every paused socket (a no-op on one that
+    /// listens). Fails when another process took the port meanwhile.
+    pub fn resume(&self) -> Result<Vec<String>, PauseError> {
+        self.each_proxy_socket(|sock, backlog| sock.listen(backlog))
+    }
+
+    fn each_proxy_socket(
+        &self,
+        op: impl Fn(socket2::SockRef<'_>, i32) -> std::io::Result<()>,
+    ) -> Result<Vec<String>, PauseError> {
+        let mut done: Vec<String> = Vec::new();
+        let mut first_err = None;
+        for ps in &self.proxy_sockets {
+            let Some(BoundSocket::Tcp(l)) = self.held.get(&ps.key) else {
+                continue;
+            };
+            match op(socket2::SockRef::from(l), ps.backlog) {
+                Ok(()) => {
+                    if !done.contains(&ps.proxy) {
+                        done.push(ps.proxy.clone());
+                    }
+                }
+                Err(source) => {
+                    first_err.get_or_insert(PauseError {
+                        proxy: ps.proxy.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(done),
+        }
+    }
+}
+
+/// The listen backlog of `bind`, as `listener::bind_all` computes it (its
+/// default, 1024, is HAProxy's), so a resumed socket gets the one it had.
+fn backlog(bind: &Bind, fallback: Option<u32>) -> i32 {
+    bind.backlog
+        .or(bind.maxconn)
+        .or(fallback)
+        .map(|b| i32::try_from(b).unwrap_or(i32::MAX))
+        .unwrap_or(1024)
 }
 
 fn bind_one(

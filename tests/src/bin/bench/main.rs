@@ -18,6 +18,7 @@ mod machine;
 mod opts;
 mod probe;
 mod procs;
+mod reload;
 mod report;
 mod run;
 mod stats;
@@ -109,6 +110,7 @@ struct JsonReport<'a> {
     )>,
     bigconfig: Option<Vec<bigconfig::BigConfigRow>>,
     edge: Option<edge::EdgeSummary>,
+    reload: Option<Vec<reload::ReloadRow>>,
 }
 
 #[derive(Serialize)]
@@ -277,6 +279,19 @@ fn harness(args: &[String]) -> Result<()> {
         edge_run = Some(summary);
     }
 
+    let mut reloads = None;
+    if opts.only.runs(Bench::Reload) {
+        println!(
+            "\n## Reload: {} servers in {} backends, -W, SIGUSR2 (wrk -t1 -c{} for the storm)\n",
+            reload::BACKENDS * reload::SERVERS_PER_BACKEND,
+            reload::BACKENDS,
+            opts.conns
+        );
+        let rows = reload::run(&env, &specs)?;
+        print!("{}", reload::table(&rows));
+        reloads = Some(rows);
+    }
+
     let json = JsonReport {
         machine: &machine,
         settings,
@@ -287,6 +302,7 @@ fn harness(args: &[String]) -> Result<()> {
         logging,
         bigconfig: big,
         edge: edge_run,
+        reload: reloads,
     };
     write_json(&opts.json, &json)?;
     for w in &warnings {

@@ -8,9 +8,11 @@ use anyhow::{bail, Context, Result};
 pub const USAGE: &str = "\
 usage: bench [options]
   --only LIST            comma list of http, tcp, failover, logging, bigconfig, edge,
-                         or all (default: http,tcp,failover; logging doubles the HTTP
-                         run; bigconfig: show stat latency and req/s with 1,000
-                         servers; edge: 50 ACLs/rules + 10k map vs plain config)
+                         reload, or all (default: http,tcp,failover; logging doubles
+                         the HTTP run; bigconfig: show stat latency and req/s with 1,000
+                         servers; edge: 50 ACLs/rules + 10k map vs plain config;
+                         reload: SIGUSR2 to new config serving with 10,000 servers, and
+                         req/s under one reload a second, -W, ~1 min per proxy)
   --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
   --failover-rounds N    failover rounds per proxy and check interval (default 5)
@@ -37,6 +39,7 @@ pub enum Bench {
     Logging,
     BigConfig,
     Edge,
+    Reload,
 }
 
 /// The benchmarks a run includes (`--only`).
@@ -61,6 +64,7 @@ impl Only {
                 "logging" => &[Bench::Logging],
                 "bigconfig" => &[Bench::BigConfig],
                 "edge" => &[Bench::Edge],
+                "reload" => &[Bench::Reload],
                 "all" => &[
                     Bench::Http,
                     Bench::Tcp,
@@ -68,9 +72,10 @@ impl Only {
                     Bench::Logging,
                     Bench::BigConfig,
                     Bench::Edge,
+                    Bench::Reload,
                 ],
                 other => bail!(
-                    "--only takes a comma list of http, tcp, failover, logging, bigconfig, edge or all, not {other:?}"
+                    "--only takes a comma list of http, tcp, failover, logging, bigconfig, edge, reload or all, not {other:?}"
                 ),
             };
             for b in add {

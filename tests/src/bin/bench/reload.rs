@@ -1,0 +1,356 @@
+//! Reload (issue 7): how long a reload of a big configuration (1,000
+//! backends, 10,000 servers) takes to put the new configuration in force,
+//! and what a reload storm (one per second) costs HTTP throughput.
+//!
+//! Both proxies run in master-worker mode (`-W`), where SIGUSR2 reloads:
+//! lbd reloads in-process, HAProxy 2.6 re-executes its master and forks a
+//! new worker. Generation `g` of the configuration answers `GET /gen-g`
+//! itself (`http-request return`), which no earlier one does, so "the new
+//! configuration serves" is observable from outside: a probe sends that
+//! request on a fresh connection every millisecond from the signal on, and
+//! the time to the first answer from the new route is the reload time.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::procs::{self, Proc};
+use crate::run::{Env, ProxySpec, STARTUP_LIMIT};
+use crate::stats::{median, quantile, ratio_summary, RatioSummary};
+use crate::wrk;
+
+pub const BACKENDS: usize = 1000;
+pub const SERVERS_PER_BACKEND: usize = 10;
+/// Reloads timed one after the other on an idle proxy.
+const IDLE_RELOADS: usize = 10;
+/// wrk seconds per storm or steady round; the storm reloads once a second
+/// (or back to back when a reload takes longer).
+const STORM_SECS: u64 = 5;
+/// Steady/storm round pairs per proxy.
+const STORM_PAIRS: usize = 3;
+/// A reload not in force after this is counted as failed.
+const RELOAD_LIMIT: Duration = Duration::from_secs(10);
+
+/// Generation `generation` of the big configuration.
+pub fn config(threads: usize, listen: u16, backend: u16, generation: u64) -> String {
+    let mut c = format!(
+        "global
+    nbthread {threads}
+    maxconn 4096
+
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend fe
+    bind 127.0.0.1:{listen}
+    http-request return status 200 content-type text/plain string {} if {{ path /gen-{generation} }}
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:{backend}
+",
+        marker(generation)
+    );
+    for s in 2..=SERVERS_PER_BACKEND {
+        c.push_str(&format!("    server s{s} 127.0.0.1:{backend} backup\n"));
+    }
+    for b in 1..BACKENDS {
+        c.push_str(&format!("\nbackend be{b}\n"));
+        for s in 1..=SERVERS_PER_BACKEND {
+            c.push_str(&format!("    server s{s} 127.0.0.1:{backend}\n"));
+        }
+    }
+    c
+}
+
+fn marker(generation: u64) -> String {
+    format!("generation-{generation}-in-force")
+}
+
+/// One proxy's figures.
+#[derive(Debug, Serialize)]
+pub struct ReloadRow {
+    pub proxy: String,
+    /// SIGUSR2 to the new route answering, idle proxy: every sample, ms.
+    pub idle_ms: Vec<f64>,
+    /// The same for the reloads of the storm rounds (under wrk load).
+    pub storm_reload_ms: Vec<f64>,
+    /// Reloads not in force within the limit.
+    pub failed_reloads: usize,
+    pub rps_steady: Vec<f64>,
+    pub rps_storm: Vec<f64>,
+    /// Per pair, storm ÷ steady.
+    pub storm_ratio: RatioSummary,
+    /// wrk errors (socket errors and non-2xx) in steady / storm rounds.
+    pub errors_steady: u64,
+    pub errors_storm: u64,
+}
+
+/// A proxy in master-worker mode on the big config; `file` is what it
+/// re-reads on SIGUSR2.
+struct Instance {
+    proc_: Proc,
+    file: std::path::PathBuf,
+    /// The proxy's stderr, where the master says "Loading success.".
+    stderr: std::path::PathBuf,
+    port: u16,
+    backend: u16,
+    threads: usize,
+    generation: u64,
+}
+
+impl Instance {
+    fn start(env: &Env, p: &ProxySpec, backend: u16) -> Result<Instance> {
+        let port = procs::free_port()?;
+        let file = env.dir.join(format!("{}-reload.cfg", p.label()));
+        let threads = env.opts.threads;
+        std::fs::write(&file, config(threads, port, backend, 1))
+            .with_context(|| format!("writing {}", file.display()))?;
+        let mut cmd = Command::new(&p.bin);
+        cmd.arg("-W").arg("-f").arg(&file);
+        let name = format!("{}-reload", p.label());
+        let mut proc_ = procs::spawn(&name, cmd, env.dir, &env.placement.proxy)?;
+        procs::wait_listening(&mut proc_, port, STARTUP_LIMIT)?;
+        let inst = Instance {
+            proc_,
+            file,
+            stderr: env.dir.join(format!("{name}.stderr")),
+            port,
+            backend,
+            threads,
+            generation: 1,
+        };
+        // Listening is not serving yet for HAProxy's master: wait for the
+        // first generation's route.
+        inst.wait_in_force(1)?;
+        Ok(inst)
+    }
+
+    /// Reloads finished so far, as the master's stderr counts them.
+    fn loaded(&self) -> usize {
+        std::fs::read_to_string(&self.stderr)
+            .map(|t| t.matches("Loading success.").count() + t.matches("Loading failure!").count())
+            .unwrap_or(0)
+    }
+
+    /// Writes the next generation, signals, and returns the time until it
+    /// serves (None: not within the limit). Returns only once the master
+    /// has finished the reload too: HAProxy's master drops a SIGUSR2 that
+    /// arrives while it is still busy with the previous one.
+    fn reload(&mut self) -> Result<Option<Duration>> {
+        let before = self.loaded();
+        let took = self.signal_and_wait()?;
+        let deadline = Instant::now() + RELOAD_LIMIT;
+        while self.loaded() <= before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(took)
+    }
+
+    fn signal_and_wait(&mut self) -> Result<Option<Duration>> {
+        self.generation += 1;
+        let g = self.generation;
+        std::fs::write(&self.file, config(self.threads, self.port, self.backend, g))?;
+        let t0 = Instant::now();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.proc_.pid() as i32),
+            nix::sys::signal::Signal::SIGUSR2,
+        )
+        .context("SIGUSR2")?;
+        match self.wait_in_force(g) {
+            Ok(()) => Ok(Some(t0.elapsed())),
+            Err(_) => {
+                self.proc_.check_alive()?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn wait_in_force(&self, g: u64) -> Result<()> {
+        let deadline = Instant::now() + RELOAD_LIMIT;
+        let want = marker(g);
+        let req = format!("GET /gen-{g} HTTP/1.1\r\nhost: bench\r\nconnection: close\r\n\r\n");
+        loop {
+            if probe(self.port, &req).is_some_and(|body| body.contains(&want)) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("generation {g} not in force after {RELOAD_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// One request on a fresh connection; the whole response, or None.
+fn probe(port: u16, req: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// wrk for `secs` on a thread; join it for the report.
+fn wrk_thread(env: &Env, port: u16, secs: u64) -> std::thread::JoinHandle<Result<wrk::WrkReport>> {
+    let url = format!("http://127.0.0.1:{port}/");
+    let conns = env.opts.conns;
+    let cpus = env.placement.others.clone();
+    std::thread::spawn(move || {
+        let mut cmd = Command::new("wrk");
+        cmd.args(wrk::args(&url, conns, secs));
+        let out = procs::run_bounded("wrk", cmd, Duration::from_secs(secs + 20), &cpus)?;
+        wrk::parse(&out)
+    })
+}
+
+fn join(h: std::thread::JoinHandle<Result<wrk::WrkReport>>) -> Result<wrk::WrkReport> {
+    match h.join() {
+        Ok(r) => r,
+        Err(_) => bail!("the wrk thread panicked"),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs the benchmark for lbd and HAProxy (NGINX has no comparable
+/// configuration reload under test here and is skipped).
+pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
+    let backend_port = procs::free_port()?;
+    let mut cmd = Command::new(&env.self_exe);
+    cmd.args([
+        "__http-backend".to_string(),
+        format!("127.0.0.1:{backend_port}"),
+    ]);
+    let mut backend = procs::spawn("reload-backend", cmd, env.dir, &env.placement.others)?;
+    procs::wait_listening(&mut backend, backend_port, STARTUP_LIMIT)?;
+
+    let mut rows = Vec::new();
+    for p in proxies.iter().filter(|p| p.name != "nginx") {
+        let mut inst = Instance::start(env, p, backend_port)?;
+        let mut failed = 0;
+        let mut idle = Vec::new();
+        for _ in 0..IDLE_RELOADS {
+            match inst.reload()? {
+                Some(d) => idle.push(ms(d)),
+                None => failed += 1,
+            }
+            // Lets the previous generation (HAProxy: worker) wind down.
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        println!(
+            "{}: idle reload median {:.1} ms ({} samples)",
+            p.label(),
+            median(&idle),
+            idle.len()
+        );
+        // Warm-up under load, then steady/storm pairs in alternating order.
+        join(wrk_thread(env, inst.port, 1))?;
+        let (mut steady, mut storm) = (Vec::new(), Vec::new());
+        let (mut err_steady, mut err_storm) = (0, 0);
+        let mut storm_ms = Vec::new();
+        for pair in 0..STORM_PAIRS {
+            let order = if pair % 2 == 0 {
+                [false, true]
+            } else {
+                [true, false]
+            };
+            for reloading in order {
+                let h = wrk_thread(env, inst.port, STORM_SECS);
+                if reloading {
+                    let start = Instant::now();
+                    for i in 0..STORM_SECS {
+                        match inst.reload()? {
+                            Some(d) => storm_ms.push(ms(d)),
+                            None => failed += 1,
+                        }
+                        let next = start + Duration::from_secs(i + 1);
+                        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                    }
+                }
+                let r = join(h)?;
+                if reloading {
+                    storm.push(r.requests_per_sec);
+                    err_storm += r.errors;
+                } else {
+                    steady.push(r.requests_per_sec);
+                    err_steady += r.errors;
+                }
+                inst.proc_.check_alive()?;
+            }
+            backend.check_alive()?;
+        }
+        rows.push(ReloadRow {
+            proxy: p.label(),
+            storm_ratio: ratio_summary(&storm, &steady),
+            idle_ms: idle,
+            storm_reload_ms: storm_ms,
+            failed_reloads: failed,
+            rps_steady: steady,
+            rps_storm: storm,
+            errors_steady: err_steady,
+            errors_storm: err_storm,
+        });
+    }
+    Ok(rows)
+}
+
+pub fn table(rows: &[ReloadRow]) -> String {
+    let mut t = String::from(
+        "| proxy | reload → new config serving, idle (median / p90 / max) | same, during the storm (median / max) | failed reloads | req/s steady | req/s storm | storm ÷ steady [IQR] | wrk errors steady / storm |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    let max = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
+    for r in rows {
+        t.push_str(&format!(
+            "| {} | {:.1} / {:.1} / {:.1} ms | {:.1} / {:.1} ms | {} | {:.0} | {:.0} | {:.3} [{:.3}–{:.3}] | {} / {} |\n",
+            r.proxy,
+            median(&r.idle_ms),
+            quantile(&r.idle_ms, 0.9),
+            max(&r.idle_ms),
+            median(&r.storm_reload_ms),
+            max(&r.storm_reload_ms),
+            r.failed_reloads,
+            median(&r.rps_steady),
+            median(&r.rps_storm),
+            r.storm_ratio.median,
+            r.storm_ratio.p25,
+            r.storm_ratio.p75,
+            r.errors_steady,
+            r.errors_storm,
+        ));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_has_ten_thousand_servers_and_one_new_route() {
+        let c = config(1, 8001, 9001, 7);
+        assert_eq!(c.matches("\nbackend ").count(), BACKENDS);
+        assert_eq!(
+            c.lines()
+                .filter(|l| l.trim_start().starts_with("server "))
+                .count(),
+            BACKENDS * SERVERS_PER_BACKEND
+        );
+        assert!(c.contains("if { path /gen-7 }"));
+        assert!(c.contains(&marker(7)));
+        assert!(!config(1, 8001, 9001, 6).contains(&marker(7)));
+    }
+}
