@@ -173,6 +173,11 @@ pub async fn serve(
     s.state.end_session();
 }
 
+/// After a soft stop, how long a connection idle between requests still
+/// waits for one: a keep-alive client may have sent its next request just
+/// as the stop came, and closing under it would reset that request.
+const STOP_IDLE_GRACE: Duration = Duration::from_millis(200);
+
 /// How a transaction ended, for the keep-alive decision.
 enum Next {
     KeepAlive,
@@ -217,7 +222,12 @@ impl Session {
                 .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
             self.finish_txn(None);
             match next {
-                Next::KeepAlive if *stop.borrow() == Stop::Running => continue,
+                // A response that promised keep-alive is honoured even if a
+                // soft stop came meanwhile: the client may already have
+                // sent its next request, which `read_request` still takes
+                // (and answers with `Connection: close`) within
+                // [`STOP_IDLE_GRACE`]. Closing here would reset it.
+                Next::KeepAlive if *stop.borrow() != Stop::Hard => continue,
                 _ => return,
             }
         }
@@ -353,6 +363,11 @@ impl Session {
         // `timeout http-request` covers the whole head from its first byte;
         // without it, `timeout client` applies to each read.
         let mut deadline: Option<Instant> = None;
+        // Set once a soft stop is seen while idle between requests.
+        let mut stop_grace: Option<Instant> = None;
+        if *stop.borrow() != Stop::Running && self.requests > 0 {
+            stop_grace = Some(Instant::now() + STOP_IDLE_GRACE);
+        }
         loop {
             if !self.cbuf.is_empty() {
                 if self.times.first_byte.is_none() {
@@ -378,12 +393,16 @@ impl Session {
                 }
             }
             let idle = self.cbuf.is_empty();
-            let wait = match (idle, deadline) {
+            let mut wait = match (idle, deadline) {
                 (_, Some(d)) => Some(d.saturating_duration_since(Instant::now())),
                 (true, None) if self.requests > 0 => keep_alive,
                 (true, None) => http_request.or(client),
                 (false, None) => client,
             };
+            if let (true, Some(g)) = (idle, stop_grace) {
+                let left = g.saturating_duration_since(Instant::now());
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+            }
             let read = async {
                 // Biased: a request already in the socket is read before a
                 // stop that arrives at the same moment closes the session.
@@ -394,14 +413,19 @@ impl Session {
                 tokio::select! {
                     biased;
                     r = self.cbuf.fill(&mut self.client) => Some(r),
-                    _ = stop.changed(), if idle && self.requests > 0 => None,
+                    _ = stop.changed(), if idle && self.requests > 0 && stop_grace.is_none() => None,
                 }
             };
             match within(wait, read).await {
-                // Soft stop while idle between requests: close now.
+                // Stop while idle between requests: a hard stop closes now; a
+                // soft one waits a moment for a request already on its way
+                // (the timeout branch below then closes silently).
                 Some(None) => {
-                    self.unlogged = true;
-                    return None;
+                    if *stop.borrow() == Stop::Hard {
+                        self.unlogged = true;
+                        return None;
+                    }
+                    stop_grace = Some(Instant::now() + STOP_IDLE_GRACE);
                 }
                 Some(Some(Ok(0))) | Some(Some(Err(_))) => {
                     // The client left: logged as `CR` unless it was an idle
