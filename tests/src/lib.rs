@@ -14,6 +14,7 @@ pub mod backend;
 pub mod canned;
 pub mod client;
 pub mod exporter;
+pub mod h2_backend;
 pub mod h2client;
 pub mod hammer;
 pub mod payload;
@@ -30,6 +31,7 @@ pub mod upgrade_backend;
 
 pub use backend::{HttpBackend, HttpBackendBuilder, Reply};
 pub use client::{curl, curl_many, CurlOutput, RawClient, Response};
+pub use h2_backend::H2Backend;
 pub use hammer::{Counts, Hammer};
 pub use pki::Pki;
 pub use ports::free_port;

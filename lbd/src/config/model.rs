@@ -655,6 +655,9 @@ pub struct Server {
     pub on_marked_up_shutdown_backup: bool,
     /// `ssl` and the other TLS parameters toward the server.
     pub ssl: crate::tls::conf::ServerSsl,
+    /// `proto h2` (or `h1`): the multiplexer spoken to the server whatever
+    /// ALPN says; without it, h2 only when `alpn` negotiates it.
+    pub proto: Option<MuxProto>,
 }
 
 /// `agent-check` and its settings (spec 4.3).

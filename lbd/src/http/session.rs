@@ -15,7 +15,7 @@ use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
-use crate::connect::{connect_to, retry_pause, should_redispatch, Forced};
+use crate::connect::{connect_http, retry_pause, should_redispatch, Forced};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
@@ -800,7 +800,7 @@ impl Session {
                 return Ok((up, lease));
             }
             // 3. A new connection.
-            match connect_to(&server, &addr, dst_port, timeout, &self.info).await {
+            match connect_http(&server, &addr, dst_port, timeout, &self.info).await {
                 Ok(stream) => {
                     let up = Upstream {
                         stream,
