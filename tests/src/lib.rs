@@ -14,6 +14,7 @@ pub mod backend;
 pub mod canned;
 pub mod client;
 pub mod exporter;
+pub mod grpc;
 pub mod h2_backend;
 pub mod h2client;
 pub mod hammer;

@@ -1047,12 +1047,21 @@ impl Session {
             Err(e) => Err(e),
         };
         let request_done = matches!(sent, Some(Ok(())));
+        // An h2 server may answer before the request ends (gRPC streams):
+        // the request body keeps flowing beside the response (full duplex).
+        let duplex = sent.is_none() && crate::http2::pool::speaks_h2(&lease.server);
         let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
-        let (_, mut cw) = self.client.split();
+        let (mut cr, mut cw) = self.client.split();
         let (mut sr, mut sw) = up.stream.split();
         let cbuf = &mut self.cbuf;
         let sbuf = &mut self.sbuf;
         let out = &mut self.out;
+        // Request bytes read but not yet sent when the head came.
+        let mut up_pending = if duplex {
+            std::mem::take(out)
+        } else {
+            Vec::new()
+        };
 
         let resp = match resp {
             Ok(r) => {
@@ -1169,10 +1178,31 @@ impl Session {
 
         let mut resp_body = BodyDecoder::new(resp.framing);
         let mut kill = lease.server.kill.subscribe();
+        let upload = async {
+            if duplex {
+                // The client closes after this response anyway (the
+                // request was not done when it began); a failed upload
+                // shows up as the server's answer.
+                let _ = forward_body(
+                    &mut req_body,
+                    cbuf,
+                    &mut cr,
+                    &mut sw,
+                    &mut up_pending,
+                    ct,
+                    st,
+                    false,
+                )
+                .await;
+            }
+            std::future::pending::<()>().await;
+        };
         let fwd = tokio::select! {
             r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
             // on-marked-down shutdown-sessions.
             _ = kill.changed() => Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")),
+            // Never: the upload stays pending once done.
+            _ = upload => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
         };
         let killed = fwd
             .as_ref()
