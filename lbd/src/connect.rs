@@ -204,7 +204,11 @@ pub async fn connect_http(
         proxy_header: proxy_header(server, client),
     };
     let tls = peer.ssl.is_some();
-    let slot = match h2pool::take(&peer) {
+    let pooled = match h2pool::take(&peer) {
+        Some(s) if s.usable().await => Some(s),
+        _ => None,
+    };
+    let slot = match pooled {
         Some(s) => s,
         None => {
             let io = connect_to(server, addr, dst_port, timeout, client).await?;

@@ -62,6 +62,15 @@ pub struct Slot {
     shared: Arc<Shared>,
 }
 
+impl Slot {
+    /// Whether the connection still takes new streams: false once the
+    /// server sent GOAWAY or the connection is gone (then the caller
+    /// connects afresh rather than fail the request).
+    pub async fn usable(&self) -> bool {
+        !self.shared.dead.load(Ordering::Relaxed) && self.sender.clone().ready().await.is_ok()
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         self.shared.streams.fetch_sub(1, Ordering::Relaxed);
