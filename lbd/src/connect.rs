@@ -3,6 +3,7 @@
 
 use crate::config::model::ProxyProtoVersion;
 use crate::error::{Cause, ProxyError, Stage};
+use crate::http2::pool as h2pool;
 use crate::proxyproto;
 use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
 use crate::session::ClientInfo;
@@ -178,6 +179,55 @@ pub async fn connect_to(
         .retryable()
     })?;
     Ok(Stream::Tls(Box::new(conn)))
+}
+
+/// Opens the way to `server` for one HTTP request: [`connect_to`] for an
+/// HTTP/1.1 server; for an h2 one (`proto h2`, ALPN `h2`), a stream on a
+/// shared h2 connection, new or pooled, behind an HTTP/1.1 bridge
+/// (`crate::http2::back`), so that the session speaks HTTP/1.1 either way.
+pub async fn connect_http(
+    server: &ServerRt,
+    addr: &ServerAddrRt,
+    dst_port: u16,
+    timeout: Option<Duration>,
+    client: &ClientInfo,
+) -> Result<Stream, ProxyError> {
+    if !h2pool::speaks_h2(server) {
+        return connect_to(server, addr, dst_port, timeout, client).await;
+    }
+    let peer = h2pool::PeerId {
+        addr: match addr.socket_addr(dst_port) {
+            Some(sa) => sa.to_string(),
+            None => format!("{addr:?}"),
+        },
+        ssl: server.conf.ssl.enabled.then(|| server.conf.ssl.clone()),
+        proxy_header: proxy_header(server, client),
+    };
+    let tls = peer.ssl.is_some();
+    let pooled = match h2pool::take(&peer) {
+        Some(s) if s.usable().await => Some(s),
+        _ => None,
+    };
+    let slot = match pooled {
+        Some(s) => s,
+        None => {
+            let io = connect_to(server, addr, dst_port, timeout, client).await?;
+            let hs = h2pool::handshake(peer, io);
+            let res = match timeout {
+                Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
+                    ProxyError::new(Cause::ServerTimeout, Stage::Connect, "h2 handshake timeout")
+                        .retryable()
+                })?,
+                None => hs.await,
+            };
+            res.map_err(|e| {
+                ProxyError::new(Cause::Server, Stage::Connect, format!("h2 handshake: {e}"))
+                    .retryable()
+            })?
+        }
+    };
+    crate::http2::back::open(slot, tls)
+        .map_err(|e| ProxyError::new(Cause::Internal, Stage::Connect, e.to_string()))
 }
 
 /// Picks a server (queueing for a slot if needed) and connects, retrying

@@ -14,6 +14,8 @@ pub mod backend;
 pub mod canned;
 pub mod client;
 pub mod exporter;
+pub mod grpc;
+pub mod h2_backend;
 pub mod h2client;
 pub mod h3client;
 pub mod hammer;
@@ -31,6 +33,7 @@ pub mod upgrade_backend;
 
 pub use backend::{HttpBackend, HttpBackendBuilder, Reply};
 pub use client::{curl, curl_many, CurlOutput, RawClient, Response};
+pub use h2_backend::H2Backend;
 pub use hammer::{Counts, Hammer};
 pub use pki::Pki;
 pub use ports::free_port;

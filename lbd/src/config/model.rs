@@ -735,6 +735,9 @@ pub struct Server {
     /// `check-ssl`, `check-sni`, `check-alpn`, `check-send-proxy` and
     /// their `no-` forms: how checks differ from traffic.
     pub check_transport: crate::check::transport::CheckOverrides,
+    /// `proto h2` (or `h1`): the multiplexer spoken to the server whatever
+    /// ALPN says; without it, h2 only when `alpn` negotiates it.
+    pub proto: Option<MuxProto>,
 }
 
 /// `agent-check` and its settings (spec 4.3).

@@ -18,7 +18,7 @@ use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
-use crate::connect::{connect_to, retry_pause, should_redispatch, Forced};
+use crate::connect::{connect_http, retry_pause, should_redispatch, Forced};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
@@ -849,7 +849,7 @@ impl Session {
                 return Ok((up, lease));
             }
             // 3. A new connection.
-            match connect_to(&server, &addr, dst_port, timeout, &self.info).await {
+            match connect_http(&server, &addr, dst_port, timeout, &self.info).await {
                 Ok(stream) => {
                     let up = Upstream {
                         stream,
@@ -1123,6 +1123,9 @@ impl Session {
             Err(e) => Err(e),
         };
         let request_done = matches!(sent, Some(Ok(())));
+        // An h2 server may answer before the request ends (gRPC streams):
+        // the request body keeps flowing beside the response (full duplex).
+        let duplex = sent.is_none() && crate::http2::pool::speaks_h2(&lease.server);
         let error_proxies: [&Proxy; 2] = [&be.conf, &fe.conf];
         // http-after-response also runs on the 502/504 sent in the
         // server's place; the rules need the session, not yet split.
@@ -1134,11 +1137,17 @@ impl Session {
             }
             Ok(_) => None,
         };
-        let (_, mut cw) = self.client.split();
+        let (mut cr, mut cw) = self.client.split();
         let (mut sr, mut sw) = up.stream.split();
         let cbuf = &mut self.cbuf;
         let sbuf = &mut self.sbuf;
         let out = &mut self.out;
+        // Request bytes read but not yet sent when the head came.
+        let mut up_pending = if duplex {
+            std::mem::take(out)
+        } else {
+            Vec::new()
+        };
 
         let resp = match resp {
             Ok(r) => {
@@ -1259,10 +1268,31 @@ impl Session {
 
         let mut resp_body = BodyDecoder::new(resp.framing);
         let mut kill = lease.server.kill.subscribe();
+        let upload = async {
+            if duplex {
+                // The client closes after this response anyway (the
+                // request was not done when it began); a failed upload
+                // shows up as the server's answer.
+                let _ = forward_body(
+                    &mut req_body,
+                    cbuf,
+                    &mut cr,
+                    &mut sw,
+                    &mut up_pending,
+                    ct,
+                    st,
+                    false,
+                )
+                .await;
+            }
+            std::future::pending::<()>().await;
+        };
         let fwd = tokio::select! {
             r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
             // on-marked-down shutdown-sessions.
             _ = kill.changed() => Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")),
+            // Never: the upload stays pending once done.
+            _ = upload => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
         };
         let killed = fwd
             .as_ref()

@@ -1,12 +1,16 @@
 //! HTTP/2 (mode http): the client side bridges each h2 stream into the
-//! HTTP/1.1 session (`front`), with the message translation in `convert`.
+//! HTTP/1.1 session (`front`), the server side bridges each request of the
+//! session onto a stream of a shared h2 connection (`back`, `pool`), with
+//! the message translation in `convert`.
 //!
 //! How a connection becomes h2, as in HAProxy 2.6: ALPN `h2` on an `ssl`
 //! bind, `proto h2` on the bind, or the h2 connection preface sent on a
 //! clear-text bind (prior knowledge; there is no `Upgrade: h2c`).
 
+pub mod back;
 pub(crate) mod convert;
 mod front;
+pub mod pool;
 
 pub use front::serve;
 

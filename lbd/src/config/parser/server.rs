@@ -1,7 +1,9 @@
 //! `server` and `default-server` lines (spec 4.3).
 
 use super::super::diag::Diagnostic;
-use super::super::model::{CheckParams, ProxyProtoVersion, Server, ServerAddr, ServerPort};
+use super::super::model::{
+    CheckParams, MuxProto, ProxyProtoVersion, Server, ServerAddr, ServerPort,
+};
 use super::super::pending;
 use super::super::units::{self, UnitError};
 use super::{Loader, Status, Target};
@@ -36,6 +38,7 @@ pub(crate) fn template() -> Server {
         on_marked_up_shutdown_backup: false,
         ssl: Default::default(),
         check_transport: Default::default(),
+        proto: None,
     }
 }
 
@@ -81,6 +84,7 @@ const KEYWORDS: &[&str] = &[
     "crt",
     "sni",
     "alpn",
+    "proto",
     "ciphers",
     "ciphersuites",
     "ssl-min-ver",
@@ -311,6 +315,15 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                         .filter(|a| !a.is_empty())
                         .map(str::to_string)
                         .collect()
+                }
+                "proto" => {
+                    let v = val
+                        .clone()
+                        .ok_or_else(|| format!("'{p}' : missing value."))?;
+                    srv.proto = Some(
+                        MuxProto::parse(&v)
+                            .ok_or_else(|| format!("'{p}' :  unknown MUX protocol '{v}'."))?,
+                    );
                 }
                 "sni" => {
                     let v = need(p)?;
@@ -619,6 +632,35 @@ mod tests {
         let env = std::collections::HashMap::<String, String>::new();
         let out = crate::config::load_str("t.cfg", text.as_bytes(), &env);
         out.config.unwrap_or_else(|| panic!("{:?}", out.diags))
+    }
+
+    #[test]
+    fn proto_forces_the_server_multiplexer() {
+        let cfg = load(
+            "defaults
+    mode http
+backend be
+    default-server proto h2
+    server a 127.0.0.1:80
+    server b 127.0.0.1:81 proto h1
+    server c 127.0.0.1:82 ssl verify none alpn h2
+",
+        );
+        let s = &cfg.proxies[0].servers;
+        assert_eq!(s[0].proto, Some(MuxProto::H2));
+        assert_eq!(s[1].proto, Some(MuxProto::H1));
+        assert_eq!(s[2].proto, Some(MuxProto::H2));
+        let env = std::collections::HashMap::<String, String>::new();
+        let out = crate::config::load_str(
+            "t.cfg",
+            b"backend be\n    server a 127.0.0.1:80 proto h3\n",
+            &env,
+        );
+        let text = format!("{:?}", out.diags);
+        assert!(
+            text.contains("'server be/a' : 'proto' :  unknown MUX protocol 'h3'."),
+            "{text}"
+        );
     }
 
     #[test]
