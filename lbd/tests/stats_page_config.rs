@@ -75,13 +75,15 @@ fn unknown_service_is_refused() {
 fn stats_admin_takes_a_condition_with_2_6s_messages() {
     let (cfg, diags) = load("  stats admin if TRUE\n");
     let cfg = cfg.unwrap_or_else(|| panic!("{diags:?}"));
-    assert_eq!(cfg.proxies[0].stats.as_ref().map(|s| s.admin.len()), Some(1));
+    assert_eq!(
+        cfg.proxies[0].stats.as_ref().map(|s| s.admin.len()),
+        Some(1)
+    );
     let (cfg, diags) = load("  stats admin\n");
     assert!(cfg.is_none());
     assert!(
-        diags.iter().any(|d| d.contains(
-            "'stats admin' requires either 'if' or 'unless' followed by a condition."
-        )),
+        diags.iter().any(|d| d
+            .contains("'stats admin' requires either 'if' or 'unless' followed by a condition.")),
         "{diags:?}"
     );
 }

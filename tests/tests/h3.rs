@@ -10,10 +10,10 @@
 //! written as a one-port range (`:P-P`) so that it does not wait on a UDP
 //! port, and each test waits for the QUIC listener by retrying instead.
 
-use tests::h3client;
 use h3client::{H3Conn, H3Response, Request};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tests::h3client;
 use tests::*;
 
 /// A frontend with one QUIC bind and `rules`, sending to `be`.
