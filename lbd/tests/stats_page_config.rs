@@ -59,8 +59,7 @@ fn stats_errors_read_like_haproxy() {
 
 #[test]
 fn unknown_service_is_refused() {
-    // 2.6 says "in proxy 'a'" for a listen; lbd's shared rule-error path
-    // says "listen 'a'" (a known difference of the http-request parser).
+    // 2.6 says "in proxy 'a'" for a listen, and so does lbd.
     let (cfg, diags) = load("  http-request use-service foo\n");
     assert!(cfg.is_none());
     assert!(

@@ -105,6 +105,31 @@ impl Loader<'_> {
             if p.disabled {
                 continue;
             }
+            if p.mode != Mode::Http {
+                // 2.6's proxy_cfg_ensure_no_http, then its server loop.
+                if p.cookie.is_some() {
+                    diags.push(Diagnostic::warning(format!(
+                        "config : cookie will be ignored for {} '{}' (needs 'mode http').",
+                        type_str(&p),
+                        p.name
+                    )));
+                }
+                if p.monitor_uri.is_some() {
+                    diags.push(Diagnostic::warning(format!(
+                        "config : monitor-uri will be ignored for {} '{}' (needs 'mode http').",
+                        type_str(&p),
+                        p.name
+                    )));
+                }
+                for srv in p.servers.iter().filter(|s| s.cookie.is_some()) {
+                    diags.push(Diagnostic::warning(format!(
+                        "config : {} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+                        type_str(&p),
+                        p.name,
+                        srv.name
+                    )));
+                }
+            }
             if p.cap.frontend && p.binds.is_empty() {
                 diags.push(Diagnostic::warning(format!(
                     "config : {} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",

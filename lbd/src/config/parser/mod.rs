@@ -117,12 +117,21 @@ impl Draft {
     }
 }
 
+/// HAProxy's `proxy_cap_str`: a `listen` section is a "proxy".
 pub(crate) fn type_str(p: &Proxy) -> &'static str {
     match (p.cap.frontend, p.cap.backend) {
-        (true, true) => "listen",
+        (true, true) => "proxy",
         (true, false) => "frontend",
         (false, true) => "backend",
         _ => "defaults",
+    }
+}
+
+/// The section keyword a proxy was declared with.
+fn section_keyword(p: &Proxy) -> &'static str {
+    match (p.cap.frontend, p.cap.backend) {
+        (true, true) => "listen",
+        _ => type_str(p),
     }
 }
 
@@ -210,7 +219,7 @@ impl<'a> Loader<'a> {
     /// The kind of the current section, as bind messages name it.
     pub(crate) fn section_name_kind(&self) -> &'static str {
         match &self.section {
-            Section::Proxy(i) => type_str(&self.drafts[*i].proxy),
+            Section::Proxy(i) => section_keyword(&self.drafts[*i].proxy),
             Section::Defaults(_) => "defaults",
             _ => "global",
         }
