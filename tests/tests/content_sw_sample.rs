@@ -146,6 +146,30 @@ fn content_switching_sample_routes_sticks_and_reports() {
             .collect();
         assert_eq!(seen, ["lang=en"], "indirect: the server never sees DYNSRV");
     }
+    // A browser-like client: curl with a cookie jar sticks to the server
+    // that set its cookie.
+    let jar = _lbd.dir().join("jar.txt");
+    let jar_s = jar.display().to_string();
+    let url = format!("http://127.0.0.1:{port}/app");
+    let mut by = BTreeSet::new();
+    for _ in 0..5 {
+        let out = curl(&["-s", "-c", &jar_s, "-b", &jar_s, "-D", "-", &url]);
+        let served = out
+            .stdout_str()
+            .lines()
+            .find_map(|l| {
+                let l = l.trim_end().to_ascii_lowercase();
+                l.strip_prefix("x-served-by: ").map(str::to_string)
+            })
+            .unwrap_or_default();
+        assert!(served.starts_with("dynsrv"), "{}", out.stdout_str());
+        by.insert(served);
+    }
+    assert_eq!(
+        by.len(),
+        1,
+        "a cookie-jar client stays on one server: {by:?}"
+    );
     // monitor-uri answers by itself; the stats page is served at its URI.
     let r = get("www.example", "/monitoruri", None);
     assert_eq!(r.status, 200, "{}", r.raw_str());
