@@ -185,6 +185,8 @@ pub async fn connect_to(
 /// HTTP/1.1 server; for an h2 one (`proto h2`, ALPN `h2`), a stream on a
 /// shared h2 connection, new or pooled, behind an HTTP/1.1 bridge
 /// (`crate::http2::back`), so that the session speaks HTTP/1.1 either way.
+/// A server offering h2 among other protocols gets whatever its handshake
+/// chose, and the choice is remembered for the next request.
 pub async fn connect_http(
     server: &ServerRt,
     addr: &ServerAddrRt,
@@ -192,7 +194,9 @@ pub async fn connect_http(
     timeout: Option<Duration>,
     client: &ClientInfo,
 ) -> Result<Stream, ProxyError> {
-    if !h2pool::speaks_h2(server) {
+    let negotiates = h2pool::negotiates(server);
+    let h2 = h2pool::speaks_h2(server);
+    if !h2 && !negotiates {
         return connect_to(server, addr, dst_port, timeout, client).await;
     }
     let peer = h2pool::PeerId {
@@ -204,7 +208,7 @@ pub async fn connect_http(
         proxy_header: proxy_header(server, client),
     };
     let tls = peer.ssl.is_some();
-    let pooled = match h2pool::take(&peer) {
+    let pooled = match h2.then(|| h2pool::take(&peer)).flatten() {
         Some(s) if s.usable().await => Some(s),
         _ => None,
     };
@@ -212,6 +216,13 @@ pub async fn connect_http(
         Some(s) => s,
         None => {
             let io = connect_to(server, addr, dst_port, timeout, client).await?;
+            if negotiates {
+                let chose_h2 = matches!(&io, Stream::Tls(t) if t.alpn().as_deref() == Some(b"h2"));
+                h2pool::remember_alpn(server, chose_h2);
+                if !chose_h2 {
+                    return Ok(io);
+                }
+            }
             let hs = h2pool::handshake(peer, io);
             let res = match timeout {
                 Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
