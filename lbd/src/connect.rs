@@ -6,10 +6,12 @@ use crate::error::{Cause, ProxyError, Stage};
 use crate::http2::pool as h2pool;
 use crate::proxyproto;
 use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
+use crate::sample::{Expr, ParseEnv, SampleCtx};
 use crate::session::ClientInfo;
 use crate::stream::Stream;
 use crate::tls::connector::Connector;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, UnixStream};
 
@@ -120,8 +122,84 @@ fn ssl_tlv(client: &ClientInfo, cn: bool) -> proxyproto::SslTlv {
     tlv
 }
 
+/// Compiled `sni` expressions by text: the configuration keeps the text
+/// (it must stay hashable), and each is compiled once, on first use.
+static SNI_EXPRS: LazyLock<Mutex<HashMap<String, Arc<Expr>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The values the `sni` expressions of a backend's servers take for one
+/// request, worked out while the request is still readable (before its
+/// head leaves the buffer), for whichever server is then picked.
+#[derive(Debug, Default)]
+pub struct RequestSni {
+    /// Expression text and value, one per distinct expression (servers
+    /// usually share one, through `default-server`).
+    values: Vec<(String, Option<String>)>,
+}
+
+impl RequestSni {
+    /// Evaluates every distinct `sni` expression of `be`'s servers in `cx`.
+    pub fn evaluate(be: &Backend, cx: &mut dyn SampleCtx) -> RequestSni {
+        let mut values: Vec<(String, Option<String>)> = Vec::new();
+        for server in &be.servers {
+            let ssl = &server.conf.ssl;
+            let Some(text) = ssl.sni_expr.as_ref().filter(|_| ssl.enabled) else {
+                continue;
+            };
+            if values.iter().all(|(t, _)| t != text) {
+                values.push((text.clone(), eval_sni(text, cx)));
+            }
+        }
+        RequestSni { values }
+    }
+
+    /// The SNI of a connection to `server` for this request: its constant
+    /// `sni`, or its expression's value. None (no SNI) when the expression
+    /// finds nothing, as in HAProxy 2.6.
+    pub fn for_server(&self, server: &ServerRt) -> Option<String> {
+        let ssl = &server.conf.ssl;
+        if !ssl.enabled {
+            return None;
+        }
+        match &ssl.sni_expr {
+            None => ssl.sni.clone(),
+            Some(text) => self
+                .values
+                .iter()
+                .find(|(t, _)| t == text)
+                .and_then(|(_, v)| v.clone()),
+        }
+    }
+}
+
+/// The value of the `sni` expression `text` in `cx`, as a name.
+fn eval_sni(text: &str, cx: &mut dyn SampleCtx) -> Option<String> {
+    let cached = SNI_EXPRS.lock().ok().and_then(|m| m.get(text).cloned());
+    let expr = match cached {
+        Some(e) => e,
+        None => {
+            // The parser already accepted it; maps it names load apart from
+            // the runtime's registry.
+            let registry = crate::pattern::PatternRegistry::new();
+            let env = ParseEnv {
+                registry: &registry,
+                file: "",
+                line: 0,
+            };
+            let e = Arc::new(Expr::parse(text, &env).ok()?);
+            if let Ok(mut m) = SNI_EXPRS.lock() {
+                m.insert(text.to_string(), e.clone());
+            }
+            e
+        }
+    };
+    let name = String::from_utf8(expr.eval(cx)?.to_text()).ok()?;
+    (!name.is_empty()).then_some(name)
+}
+
 /// Opens a connection to `server` at `addr` for `client`: the PROXY header
-/// first when the server line asks for one, then TLS when it says `ssl`.
+/// first when the server line asks for one, then TLS when it says `ssl`,
+/// sending `sni` (see [`RequestSni`]).
 /// The handshake shares the connect timeout: a server that accepts but
 /// never answers the handshake is as unreachable as one that never
 /// accepts, and is retried the same way.
@@ -131,6 +209,7 @@ pub async fn connect_to(
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
+    sni: Option<&str>,
 ) -> Result<Stream, ProxyError> {
     let mut stream = connect_server(addr, dst_port, timeout).await?;
     if let Some(h) = proxy_header(server, client) {
@@ -158,7 +237,7 @@ pub async fn connect_to(
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
-    let hs = connector.connect(tcp, ip);
+    let hs = connector.connect_as(tcp, ip, sni);
     let res = match timeout {
         Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
             ProxyError::new(
@@ -193,11 +272,12 @@ pub async fn connect_http(
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
+    sni: Option<&str>,
 ) -> Result<Stream, ProxyError> {
     let negotiates = h2pool::negotiates(server);
     let h2 = h2pool::speaks_h2(server);
     if !h2 && !negotiates {
-        return connect_to(server, addr, dst_port, timeout, client).await;
+        return connect_to(server, addr, dst_port, timeout, client, sni).await;
     }
     let peer = h2pool::PeerId {
         addr: match addr.socket_addr(dst_port) {
@@ -206,6 +286,7 @@ pub async fn connect_http(
         },
         ssl: server.conf.ssl.enabled.then(|| server.conf.ssl.clone()),
         proxy_header: proxy_header(server, client),
+        sni: sni.map(str::to_string),
     };
     let tls = peer.ssl.is_some();
     let pooled = match h2.then(|| h2pool::take(&peer)).flatten() {
@@ -215,7 +296,7 @@ pub async fn connect_http(
     let slot = match pooled {
         Some(s) => s,
         None => {
-            let io = connect_to(server, addr, dst_port, timeout, client).await?;
+            let io = connect_to(server, addr, dst_port, timeout, client, sni).await?;
             if negotiates {
                 let chose_h2 = matches!(&io, Stream::Tls(t) if t.alpn().as_deref() == Some(b"h2"));
                 h2pool::remember_alpn(server, chose_h2);
@@ -270,6 +351,7 @@ pub async fn pick_and_connect(
             dst_port,
             timeout,
             client,
+            lease.server.conf.ssl.sni.as_deref(),
         )
         .await
         {

@@ -4,7 +4,7 @@
 //! connection without streams for `pool-purge-delay` (5 s, HAProxy's
 //! default) is closed.
 //!
-//! The key is the whole peer identity: address, TLS settings and the PROXY
+//! The key is the whole peer identity: address, TLS settings, SNI and the PROXY
 //! header (a `send-proxy` connection names one client, so it is only shared
 //! by streams from that same client address).
 
@@ -26,6 +26,9 @@ pub struct PeerId {
     pub addr: String,
     pub ssl: Option<ServerSsl>,
     pub proxy_header: Option<Vec<u8>>,
+    /// The SNI the handshake sent: a connection made for one name is never
+    /// shared with a request for another.
+    pub sni: Option<String>,
 }
 
 /// What a connection's users and its driver share.
