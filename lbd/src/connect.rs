@@ -250,14 +250,33 @@ pub async fn connect_to(
         None => hs.await,
     };
     let conn = res.map_err(|e| {
-        ProxyError::new(
+        let err = ProxyError::new(
             Cause::Server,
             Stage::Connect,
             format!("SSL handshake failure: {e}"),
-        )
-        .retryable()
+        );
+        // A certificate for another name than the SNI sent is not retried,
+        // as 2.6 does: retrying hammers the server, and the name may come
+        // from the client, who must not be able to provoke retries.
+        if ssl.verifyhost.is_none() && is_name_mismatch(&e) {
+            err
+        } else {
+            err.retryable()
+        }
     })?;
     Ok(Stream::Tls(Box::new(conn)))
+}
+
+/// Whether a handshake failed on a certificate valid, but not for the name
+/// checked.
+fn is_name_mismatch(e: &std::io::Error) -> bool {
+    matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. }
+        ))
+    )
 }
 
 /// Opens the way to `server` for one HTTP request: [`connect_to`] for an

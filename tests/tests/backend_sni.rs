@@ -93,8 +93,16 @@ fn a_name_the_certificate_does_not_cover_fails_verification() {
     let be = HttpBackend::start("s1");
     let (p, front) = start(&pki, &be);
     let mut c = RawClient::connect(front);
+    let start = std::time::Instant::now();
     let r = c.request(b"GET / HTTP/1.1\r\nHost: c.test\r\n\r\n");
     assert_eq!(r.status, 503, "{}{}", r.raw_str(), p.output_hint());
+    // Not retried (a client must not provoke retries with a wrong name):
+    // three retries would take three turn-around pauses of 1 s.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "answered after {:?}",
+        start.elapsed()
+    );
     assert!(be.received().is_empty());
     let mut c = RawClient::connect(front);
     let r = c.request(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
