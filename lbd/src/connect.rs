@@ -6,10 +6,12 @@ use crate::error::{Cause, ProxyError, Stage};
 use crate::http2::pool as h2pool;
 use crate::proxyproto;
 use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
+use crate::sample::{Expr, ParseEnv, SampleCtx};
 use crate::session::ClientInfo;
 use crate::stream::Stream;
 use crate::tls::connector::Connector;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, UnixStream};
 
@@ -120,8 +122,84 @@ fn ssl_tlv(client: &ClientInfo, cn: bool) -> proxyproto::SslTlv {
     tlv
 }
 
+/// Compiled `sni` expressions by text: the configuration keeps the text
+/// (it must stay hashable), and each is compiled once, on first use.
+static SNI_EXPRS: LazyLock<Mutex<HashMap<String, Arc<Expr>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The values the `sni` expressions of a backend's servers take for one
+/// request, worked out while the request is still readable (before its
+/// head leaves the buffer), for whichever server is then picked.
+#[derive(Debug, Default)]
+pub struct RequestSni {
+    /// Expression text and value, one per distinct expression (servers
+    /// usually share one, through `default-server`).
+    values: Vec<(String, Option<String>)>,
+}
+
+impl RequestSni {
+    /// Evaluates every distinct `sni` expression of `be`'s servers in `cx`.
+    pub fn evaluate(be: &Backend, cx: &mut dyn SampleCtx) -> RequestSni {
+        let mut values: Vec<(String, Option<String>)> = Vec::new();
+        for server in &be.servers {
+            let ssl = &server.conf.ssl;
+            let Some(text) = ssl.sni_expr.as_ref().filter(|_| ssl.enabled) else {
+                continue;
+            };
+            if values.iter().all(|(t, _)| t != text) {
+                values.push((text.clone(), eval_sni(text, cx)));
+            }
+        }
+        RequestSni { values }
+    }
+
+    /// The SNI of a connection to `server` for this request: its constant
+    /// `sni`, or its expression's value. None (no SNI) when the expression
+    /// finds nothing, as in HAProxy 2.6.
+    pub fn for_server(&self, server: &ServerRt) -> Option<String> {
+        let ssl = &server.conf.ssl;
+        if !ssl.enabled {
+            return None;
+        }
+        match &ssl.sni_expr {
+            None => ssl.sni.clone(),
+            Some(text) => self
+                .values
+                .iter()
+                .find(|(t, _)| t == text)
+                .and_then(|(_, v)| v.clone()),
+        }
+    }
+}
+
+/// The value of the `sni` expression `text` in `cx`, as a name.
+fn eval_sni(text: &str, cx: &mut dyn SampleCtx) -> Option<String> {
+    let cached = SNI_EXPRS.lock().ok().and_then(|m| m.get(text).cloned());
+    let expr = match cached {
+        Some(e) => e,
+        None => {
+            // The parser already accepted it; maps it names load apart from
+            // the runtime's registry.
+            let registry = crate::pattern::PatternRegistry::new();
+            let env = ParseEnv {
+                registry: &registry,
+                file: "",
+                line: 0,
+            };
+            let e = Arc::new(Expr::parse(text, &env).ok()?);
+            if let Ok(mut m) = SNI_EXPRS.lock() {
+                m.insert(text.to_string(), e.clone());
+            }
+            e
+        }
+    };
+    let name = String::from_utf8(expr.eval(cx)?.to_text()).ok()?;
+    (!name.is_empty()).then_some(name)
+}
+
 /// Opens a connection to `server` at `addr` for `client`: the PROXY header
-/// first when the server line asks for one, then TLS when it says `ssl`.
+/// first when the server line asks for one, then TLS when it says `ssl`,
+/// sending `sni` (see [`RequestSni`]).
 /// The handshake shares the connect timeout: a server that accepts but
 /// never answers the handshake is as unreachable as one that never
 /// accepts, and is retried the same way.
@@ -131,6 +209,7 @@ pub async fn connect_to(
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
+    sni: Option<&str>,
 ) -> Result<Stream, ProxyError> {
     let mut stream = connect_server(addr, dst_port, timeout).await?;
     if let Some(h) = proxy_header(server, client) {
@@ -158,7 +237,7 @@ pub async fn connect_to(
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
-    let hs = connector.connect(tcp, ip);
+    let hs = connector.connect_as(tcp, ip, sni);
     let res = match timeout {
         Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
             ProxyError::new(
@@ -171,29 +250,53 @@ pub async fn connect_to(
         None => hs.await,
     };
     let conn = res.map_err(|e| {
-        ProxyError::new(
+        let err = ProxyError::new(
             Cause::Server,
             Stage::Connect,
             format!("SSL handshake failure: {e}"),
-        )
-        .retryable()
+        );
+        // A certificate for another name than the SNI sent is not retried,
+        // as 2.6 does: retrying hammers the server, and the name may come
+        // from the client, who must not be able to provoke retries.
+        if ssl.verifyhost.is_none() && is_name_mismatch(&e) {
+            err
+        } else {
+            err.retryable()
+        }
     })?;
     Ok(Stream::Tls(Box::new(conn)))
+}
+
+/// Whether a handshake failed on a certificate valid, but not for the name
+/// checked.
+fn is_name_mismatch(e: &std::io::Error) -> bool {
+    matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. }
+        ))
+    )
 }
 
 /// Opens the way to `server` for one HTTP request: [`connect_to`] for an
 /// HTTP/1.1 server; for an h2 one (`proto h2`, ALPN `h2`), a stream on a
 /// shared h2 connection, new or pooled, behind an HTTP/1.1 bridge
 /// (`crate::http2::back`), so that the session speaks HTTP/1.1 either way.
+/// A server offering h2 among other protocols gets whatever its handshake
+/// chose, and the choice is remembered for the next request.
 pub async fn connect_http(
     server: &ServerRt,
     addr: &ServerAddrRt,
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
+    sni: Option<&str>,
 ) -> Result<Stream, ProxyError> {
-    if !h2pool::speaks_h2(server) {
-        return connect_to(server, addr, dst_port, timeout, client).await;
+    let negotiates = h2pool::negotiates(server);
+    let h2 = h2pool::speaks_h2(server);
+    if !h2 && !negotiates {
+        return connect_to(server, addr, dst_port, timeout, client, sni).await;
     }
     let peer = h2pool::PeerId {
         addr: match addr.socket_addr(dst_port) {
@@ -202,16 +305,24 @@ pub async fn connect_http(
         },
         ssl: server.conf.ssl.enabled.then(|| server.conf.ssl.clone()),
         proxy_header: proxy_header(server, client),
+        sni: sni.map(str::to_string),
     };
     let tls = peer.ssl.is_some();
-    let pooled = match h2pool::take(&peer) {
+    let pooled = match h2.then(|| h2pool::take(&peer)).flatten() {
         Some(s) if s.usable().await => Some(s),
         _ => None,
     };
     let slot = match pooled {
         Some(s) => s,
         None => {
-            let io = connect_to(server, addr, dst_port, timeout, client).await?;
+            let io = connect_to(server, addr, dst_port, timeout, client, sni).await?;
+            if negotiates {
+                let chose_h2 = matches!(&io, Stream::Tls(t) if t.alpn().as_deref() == Some(b"h2"));
+                h2pool::remember_alpn(server, chose_h2);
+                if !chose_h2 {
+                    return Ok(io);
+                }
+            }
             let hs = h2pool::handshake(peer, io);
             let res = match timeout {
                 Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
@@ -259,6 +370,7 @@ pub async fn pick_and_connect(
             dst_port,
             timeout,
             client,
+            lease.server.conf.ssl.sni.as_deref(),
         )
         .await
         {

@@ -195,3 +195,87 @@ fn a_stream_reset_by_the_server_is_a_502() {
     assert!(line.contains(" 502 "), "{line}");
     assert!(line.contains(" SH"), "{line}");
 }
+
+/// The proxy under test plays the TLS server too: `fe_tls` offers
+/// `bind_alpn` and tells the plain backend which protocol and ALPN each
+/// request arrived with.
+fn alpn_config(front: u16, inner: u16, bind_alpn: &str, crt: &str, be: &HttpBackend) -> String {
+    format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{front}
+    default_backend be_alpn
+
+backend be_alpn
+    server s 127.0.0.1:{inner} ssl verify none alpn h2,http/1.1
+
+frontend fe_tls
+    bind 127.0.0.1:{inner} ssl crt {crt}{bind_alpn}
+    http-request set-header X-Alpn %[ssl_fc_alpn]
+    default_backend be
+
+backend be
+    server s1 {addr}
+",
+        addr = be.addr()
+    )
+}
+
+/// Sends three requests through `fe` and returns, per request, the ALPN
+/// `fe_tls` saw. A 200 after `h2` was agreed means h2 was spoken: the h2
+/// frontend rejects anything else. (`req.ver` would say so directly, but
+/// lbd's h2 frontend reports 1.1 there.)
+fn protocols_seen(bind_alpn: &str) -> Vec<String> {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "inner.pem", &["inner.test"]);
+    let (front, inner) = (free_port(), free_port());
+    let cfg = alpn_config(front, inner, bind_alpn, &crt.display().to_string(), &be);
+    let p = LbdProcess::start_in(dir, &cfg);
+    for i in 0..3 {
+        let out = curl(&[
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("http://127.0.0.1:{front}/r{i}"),
+        ]);
+        assert_eq!(out.stdout_str(), "200", "{}{}", out.stderr, p.output_hint());
+    }
+    be.received()
+        .iter()
+        .map(|r| {
+            let head = r.head_str();
+            let field = |n: &str| {
+                head.lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix(n)
+                            .map(|v| v.trim().to_string())
+                    })
+                    .unwrap_or_default()
+            };
+            field("x-alpn:")
+        })
+        .collect()
+}
+
+#[test]
+fn alpn_h2_and_http11_speaks_h2_to_a_server_choosing_h2() {
+    let seen = protocols_seen(" alpn h2,http/1.1");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    for s in &seen {
+        assert_eq!(s, "h2", "{seen:?}");
+    }
+}
+
+#[test]
+fn alpn_h2_and_http11_speaks_http11_to_an_http11_only_server() {
+    let seen = protocols_seen(" alpn http/1.1");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    for s in &seen {
+        assert_eq!(s, "http/1.1", "{seen:?}");
+    }
+}

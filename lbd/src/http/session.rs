@@ -18,7 +18,7 @@ use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
-use crate::connect::{connect_http, retry_pause, should_redispatch, Forced};
+use crate::connect::{connect_http, retry_pause, should_redispatch, Forced, RequestSni};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
@@ -794,6 +794,7 @@ impl Session {
         key: Option<&[u8]>,
         exclude: Option<usize>,
         forced: Option<Forced>,
+        snis: &RequestSni,
     ) -> Result<(Upstream, ServerLease), ProxyError> {
         let reuse = be.conf.options.http_reuse;
         let timeout = ms(be.conf.timeouts.connect);
@@ -813,12 +814,8 @@ impl Session {
             let addr = server.addr.load_full();
             // Keyed by TLS settings and SNI too: connections made for
             // another name must never be reused for this one.
-            let peer = PeerKey::new(
-                &addr,
-                dst_port,
-                &server.conf.ssl,
-                server.conf.ssl.sni.as_deref(),
-            );
+            let sni = snis.for_server(&server);
+            let peer = PeerKey::new(&addr, dst_port, &server.conf.ssl, sni.as_deref());
             // 1. The session's own connection to this very server.
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
@@ -854,7 +851,16 @@ impl Session {
                 return Ok((up, lease));
             }
             // 3. A new connection.
-            match connect_http(&server, &addr, dst_port, timeout, &self.info).await {
+            match connect_http(
+                &server,
+                &addr,
+                dst_port,
+                timeout,
+                &self.info,
+                sni.as_deref(),
+            )
+            .await
+            {
                 Ok(stream) => {
                     let up = Upstream {
                         stream,
@@ -918,6 +924,8 @@ impl Session {
             }),
             None => Persistence::default(),
         };
+        // `sni` expressions too, for whichever server gets picked.
+        let snis = self.with_ctx(&head, |cx| RequestSni::evaluate(&be, cx));
         // Cookie persistence rewrote the `Cookie` headers (indirect, prefix).
         let mut head = head;
         if let Some(new) = persist.take_cookie_head() {
@@ -998,7 +1006,7 @@ impl Session {
 
         let (mut up, lease, resp, sent) = loop {
             let connected = self
-                .connect(&be, key.as_deref(), exclude, persist.forced)
+                .connect(&be, key.as_deref(), exclude, persist.forced, &snis)
                 .await;
             let (mut up, lease) = match connected {
                 Ok(x) => x,

@@ -4,7 +4,7 @@
 //! connection without streams for `pool-purge-delay` (5 s, HAProxy's
 //! default) is closed.
 //!
-//! The key is the whole peer identity: address, TLS settings and the PROXY
+//! The key is the whole peer identity: address, TLS settings, SNI and the PROXY
 //! header (a `send-proxy` connection names one client, so it is only shared
 //! by streams from that same client address).
 
@@ -26,6 +26,9 @@ pub struct PeerId {
     pub addr: String,
     pub ssl: Option<ServerSsl>,
     pub proxy_header: Option<Vec<u8>>,
+    /// The SNI the handshake sent: a connection made for one name is never
+    /// shared with a request for another.
+    pub sni: Option<String>,
 }
 
 /// What a connection's users and its driver share.
@@ -86,14 +89,54 @@ const PURGE_DELAY: Duration = Duration::from_secs(5);
 /// How often an idle connection looks at its clock.
 const IDLE_TICK: Duration = Duration::from_millis(500);
 
-/// Whether requests to `server` go out as h2 (before any ALPN result):
-/// `proto h2`, or an `ssl` server whose only ALPN offer is `h2`.
+/// What the last handshake with a server that lets ALPN decide chose
+/// (true: h2), so later requests go the right way at once, and reuse
+/// that kind of connection, without a handshake wasted to find out.
+static CHOSEN: LazyLock<Mutex<HashMap<u64, bool>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Whether requests to `server` go out as h2: `proto h2`, an `ssl` server
+/// whose only ALPN offer is `h2`, or one offering h2 among others whose
+/// last handshake chose h2.
 pub fn speaks_h2(server: &ServerRt) -> bool {
     match server.conf.proto {
         Some(MuxProto::H2) => true,
         Some(MuxProto::H1) => false,
-        None => server.conf.ssl.enabled && server.conf.ssl.alpn == ["h2"],
+        None if !server.conf.ssl.enabled => false,
+        None if server.conf.ssl.alpn == ["h2"] => true,
+        None => {
+            negotiates(server)
+                && CHOSEN
+                    .lock()
+                    .map(|m| m.get(&alpn_key(server)) == Some(&true))
+                    .unwrap_or(false)
+        }
     }
+}
+
+/// Whether the server's ALPN offer leaves the choice between h2 and
+/// another protocol to the server (`ssl alpn h2,http/1.1`).
+pub fn negotiates(server: &ServerRt) -> bool {
+    let ssl = &server.conf.ssl;
+    server.conf.proto.is_none()
+        && ssl.enabled
+        && ssl.alpn.len() > 1
+        && ssl.alpn.iter().any(|a| a == "h2")
+}
+
+/// Records what a handshake with `server` chose (see [`negotiates`]).
+pub fn remember_alpn(server: &ServerRt, h2: bool) {
+    if let Ok(mut m) = CHOSEN.lock() {
+        m.insert(alpn_key(server), h2);
+    }
+}
+
+/// The server's identity for [`CHOSEN`], hashed so that a lookup per
+/// request allocates nothing.
+fn alpn_key(server: &ServerRt) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&server.name, server.id, &server.conf.ssl).hash(&mut h);
+    h.finish()
 }
 
 /// A stream on a connection to `peer` with room for it, if one is open.

@@ -104,8 +104,11 @@ pub struct ServerSsl {
     pub crl_file: Option<PathBuf>,
     /// `crt`: a client certificate (chain + key) presented to the server.
     pub crt: Option<PathBuf>,
-    /// `sni <expr>`: only the constant form `str(<name>)` for now.
+    /// `sni str(<name>)`: a constant name, known before any request.
     pub sni: Option<String>,
+    /// `sni <expr>` of any other form (`req.hdr(host)`), as written: each
+    /// request evaluates it (see `crate::connect::server_sni`).
+    pub sni_expr: Option<String>,
     /// `alpn`, as written.
     pub alpn: Vec<String>,
     /// `verifyhost`: the name checked in the server's certificate.

@@ -195,6 +195,11 @@ impl TlsConn {
         Poll::Ready(socket2::SockRef::from(&self.tcp).shutdown(std::net::Shutdown::Write))
     }
 
+    /// The protocol the handshake agreed on by ALPN, if any.
+    pub fn alpn(&self) -> Option<Vec<u8>> {
+        self.lock().conn.alpn_protocol().map(<[u8]>::to_vec)
+    }
+
     /// Plaintext is already decrypted and waiting (or an error is): no
     /// need to wait for the socket before reading.
     pub fn has_buffered(&self) -> bool {

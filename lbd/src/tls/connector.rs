@@ -25,6 +25,10 @@ pub struct Connector {
     config: Arc<ClientConfig>,
     /// The name sent as SNI (and checked in the certificate).
     sni: Option<ServerName<'static>>,
+    /// With a per-request `sni` expression and no `verifyhost`: the
+    /// configuration for a request whose expression gave no usable name,
+    /// which then sends no SNI and checks no name, as HAProxy 2.6.
+    unnamed: Option<Arc<ClientConfig>>,
 }
 
 /// Built connectors by setting: servers sharing settings share one (and
@@ -135,55 +139,29 @@ impl Connector {
     /// in the `ssl-server-verify` default).
     pub fn build(ssl: &ServerSsl) -> Result<(Connector, Notes), TlsSetupError> {
         let mut notes = Notes::default();
-        let provider = Arc::new(provider(&ssl.params, &mut notes)?);
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&versions(&ssl.params)?)
-            .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
-        let check_name = ssl.sni.is_some() || ssl.verifyhost.is_some();
-        let verifier: Arc<dyn ServerCertVerifier> = match (ssl.verify, &ssl.ca_file) {
-            (Some(Verify::None), _) => Arc::new(AnyCert(provider.clone())),
-            (_, None) => return Err(TlsSetupError::VerifyWithoutCa),
-            (_, Some(ca)) => {
-                let roots = Arc::new(load_roots(ca)?);
-                let mut vb = WebPkiServerVerifier::builder_with_provider(roots, provider.clone());
-                if let Some(crl) = &ssl.crl_file {
-                    vb = vb.with_crls(load_crls(crl)?);
-                }
-                let inner = vb
-                    .build()
-                    .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
-                Arc::new(ChainVerifier { inner, check_name })
-            }
+        let named = ssl.sni.is_some() || ssl.sni_expr.is_some();
+        let config = client_config(ssl, named || ssl.verifyhost.is_some(), named, &mut notes)?;
+        let unnamed = match (&ssl.sni_expr, &ssl.verifyhost) {
+            // Its notes repeat the main configuration's.
+            (Some(_), None) => Some(Arc::new(client_config(
+                ssl,
+                false,
+                false,
+                &mut Notes::default(),
+            )?)),
+            _ => None,
         };
-        let builder = builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier);
-        let mut cfg = match &ssl.crt {
-            None => builder.with_no_client_auth(),
-            Some(path) => {
-                let c = certs::load_file(path)?;
-                let key = c.key.clone();
-                builder.with_client_cert_resolver(Arc::new(FixedClientCert(key)))
-            }
-        };
-        cfg.alpn_protocols = ssl.alpn.iter().map(|a| a.clone().into_bytes()).collect();
-        if ssl.params.no_tls_tickets {
-            cfg.resumption = rustls::client::Resumption::disabled();
-        }
         // HAProxy checks the name in `verifyhost`, else the SNI.
         let name = ssl.verifyhost.as_ref().or(ssl.sni.as_ref());
         let sni = match name {
-            Some(n) => Some(
-                ServerName::try_from(n.clone())
-                    .map_err(|_| TlsSetupError::Rustls(format!("invalid server name '{n}'")))?,
-            ),
+            Some(n) => Some(server_name(n)?),
             None => None,
         };
-        cfg.enable_sni = ssl.sni.is_some();
         Ok((
             Connector {
-                config: Arc::new(cfg),
+                config: Arc::new(config),
                 sni,
+                unnamed,
             },
             notes,
         ))
@@ -203,13 +181,83 @@ impl Connector {
         Ok(c)
     }
 
-    /// Runs the client side of a handshake on a connected socket.
+    /// Runs the client side of a handshake on a connected socket, with the
+    /// configured name (health checks, constant `sni`).
     pub async fn connect(&self, tcp: TcpStream, ip: IpAddr) -> std::io::Result<TlsConn> {
-        let name = self.sni.clone().unwrap_or(ServerName::IpAddress(ip.into()));
-        let tls = tokio_rustls::TlsConnector::from(self.config.clone())
+        self.connect_as(tcp, ip, None).await
+    }
+
+    /// [`Connector::connect`] with the value of a per-request `sni`
+    /// expression: sent as SNI, and checked in the certificate unless
+    /// `verifyhost` names another. An empty or invalid one sends no SNI.
+    pub async fn connect_as(
+        &self,
+        tcp: TcpStream,
+        ip: IpAddr,
+        sni: Option<&str>,
+    ) -> std::io::Result<TlsConn> {
+        let evaluated = sni.and_then(|n| server_name(n).ok());
+        let (config, name) = match (&self.sni, evaluated, &self.unnamed) {
+            (Some(n), _, _) => (&self.config, n.clone()),
+            (None, Some(n), _) => (&self.config, n),
+            (None, None, Some(u)) => (u, ServerName::IpAddress(ip.into())),
+            (None, None, None) => (&self.config, ServerName::IpAddress(ip.into())),
+        };
+        let tls = tokio_rustls::TlsConnector::from(config.clone())
             .connect(name, tcp)
             .await?;
         let (tcp, conn) = tls.into_inner();
         Ok(TlsConn::new(tcp, rustls::Connection::Client(conn), None))
     }
+}
+
+fn server_name(n: &str) -> Result<ServerName<'static>, TlsSetupError> {
+    ServerName::try_from(n.to_string())
+        .map_err(|_| TlsSetupError::Rustls(format!("invalid server name '{n}'")))
+}
+
+/// The rustls client configuration for `ssl`: `check_name` verifies the
+/// certificate's name, `enable_sni` sends the name as SNI.
+fn client_config(
+    ssl: &ServerSsl,
+    check_name: bool,
+    enable_sni: bool,
+    notes: &mut Notes,
+) -> Result<ClientConfig, TlsSetupError> {
+    let provider = Arc::new(provider(&ssl.params, notes)?);
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions(&ssl.params)?)
+        .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
+    let verifier: Arc<dyn ServerCertVerifier> = match (ssl.verify, &ssl.ca_file) {
+        (Some(Verify::None), _) => Arc::new(AnyCert(provider.clone())),
+        (_, None) => return Err(TlsSetupError::VerifyWithoutCa),
+        (_, Some(ca)) => {
+            let roots = Arc::new(load_roots(ca)?);
+            let mut vb = WebPkiServerVerifier::builder_with_provider(roots, provider.clone());
+            if let Some(crl) = &ssl.crl_file {
+                vb = vb.with_crls(load_crls(crl)?);
+            }
+            let inner = vb
+                .build()
+                .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
+            Arc::new(ChainVerifier { inner, check_name })
+        }
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut cfg = match &ssl.crt {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let c = certs::load_file(path)?;
+            let key = c.key.clone();
+            builder.with_client_cert_resolver(Arc::new(FixedClientCert(key)))
+        }
+    };
+    cfg.alpn_protocols = ssl.alpn.iter().map(|a| a.clone().into_bytes()).collect();
+    if ssl.params.no_tls_tickets {
+        cfg.resumption = rustls::client::Resumption::disabled();
+    }
+    cfg.enable_sni = enable_sni;
+    Ok(cfg)
 }

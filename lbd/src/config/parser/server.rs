@@ -327,14 +327,25 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 }
                 "sni" => {
                     let v = need(p)?;
-                    // Only the constant form for now; per-request
-                    // expressions need the sample engine at connect time.
+                    // A constant is resolved once; anything else is checked
+                    // here and evaluated per request.
                     match v.strip_prefix("str(").and_then(|r| r.strip_suffix(')')) {
-                        Some(name) if !name.is_empty() => srv.ssl.sni = Some(name.to_string()),
+                        Some(name) if !name.is_empty() && !name.contains([',', '(', ')']) => {
+                            srv.ssl.sni = Some(name.to_string());
+                            srv.ssl.sni_expr = None;
+                        }
                         _ => {
-                            return Err(format!(
-                                "'sni {v}' : only a constant 'str(<name>)' is supported yet by lbd."
-                            ))
+                            let registry = crate::pattern::PatternRegistry::new();
+                            let env = crate::sample::ParseEnv {
+                                registry: &registry,
+                                file: "",
+                                line: 0,
+                            };
+                            crate::sample::Expr::parse(&v, &env).map_err(|e| {
+                                format!("error detected while parsing sni expression : {e}")
+                            })?;
+                            srv.ssl.sni = None;
+                            srv.ssl.sni_expr = Some(v);
                         }
                     }
                 }
@@ -691,5 +702,33 @@ backend be
             Some("ECDHE-RSA-AES128-GCM-SHA256")
         );
         assert!(!be.servers[1].ssl.enabled);
+    }
+
+    #[test]
+    fn sni_takes_a_constant_or_a_per_request_expression() {
+        let cfg = load(
+            "defaults
+    mode http
+backend be
+    server a 127.0.0.1:443 ssl verify none sni str(app.test)
+    server b 127.0.0.1:443 ssl verify none sni req.hdr(host),lower
+",
+        );
+        let s = &cfg.proxies[0].servers;
+        assert_eq!(s[0].ssl.sni.as_deref(), Some("app.test"));
+        assert_eq!(s[0].ssl.sni_expr, None);
+        assert_eq!(s[1].ssl.sni, None);
+        assert_eq!(s[1].ssl.sni_expr.as_deref(), Some("req.hdr(host),lower"));
+        let env = std::collections::HashMap::<String, String>::new();
+        let bad =
+            "defaults\n    mode http\nbackend be\n    server c 127.0.0.1:443 ssl sni nosuch(x)\n";
+        let out = crate::config::load_str("t.cfg", bad.as_bytes(), &env);
+        assert!(
+            format!("{:?}", out.diags).contains(
+                "error detected while parsing sni expression : unknown fetch method 'nosuch'"
+            ),
+            "{:?}",
+            out.diags
+        );
     }
 }
