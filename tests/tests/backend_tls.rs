@@ -344,7 +344,6 @@ backend be
 }
 
 #[test]
-#[ignore = "lbd: fc_pp_authority needs the PROXY header in SampleCtx (see the wt-backtls report)"]
 fn fc_pp_authority_reads_the_received_tlv() {
     let be = HttpBackend::start("s1");
     let port = free_port();
