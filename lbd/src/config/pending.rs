@@ -159,7 +159,6 @@ const SERVER: &[&str] = &[
     "check-via-socks4",
     "no-ssl-reuse",
     "curves",
-    "proxy-v2-options",
     "track",
     "observe",
     "error-limit",
