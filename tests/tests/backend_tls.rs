@@ -474,3 +474,61 @@ backend be
     assert!(head.contains("x-authority: app.example"), "{head}");
     assert!(head.contains("x-src: 127.0.0.1:4096"), "{head}");
 }
+
+#[test]
+fn proxy_v2_options_authority_is_the_clients_sni_without_a_received_one() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let peer_port = free_port();
+    let _peer = Peer::start(
+        &format!(
+            "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{peer_port} accept-proxy
+    http-request set-header X-Authority %[fc_pp_authority]
+    default_backend be
+backend be
+    server s1 {}
+",
+            be.addr()
+        ),
+        peer_port,
+    );
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "front.pem", &["app.test"]);
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} ssl crt {}
+    default_backend be
+backend be
+    server s1 127.0.0.1:{peer_port} send-proxy-v2 proxy-v2-options authority,crc32c,ssl-cipher
+",
+        crt.display()
+    );
+    let p = LbdProcess::start_in(dir, &cfg);
+    let out = curl(&[
+        "-k",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--resolve",
+        &format!("app.test:{port}:127.0.0.1"),
+        &format!("https://app.test:{port}/"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "200",
+        "{}{}",
+        out.stderr,
+        p.output_hint()
+    );
+    let head = be
+        .received()
+        .last()
+        .map(|r| r.head_str())
+        .unwrap_or_default();
+    assert!(head.contains("x-authority: app.test"), "{head}");
+}
