@@ -75,37 +75,53 @@ pub async fn connect_server(
 }
 
 /// The PROXY protocol header `server` wants for `client` (`send-proxy`,
-/// `send-proxy-v2`), or None.
+/// `send-proxy-v2`, with the TLVs of `send-proxy-v2-ssl[-cn]` and
+/// `proxy-v2-options`), or None.
 pub fn proxy_header(server: &ServerRt, client: &ClientInfo) -> Option<Vec<u8>> {
     let addrs = client.src.zip(client.dst);
-    Some(match server.conf.send_proxy? {
-        ProxyProtoVersion::V1 => proxyproto::encode_v1(addrs),
-        version => {
-            // HAProxy always passes the client's ALPN on.
-            let alpn = client.tls.as_ref().and_then(|t| t.alpn.clone());
-            let ssl = match version {
-                ProxyProtoVersion::V2Ssl { cn } => Some(ssl_tlv(client, cn)),
-                _ => None,
-            };
-            let tlvs = proxyproto::Tlvs {
-                alpn: alpn.map(String::into_bytes),
-                ssl,
-                ..proxyproto::Tlvs::default()
-            };
-            proxyproto::encode_v2(addrs, &tlvs)
-        }
+    let opts = server.conf.proxy_v2_options;
+    let (ssl, cn) = match server.conf.send_proxy? {
+        ProxyProtoVersion::V1 => return Some(proxyproto::encode_v1(addrs)),
+        ProxyProtoVersion::V2 => (opts.ssl, opts.cert_cn),
+        ProxyProtoVersion::V2Ssl { cn } => (true, cn || opts.cert_cn),
+    };
+    let tls = client.tls.as_deref();
+    let received = client.proxy.as_ref().map(|h| &h.tlvs);
+    let tlvs = proxyproto::Tlvs {
+        // HAProxy always passes the client's ALPN on.
+        alpn: tls.and_then(|t| t.alpn.clone()).map(String::into_bytes),
+        // The authority a PROXY header brought wins over the client's SNI,
+        // as in 2.6.
+        authority: opts
+            .authority
+            .then(|| {
+                received
+                    .and_then(|r| r.authority.clone())
+                    .or_else(|| tls.and_then(|t| t.sni.clone()))
+            })
+            .flatten(),
+        // Without `unique-id-format` 2.6 still sends the TLV, empty.
+        unique_id: opts.unique_id.then(Vec::new),
+        ssl: ssl.then(|| ssl_tlv(client, cn, opts.ssl_cipher)),
+    };
+    Some(if opts.crc32c {
+        proxyproto::encode_v2_crc32c(addrs, &tlvs)
+    } else {
+        proxyproto::encode_v2(addrs, &tlvs)
     })
 }
 
-/// The SSL TLV of `send-proxy-v2-ssl[-cn]`: whether the client spoke TLS,
-/// its version, and with `cn` the client certificate's common name.
-fn ssl_tlv(client: &ClientInfo, cn: bool) -> proxyproto::SslTlv {
+/// The SSL TLV of `send-proxy-v2-ssl[-cn]` and `proxy-v2-options ssl,...`:
+/// whether the client spoke TLS, its version, with `cn` the client
+/// certificate's common name and with `cipher` the cipher suite.
+fn ssl_tlv(client: &ClientInfo, cn: bool, cipher: bool) -> proxyproto::SslTlv {
     let Some(t) = &client.tls else {
         return proxyproto::SslTlv::default();
     };
     let mut tlv = proxyproto::SslTlv {
         client: proxyproto::SslTlv::CLIENT_SSL,
         version: Some(t.protocol.to_string()),
+        cipher: cipher.then(|| t.cipher.clone()),
         ..proxyproto::SslTlv::default()
     };
     if t.client_cert_used {

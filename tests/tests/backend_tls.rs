@@ -344,7 +344,6 @@ backend be
 }
 
 #[test]
-#[ignore = "lbd: fc_pp_authority needs the PROXY header in SampleCtx (see the wt-backtls report)"]
 fn fc_pp_authority_reads_the_received_tlv() {
     let be = HttpBackend::start("s1");
     let port = free_port();
@@ -374,4 +373,162 @@ backend be
         .map(|r| r.head_str())
         .unwrap_or_default();
     assert!(head.contains("x-authority: app.example"), "{head}");
+}
+
+/// The v2 header HAProxy 2.6.12 sends with `send-proxy-v2 proxy-v2-options
+/// authority,crc32c` for a client whose own PROXY header announced
+/// 127.0.0.1:4096 -> 127.0.0.1:80 with the authority `app.example`: the
+/// CRC32C TLV first, then the received authority passed on.
+const HAPROXY_AUTHORITY_CRC32C: &[u8] = b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x21\
+    \x7f\x00\x00\x01\x7f\x00\x00\x01\x10\x00\x00\x50\
+    \x03\x00\x04\x69\xb9\x42\xe9\x02\x00\x0bapp.example";
+
+/// A request behind a v2 PROXY header announcing 127.0.0.1:4096 ->
+/// 127.0.0.1:80 with the AUTHORITY TLV `app.example`.
+fn request_with_authority() -> Vec<u8> {
+    let mut req = b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x1a".to_vec();
+    req.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1, 0x10, 0x00, 0x00, 0x50]);
+    req.extend_from_slice(b"\x02\x00\x0bapp.example");
+    req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    req
+}
+
+#[test]
+fn proxy_v2_options_authority_crc32c_sends_haproxys_bytes() {
+    use std::io::Read;
+    let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(e) => panic!("cannot listen: {e}"),
+    };
+    let srv_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} accept-proxy
+    default_backend be
+backend be
+    server s1 127.0.0.1:{srv_port} send-proxy-v2 proxy-v2-options authority,crc32c
+"
+    );
+    let p = LbdProcess::start(&cfg);
+    let capture = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let mut got = vec![0u8; HAPROXY_AUTHORITY_CRC32C.len()];
+        s.read_exact(&mut got).ok()?;
+        Some(got)
+    });
+    let mut c = RawClient::connect(port);
+    let _ = c.send(&request_with_authority());
+    let got = capture.join().ok().flatten().unwrap_or_default();
+    assert_eq!(
+        got,
+        HAPROXY_AUTHORITY_CRC32C,
+        "{:?}{}",
+        String::from_utf8_lossy(&got),
+        p.output_hint()
+    );
+}
+
+#[test]
+fn proxy_v2_options_authority_reaches_an_accept_proxy_peer() {
+    let be = HttpBackend::start("s1");
+    let peer_port = free_port();
+    let _peer = Peer::start(
+        &format!(
+            "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{peer_port} accept-proxy
+    http-request set-header X-Authority %[fc_pp_authority]
+    http-request set-header X-Src %[src]:%[src_port]
+    default_backend be
+backend be
+    server s1 {}
+",
+            be.addr()
+        ),
+        peer_port,
+    );
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} accept-proxy
+    default_backend be
+backend be
+    server s1 127.0.0.1:{peer_port} send-proxy-v2 proxy-v2-options authority,crc32c
+"
+    );
+    let p = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let r = c.request(&request_with_authority());
+    assert_eq!(r.status, 200, "{}{}", r.raw_str(), p.output_hint());
+    let head = be
+        .received()
+        .last()
+        .map(|r| r.head_str())
+        .unwrap_or_default();
+    // The peer checked the CRC (it drops a bad one) and read both the
+    // announced client and the authority passed on.
+    assert!(head.contains("x-authority: app.example"), "{head}");
+    assert!(head.contains("x-src: 127.0.0.1:4096"), "{head}");
+}
+
+#[test]
+fn proxy_v2_options_authority_is_the_clients_sni_without_a_received_one() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let peer_port = free_port();
+    let _peer = Peer::start(
+        &format!(
+            "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{peer_port} accept-proxy
+    http-request set-header X-Authority %[fc_pp_authority]
+    default_backend be
+backend be
+    server s1 {}
+",
+            be.addr()
+        ),
+        peer_port,
+    );
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "front.pem", &["app.test"]);
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} ssl crt {}
+    default_backend be
+backend be
+    server s1 127.0.0.1:{peer_port} send-proxy-v2 proxy-v2-options authority,crc32c,ssl-cipher
+",
+        crt.display()
+    );
+    let p = LbdProcess::start_in(dir, &cfg);
+    let out = curl(&[
+        "-k",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--resolve",
+        &format!("app.test:{port}:127.0.0.1"),
+        &format!("https://app.test:{port}/"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "200",
+        "{}{}",
+        out.stderr,
+        p.output_hint()
+    );
+    let head = be
+        .received()
+        .last()
+        .map(|r| r.head_str())
+        .unwrap_or_default();
+    assert!(head.contains("x-authority: app.test"), "{head}");
 }

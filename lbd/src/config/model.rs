@@ -725,6 +725,8 @@ pub struct Server {
     pub slowstart: Option<u64>,
     pub check: CheckParams,
     pub send_proxy: Option<ProxyProtoVersion>,
+    /// `proxy-v2-options`: TLVs added when the header sent is v2.
+    pub proxy_v2_options: crate::proxyproto::V2Options,
     pub agent: AgentParams,
     /// `on-marked-down shutdown-sessions`.
     pub on_marked_down_shutdown: bool,

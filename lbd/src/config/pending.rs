@@ -159,7 +159,6 @@ const SERVER: &[&str] = &[
     "check-via-socks4",
     "no-ssl-reuse",
     "curves",
-    "proxy-v2-options",
     "track",
     "observe",
     "error-limit",
@@ -277,10 +276,21 @@ fn distance(a: &[char], b: &[char]) -> usize {
 /// Warnings for settings that parse into the model but that the runtime does
 /// not act on yet, so that nothing is ignored silently. Each entry goes away
 /// when its feature lands.
-pub fn inactive_warnings(_cfg: &super::model::Config) -> Vec<super::diag::Diagnostic> {
-    // Empty since `accept-proxy` and `send-proxy` landed; kept as the place
-    // for the next such setting.
-    Vec::new()
+pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnostic> {
+    let mut out = Vec::new();
+    for px in &cfg.proxies {
+        for s in &px.servers {
+            let o = s.proxy_v2_options;
+            if o.cert_sig || o.cert_key {
+                out.push(super::diag::Diagnostic::warning(format!(
+                    "parsing [{}:{}] : 'server {}/{}' : 'proxy-v2-options' 'cert-sig' and \
+                     'cert-key' are accepted but lbd does not send these sub-TLVs yet.",
+                    s.location.file, s.location.line, px.name, s.name
+                )));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -292,6 +302,42 @@ mod tests {
         assert_eq!(did_you_mean("chekc", &["check", "weight"]), Some("check"));
         assert_eq!(did_you_mean("wieght", &["check", "weight"]), Some("weight"));
         assert_eq!(did_you_mean("zzzzzz", &["check", "weight"]), None);
+    }
+
+    #[test]
+    fn proxy_v2_options_parse_and_warn_on_what_is_not_sent() {
+        let env = std::collections::HashMap::<String, String>::new();
+        let text = "backend be
+    server a 127.0.0.1:80 send-proxy-v2 proxy-v2-options authority,crc32c
+    server b 127.0.0.1:81 send-proxy-v2 proxy-v2-options ssl,cert-sig
+    server c 127.0.0.1:82 proxy-v2-options bogus
+";
+        let out = crate::config::load_str("t.cfg", text.as_bytes(), &env);
+        let texts: Vec<&str> = out.diags.iter().map(|d| d.text.as_str()).collect();
+        assert!(out.config.is_none(), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("'bogus' : proxy v2 option not implemented")),
+            "{texts:?}"
+        );
+        let out = crate::config::load_str(
+            "t.cfg",
+            &text.as_bytes()[..text.rfind("    server c").unwrap_or(0)],
+            &env,
+        );
+        let texts: Vec<&str> = out.diags.iter().map(|d| d.text.as_str()).collect();
+        let Some(cfg) = out.config else {
+            panic!("{texts:?}")
+        };
+        let o = cfg.proxies[0].servers[0].proxy_v2_options;
+        assert!(o.authority && o.crc32c);
+        let pp: Vec<&&str> = texts
+            .iter()
+            .filter(|t| t.contains("proxy-v2-options"))
+            .collect();
+        assert_eq!(pp.len(), 1, "{texts:?}");
+        assert!(pp[0].contains("'server be/b'"), "{texts:?}");
     }
 
     #[test]

@@ -210,6 +210,8 @@ pub struct RuleCtx<'a> {
     /// for the sample engine on first use.
     pub tls: Option<&'a crate::tls::TlsInfo>,
     pub tls_sample: std::cell::OnceCell<Option<TlsInfo>>,
+    /// The PROXY header received on an `accept-proxy` bind (`fc_pp_*`).
+    pub proxy: Option<&'a crate::proxyproto::Header>,
 }
 
 impl<'a> RuleCtx<'a> {
@@ -233,6 +235,7 @@ impl<'a> RuleCtx<'a> {
             first_request: true,
             tls: info.tls.as_deref(),
             tls_sample: std::cell::OnceCell::new(),
+            proxy: info.proxy.as_deref(),
         }
     }
 }
@@ -397,6 +400,9 @@ impl SampleCtx for RuleCtx<'_> {
     }
     fn frontend_id(&self) -> i64 {
         i64::from(self.fe.id)
+    }
+    fn proxy_tlvs(&self) -> Option<&crate::proxyproto::Tlvs> {
+        self.proxy.map(|h| &h.tlvs)
     }
     fn first_request(&self) -> bool {
         self.first_request

@@ -95,6 +95,44 @@ impl SslTlv {
     pub const CLIENT_CERT_SESS: u8 = 0x04;
 }
 
+/// A server's `proxy-v2-options`: the TLVs it adds to `send-proxy-v2`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct V2Options {
+    /// `ssl`, and implied by each of the four below: the SSL TLV.
+    pub ssl: bool,
+    pub cert_cn: bool,
+    pub ssl_cipher: bool,
+    pub cert_sig: bool,
+    pub cert_key: bool,
+    pub authority: bool,
+    pub crc32c: bool,
+    pub unique_id: bool,
+}
+
+impl V2Options {
+    /// Parses the comma list; the error is HAProxy's message for the first
+    /// unknown name.
+    pub fn parse(list: &str) -> Result<V2Options, String> {
+        let mut o = V2Options::default();
+        for name in list.split(',') {
+            let flag = match name {
+                "ssl" => &mut o.ssl,
+                "cert-cn" => &mut o.cert_cn,
+                "cert-key" => &mut o.cert_key,
+                "cert-sig" => &mut o.cert_sig,
+                "ssl-cipher" => &mut o.ssl_cipher,
+                "authority" => &mut o.authority,
+                "crc32c" => &mut o.crc32c,
+                "unique-id" => &mut o.unique_id,
+                _ => return Err(format!("'{name}' : proxy v2 option not implemented")),
+            };
+            *flag = true;
+        }
+        o.ssl |= o.cert_cn || o.cert_key || o.cert_sig || o.ssl_cipher;
+        Ok(o)
+    }
+}
+
 /// Decodes a header at the start of `buf`.
 pub fn parse(buf: &[u8]) -> Result<Parse, Error> {
     let Some(&first) = buf.first() else {
@@ -348,7 +386,8 @@ fn v6(ip: IpAddr) -> Ipv6Addr {
 
 /// The v2 header for a connection from `src` to `dst` (the LOCAL command
 /// when unknown), followed by the given TLVs (ALPN, authority, unique id,
-/// SSL, in that order, as HAProxy writes them).
+/// SSL with its version, CN, key, signature and cipher sub-TLVs, in that
+/// order, as HAProxy 2.6 writes them).
 pub fn encode_v2(addrs: Option<(SocketAddr, SocketAddr)>, tlvs: &Tlvs) -> Vec<u8> {
     encode_v2_with(addrs, tlvs, false)
 }
@@ -400,9 +439,9 @@ fn encode_v2_with(addrs: Option<(SocketAddr, SocketAddr)>, tlvs: &Tlvs, crc: boo
         for (t, s) in [
             (SUB_SSL_VERSION, &ssl.version),
             (SUB_SSL_CN, &ssl.cn),
-            (SUB_SSL_CIPHER, &ssl.cipher),
-            (SUB_SSL_SIG_ALG, &ssl.sig_alg),
             (SUB_SSL_KEY_ALG, &ssl.key_alg),
+            (SUB_SSL_SIG_ALG, &ssl.sig_alg),
+            (SUB_SSL_CIPHER, &ssl.cipher),
         ] {
             if let Some(s) = s {
                 put_tlv(&mut v, t, s.as_bytes());
@@ -669,5 +708,19 @@ mod tests {
         let ours = encode_v2_crc32c(Some((sa("127.0.0.1:40001"), sa("127.0.0.1:39450"))), &tlvs);
         assert_eq!(ours, HAPROXY_CRC32C);
         assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+    }
+
+    #[test]
+    fn v2_options_parse_as_haproxy() {
+        let o = V2Options::parse("authority,crc32c").unwrap_or_default();
+        assert!(o.authority && o.crc32c && !o.ssl && !o.unique_id);
+        // Each certificate detail implies the SSL TLV.
+        let o = V2Options::parse("cert-cn").unwrap_or_default();
+        assert!(o.ssl && o.cert_cn);
+        assert_eq!(
+            V2Options::parse("ssl,bogus"),
+            Err("'bogus' : proxy v2 option not implemented".into())
+        );
+        assert!(V2Options::parse("").is_err());
     }
 }

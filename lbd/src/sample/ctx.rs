@@ -200,6 +200,11 @@ pub trait SampleCtx {
     fn frontend_id(&self) -> i64 {
         0
     }
+    /// The TLVs of the PROXY v2 header the client connection arrived with
+    /// (`accept-proxy`), for the `fc_pp_*` fetches.
+    fn proxy_tlvs(&self) -> Option<&crate::proxyproto::Tlvs> {
+        None
+    }
     /// The request's unique id (`unique-id-format`), when one is set.
     fn unique_id(&self) -> Option<&[u8]> {
         None
@@ -289,6 +294,7 @@ pub struct TestCtx {
     /// Counters by (key as text, counter).
     pub keyed: HashMap<(String, StickCounter), i64>,
     pub tls: Option<TlsInfo>,
+    pub proxy_tlvs: Option<crate::proxyproto::Tlvs>,
 }
 
 impl TestCtx {
@@ -375,6 +381,9 @@ impl SampleCtx for TestCtx {
         };
         *slot += 1;
         Some(*slot)
+    }
+    fn proxy_tlvs(&self) -> Option<&crate::proxyproto::Tlvs> {
+        self.proxy_tlvs.as_ref()
     }
     fn tls(&self) -> Option<&TlsInfo> {
         self.tls.as_ref()

@@ -34,6 +34,10 @@ enum Kind {
     UrlPort,
     Uuid,
     UniqueId,
+    /// `fc_pp_authority`, `fc_pp_unique_id`: TLVs of the received PROXY v2
+    /// header.
+    PpAuthority,
+    PpUniqueId,
     Base,
     UrlParam(String),
     UrlParamVal(String),
@@ -210,6 +214,8 @@ const NAMES: &[&str] = &[
     "url_port",
     "uuid",
     "unique-id",
+    "fc_pp_authority",
+    "fc_pp_unique_id",
     "stopping",
     "var",
     "ssl_fc",
@@ -359,6 +365,8 @@ impl Fetch {
                 (Kind::Uuid, T::Str)
             }
             "unique-id" => (Kind::UniqueId, T::Str),
+            "fc_pp_authority" => (Kind::PpAuthority, T::Str),
+            "fc_pp_unique_id" => (Kind::PpUniqueId, T::Str),
             "base" => (Kind::Base, T::Str),
             "url_param" | "urlp" => (Kind::UrlParam(first()), T::Str),
             "urlp_val" => (Kind::UrlParamVal(first()), T::Sint),
@@ -652,6 +660,16 @@ impl Fetch {
             }
             Kind::Uuid => Some(Sample::Str(super::conv_more::uuid4().into_bytes())),
             Kind::UniqueId => cx.unique_id().map(|u| Sample::Str(u.to_vec())),
+            Kind::PpAuthority => cx
+                .proxy_tlvs()?
+                .authority
+                .as_ref()
+                .map(|a| Sample::Str(a.as_bytes().to_vec())),
+            Kind::PpUniqueId => cx
+                .proxy_tlvs()?
+                .unique_id
+                .as_ref()
+                .map(|u| Sample::Str(u.clone())),
             Kind::Base => {
                 let r = cx.req()?;
                 let host = nth_value(r, Some("host"), true, -1)?;
@@ -922,4 +940,44 @@ fn for_each_cookie(m: &dyn HttpMsg, side: Side, name: &str, f: &mut dyn FnMut(&[
 fn auth_user(cx: &mut dyn SampleCtx, list: &str) -> Option<(String, Vec<String>)> {
     let h = nth_value(cx.req()?, Some("authorization"), true, 1)?;
     crate::http::auth::fetch_user(list, h)
+}
+
+#[cfg(test)]
+mod pp_tests {
+    use crate::pattern::PatternRegistry;
+    use crate::proxyproto::Tlvs;
+    use crate::sample::ctx::TestCtx;
+    use crate::sample::{Expr, ParseEnv, Sample};
+
+    fn ev(expr: &str, cx: &mut TestCtx) -> Option<Sample> {
+        let reg = PatternRegistry::new();
+        let env = ParseEnv {
+            registry: &reg,
+            file: "t",
+            line: 1,
+        };
+        Expr::parse(expr, &env).ok()?.eval(cx)
+    }
+
+    #[test]
+    fn fc_pp_fetches_read_the_received_tlvs() {
+        let mut cx = TestCtx::default();
+        assert_eq!(ev("fc_pp_authority", &mut cx), None, "no PROXY header");
+        cx.proxy_tlvs = Some(Tlvs {
+            authority: Some("app.example".into()),
+            unique_id: Some(Vec::new()),
+            ..Tlvs::default()
+        });
+        assert_eq!(
+            ev("fc_pp_authority", &mut cx),
+            Some(Sample::Str(b"app.example".to_vec()))
+        );
+        // An empty unique-id TLV is still a TLV, as in HAProxy.
+        assert_eq!(
+            ev("fc_pp_unique_id", &mut cx),
+            Some(Sample::Str(Vec::new()))
+        );
+        cx.proxy_tlvs = Some(Tlvs::default());
+        assert_eq!(ev("fc_pp_unique_id", &mut cx), None);
+    }
 }

@@ -33,6 +33,7 @@ pub(crate) fn template() -> Server {
         slowstart: None,
         check: CheckParams::default(),
         send_proxy: None,
+        proxy_v2_options: Default::default(),
         agent: Default::default(),
         on_marked_down_shutdown: false,
         on_marked_up_shutdown_backup: false,
@@ -63,6 +64,7 @@ const KEYWORDS: &[&str] = &[
     "addr",
     "send-proxy",
     "send-proxy-v2",
+    "proxy-v2-options",
     "no-backup",
     "no-check",
     "no-send-proxy",
@@ -423,6 +425,9 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 }
                 "send-proxy-v2-ssl-cn" => {
                     srv.send_proxy = Some(ProxyProtoVersion::V2Ssl { cn: true })
+                }
+                "proxy-v2-options" => {
+                    srv.proxy_v2_options = crate::proxyproto::V2Options::parse(&need(p)?)?
                 }
                 "no-backup" => srv.backup = false,
                 "no-check" => srv.check.enabled = false,
