@@ -19,6 +19,7 @@ pub mod h2_backend;
 pub mod h2client;
 pub mod h3client;
 pub mod hammer;
+pub mod haproxy_peer;
 pub mod payload;
 pub mod pki;
 pub mod ports;

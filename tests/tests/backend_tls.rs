@@ -4,49 +4,11 @@
 //! the check goes to the server's own address and port. The PROXY peer is
 //! the real HAProxy, whatever `LBD_BIN` says.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tests::haproxy_peer::Peer;
 use tests::stats_socket::{stat_row, wait_socket};
 use tests::*;
-
-/// The real HAProxy as a peer.
-struct Peer {
-    child: Child,
-    _dir: TempDir,
-}
-
-impl Peer {
-    fn start(config: &str, port: u16) -> Peer {
-        let dir = TempDir::new();
-        let path = dir.write("peer.cfg", config);
-        let child = match Command::new("/usr/sbin/haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => panic!("cannot start haproxy: {e}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "haproxy peer did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Peer { child, _dir: dir }
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Waits until `show stat` says `be`/`s` has `status` and `check_status`;
 /// panics with what it last said and the proxy's output.

@@ -3,48 +3,10 @@
 //! proxied address is seen through `X-Src`, set from `%[src]:%[src_port]`
 //! by the receiving side: on loopback only the port tells the client apart.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tests::haproxy_peer::Peer;
 use tests::*;
-
-/// The real HAProxy as the peer, whatever `LBD_BIN` says.
-struct Peer {
-    child: Child,
-    _dir: TempDir,
-}
-
-impl Peer {
-    fn start(config: &str, port: u16) -> Peer {
-        let dir = TempDir::new();
-        let path = dir.write("peer.cfg", config);
-        let child = match Command::new("/usr/sbin/haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => panic!("cannot start haproxy: {e}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "haproxy peer did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Peer { child, _dir: dir }
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The receiving side: an `accept-proxy` bind (or `extra` rules) that
 /// names the client it was told about in `X-Src`.

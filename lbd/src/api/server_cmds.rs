@@ -8,6 +8,7 @@ use super::usage::Cmd;
 use super::Api;
 use crate::check::state::Transition;
 use crate::config::model::{Balance, HashMethod, ServerPort};
+use crate::runtime::AdminState;
 use crate::runtime::{Backend, ServerAddrRt, ServerRt};
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -34,8 +35,8 @@ pub fn run(api: &Api, cmd: Cmd, args: &[String]) -> Outcome {
     let text = match cmd {
         Cmd::SetWeight => set_weight(api, &be, idx, arg(3)),
         Cmd::SetServer => set_server(api, &be, idx, &args[3.min(args.len())..]),
-        Cmd::DisableServer => set_admin(api, &be, idx, Admin::Maint),
-        Cmd::EnableServer => set_admin(api, &be, idx, Admin::Ready),
+        Cmd::DisableServer => set_admin(api, &be, idx, AdminState::Maint),
+        Cmd::EnableServer => set_admin(api, &be, idx, AdminState::Ready),
         Cmd::DisableHealth => {
             srv.check_enabled.store(false, Ordering::Relaxed);
             None
@@ -184,42 +185,8 @@ fn set_weight(api: &Api, be: &Backend, idx: usize, value: &str) -> Option<String
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Admin {
-    Ready,
-    Drain,
-    Maint,
-}
-
-/// 2.6's srv_adm_set_ready/drain/maint: forced maintenance and forced drain
-/// exclude each other, and `ready` clears both.
-fn set_admin(api: &Api, be: &Backend, idx: usize, to: Admin) -> Option<String> {
-    let srv = &be.servers[idx];
-    let was_maint = srv.admin_maint.swap(to == Admin::Maint, Ordering::Relaxed);
-    be.apply_health(idx, api.observer.as_ref(), |h| {
-        let mut t = Vec::new();
-        let drain = to == Admin::Drain;
-        if h.drain != drain {
-            h.drain = drain;
-            if drain {
-                t.push(Transition::EnterDrain);
-            } else if to == Admin::Ready {
-                t.push(Transition::LeaveDrain);
-            }
-        }
-        match (was_maint, to == Admin::Maint) {
-            (false, true) => {
-                h.enter_admin_maint();
-                t.push(Transition::EnterMaint);
-            }
-            (true, false) => {
-                h.leave_admin_maint(srv.check_enabled.load(Ordering::Relaxed));
-                t.push(Transition::LeaveMaint);
-            }
-            _ => {}
-        }
-        t
-    });
+fn set_admin(api: &Api, be: &Backend, idx: usize, to: AdminState) -> Option<String> {
+    be.set_admin(idx, to, api.observer.as_ref());
     None
 }
 
@@ -228,9 +195,9 @@ fn set_server(api: &Api, be: &Backend, idx: usize, rest: &[String]) -> Option<St
     match arg(0) {
         "weight" => set_weight(api, be, idx, arg(1)),
         "state" => match arg(1) {
-            "ready" => set_admin(api, be, idx, Admin::Ready),
-            "drain" => set_admin(api, be, idx, Admin::Drain),
-            "maint" => set_admin(api, be, idx, Admin::Maint),
+            "ready" => set_admin(api, be, idx, AdminState::Ready),
+            "drain" => set_admin(api, be, idx, AdminState::Drain),
+            "maint" => set_admin(api, be, idx, AdminState::Maint),
             _ => Some("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into()),
         },
         "addr" => {

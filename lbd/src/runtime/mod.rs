@@ -11,7 +11,9 @@ mod server_state;
 pub use backend::{Backend, ServerAddrRt, ServerRt};
 pub use limits::ConnLimit;
 pub use queue::{Queue, ServerLease};
-pub use server_state::{HealthState, Level, ServerEvent, ServerObserver, StderrObserver};
+pub use server_state::{
+    AdminState, HealthState, Level, ServerEvent, ServerObserver, StderrObserver,
+};
 
 use crate::config::model::{self, Config, Mode, Proxy};
 use crate::http::rules::ProxyRules;

@@ -13,6 +13,14 @@ use crate::config::model::Server;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
+/// The administrative state an operator sets on a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminState {
+    Ready,
+    Drain,
+    Maint,
+}
+
 /// The health state machine of one server.
 #[derive(Debug)]
 pub struct HealthState(Mutex<ServerHealth>);
@@ -164,6 +172,41 @@ impl Backend {
             }
         }
         counts
+    }
+
+    /// 2.6's srv_adm_set_ready/drain/maint (`set server … state`, the stats
+    /// page's admin form): forced maintenance and forced drain exclude each
+    /// other, and `ready` clears both.
+    pub fn set_admin(&self, idx: usize, to: AdminState, obs: &dyn ServerObserver) {
+        let Some(srv) = self.servers.get(idx) else {
+            return;
+        };
+        let to_maint = to == AdminState::Maint;
+        let was_maint = srv.admin_maint.swap(to_maint, Ordering::Relaxed);
+        self.apply_health(idx, obs, |h| {
+            let mut t = Vec::new();
+            let drain = to == AdminState::Drain;
+            if h.drain != drain {
+                h.drain = drain;
+                if drain {
+                    t.push(Transition::EnterDrain);
+                } else if to == AdminState::Ready {
+                    t.push(Transition::LeaveDrain);
+                }
+            }
+            match (was_maint, to_maint) {
+                (false, true) => {
+                    h.enter_admin_maint();
+                    t.push(Transition::EnterMaint);
+                }
+                (true, false) => {
+                    h.leave_admin_maint(srv.check_enabled.load(Ordering::Relaxed));
+                    t.push(Transition::LeaveMaint);
+                }
+                _ => {}
+            }
+            t
+        });
     }
 
     /// Runs `f` on server `idx`'s health state, applies the outcome to the

@@ -6,7 +6,6 @@
 //! Parsing and the outcome code are plain functions; [`apply`] is the one
 //! place that touches the running servers.
 
-use crate::check::state::Transition;
 use crate::config::model::StatsPage;
 use crate::runtime::{Backend, Runtime, ServerObserver};
 use std::sync::atomic::Ordering;
@@ -296,35 +295,14 @@ fn act(be: &Backend, idx: usize, action: AdminAction, obs: &dyn ServerObserver) 
     changed
 }
 
-/// 2.6's srv_adm_set_ready/drain/maint, as `set server ... state` does.
 fn set_admin(be: &Backend, idx: usize, to: AdminAction, obs: &dyn ServerObserver) {
-    let srv = &be.servers[idx];
-    let to_maint = to == AdminAction::Maint;
-    let was_maint = srv.admin_maint.swap(to_maint, Ordering::Relaxed);
-    be.apply_health(idx, obs, |h| {
-        let mut t = Vec::new();
-        let drain = to == AdminAction::Drain;
-        if h.drain != drain {
-            h.drain = drain;
-            if drain {
-                t.push(Transition::EnterDrain);
-            } else if to == AdminAction::Ready {
-                t.push(Transition::LeaveDrain);
-            }
-        }
-        match (was_maint, to_maint) {
-            (false, true) => {
-                h.enter_admin_maint();
-                t.push(Transition::EnterMaint);
-            }
-            (true, false) => {
-                h.leave_admin_maint(srv.check_enabled.load(Ordering::Relaxed));
-                t.push(Transition::LeaveMaint);
-            }
-            _ => {}
-        }
-        t
-    });
+    use crate::runtime::AdminState;
+    let to = match to {
+        AdminAction::Maint => AdminState::Maint,
+        AdminAction::Drain => AdminState::Drain,
+        _ => AdminState::Ready,
+    };
+    be.set_admin(idx, to, obs);
 }
 
 /// The answer to a POST on the page: the form applied when `admin` (a
