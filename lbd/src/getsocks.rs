@@ -64,6 +64,12 @@ pub fn fetch(path: &Path) -> Result<Vec<OwnedFd>, GetsocksError> {
         path: path.display().to_string(),
         source,
     })?;
+    fetch_over(s)
+}
+
+/// Client side over a connected stream: a stats socket, or a CLI
+/// connection over a worker's socketpair (2.6's `-x sockpair@<fd>`).
+pub fn fetch_over(s: UnixStream) -> Result<Vec<OwnedFd>, GetsocksError> {
     s.set_read_timeout(Some(Duration::from_secs(1)))?;
     s.set_write_timeout(Some(Duration::from_secs(1)))?;
     std::io::Write::write_all(&mut &s, REQUEST)?;

@@ -85,6 +85,10 @@ fn real_main() -> i32 {
         let _ = std::io::stdout().flush();
         return report.exit_code;
     }
+    let worker = lbd::master::worker::from_env();
+    // A master that re-executed itself for a reload: a bad configuration
+    // now leaves it serving with its old workers (2.6's wait mode).
+    let reexec = worker.is_none() && std::env::var_os(lbd::master::ENV_REEXEC).is_some();
     let outcome = config::load(&args.files, &env);
     // As HAProxy, only after parsing: for the runtime and child processes,
     // not for expansion inside the files themselves.
@@ -92,7 +96,16 @@ fn real_main() -> i32 {
     for d in &outcome.diags {
         eprint!("{}", d.render(pid));
     }
+    let master_opts = |config_ok| lbd::master::Options {
+        notify: args.systemd,
+        cli: args.master_cli.clone(),
+        argv: std::env::args_os().collect(),
+        config_ok,
+    };
     let Some(cfg) = outcome.config else {
+        if reexec {
+            return lbd::master::run(master_opts(false));
+        }
         return 1;
     };
     let zero_warning = args.zero_warning || cfg.global.zero_warning;
@@ -105,23 +118,24 @@ fn real_main() -> i32 {
         eprintln!(
             "[ALERT]    ({pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting."
         );
+        if reexec {
+            return lbd::master::run(master_opts(false));
+        }
         return 1;
     }
-    if (args.daemon || cfg.global.daemon) && !args.foreground {
+    let master = worker.is_none() && (reexec || args.master_worker || cfg.global.master_worker);
+    if worker.is_none() && !reexec && (args.daemon || cfg.global.daemon) && !args.foreground {
         if let Err(e) = lbd::daemon::daemonize() {
             eprintln!("[ALERT]    ({pid}) : Cannot fork: {e}");
             return 1;
         }
     }
-    if let Some(path) = args.pidfile.as_ref().or(cfg
-        .global
+    let pidfile = args
         .pidfile
-        .as_ref()
-        .map(std::path::Path::new)
-        .map(|p| p.to_path_buf())
-        .as_ref())
-    {
-        if let Err(e) = lbd::daemon::write_pidfile(path) {
+        .clone()
+        .or_else(|| cfg.global.pidfile.as_ref().map(std::path::PathBuf::from));
+    if let Some(path) = pidfile.filter(|_| worker.is_none() && !reexec) {
+        if let Err(e) = lbd::daemon::write_pidfile(&path) {
             eprintln!(
                 "[ALERT]    ({}) : Cannot create pidfile {}: {e}",
                 std::process::id(),
@@ -130,31 +144,40 @@ fn real_main() -> i32 {
             return 1;
         }
     }
+    if master {
+        return lbd::master::run(master_opts(true));
+    }
     let opts = lbd::server::RunOptions {
         maxconn: args.maxconn,
         files: args.files.clone(),
     };
-    let inherited = match &args.takeover {
-        Some(path) => match lbd::getsocks::fetch(path) {
-            Ok(fds) => lbd::reload::Inherited::new(fds),
-            Err(e) => {
-                // As HAProxy: without the old sockets, bind afresh.
-                eprintln!("[WARNING]  ({}) : {e}", std::process::id());
-                eprintln!(
-                    "[WARNING]  ({}) : Failed to get the sockets from the old process!",
-                    std::process::id()
-                );
-                lbd::reload::Inherited::default()
-            }
-        },
+    let from_worker = worker.as_ref().and_then(|w| w.takeover.as_ref());
+    let fetched = match (from_worker, &args.takeover) {
+        (Some(fd), _) => Some(lbd::master::worker::take_sockets(fd)),
+        (None, Some(path)) => Some(lbd::getsocks::fetch(path)),
+        (None, None) => None,
+    };
+    let inherited = match fetched {
+        Some(Ok(fds)) => lbd::reload::Inherited::new(fds),
+        Some(Err(e)) => {
+            // As HAProxy: without the old sockets, bind afresh.
+            eprintln!("[WARNING]  ({}) : {e}", std::process::id());
+            eprintln!(
+                "[WARNING]  ({}) : Failed to get the sockets from the old process!",
+                std::process::id()
+            );
+            lbd::reload::Inherited::default()
+        }
         None => lbd::reload::Inherited::default(),
     };
+    // A worker's predecessors are the master's business.
+    let first = worker.as_ref().is_none_or(|w| w.takeover.is_none());
+    let keep = |pids: &Vec<i32>| if first { pids.clone() } else { Vec::new() };
     let hooks = lbd::process::Hooks {
         master_worker: args.master_worker || cfg.global.master_worker,
-        notify: args.systemd,
-        master_cli: args.master_cli.clone(),
-        soft_stop_pids: args.soft_stop_pids.clone(),
-        hard_stop_pids: args.hard_stop_pids.clone(),
+        notify: args.systemd && worker.is_none(),
+        soft_stop_pids: keep(&args.soft_stop_pids),
+        hard_stop_pids: keep(&args.hard_stop_pids),
         dbus: args
             .dbus
             .clone()
@@ -164,6 +187,7 @@ fn real_main() -> i32 {
                 bus,
                 history: args.config_history.clone(),
             }),
+        worker: worker.map(|w| std::sync::Arc::new(std::sync::Mutex::new(Some(w.link)))),
     };
     match lbd::server::run(&cfg, &opts, inherited, hooks) {
         Ok(code) => code,

@@ -1,25 +1,35 @@
-//! The master CLI (`-S <path>`): `show proc`, `reload`, `show version`,
-//! `help`, and `@1 <command>` / `@!<pid> <command>` run on the serving
-//! runtime, as 2.6 forwards them to a worker's CLI.
+//! The master process of `-W`/`-Ws`, and its CLI (`-S <path>`).
 //!
-//! One lbd process is both master and worker, so `show proc` lists the
-//! same pid twice, and `reload` is the in-process reload.
+//! [`run`] is the master itself (see `master/run.rs`); `worker` is the
+//! worker's end of the link; `ipc` the socketpair between them; `procs`
+//! the process list. The master CLI answers `show proc`, `reload`, `show
+//! version`, `help`, and forwards `@1 <command>` / `@!<pid> <command>` to
+//! a worker's CLI over its socketpair, as 2.6.
 
-use crate::api::{execute, split_words, Api, SessionState};
-use crate::config::model::CliLevel;
+mod ipc;
+mod procs;
+mod run;
+pub mod worker;
+
+pub use run::{run, Options, ENV_REEXEC};
+
+use crate::api::split_words;
+use run::{lock, Event, SharedState};
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
 
-/// How long a master CLI client may take to send its request.
+/// How long a master CLI client may take to send its request, and a worker
+/// to answer a forwarded one.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-
 /// Binds the master CLI socket and serves it on the current Tokio runtime.
-pub fn start(path: &Path) -> std::io::Result<()> {
-    STARTED.get_or_init(Instant::now);
+fn start(
+    path: &Path,
+    shared: SharedState,
+    tx: mpsc::UnboundedSender<Event>,
+) -> std::io::Result<()> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         use std::os::unix::fs::FileTypeExt;
         if meta.file_type().is_socket() {
@@ -31,7 +41,7 @@ pub fn start(path: &Path) -> std::io::Result<()> {
         loop {
             match l.accept().await {
                 Ok((s, _)) => {
-                    tokio::spawn(client(s));
+                    tokio::spawn(client(s, shared.clone(), tx.clone()));
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
@@ -40,7 +50,11 @@ pub fn start(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-async fn client(mut s: tokio::net::UnixStream) {
+async fn client(
+    mut s: tokio::net::UnixStream,
+    shared: SharedState,
+    tx: mpsc::UnboundedSender<Event>,
+) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
     // Non-interactive, as 2.6 without `prompt`: one request line.
@@ -60,7 +74,7 @@ async fn client(mut s: tokio::net::UnixStream) {
         if words.is_empty() {
             continue;
         }
-        match run(&words).await {
+        match run_command(&words, &shared, &tx).await {
             Some(text) => out.push_str(&text),
             None => break,
         }
@@ -70,18 +84,35 @@ async fn client(mut s: tokio::net::UnixStream) {
 }
 
 /// Runs one master CLI command; None closes the session without output.
-async fn run(words: &[String]) -> Option<String> {
+async fn run_command(
+    words: &[String],
+    shared: &SharedState,
+    tx: &mpsc::UnboundedSender<Event>,
+) -> Option<String> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     match w.as_slice() {
-        ["show", "proc", ..] => Some(show_proc()),
+        ["show", "proc", ..] => {
+            let s = lock(shared);
+            let workers: Vec<procs::Worker> = s.workers.iter().map(|w| w.info.clone()).collect();
+            Some(procs::show_proc(
+                std::process::id(),
+                &s.master,
+                &workers,
+                run::now_secs(),
+            ))
+        }
         ["reload", ..] => {
             // 2.6 answers nothing: the outcome is in the logs and `show proc`.
-            let _ = crate::reload::request().await;
+            let _ = tx.send(Event::Reload);
             None
         }
         ["show", "version", ..] => Some(format!("{}\n", crate::config::LBD_VERSION_COMPAT)),
         ["quit", ..] => None,
-        [target, rest @ ..] if target.starts_with('@') => Some(forward(target, rest)),
+        ["@" | "@master", rest @ ..] if !rest.is_empty() => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            Box::pin(run_command(&rest, shared, tx)).await
+        }
+        [target, rest @ ..] if target.starts_with('@') => Some(forward(target, rest, shared).await),
         ["help", ..] => Some(HELP.into()),
         _ => Some(format!("Unknown command: '{}'\n\n{HELP}", w.join(" "))),
     }
@@ -99,102 +130,39 @@ const HELP: &str = "The following commands are valid at this level:
 
 ";
 
-fn uptime(d: Duration) -> String {
-    let s = d.as_secs();
-    format!(
-        "{}d{:02}h{:02}m{:02}s",
-        s / 86400,
-        (s / 3600) % 24,
-        (s / 60) % 60,
-        s % 60
-    )
-}
-
-/// 2.6's `show proc` table.
-fn show_proc() -> String {
-    let pid = std::process::id();
-    let (reloads, failed) = crate::reload::counts();
-    let up = STARTED.get().map(|t| t.elapsed()).unwrap_or_default();
-    let version = crate::config::LBD_VERSION_COMPAT;
-    let mut out = format!(
-        "{:<15} {:<15} {:<15} {:<15} {:<15}\n",
-        "#<PID>", "<type>", "<reloads>", "<uptime>", "<version>"
-    );
-    out.push_str(&format!(
-        "{:<15} {:<15} {:<15} {:<15} {:<15}\n",
-        pid,
-        "master",
-        format!("{reloads} [failed: {failed}]"),
-        uptime(up),
-        version
-    ));
-    out.push_str("# workers\n");
-    out.push_str(&format!(
-        "{:<15} {:<15} {:<15} {:<15} {:<15}\n",
-        pid,
-        "worker",
-        0,
-        uptime(up),
-        version
-    ));
-    out.push_str("# programs\n\n");
-    out
-}
-
-/// `@1 <cmd>`, `@!<pid> <cmd>`: runs the command on the serving runtime at
-/// admin level, as a worker's master socketpair does.
-fn forward(target: &str, rest: &[&str]) -> String {
-    let ok = match target {
-        "@1" | "@master" => true,
-        t => t
-            .strip_prefix("@!")
-            .and_then(|p| p.parse::<u32>().ok())
-            .is_some_and(|p| p == std::process::id()),
+/// `@1 <cmd>` (the current worker), `@!<pid> <cmd>` (any worker): the
+/// command runs on that worker's CLI at admin level.
+async fn forward(target: &str, rest: &[&str], shared: &SharedState) -> String {
+    let not_found = || format!("Can't find the target PID matching the prefix '{target}'\n");
+    let fd = {
+        let s = lock(shared);
+        let entry = match target {
+            "@1" => s.current(),
+            t => match t.strip_prefix("@!").and_then(|p| p.parse::<i32>().ok()) {
+                Some(pid) => s.workers.iter().find(|w| w.info.pid == pid),
+                None => None,
+            },
+        };
+        match entry {
+            Some(e) => std::os::fd::AsRawFd::as_raw_fd(&e.ipc),
+            None => return not_found(),
+        }
     };
-    if !ok {
-        return format!("Can't find the target PID matching the prefix '{target}'\n");
-    }
-    let Some(runtime) = crate::stats::current() else {
-        return "Can't find the target PID matching the prefix '@1'\n".into();
+    let Ok(conn) = ipc::connect(fd) else {
+        return not_found();
     };
-    let api = Api::new(
-        runtime.clone(),
-        Arc::new(crate::stats::RuntimeStats { runtime }),
-        Arc::new(crate::runtime::StderrObserver),
-    );
-    let mut st = SessionState {
-        level: CliLevel::Admin,
-        prompt: false,
-        timeout: CLIENT_TIMEOUT,
-        id: 0,
+    if conn.set_nonblocking(true).is_err() {
+        return not_found();
+    }
+    let Ok(mut conn) = tokio::net::UnixStream::from_std(conn) else {
+        return not_found();
     };
-    let args: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
-    let out = execute(&api, &mut st, &args, None);
-    let mut text = out.text;
-    if !out.nolf {
-        text.push('\n');
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn show_proc_columns_are_haproxys() {
-        let t = show_proc();
-        let first = t.lines().next().unwrap_or_default();
-        assert_eq!(
-            first,
-            "#<PID>          <type>          <reloads>       <uptime>        <version>      "
-        );
-        assert!(t.contains("master          0 [failed: 0]   0d00h00m"));
-        assert!(t.ends_with("# programs\n\n"));
-    }
-
-    #[test]
-    fn uptime_format() {
-        assert_eq!(uptime(Duration::from_secs(90061)), "1d01h01m01s");
-    }
+    let request = format!("{}\n", rest.join(" "));
+    let mut answer = Vec::new();
+    let talk = async {
+        conn.write_all(request.as_bytes()).await?;
+        conn.read_to_end(&mut answer).await
+    };
+    let _ = tokio::time::timeout(CLIENT_TIMEOUT, talk).await;
+    String::from_utf8_lossy(&answer).into_owned()
 }

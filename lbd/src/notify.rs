@@ -40,26 +40,41 @@ impl Notifier {
     }
 }
 
+/// READY=1 with our pid as MAINPID and `status`: sent by the `-Ws` master
+/// once a worker serves, and after each reload, failed or not.
+pub fn ready(status: &str) {
+    let _ = sd_notify::notify(&[
+        NotifyState::Ready,
+        NotifyState::MainPid(std::process::id()),
+        NotifyState::Status(status),
+    ]);
+}
+
+/// RELOADING=1 with MONOTONIC_USEC, as systemd's `Type=notify-reload` wants.
+pub fn reloading() {
+    let mut states = vec![NotifyState::Reloading, NotifyState::Status("Reloading.")];
+    if let Ok(now) = NotifyState::monotonic_usec_now() {
+        states.push(now);
+    }
+    let _ = sd_notify::notify(&states);
+}
+
+/// STOPPING=1 on the way out.
+pub fn stopping() {
+    let _ = sd_notify::notify(&[NotifyState::Stopping, NotifyState::Status("Stopping.")]);
+}
+
 impl crate::reload::Events for Notifier {
     fn ready(&self) {
         let g = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        let status = format!("Ready (configuration generation {g}).");
-        let _ = sd_notify::notify(&[
-            NotifyState::Ready,
-            NotifyState::MainPid(std::process::id()),
-            NotifyState::Status(&status),
-        ]);
+        ready(&format!("Ready (configuration generation {g})."));
     }
 
     fn reloading(&self) {
-        let mut states = vec![NotifyState::Reloading, NotifyState::Status("Reloading.")];
-        if let Ok(now) = NotifyState::monotonic_usec_now() {
-            states.push(now);
-        }
-        let _ = sd_notify::notify(&states);
+        reloading();
     }
 
     fn stopping(&self) {
-        let _ = sd_notify::notify(&[NotifyState::Stopping, NotifyState::Status("Stopping.")]);
+        stopping();
     }
 }

@@ -2,12 +2,11 @@
 //! notifications, the master CLI (`-S`), and the hand-over to and from
 //! other processes (`-sf`/`-st` told to stop once this one serves).
 //!
-//! lbd's master-worker mode is one process: reloads are in-process
-//! generations, so the master and the worker are the same pid, and the
-//! master CLI talks to the runtime directly instead of over a socketpair.
+//! In master-worker mode this runs in the worker: it tells the master over
+//! its socketpair when it serves, and answers the CLI connections the
+//! master opens there (see [`crate::master`]).
 
 use crate::reload::Driver;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What the command line asked of the process model.
@@ -17,14 +16,14 @@ pub struct Hooks {
     pub master_worker: bool,
     /// `-Ws`: speak sd_notify.
     pub notify: bool,
-    /// `-S <path>`: the master CLI.
-    pub master_cli: Option<PathBuf>,
     /// `-sf <pid>...`: soft-stopped (SIGUSR1) once we serve.
     pub soft_stop_pids: Vec<i32>,
     /// `-st <pid>...`: hard-stopped (SIGTERM) once we serve.
     pub hard_stop_pids: Vec<i32>,
     /// `--dbus`: serve `org.rampart.Lbd1`.
     pub dbus: Option<crate::dbus::Options>,
+    /// Started by a `-W` master: the link back to it.
+    pub worker: Option<Arc<std::sync::Mutex<Option<crate::master::worker::Link>>>>,
 }
 
 /// Runs `driver` until the process stops, with the hooks in place. Every
@@ -35,21 +34,16 @@ pub async fn serve(mut driver: Driver, hooks: Hooks) -> i32 {
         driver.events = Some(Arc::new(crate::notify::Notifier::new()));
         crate::notify::Notifier::start_watchdog();
     }
-    if let Some(path) = &hooks.master_cli {
-        if let Err(e) = crate::master::start(path) {
-            crate::server::say(
-                "[ALERT]",
-                &format!("Cannot bind the master CLI socket {}: {e}", path.display()),
-            );
-            return 1;
-        }
+    let link = hooks
+        .worker
+        .as_ref()
+        .and_then(|l| l.lock().unwrap_or_else(|p| p.into_inner()).take());
+    if let Some(link) = link {
+        driver.events = link.events();
+        link.serve();
     }
     tell_old_processes(&hooks);
-    let code = driver.run().await;
-    if let Some(path) = &hooks.master_cli {
-        let _ = std::fs::remove_file(path);
-    }
-    code
+    driver.run().await
 }
 
 /// `-sf` pids get SIGUSR1 (finish and exit), `-st` pids SIGTERM.
