@@ -151,6 +151,12 @@ fn real_main() -> i32 {
         maxconn: args.maxconn,
         files: args.files.clone(),
     };
+    let mut worker = worker;
+    if let Some(w) = worker.as_mut() {
+        if let Some(fd) = &w.takeover {
+            w.link.carried_state = lbd::master::worker::read_server_state(fd);
+        }
+    }
     let from_worker = worker.as_ref().and_then(|w| w.takeover.as_ref());
     let fetched = match (from_worker, &args.takeover) {
         (Some(fd), _) => Some(lbd::master::worker::take_sockets(fd)),

@@ -40,7 +40,8 @@ pub async fn serve(mut driver: Driver, hooks: Hooks) -> i32 {
         .and_then(|l| l.lock().unwrap_or_else(|p| p.into_inner()).take());
     if let Some(link) = link {
         driver.events = link.events();
-        link.serve();
+        let runtime = driver.current().runtime.clone();
+        link.serve(&runtime);
     }
     tell_old_processes(&hooks);
     driver.run().await

@@ -22,6 +22,8 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Link {
     ipc: OwnedFd,
+    /// The previous worker's `show servers state`, to carry over.
+    pub carried_state: Option<String>,
 }
 
 /// What a worker inherits from the master.
@@ -50,7 +52,10 @@ pub fn from_env() -> Option<Inheritance> {
     std::env::remove_var(ipc::ENV_IPC);
     std::env::remove_var(ipc::ENV_TAKEOVER);
     Some(Inheritance {
-        link: Link { ipc: ipc_fd },
+        link: Link {
+            ipc: ipc_fd,
+            carried_state: None,
+        },
         takeover,
     })
 }
@@ -60,6 +65,18 @@ pub fn from_env() -> Option<Inheritance> {
 pub fn take_sockets(takeover: &OwnedFd) -> Result<Vec<OwnedFd>, crate::getsocks::GetsocksError> {
     let s = ipc::connect(takeover.as_raw_fd())?;
     crate::getsocks::fetch_over(s)
+}
+
+/// Reads the previous worker's server state, to carry over once this
+/// worker's runtime is built.
+pub fn read_server_state(takeover: &OwnedFd) -> Option<String> {
+    let mut s = ipc::connect(takeover.as_raw_fd()).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+    std::io::Write::write_all(&mut s, b"show servers state\n").ok()?;
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut s, &mut out).ok()?;
+    Some(out)
 }
 
 /// Tells the master, once per readiness, that this worker serves.
@@ -86,7 +103,10 @@ impl Link {
 
     /// Serves the connections the master sends, on the current Tokio
     /// runtime, until the master goes away; then stops this worker.
-    pub fn serve(self) {
+    pub fn serve(self, runtime: &Arc<crate::runtime::Runtime>) {
+        if let Some(old) = &self.carried_state {
+            super::state::apply(runtime, old);
+        }
         let ipc = UnixStream::from(self.ipc);
         if ipc.set_nonblocking(true).is_err() {
             return;

@@ -1,0 +1,153 @@
+//! Server state a new worker takes over from the worker it replaces, as
+//! 2.6 gives it with `server-state-file` (src/server_state.c,
+//! srv_state_srv_update): the old worker's `show servers state`, read over
+//! its socketpair, becomes runtime API commands on the new one, with the
+//! same precedence rules as an in-process reload: a change in the
+//! configuration wins, and the state set at run time stands where the
+//! configuration did not move.
+
+use crate::api::{execute, Api, SessionState};
+use crate::config::model::CliLevel;
+use crate::runtime::{Runtime, ServerEvent, ServerObserver};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const ADMF_FMAINT: u32 = 0x01;
+const ADMF_CMAINT: u32 = 0x04;
+const ADMF_FDRAIN: u32 = 0x08;
+
+/// One server's row of `show servers state`, the fields that carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    admin: u32,
+    uweight: u32,
+    iweight: u32,
+}
+
+/// `(backend, server) -> row`; lines that do not parse are skipped.
+fn rows(text: &str) -> HashMap<(String, String), Row> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() < 9 {
+                return None;
+            }
+            Some((
+                (f[1].to_string(), f[3].to_string()),
+                Row {
+                    admin: f[6].parse().ok()?,
+                    uweight: f[7].parse().ok()?,
+                    iweight: f[8].parse().ok()?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The commands that bring the new worker's servers (`new`, its own
+/// `show servers state`) to the state the old worker had (`old`).
+pub fn carry_commands(old: &str, new: &str) -> Vec<String> {
+    let old = rows(old);
+    let mut out = Vec::new();
+    let mut new: Vec<((String, String), Row)> = rows(new).into_iter().collect();
+    new.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((be, srv), n) in new {
+        let Some(o) = old.get(&(be.clone(), srv.clone())) else {
+            continue;
+        };
+        let name = format!("{be}/{srv}");
+        let config_moved = (o.admin & ADMF_CMAINT) != (n.admin & ADMF_CMAINT);
+        let maint = !config_moved && o.admin & ADMF_FMAINT != 0;
+        if o.iweight == n.iweight && o.uweight != n.uweight {
+            out.push(format!("set server {name} weight {}", o.uweight));
+        }
+        if maint {
+            out.push(format!("set server {name} state maint"));
+        } else if o.admin & ADMF_FDRAIN != 0 {
+            out.push(format!("set server {name} state drain"));
+        } else if !config_moved && n.admin & ADMF_FMAINT != 0 {
+            // `disabled` in the configuration, lifted at run time.
+            out.push(format!("set server {name} state ready"));
+        }
+    }
+    out
+}
+
+/// Applying saved state says nothing, as 2.6 loading a state file.
+struct Silent;
+
+impl ServerObserver for Silent {
+    fn on_change(&self, _ev: &ServerEvent<'_>) {}
+}
+
+/// Brings `runtime`'s servers to the state in `old` (the previous worker's
+/// `show servers state`).
+pub fn apply(runtime: &Arc<Runtime>, old: &str) {
+    let api = Api::new(
+        runtime.clone(),
+        Arc::new(crate::stats::RuntimeStats {
+            runtime: runtime.clone(),
+        }),
+        Arc::new(Silent),
+    );
+    let mut st = SessionState {
+        level: CliLevel::Admin,
+        prompt: false,
+        timeout: std::time::Duration::from_secs(1),
+        id: 0,
+    };
+    let words = |c: &str| -> Vec<String> { c.split_whitespace().map(String::from).collect() };
+    let new = execute(&api, &mut st, &words("show servers state"), None).text;
+    for cmd in carry_commands(old, &new) {
+        execute(&api, &mut st, &words(&cmd), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight\n";
+
+    fn state(rows: &[&str]) -> String {
+        format!("{HEAD}{}\n", rows.join("\n"))
+    }
+
+    #[test]
+    fn runtime_state_carries_where_the_configuration_did_not_move() {
+        let old = state(&[
+            "3 be 1 s1 127.0.0.1 2 1 1 1 0",
+            "3 be 2 s2 127.0.0.1 2 8 1 1 0",
+            "3 be 3 s3 127.0.0.1 2 0 5 1 0",
+            "3 be 4 s4 127.0.0.1 2 5 1 1 0",
+            "3 be 5 gone 127.0.0.1 2 1 1 1 0",
+            "3 be 7 s7 127.0.0.1 2 4 1 1 0",
+        ]);
+        let new = state(&[
+            "3 be 1 s1 127.0.0.1 2 0 1 1 0",
+            "3 be 2 s2 127.0.0.1 2 0 1 1 0",
+            "3 be 3 s3 127.0.0.1 2 0 1 1 0",
+            // `disabled` removed from the configuration: it wins.
+            "3 be 4 s4 127.0.0.1 2 0 1 1 0",
+            "3 be 6 new 127.0.0.1 2 0 1 1 0",
+            "3 be 7 s7 127.0.0.1 2 5 1 1 0",
+        ]);
+        assert_eq!(
+            carry_commands(&old, &new),
+            vec![
+                "set server be/s1 state maint",
+                "set server be/s2 state drain",
+                "set server be/s3 weight 5",
+                "set server be/s7 state ready",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_weight_changed_in_the_configuration_wins() {
+        let old = state(&["3 be 1 s1 127.0.0.1 2 0 5 1 0"]);
+        let new = state(&["3 be 1 s1 127.0.0.1 2 0 2 2 0"]);
+        assert!(carry_commands(&old, &new).is_empty());
+    }
+}
