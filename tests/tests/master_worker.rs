@@ -517,3 +517,41 @@ fn ws_the_master_notifies_ready_reloading_and_stopping() {
     }
     assert!(lbd.wait_exit(DEADLINE).is_some());
 }
+
+#[test]
+fn a_worker_does_not_outlive_its_master() {
+    let a = HttpBackend::start("A");
+    let (dir, cfg, _port, msock) = setup(&a);
+    let mut lbd = start_master(dir, &cfg, &msock, &[]);
+    let worker = current_worker(&msock);
+    signal(lbd.pid(), Signal::SIGKILL);
+    assert!(lbd.wait_exit(DEADLINE).is_some());
+    wait_gone(worker);
+}
+
+#[test]
+fn ws_the_master_pings_the_watchdog() {
+    if is_haproxy() {
+        // HAProxy 2.6 sends no WATCHDOG=1; lbd does when systemd asks.
+        return;
+    }
+    let a = HttpBackend::start("A");
+    let (dir, cfg, _port, _msock) = setup(&a);
+    let npath = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&npath).unwrap_or_else(|e| panic!("bind: {e}"));
+    let n = npath.display().to_string();
+    let lbd = LbdProcess::start_with(
+        dir,
+        &cfg,
+        &["-Ws"],
+        &[("NOTIFY_SOCKET", &n), ("WATCHDOG_USEC", "200000")],
+    );
+    let hint = || lbd.output_hint();
+    let mut seen = String::new();
+    let started = Instant::now();
+    for _ in 0..3 {
+        wait_note(&sock, "WATCHDOG=1", &mut seen, &hint);
+    }
+    // Every 100 ms (half the period): three pings well within 2 s.
+    assert!(started.elapsed() < Duration::from_secs(2), "{seen}");
+}
