@@ -180,7 +180,6 @@ fn real_main() -> i32 {
     let first = worker.as_ref().is_none_or(|w| w.takeover.is_none());
     let keep = |pids: &Vec<i32>| if first { pids.clone() } else { Vec::new() };
     let hooks = lbd::process::Hooks {
-        master_worker: args.master_worker || cfg.global.master_worker,
         notify: args.systemd && worker.is_none(),
         soft_stop_pids: keep(&args.soft_stop_pids),
         hard_stop_pids: keep(&args.hard_stop_pids),

@@ -1,6 +1,6 @@
-//! The process model around a serving [`Driver`]: `-Ws` readiness
-//! notifications, the master CLI (`-S`), and the hand-over to and from
-//! other processes (`-sf`/`-st` told to stop once this one serves).
+//! The process model around a serving [`Driver`]: readiness
+//! notifications, and the hand-over to and from other processes
+//! (`-sf`/`-st` told to stop once this one serves).
 //!
 //! In master-worker mode this runs in the worker: it tells the master over
 //! its socketpair when it serves, and answers the CLI connections the
@@ -12,8 +12,6 @@ use std::sync::Arc;
 /// What the command line asked of the process model.
 #[derive(Debug, Clone, Default)]
 pub struct Hooks {
-    /// `-W`/`-Ws` (or `master-worker` in global).
-    pub master_worker: bool,
     /// `-Ws`: speak sd_notify.
     pub notify: bool,
     /// `-sf <pid>...`: soft-stopped (SIGUSR1) once we serve.
@@ -22,7 +20,8 @@ pub struct Hooks {
     pub hard_stop_pids: Vec<i32>,
     /// `--dbus`: serve `org.rampart.Lbd1`.
     pub dbus: Option<crate::dbus::Options>,
-    /// Started by a `-W` master: the link back to it.
+    /// Started by a `-W` master: the link back to it (taken once; shared
+    /// so that the hooks stay `Clone`).
     pub worker: Option<Arc<std::sync::Mutex<Option<crate::master::worker::Link>>>>,
 }
 
