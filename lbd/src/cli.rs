@@ -90,8 +90,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgError> 
                 a.systemd = true;
             }
             "-S" => {
-                // Options after a comma (mode, level...) do not apply to lbd's
-                // one-process master CLI.
+                // Options after a comma (mode, level...) do not apply: the
+                // master CLI socket is always admin-level, owner-only.
                 let v = value("-S")?;
                 let path = v.split(',').next().unwrap_or_default();
                 a.master_cli = Some(PathBuf::from(path.strip_prefix("unix@").unwrap_or(path)));

@@ -110,7 +110,7 @@ pub fn uptime(d: Duration) -> String {
 /// 2.6's `show proc`: the master, the current workers, then the old ones
 /// (only when there are some), then the (always empty) programs.
 pub fn show_proc(master_pid: u32, m: &MasterState, workers: &[Worker], now: u64) -> String {
-    let version = crate::config::LBD_VERSION_COMPAT;
+    let version = crate::stats::version();
     let up = |t: u64| uptime(Duration::from_secs(now.saturating_sub(t)));
     let mut out = format!(
         "#{:<14} {:<15} {:<15} {:<15} {:<15}\n",
@@ -184,7 +184,7 @@ mod tests {
             reloads: 1,
             failed: 0,
         };
-        let v = crate::config::LBD_VERSION_COMPAT;
+        let v = crate::stats::version();
         let t = show_proc(7, &m, &[w(10, true), w(20, false)], 190);
         let want = format!(
             "#<PID>          <type>          <reloads>       <uptime>        <version>      \n\
