@@ -12,6 +12,7 @@ mod response_rules;
 mod tcp_content;
 
 use self::request_rules::{complete_body, Verdict};
+use self::tcp_content::ContentStage;
 use super::buf::Buf;
 use super::pool::{IdleConn, PeerKey};
 use super::respond::{error_bytes, with_connection};
@@ -290,6 +291,7 @@ impl Session {
         self.silent = false;
         self.state.end_txn();
         self.cur_be = None;
+        self.rec.backend = None;
         // The stats read these even when nothing is logged.
         self.rec.status = None;
         self.rec.bytes_in = 0;
@@ -624,7 +626,10 @@ impl Session {
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
         self.note_request(&head);
-        if let Verdict::Done(next) = self.content_rules(&head) {
+        let fe_rules = fe.rules.clone();
+        if let Verdict::Done(next) =
+            self.content_rules(&head, &fe_rules, conf, ContentStage::Frontend)
+        {
             return next;
         }
 
@@ -646,7 +651,6 @@ impl Session {
             }
         }
 
-        let fe_rules = fe.rules.clone();
         if let Verdict::Done(next) = self
             .request_rules(&mut head, &fe_rules, conf, &mut edits)
             .await
@@ -663,9 +667,16 @@ impl Session {
             return self.local_response(&head, &bytes).await;
         };
         self.cur_be = Some(be.clone());
+        // From here the log names the backend, whatever answers.
+        self.rec.backend = Some(be.name.as_str().into());
         // The backend's own rules run after the switch (a listen section is
         // both, and its rules ran above).
         if !(be.conf.cap.frontend && be.name == fe.name) {
+            if let Verdict::Done(next) =
+                self.content_rules(&head, &be_rules, &be.conf, ContentStage::Backend)
+            {
+                return next;
+            }
             if let Verdict::Done(next) = self
                 .request_rules(&mut head, &be_rules, &be.conf, &mut edits)
                 .await

@@ -303,6 +303,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
         "http-request" => return http_request(l, t, words),
         "http-response" | "http-after-response" => return super::rules::http_response(l, t, words),
         "tcp-request" => return super::rules::tcp_request(l, t, words),
+        "tcp-response" => return super::rules::tcp_response(l, t, words),
         "redirect" => {
             if lacks(l, t, kw, Cap::Fe, "") {
                 return Status::default();

@@ -1,0 +1,216 @@
+//! Rule stages HAProxy 2.6 runs beyond the frontend's own: `tcp-request
+//! content` rules in backends (HTTP and TCP mode), `tcp-response content`
+//! rules over the server's first bytes, and where 2.6 refuses them. Each
+//! test passes on lbd and on HAProxy 2.6 alike.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use tests::stats_socket::{cli, stat_row, wait_socket};
+use tests::*;
+
+/// Sends `data`, half-closes, and reads what comes back until the proxy
+/// closes; also how long that took.
+fn exchange(port: u16, data: &[u8], half_close: bool) -> (Vec<u8>, Duration) {
+    let start = Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let _ = s.write_all(data);
+    if half_close {
+        let _ = s.shutdown(std::net::Shutdown::Write);
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    (out, start.elapsed())
+}
+
+#[test]
+fn http_backend_content_rules_track_and_reject() {
+    let web = HttpBackend::start("web");
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let cfg = format!(
+        "global
+    maxconn 1000
+    stats socket {} level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+
+backend be
+    stick-table type ip size 10 store http_req_cnt,conn_cnt
+    tcp-request content track-sc1 src
+    tcp-request content reject if {{ path_beg /deny }}
+    http-request return status 200 content-type text/plain lf-string \"req=%[sc1_http_req_cnt] conn=%[sc1_conn_cnt]\" if {{ path_beg /cnt }}
+    server s1 {}
+",
+        sock.display(),
+        web.addr()
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+
+    // A rejected request gets no answer at all and never reaches a server.
+    let mut c = RawClient::connect(port);
+    c.send(b"GET /deny HTTP/1.1\r\nhost: x\r\n\r\n")
+        .expect("send");
+    let (bytes, closed) = c.read_until_close(Duration::from_secs(5));
+    assert!(
+        closed && bytes.is_empty(),
+        "{bytes:?} {}",
+        lbd.output_hint()
+    );
+    assert_eq!(web.requests(), 0);
+
+    // The rejected request counted a connection on the tracked entry but
+    // not a request; this one counts both.
+    let r = curl(&["-s", &format!("http://127.0.0.1:{port}/cnt")]);
+    assert_eq!(r.stdout_str(), "req=1 conn=2", "{}", lbd.output_hint());
+    curl(&["-s", &format!("http://127.0.0.1:{port}/pass")]);
+    assert_eq!(web.requests(), 1, "{}", lbd.output_hint());
+    let table = cli(&sock, "show table be");
+    assert!(
+        table.contains("conn_cnt=3 http_req_cnt=2"),
+        "{table}\n{}",
+        lbd.output_hint()
+    );
+    assert_eq!(stat_row(&sock, "fe", "FRONTEND")["dreq"], "1");
+}
+
+fn tcp_config(sock: &std::path::Path, port: u16, echo: &str, backend_rules: &str) -> String {
+    format!(
+        "global
+    maxconn 1000
+    stats socket {} level admin
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+
+backend be
+{backend_rules}
+    server s1 {echo}
+",
+        sock.display()
+    )
+}
+
+#[test]
+fn tcp_backend_content_rules_wait_and_reject() {
+    let echo = TcpBackend::start(TcpMode::ReplyAfterEof);
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let cfg = tcp_config(
+        &sock,
+        port,
+        &echo.addr().to_string(),
+        "    tcp-request inspect-delay 2s
+    tcp-request content reject if { req.payload(0,3) -m str BAD }",
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    let (out, _) = exchange(port, b"BADstuff", true);
+    assert_eq!(out, b"", "{}", lbd.output_hint());
+    assert_eq!(echo.connections(), 0);
+    let (out, _) = exchange(port, b"good", true);
+    assert_eq!(out, b"got 4 bytes: good", "{}", lbd.output_hint());
+    assert_eq!(stat_row(&sock, "fe", "FRONTEND")["dreq"], "1");
+}
+
+#[test]
+fn tcp_response_content_reject_accept_and_close() {
+    let reply = TcpBackend::start(TcpMode::ReplyAfterEof);
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let cfg = tcp_config(
+        &sock,
+        port,
+        &reply.addr().to_string(),
+        "    tcp-response inspect-delay 2s
+    tcp-response content reject if { res.payload(0,0) -m sub SECRET }
+    tcp-response content accept if { res.len gt 0 }",
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    // The server answers "got 6 bytes: SECRET": nothing of it reaches the
+    // client, and the response counts as denied.
+    let (out, _) = exchange(port, b"SECRET", true);
+    assert_eq!(out, b"", "{}", lbd.output_hint());
+    assert_eq!(reply.connections(), 1);
+    for (px, sv) in [("fe", "FRONTEND"), ("be", "s1"), ("be", "BACKEND")] {
+        assert_eq!(stat_row(&sock, px, sv)["dresp"], "1", "{px}/{sv}");
+    }
+    let (out, _) = exchange(port, b"public", true);
+    assert_eq!(out, b"got 6 bytes: public", "{}", lbd.output_hint());
+    drop(lbd);
+
+    // `close` ends the server side at once: the client gets what the
+    // server sent, then the close, long before any timeout.
+    let echo = TcpBackend::start(TcpMode::Echo);
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let port = free_port();
+    let cfg = tcp_config(
+        &sock,
+        port,
+        &echo.addr().to_string(),
+        "    tcp-response inspect-delay 2s
+    tcp-response content close if { res.payload(0,5) -m str hello }",
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    let (out, took) = exchange(port, b"hello there", false);
+    assert_eq!(out, b"hello there", "{}", lbd.output_hint());
+    assert!(took < Duration::from_secs(3), "closed after {took:?}");
+}
+
+#[test]
+fn tcp_rules_refused_where_26_refuses_them() {
+    let cfg = "defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+backend be
+    tcp-request connection reject
+    tcp-request session reject
+    tcp-response content bogus
+    server s1 127.0.0.1:9
+
+frontend fe
+    bind 127.0.0.1:9
+    tcp-response content close
+    tcp-response inspect-delay 1s
+    default_backend be
+";
+    let (code, _, err) = check(cfg);
+    assert_ne!(code, 0, "{err}");
+    for want in [
+        ":8] : tcp-request connection is not allowed because backend be is not a frontend",
+        ":9] : tcp-request session is not allowed because backend be is not a frontend",
+        ":10] : 'tcp-response content' expects 'accept', 'close', 'reject', ",
+        "in backend 'be' (got 'bogus').",
+        ":15] : tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name",
+        ":16] : tcp-response inspect-delay is only allowed in 'backend' sections or 'defaults' section with a name",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
