@@ -214,3 +214,42 @@ frontend fe
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
 }
+
+#[test]
+fn set_cookie2_handled_like_set_cookie_for_persistence() {
+    let raw = "HTTP/1.1 200 OK\r\nSet-Cookie2: a=1, SRV = zz ; Path=\"/\", b=2\r\n\
+               Set-Cookie: SRV=x\r\nSet-Cookie2: SRV=only\r\n\
+               content-length: 2\r\nconnection: close\r\n\r\nok";
+    let web = HttpBackend::builder("web")
+        .reply(Reply::Raw(raw.as_bytes().to_vec()))
+        .start();
+    let port = free_port();
+    let cfg = http_config(
+        port,
+        "",
+        &format!(
+            "    cookie SRV insert indirect\n    server s1 {} cookie s1",
+            web.addr()
+        ),
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let r = c.request(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n");
+    let lines = |name: &str| -> Vec<String> {
+        r.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    // Our cookie goes from every Set-Cookie2 list (a header holding only
+    // it goes whole; 2.6 leaves its stale tail in the list it shortened)
+    // and the insert sets the server's own.
+    assert_eq!(
+        lines("set-cookie2"),
+        ["a=1, b=2=zz ; Path=\"/\", b=2"],
+        "{}",
+        lbd.output_hint()
+    );
+    assert_eq!(lines("set-cookie"), ["SRV=s1; path=/"]);
+}

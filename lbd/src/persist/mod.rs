@@ -335,16 +335,25 @@ impl Persistence {
         };
         let capture = self.capture.as_ref();
         let mut changes = Vec::new();
-        for (i, h) in resp.headers.iter().enumerate() {
-            if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(b"set-cookie") {
-                continue;
-            }
-            let value = h.value.get(buf);
-            match txn.response_header(value, conf, capture, &ex) {
-                cookie::HeaderChange::Keep => {}
-                c => changes.push((i, c)),
+        // Every Set-Cookie first, then every Set-Cookie2, as 2.6 walks them.
+        for v2 in [false, true] {
+            let name: &[u8] = if v2 { b"set-cookie2" } else { b"set-cookie" };
+            for (i, h) in resp.headers.iter().enumerate() {
+                if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(name) {
+                    continue;
+                }
+                let value = h.value.get(buf);
+                let change = if v2 {
+                    txn.response_header2(value, conf, capture, &ex)
+                } else {
+                    txn.response_header(value, conf, capture, &ex)
+                };
+                if change != cookie::HeaderChange::Keep {
+                    changes.push((i, change));
+                }
             }
         }
+        changes.sort_by_key(|(i, _)| *i);
         let inserted = conf.and_then(|c| txn.insert(c, &ex));
         let mut append: Vec<(&str, &[u8])> = Vec::new();
         if let Some((v, private)) = &inserted {
