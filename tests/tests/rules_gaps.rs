@@ -253,3 +253,61 @@ fn set_cookie2_handled_like_set_cookie_for_persistence() {
     );
     assert_eq!(lines("set-cookie"), ["SRV=s1; path=/"]);
 }
+
+#[test]
+fn cookie_letters_and_capture_on_deny_and_tarpit() {
+    let web = HttpBackend::start("web");
+    let rx = tests::syslog::SyslogReceiver::start();
+    let port = free_port();
+    let cfg = format!(
+        "global
+    maxconn 1000
+    log 127.0.0.1:{} local0
+
+defaults
+    mode http
+    log global
+    log-format \"%HP %ST %tsc %CC\"
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout tarpit 100ms
+
+frontend fe
+    bind 127.0.0.1:{port}
+    capture cookie SRV len 20
+    http-request deny if {{ path_beg /fdeny }}
+    default_backend be
+
+backend be
+    cookie SRV insert indirect
+    http-request deny if {{ path_beg /bdeny }}
+    http-request tarpit if {{ path_beg /btarpit }}
+    http-request return status 200 if {{ path_beg /bret }}
+    server s1 {} cookie s1
+",
+        rx.port(),
+        web.addr()
+    );
+    let lbd = LbdProcess::start(&cfg);
+    // What HAProxy 2.6.12 logs for each: the frontend's deny captures the
+    // cookie but has no backend cookie to read; the backend's deny and
+    // tarpit read it (valid, invalid, none); a return reads nothing.
+    let cases = [
+        ("/fdeny", "SRV=s1", "/fdeny 403 PR-- SRV=s1"),
+        ("/bdeny", "SRV=s1", "/bdeny 403 PRVN SRV=s1"),
+        ("/bdeny", "SRV=zz", "/bdeny 403 PRIN SRV=zz"),
+        ("/btarpit", "SRV=s1", "/btarpit 500 PTVN SRV=s1"),
+        ("/bret", "SRV=s1", "/bret 200 LRNN -"),
+    ];
+    for (path, cookie, want) in cases {
+        let mut c = RawClient::connect(port);
+        let req = format!("GET {path} HTTP/1.1\r\nhost: t\r\ncookie: {cookie}\r\n\r\n");
+        c.request(req.as_bytes());
+        let line = rx
+            .wait_for(Duration::from_secs(5), |l| l.contains(path))
+            .unwrap_or_else(|| panic!("no log line for {path}{}", lbd.output_hint()));
+        assert!(line.ends_with(want), "{line:?} wants {want:?}");
+    }
+    assert_eq!(web.requests(), 0);
+}

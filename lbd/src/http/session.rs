@@ -331,9 +331,40 @@ impl Session {
         if let Some(be) = be {
             r.beconn = be.cur.load(std::sync::atomic::Ordering::Relaxed);
         }
+        // A backend with a cookie logs its letters even when nothing read
+        // or set a cookie (2.6's `NN` on a `return`).
+        if r.cookie_letters.is_none()
+            && self
+                .cur_be
+                .as_ref()
+                .is_some_and(|b| b.conf.cookie.is_some())
+        {
+            r.cookie_letters = Some(*b"NN");
+        }
         r.request_counter = self.requests;
         self.log.logger.log_txn(&conf, r);
         self.unlogged = true;
+    }
+
+    /// Fills the cookie fields of the log for a request `deny` or `tarpit`
+    /// refused, as 2.6 reads its cookies then; a listen section is its own
+    /// backend from the start.
+    fn log_refused_cookies(&mut self, head: &h1::RequestHead) {
+        if self.log.active().is_none() {
+            return;
+        }
+        let be = match &self.cur_be {
+            Some(be) => Some(be.clone()),
+            None if self.fe.conf.cap.backend => self
+                .fe
+                .book
+                .backend(self.fe.name.as_bytes())
+                .map(|(b, _)| b.clone()),
+            None => None,
+        };
+        let capture = self.fe.conf.capture_cookie.as_ref();
+        let buf = self.cbuf.bytes();
+        Persistence::log_refused(be.as_deref(), capture, buf, head, &mut self.rec);
     }
 
     /// Records what the log needs from a request head before it is consumed.

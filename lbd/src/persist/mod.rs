@@ -381,6 +381,37 @@ impl Persistence {
         rec.server_cookie.clone_from(&txn.captured_response);
     }
 
+    /// The cookie fields of the log for a request `deny` or `tarpit`
+    /// answered: 2.6 reads the request's cookies then, for the capture and
+    /// `%tsc`'s letters, with the backend's cookie once one is chosen
+    /// (before, the frontend has none to read).
+    pub fn log_refused(
+        be: Option<&Backend>,
+        capture: Option<&CookieCapture>,
+        buf: &[u8],
+        head: &crate::h1::RequestHead,
+        rec: &mut crate::log::TxnLog,
+    ) {
+        let mut p = Persistence::default();
+        if let Some(be) = be {
+            p.cookie_request(be, capture, buf, head);
+            p.log_cookie(be, rec);
+            return;
+        }
+        let Some(capture) = capture else {
+            return;
+        };
+        let none: &[(Option<&str>, bool)] = &[];
+        let mut txn = cookie::CookieTxn::default();
+        for h in head.headers.iter().filter(|h| !h.dropped) {
+            if h.name.get(buf).eq_ignore_ascii_case(b"cookie") {
+                let flags = cookie::PersistFlags::default();
+                txn.request_header(h.value.get(buf), None, Some(capture), none, flags, 0);
+            }
+        }
+        rec.client_cookie = txn.captured_request;
+    }
+
     /// Whether persistence may send the request to server `idx`: it is up,
     /// or `option persist` / `force-persist` say to try it anyway.
     fn may_use(&self, be: &Backend, idx: usize) -> bool {
