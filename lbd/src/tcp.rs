@@ -285,11 +285,19 @@ fn track(st: Stage<'_>, state: &mut State, t: &TrackAction, key: Option<Sample>)
     }
 }
 
+/// How the `tcp-request connection|session` rules refused a connection.
+pub struct Refused {
+    pub end: Termination,
+    /// A connection rule refused it: 2.6 closes with a reset (no linger),
+    /// before the connection costs anything more.
+    pub reset: bool,
+}
+
 /// `tcp-request connection`, then `session` rules of a fresh connection,
-/// in any mode: Some with how the connection ends when one rejects it.
-/// An `accept` ends its own phase only. The entries tracked so far count
-/// the new session, as 2.6's `session_count_new` does.
-pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Termination> {
+/// in any mode: Some when one rejects it. An `accept` ends its own phase
+/// only. The entries tracked so far count the new session, as 2.6's
+/// `session_count_new` does.
+pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Refused> {
     if fe.rules.tcp_request.is_empty() {
         return None;
     }
@@ -300,7 +308,10 @@ pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Opti
                 _ => crate::stats::Ctr::Dses,
             };
             fe.stats.totals.inc(ctr);
-            return Some(Termination::new(TermCause::Proxy, TermPhase::Request));
+            return Some(Refused {
+                end: Termination::new(TermCause::Proxy, TermPhase::Request),
+                reset: phase == TcpPhase::Connection,
+            });
         }
     }
     let now = crate::stick::clock::now_ms();
@@ -320,8 +331,11 @@ async fn tcp_rules(
     payload: &mut Vec<u8>,
     sess: &SessEntry,
 ) -> Option<Termination> {
-    if let Some(end) = accept_rules(fe, &info, state) {
-        return Some(end);
+    if let Some(r) = accept_rules(fe, &info, state) {
+        if r.reset {
+            client.set_nolinger();
+        }
+        return Some(r.end);
     }
     let rules = fe.rules.clone();
     let content = content_of(&rules);

@@ -311,3 +311,51 @@ backend be
     }
     assert_eq!(web.requests(), 0);
 }
+
+#[test]
+fn h2_connection_rules_run_once_per_connection() {
+    let port = free_port();
+    let refused = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} proto h2
+    bind 127.0.0.1:{refused} proto h2
+    stick-table type ip size 10 store conn_cnt,conn_cur,sess_cnt,http_req_cnt
+    tcp-request connection reject if {{ dst_port {refused} }}
+    tcp-request connection track-sc0 src
+    http-request return status 200 content-type text/plain lf-string \"conn=%[sc0_conn_cnt] cur=%[sc0_conn_cur] sess=%[sc0_sess_cnt] req=%[sc0_http_req_cnt]\"
+"
+    );
+    let lbd = LbdProcess::start(&cfg);
+    // Five streams on one connection: one connection, one session, five
+    // requests on the entry the connection rules track.
+    let out = std::process::Command::new("h2load")
+        .args(["-n", "5", "-c", "1", "-m", "1"])
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run h2load: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("5 succeeded"), "h2load: {text}");
+    let r = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        &format!("http://127.0.0.1:{port}/"),
+    ]);
+    assert_eq!(
+        r.stdout_str(),
+        "conn=2 cur=1 sess=2 req=6",
+        "{}",
+        lbd.output_hint()
+    );
+    // A refused connection is reset before any h2 frame (nothing is sent:
+    // a write racing the reset would consume its error).
+    let mut s = TcpStream::connect(("127.0.0.1", refused)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let mut buf = [0u8; 64];
+    let got = s.read(&mut buf);
+    assert!(
+        matches!(&got, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{got:?}"
+    );
+}

@@ -16,7 +16,7 @@ pub mod rules;
 mod session;
 
 pub use pool::{PeerKey, Pool};
-pub use session::serve;
+pub use session::{serve, serve_stream};
 
 use std::sync::LazyLock;
 

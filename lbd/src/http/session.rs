@@ -130,6 +130,34 @@ pub async fn serve(
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
+    serve_with(fe, client, info, stop, log, sess, None).await
+}
+
+/// Serves one stream of an HTTP/2 connection whose `tcp-request
+/// connection|session` rules already ran, once for the connection as 2.6
+/// runs them: `conn_track` holds handles on the entries they track, which
+/// count this stream's request without counting another connection.
+pub async fn serve_stream(
+    fe: Arc<Frontend>,
+    client: Stream,
+    info: ClientInfo,
+    stop: watch::Receiver<Stop>,
+    log: LogCtx,
+    sess: Arc<SessEntry>,
+    conn_track: [Option<crate::stick::EntryRef>; 3],
+) {
+    serve_with(fe, client, info, stop, log, sess, Some(conn_track)).await
+}
+
+async fn serve_with(
+    fe: Arc<Frontend>,
+    client: Stream,
+    info: ClientInfo,
+    stop: watch::Receiver<Stop>,
+    log: LogCtx,
+    sess: Arc<SessEntry>,
+    conn_track: Option<[Option<crate::stick::EntryRef>; 3]>,
+) {
     let bufsize = fe.global.tune_bufsize.max(4096);
     let opts = ParseOptions {
         // HAProxy reserves `tune.maxrewrite` (1024) of the buffer for rewrites.
@@ -157,9 +185,17 @@ pub async fn serve(
         cur_be: None,
         sess: sess.clone(),
     };
-    if crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state).is_some() {
-        s.state.end_session();
-        return;
+    match conn_track {
+        Some(t) => s.state.sess_track = t,
+        None => {
+            if let Some(r) = crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state) {
+                if r.reset {
+                    s.client.set_nolinger();
+                }
+                s.state.end_session();
+                return;
+            }
+        }
     }
     // `shutdown session` ends the session wherever it is; a transaction in
     // flight is then logged and counted with a `K` termination, as 2.6 does.
