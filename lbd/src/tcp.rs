@@ -93,7 +93,10 @@ async fn run(
     let mut payload = Vec::new();
     let verdict = tcp_rules(fe, client, info.clone(), &mut state, &mut payload, sess).await;
     let end = match verdict {
-        Some(end) => end,
+        Some(end) => {
+            rec.bytes_in = payload.len() as u64;
+            end
+        }
         None => {
             connect_and_forward(
                 fe,
@@ -590,6 +593,8 @@ async fn connect_and_forward(
         if let Some(end) =
             inspect_request(st, &content, delay, client, &info, state, payload, sess).await
         {
+            // What was read for the rules counts as received, as in 2.6.
+            rec.bytes_in = payload.len() as u64;
             return end;
         }
     }
