@@ -359,3 +359,36 @@ frontend fe
         "{got:?}"
     );
 }
+
+#[test]
+fn errorloc_answers_errors_with_redirects() {
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    errorloc 403 http://example.com/forbidden
+    errorloc303 503 /down
+    http-request deny if {{ path_beg /d }}
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:9 disabled
+"
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let r = c.request(b"GET /d HTTP/1.1\r\nhost: t\r\n\r\n");
+    assert!(
+        r.raw_str().starts_with(
+            "HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\n\
+             location: http://example.com/forbidden\r\n"
+        ),
+        "{:?}{}",
+        r.raw_str(),
+        lbd.output_hint()
+    );
+    let mut c = RawClient::connect(port);
+    let r = c.request(b"GET /x HTTP/1.1\r\nhost: t\r\n\r\n");
+    assert_eq!((r.status, r.header("location")), (303, Some("/down")));
+}
