@@ -392,3 +392,44 @@ backend be
     let r = c.request(b"GET /x HTTP/1.1\r\nhost: t\r\n\r\n");
     assert_eq!((r.status, r.header("location")), (303, Some("/down")));
 }
+
+#[test]
+fn http_error_replaces_the_error_answer() {
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-error status 403 content-type text/plain string \"nope\" hdr x-a b
+    http-error status 503
+    http-request deny if {{ path_beg /d }}
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:9 disabled
+"
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut c = RawClient::connect(port);
+    let r = c.request(b"GET /d HTTP/1.1\r\nhost: t\r\n\r\n");
+    assert!(
+        r.raw_str().starts_with(
+            "HTTP/1.1 403 Forbidden\r\nx-a: b\r\ncontent-length: 4\r\n\
+             content-type: text/plain\r\n"
+        ),
+        "{:?}{}",
+        r.raw_str(),
+        lbd.output_hint()
+    );
+    assert_eq!(r.body_str(), "nope");
+    let mut c = RawClient::connect(port);
+    let r = c.request(b"GET /x HTTP/1.1\r\nhost: t\r\n\r\n");
+    assert_eq!((r.status, r.body_str().as_str()), (503, ""));
+
+    let (code, _, err) = check(&cfg.replace("status 503", "status 999"));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("] : http-error : Unexpected status code '999'"),
+        "{err}"
+    );
+}

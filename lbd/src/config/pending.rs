@@ -17,7 +17,6 @@ pub enum Pending {
 /// Proxy-section keywords.
 const PROXY: &[(&str, Pending)] = &[
     ("compression", Pending::Accepted),
-    ("http-error", Pending::Unsupported),
     ("tcp-check", Pending::Unsupported),
     ("declare", Pending::Unsupported),
     ("filter", Pending::Unsupported),

@@ -16,6 +16,7 @@ pub mod rules;
 mod session;
 
 pub use pool::{PeerKey, Pool};
+pub(crate) use respond::return_bytes;
 pub use session::{serve, serve_stream};
 
 use std::sync::LazyLock;

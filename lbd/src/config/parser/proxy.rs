@@ -282,6 +282,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             Ok((code, ef)) => l.draft(t).errors.push(ErrorSource::File(code, ef)),
             Err(st) => return st,
         },
+        "http-error" => return super::rules::http_error(l, t, words),
         "errorloc" | "errorloc302" | "errorloc303" => {
             let (Some(code), Some(url)) = (words.get(1), words.get(2)) else {
                 return l.alert(format_args!(

@@ -303,6 +303,40 @@ pub(crate) fn payload(
     Ok((spec, k))
 }
 
+/// `http-error status <code> [content-type ..] [string|file|errorfile ..]
+/// [hdr <name> <value>]...`: the answer lbd sends for that error, built
+/// once here as `return` builds its answer.
+pub(crate) fn http_error(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    let args = &words[1..];
+    if args.first().map(String::as_str) != Some("status") {
+        return l.alert("http-error : expects 'status' as first argument");
+    }
+    let (spec, used) = match payload(l, args, 0, false) {
+        Ok(x) => x,
+        Err(m) => return l.alert(format_args!("http-error : {m}")),
+    };
+    if let Some(w) = args.get(used) {
+        return l.alert(format_args!("http-error : unknown keyword '{w}'"));
+    }
+    if !ERR_CODES.contains(&spec.status) {
+        return l.alert(format_args!(
+            "http-error : Unexpected status code '{}'",
+            spec.status
+        ));
+    }
+    if matches!(spec.body, ReturnBody::Format(_)) {
+        return l.alert("http-error : 'lf-string' and 'lf-file' are not supported yet by lbd.");
+    }
+    let ef = super::super::model::ErrorFile {
+        path: String::new(),
+        contents: crate::http::return_bytes(&spec, &[]),
+    };
+    l.draft(t)
+        .errors
+        .push(super::ErrorSource::File(spec.status, ef));
+    Status::default()
+}
+
 /// `redirect location|prefix|scheme <to> [code C] [options]...`, shared by
 /// the `redirect` keyword (`literal`) and the `redirect` actions.
 pub(crate) fn redirect(args: &[String], literal: bool, response: bool) -> Parsed<Redirect> {
