@@ -8,7 +8,7 @@ use crate::config::model::{TcpAction, TcpPhase, TrackAction, VarAction};
 use crate::connect::{pick_and_connect, ConnectReport};
 use crate::forward::{forward, End, Idle};
 use crate::http::ctx::{stick_key, RuleCtx, State};
-use crate::http::rules::Piece;
+use crate::http::rules::{Piece, ProxyRules, Rule};
 use crate::log::{TermCause, TermPhase, Termination, TxnLog};
 use crate::persist::Persistence;
 use crate::runtime::{Backend, Frontend};
@@ -91,12 +91,23 @@ async fn run(
 ) -> Termination {
     let mut state = State::default();
     let mut payload = Vec::new();
-    let verdict = tcp_rules(fe, client, info.clone(), &mut state, &mut payload).await;
+    let verdict = tcp_rules(fe, client, info.clone(), &mut state, &mut payload, sess).await;
     let end = match verdict {
-        Some(end) => end,
+        Some(end) => {
+            rec.bytes_in = payload.len() as u64;
+            end
+        }
         None => {
             connect_and_forward(
-                fe, client, info, use_splice, rec, report, sess, &mut state, &payload,
+                fe,
+                client,
+                info,
+                use_splice,
+                rec,
+                report,
+                sess,
+                &mut state,
+                &mut payload,
             )
             .await
         }
@@ -105,28 +116,54 @@ async fn run(
     end
 }
 
-/// What the `tcp-request` rules decided: None to go on, or how the
-/// connection ended.
+/// What a rule set decided, when a final action matched.
 enum Final {
     Accept,
     Reject,
+    /// `tcp-response content close`.
+    Close,
 }
 
-/// Runs one phase's rules; Some when a final action matched.
-fn run_phase(
-    fe: &Frontend,
-    info: ClientInfo,
-    state: &mut State,
-    payload: Option<&[u8]>,
-    phase: TcpPhase,
-) -> Option<Final> {
-    let rules = fe.rules.clone();
-    for (p, rule) in &rules.tcp_request {
-        if *p != phase {
-            continue;
+/// Where rules run: the proxy whose rules they are (its name is the
+/// default table of `track-scN`) and the backend once one is chosen.
+#[derive(Clone, Copy)]
+struct Stage<'a> {
+    fe: &'a Frontend,
+    be: Option<&'a Backend>,
+    owner: &'a str,
+}
+
+impl<'a> Stage<'a> {
+    fn frontend(fe: &'a Frontend) -> Self {
+        Stage {
+            fe,
+            be: None,
+            owner: &fe.name,
         }
-        let mut cx = RuleCtx::new(&info, fe, state);
-        cx.payload = payload;
+    }
+}
+
+/// What the rules read: the request bytes held back so far and, for
+/// `tcp-response`, the response bytes.
+#[derive(Clone, Copy, Default)]
+struct Bytes<'a> {
+    req: Option<&'a [u8]>,
+    res: Option<&'a [u8]>,
+}
+
+/// Runs `rules` in order; Some when a final action matched.
+fn run_rules<'r>(
+    st: Stage<'_>,
+    info: &ClientInfo,
+    state: &mut State,
+    bytes: Bytes<'_>,
+    rules: impl Iterator<Item = &'r Rule<TcpAction>>,
+) -> Option<Final> {
+    for rule in rules {
+        let mut cx = RuleCtx::new(info, st.fe, state);
+        cx.payload = bytes.req;
+        cx.res_payload = bytes.res;
+        cx.be = st.be;
         if let Some(c) = &rule.cond {
             if !c.holds(&mut cx) {
                 continue;
@@ -135,9 +172,10 @@ fn run_phase(
         match &rule.action {
             TcpAction::Accept => return Some(Final::Accept),
             TcpAction::Reject => return Some(Final::Reject),
+            TcpAction::Close => return Some(Final::Close),
             TcpAction::Track(t) => {
                 let key = rule.c.expr.as_ref().and_then(|e| e.eval(&mut cx));
-                track(fe, state, t, key);
+                track(st, state, t, key);
             }
             TcpAction::Var(v) => {
                 let val = match v {
@@ -165,6 +203,27 @@ fn run_phase(
     None
 }
 
+/// Runs one phase of the frontend's `tcp-request` rules.
+fn run_phase(
+    fe: &Frontend,
+    info: &ClientInfo,
+    state: &mut State,
+    payload: Option<&[u8]>,
+    phase: TcpPhase,
+) -> Option<Final> {
+    let rules = fe.rules.clone();
+    let bytes = Bytes {
+        req: payload,
+        res: None,
+    };
+    let phase_rules = rules
+        .tcp_request
+        .iter()
+        .filter(|(p, _)| *p == phase)
+        .map(|(_, r)| r);
+    run_rules(Stage::frontend(fe), info, state, bytes, phase_rules)
+}
+
 /// Whether a `tcp-request connection expect-proxy layer4` rule applies to
 /// this fresh connection: the first matching rule that is `accept`,
 /// `reject` or `expect-proxy` decides, as rules stop at a final action.
@@ -190,7 +249,7 @@ pub fn expects_proxy(fe: &Frontend, info: &ClientInfo) -> bool {
 
 /// `track-scN` from a `tcp-request` rule: the entry is the connection's,
 /// counted as a connection (and a session) at once.
-fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>) {
+fn track(st: Stage<'_>, state: &mut State, t: &TrackAction, key: Option<Sample>) {
     let now = crate::stick::clock::now_ms();
     match t {
         TrackAction::Track { slot, table, .. } => {
@@ -198,10 +257,11 @@ fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>)
             if state.tracked(*slot).is_some() {
                 return;
             }
-            let Some(tbl) = fe
+            let Some(tbl) = st
+                .fe
                 .book
                 .tables
-                .get(table.as_deref().unwrap_or(&fe.name))
+                .get(table.as_deref().unwrap_or(st.owner))
                 .cloned()
             else {
                 return;
@@ -228,22 +288,33 @@ fn track(fe: &Frontend, state: &mut State, t: &TrackAction, key: Option<Sample>)
     }
 }
 
+/// How the `tcp-request connection|session` rules refused a connection.
+pub struct Refused {
+    pub end: Termination,
+    /// A connection rule refused it: 2.6 closes with a reset (no linger),
+    /// before the connection costs anything more.
+    pub reset: bool,
+}
+
 /// `tcp-request connection`, then `session` rules of a fresh connection,
-/// in any mode: Some with how the connection ends when one rejects it.
-/// An `accept` ends its own phase only. The entries tracked so far count
-/// the new session, as 2.6's `session_count_new` does.
-pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Termination> {
+/// in any mode: Some when one rejects it. An `accept` ends its own phase
+/// only. The entries tracked so far count the new session, as 2.6's
+/// `session_count_new` does.
+pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Refused> {
     if fe.rules.tcp_request.is_empty() {
         return None;
     }
     for phase in [TcpPhase::Connection, TcpPhase::Session] {
-        if let Some(Final::Reject) = run_phase(fe, info.clone(), state, None, phase) {
+        if let Some(Final::Reject) = run_phase(fe, info, state, None, phase) {
             let ctr = match phase {
                 TcpPhase::Connection => crate::stats::Ctr::Dcon,
                 _ => crate::stats::Ctr::Dses,
             };
             fe.stats.totals.inc(ctr);
-            return Some(Termination::new(TermCause::Proxy, TermPhase::Request));
+            return Some(Refused {
+                end: Termination::new(TermCause::Proxy, TermPhase::Request),
+                reset: phase == TcpPhase::Connection,
+            });
         }
     }
     let now = crate::stick::clock::now_ms();
@@ -261,28 +332,71 @@ async fn tcp_rules(
     info: ClientInfo,
     state: &mut State,
     payload: &mut Vec<u8>,
+    sess: &SessEntry,
 ) -> Option<Termination> {
-    if let Some(end) = accept_rules(fe, &info, state) {
-        return Some(end);
+    if let Some(r) = accept_rules(fe, &info, state) {
+        if r.reset {
+            client.set_nolinger();
+        }
+        return Some(r.end);
     }
-    if !fe
-        .rules
+    let rules = fe.rules.clone();
+    let content = content_of(&rules);
+    inspect_request(
+        Stage::frontend(fe),
+        &content,
+        fe.conf.tcp_inspect_delay,
+        client,
+        &info,
+        state,
+        payload,
+        sess,
+    )
+    .await
+}
+
+/// The `tcp-request content` rules of a rule set.
+fn content_of(rules: &ProxyRules) -> Vec<&Rule<TcpAction>> {
+    rules
         .tcp_request
         .iter()
-        .any(|(p, _)| *p == TcpPhase::Content)
-    {
+        .filter(|(p, _)| *p == TcpPhase::Content)
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// Runs `tcp-request content` rules over the client's bytes, reading more
+/// until a rule decides, the data settles or `delay_ms` passes; Some with
+/// how the connection ends on a reject.
+#[allow(clippy::too_many_arguments)]
+async fn inspect_request(
+    st: Stage<'_>,
+    rules: &[&Rule<TcpAction>],
+    delay_ms: Option<u64>,
+    client: &Stream,
+    info: &ClientInfo,
+    state: &mut State,
+    payload: &mut Vec<u8>,
+    sess: &SessEntry,
+) -> Option<Termination> {
+    if rules.is_empty() {
         return None;
     }
-    let delay = Duration::from_millis(fe.conf.tcp_inspect_delay.unwrap_or(0));
+    let delay = Duration::from_millis(delay_ms.unwrap_or(0));
     let deadline = Instant::now() + delay;
-    let cap = fe.global.tune_bufsize.max(4096);
+    let cap = st.fe.global.tune_bufsize.max(4096);
     let mut eof = false;
     loop {
-        match run_phase(fe, info.clone(), state, Some(payload), TcpPhase::Content) {
+        let bytes = Bytes {
+            req: Some(payload),
+            res: None,
+        };
+        match run_rules(st, info, state, bytes, rules.iter().copied()) {
             Some(Final::Reject) => {
-                return Some(Termination::new(TermCause::Proxy, TermPhase::Request))
+                sess.denied_request();
+                return Some(Termination::new(TermCause::Proxy, TermPhase::Request));
             }
-            Some(Final::Accept) => return None,
+            Some(Final::Accept | Final::Close) => return None,
             None => {}
         }
         // With data in hand and no rule deciding, the rules have had their
@@ -293,19 +407,109 @@ async fn tcp_rules(
         if settled || eof || payload.len() >= cap || Instant::now() >= deadline {
             return None;
         }
+        eof = read_more(client, deadline, payload).await;
+    }
+}
+
+/// Writes all of `buf` to a shared stream.
+async fn write_all(peer: &Stream, mut buf: &[u8]) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        peer.writable().await?;
+        match peer.try_write(buf) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Waits until `deadline` for bytes from `peer` and appends them; true
+/// at end of stream.
+async fn read_more(peer: &Stream, deadline: Instant, buf: &mut Vec<u8>) -> bool {
+    let wait = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(wait, peer.readable()).await {
+        Ok(Ok(())) => {
+            let mut chunk = [0u8; 4096];
+            match peer.try_read(&mut chunk) {
+                Ok(0) => true,
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    false
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+                Err(_) => true,
+            }
+        }
+        Ok(Err(_)) => true,
+        Err(_) => false,
+    }
+}
+
+/// Runs `tcp-response content` rules over what the server sent, reading
+/// more until a rule decides, the data settles or the backend's
+/// `tcp-response inspect-delay` passes. The client's bytes (and its
+/// half-close) keep flowing to the server meanwhile, as the server may
+/// wait for them before it answers; their count is added to `up`.
+#[allow(clippy::too_many_arguments)]
+async fn inspect_response(
+    st: Stage<'_>,
+    rules: &ProxyRules,
+    conf: &crate::config::model::Proxy,
+    client: &Stream,
+    server: &Stream,
+    info: &ClientInfo,
+    state: &mut State,
+    resp: &mut Vec<u8>,
+    up: &mut u64,
+) -> Option<Final> {
+    let delay = Duration::from_millis(conf.tcp_response_inspect_delay.unwrap_or(0));
+    let deadline = Instant::now() + delay;
+    let cap = st.fe.global.tune_bufsize.max(4096);
+    let mut eof = false;
+    let mut client_done = false;
+    loop {
+        let bytes = Bytes {
+            req: None,
+            res: Some(resp),
+        };
+        if let Some(f) = run_rules(st, info, state, bytes, rules.tcp_response.iter()) {
+            return Some(f);
+        }
+        // As on the request side: once data is in and no rule decided, the
+        // rules are done.
+        if !resp.is_empty() || eof || resp.len() >= cap || Instant::now() >= deadline {
+            return None;
+        }
+        if client_done {
+            eof = read_more(server, deadline, resp).await;
+            continue;
+        }
         let wait = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(wait, client.readable()).await {
-            Ok(Ok(())) => {
+        tokio::select! {
+            r = read_more(server, deadline, resp) => eof = r,
+            r = tokio::time::timeout(wait, client.readable()) => {
+                if !matches!(r, Ok(Ok(()))) {
+                    continue;
+                }
                 let mut chunk = [0u8; 4096];
                 match client.try_read(&mut chunk) {
-                    Ok(0) => eof = true,
-                    Ok(n) => payload.extend_from_slice(&chunk[..n]),
+                    Ok(0) => {
+                        client_done = true;
+                        let _ = server.shutdown_write();
+                    }
+                    Ok(n) => {
+                        *up += n as u64;
+                        if write_all(server, &chunk[..n]).await.is_err() {
+                            return None;
+                        }
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(_) => eof = true,
+                    // The relay that follows sees and reports the error.
+                    Err(_) => client_done = true,
                 }
             }
-            Ok(Err(_)) => eof = true,
-            Err(_) => {}
         }
     }
 }
@@ -361,7 +565,7 @@ async fn connect_and_forward(
     report: &mut ConnectReport,
     sess: &SessEntry,
     state: &mut State,
-    payload: &[u8],
+    payload: &mut Vec<u8>,
 ) -> Termination {
     let Some(be) = pick_backend(fe, info.clone(), state, payload) else {
         // No backend: HAProxy closes the connection.
@@ -370,6 +574,31 @@ async fn connect_and_forward(
     rec.backend = Some(be.name.as_str().into());
     report.backend = Some(be.clone());
     be.total.fetch_add(1, Ordering::Relaxed);
+    let be_rules = fe
+        .book
+        .backends
+        .get(&be.name)
+        .map(|(_, r)| r.clone())
+        .unwrap_or_default();
+    // The backend's content rules, when it is not the frontend itself
+    // (2.6 does not run a listen section's rules twice).
+    if !(be.conf.cap.frontend && be.name == fe.name) {
+        let st = Stage {
+            fe,
+            be: Some(&be),
+            owner: &be.name,
+        };
+        let content = content_of(&be_rules);
+        let delay = be.conf.tcp_inspect_delay;
+        if let Some(end) =
+            inspect_request(st, &content, delay, client, &info, state, payload, sess).await
+        {
+            // What was read for the rules counts as received, as in 2.6.
+            rec.bytes_in = payload.len() as u64;
+            return end;
+        }
+    }
+    let payload: &[u8] = payload;
     let key_bytes = match (be.key_need().get(), info.src) {
         (KeyNeed::SourceIp, Some(src)) => Some(key::source_ip_bytes(src.ip()).as_bytes().to_vec()),
         _ => None,
@@ -404,6 +633,56 @@ async fn connect_and_forward(
     }
     rec.server_addr = server.peer_addr();
     sess.set_target(&be.name, &lease.server.name);
+    // `tcp-response content` rules over the server's first bytes.
+    let mut early = Vec::new();
+    let mut early_up = 0u64;
+    if !be_rules.tcp_response.is_empty() {
+        let st = Stage {
+            fe,
+            be: Some(&be),
+            owner: &be.name,
+        };
+        let verdict = inspect_response(
+            st,
+            &be_rules,
+            &be.conf,
+            client,
+            &server,
+            &info,
+            state,
+            &mut early,
+            &mut early_up,
+        );
+        let early_end = match verdict.await {
+            Some(Final::Reject) => {
+                // Nothing reaches the client; what was read still counts.
+                for t in [
+                    &fe.stats.totals,
+                    &be.stats.totals,
+                    &lease.server.stats.totals,
+                ] {
+                    t.inc(crate::stats::Ctr::Dresp);
+                }
+                Some(Termination::new(TermCause::Proxy, TermPhase::Data))
+            }
+            Some(Final::Close) => {
+                // The server side ends at once; what it sent still goes out.
+                let _ = write_all(client, &early).await;
+                Some(Termination::default())
+            }
+            _ => None,
+        };
+        if let Some(end) = early_end {
+            drop(lease);
+            rec.bytes_in = payload.len() as u64 + early_up;
+            rec.bytes_out = early.len() as u64;
+            rec.beconn = be.cur.load(Ordering::Relaxed);
+            return end;
+        }
+        if !early.is_empty() && write_all(client, &early).await.is_err() {
+            return Termination::new(TermCause::ClientClosed, TermPhase::Data);
+        }
+    }
     let fc = &fe.conf.timeouts;
     let bc = &be.conf.timeouts;
     // `timeout tunnel`, when set, replaces both sides' timeouts once the
@@ -426,8 +705,8 @@ async fn connect_and_forward(
         }
     };
     drop(lease);
-    rec.bytes_out = totals.down;
-    rec.bytes_in = totals.up + payload.len() as u64;
+    rec.bytes_out = totals.down + early.len() as u64;
+    rec.bytes_in = totals.up + payload.len() as u64 + early_up;
     let now = crate::stick::clock::now_ms();
     state.each_tracked(|e| {
         e.on_bytes_in(rec.bytes_in, now);

@@ -270,6 +270,10 @@ pub struct Proxy {
     pub tcp_request: Vec<TcpRequestRule>,
     /// `tcp-request inspect-delay`, in ms.
     pub tcp_inspect_delay: Option<u64>,
+    /// `tcp-response content` rules (backends), all in the content phase.
+    pub tcp_response: Vec<TcpRequestRule>,
+    /// `tcp-response inspect-delay`, in ms.
+    pub tcp_response_inspect_delay: Option<u64>,
     pub use_servers: Vec<UseServer>,
     pub force_persist: Vec<PersistRule>,
     pub ignore_persist: Vec<PersistRule>,

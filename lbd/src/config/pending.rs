@@ -17,8 +17,6 @@ pub enum Pending {
 /// Proxy-section keywords.
 const PROXY: &[(&str, Pending)] = &[
     ("compression", Pending::Accepted),
-    ("http-error", Pending::Unsupported),
-    ("tcp-response", Pending::Unsupported),
     ("tcp-check", Pending::Unsupported),
     ("declare", Pending::Unsupported),
     ("filter", Pending::Unsupported),
@@ -28,9 +26,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("unique-id-format", Pending::Unsupported),
     ("unique-id-header", Pending::Unsupported),
     ("error-log-format", Pending::Unsupported),
-    ("errorloc", Pending::Unsupported),
-    ("errorloc302", Pending::Unsupported),
-    ("errorloc303", Pending::Unsupported),
     ("email-alert", Pending::Unsupported),
     ("external-check", Pending::Unsupported),
     ("load-server-state-from-file", Pending::Unsupported),
@@ -286,6 +281,19 @@ pub fn inactive_warnings(cfg: &super::model::Config) -> Vec<super::diag::Diagnos
                     "parsing [{}:{}] : 'server {}/{}' : 'proxy-v2-options' 'cert-sig' and \
                      'cert-key' are accepted but lbd does not send these sub-TLVs yet.",
                     s.location.file, s.location.line, px.name, s.name
+                )));
+            }
+        }
+        // lbd runs `tcp-response content` rules in TCP mode only.
+        if px.mode == super::model::Mode::Http {
+            if let Some(r) = px.tcp_response.first() {
+                out.push(super::diag::Diagnostic::warning(format!(
+                    "parsing [{}:{}] : 'tcp-response content' rules in HTTP {} '{}' are \
+                     accepted but lbd does not run them yet.",
+                    r.location.file,
+                    r.location.line,
+                    if px.cap.frontend { "listen" } else { "backend" },
+                    px.name
                 )));
             }
         }

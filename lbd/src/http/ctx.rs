@@ -201,6 +201,8 @@ pub struct RuleCtx<'a> {
     pub req: Option<ReqMsg<'a>>,
     pub res: Option<ResMsg<'a>>,
     pub payload: Option<&'a [u8]>,
+    /// What the server sent so far (`tcp-response content`).
+    pub res_payload: Option<&'a [u8]>,
     pub fe: &'a Frontend,
     pub be: Option<&'a Backend>,
     pub server: Option<&'a str>,
@@ -228,6 +230,7 @@ impl<'a> RuleCtx<'a> {
             req: None,
             res: None,
             payload: None,
+            res_payload: None,
             fe,
             be: None,
             server: None,
@@ -311,6 +314,9 @@ impl SampleCtx for RuleCtx<'_> {
     }
     fn payload(&self) -> Option<&[u8]> {
         self.payload
+    }
+    fn res_payload(&self) -> Option<&[u8]> {
+        self.res_payload
     }
     fn frontend_name(&self) -> &str {
         &self.fe.name

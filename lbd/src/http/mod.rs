@@ -16,7 +16,8 @@ pub mod rules;
 mod session;
 
 pub use pool::{PeerKey, Pool};
-pub use session::serve;
+pub(crate) use respond::return_bytes;
+pub use session::{serve, serve_stream};
 
 use std::sync::LazyLock;
 

@@ -237,6 +237,8 @@ pub struct ProxyRules {
     pub http_response: Vec<Rule<HttpResponseAction>>,
     pub http_after: Vec<Rule<HttpResponseAction>>,
     pub tcp_request: Vec<(TcpPhase, Rule<TcpAction>)>,
+    /// `tcp-response content` rules (backends).
+    pub tcp_response: Vec<Rule<TcpAction>>,
     /// `use_backend`: a static name or a format (in `c.fmt`).
     pub use_backends: Vec<Rule<String>>,
     pub use_servers: Vec<Rule<String>>,
@@ -410,7 +412,7 @@ impl ProxyRules {
                 });
             }
         }
-        for r in &p.tcp_request {
+        for r in p.tcp_request.iter().chain(&p.tcp_response) {
             let c = match &r.action {
                 TcpAction::Track(t) => track_parts(&x, t)?,
                 TcpAction::Var(v) => var_parts(&x, v)?,
@@ -420,14 +422,16 @@ impl ProxyRules {
                 },
                 _ => Compiled::default(),
             };
-            out.tcp_request.push((
-                r.phase,
-                Rule {
-                    action: r.action.clone(),
-                    cond: x.cond(&r.cond)?,
-                    c,
-                },
-            ));
+            let rule = Rule {
+                action: r.action.clone(),
+                cond: x.cond(&r.cond)?,
+                c,
+            };
+            if out.tcp_request.len() < p.tcp_request.len() {
+                out.tcp_request.push((r.phase, rule));
+            } else {
+                out.tcp_response.push(rule);
+            }
         }
         for u in &p.use_backends {
             out.use_backends.push(Rule {

@@ -12,6 +12,7 @@ mod response_rules;
 mod tcp_content;
 
 use self::request_rules::{complete_body, Verdict};
+use self::tcp_content::ContentStage;
 use super::buf::Buf;
 use super::pool::{IdleConn, PeerKey};
 use super::respond::{error_bytes, with_connection};
@@ -129,6 +130,34 @@ pub async fn serve(
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
+    serve_with(fe, client, info, stop, log, sess, None).await
+}
+
+/// Serves one stream of an HTTP/2 connection whose `tcp-request
+/// connection|session` rules already ran, once for the connection as 2.6
+/// runs them: `conn_track` holds handles on the entries they track, which
+/// count this stream's request without counting another connection.
+pub async fn serve_stream(
+    fe: Arc<Frontend>,
+    client: Stream,
+    info: ClientInfo,
+    stop: watch::Receiver<Stop>,
+    log: LogCtx,
+    sess: Arc<SessEntry>,
+    conn_track: [Option<crate::stick::EntryRef>; 3],
+) {
+    serve_with(fe, client, info, stop, log, sess, Some(conn_track)).await
+}
+
+async fn serve_with(
+    fe: Arc<Frontend>,
+    client: Stream,
+    info: ClientInfo,
+    stop: watch::Receiver<Stop>,
+    log: LogCtx,
+    sess: Arc<SessEntry>,
+    conn_track: Option<[Option<crate::stick::EntryRef>; 3]>,
+) {
     let bufsize = fe.global.tune_bufsize.max(4096);
     let opts = ParseOptions {
         // HAProxy reserves `tune.maxrewrite` (1024) of the buffer for rewrites.
@@ -156,9 +185,17 @@ pub async fn serve(
         cur_be: None,
         sess: sess.clone(),
     };
-    if crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state).is_some() {
-        s.state.end_session();
-        return;
+    match conn_track {
+        Some(t) => s.state.sess_track = t,
+        None => {
+            if let Some(r) = crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state) {
+                if r.reset {
+                    s.client.set_nolinger();
+                }
+                s.state.end_session();
+                return;
+            }
+        }
     }
     // `shutdown session` ends the session wherever it is; a transaction in
     // flight is then logged and counted with a `K` termination, as 2.6 does.
@@ -290,6 +327,7 @@ impl Session {
         self.silent = false;
         self.state.end_txn();
         self.cur_be = None;
+        self.rec.backend = None;
         // The stats read these even when nothing is logged.
         self.rec.status = None;
         self.rec.bytes_in = 0;
@@ -329,9 +367,40 @@ impl Session {
         if let Some(be) = be {
             r.beconn = be.cur.load(std::sync::atomic::Ordering::Relaxed);
         }
+        // A backend with a cookie logs its letters even when nothing read
+        // or set a cookie (2.6's `NN` on a `return`).
+        if r.cookie_letters.is_none()
+            && self
+                .cur_be
+                .as_ref()
+                .is_some_and(|b| b.conf.cookie.is_some())
+        {
+            r.cookie_letters = Some(*b"NN");
+        }
         r.request_counter = self.requests;
         self.log.logger.log_txn(&conf, r);
         self.unlogged = true;
+    }
+
+    /// Fills the cookie fields of the log for a request `deny` or `tarpit`
+    /// refused, as 2.6 reads its cookies then; a listen section is its own
+    /// backend from the start.
+    fn log_refused_cookies(&mut self, head: &h1::RequestHead) {
+        if self.log.active().is_none() {
+            return;
+        }
+        let be = match &self.cur_be {
+            Some(be) => Some(be.clone()),
+            None if self.fe.conf.cap.backend => self
+                .fe
+                .book
+                .backend(self.fe.name.as_bytes())
+                .map(|(b, _)| b.clone()),
+            None => None,
+        };
+        let capture = self.fe.conf.capture_cookie.as_ref();
+        let buf = self.cbuf.bytes();
+        Persistence::log_refused(be.as_deref(), capture, buf, head, &mut self.rec);
     }
 
     /// Records what the log needs from a request head before it is consumed.
@@ -624,7 +693,10 @@ impl Session {
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
         self.note_request(&head);
-        if let Verdict::Done(next) = self.content_rules(&head) {
+        let fe_rules = fe.rules.clone();
+        if let Verdict::Done(next) =
+            self.content_rules(&head, &fe_rules, conf, ContentStage::Frontend)
+        {
             return next;
         }
 
@@ -646,7 +718,6 @@ impl Session {
             }
         }
 
-        let fe_rules = fe.rules.clone();
         if let Verdict::Done(next) = self
             .request_rules(&mut head, &fe_rules, conf, &mut edits)
             .await
@@ -663,9 +734,16 @@ impl Session {
             return self.local_response(&head, &bytes).await;
         };
         self.cur_be = Some(be.clone());
+        // From here the log names the backend, whatever answers.
+        self.rec.backend = Some(be.name.as_str().into());
         // The backend's own rules run after the switch (a listen section is
         // both, and its rules ran above).
         if !(be.conf.cap.frontend && be.name == fe.name) {
+            if let Verdict::Done(next) =
+                self.content_rules(&head, &be_rules, &be.conf, ContentStage::Backend)
+            {
+                return next;
+            }
             if let Verdict::Done(next) = self
                 .request_rules(&mut head, &be_rules, &be.conf, &mut edits)
                 .await

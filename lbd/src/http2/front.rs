@@ -42,6 +42,9 @@ struct Ctx {
     sess: Arc<SessEntry>,
     opts: ParseOptions,
     resets: Arc<AtomicU32>,
+    /// What the connection's `tcp-request` rules left (tracked entries,
+    /// released when the last stream and the connection let go of it).
+    conn_state: Arc<crate::http::ctx::State>,
 }
 
 /// The h2 settings lbd announces and enforces for a frontend.
@@ -83,6 +86,18 @@ pub async fn serve(
         Stream::Unix(_) => None,
         _ => std::os::fd::AsFd::as_fd(&stream).try_clone_to_owned().ok(),
     };
+    // `tcp-request connection|session` rules: once for the connection,
+    // before any h2 frame, as 2.6 runs them; its streams share what they
+    // track.
+    let mut conn_state = crate::http::ctx::State::default();
+    if let Some(r) = crate::tcp::accept_rules(&fe, &info, &mut conn_state) {
+        if r.reset {
+            stream.set_nolinger();
+        }
+        conn_state.end_session();
+        return;
+    }
+    let conn_state = Arc::new(conn_state);
     // A request head must fit the H1 session's buffer anyway.
     let handshake = builder(&fe, opts.max_head as u32).handshake::<_, Bytes>(stream);
     let conn = match idle {
@@ -93,6 +108,7 @@ pub async fn serve(
         return;
     };
     let ctx = Ctx {
+        conn_state: conn_state.clone(),
         fe,
         info,
         stop: stop.clone(),
@@ -202,13 +218,21 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
     // Each stream is its own transaction: its timers start now.
     info.accepted = SystemTime::now();
     info.accepted_at = Instant::now();
-    tokio::spawn(crate::http::serve(
+    // Handles on the connection's entries: they count the stream's
+    // request, not a new connection.
+    let now = crate::stick::clock::now_ms();
+    let conn_track = std::array::from_fn(|n| {
+        let e = ctx.conn_state.sess_track[n].as_ref()?;
+        e.table().track(e.key(), now)
+    });
+    tokio::spawn(crate::http::serve_stream(
         ctx.fe.clone(),
         Stream::Unix(theirs),
         info,
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
+        conn_track,
     ));
     let (rd, wr) = ours.into_split();
     let outcome = {

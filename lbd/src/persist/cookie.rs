@@ -423,102 +423,6 @@ impl CookieTxn {
         }
     }
 
-    /// Reads one `Set-Cookie` header from the server, which answered as
-    /// described by `ex`.
-    pub fn response_header(
-        &mut self,
-        value: &[u8],
-        conf: Option<&CookieConf>,
-        capture: Option<&CookieCapture>,
-        ex: &Exchange<'_>,
-    ) -> HeaderChange {
-        let (server_cookie, direct, flags) = (ex.server_cookie, ex.direct, ex.flags);
-        let mut h = value.to_vec();
-        let mut att_beg = 0;
-        while att_beg < h.len() && is_spht(h[att_beg]) {
-            att_beg += 1;
-        }
-        let (mut equal, mut att_end) = (att_beg, att_beg);
-        while equal < h.len() {
-            let c = h[equal];
-            if c == b'=' || c == b';' {
-                break;
-            }
-            equal += 1;
-            if !is_spht(c) {
-                att_end = equal;
-            }
-        }
-        if equal >= h.len() || h[equal] != b'=' {
-            return HeaderChange::Keep;
-        }
-        let mut val_beg = equal + 1;
-        while val_beg < h.len() && is_spht(h[val_beg]) {
-            val_beg += 1;
-        }
-        let mut val_end = value_end(&h, val_beg);
-        while val_end > val_beg && is_spht(h[val_end - 1]) {
-            val_end -= 1;
-        }
-        if att_end != equal || val_beg > equal + 1 {
-            let before = equal - att_end;
-            h.drain(att_end..equal);
-            equal = att_end;
-            val_beg -= before;
-            let after = val_beg - (equal + 1);
-            h.drain(equal + 1..val_beg);
-            val_beg = equal + 1;
-            val_end -= before + after;
-        }
-        if let Some(c) = capture {
-            let p = c.prefix.as_bytes();
-            if self.captured_response.is_none()
-                && val_end - att_beg >= p.len()
-                && h[att_beg..].starts_with(p)
-            {
-                let n = (val_end - att_beg).min(c.len);
-                self.captured_response = Some(h[att_beg..att_beg + n].to_vec());
-            }
-        }
-        let changed = |h: Vec<u8>| {
-            if h.len() == value.len() {
-                HeaderChange::Keep
-            } else {
-                HeaderChange::Replace(h)
-            }
-        };
-        let Some(conf) =
-            conf.filter(|c| !flags.ignore && h[att_beg..att_end] == *c.name.as_bytes())
-        else {
-            return changed(h);
-        };
-        self.server = ServerCookie::Found;
-        if conf.preserve {
-            return changed(h);
-        }
-        if conf.mode == CookieMode::Insert || (direct && conf.indirect) {
-            // Ours to set (insert), or the client already holds it.
-            self.server = ServerCookie::Deleted;
-            return HeaderChange::Remove;
-        }
-        let Some(ck) = server_cookie else {
-            return changed(h);
-        };
-        match conf.mode {
-            CookieMode::Rewrite => {
-                h.splice(val_beg..val_end, ck.bytes());
-            }
-            CookieMode::Prefix => {
-                let mut p = ck.as_bytes().to_vec();
-                p.push(b'~');
-                h.splice(val_beg..val_beg, p);
-            }
-            _ => return changed(h),
-        }
-        self.server = ServerCookie::Replaced;
-        HeaderChange::Replace(h)
-    }
-
     /// The `Set-Cookie` value to add to the response, if any, and whether
     /// `Cache-Control: private` goes with it (`nocache` on a cacheable
     /// response).
@@ -698,6 +602,9 @@ pub fn response_head(
     write_fields(&mut out, buf, &head.headers, changes, append);
     out
 }
+
+#[path = "set_cookie.rs"]
+mod set_cookie;
 
 #[cfg(test)]
 #[path = "cookie_tests.rs"]

@@ -192,3 +192,50 @@ fn dynamic_cookie_matches_haproxy() {
     let ip = std::net::IpAddr::from([127, 0, 0, 1]);
     assert_eq!(dynamic_cookie("mykey", ip, 18081), "4865a0a1433d2679");
 }
+
+/// Vectors captured from HAProxy 2.6.12 (`cookie SRV insert indirect`,
+/// `rewrite` and `prefix`, the server sending these `Set-Cookie2` values): removing one
+/// cookie of several leaves 2.6's stale tail in the header.
+#[test]
+fn set_cookie2_lists_as_26_edits_them() {
+    let ex = Exchange {
+        server_cookie: Some("s1"),
+        ..Exchange::default()
+    };
+    let named = |mode, indirect| CookieConf {
+        name: "SRV".into(),
+        ..conf(mode, indirect)
+    };
+    let ins = named(CookieMode::Insert, true);
+    let rw = named(CookieMode::Rewrite, false);
+    let pfx = named(CookieMode::Prefix, false);
+    let cases: &[(&CookieConf, &str, HeaderChange)] = &[
+        (
+            &ins,
+            "SRV=abc; Version=1, other=1",
+            replaced("other=1; Version=1, other=1"),
+        ),
+        (
+            &ins,
+            "a=1, SRV = zz ; Path=\"/,x\", b=2",
+            replaced("a=1, b=2=zz ; Path=\"/,x\", b=2"),
+        ),
+        (&ins, "q=1,SRV=e,r=2", replaced("q=1, r=2e,r=2")),
+        (&ins, "SRV=only", HeaderChange::Remove),
+        (&ins, "a=1, b=2", HeaderChange::Keep),
+        (
+            &rw,
+            "a=1, SRV = zz ; Path=\"/,x\", b=2",
+            replaced("a=1, SRV=s1 ; Path=\"/,x\", b=2"),
+        ),
+        (&rw, "q=1,SRV=e,r=2", replaced("q=1,SRV=s1,r=2")),
+        (&pfx, "q=1,SRV=e,r=2", replaced("q=1,SRV=s1~e,r=2")),
+    ];
+    for (c, v, want) in cases {
+        let mut t = CookieTxn::default();
+        let got = t.response_header2(v.as_bytes(), Some(c), None, &ex);
+        assert_eq!(&got, want, "{v}");
+        let touched = *want != HeaderChange::Keep;
+        assert_eq!(t.server != ServerCookie::None, touched, "{v}");
+    }
+}

@@ -335,16 +335,25 @@ impl Persistence {
         };
         let capture = self.capture.as_ref();
         let mut changes = Vec::new();
-        for (i, h) in resp.headers.iter().enumerate() {
-            if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(b"set-cookie") {
-                continue;
-            }
-            let value = h.value.get(buf);
-            match txn.response_header(value, conf, capture, &ex) {
-                cookie::HeaderChange::Keep => {}
-                c => changes.push((i, c)),
+        // Every Set-Cookie first, then every Set-Cookie2, as 2.6 walks them.
+        for v2 in [false, true] {
+            let name: &[u8] = if v2 { b"set-cookie2" } else { b"set-cookie" };
+            for (i, h) in resp.headers.iter().enumerate() {
+                if h.dropped || !h.name.get(buf).eq_ignore_ascii_case(name) {
+                    continue;
+                }
+                let value = h.value.get(buf);
+                let change = if v2 {
+                    txn.response_header2(value, conf, capture, &ex)
+                } else {
+                    txn.response_header(value, conf, capture, &ex)
+                };
+                if change != cookie::HeaderChange::Keep {
+                    changes.push((i, change));
+                }
             }
         }
+        changes.sort_by_key(|(i, _)| *i);
         let inserted = conf.and_then(|c| txn.insert(c, &ex));
         let mut append: Vec<(&str, &[u8])> = Vec::new();
         if let Some((v, private)) = &inserted {
@@ -370,6 +379,37 @@ impl Persistence {
         }
         rec.client_cookie.clone_from(&txn.captured_request);
         rec.server_cookie.clone_from(&txn.captured_response);
+    }
+
+    /// The cookie fields of the log for a request `deny` or `tarpit`
+    /// answered: 2.6 reads the request's cookies then, for the capture and
+    /// `%tsc`'s letters, with the backend's cookie once one is chosen
+    /// (before, the frontend has none to read).
+    pub fn log_refused(
+        be: Option<&Backend>,
+        capture: Option<&CookieCapture>,
+        buf: &[u8],
+        head: &crate::h1::RequestHead,
+        rec: &mut crate::log::TxnLog,
+    ) {
+        let mut p = Persistence::default();
+        if let Some(be) = be {
+            p.cookie_request(be, capture, buf, head);
+            p.log_cookie(be, rec);
+            return;
+        }
+        let Some(capture) = capture else {
+            return;
+        };
+        let none: &[(Option<&str>, bool)] = &[];
+        let mut txn = cookie::CookieTxn::default();
+        for h in head.headers.iter().filter(|h| !h.dropped) {
+            if h.name.get(buf).eq_ignore_ascii_case(b"cookie") {
+                let flags = cookie::PersistFlags::default();
+                txn.request_header(h.value.get(buf), None, Some(capture), none, flags, 0);
+            }
+        }
+        rec.client_cookie = txn.captured_request;
     }
 
     /// Whether persistence may send the request to server `idx`: it is up,

@@ -180,6 +180,10 @@ pub trait SampleCtx {
     fn res(&self) -> Option<&dyn HttpMsg>;
     /// The `tcp-request content` buffer.
     fn payload(&self) -> Option<&[u8]>;
+    /// The `tcp-response content` buffer.
+    fn res_payload(&self) -> Option<&[u8]> {
+        None
+    }
     fn frontend_name(&self) -> &str;
     fn backend_name(&self) -> Option<&str>;
     fn server_name(&self) -> Option<&str>;

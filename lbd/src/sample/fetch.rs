@@ -62,6 +62,8 @@ enum Kind {
     FirstReq,
     ReqLen,
     Payload(usize, usize),
+    ResLen,
+    ResPayload(usize, usize),
     Status,
     NbSrv(Option<String>),
     BeConn(Option<String>),
@@ -191,6 +193,8 @@ const NAMES: &[&str] = &[
     "req_len",
     "req.payload",
     "payload",
+    "res.len",
+    "res.payload",
     "status",
     "nbsrv",
     "be_conn",
@@ -416,6 +420,16 @@ impl Fetch {
                     })
                 };
                 (Kind::Payload(num(&a[0])?, num(&a[1])?), T::Bin)
+            }
+            "res.len" => (Kind::ResLen, T::Sint),
+            "res.payload" => {
+                need(2)?;
+                let num = |s: &str| {
+                    s.parse::<usize>().map_err(|_| {
+                        format!("fetch method '{name}' : invalid offset or length '{s}'")
+                    })
+                };
+                (Kind::ResPayload(num(&a[0])?, num(&a[1])?), T::Bin)
             }
             "status" => (Kind::Status, T::Sint),
             "nbsrv" => (Kind::NbSrv(opt_arg(&a, 0)), T::Sint),
@@ -728,6 +742,12 @@ impl Fetch {
             Kind::ReqLen => int(cx.payload()?.len() as i64),
             Kind::Payload(off, len) => {
                 let p = cx.payload()?;
+                let end = if *len == 0 { p.len() } else { off + len };
+                p.get(*off..end).map(|b| Sample::Bin(b.to_vec()))
+            }
+            Kind::ResLen => int(cx.res_payload()?.len() as i64),
+            Kind::ResPayload(off, len) => {
+                let p = cx.res_payload()?;
                 let end = if *len == 0 { p.len() } else { off + len };
                 p.get(*off..end).map(|b| Sample::Bin(b.to_vec()))
             }

@@ -242,6 +242,9 @@ pub enum TcpAction {
     /// `expect-proxy layer4` (connection rules): a PROXY protocol header
     /// precedes the data, as with `accept-proxy` on the bind.
     ExpectProxy,
+    /// `close` (`tcp-response content`): end the server connection, the
+    /// data read so far still reaching the client.
+    Close,
 }
 
 /// `use-server <server> if|unless <cond>`.

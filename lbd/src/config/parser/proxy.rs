@@ -282,6 +282,23 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             Ok((code, ef)) => l.draft(t).errors.push(ErrorSource::File(code, ef)),
             Err(st) => return st,
         },
+        "http-error" => return super::rules::http_error(l, t, words),
+        "errorloc" | "errorloc302" | "errorloc303" => {
+            let (Some(code), Some(url)) = (words.get(1), words.get(2)) else {
+                return l.alert(format_args!(
+                    "{kw} : expects <status_code> and <url> as arguments.\n"
+                ));
+            };
+            let code = match code.parse::<u16>() {
+                Ok(c) if ERR_CODES.contains(&c) => c,
+                _ => return l.alert(format_args!("{kw} : status code '{code}' not handled.")),
+            };
+            let ef = ErrorFile {
+                path: url.clone(),
+                contents: errorloc_response(kw == "errorloc303", url),
+            };
+            l.draft(t).errors.push(ErrorSource::File(code, ef));
+        }
         "errorfiles" => {
             let Some(name) = words.get(1) else {
                 return l.alert(format_args!("'{kw}' expects <name> as argument."));
@@ -303,6 +320,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
         "http-request" => return http_request(l, t, words),
         "http-response" | "http-after-response" => return super::rules::http_response(l, t, words),
         "tcp-request" => return super::rules::tcp_request(l, t, words),
+        "tcp-response" => return super::rules::tcp_response(l, t, words),
         "redirect" => {
             if lacks(l, t, kw, Cap::Fe, "") {
                 return Status::default();
@@ -900,6 +918,20 @@ pub(crate) fn read_errorfile(
         )),
         Err(_) => Err(l.alert(format_args!("{} : error opening file '{file}'.", words[0]))),
     }
+}
+
+/// The redirect `errorloc`/`errorloc302` (302) and `errorloc303` (303)
+/// answer in place of an error, as 2.6 sends it.
+fn errorloc_response(see_other: bool, url: &str) -> Vec<u8> {
+    let status = if see_other {
+        "303 See Other"
+    } else {
+        "302 Found"
+    };
+    format!(
+        "HTTP/1.1 {status}\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: {url}\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 /// `capture request header <name> len <n>` and its response twin.

@@ -303,6 +303,40 @@ pub(crate) fn payload(
     Ok((spec, k))
 }
 
+/// `http-error status <code> [content-type ..] [string|file|errorfile ..]
+/// [hdr <name> <value>]...`: the answer lbd sends for that error, built
+/// once here as `return` builds its answer.
+pub(crate) fn http_error(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    let args = &words[1..];
+    if args.first().map(String::as_str) != Some("status") {
+        return l.alert("http-error : expects 'status' as first argument");
+    }
+    let (spec, used) = match payload(l, args, 0, false) {
+        Ok(x) => x,
+        Err(m) => return l.alert(format_args!("http-error : {m}")),
+    };
+    if let Some(w) = args.get(used) {
+        return l.alert(format_args!("http-error : unknown keyword '{w}'"));
+    }
+    if !ERR_CODES.contains(&spec.status) {
+        return l.alert(format_args!(
+            "http-error : Unexpected status code '{}'",
+            spec.status
+        ));
+    }
+    if matches!(spec.body, ReturnBody::Format(_)) {
+        return l.alert("http-error : 'lf-string' and 'lf-file' are not supported yet by lbd.");
+    }
+    let ef = super::super::model::ErrorFile {
+        path: String::new(),
+        contents: crate::http::return_bytes(&spec, &[]),
+    };
+    l.draft(t)
+        .errors
+        .push(super::ErrorSource::File(spec.status, ef));
+    Status::default()
+}
+
 /// `redirect location|prefix|scheme <to> [code C] [options]...`, shared by
 /// the `redirect` keyword (`literal`) and the `redirect` actions.
 pub(crate) fn redirect(args: &[String], literal: bool, response: bool) -> Parsed<Redirect> {
@@ -588,6 +622,11 @@ pub(crate) fn tcp_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> St
             ))
         }
     };
+    if phase != TcpPhase::Content && !l.draft(t).is_defaults && !l.draft(t).proxy.cap.frontend {
+        return l.alert(format_args!(
+            "tcp-request {what} is not allowed because {ty} {pname} is not a frontend"
+        ));
+    }
     let action = words.get(2).map(String::as_str).unwrap_or("");
     let args = &words[3.min(words.len())..];
     let parsed: Parsed<TcpAction> = match action {
@@ -659,6 +698,114 @@ pub(crate) fn tcp_request(l: &mut Loader<'_>, t: Target, words: &[String]) -> St
         location: l.loc(),
     };
     l.draft(t).proxy.tcp_request.push(rule);
+    Status::default()
+}
+
+/// `tcp-response inspect-delay <time>` and `tcp-response content
+/// accept|reject|close|set-var|unset-var|sc-inc-gpc* [if|unless <cond>]`:
+/// backends only, or a named defaults section, as 2.6.
+pub(crate) fn tcp_response(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    let (ty, pname) = section_names(l, t);
+    let what = words.get(1).map(String::as_str).unwrap_or("");
+    if what.is_empty() {
+        return l.alert(format_args!(
+            "missing argument for 'tcp-response' in {ty} '{pname}'"
+        ));
+    }
+    let d = l.draft(t);
+    let allowed = if d.is_defaults {
+        !pname.is_empty()
+    } else {
+        d.proxy.cap.backend
+    };
+    if (what == "inspect-delay" || what == "content") && !allowed {
+        return l.alert(format_args!(
+            "tcp-response {what} is only allowed in 'backend' sections or 'defaults' section with a name"
+        ));
+    }
+    if what == "inspect-delay" {
+        let parsed = words
+            .get(2)
+            .and_then(|v| super::super::units::parse_time(v).ok());
+        let Some(ms) = parsed else {
+            return l.alert(format_args!(
+                "'tcp-response inspect-delay' expects a positive delay in milliseconds, in {ty} '{pname}'"
+            ));
+        };
+        let p = &mut l.draft(t).proxy;
+        if p.tcp_response_inspect_delay.is_some() {
+            l.warn(format_args!(
+                "ignoring tcp-response inspect-delay (was already defined) in {ty} '{pname}'"
+            ));
+            return Status::default();
+        }
+        p.tcp_response_inspect_delay = Some(ms);
+        return Status::default();
+    }
+    if what != "content" {
+        return l.alert(format_args!(
+            "'tcp-response' expects 'inspect-delay' or 'content' in {ty} '{pname}' (got '{what}')"
+        ));
+    }
+    let action = words.get(2).map(String::as_str).unwrap_or("");
+    let args = &words[3.min(words.len())..];
+    let parsed: Parsed<TcpAction> = match action {
+        "accept" => Ok((TcpAction::Accept, 0)),
+        "reject" => Ok((TcpAction::Reject, 0)),
+        "close" => Ok((TcpAction::Close, 0)),
+        a if a.starts_with("sc-inc-gpc") => {
+            track_action(a, args).map(|(v, n)| (TcpAction::Track(v), n))
+        }
+        a if a.starts_with("set-var") || a.starts_with("unset-var") => {
+            var_action(a, args).map(|(v, n)| (TcpAction::Var(v), n))
+        }
+        a @ ("set-log-level" | "set-nice" | "sc-set-gpt0" | "send-spoe-group" | "set-mark"
+        | "set-tos" | "silent-drop") => {
+            return l.alert(format_args!(
+                "'tcp-response content {a}' is not supported yet by lbd."
+            ))
+        }
+        a => {
+            return l.alert(format_args!(
+                "'tcp-response content' expects 'accept', 'close', 'reject', 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop' in {ty} '{pname}' (got '{a}')."
+            ))
+        }
+    };
+    let (act, used) = match parsed {
+        Ok(x) => x,
+        Err(m) => {
+            return l.alert(format_args!(
+                "'tcp-response content' : {m} in {ty} '{pname}'"
+            ))
+        }
+    };
+    let cond = match args.get(used).map(String::as_str) {
+        None => None,
+        Some(w @ ("if" | "unless")) => Some(RuleCond {
+            unless: w == "unless",
+            words: args[used + 1..].to_vec(),
+        }),
+        Some(w) => {
+            return l.alert(format_args!(
+                "'tcp-response content {action}' only accepts 'if' or 'unless', in {ty} '{pname}' (got '{w}')"
+            ))
+        }
+    };
+    if let Some(c) = &cond {
+        if let Err(m) = check_cond(l, t, c) {
+            return l.alert(format_args!(
+                "'tcp-response content {action}' : error detected in {ty} '{pname}' while parsing '{}' condition : {m}",
+                if c.unless { "unless" } else { "if" }
+            ));
+        }
+    }
+    let rule = TcpRequestRule {
+        phase: TcpPhase::Content,
+        action: act,
+        cond,
+        location: l.loc(),
+    };
+    l.draft(t).proxy.tcp_response.push(rule);
     Status::default()
 }
 

@@ -331,6 +331,7 @@ impl Session {
                 HttpRequestAction::Allow => break,
                 HttpRequestAction::Deny(spec) => {
                     self.sess.denied_request();
+                    self.log_refused_cookies(head);
                     let bytes = self.answer_bytes(spec, &rule.c, head, proxy);
                     return self
                         .answer(head, &bytes, TermCause::Proxy, TermPhase::Request)
@@ -338,6 +339,7 @@ impl Session {
                 }
                 HttpRequestAction::Tarpit(spec) => {
                     self.sess.denied_request();
+                    self.log_refused_cookies(head);
                     // Holding costs one timer: the task sleeps, nothing polls.
                     let t = proxy
                         .timeouts
