@@ -6,12 +6,11 @@ use crate::error::{Cause, ProxyError, Stage};
 use crate::http2::pool as h2pool;
 use crate::proxyproto;
 use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
-use crate::sample::{Expr, ParseEnv, SampleCtx};
+use crate::sample::{Expr, SampleCtx};
 use crate::session::ClientInfo;
 use crate::stream::Stream;
 use crate::tls::connector::Connector;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, UnixStream};
 
@@ -138,11 +137,6 @@ fn ssl_tlv(client: &ClientInfo, cn: bool, cipher: bool) -> proxyproto::SslTlv {
     tlv
 }
 
-/// Compiled `sni` expressions by text: the configuration keeps the text
-/// (it must stay hashable), and each is compiled once, on first use.
-static SNI_EXPRS: LazyLock<Mutex<HashMap<String, Arc<Expr>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
 /// The values the `sni` expressions of a backend's servers take for one
 /// request, worked out while the request is still readable (before its
 /// head leaves the buffer), for whichever server is then picked.
@@ -154,16 +148,16 @@ pub struct RequestSni {
 }
 
 impl RequestSni {
-    /// Evaluates every distinct `sni` expression of `be`'s servers in `cx`.
+    /// Evaluates every distinct `sni` expression of `be`'s servers in `cx`
+    /// (nothing at all for a backend without one).
     pub fn evaluate(be: &Backend, cx: &mut dyn SampleCtx) -> RequestSni {
         let mut values: Vec<(String, Option<String>)> = Vec::new();
-        for server in &be.servers {
-            let ssl = &server.conf.ssl;
-            let Some(text) = ssl.sni_expr.as_ref().filter(|_| ssl.enabled) else {
-                continue;
-            };
-            if values.iter().all(|(t, _)| t != text) {
-                values.push((text.clone(), eval_sni(text, cx)));
+        if !be.has_sni_exprs {
+            return RequestSni { values };
+        }
+        for expr in be.servers.iter().filter_map(|s| s.sni_expr.as_ref()) {
+            if values.iter().all(|(t, _)| t != expr.text()) {
+                values.push((expr.text().to_string(), eval_sni(expr, cx)));
             }
         }
         RequestSni { values }
@@ -177,38 +171,19 @@ impl RequestSni {
         if !ssl.enabled {
             return None;
         }
-        match &ssl.sni_expr {
+        match &server.sni_expr {
             None => ssl.sni.clone(),
-            Some(text) => self
+            Some(expr) => self
                 .values
                 .iter()
-                .find(|(t, _)| t == text)
+                .find(|(t, _)| t == expr.text())
                 .and_then(|(_, v)| v.clone()),
         }
     }
 }
 
-/// The value of the `sni` expression `text` in `cx`, as a name.
-fn eval_sni(text: &str, cx: &mut dyn SampleCtx) -> Option<String> {
-    let cached = SNI_EXPRS.lock().ok().and_then(|m| m.get(text).cloned());
-    let expr = match cached {
-        Some(e) => e,
-        None => {
-            // The parser already accepted it; maps it names load apart from
-            // the runtime's registry.
-            let registry = crate::pattern::PatternRegistry::new();
-            let env = ParseEnv {
-                registry: &registry,
-                file: "",
-                line: 0,
-            };
-            let e = Arc::new(Expr::parse(text, &env).ok()?);
-            if let Ok(mut m) = SNI_EXPRS.lock() {
-                m.insert(text.to_string(), e.clone());
-            }
-            e
-        }
-    };
+/// The value of an `sni` expression in `cx`, as a name.
+fn eval_sni(expr: &Expr, cx: &mut dyn SampleCtx) -> Option<String> {
     let name = String::from_utf8(expr.eval(cx)?.to_text()).ok()?;
     (!name.is_empty()).then_some(name)
 }
@@ -366,6 +341,7 @@ pub async fn pick_and_connect(
     forced: Option<Forced>,
     dst_port: u16,
     client: &ClientInfo,
+    snis: &RequestSni,
     report: &mut ConnectReport,
 ) -> Result<(Stream, ServerLease), ProxyError> {
     let conf = &backend.conf;
@@ -380,13 +356,14 @@ pub async fn pick_and_connect(
     report.server = Some(lease.server.clone());
     let mut attempt = 0u32;
     loop {
+        let sni = snis.for_server(&lease.server);
         match connect_to(
             &lease.server,
             &lease.server.addr.load(),
             dst_port,
             timeout,
             client,
-            lease.server.conf.ssl.sni.as_deref(),
+            sni.as_deref(),
         )
         .await
         {

@@ -5,7 +5,7 @@
 use crate::balance::key;
 use crate::balance::KeyNeed;
 use crate::config::model::{TcpAction, TcpPhase, TrackAction, VarAction};
-use crate::connect::{pick_and_connect, ConnectReport};
+use crate::connect::{pick_and_connect, ConnectReport, RequestSni};
 use crate::forward::{forward, End, Idle};
 use crate::http::ctx::{stick_key, RuleCtx, State};
 use crate::http::rules::Piece;
@@ -383,6 +383,14 @@ async fn connect_and_forward(
         }
         None => Persistence::default(),
     };
+    // `sni <expr>` applies in TCP mode too (`sni ssl_fc_sni` re-encrypts
+    // with the client's name).
+    let snis = {
+        let mut cx = RuleCtx::new(&info, fe, state);
+        cx.payload = Some(payload);
+        cx.be = Some(&be);
+        RequestSni::evaluate(&be, &mut cx)
+    };
     let dst_port = info.dst.map(|d| d.port()).unwrap_or(0);
     let (mut server, lease) = match pick_and_connect(
         &be,
@@ -390,6 +398,7 @@ async fn connect_and_forward(
         persist.forced,
         dst_port,
         &info,
+        &snis,
         report,
     )
     .await

@@ -925,7 +925,10 @@ impl Session {
             None => Persistence::default(),
         };
         // `sni` expressions too, for whichever server gets picked.
-        let snis = self.with_ctx(&head, |cx| RequestSni::evaluate(&be, cx));
+        let snis = match be.has_sni_exprs {
+            true => self.with_ctx(&head, |cx| RequestSni::evaluate(&be, cx)),
+            false => RequestSni::default(),
+        };
         // Cookie persistence rewrote the `Cookie` headers (indirect, prefix).
         let mut head = head;
         if let Some(new) = persist.take_cookie_head() {
