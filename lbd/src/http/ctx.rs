@@ -156,7 +156,14 @@ impl HttpMsg for ReqMsg<'_> {
         self.body
     }
     fn version(&self) -> &[u8] {
-        self.head.version.as_bytes()
+        // As the request line wrote it, as 2.6's start line keeps it:
+        // `HTTP/1.9` says 1.9, and h2/h3 requests bridged in say 2.0/3.0.
+        let rest = self.buf.get(self.head.target.end..).unwrap_or(&[]);
+        let line = &rest[..memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len())];
+        match line.trim_ascii() {
+            v if v.starts_with(b"HTTP/") && v.len() > 5 => v,
+            _ => self.head.version.as_bytes(),
+        }
     }
 }
 
