@@ -73,10 +73,22 @@ pub async fn connect_server(
     }
 }
 
+/// What one request brings to its server connections beside the client:
+/// the SNI to send and the request's unique id (`unique-id-format`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnFor<'a> {
+    pub sni: Option<&'a str>,
+    pub unique_id: Option<&'a str>,
+}
+
 /// The PROXY protocol header `server` wants for `client` (`send-proxy`,
 /// `send-proxy-v2`, with the TLVs of `send-proxy-v2-ssl[-cn]` and
-/// `proxy-v2-options`), or None.
-pub fn proxy_header(server: &ServerRt, client: &ClientInfo) -> Option<Vec<u8>> {
+/// `proxy-v2-options`), or None. `unique_id` is the request's.
+pub fn proxy_header(
+    server: &ServerRt,
+    client: &ClientInfo,
+    unique_id: Option<&str>,
+) -> Option<Vec<u8>> {
     let addrs = client.src.zip(client.dst);
     let opts = server.conf.proxy_v2_options;
     let (ssl, cn) = match server.conf.send_proxy? {
@@ -100,7 +112,9 @@ pub fn proxy_header(server: &ServerRt, client: &ClientInfo) -> Option<Vec<u8>> {
             })
             .flatten(),
         // Without `unique-id-format` 2.6 still sends the TLV, empty.
-        unique_id: opts.unique_id.then(Vec::new),
+        unique_id: opts
+            .unique_id
+            .then(|| unique_id.unwrap_or_default().as_bytes().to_vec()),
         ssl: ssl.then(|| ssl_tlv(client, cn, opts.ssl_cipher)),
     };
     Some(if opts.crc32c {
@@ -190,7 +204,7 @@ fn eval_sni(expr: &Expr, cx: &mut dyn SampleCtx) -> Option<String> {
 
 /// Opens a connection to `server` at `addr` for `client`: the PROXY header
 /// first when the server line asks for one, then TLS when it says `ssl`,
-/// sending `sni` (see [`RequestSni`]).
+/// sending `req.sni` (see [`RequestSni`]).
 /// The handshake shares the connect timeout: a server that accepts but
 /// never answers the handshake is as unreachable as one that never
 /// accepts, and is retried the same way.
@@ -200,10 +214,11 @@ pub async fn connect_to(
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
-    sni: Option<&str>,
+    req: ConnFor<'_>,
 ) -> Result<Stream, ProxyError> {
+    let sni = req.sni;
     let mut stream = connect_server(addr, dst_port, timeout).await?;
-    if let Some(h) = proxy_header(server, client) {
+    if let Some(h) = proxy_header(server, client, req.unique_id) {
         proxyproto::io::write_header(&mut stream, &h)
             .await
             .map_err(|e| {
@@ -282,12 +297,12 @@ pub async fn connect_http(
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
-    sni: Option<&str>,
+    req: ConnFor<'_>,
 ) -> Result<Stream, ProxyError> {
     let negotiates = h2pool::negotiates(server);
     let h2 = h2pool::speaks_h2(server);
     if !h2 && !negotiates {
-        return connect_to(server, addr, dst_port, timeout, client, sni).await;
+        return connect_to(server, addr, dst_port, timeout, client, req).await;
     }
     let peer = h2pool::PeerId {
         addr: match addr.socket_addr(dst_port) {
@@ -295,8 +310,8 @@ pub async fn connect_http(
             None => format!("{addr:?}"),
         },
         ssl: server.conf.ssl.enabled.then(|| server.conf.ssl.clone()),
-        proxy_header: proxy_header(server, client),
-        sni: sni.map(str::to_string),
+        proxy_header: proxy_header(server, client, req.unique_id),
+        sni: req.sni.map(str::to_string),
     };
     let tls = peer.ssl.is_some();
     let pooled = match h2.then(|| h2pool::take(&peer)).flatten() {
@@ -306,7 +321,7 @@ pub async fn connect_http(
     let slot = match pooled {
         Some(s) => s,
         None => {
-            let io = connect_to(server, addr, dst_port, timeout, client, sni).await?;
+            let io = connect_to(server, addr, dst_port, timeout, client, req).await?;
             if negotiates {
                 let chose_h2 = matches!(&io, Stream::Tls(t) if t.alpn().as_deref() == Some(b"h2"));
                 h2pool::remember_alpn(server, chose_h2);
@@ -335,6 +350,7 @@ pub async fn connect_http(
 /// Picks a server (queueing for a slot if needed) and connects, retrying
 /// as `retries` and `option redispatch` say: HAProxy retries the same
 /// server, and redispatches to another one on the retries the option names.
+#[allow(clippy::too_many_arguments)]
 pub async fn pick_and_connect(
     backend: &Arc<Backend>,
     key: Option<&[u8]>,
@@ -342,6 +358,7 @@ pub async fn pick_and_connect(
     dst_port: u16,
     client: &ClientInfo,
     snis: &RequestSni,
+    unique_id: Option<&str>,
     report: &mut ConnectReport,
 ) -> Result<(Stream, ServerLease), ProxyError> {
     let conf = &backend.conf;
@@ -363,7 +380,10 @@ pub async fn pick_and_connect(
             dst_port,
             timeout,
             client,
-            sni.as_deref(),
+            ConnFor {
+                sni: sni.as_deref(),
+                unique_id,
+            },
         )
         .await
         {

@@ -399,6 +399,7 @@ async fn connect_and_forward(
         dst_port,
         &info,
         &snis,
+        rec.unique_id.as_deref(),
         report,
     )
     .await

@@ -290,6 +290,12 @@ pub struct Proxy {
     pub log_tag: Option<String>,
     /// `log-format-sd`: structured data for rfc5424 targets.
     pub log_format_sd: Option<String>,
+    /// `unique-id-format`: the request's unique id (the `unique-id`
+    /// fetch, `%ID`, the PROXY v2 unique-id TLV), a log-format string.
+    pub unique_id_format: Option<String>,
+    /// `unique-id-header`: the request header that carries the unique id
+    /// to the server.
+    pub unique_id_header: Option<String>,
     /// `capture request|response header <name> len <n>`, in order.
     pub captures: Vec<CaptureSpec>,
     /// `stats enable|uri|auth|...`: the HTTP stats page; None without any

@@ -25,8 +25,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("persist", Pending::Unsupported),
     ("server-template", Pending::Unsupported),
     ("monitor", Pending::Unsupported),
-    ("unique-id-format", Pending::Unsupported),
-    ("unique-id-header", Pending::Unsupported),
     ("error-log-format", Pending::Unsupported),
     ("errorloc", Pending::Unsupported),
     ("errorloc302", Pending::Unsupported),

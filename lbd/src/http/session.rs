@@ -18,7 +18,7 @@ use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
-use crate::connect::{connect_http, retry_pause, should_redispatch, Forced, RequestSni};
+use crate::connect::{connect_http, retry_pause, should_redispatch, ConnFor, Forced, RequestSni};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
@@ -294,7 +294,12 @@ impl Session {
         self.rec.status = None;
         self.rec.bytes_in = 0;
         self.rec.bytes_out = 0;
-        if self.log.active().is_none() {
+        let unique_id = self
+            .log
+            .conf
+            .as_ref()
+            .is_some_and(|c| c.unique_id.is_some());
+        if self.log.active().is_none() && !unique_id {
             return;
         }
         self.rec = TxnLog {
@@ -677,6 +682,16 @@ impl Session {
             }
         }
 
+        // unique-id-format: generated here at the latest, and sent before
+        // X-Forwarded-For (2.6's http_process_request).
+        if let Some(conf) = self.log.conf.clone() {
+            self.rec.request_counter = self.requests;
+            let id = self.log.logger.unique_id(&conf, &mut self.rec);
+            if let (Some(id), Some(h)) = (id, &conf.unique_id_header) {
+                edits.add.push((h.clone(), id.to_string()));
+            }
+        }
+
         // option forwardfor: the backend's setting, else the frontend's.
         let ff = be
             .conf
@@ -857,7 +872,10 @@ impl Session {
                 dst_port,
                 timeout,
                 &self.info,
-                sni.as_deref(),
+                ConnFor {
+                    sni: sni.as_deref(),
+                    unique_id: self.rec.unique_id.as_deref(),
+                },
             )
             .await
             {
