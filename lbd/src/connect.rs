@@ -290,7 +290,9 @@ fn is_name_mismatch(e: &std::io::Error) -> bool {
 /// shared h2 connection, new or pooled, behind an HTTP/1.1 bridge
 /// (`crate::http2::back`), so that the session speaks HTTP/1.1 either way.
 /// A server offering h2 among other protocols gets whatever its handshake
-/// chose, and the choice is remembered for the next request.
+/// chose, and the choice is remembered for the next request. The flag says
+/// whether the stream rides an h2 connection already open: the stats count
+/// that as a reuse, not a connect, as 2.6 does.
 pub async fn connect_http(
     server: &ServerRt,
     addr: &ServerAddrRt,
@@ -298,11 +300,14 @@ pub async fn connect_http(
     timeout: Option<Duration>,
     client: &ClientInfo,
     req: ConnFor<'_>,
-) -> Result<Stream, ProxyError> {
+) -> Result<(Stream, bool), ProxyError> {
     let negotiates = h2pool::negotiates(server);
     let h2 = h2pool::speaks_h2(server);
     if !h2 && !negotiates {
-        return connect_to(server, addr, dst_port, timeout, client, req).await;
+        return Ok((
+            connect_to(server, addr, dst_port, timeout, client, req).await?,
+            false,
+        ));
     }
     let peer = h2pool::PeerId {
         addr: match addr.socket_addr(dst_port) {
@@ -318,6 +323,7 @@ pub async fn connect_http(
         Some(s) if s.usable().await => Some(s),
         _ => None,
     };
+    let shared = pooled.is_some();
     let slot = match pooled {
         Some(s) => s,
         None => {
@@ -326,7 +332,7 @@ pub async fn connect_http(
                 let chose_h2 = matches!(&io, Stream::Tls(t) if t.alpn().as_deref() == Some(b"h2"));
                 h2pool::remember_alpn(server, chose_h2);
                 if !chose_h2 {
-                    return Ok(io);
+                    return Ok((io, false));
                 }
             }
             let hs = h2pool::handshake(peer, io);
@@ -344,6 +350,7 @@ pub async fn connect_http(
         }
     };
     crate::http2::back::open(slot, tls)
+        .map(|s| (s, shared))
         .map_err(|e| ProxyError::new(Cause::Internal, Stage::Connect, e.to_string()))
 }
 

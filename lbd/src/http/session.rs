@@ -879,7 +879,7 @@ impl Session {
             )
             .await
             {
-                Ok(stream) => {
+                Ok((stream, shared)) => {
                     let up = Upstream {
                         stream,
                         peer,
@@ -889,7 +889,7 @@ impl Session {
                         reused: false,
                         private,
                     };
-                    crate::stats::feed::server_conn(be, &server, false);
+                    crate::stats::feed::server_conn(be, &server, shared);
                     self.times.connected = Some(Instant::now());
                     return Ok((up, lease));
                 }
