@@ -335,7 +335,7 @@ pub async fn connect_http(
                     return Ok((io, false));
                 }
             }
-            let hs = h2pool::handshake(peer, io);
+            let hs = h2pool::handshake(server, peer, io);
             let res = match timeout {
                 Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
                     ProxyError::new(Cause::ServerTimeout, Stage::Connect, "h2 handshake timeout")

@@ -746,6 +746,24 @@ pub struct Server {
     /// `proto h2` (or `h1`): the multiplexer spoken to the server whatever
     /// ALPN says; without it, h2 only when `alpn` negotiates it.
     pub proto: Option<MuxProto>,
+    /// `pool-max-conn`: idle connections kept toward the server (None:
+    /// unlimited, HAProxy's -1; 0: none, each closes once idle).
+    pub pool_max_conn: Option<u32>,
+    /// `pool-purge-delay` (ms): how long an idle connection is kept
+    /// (HAProxy's default 5 s when None).
+    pub pool_purge_delay: Option<u64>,
+    /// `pool-low-conn`: accepted for compatibility. It keeps 2.6's
+    /// threads from stealing each other's idle connections; lbd's pool is
+    /// shared by all threads, so there is nothing to steal.
+    pub pool_low_conn: Option<u32>,
+}
+
+impl Server {
+    /// How long an idle connection to the server stays reusable:
+    /// `pool-purge-delay`, else HAProxy's 5 s.
+    pub fn idle_lifetime(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.pool_purge_delay.unwrap_or(5000))
+    }
 }
 
 /// `agent-check` and its settings (spec 4.3).

@@ -830,7 +830,7 @@ impl Session {
             // Keyed by TLS settings and SNI too: connections made for
             // another name must never be reused for this one.
             let sni = snis.for_server(&server);
-            let peer = PeerKey::new(&addr, dst_port, &server.conf.ssl, sni.as_deref());
+            let peer = PeerKey::new(&addr, dst_port, &server.conf, sni.as_deref());
             // 1. The session's own connection to this very server.
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
