@@ -151,3 +151,31 @@ fn without_a_format_the_tlv_is_sent_empty() {
     assert_eq!(header(&head, "x-pp-id").as_deref(), Some("<>"), "{head}");
     assert_eq!(header(&head, "x-unique-id"), None, "{head}");
 }
+
+#[test]
+fn rules_read_the_id_with_the_unique_id_fetch() {
+    let be = HttpBackend::start("s1");
+    let port = free_port();
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    unique-id-format %{{+X}}o\\ %fi:%fp
+    http-request set-header X-Req-ID %[unique-id]
+    http-response set-header X-Res-ID %[unique-id]
+    default_backend be
+
+backend be
+    server s1 {addr}
+",
+        addr = be.addr(),
+    );
+    let p = LbdProcess::start(&cfg);
+    let r = RawClient::connect(port).request(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(r.status, 200, "{}{}", r.raw_str(), p.output_hint());
+    let want = format!("7F000001:{port:04X}");
+    assert_eq!(r.header("x-res-id"), Some(want.as_str()), "{}", r.raw_str());
+    let received = be.received();
+    let head = received.first().map(|r| r.head_str()).unwrap_or_default();
+    assert_eq!(header(&head, "x-req-id"), Some(want), "{head}");
+}

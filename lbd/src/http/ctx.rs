@@ -32,6 +32,9 @@ pub struct State {
     /// `http-response capture ... id N`: values for the declared response
     /// slots, put in the log record once the slots are filled.
     pub res_captures: Vec<(usize, Vec<u8>)>,
+    /// The transaction's unique id (`unique-id-format`), for the
+    /// `unique-id` fetch.
+    pub unique_id: Option<Box<[u8]>>,
 }
 
 impl State {
@@ -39,6 +42,7 @@ impl State {
     pub fn end_txn(&mut self) {
         self.txn_vars.clear();
         self.res_captures.clear();
+        self.unique_id = None;
         let now = crate::stick::clock::now_ms();
         for t in &mut self.txn_track {
             if let Some(e) = t.take() {
@@ -413,5 +417,8 @@ impl SampleCtx for RuleCtx<'_> {
     }
     fn first_request(&self) -> bool {
         self.first_request
+    }
+    fn unique_id(&self) -> Option<&[u8]> {
+        self.state.unique_id.as_deref()
     }
 }

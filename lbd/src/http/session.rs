@@ -629,6 +629,15 @@ impl Session {
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
         self.note_request(&head);
+        // unique-id-format: generated before the rules, which may read it
+        // (`unique-id`); 2.6 generates it at first use, which gives the
+        // same id for formats made of connection and request data.
+        let with_id = self.log.conf.as_ref().filter(|c| c.unique_id.is_some());
+        if let Some(conf) = with_id.cloned() {
+            self.rec.request_counter = self.requests;
+            let id = self.log.logger.unique_id(&conf, &mut self.rec);
+            self.state.unique_id = id.map(|i| Box::from(i.as_bytes()));
+        }
         if let Verdict::Done(next) = self.content_rules(&head) {
             return next;
         }
@@ -682,10 +691,10 @@ impl Session {
             }
         }
 
-        // unique-id-format: generated here at the latest, and sent before
-        // X-Forwarded-For (2.6's http_process_request).
-        if let Some(conf) = self.log.conf.clone() {
-            self.rec.request_counter = self.requests;
+        // unique-id-header: sent before X-Forwarded-For, as 2.6's
+        // http_process_request does.
+        let with_id = self.log.conf.as_ref().filter(|c| c.unique_id.is_some());
+        if let Some(conf) = with_id.cloned() {
             let id = self.log.logger.unique_id(&conf, &mut self.rec);
             if let (Some(id), Some(h)) = (id, &conf.unique_id_header) {
                 edits.add.push((h.clone(), id.to_string()));
