@@ -39,6 +39,10 @@ pub async fn serve(
         t_idle: 0,
         ..TxnLog::default()
     };
+    // `unique-id-format` in TCP mode: for the PROXY v2 TLV and `%ID`.
+    if let Some(conf) = log.conf.as_ref().filter(|c| c.unique_id.is_some()) {
+        log.logger.unique_id(conf, &mut rec);
+    }
     let mut report = ConnectReport::default();
     // `shutdown session` ends the session wherever it is.
     let end = tokio::select! {

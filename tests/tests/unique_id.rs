@@ -179,3 +179,38 @@ backend be
     let head = received.first().map(|r| r.head_str()).unwrap_or_default();
     assert_eq!(header(&head, "x-req-id"), Some(want), "{head}");
 }
+
+#[test]
+fn a_tcp_frontend_sends_its_id_in_the_tlv() {
+    let be = HttpBackend::start("s1");
+    let (port, inner) = (free_port(), free_port());
+    let cfg = format!(
+        "{TCP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    unique-id-format %{{+X}}o\\ %fi:%fp
+    default_backend be_pp
+
+backend be_pp
+    server s 127.0.0.1:{inner} send-proxy-v2 proxy-v2-options unique-id
+
+frontend fe_pp
+    mode http
+    bind 127.0.0.1:{inner} accept-proxy
+    http-request set-header X-PP-ID \"<%[fc_pp_unique_id]>\"
+    default_backend be
+
+backend be
+    mode http
+    server s1 {addr}
+",
+        addr = be.addr(),
+    );
+    let p = LbdProcess::start(&cfg);
+    let r = RawClient::connect(port).request(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(r.status, 200, "{}{}", r.raw_str(), p.output_hint());
+    let received = be.received();
+    let head = received.first().map(|r| r.head_str()).unwrap_or_default();
+    let want = format!("<7F000001:{port:04X}>");
+    assert_eq!(header(&head, "x-pp-id"), Some(want), "{head}");
+}
