@@ -6,12 +6,11 @@ use crate::error::{Cause, ProxyError, Stage};
 use crate::http2::pool as h2pool;
 use crate::proxyproto;
 use crate::runtime::{Backend, ServerAddrRt, ServerLease, ServerRt};
-use crate::sample::{Expr, ParseEnv, SampleCtx};
+use crate::sample::{Expr, SampleCtx};
 use crate::session::ClientInfo;
 use crate::stream::Stream;
 use crate::tls::connector::Connector;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, UnixStream};
 
@@ -74,10 +73,22 @@ pub async fn connect_server(
     }
 }
 
+/// What one request brings to its server connections beside the client:
+/// the SNI to send and the request's unique id (`unique-id-format`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnFor<'a> {
+    pub sni: Option<&'a str>,
+    pub unique_id: Option<&'a str>,
+}
+
 /// The PROXY protocol header `server` wants for `client` (`send-proxy`,
 /// `send-proxy-v2`, with the TLVs of `send-proxy-v2-ssl[-cn]` and
-/// `proxy-v2-options`), or None.
-pub fn proxy_header(server: &ServerRt, client: &ClientInfo) -> Option<Vec<u8>> {
+/// `proxy-v2-options`), or None. `unique_id` is the request's.
+pub fn proxy_header(
+    server: &ServerRt,
+    client: &ClientInfo,
+    unique_id: Option<&str>,
+) -> Option<Vec<u8>> {
     let addrs = client.src.zip(client.dst);
     let opts = server.conf.proxy_v2_options;
     let (ssl, cn) = match server.conf.send_proxy? {
@@ -101,7 +112,9 @@ pub fn proxy_header(server: &ServerRt, client: &ClientInfo) -> Option<Vec<u8>> {
             })
             .flatten(),
         // Without `unique-id-format` 2.6 still sends the TLV, empty.
-        unique_id: opts.unique_id.then(Vec::new),
+        unique_id: opts
+            .unique_id
+            .then(|| unique_id.unwrap_or_default().as_bytes().to_vec()),
         ssl: ssl.then(|| ssl_tlv(client, cn, opts.ssl_cipher)),
     };
     Some(if opts.crc32c {
@@ -138,11 +151,6 @@ fn ssl_tlv(client: &ClientInfo, cn: bool, cipher: bool) -> proxyproto::SslTlv {
     tlv
 }
 
-/// Compiled `sni` expressions by text: the configuration keeps the text
-/// (it must stay hashable), and each is compiled once, on first use.
-static SNI_EXPRS: LazyLock<Mutex<HashMap<String, Arc<Expr>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
 /// The values the `sni` expressions of a backend's servers take for one
 /// request, worked out while the request is still readable (before its
 /// head leaves the buffer), for whichever server is then picked.
@@ -154,16 +162,16 @@ pub struct RequestSni {
 }
 
 impl RequestSni {
-    /// Evaluates every distinct `sni` expression of `be`'s servers in `cx`.
+    /// Evaluates every distinct `sni` expression of `be`'s servers in `cx`
+    /// (nothing at all for a backend without one).
     pub fn evaluate(be: &Backend, cx: &mut dyn SampleCtx) -> RequestSni {
         let mut values: Vec<(String, Option<String>)> = Vec::new();
-        for server in &be.servers {
-            let ssl = &server.conf.ssl;
-            let Some(text) = ssl.sni_expr.as_ref().filter(|_| ssl.enabled) else {
-                continue;
-            };
-            if values.iter().all(|(t, _)| t != text) {
-                values.push((text.clone(), eval_sni(text, cx)));
+        if !be.has_sni_exprs {
+            return RequestSni { values };
+        }
+        for expr in be.servers.iter().filter_map(|s| s.sni_expr.as_ref()) {
+            if values.iter().all(|(t, _)| t != expr.text()) {
+                values.push((expr.text().to_string(), eval_sni(expr, cx)));
             }
         }
         RequestSni { values }
@@ -177,45 +185,26 @@ impl RequestSni {
         if !ssl.enabled {
             return None;
         }
-        match &ssl.sni_expr {
+        match &server.sni_expr {
             None => ssl.sni.clone(),
-            Some(text) => self
+            Some(expr) => self
                 .values
                 .iter()
-                .find(|(t, _)| t == text)
+                .find(|(t, _)| t == expr.text())
                 .and_then(|(_, v)| v.clone()),
         }
     }
 }
 
-/// The value of the `sni` expression `text` in `cx`, as a name.
-fn eval_sni(text: &str, cx: &mut dyn SampleCtx) -> Option<String> {
-    let cached = SNI_EXPRS.lock().ok().and_then(|m| m.get(text).cloned());
-    let expr = match cached {
-        Some(e) => e,
-        None => {
-            // The parser already accepted it; maps it names load apart from
-            // the runtime's registry.
-            let registry = crate::pattern::PatternRegistry::new();
-            let env = ParseEnv {
-                registry: &registry,
-                file: "",
-                line: 0,
-            };
-            let e = Arc::new(Expr::parse(text, &env).ok()?);
-            if let Ok(mut m) = SNI_EXPRS.lock() {
-                m.insert(text.to_string(), e.clone());
-            }
-            e
-        }
-    };
+/// The value of an `sni` expression in `cx`, as a name.
+fn eval_sni(expr: &Expr, cx: &mut dyn SampleCtx) -> Option<String> {
     let name = String::from_utf8(expr.eval(cx)?.to_text()).ok()?;
     (!name.is_empty()).then_some(name)
 }
 
 /// Opens a connection to `server` at `addr` for `client`: the PROXY header
 /// first when the server line asks for one, then TLS when it says `ssl`,
-/// sending `sni` (see [`RequestSni`]).
+/// sending `req.sni` (see [`RequestSni`]).
 /// The handshake shares the connect timeout: a server that accepts but
 /// never answers the handshake is as unreachable as one that never
 /// accepts, and is retried the same way.
@@ -225,10 +214,11 @@ pub async fn connect_to(
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
-    sni: Option<&str>,
+    req: ConnFor<'_>,
 ) -> Result<Stream, ProxyError> {
+    let sni = req.sni;
     let mut stream = connect_server(addr, dst_port, timeout).await?;
-    if let Some(h) = proxy_header(server, client) {
+    if let Some(h) = proxy_header(server, client, req.unique_id) {
         proxyproto::io::write_header(&mut stream, &h)
             .await
             .map_err(|e| {
@@ -300,19 +290,24 @@ fn is_name_mismatch(e: &std::io::Error) -> bool {
 /// shared h2 connection, new or pooled, behind an HTTP/1.1 bridge
 /// (`crate::http2::back`), so that the session speaks HTTP/1.1 either way.
 /// A server offering h2 among other protocols gets whatever its handshake
-/// chose, and the choice is remembered for the next request.
+/// chose, and the choice is remembered for the next request. The flag says
+/// whether the stream rides an h2 connection already open: the stats count
+/// that as a reuse, not a connect, as 2.6 does.
 pub async fn connect_http(
     server: &ServerRt,
     addr: &ServerAddrRt,
     dst_port: u16,
     timeout: Option<Duration>,
     client: &ClientInfo,
-    sni: Option<&str>,
-) -> Result<Stream, ProxyError> {
+    req: ConnFor<'_>,
+) -> Result<(Stream, bool), ProxyError> {
     let negotiates = h2pool::negotiates(server);
     let h2 = h2pool::speaks_h2(server);
     if !h2 && !negotiates {
-        return connect_to(server, addr, dst_port, timeout, client, sni).await;
+        return Ok((
+            connect_to(server, addr, dst_port, timeout, client, req).await?,
+            false,
+        ));
     }
     let peer = h2pool::PeerId {
         addr: match addr.socket_addr(dst_port) {
@@ -320,26 +315,27 @@ pub async fn connect_http(
             None => format!("{addr:?}"),
         },
         ssl: server.conf.ssl.enabled.then(|| server.conf.ssl.clone()),
-        proxy_header: proxy_header(server, client),
-        sni: sni.map(str::to_string),
+        proxy_header: proxy_header(server, client, req.unique_id),
+        sni: req.sni.map(str::to_string),
     };
     let tls = peer.ssl.is_some();
     let pooled = match h2.then(|| h2pool::take(&peer)).flatten() {
         Some(s) if s.usable().await => Some(s),
         _ => None,
     };
+    let shared = pooled.is_some();
     let slot = match pooled {
         Some(s) => s,
         None => {
-            let io = connect_to(server, addr, dst_port, timeout, client, sni).await?;
+            let io = connect_to(server, addr, dst_port, timeout, client, req).await?;
             if negotiates {
                 let chose_h2 = matches!(&io, Stream::Tls(t) if t.alpn().as_deref() == Some(b"h2"));
                 h2pool::remember_alpn(server, chose_h2);
                 if !chose_h2 {
-                    return Ok(io);
+                    return Ok((io, false));
                 }
             }
-            let hs = h2pool::handshake(peer, io);
+            let hs = h2pool::handshake(server, peer, io);
             let res = match timeout {
                 Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
                     ProxyError::new(Cause::ServerTimeout, Stage::Connect, "h2 handshake timeout")
@@ -354,18 +350,22 @@ pub async fn connect_http(
         }
     };
     crate::http2::back::open(slot, tls)
+        .map(|s| (s, shared))
         .map_err(|e| ProxyError::new(Cause::Internal, Stage::Connect, e.to_string()))
 }
 
 /// Picks a server (queueing for a slot if needed) and connects, retrying
 /// as `retries` and `option redispatch` say: HAProxy retries the same
 /// server, and redispatches to another one on the retries the option names.
+#[allow(clippy::too_many_arguments)]
 pub async fn pick_and_connect(
     backend: &Arc<Backend>,
     key: Option<&[u8]>,
     forced: Option<Forced>,
     dst_port: u16,
     client: &ClientInfo,
+    snis: &RequestSni,
+    unique_id: Option<&str>,
     report: &mut ConnectReport,
 ) -> Result<(Stream, ServerLease), ProxyError> {
     let conf = &backend.conf;
@@ -380,13 +380,17 @@ pub async fn pick_and_connect(
     report.server = Some(lease.server.clone());
     let mut attempt = 0u32;
     loop {
+        let sni = snis.for_server(&lease.server);
         match connect_to(
             &lease.server,
             &lease.server.addr.load(),
             dst_port,
             timeout,
             client,
-            lease.server.conf.ssl.sni.as_deref(),
+            ConnFor {
+                sni: sni.as_deref(),
+                unique_id,
+            },
         )
         .await
         {

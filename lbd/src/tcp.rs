@@ -5,7 +5,7 @@
 use crate::balance::key;
 use crate::balance::KeyNeed;
 use crate::config::model::{TcpAction, TcpPhase, TrackAction, VarAction};
-use crate::connect::{pick_and_connect, ConnectReport};
+use crate::connect::{pick_and_connect, ConnectReport, RequestSni};
 use crate::forward::{forward, End, Idle};
 use crate::http::ctx::{stick_key, RuleCtx, State};
 use crate::http::rules::{Piece, ProxyRules, Rule};
@@ -39,6 +39,10 @@ pub async fn serve(
         t_idle: 0,
         ..TxnLog::default()
     };
+    // `unique-id-format` in TCP mode: for the PROXY v2 TLV and `%ID`.
+    if let Some(conf) = log.conf.as_ref().filter(|c| c.unique_id.is_some()) {
+        log.logger.unique_id(conf, &mut rec);
+    }
     let mut report = ConnectReport::default();
     // `shutdown session` ends the session wherever it is.
     let end = tokio::select! {
@@ -612,6 +616,14 @@ async fn connect_and_forward(
         }
         None => Persistence::default(),
     };
+    // `sni <expr>` applies in TCP mode too (`sni ssl_fc_sni` re-encrypts
+    // with the client's name).
+    let snis = {
+        let mut cx = RuleCtx::new(&info, fe, state);
+        cx.payload = Some(payload);
+        cx.be = Some(&be);
+        RequestSni::evaluate(&be, &mut cx)
+    };
     let dst_port = info.dst.map(|d| d.port()).unwrap_or(0);
     let (mut server, lease) = match pick_and_connect(
         &be,
@@ -619,6 +631,8 @@ async fn connect_and_forward(
         persist.forced,
         dst_port,
         &info,
+        &snis,
+        rec.unique_id.as_deref(),
         report,
     )
     .await

@@ -3,6 +3,7 @@
 //!
 //! Paths choose the answer:
 //! - `/reset`: the stream is reset (RST_STREAM INTERNAL_ERROR) unanswered;
+//! - `/refuse`: the same with REFUSED_STREAM;
 //! - `/big/<n>`: 200 with `n` bytes of a known pattern ([`pattern`]);
 //! - anything else: 200 echoing the request body; `?trailers` adds the
 //!   response trailer `x-resp-trailer: done`.
@@ -84,8 +85,11 @@ async fn serve(tcp: tokio::net::TcpStream, name: Arc<str>) {
 async fn answer(req: http::Request<RecvStream>, mut respond: SendResponse<Bytes>, name: Arc<str>) {
     let (parts, mut body) = req.into_parts();
     let path = parts.uri.path().to_string();
-    if path == "/reset" {
-        respond.send_reset(h2::Reason::INTERNAL_ERROR);
+    if path == "/reset" || path == "/refuse" {
+        respond.send_reset(match path.as_str() {
+            "/refuse" => h2::Reason::REFUSED_STREAM,
+            _ => h2::Reason::INTERNAL_ERROR,
+        });
         return;
     }
     let mut received = BytesMut::new();

@@ -294,6 +294,12 @@ pub struct Proxy {
     pub log_tag: Option<String>,
     /// `log-format-sd`: structured data for rfc5424 targets.
     pub log_format_sd: Option<String>,
+    /// `unique-id-format`: the request's unique id (the `unique-id`
+    /// fetch, `%ID`, the PROXY v2 unique-id TLV), a log-format string.
+    pub unique_id_format: Option<String>,
+    /// `unique-id-header`: the request header that carries the unique id
+    /// to the server.
+    pub unique_id_header: Option<String>,
     /// `capture request|response header <name> len <n>`, in order.
     pub captures: Vec<CaptureSpec>,
     /// `stats enable|uri|auth|...`: the HTTP stats page; None without any
@@ -744,6 +750,24 @@ pub struct Server {
     /// `proto h2` (or `h1`): the multiplexer spoken to the server whatever
     /// ALPN says; without it, h2 only when `alpn` negotiates it.
     pub proto: Option<MuxProto>,
+    /// `pool-max-conn`: idle connections kept toward the server (None:
+    /// unlimited, HAProxy's -1; 0: none, each closes once idle).
+    pub pool_max_conn: Option<u32>,
+    /// `pool-purge-delay` (ms): how long an idle connection is kept
+    /// (HAProxy's default 5 s when None).
+    pub pool_purge_delay: Option<u64>,
+    /// `pool-low-conn`: accepted for compatibility. It keeps 2.6's
+    /// threads from stealing each other's idle connections; lbd's pool is
+    /// shared by all threads, so there is nothing to steal.
+    pub pool_low_conn: Option<u32>,
+}
+
+impl Server {
+    /// How long an idle connection to the server stays reusable:
+    /// `pool-purge-delay`, else HAProxy's 5 s.
+    pub fn idle_lifetime(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.pool_purge_delay.unwrap_or(5000))
+    }
 }
 
 /// `agent-check` and its settings (spec 4.3).

@@ -32,6 +32,9 @@ pub struct State {
     /// `http-response capture ... id N`: values for the declared response
     /// slots, put in the log record once the slots are filled.
     pub res_captures: Vec<(usize, Vec<u8>)>,
+    /// The transaction's unique id (`unique-id-format`), for the
+    /// `unique-id` fetch.
+    pub unique_id: Option<Box<[u8]>>,
 }
 
 impl State {
@@ -39,6 +42,7 @@ impl State {
     pub fn end_txn(&mut self) {
         self.txn_vars.clear();
         self.res_captures.clear();
+        self.unique_id = None;
         let now = crate::stick::clock::now_ms();
         for t in &mut self.txn_track {
             if let Some(e) = t.take() {
@@ -156,7 +160,14 @@ impl HttpMsg for ReqMsg<'_> {
         self.body
     }
     fn version(&self) -> &[u8] {
-        self.head.version.as_bytes()
+        // As the request line wrote it, as 2.6's start line keeps it:
+        // `HTTP/1.9` says 1.9, and h2/h3 requests bridged in say 2.0/3.0.
+        let rest = self.buf.get(self.head.target.end..).unwrap_or(&[]);
+        let line = &rest[..memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len())];
+        match line.trim_ascii() {
+            v if v.starts_with(b"HTTP/") && v.len() > 5 => v,
+            _ => self.head.version.as_bytes(),
+        }
     }
 }
 
@@ -412,5 +423,8 @@ impl SampleCtx for RuleCtx<'_> {
     }
     fn first_request(&self) -> bool {
         self.first_request
+    }
+    fn unique_id(&self) -> Option<&[u8]> {
+        self.state.unique_id.as_deref()
     }
 }

@@ -4,9 +4,9 @@
 //! toward an identical peer. Connections that carried a PROXY header are
 //! private to their client and never pooled (http/session.rs).
 
+use crate::config::model::Server;
 use crate::runtime::ServerAddrRt;
 use crate::stream::Stream;
-use crate::tls::conf::ServerSsl;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io;
@@ -15,8 +15,19 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Who an idle connection talks to, and how the server line wants its
+/// idle connections kept (`pool-max-conn`, `pool-purge-delay`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PeerKey {
+pub struct PeerKey {
+    pub peer: Peer,
+    /// Idle connections kept (None: up to [`MAX_IDLE_PER_PEER`]).
+    max_idle: Option<u32>,
+    /// How long one stays reusable.
+    purge_delay: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Peer {
     Tcp(SocketAddr),
     Unix(PathBuf),
     Abstract(String),
@@ -28,22 +39,28 @@ pub enum PeerKey {
 
 impl PeerKey {
     /// The key of a connection to `addr` (for a client whose destination
-    /// port was `dst_port`) with the server's `ssl` settings, `sni` being
-    /// the name this request's handshake sends.
-    pub fn new(addr: &ServerAddrRt, dst_port: u16, ssl: &ServerSsl, sni: Option<&str>) -> PeerKey {
-        match addr {
-            ServerAddrRt::Unix(p) => PeerKey::Unix(p.clone()),
-            ServerAddrRt::Abstract(n) => PeerKey::Abstract(n.clone()),
+    /// port was `dst_port`) for `server`, `sni` being the name this
+    /// request's handshake sends.
+    pub fn new(addr: &ServerAddrRt, dst_port: u16, server: &Server, sni: Option<&str>) -> PeerKey {
+        let ssl = &server.ssl;
+        let peer = match addr {
+            ServerAddrRt::Unix(p) => Peer::Unix(p.clone()),
+            ServerAddrRt::Abstract(n) => Peer::Abstract(n.clone()),
             ServerAddrRt::Ip { .. } => match addr.socket_addr(dst_port) {
                 Some(sa) if ssl.enabled => {
                     let mut h = std::collections::hash_map::DefaultHasher::new();
                     ssl.hash(&mut h);
                     sni.hash(&mut h);
-                    PeerKey::Tls(sa, h.finish())
+                    Peer::Tls(sa, h.finish())
                 }
-                Some(sa) => PeerKey::Tcp(sa),
-                None => PeerKey::Abstract(String::new()),
+                Some(sa) => Peer::Tcp(sa),
+                None => Peer::Abstract(String::new()),
             },
+        };
+        PeerKey {
+            peer,
+            max_idle: server.pool_max_conn,
+            purge_delay: server.idle_lifetime(),
         }
     }
 }
@@ -57,11 +74,9 @@ pub struct IdleConn {
     since: Instant,
 }
 
-/// Idle connections kept per peer; beyond this, released connections close.
+/// Idle connections kept per peer without `pool-max-conn`; beyond this,
+/// released connections close.
 const MAX_IDLE_PER_PEER: usize = 256;
-/// Idle connections older than this are closed rather than reused (HAProxy's
-/// `pool-purge-delay` defaults to 5 s).
-const MAX_IDLE_AGE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Default)]
 pub struct Pool {
@@ -92,7 +107,7 @@ impl Pool {
                     candidates.push(c);
                     continue;
                 }
-                if c.since.elapsed() < MAX_IDLE_AGE && still_alive(&c.stream) {
+                if c.since.elapsed() < key.purge_delay && still_alive(&c.stream) {
                     list.append(&mut candidates);
                     return Some(c);
                 }
@@ -106,9 +121,14 @@ impl Pool {
         let Ok(mut map) = self.idle.lock() else {
             return;
         };
+        let max = key
+            .max_idle
+            .map_or(MAX_IDLE_PER_PEER, |m| m as usize)
+            .min(MAX_IDLE_PER_PEER);
+        let age = key.purge_delay;
         let list = map.entry(key).or_default();
-        list.retain(|c| c.since.elapsed() < MAX_IDLE_AGE);
-        if list.len() < MAX_IDLE_PER_PEER {
+        list.retain(|c| c.since.elapsed() < age);
+        if list.len() < max {
             list.push(IdleConn {
                 stream,
                 proven,
@@ -136,23 +156,19 @@ mod tests {
             ip: std::net::Ipv4Addr::LOCALHOST.into(),
             port: ServerPort::Fixed(443),
         };
-        let clear = ServerSsl::default();
+        let clear = crate::config::parser::server::template();
         assert!(matches!(
-            PeerKey::new(&addr, 80, &clear, Some("a.test")),
-            PeerKey::Tcp(_)
+            PeerKey::new(&addr, 80, &clear, Some("a.test")).peer,
+            Peer::Tcp(_)
         ));
-        let ssl = ServerSsl {
-            enabled: true,
-            ..ServerSsl::default()
-        };
+        let mut ssl = clear.clone();
+        ssl.ssl.enabled = true;
         let a = PeerKey::new(&addr, 80, &ssl, Some("a.test"));
         assert_eq!(a, PeerKey::new(&addr, 80, &ssl, Some("a.test")));
         assert_ne!(a, PeerKey::new(&addr, 80, &ssl, Some("b.test")));
         assert_ne!(a, PeerKey::new(&addr, 80, &ssl, None));
-        let h2 = ServerSsl {
-            alpn: vec!["h2".into()],
-            ..ssl.clone()
-        };
+        let mut h2 = ssl.clone();
+        h2.ssl.alpn = vec!["h2".into()];
         assert_ne!(a, PeerKey::new(&addr, 80, &h2, Some("a.test")));
         // A pooled connection is found only under its own key.
         let pool = Pool::default();
@@ -178,5 +194,60 @@ mod tests {
             .take(&PeerKey::new(&addr, 80, &ssl, Some("b.test")), false)
             .is_none());
         assert!(pool.take(&a, false).is_some());
+    }
+
+    /// A connected, idle unix stream (its peer kept open) on `rt`.
+    fn idle_stream(rt: &tokio::runtime::Runtime) -> (Stream, std::os::unix::net::UnixStream) {
+        let (s, peer) = match std::os::unix::net::UnixStream::pair() {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let _ = s.set_nonblocking(true);
+        match rt.block_on(async { tokio::net::UnixStream::from_std(s) }) {
+            Ok(s) => (Stream::Unix(s), peer),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn pool_max_conn_and_purge_delay_bound_idle_connections() {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => panic!("{e}"),
+        };
+        let _guard = rt.enter();
+        let addr = ServerAddrRt::Unix("/nonexistent".into());
+        let mut srv = crate::config::parser::server::template();
+        let pool = Pool::default();
+        // Default: kept and reused.
+        let key = PeerKey::new(&addr, 0, &srv, None);
+        let (s, _p1) = idle_stream(&rt);
+        pool.put(key.clone(), s, false);
+        assert!(pool.take(&key, false).is_some());
+        // `pool-max-conn 0`: never kept; 1: one kept.
+        srv.pool_max_conn = Some(0);
+        let key = PeerKey::new(&addr, 0, &srv, None);
+        let (s, _p2) = idle_stream(&rt);
+        pool.put(key.clone(), s, false);
+        assert!(pool.take(&key, false).is_none());
+        srv.pool_max_conn = Some(1);
+        let key = PeerKey::new(&addr, 0, &srv, None);
+        let (a, _p3) = idle_stream(&rt);
+        let (b, _p4) = idle_stream(&rt);
+        pool.put(key.clone(), a, false);
+        pool.put(key.clone(), b, false);
+        assert!(pool.take(&key, false).is_some());
+        assert!(pool.take(&key, false).is_none());
+        // `pool-purge-delay`: not reused once idle that long.
+        srv.pool_max_conn = None;
+        srv.pool_purge_delay = Some(1);
+        let key = PeerKey::new(&addr, 0, &srv, None);
+        let (s, _p5) = idle_stream(&rt);
+        pool.put(key.clone(), s, false);
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(pool.take(&key, false).is_none());
     }
 }

@@ -19,7 +19,7 @@ use super::respond::{error_bytes, with_connection};
 use super::POOL;
 use crate::balance::{key, KeyNeed};
 use crate::config::model::{HttpConnMode, HttpReuse, Proxy};
-use crate::connect::{connect_http, retry_pause, should_redispatch, Forced, RequestSni};
+use crate::connect::{connect_http, retry_pause, should_redispatch, ConnFor, Forced, RequestSni};
 use crate::error::{Cause, ProxyError, Stage};
 use crate::h1::{
     self, BodyDecoder, BodyFraming, ErrorLayer, H1Error, HeaderEdits, HeaderField, HttpMode,
@@ -332,7 +332,12 @@ impl Session {
         self.rec.status = None;
         self.rec.bytes_in = 0;
         self.rec.bytes_out = 0;
-        if self.log.active().is_none() {
+        let unique_id = self
+            .log
+            .conf
+            .as_ref()
+            .is_some_and(|c| c.unique_id.is_some());
+        if self.log.active().is_none() && !unique_id {
             return;
         }
         self.rec = TxnLog {
@@ -693,6 +698,15 @@ impl Session {
         let conf: &Proxy = &fe.conf;
         let mut edits = RequestEdits::default();
         self.note_request(&head);
+        // unique-id-format: generated before the rules, which may read it
+        // (`unique-id`); 2.6 generates it at first use, which gives the
+        // same id for formats made of connection and request data.
+        let with_id = self.log.conf.as_ref().filter(|c| c.unique_id.is_some());
+        if let Some(conf) = with_id.cloned() {
+            self.rec.request_counter = self.requests;
+            let id = self.log.logger.unique_id(&conf, &mut self.rec);
+            self.state.unique_id = id.map(|i| Box::from(i.as_bytes()));
+        }
         let fe_rules = fe.rules.clone();
         if let Verdict::Done(next) =
             self.content_rules(&head, &fe_rules, conf, ContentStage::Frontend)
@@ -752,6 +766,16 @@ impl Session {
             }
             if let Some(next) = self.stats_page(&head, &be.conf).await {
                 return next;
+            }
+        }
+
+        // unique-id-header: sent before X-Forwarded-For, as 2.6's
+        // http_process_request does.
+        let with_id = self.log.conf.as_ref().filter(|c| c.unique_id.is_some());
+        if let Some(conf) = with_id.cloned() {
+            let id = self.log.logger.unique_id(&conf, &mut self.rec);
+            if let (Some(id), Some(h)) = (id, &conf.unique_id_header) {
+                edits.add.push((h.clone(), id.to_string()));
             }
         }
 
@@ -893,7 +917,7 @@ impl Session {
             // Keyed by TLS settings and SNI too: connections made for
             // another name must never be reused for this one.
             let sni = snis.for_server(&server);
-            let peer = PeerKey::new(&addr, dst_port, &server.conf.ssl, sni.as_deref());
+            let peer = PeerKey::new(&addr, dst_port, &server.conf, sni.as_deref());
             // 1. The session's own connection to this very server.
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
@@ -935,11 +959,14 @@ impl Session {
                 dst_port,
                 timeout,
                 &self.info,
-                sni.as_deref(),
+                ConnFor {
+                    sni: sni.as_deref(),
+                    unique_id: self.rec.unique_id.as_deref(),
+                },
             )
             .await
             {
-                Ok(stream) => {
+                Ok((stream, shared)) => {
                     let up = Upstream {
                         stream,
                         peer,
@@ -949,7 +976,7 @@ impl Session {
                         reused: false,
                         private,
                     };
-                    crate::stats::feed::server_conn(be, &server, false);
+                    crate::stats::feed::server_conn(be, &server, shared);
                     self.times.connected = Some(Instant::now());
                     return Ok((up, lease));
                 }
@@ -1003,7 +1030,10 @@ impl Session {
             None => Persistence::default(),
         };
         // `sni` expressions too, for whichever server gets picked.
-        let snis = self.with_ctx(&head, |cx| RequestSni::evaluate(&be, cx));
+        let snis = match be.has_sni_exprs {
+            true => self.with_ctx(&head, |cx| RequestSni::evaluate(&be, cx)),
+            false => RequestSni::default(),
+        };
         // Cookie persistence rewrote the `Cookie` headers (indirect, prefix).
         let mut head = head;
         if let Some(new) = persist.take_cookie_head() {

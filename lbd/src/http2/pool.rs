@@ -2,7 +2,7 @@
 //! the streams of every session going to the same peer, a new one opens
 //! when all are at the server's SETTINGS_MAX_CONCURRENT_STREAMS, and a
 //! connection without streams for `pool-purge-delay` (5 s, HAProxy's
-//! default) is closed.
+//! default; at once with `pool-max-conn 0`) is closed.
 //!
 //! The key is the whole peer identity: address, TLS settings, SNI and the PROXY
 //! header (a `send-proxy` connection names one client, so it is only shared
@@ -83,9 +83,6 @@ impl Drop for Slot {
 static CONNS: LazyLock<Mutex<HashMap<PeerId, Vec<Conn>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// HAProxy's `pool-purge-delay` default.
-const PURGE_DELAY: Duration = Duration::from_secs(5);
-
 /// How often an idle connection looks at its clock.
 const IDLE_TICK: Duration = Duration::from_millis(500);
 
@@ -149,16 +146,21 @@ pub fn take(peer: &PeerId) -> Option<Slot> {
         .map(Conn::slot)
 }
 
-/// Runs the h2 handshake on a fresh server connection, shares it under
-/// `peer`, and returns its request handle.
-pub async fn handshake(peer: PeerId, io: Stream) -> Result<Slot, h2::Error> {
+/// Runs the h2 handshake on a fresh server connection to `server`, shares
+/// it under `peer`, and returns its request handle. Once without streams
+/// it lives `pool-purge-delay`, or not at all with `pool-max-conn 0`.
+pub async fn handshake(server: &ServerRt, peer: PeerId, io: Stream) -> Result<Slot, h2::Error> {
+    let idle_for = match server.conf.pool_max_conn {
+        Some(0) => Duration::ZERO,
+        _ => server.conf.idle_lifetime(),
+    };
     let (sender, conn) = h2::client::Builder::new()
         // Pushes are refused, as HAProxy does toward servers.
         .enable_push(false)
         .handshake::<_, Bytes>(io)
         .await?;
     let shared = Arc::new(Shared::default());
-    tokio::spawn(drive(conn, shared.clone()));
+    tokio::spawn(drive(conn, shared.clone(), idle_for));
     let conn = Conn { sender, shared };
     let slot = conn.slot();
     if let Ok(mut map) = CONNS.lock() {
@@ -168,18 +170,22 @@ pub async fn handshake(peer: PeerId, io: Stream) -> Result<Slot, h2::Error> {
 }
 
 /// Drives one connection until the server closes it, or it stayed without
-/// streams for [`PURGE_DELAY`].
-async fn drive(conn: h2::client::Connection<Stream, Bytes>, shared: Arc<Shared>) {
+/// streams for `idle_for`.
+async fn drive(
+    conn: h2::client::Connection<Stream, Bytes>,
+    shared: Arc<Shared>,
+    idle_for: Duration,
+) {
     tokio::pin!(conn);
     let mut idle_since = Instant::now();
-    let mut tick = tokio::time::interval(IDLE_TICK);
+    let mut tick = tokio::time::interval(IDLE_TICK.min(idle_for.max(Duration::from_millis(10))));
     loop {
         tokio::select! {
             _ = &mut conn => break,
             _ = tick.tick() => {
                 if shared.streams.load(Ordering::Relaxed) > 0 {
                     idle_since = Instant::now();
-                } else if idle_since.elapsed() >= PURGE_DELAY {
+                } else if idle_since.elapsed() >= idle_for {
                     break;
                 }
             }

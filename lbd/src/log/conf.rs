@@ -175,6 +175,11 @@ pub struct ProxyLogConf {
     pub capture_response: Vec<Capture>,
     /// `%lc`.
     pub(crate) log_count: AtomicU64,
+    /// `unique-id-format`, rendered once per request (`%ID`, the
+    /// `unique-id` fetch, the PROXY v2 TLV).
+    pub unique_id: Option<LogFormat>,
+    /// `unique-id-header`: sent to the server with the id.
+    pub unique_id_header: Option<String>,
 }
 
 impl ProxyLogConf {
@@ -242,6 +247,15 @@ impl ProxyLogConf {
             capture_request: caps(model::CaptureDir::Request),
             capture_response: caps(model::CaptureDir::Response),
             log_count: AtomicU64::new(0),
+            // 2.6 parses it as an HTTP format whatever the mode.
+            unique_id: match &p.unique_id_format {
+                Some(f) => Some(
+                    LogFormat::parse(f, true)
+                        .map_err(|e| format!("failed to parse unique-id : {e}."))?,
+                ),
+                None => None,
+            },
+            unique_id_header: p.unique_id_header.clone(),
         })
     }
 

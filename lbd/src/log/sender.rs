@@ -4,7 +4,7 @@
 //! syslog server that cannot keep up must not slow the proxy.
 
 use super::conf::{compile_target, ProxyLogConf, Target, Transport};
-use super::format::RenderCtx;
+use super::format::{LogFormat, RenderCtx};
 use super::frame::{self, Header};
 use super::record::TxnLog;
 use super::{dates, Level};
@@ -105,11 +105,50 @@ impl Logger {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// The request's unique id (`unique-id-format` of `p`): rendered from
+    /// `rec` the first time and kept in it (`rec.unique_id`), as 2.6
+    /// generates it once per stream. None without a format.
+    pub fn unique_id<'r>(&self, p: &ProxyLogConf, rec: &'r mut TxnLog) -> Option<&'r str> {
+        if rec.unique_id.is_none() {
+            let fmt = p.unique_id.as_ref()?;
+            rec.unique_id = Some(self.render_unique_id(fmt, rec));
+        }
+        rec.unique_id.as_deref()
+    }
+
+    fn render_unique_id(&self, fmt: &LogFormat, rec: &TxnLog) -> String {
+        let ctx = RenderCtx {
+            logasap: false,
+            hostname: &self.hostname,
+            pid: self.pid,
+            log_count: 0,
+            tz: None,
+        };
+        let mut id = Vec::with_capacity(64);
+        fmt.render(rec, &ctx, &mut id);
+        // 2.6 builds it in a UNIQUEID_LEN (128) buffer, NUL included.
+        id.truncate(127);
+        String::from_utf8_lossy(&id).into_owned()
+    }
+
     /// Logs a finished transaction when the frontend's settings want it.
     pub fn log_txn(&self, p: &ProxyLogConf, rec: &TxnLog) {
         if !p.should_log(rec) {
             return;
         }
+        // A request that never reached a server still gets its id, at log
+        // time, as 2.6's strm_log does.
+        let generated;
+        let rec = match &p.unique_id {
+            Some(fmt) if rec.unique_id.is_none() => {
+                generated = TxnLog {
+                    unique_id: Some(self.render_unique_id(fmt, rec)),
+                    ..rec.clone()
+                };
+                &generated
+            }
+            _ => rec,
+        };
         let Some(fmt) = &p.format else { return };
         let ctx = RenderCtx {
             logasap: p.logasap,

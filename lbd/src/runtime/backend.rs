@@ -81,6 +81,9 @@ pub struct ServerRt {
     pub health: super::server_state::HealthState,
     /// `show stat` counters.
     pub stats: crate::stats::ServerCounters,
+    /// `sni <expr>` of an `ssl` server, compiled against the runtime's
+    /// pattern registry so that `set map` reaches the maps it names.
+    pub sni_expr: Option<crate::sample::Expr>,
 }
 
 impl ServerRt {
@@ -125,6 +128,9 @@ pub struct Backend {
     pub total: AtomicU64,
     /// `show stat` counters.
     pub stats: crate::stats::ServerCounters,
+    /// Whether any server has an `sni <expr>`: requests to backends
+    /// without one skip evaluating SNIs altogether.
+    pub has_sni_exprs: bool,
 }
 
 impl std::fmt::Debug for Balancer {
@@ -160,8 +166,39 @@ fn resolve(p: &Proxy, s: &Server) -> Result<ServerAddrRt, BuildError> {
     })
 }
 
+/// The compiled `sni <expr>` of `s`, when it is an `ssl` server with one.
+fn compile_sni(
+    p: &Proxy,
+    s: &Server,
+    registry: &crate::pattern::PatternRegistry,
+) -> Result<Option<crate::sample::Expr>, BuildError> {
+    let Some(text) = s.ssl.sni_expr.as_deref().filter(|_| s.ssl.enabled) else {
+        return Ok(None);
+    };
+    let env = crate::sample::ParseEnv {
+        registry,
+        file: &s.location.file,
+        line: s.location.line,
+    };
+    crate::sample::Expr::parse(text, &env)
+        .map(Some)
+        .map_err(|e| BuildError::Rules {
+            proxy: p.name.clone(),
+            msg: format!(
+                "server '{}' : error detected while parsing sni expression : {e}",
+                s.name
+            ),
+        })
+}
+
 impl Backend {
-    pub fn build(p: &Proxy, id: u32) -> Result<Backend, BuildError> {
+    /// Compiles `p`'s servers; their `sni` expressions load the maps they
+    /// name into `registry` (the runtime's).
+    pub fn build(
+        p: &Proxy,
+        id: u32,
+        registry: &crate::pattern::PatternRegistry,
+    ) -> Result<Backend, BuildError> {
         let mut servers = Vec::with_capacity(p.servers.len());
         let mut next_sid = 1u32;
         for s in &p.servers {
@@ -193,8 +230,10 @@ impl Backend {
                 kill: tokio::sync::watch::Sender::new(0),
                 health: super::server_state::HealthState::new(s),
                 stats: crate::stats::ServerCounters::new(),
+                sni_expr: compile_sni(p, s, registry)?,
             }));
         }
+        let has_sni_exprs = servers.iter().any(|s| s.sni_expr.is_some());
         let balancer = ArcSwap::from_pointee(make_balancer(p, &servers));
         Ok(Backend {
             name: p.name.clone(),
@@ -212,6 +251,7 @@ impl Backend {
             cur: AtomicU32::new(0),
             total: AtomicU64::new(0),
             stats: crate::stats::ServerCounters::new(),
+            has_sni_exprs,
         })
     }
 

@@ -169,7 +169,7 @@ impl Runtime {
         }
         for (p, id) in cfg.proxies.iter().zip(&ids) {
             if p.cap.backend && !p.disabled {
-                let be = Arc::new(Backend::build(p, *id)?);
+                let be = Arc::new(Backend::build(p, *id, &patterns)?);
                 by_name.insert(p.name.as_str(), be.clone());
                 if let Some(r) = rules_by_name.get(p.name.as_str()) {
                     book.backends

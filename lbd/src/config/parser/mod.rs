@@ -12,7 +12,7 @@ mod http_request;
 mod httpchk;
 mod proxy;
 mod rules;
-mod server;
+pub(crate) mod server;
 mod stats;
 mod stick;
 

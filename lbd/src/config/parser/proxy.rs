@@ -410,6 +410,27 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
             }
             l.draft(t).proxy.log_format_sd = Some(f.clone());
         }
+        "unique-id-format" => {
+            let Some(f) = words.get(1) else {
+                return l.alert(format_args!("{kw} expects an argument."));
+            };
+            if words.len() > 2 {
+                return l.alert(format_args!(
+                    "{kw} expects only one argument, don't forget to escape spaces!"
+                ));
+            }
+            // 2.6 parses it as an HTTP format whatever the mode.
+            if let Err(e) = crate::log::format::LogFormat::parse(f, true) {
+                return l.alert(format_args!("failed to parse unique-id : {e}."));
+            }
+            l.draft(t).proxy.unique_id_format = Some(f.clone());
+        }
+        "unique-id-header" => {
+            let Some(h) = words.get(1) else {
+                return l.alert(format_args!("{kw} expects an argument."));
+            };
+            l.draft(t).proxy.unique_id_header = Some(h.clone());
+        }
         "log-tag" => {
             let Some(tag) = words.get(1) else {
                 return l.alert(format_args!("'{kw}' expects a tag for use in syslog."));

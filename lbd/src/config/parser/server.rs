@@ -40,10 +40,16 @@ pub(crate) fn template() -> Server {
         ssl: Default::default(),
         check_transport: Default::default(),
         proto: None,
+        pool_max_conn: None,
+        pool_purge_delay: None,
+        pool_low_conn: None,
     }
 }
 
 const KEYWORDS: &[&str] = &[
+    "pool-max-conn",
+    "pool-purge-delay",
+    "pool-low-conn",
     "weight",
     "backup",
     "disabled",
@@ -369,6 +375,19 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 "minconn" => srv.minconn = Some(units::atoi(&need(p)?).max(0) as u32),
                 "cookie" => srv.cookie = Some(need(p)?),
                 "slowstart" => srv.slowstart = Some(time_arg(p, &need(p)?)?),
+                "pool-purge-delay" => srv.pool_purge_delay = Some(time_arg(p, &need(p)?)?),
+                "pool-max-conn" => {
+                    let v = need(p).map_err(|_| format!("'{p}' expects <value> as argument."))?;
+                    let n = units::atoi(&v);
+                    if n < -1 {
+                        return Err(format!("'{p}' must be >= -1"));
+                    }
+                    srv.pool_max_conn = u32::try_from(n).ok();
+                }
+                "pool-low-conn" => {
+                    let v = need(p).map_err(|_| format!("'{p}' expects <value> as argument."))?;
+                    srv.pool_low_conn = Some(units::atoi(&v).clamp(0, i64::from(u32::MAX)) as u32);
+                }
                 "id" => {
                     let v = need(p).map_err(|_| format!("'{p}' : expects an integer argument."))?;
                     let n = units::atoi(&v);
