@@ -18,8 +18,9 @@ use std::sync::atomic::Ordering;
 ///
 /// Names are looked up in maps, not by scanning: with 1,000 backends of
 /// 10 servers a scan per name was half a million string comparisons on
-/// the serving thread. Each backend's balancer is rebuilt once, after all
-/// its servers took their state, and nothing is logged (2.6 prints nothing
+/// the serving thread. A backend's balancer is rebuilt once, after all its
+/// servers took their state, and only when one of them changed in a way
+/// the balancer sees (usually none did); nothing is logged (2.6 prints nothing
 /// when it applies saved state either).
 pub fn server_state(old: &Runtime, new: &Runtime) -> usize {
     let old_backends: HashMap<&str, &Backend> = old
@@ -59,7 +60,7 @@ pub fn server_state(old: &Runtime, new: &Runtime) -> usize {
     n
 }
 
-/// Carries one server's state; true when the new server's state changed.
+/// Carries one server's state; true when the balancer must be rebuilt.
 fn carry_server(nb: &Backend, idx: usize, ns: &ServerRt, os: &ServerRt) -> bool {
     let old_h = os.health.snapshot();
     let old_forced_maint = os.admin_maint.load(Ordering::Relaxed);

@@ -248,7 +248,8 @@ impl Backend {
     /// the balancer is not rebuilt and no observer hears of it, so the
     /// caller rebuilds the balancer once when it is done (a reload's
     /// carry-over of 10,000 servers would otherwise rebuild a balancer and
-    /// format log lines 10,000 times). Returns whether `f` changed anything.
+    /// format log lines 10,000 times). Returns whether what the balancer
+    /// sees (up, weight, maintenance) changed.
     pub fn apply_health_quietly(
         &self,
         idx: usize,
@@ -264,8 +265,18 @@ impl Backend {
         if transitions.is_empty() {
             return false;
         }
+        let before = (
+            srv.up.load(Ordering::Relaxed),
+            srv.weight.load(Ordering::Relaxed),
+            srv.maint.load(Ordering::Relaxed),
+        );
         self.apply_flags(srv, up, weight);
-        true
+        before
+            != (
+                srv.up.load(Ordering::Relaxed),
+                srv.weight.load(Ordering::Relaxed),
+                srv.maint.load(Ordering::Relaxed),
+            )
     }
 
     /// The data-plane flags of `srv` after a health change: up, weight,
