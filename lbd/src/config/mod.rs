@@ -18,6 +18,7 @@ pub use diag::{Diagnostic, Severity};
 pub use tokenizer::{EnvSource, ProcessEnv};
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// The result of loading configuration files.
 #[derive(Debug, Clone)]
@@ -31,9 +32,25 @@ pub struct LoadOutcome {
 
 /// Loads every `-f` path (files or directories) into one model.
 pub fn load(paths: &[PathBuf], env: &dyn EnvSource) -> LoadOutcome {
+    load_timed(paths, env, &mut |_, _| {})
+}
+
+/// [`load`], telling `phase` how long reading, parsing and the post-parse
+/// checks took (reload timing).
+pub fn load_timed(
+    paths: &[PathBuf],
+    env: &dyn EnvSource,
+    phase: &mut dyn FnMut(&'static str, Duration),
+) -> LoadOutcome {
     let mut l = parser::Loader::new(env);
+    let t0 = Instant::now();
     l.load_paths(paths);
+    let loaded = t0.elapsed();
+    phase("read", l.read_time);
+    phase("parse", loaded.saturating_sub(l.read_time));
+    let t1 = Instant::now();
     let config = l.finish();
+    phase("validate", t1.elapsed());
     LoadOutcome {
         config,
         diags: l.diags,

@@ -143,6 +143,16 @@ impl Generation {
     /// Stops accepting, soft-stops the sessions after `grace`, then waits
     /// for the drain bounded by `hard-stop-after`, then hard-stops. Returns once the generation is gone.
     pub async fn retire(self, hard_stop_after: Option<u64>, grace: Duration) {
+        self.wind_down(hard_stop_after, grace).await;
+        // Freeing a runtime of 10,000 servers takes milliseconds: not on a
+        // serving thread. This is the last reference unless a runtime API
+        // client or the stats page still holds one, which then frees it.
+        let runtime = self.runtime.clone();
+        drop(self);
+        tokio::task::spawn_blocking(move || drop(runtime));
+    }
+
+    async fn wind_down(&self, hard_stop_after: Option<u64>, grace: Duration) {
         self.stop_accepting();
         if !grace.is_zero() {
             tokio::time::sleep(grace).await;

@@ -14,6 +14,7 @@
 mod carry;
 mod generation;
 mod sockets;
+pub mod timing;
 
 pub use carry::server_state as carry_server_state;
 pub use generation::Generation;
@@ -121,7 +122,7 @@ pub fn prepare_carrying(
     inherited: &mut Inherited,
     old_tables: Option<&crate::stick::TableRegistry>,
 ) -> Result<Prepared, String> {
-    let runtime = build_runtime(&cfg, threads, old_tables)?;
+    let runtime = build_runtime(&cfg, threads, old_tables, &mut timing::Laps::start())?;
     open_runtime(cfg, runtime, old, inherited)
 }
 
@@ -132,8 +133,10 @@ fn build_runtime(
     cfg: &Config,
     threads: Option<usize>,
     old_tables: Option<&crate::stick::TableRegistry>,
+    laps: &mut timing::Laps,
 ) -> Result<Runtime, String> {
-    let mut runtime = Runtime::build_with(cfg, old_tables).map_err(|e| format!("config : {e}"))?;
+    let mut runtime = Runtime::build_timed(cfg, old_tables, &mut |name, d| laps.add(name, d))
+        .map_err(|e| format!("config : {e}"))?;
     if let Some(t) = threads {
         // The worker threads exist already; a new `nbthread` needs a restart.
         runtime.threads = t;
@@ -170,6 +173,7 @@ struct Built {
     cfg: Config,
     runtime: Runtime,
     warnings: Vec<String>,
+    laps: timing::Laps,
 }
 
 /// Loads the files and builds their runtime. Blocking; the error is why
@@ -178,9 +182,11 @@ fn load_and_build(
     source: &Source,
     threads: usize,
     old_tables: &crate::stick::TableRegistry,
+    mut laps: timing::Laps,
 ) -> Result<Built, ReloadError> {
     let pid = std::process::id();
-    let outcome = config::load(&source.files, &ProcessEnv);
+    laps.lap("to the loader");
+    let outcome = config::load_timed(&source.files, &ProcessEnv, &mut |name, d| laps.add(name, d));
     let mut alerts = Vec::new();
     let mut warnings = Vec::new();
     for d in &outcome.diags {
@@ -207,12 +213,14 @@ fn load_and_build(
             "config : 'nbthread' changed: keeping the running thread count until a restart.",
         );
     }
-    let runtime =
-        build_runtime(&cfg, Some(threads), Some(old_tables)).map_err(ReloadError::Start)?;
+    laps.lap("diagnostics");
+    let runtime = build_runtime(&cfg, Some(threads), Some(old_tables), &mut laps)
+        .map_err(ReloadError::Start)?;
     Ok(Built {
         cfg,
         runtime,
         warnings,
+        laps,
     })
 }
 
@@ -318,11 +326,15 @@ impl Driver {
         let source = self.source.clone();
         let threads = self.threads;
         let old_tables = self.current.runtime.tables.clone();
-        let built =
-            tokio::task::spawn_blocking(move || load_and_build(&source, threads, &old_tables))
-                .await
-                .map_err(|e| ReloadError::Start(format!("reload task failed: {e}")))??;
+        let laps = timing::Laps::start();
+        let built = tokio::task::spawn_blocking(move || {
+            load_and_build(&source, threads, &old_tables, laps)
+        })
+        .await
+        .map_err(|e| ReloadError::Start(format!("reload task failed: {e}")))??;
         let warnings = built.warnings;
+        let mut laps = built.laps;
+        laps.lap("back on the serving thread");
         let p = open_runtime(
             built.cfg,
             built.runtime,
@@ -330,8 +342,10 @@ impl Driver {
             &mut Inherited::default(),
         )
         .map_err(ReloadError::Start)?;
+        laps.lap("sockets+logger");
         let old_rt = self.current.runtime.clone();
-        carry::server_state(&old_rt, &p.runtime, self.current.observer.as_ref());
+        carry::server_state(&old_rt, &p.runtime);
+        laps.lap("carry-over");
         let id = self.next_id;
         self.next_id += 1;
         let next = Generation::start(
@@ -342,16 +356,22 @@ impl Driver {
             p.logger,
             p.log_sender,
         );
+        laps.lap("start generation");
         // The new generation accepts on every kept socket already: only now
         // may the old one stop accepting, and the sockets it alone used close.
         let old = std::mem::replace(&mut self.current, next);
         self.sockets = p.sockets;
         self.stats_sockets = p.stats_sockets;
-        old.announce_stopped();
         let hard = self.hard_stop_after;
         self.hard_stop_after = p.cfg.global.hard_stop_after;
-        self.retiring
-            .spawn(old.retire(hard, generation::RELOAD_GRACE));
+        self.retiring.spawn(async move {
+            // A line per proxy: with 1,000 backends, printing them here
+            // would hold the new generation's first accept back.
+            old.announce_stopped();
+            old.retire(hard, generation::RELOAD_GRACE).await
+        });
+        laps.lap("swap");
+        laps.report("reload");
         Ok(Reloaded {
             generation: id,
             took: started.elapsed(),

@@ -115,6 +115,22 @@ impl Runtime {
         cfg: &Config,
         old_tables: Option<&crate::stick::TableRegistry>,
     ) -> Result<Runtime, BuildError> {
+        Self::build_timed(cfg, old_tables, &mut |_, _| {})
+    }
+
+    /// [`build_with`](Self::build_with), telling `phase` how long each part
+    /// of the build took (reload timing).
+    pub fn build_timed(
+        cfg: &Config,
+        old_tables: Option<&crate::stick::TableRegistry>,
+        phase: &mut dyn FnMut(&'static str, std::time::Duration),
+    ) -> Result<Runtime, BuildError> {
+        let mut clock = std::time::Instant::now();
+        let mut lap = |name: &'static str| {
+            let now = std::time::Instant::now();
+            phase(name, now - clock);
+            clock = now;
+        };
         let threads = cfg
             .global
             .nbthread
@@ -160,6 +176,7 @@ impl Runtime {
             tables: tables.clone(),
             ..RuleBook::default()
         };
+        lap("ids+stick tables");
         for p in cfg.proxies.iter().filter(|p| !p.disabled) {
             let r = ProxyRules::compile(p, &patterns).map_err(|msg| BuildError::Rules {
                 proxy: p.name.clone(),
@@ -167,6 +184,7 @@ impl Runtime {
             })?;
             rules_by_name.insert(p.name.as_str(), Arc::new(r));
         }
+        lap("rules+patterns");
         for (p, id) in cfg.proxies.iter().zip(&ids) {
             if p.cap.backend && !p.disabled {
                 let be = Arc::new(Backend::build(p, *id, &patterns)?);
@@ -178,6 +196,7 @@ impl Runtime {
                 backends.push(be);
             }
         }
+        lap("backends+servers");
         for ul in &cfg.userlists {
             book.userlists.insert(ul.name.clone(), ul.clone());
         }
@@ -227,6 +246,7 @@ impl Runtime {
                 stats: crate::stats::ProxyCounters::default(),
             }));
         }
+        lap("frontends");
         // fullconn defaults to 10% of the sum of the maxconn of the
         // frontends that may send traffic to the backend.
         for be in &backends {
@@ -256,6 +276,7 @@ impl Runtime {
                     .store(full, std::sync::atomic::Ordering::Relaxed);
             }
         }
+        lap("fullconn");
         Ok(Runtime {
             frontends,
             backends,

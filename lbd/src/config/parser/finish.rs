@@ -10,41 +10,53 @@ impl Loader<'_> {
         if self.aborted {
             return None;
         }
-        let mut fatal = self.any_fatal;
-        if !fatal {
-            fatal |= self.cross_check();
-        }
-        if fatal {
+        if self.any_fatal {
             self.diags.push(Diagnostic::alert(
                 "config : Fatal errors found in configuration.",
             ));
             return None;
         }
+        let (mut diags, mut fatal) = self.cross_check();
+        let mut chk_warnings = Vec::new();
         for d in &self.drafts {
             if d.proxy.cap.backend && d.httpchk.option.is_none() && d.httpchk.rules_at.is_some() {
-                self.diags.push(Diagnostic::warning(format!(
+                chk_warnings.push(Diagnostic::warning(format!(
                     "config : {} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
                     d.type_str(),
                     d.proxy.name
                 )));
             }
         }
+        // The drafts are moved into the model, not copied: with 10,000
+        // servers each copy of the proxies cost milliseconds. The loader is
+        // done with them.
         let cfg = Config {
             global: self.global.clone(),
             proxies: self
                 .drafts
-                .iter()
+                .iter_mut()
                 .map(|d| {
-                    let mut p = d.proxy.clone();
+                    let mut p = std::mem::take(&mut d.proxy);
                     if p.cap.backend {
                         p.http_check = d.httpchk.compose();
                     }
                     p
                 })
                 .collect(),
-            userlists: self.userlists.clone(),
+            userlists: std::mem::take(&mut self.userlists),
             http_errors: self.http_errors.clone(),
         };
+        let (log_diags, log_fatal) = crate::log::conf::check(&cfg);
+        diags.extend(log_diags);
+        fatal |= log_fatal;
+        self.diags.extend(diags);
+        if fatal {
+            self.diags.push(Diagnostic::alert(
+                "config : Fatal errors found in configuration.",
+            ));
+            return None;
+        }
+        self.diags.extend(chk_warnings);
         // Settings that parse but are refused at run time (alerts), or have
         // no effect yet (warnings): an alert stops the load like any other.
         let extra = crate::config::pending::inactive_warnings(&cfg);
@@ -61,7 +73,9 @@ impl Loader<'_> {
         Some(cfg)
     }
 
-    fn cross_check(&mut self) -> bool {
+    /// The checks across sections; their diagnostics, and whether any is
+    /// fatal. The logging checks run on the assembled model (`finish`).
+    fn cross_check(&mut self) -> (Vec<Diagnostic>, bool) {
         let mut fatal = false;
         let mut diags = Vec::new();
         let n = self.drafts.len();
@@ -101,7 +115,7 @@ impl Loader<'_> {
             self.drafts[i].proxy.errorfiles = map;
         }
         for i in 0..n {
-            let p = self.drafts[i].proxy.clone();
+            let p = &self.drafts[i].proxy;
             if p.disabled {
                 continue;
             }
@@ -110,21 +124,21 @@ impl Loader<'_> {
                 if p.cookie.is_some() {
                     diags.push(Diagnostic::warning(format!(
                         "config : cookie will be ignored for {} '{}' (needs 'mode http').",
-                        type_str(&p),
+                        type_str(p),
                         p.name
                     )));
                 }
                 if p.monitor_uri.is_some() {
                     diags.push(Diagnostic::warning(format!(
                         "config : monitor-uri will be ignored for {} '{}' (needs 'mode http').",
-                        type_str(&p),
+                        type_str(p),
                         p.name
                     )));
                 }
                 for srv in p.servers.iter().filter(|s| s.cookie.is_some()) {
                     diags.push(Diagnostic::warning(format!(
                         "config : {} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
-                        type_str(&p),
+                        type_str(p),
                         p.name,
                         srv.name
                     )));
@@ -133,7 +147,7 @@ impl Loader<'_> {
             if p.cap.frontend && p.binds.is_empty() {
                 diags.push(Diagnostic::warning(format!(
                     "config : {} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
-                    type_str(&p),
+                    type_str(p),
                     p.name
                 )));
             }
@@ -155,7 +169,7 @@ impl Loader<'_> {
                     }
                     Some(j) => {
                         if let Some(d) =
-                            mode_clash(&p, &self.drafts[j].proxy, "as its default backend")
+                            mode_clash(p, &self.drafts[j].proxy, "as its default backend")
                         {
                             diags.push(d);
                             fatal = true;
@@ -184,7 +198,7 @@ impl Loader<'_> {
                     }
                     Some(j) => {
                         if let Some(d) =
-                            mode_clash(&p, &self.drafts[j].proxy, "in a 'use_backend' rule")
+                            mode_clash(p, &self.drafts[j].proxy, "in a 'use_backend' rule")
                         {
                             diags.push(d);
                             fatal = true;
@@ -196,7 +210,7 @@ impl Loader<'_> {
                 if !p.servers.iter().any(|s| s.name == us.server) {
                     diags.push(Diagnostic::alert(format!(
                         "config : {} '{}' : unable to find server '{}' referenced in a 'use-server' rule.",
-                        type_str(&p),
+                        type_str(p),
                         p.name,
                         us.server
                     )));
@@ -212,7 +226,7 @@ impl Loader<'_> {
             {
                 diags.push(Diagnostic::warning(format!(
                     "config : missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
-                    type_str(&p),
+                    type_str(p),
                     p.name
                 )));
             }
@@ -222,7 +236,7 @@ impl Loader<'_> {
                         "config : parsing [{}:{}] : {} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
                         s.location.file,
                         s.location.line,
-                        type_str(&p),
+                        type_str(p),
                         p.name,
                         s.name,
                         prev.location.line
@@ -231,24 +245,11 @@ impl Loader<'_> {
                 }
             }
         }
-        let proxies: Vec<_> = self.drafts.iter().map(|d| d.proxy.clone()).collect();
+        let proxies: Vec<&Proxy> = self.drafts.iter().map(|d| &d.proxy).collect();
         let stick_diags = super::stick::check_refs(&proxies);
         fatal |= !stick_diags.is_empty();
         diags.extend(stick_diags);
-        let proxies: Vec<_> = self.drafts.iter().map(|d| d.proxy.clone()).collect();
-        let stick_diags = super::stick::check_refs(&proxies);
-        fatal |= !stick_diags.is_empty();
-        diags.extend(stick_diags);
-        let cfg = Config {
-            global: self.global.clone(),
-            proxies: self.drafts.iter().map(|d| d.proxy.clone()).collect(),
-            ..Config::default()
-        };
-        let (log_diags, log_fatal) = crate::log::conf::check(&cfg);
-        diags.extend(log_diags);
-        fatal |= log_fatal;
-        self.diags.extend(diags);
-        fatal
+        (diags, fatal)
     }
 
     fn find_backend(&self, name: &str) -> Option<usize> {
@@ -274,5 +275,50 @@ fn mode_clash(fe: &Proxy, be: &Proxy, how: &str) -> Option<Diagnostic> {
         )))
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn alerts(text: &str) -> Vec<String> {
+        let env = std::collections::HashMap::<String, String>::new();
+        let out = crate::config::load_str("t.cfg", text.as_bytes(), &env);
+        out.diags
+            .iter()
+            .filter(|d| d.severity == crate::config::Severity::Alert)
+            .map(|d| d.render(1))
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_stick_table_is_reported_once_as_haproxy_does() {
+        let a = alerts(
+            "defaults\n    mode http\nbackend b\n    stick on src table nope\n    server s1 127.0.0.1:1\n",
+        );
+        let missing: Vec<_> = a
+            .iter()
+            .filter(|t| t.contains("Proxy 'b': unable to find stick-table 'nope'."))
+            .collect();
+        assert_eq!(missing.len(), 1, "{a:?}");
+        assert!(a.last().is_some_and(|t| t.contains("Fatal errors found")));
+    }
+
+    #[test]
+    fn a_reused_name_is_refused_only_where_the_capabilities_meet() {
+        let a = alerts(
+            "defaults\n    mode http\nfrontend x\n    bind :1\nbackend x\n    server s 127.0.0.1:1\n\
+             backend y\n    server s 127.0.0.1:1\nlisten x\n    bind :2\n",
+        );
+        let dup: Vec<_> = a
+            .iter()
+            .filter(|t| t.contains("has the same name"))
+            .collect();
+        assert_eq!(dup.len(), 1, "{a:?}");
+        assert!(
+            dup[0].contains("[t.cfg:9]: ")
+                && dup[0].contains("'x' has the same name as frontend 'x' declared at t.cfg:3."),
+            "{}",
+            dup[0]
+        );
     }
 }

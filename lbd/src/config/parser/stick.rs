@@ -7,6 +7,7 @@ use super::super::diag::Diagnostic;
 use super::super::units::{self, UnitError};
 use super::{Loader, Status, Target};
 use crate::stick::{DataType, KeyType, SrvKey, StickRule, StickRuleKind, StickTableDef, StoreSpec};
+use std::borrow::Borrow;
 
 /// 2.6's `STKTABLE_MAX_DT_ARRAY_SIZE`.
 const MAX_ARRAY: u32 = 100;
@@ -346,14 +347,17 @@ fn stick(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
 /// The post-parse check of `stick` rules (2.6's check_config_validity):
 /// each must name an existing table. Returns the alerts, all fatal. Meant
 /// for the loader's cross-check, beside the `use_backend` checks.
-pub(crate) fn check_refs(proxies: &[crate::config::model::Proxy]) -> Vec<Diagnostic> {
+pub(crate) fn check_refs<P: Borrow<crate::config::model::Proxy>>(proxies: &[P]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for p in proxies.iter().filter(|p| !p.disabled) {
+    for p in proxies.iter().map(Borrow::borrow).filter(|p| !p.disabled) {
         for r in &p.stick_rules {
             let name = r.table.as_deref().unwrap_or(&p.name);
-            let found = proxies
-                .iter()
-                .any(|o| o.stick_table.as_ref().is_some_and(|t| t.name == name));
+            let found = proxies.iter().any(|o| {
+                o.borrow()
+                    .stick_table
+                    .as_ref()
+                    .is_some_and(|t| t.name == name)
+            });
             if !found {
                 let what = if r.kind == StickRuleKind::StoreResponse {
                     "store table"
