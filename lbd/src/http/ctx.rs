@@ -88,6 +88,24 @@ impl State {
         }
     }
 
+    /// A session or transaction variable, borrowed (`proc.*` ones live
+    /// behind a lock and are not lent).
+    pub fn var_ref(&self, scope: VarScope, name: &str) -> Option<&Sample> {
+        match scope {
+            VarScope::Proc => None,
+            VarScope::Sess => self
+                .sess_vars
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v),
+            _ => self
+                .txn_vars
+                .iter()
+                .find(|(s, n, _)| *s == scope && n == name)
+                .map(|(_, _, v)| v),
+        }
+    }
+
     pub fn set_var(&mut self, scope: VarScope, name: &str, v: Sample) {
         match scope {
             VarScope::Proc => {
@@ -351,6 +369,17 @@ impl SampleCtx for RuleCtx<'_> {
     }
     fn var(&self, scope: VarScope, name: &str) -> Option<Sample> {
         self.state.var(scope, name)
+    }
+    fn with_var(
+        &self,
+        scope: VarScope,
+        name: &str,
+        f: &mut dyn FnMut(&Sample) -> bool,
+    ) -> Option<bool> {
+        match self.state.var_ref(scope, name) {
+            Some(v) => Some(f(v)),
+            None => self.state.var(scope, name).map(|v| f(&v)),
+        }
     }
     fn set_var(&mut self, scope: VarScope, name: &str, v: Sample) {
         self.state.set_var(scope, name, v);

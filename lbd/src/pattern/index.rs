@@ -19,7 +19,7 @@ pub use super::parse::{
 };
 use super::parse::{mask4, mask6, parse_hex, parse_net, Net};
 use super::Hit;
-use crate::sample::{Sample, SampleType};
+use crate::sample::{Sample, SampleRef, SampleType};
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use std::collections::HashMap;
@@ -511,6 +511,11 @@ impl Index {
 
     /// Looks `s` up; `found`/`bool` are answered by the caller.
     pub fn lookup(&self, s: &Sample) -> Option<Hit<'_>> {
+        self.lookup_ref(SampleRef::Sample(s))
+    }
+
+    /// [`Index::lookup`] on a borrowed sample (an ACL's value read in place).
+    pub fn lookup_ref(&self, s: SampleRef<'_>) -> Option<Hit<'_>> {
         let uid = self.find(s)?;
         let it = self.items.get(&uid)?;
         let regm = match (&self.kind, s.as_bytes(), &it.raw_value) {
@@ -526,11 +531,11 @@ impl Index {
         })
     }
 
-    fn find(&self, s: &Sample) -> Option<u64> {
+    fn find(&self, s: SampleRef<'_>) -> Option<u64> {
         match &self.kind {
             Kind::None => None,
             Kind::Exact(m) => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 let ids = if self.icase {
                     m.get(&b.to_ascii_lowercase()[..])
                 } else {
@@ -544,7 +549,7 @@ impl Index {
                 end,
                 longest,
             } => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 let lowered;
                 let b: &[u8] = if self.icase {
                     lowered = b.to_ascii_lowercase();
@@ -568,7 +573,7 @@ impl Index {
                 best
             }
             Kind::Sub { ac, order } => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 match ac {
                     Some(ac) => ac
                         .find_overlapping_iter(&b[..])
@@ -583,7 +588,7 @@ impl Index {
                 }
             }
             Kind::Reg { set, res, order } => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 match set {
                     Some(set) => set
                         .matches(&b)
@@ -597,7 +602,7 @@ impl Index {
                 }
             }
             Kind::Words { delim, map } => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 let b = if self.icase {
                     b.to_ascii_lowercase()
                 } else {
@@ -607,7 +612,7 @@ impl Index {
             }
             Kind::Ints { exact, ranges } => {
                 let v = if self.method == MatchMethod::Len {
-                    string_of(s)?.len() as i64
+                    s.string()?.len() as i64
                 } else {
                     s.to_int()?
                 };
@@ -662,18 +667,6 @@ fn contains(hay: &[u8], needle: &[u8], icase: bool) -> bool {
                 w == needle
             }
         })
-}
-
-/// The bytes a string method compares: strings as they are, other types
-/// cast to their text.
-fn string_of(s: &Sample) -> Option<std::borrow::Cow<'_, [u8]>> {
-    match s.as_bytes() {
-        Some(b) => Some(std::borrow::Cow::Borrowed(b)),
-        None => match s {
-            Sample::Bool(_) => None,
-            other => Some(std::borrow::Cow::Owned(other.to_text())),
-        },
-    }
 }
 
 fn trim_delim(k: &[u8], d: u8) -> &[u8] {

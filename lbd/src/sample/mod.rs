@@ -185,6 +185,60 @@ impl Sample {
     }
 }
 
+/// A sample borrowed for one test: the bytes of a string fetch still in the
+/// message (no copy per ACL), or a sample owned elsewhere (a variable).
+#[derive(Debug, Clone, Copy)]
+pub enum SampleRef<'a> {
+    /// A string (or method) read in place.
+    Bytes(&'a [u8]),
+    Sample(&'a Sample),
+}
+
+impl SampleRef<'_> {
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            SampleRef::Bytes(b) => Some(b),
+            SampleRef::Sample(s) => s.as_bytes(),
+        }
+    }
+
+    /// The bytes a string match compares: as they are, other types cast
+    /// to their text; None for booleans.
+    pub fn string(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            SampleRef::Bytes(b) => Some(std::borrow::Cow::Borrowed(b)),
+            SampleRef::Sample(s) => match s.as_bytes() {
+                Some(b) => Some(std::borrow::Cow::Borrowed(b)),
+                None => match s {
+                    Sample::Bool(_) => None,
+                    other => Some(std::borrow::Cow::Owned(other.to_text())),
+                },
+            },
+        }
+    }
+
+    pub fn to_int(&self) -> Option<i64> {
+        match self {
+            SampleRef::Bytes(b) => str_to_int(b),
+            SampleRef::Sample(s) => s.to_int(),
+        }
+    }
+
+    pub fn to_bool(&self) -> Option<bool> {
+        match self {
+            SampleRef::Bytes(b) => str_to_int(b).map(|i| i != 0),
+            SampleRef::Sample(s) => s.to_bool(),
+        }
+    }
+
+    pub fn to_ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            SampleRef::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+            SampleRef::Sample(s) => s.to_ip(),
+        }
+    }
+}
+
 /// HAProxy's string-to-integer cast: optional sign, then digits, stopping at
 /// the first non-digit; at least one digit is needed.
 pub fn str_to_int(s: &[u8]) -> Option<i64> {

@@ -53,8 +53,7 @@ impl Session {
         head: &h1::RequestHead,
         f: impl FnOnce(&mut RuleCtx<'_>) -> R,
     ) -> R {
-        let fe = self.fe.clone();
-        let be = self.cur_be.clone();
+        // Disjoint field borrows: no Arc clone per evaluated condition.
         let buf = self.cbuf.bytes();
         let body = self.fe.conf.options.http_buffer_request.then(|| {
             let rest = &buf[head.head_len.min(buf.len())..];
@@ -63,9 +62,9 @@ impl Session {
                 _ => rest,
             }
         });
-        let mut cx = RuleCtx::new(&self.info, &fe, &mut self.state);
+        let mut cx = RuleCtx::new(&self.info, &self.fe, &mut self.state);
         cx.req = Some(ReqMsg { buf, head, body });
-        cx.be = be.as_deref();
+        cx.be = self.cur_be.as_deref();
         cx.first_request = self.requests <= 1;
         f(&mut cx)
     }
@@ -161,7 +160,49 @@ impl Session {
             }
             _ => return true,
         };
+        let buf = self.cbuf.bytes();
+        match edit {
+            HeaderEdit::Del(n) | HeaderEdit::Replace(n, ..) | HeaderEdit::ReplaceValue(n, ..)
+                if !rewrite::has_field(buf, &head.headers, n) =>
+            {
+                return true;
+            }
+            HeaderEdit::Add(n, v) => return self.append_header(head, n, v, edit),
+            HeaderEdit::Set(n, v) if !rewrite::has_field(buf, &head.headers, n) => {
+                return self.append_header(head, n, v, edit);
+            }
+            _ => {}
+        }
         self.rewrite(head, None, None, Some(edit))
+    }
+
+    /// Appends `name: value` to the head in place when that cannot change
+    /// how it parses (the common `add-header`/`set-header`), else `edit`
+    /// goes through the full rewrite and parse.
+    fn append_header(
+        &mut self,
+        head: &mut h1::RequestHead,
+        name: &str,
+        value: &[u8],
+        edit: HeaderEdit<'_>,
+    ) -> bool {
+        let buf = self.cbuf.bytes();
+        let Some((new, field)) = rewrite::append_field(
+            buf,
+            head.head_len,
+            &head.headers,
+            self.opts.max_headers,
+            name,
+            value,
+        ) else {
+            return self.rewrite(head, None, None, Some(edit));
+        };
+        if new.len() > self.opts.max_head || !self.cbuf.replace_front(head.head_len, &new) {
+            return false;
+        }
+        head.head_len = new.len();
+        head.headers.push(field);
+        true
     }
 
     /// `set-*` / `replace-*` on the request line.
