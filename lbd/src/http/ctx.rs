@@ -23,8 +23,10 @@ static PROC_VARS: LazyLock<Mutex<HashMap<String, Sample>>> = LazyLock::new(Defau
 pub struct State {
     /// `sess.*` variables: the whole connection.
     sess_vars: Vec<(String, Sample)>,
-    /// `txn.*`, `req.*`, `res.*`: one transaction.
-    txn_vars: Vec<(VarScope, String, Sample)>,
+    /// `txn.*`, `req.*`, `res.*`: one transaction. A transaction's end
+    /// empties the values but keeps the names, so the next request on the
+    /// connection sets its variables without allocating their names.
+    txn_vars: Vec<(VarScope, String, Option<Sample>)>,
     /// Entries tracked by `tcp-request` rules (whole connection).
     pub sess_track: [Option<EntryRef>; 3],
     /// Entries tracked by `http-request`/`http-response` rules.
@@ -37,7 +39,9 @@ pub struct State {
 impl State {
     /// A transaction ends: its variables and tracked entries go.
     pub fn end_txn(&mut self) {
-        self.txn_vars.clear();
+        for v in &mut self.txn_vars {
+            v.2 = None;
+        }
         self.res_captures.clear();
         let now = crate::stick::clock::now_ms();
         for t in &mut self.txn_track {
@@ -84,7 +88,7 @@ impl State {
                 .txn_vars
                 .iter()
                 .find(|(s, n, _)| *s == scope && n == name)
-                .map(|(_, _, v)| v.clone()),
+                .and_then(|(_, _, v)| v.clone()),
         }
     }
 
@@ -102,7 +106,7 @@ impl State {
                 .txn_vars
                 .iter()
                 .find(|(s, n, _)| *s == scope && n == name)
-                .map(|(_, _, v)| v),
+                .and_then(|(_, _, v)| v.as_ref()),
         }
     }
 
@@ -122,8 +126,8 @@ impl State {
                 .iter_mut()
                 .find(|(s, n, _)| *s == scope && n == name)
             {
-                Some(slot) => slot.2 = v,
-                None => self.txn_vars.push((scope, name.to_string(), v)),
+                Some(slot) => slot.2 = Some(v),
+                None => self.txn_vars.push((scope, name.to_string(), Some(v))),
             },
         }
     }

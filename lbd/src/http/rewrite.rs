@@ -113,21 +113,24 @@ pub fn has_field(buf: &[u8], fields: &[HeaderField], name: &str) -> bool {
         .any(|h| !h.dropped && h.name.get(buf).eq_ignore_ascii_case(name.as_bytes()))
 }
 
-/// The head of `buf` (its first `head_len` bytes) with the line `name:
-/// value` appended, and the field to push for it, when appending cannot
+/// Writes to `out` the head of `buf` (its first `head_len` bytes) with the
+/// line `name: value` appended, and returns the field to push for it, when
+/// appending cannot
 /// change how the head parses: a header the parser does not interpret
 /// (not Host, Content-Length, Connection...), a token name, a value without
 /// control characters, a head that ends in CRLF CRLF and stays under
 /// `max_headers` lines. Every span of the other fields stays valid, so the
-/// caller skips parsing the head again. None when the full rewrite is due.
+/// caller skips parsing the head again. None, and `out` untouched, when
+/// the full rewrite is due.
 pub fn append_field(
+    out: &mut Vec<u8>,
     buf: &[u8],
     head_len: usize,
     fields: &[HeaderField],
     max_headers: usize,
     name: &str,
     value: &[u8],
-) -> Option<(Vec<u8>, HeaderField)> {
+) -> Option<HeaderField> {
     let n = name.as_bytes();
     let plain = HeaderKind::classify(n) == HeaderKind::Other
         && !n.is_empty()
@@ -141,9 +144,9 @@ pub fn append_field(
         return None;
     }
     let at = head_len - 2;
-    let mut out = Vec::with_capacity(head_len + n.len() + value.len() + 4);
+    out.reserve(head_len + n.len() + value.len() + 4);
     out.extend_from_slice(&buf[..at]);
-    push_field(&mut out, n, value);
+    push_field(out, n, value);
     out.extend_from_slice(b"\r\n");
     let vs = at + n.len() + 2;
     let lead = value
@@ -162,7 +165,7 @@ pub fn append_field(
         folded: false,
         dropped: false,
     };
-    Some((out, field))
+    Some(field)
 }
 
 /// A new request head: `method`/`target` replace the request line's when
@@ -284,8 +287,17 @@ mod tests {
     fn appended_field_parses_as_written() {
         let raw = b"\r\nGET /a HTTP/1.1\r\nHost: h\r\nX-A:  1 \r\n\r\nbody";
         let head = parse(raw);
-        let (new, field) =
-            append_field(raw, head.head_len, &head.headers, 101, "X-Site", b" be 1\t").unwrap();
+        let mut new = Vec::new();
+        let field = append_field(
+            &mut new,
+            raw,
+            head.head_len,
+            &head.headers,
+            101,
+            "X-Site",
+            b" be 1\t",
+        )
+        .unwrap();
         let mut fields = head.headers.clone();
         fields.push(field);
         let again = parse(&new);
@@ -302,10 +314,23 @@ mod tests {
         // Headers the parser interprets, bad names or values, and a full
         // header table take the full rewrite.
         let len = head.head_len;
-        assert!(append_field(raw, len, &head.headers, 101, "Content-Length", b"1").is_none());
-        assert!(append_field(raw, len, &head.headers, 101, "X B", b"1").is_none());
-        assert!(append_field(raw, len, &head.headers, 101, "X-B", b"a\r\nb: c").is_none());
-        assert!(append_field(raw, len, &head.headers, 3, "X-B", b"1").is_none());
+        let mut out = Vec::new();
+        assert!(append_field(
+            &mut out,
+            raw,
+            len,
+            &head.headers,
+            101,
+            "Content-Length",
+            b"1"
+        )
+        .is_none());
+        assert!(append_field(&mut out, raw, len, &head.headers, 101, "X B", b"1").is_none());
+        assert!(
+            append_field(&mut out, raw, len, &head.headers, 101, "X-B", b"a\r\nb: c").is_none()
+        );
+        assert!(append_field(&mut out, raw, len, &head.headers, 3, "X-B", b"1").is_none());
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -641,6 +641,32 @@ impl Fetch {
         }
     }
 
+    /// Appends the text of [`Fetch::eval`]'s sample to `out` when this fetch
+    /// can lend it (a variable, the path...), and returns whether it could;
+    /// nothing is appended for an absent sample.
+    pub(crate) fn append_text(&self, cx: &mut dyn SampleCtx, out: &mut Vec<u8>) -> bool {
+        let v = match &self.kind {
+            Kind::Path => cx.req().map(|r| path_of(r.uri())),
+            Kind::Url => cx.req().map(|r| r.uri()),
+            Kind::Method => cx.req().map(|r| r.method()),
+            Kind::Var(scope, n, def) => {
+                let lent = cx.with_var(*scope, n, &mut |v| {
+                    v.append_text(out);
+                    true
+                });
+                if let (None, Some(d)) = (lent, def) {
+                    d.append_text(out);
+                }
+                return true;
+            }
+            _ => return false,
+        };
+        if let Some(v) = v {
+            out.extend_from_slice(v);
+        }
+        true
+    }
+
     /// Every value, for ACLs.
     pub(crate) fn eval_all(&self, cx: &mut dyn SampleCtx) -> Vec<Sample> {
         let mut out = Vec::new();

@@ -100,6 +100,26 @@ impl Sample {
         }
     }
 
+    /// Appends the string form ([`Sample::to_text`]) to `out`, without
+    /// building it apart first.
+    pub fn append_text(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writing into a Vec cannot fail.
+        let _ = match self {
+            Sample::Bool(b) => {
+                out.push(if *b { b'1' } else { b'0' });
+                Ok(())
+            }
+            Sample::Sint(i) => write!(out, "{i}"),
+            Sample::Ipv4(a) => write!(out, "{a}"),
+            Sample::Ipv6(a) => write!(out, "{a}"),
+            Sample::Str(s) | Sample::Bin(s) | Sample::Meth(s) => {
+                out.extend_from_slice(s);
+                Ok(())
+            }
+        };
+    }
+
     /// The bytes of a string-like sample without copying; None for the others.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
