@@ -531,17 +531,20 @@ impl Index {
         })
     }
 
+    /// Whether `s` matches a pattern: [`Index::lookup`] without building
+    /// the hit (an ACL wants no value).
+    pub fn contains_ref(&self, s: SampleRef<'_>) -> bool {
+        self.find(s)
+            .inspect(|u| debug_assert!(self.items.contains_key(u)))
+            .is_some()
+    }
+
     fn find(&self, s: SampleRef<'_>) -> Option<u64> {
         match &self.kind {
             Kind::None => None,
             Kind::Exact(m) => {
                 let b = s.string()?;
-                let ids = if self.icase {
-                    m.get(&b.to_ascii_lowercase()[..])
-                } else {
-                    m.get(&b[..])
-                };
-                ids.map(Ids::first)
+                with_case(&b, self.icase, |b| m.get(b).map(Ids::first))
             }
             Kind::Affix {
                 lens,
@@ -550,27 +553,22 @@ impl Index {
                 longest,
             } => {
                 let b = s.string()?;
-                let lowered;
-                let b: &[u8] = if self.icase {
-                    lowered = b.to_ascii_lowercase();
-                    &lowered
-                } else {
-                    &b
-                };
-                let mut best: Option<u64> = None;
-                for &(l, _) in lens {
-                    if l > b.len() {
-                        continue;
-                    }
-                    let part = if *end { &b[b.len() - l..] } else { &b[..l] };
-                    if let Some(ids) = map.get(part) {
-                        if *longest {
-                            return Some(ids.first());
+                with_case(&b, self.icase, |b| {
+                    let mut best: Option<u64> = None;
+                    for &(l, _) in lens {
+                        if l > b.len() {
+                            continue;
                         }
-                        best = Some(best.map_or(ids.first(), |b| b.min(ids.first())));
+                        let part = if *end { &b[b.len() - l..] } else { &b[..l] };
+                        if let Some(ids) = map.get(part) {
+                            if *longest {
+                                return Some(ids.first());
+                            }
+                            best = Some(best.map_or(ids.first(), |b| b.min(ids.first())));
+                        }
                     }
-                }
-                best
+                    best
+                })
             }
             Kind::Sub { ac, order } => {
                 let b = s.string()?;
@@ -654,6 +652,24 @@ impl Index {
                 None
             }
         }
+    }
+}
+
+/// Calls `f` with `b`, lower-cased when `icase`: on the stack for the
+/// short values requests carry, so a case-insensitive match does not
+/// allocate.
+fn with_case<R>(b: &[u8], icase: bool, f: impl FnOnce(&[u8]) -> R) -> R {
+    if !icase {
+        return f(b);
+    }
+    let mut stack = [0u8; 128];
+    match stack.get_mut(..b.len()) {
+        Some(s) => {
+            s.copy_from_slice(b);
+            s.make_ascii_lowercase();
+            f(s)
+        }
+        None => f(&b.to_ascii_lowercase()),
     }
 }
 

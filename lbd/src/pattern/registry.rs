@@ -484,7 +484,7 @@ impl Matcher {
 
     /// [`Matcher::matches`] on a borrowed sample.
     pub fn matches_ref(&self, s: crate::sample::SampleRef<'_>) -> bool {
-        self.view.index.load().lookup_ref(s).is_some()
+        self.view.index.load().contains_ref(s)
     }
 
     /// The map value for `s`: the matched entry's typed value (or, for
