@@ -13,7 +13,7 @@ mod predefined;
 pub use cond::{parse_cond, Condition, Polarity};
 
 use crate::pattern::{MatchMethod, Matcher, RefKind};
-use crate::sample::{Expr, ParseEnv, Sample, SampleCtx, SampleType};
+use crate::sample::{Expr, ParseEnv, Sample, SampleCtx, SampleRef, SampleType};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -173,13 +173,23 @@ impl AclTerm {
 
     /// Whether any value of the sample matches.
     pub fn eval(&self, cx: &mut dyn SampleCtx) -> bool {
-        let method = self.method;
-        let lists = &self.lists;
-        self.expr.eval_each(cx, &mut |s: &Sample| match method {
+        // Fetches that read the message in place are tested without a
+        // copy per value.
+        if !self.expr.has_convs() {
+            if let Some(hit) = self.expr.fetch.test_borrowed(cx, &mut |v| self.test(v)) {
+                return hit;
+            }
+        }
+        self.expr
+            .eval_each(cx, &mut |s: &Sample| self.test(SampleRef::Sample(s)))
+    }
+
+    fn test(&self, v: SampleRef<'_>) -> bool {
+        match self.method {
             MatchMethod::Found => true,
-            MatchMethod::Bool => s.to_bool().unwrap_or(false),
-            _ => lists.iter().any(|m| m.matches(s)),
-        })
+            MatchMethod::Bool => v.to_bool().unwrap_or(false),
+            _ => self.lists.iter().any(|m| m.matches_ref(v)),
+        }
     }
 
     pub fn expr(&self) -> &Expr {

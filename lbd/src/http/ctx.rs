@@ -23,8 +23,10 @@ static PROC_VARS: LazyLock<Mutex<HashMap<String, Sample>>> = LazyLock::new(Defau
 pub struct State {
     /// `sess.*` variables: the whole connection.
     sess_vars: Vec<(String, Sample)>,
-    /// `txn.*`, `req.*`, `res.*`: one transaction.
-    txn_vars: Vec<(VarScope, String, Sample)>,
+    /// `txn.*`, `req.*`, `res.*`: one transaction. A transaction's end
+    /// empties the values but keeps the names, so the next request on the
+    /// connection sets its variables without allocating their names.
+    txn_vars: Vec<(VarScope, String, Option<Sample>)>,
     /// Entries tracked by `tcp-request` rules (whole connection).
     pub sess_track: [Option<EntryRef>; 3],
     /// Entries tracked by `http-request`/`http-response` rules.
@@ -40,7 +42,9 @@ pub struct State {
 impl State {
     /// A transaction ends: its variables and tracked entries go.
     pub fn end_txn(&mut self) {
-        self.txn_vars.clear();
+        for v in &mut self.txn_vars {
+            v.2 = None;
+        }
         self.res_captures.clear();
         self.unique_id = None;
         let now = crate::stick::clock::now_ms();
@@ -88,7 +92,25 @@ impl State {
                 .txn_vars
                 .iter()
                 .find(|(s, n, _)| *s == scope && n == name)
-                .map(|(_, _, v)| v.clone()),
+                .and_then(|(_, _, v)| v.clone()),
+        }
+    }
+
+    /// A session or transaction variable, borrowed (`proc.*` ones live
+    /// behind a lock and are not lent).
+    pub fn var_ref(&self, scope: VarScope, name: &str) -> Option<&Sample> {
+        match scope {
+            VarScope::Proc => None,
+            VarScope::Sess => self
+                .sess_vars
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v),
+            _ => self
+                .txn_vars
+                .iter()
+                .find(|(s, n, _)| *s == scope && n == name)
+                .and_then(|(_, _, v)| v.as_ref()),
         }
     }
 
@@ -108,8 +130,8 @@ impl State {
                 .iter_mut()
                 .find(|(s, n, _)| *s == scope && n == name)
             {
-                Some(slot) => slot.2 = v,
-                None => self.txn_vars.push((scope, name.to_string(), v)),
+                Some(slot) => slot.2 = Some(v),
+                None => self.txn_vars.push((scope, name.to_string(), Some(v))),
             },
         }
     }
@@ -368,6 +390,17 @@ impl SampleCtx for RuleCtx<'_> {
     }
     fn var(&self, scope: VarScope, name: &str) -> Option<Sample> {
         self.state.var(scope, name)
+    }
+    fn with_var(
+        &self,
+        scope: VarScope,
+        name: &str,
+        f: &mut dyn FnMut(&Sample) -> bool,
+    ) -> Option<bool> {
+        match self.state.var_ref(scope, name) {
+            Some(v) => Some(f(v)),
+            None => self.state.var(scope, name).map(|v| f(&v)),
+        }
     }
     fn set_var(&mut self, scope: VarScope, name: &str, v: Sample) {
         self.state.set_var(scope, name, v);

@@ -5,7 +5,7 @@
 //!
 //! Requests without rewrite rules never come here and cost nothing.
 
-use crate::h1::{HeaderField, RequestHead, ResponseHead};
+use crate::h1::{HeaderField, HeaderKind, RequestHead, ResponseHead, Span};
 use regex::bytes::{Captures, Regex};
 
 /// One header edit. Values are already rendered (log-format evaluated).
@@ -102,6 +102,70 @@ fn write_fields(
         push_field(out, name.as_bytes(), v);
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Whether a forwarded field of `fields` is named `name`: an edit of a
+/// header the message lacks (`del-header`, `replace-header`...) changes
+/// nothing and needs no rewrite.
+pub fn has_field(buf: &[u8], fields: &[HeaderField], name: &str) -> bool {
+    fields
+        .iter()
+        .any(|h| !h.dropped && h.name.get(buf).eq_ignore_ascii_case(name.as_bytes()))
+}
+
+/// Writes to `out` the head of `buf` (its first `head_len` bytes) with the
+/// line `name: value` appended, and returns the field to push for it, when
+/// appending cannot
+/// change how the head parses: a header the parser does not interpret
+/// (not Host, Content-Length, Connection...), a token name, a value without
+/// control characters, a head that ends in CRLF CRLF and stays under
+/// `max_headers` lines. Every span of the other fields stays valid, so the
+/// caller skips parsing the head again. None, and `out` untouched, when
+/// the full rewrite is due.
+pub fn append_field(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    head_len: usize,
+    fields: &[HeaderField],
+    max_headers: usize,
+    name: &str,
+    value: &[u8],
+) -> Option<HeaderField> {
+    let n = name.as_bytes();
+    let plain = HeaderKind::classify(n) == HeaderKind::Other
+        && !n.is_empty()
+        && n.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+        && value
+            .iter()
+            .all(|&c| c == b'\t' || (c >= 0x20 && c != 0x7f));
+    // The parser keeps one slot of `maxhdr` for the end of the head.
+    if !plain || fields.len() + 2 > max_headers || !buf.get(..head_len)?.ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let at = head_len - 2;
+    out.reserve(head_len + n.len() + value.len() + 4);
+    out.extend_from_slice(&buf[..at]);
+    push_field(out, n, value);
+    out.extend_from_slice(b"\r\n");
+    let vs = at + n.len() + 2;
+    let lead = value
+        .iter()
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    let trail = value[lead..]
+        .iter()
+        .rev()
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    let field = HeaderField {
+        name: Span::new(at, at + n.len()),
+        value: Span::new(vs + lead, vs + value.len() - trail),
+        kind: HeaderKind::Other,
+        folded: false,
+        dropped: false,
+    };
+    Some(field)
 }
 
 /// A new request head: `method`/`target` replace the request line's when
@@ -217,6 +281,56 @@ mod tests {
             out,
             b"POST /z HTTP/1.1\r\nHost: h\r\nAccept: a, bb ,c\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn appended_field_parses_as_written() {
+        let raw = b"\r\nGET /a HTTP/1.1\r\nHost: h\r\nX-A:  1 \r\n\r\nbody";
+        let head = parse(raw);
+        let mut new = Vec::new();
+        let field = append_field(
+            &mut new,
+            raw,
+            head.head_len,
+            &head.headers,
+            101,
+            "X-Site",
+            b" be 1\t",
+        )
+        .unwrap();
+        let mut fields = head.headers.clone();
+        fields.push(field);
+        let again = parse(&new);
+        assert_eq!(again.head_len, new.len());
+        assert_eq!(again.headers.len(), fields.len());
+        for (a, b) in again.headers.iter().zip(&fields) {
+            assert_eq!(a.name.get(&new), b.name.get(&new));
+            assert_eq!(a.value.get(&new), b.value.get(&new));
+            assert_eq!(a.kind, b.kind);
+        }
+        assert_eq!(field.value.get(&new), b"be 1");
+        assert!(has_field(&new, &fields, "x-site"));
+        assert!(!has_field(&new, &fields, "x-debug"));
+        // Headers the parser interprets, bad names or values, and a full
+        // header table take the full rewrite.
+        let len = head.head_len;
+        let mut out = Vec::new();
+        assert!(append_field(
+            &mut out,
+            raw,
+            len,
+            &head.headers,
+            101,
+            "Content-Length",
+            b"1"
+        )
+        .is_none());
+        assert!(append_field(&mut out, raw, len, &head.headers, 101, "X B", b"1").is_none());
+        assert!(
+            append_field(&mut out, raw, len, &head.headers, 101, "X-B", b"a\r\nb: c").is_none()
+        );
+        assert!(append_field(&mut out, raw, len, &head.headers, 3, "X-B", b"1").is_none());
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub use super::parse::{
 };
 use super::parse::{mask4, mask6, parse_hex, parse_net, Net};
 use super::Hit;
-use crate::sample::{Sample, SampleType};
+use crate::sample::{Sample, SampleRef, SampleType};
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use std::collections::HashMap;
@@ -511,6 +511,11 @@ impl Index {
 
     /// Looks `s` up; `found`/`bool` are answered by the caller.
     pub fn lookup(&self, s: &Sample) -> Option<Hit<'_>> {
+        self.lookup_ref(SampleRef::Sample(s))
+    }
+
+    /// [`Index::lookup`] on a borrowed sample (an ACL's value read in place).
+    pub fn lookup_ref(&self, s: SampleRef<'_>) -> Option<Hit<'_>> {
         let uid = self.find(s)?;
         let it = self.items.get(&uid)?;
         let regm = match (&self.kind, s.as_bytes(), &it.raw_value) {
@@ -526,17 +531,20 @@ impl Index {
         })
     }
 
-    fn find(&self, s: &Sample) -> Option<u64> {
+    /// Whether `s` matches a pattern: [`Index::lookup`] without building
+    /// the hit (an ACL wants no value).
+    pub fn contains_ref(&self, s: SampleRef<'_>) -> bool {
+        self.find(s)
+            .inspect(|u| debug_assert!(self.items.contains_key(u)))
+            .is_some()
+    }
+
+    fn find(&self, s: SampleRef<'_>) -> Option<u64> {
         match &self.kind {
             Kind::None => None,
             Kind::Exact(m) => {
-                let b = string_of(s)?;
-                let ids = if self.icase {
-                    m.get(&b.to_ascii_lowercase()[..])
-                } else {
-                    m.get(&b[..])
-                };
-                ids.map(Ids::first)
+                let b = s.string()?;
+                with_case(&b, self.icase, |b| m.get(b).map(Ids::first))
             }
             Kind::Affix {
                 lens,
@@ -544,31 +552,26 @@ impl Index {
                 end,
                 longest,
             } => {
-                let b = string_of(s)?;
-                let lowered;
-                let b: &[u8] = if self.icase {
-                    lowered = b.to_ascii_lowercase();
-                    &lowered
-                } else {
-                    &b
-                };
-                let mut best: Option<u64> = None;
-                for &(l, _) in lens {
-                    if l > b.len() {
-                        continue;
-                    }
-                    let part = if *end { &b[b.len() - l..] } else { &b[..l] };
-                    if let Some(ids) = map.get(part) {
-                        if *longest {
-                            return Some(ids.first());
+                let b = s.string()?;
+                with_case(&b, self.icase, |b| {
+                    let mut best: Option<u64> = None;
+                    for &(l, _) in lens {
+                        if l > b.len() {
+                            continue;
                         }
-                        best = Some(best.map_or(ids.first(), |b| b.min(ids.first())));
+                        let part = if *end { &b[b.len() - l..] } else { &b[..l] };
+                        if let Some(ids) = map.get(part) {
+                            if *longest {
+                                return Some(ids.first());
+                            }
+                            best = Some(best.map_or(ids.first(), |b| b.min(ids.first())));
+                        }
                     }
-                }
-                best
+                    best
+                })
             }
             Kind::Sub { ac, order } => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 match ac {
                     Some(ac) => ac
                         .find_overlapping_iter(&b[..])
@@ -583,7 +586,7 @@ impl Index {
                 }
             }
             Kind::Reg { set, res, order } => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 match set {
                     Some(set) => set
                         .matches(&b)
@@ -597,7 +600,7 @@ impl Index {
                 }
             }
             Kind::Words { delim, map } => {
-                let b = string_of(s)?;
+                let b = s.string()?;
                 let b = if self.icase {
                     b.to_ascii_lowercase()
                 } else {
@@ -607,7 +610,7 @@ impl Index {
             }
             Kind::Ints { exact, ranges } => {
                 let v = if self.method == MatchMethod::Len {
-                    string_of(s)?.len() as i64
+                    s.string()?.len() as i64
                 } else {
                     s.to_int()?
                 };
@@ -652,6 +655,24 @@ impl Index {
     }
 }
 
+/// Calls `f` with `b`, lower-cased when `icase`: on the stack for the
+/// short values requests carry, so a case-insensitive match does not
+/// allocate.
+fn with_case<R>(b: &[u8], icase: bool, f: impl FnOnce(&[u8]) -> R) -> R {
+    if !icase {
+        return f(b);
+    }
+    let mut stack = [0u8; 128];
+    match stack.get_mut(..b.len()) {
+        Some(s) => {
+            s.copy_from_slice(b);
+            s.make_ascii_lowercase();
+            f(s)
+        }
+        None => f(&b.to_ascii_lowercase()),
+    }
+}
+
 /// Whether `needle` occurs in `hay` (the scan `sub` falls back to).
 fn contains(hay: &[u8], needle: &[u8], icase: bool) -> bool {
     needle.is_empty()
@@ -662,18 +683,6 @@ fn contains(hay: &[u8], needle: &[u8], icase: bool) -> bool {
                 w == needle
             }
         })
-}
-
-/// The bytes a string method compares: strings as they are, other types
-/// cast to their text.
-fn string_of(s: &Sample) -> Option<std::borrow::Cow<'_, [u8]>> {
-    match s.as_bytes() {
-        Some(b) => Some(std::borrow::Cow::Borrowed(b)),
-        None => match s {
-            Sample::Bool(_) => None,
-            other => Some(std::borrow::Cow::Owned(other.to_text())),
-        },
-    }
 }
 
 fn trim_delim(k: &[u8], d: u8) -> &[u8] {

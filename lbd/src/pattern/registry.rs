@@ -482,6 +482,11 @@ impl Matcher {
         self.view.index.load().lookup(s).is_some()
     }
 
+    /// [`Matcher::matches`] on a borrowed sample.
+    pub fn matches_ref(&self, s: crate::sample::SampleRef<'_>) -> bool {
+        self.view.index.load().contains_ref(s)
+    }
+
     /// The map value for `s`: the matched entry's typed value (or, for
     /// `map_regm`, its substituted text).
     pub fn map_value(&self, s: &Sample) -> Option<Sample> {

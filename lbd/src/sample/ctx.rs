@@ -194,6 +194,16 @@ pub trait SampleCtx {
         None
     }
     fn var(&self, scope: VarScope, name: &str) -> Option<Sample>;
+    /// Calls `f` on variable `name` without copying it when the context
+    /// can lend it; None when the variable is not set.
+    fn with_var(
+        &self,
+        scope: VarScope,
+        name: &str,
+        f: &mut dyn FnMut(&Sample) -> bool,
+    ) -> Option<bool> {
+        self.var(scope, name).map(|v| f(&v))
+    }
     fn set_var(&mut self, scope: VarScope, name: &str, v: Sample);
     fn unset_var(&mut self, scope: VarScope, name: &str);
     fn stick(&mut self, src: StickSource, what: StickCounter) -> Option<i64>;

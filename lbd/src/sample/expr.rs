@@ -94,6 +94,18 @@ impl Expr {
         self.convert(cx, s)
     }
 
+    /// Appends the text of the sample to `out` (a `%[...]` in a log-format
+    /// value); nothing when it is absent. Fetches that can lend their value
+    /// are not copied first.
+    pub fn append_text(&self, cx: &mut dyn SampleCtx, out: &mut Vec<u8>) {
+        if self.convs.is_empty() && self.fetch.append_text(cx, out) {
+            return;
+        }
+        if let Some(v) = self.eval(cx) {
+            v.append_text(out);
+        }
+    }
+
     /// Feeds `f` every value of a multi-valued fetch (`hdr(x)` in an ACL tries
     /// each occurrence) until it returns true; returns whether one did.
     pub fn eval_each(&self, cx: &mut dyn SampleCtx, f: &mut dyn FnMut(&Sample) -> bool) -> bool {

@@ -1,7 +1,7 @@
 //! Sample fetches (spec 5.4): what each name reads from the session.
 
 use super::ctx::{HttpMsg, StickCounter, StickSource, VarScope};
-use super::{str_to_int, ParseEnv, Sample, SampleCtx, SampleType};
+use super::{str_to_int, ParseEnv, Sample, SampleCtx, SampleRef, SampleType};
 use std::net::{IpAddr, SocketAddr};
 
 /// A compiled fetch: the name as written, what it reads, its output type.
@@ -593,6 +593,92 @@ impl Fetch {
             }
             _ => self.eval_single(cx),
         }
+    }
+
+    /// For fetches that read straight from the message or the variables:
+    /// feeds `f` each value an ACL tests, borrowed, until it returns true,
+    /// and returns whether one did. The values and their order are those of
+    /// [`Fetch::eval`] / [`Fetch::eval_all`]. None when this fetch has no
+    /// borrowed form (the caller evaluates it the usual way).
+    pub(crate) fn test_borrowed(
+        &self,
+        cx: &mut dyn SampleCtx,
+        f: &mut dyn FnMut(SampleRef<'_>) -> bool,
+    ) -> Option<bool> {
+        let bytes = |v: Option<&[u8]>, f: &mut dyn FnMut(SampleRef<'_>) -> bool| {
+            Some(v.is_some_and(|v| f(SampleRef::Bytes(v))))
+        };
+        match &self.kind {
+            Kind::Path => bytes(cx.req().map(|r| path_of(r.uri())), f),
+            Kind::Url => bytes(cx.req().map(|r| r.uri()), f),
+            Kind::Method => bytes(cx.req().map(|r| r.method()), f),
+            Kind::Query => {
+                let u = cx.req().map(|r| r.uri());
+                bytes(u.and_then(|u| Some(&u[memchr::memchr(b'?', u)? + 1..])), f)
+            }
+            Kind::Hdr {
+                side,
+                name,
+                occ: None,
+                full,
+            } => {
+                let Some(m) = msg(cx, *side) else {
+                    return Some(false);
+                };
+                for i in 0..m.header_count() {
+                    let (n, v) = m.header(i);
+                    if name
+                        .as_deref()
+                        .is_some_and(|x| !n.eq_ignore_ascii_case(x.as_bytes()))
+                    {
+                        continue;
+                    }
+                    let hit = if *full {
+                        f(SampleRef::Bytes(v.trim_ascii()))
+                    } else {
+                        v.split(|&c| c == b',')
+                            .any(|part| f(SampleRef::Bytes(part.trim_ascii())))
+                    };
+                    if hit {
+                        return Some(true);
+                    }
+                }
+                Some(false)
+            }
+            Kind::Var(scope, n, def) => {
+                match cx.with_var(*scope, n, &mut |v| f(SampleRef::Sample(v))) {
+                    Some(hit) => Some(hit),
+                    None => Some(def.as_ref().is_some_and(|d| f(SampleRef::Sample(d)))),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends the text of [`Fetch::eval`]'s sample to `out` when this fetch
+    /// can lend it (a variable, the path...), and returns whether it could;
+    /// nothing is appended for an absent sample.
+    pub(crate) fn append_text(&self, cx: &mut dyn SampleCtx, out: &mut Vec<u8>) -> bool {
+        let v = match &self.kind {
+            Kind::Path => cx.req().map(|r| path_of(r.uri())),
+            Kind::Url => cx.req().map(|r| r.uri()),
+            Kind::Method => cx.req().map(|r| r.method()),
+            Kind::Var(scope, n, def) => {
+                let lent = cx.with_var(*scope, n, &mut |v| {
+                    v.append_text(out);
+                    true
+                });
+                if let (None, Some(d)) = (lent, def) {
+                    d.append_text(out);
+                }
+                return true;
+            }
+            _ => return false,
+        };
+        if let Some(v) = v {
+            out.extend_from_slice(v);
+        }
+        true
     }
 
     /// Every value, for ACLs.

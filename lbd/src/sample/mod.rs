@@ -100,6 +100,26 @@ impl Sample {
         }
     }
 
+    /// Appends the string form ([`Sample::to_text`]) to `out`, without
+    /// building it apart first.
+    pub fn append_text(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writing into a Vec cannot fail.
+        let _ = match self {
+            Sample::Bool(b) => {
+                out.push(if *b { b'1' } else { b'0' });
+                Ok(())
+            }
+            Sample::Sint(i) => write!(out, "{i}"),
+            Sample::Ipv4(a) => write!(out, "{a}"),
+            Sample::Ipv6(a) => write!(out, "{a}"),
+            Sample::Str(s) | Sample::Bin(s) | Sample::Meth(s) => {
+                out.extend_from_slice(s);
+                Ok(())
+            }
+        };
+    }
+
     /// The bytes of a string-like sample without copying; None for the others.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
@@ -182,6 +202,60 @@ impl Sample {
                 _ => return None,
             },
         })
+    }
+}
+
+/// A sample borrowed for one test: the bytes of a string fetch still in the
+/// message (no copy per ACL), or a sample owned elsewhere (a variable).
+#[derive(Debug, Clone, Copy)]
+pub enum SampleRef<'a> {
+    /// A string (or method) read in place.
+    Bytes(&'a [u8]),
+    Sample(&'a Sample),
+}
+
+impl SampleRef<'_> {
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            SampleRef::Bytes(b) => Some(b),
+            SampleRef::Sample(s) => s.as_bytes(),
+        }
+    }
+
+    /// The bytes a string match compares: as they are, other types cast
+    /// to their text; None for booleans.
+    pub fn string(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            SampleRef::Bytes(b) => Some(std::borrow::Cow::Borrowed(b)),
+            SampleRef::Sample(s) => match s.as_bytes() {
+                Some(b) => Some(std::borrow::Cow::Borrowed(b)),
+                None => match s {
+                    Sample::Bool(_) => None,
+                    other => Some(std::borrow::Cow::Owned(other.to_text())),
+                },
+            },
+        }
+    }
+
+    pub fn to_int(&self) -> Option<i64> {
+        match self {
+            SampleRef::Bytes(b) => str_to_int(b),
+            SampleRef::Sample(s) => s.to_int(),
+        }
+    }
+
+    pub fn to_bool(&self) -> Option<bool> {
+        match self {
+            SampleRef::Bytes(b) => str_to_int(b).map(|i| i != 0),
+            SampleRef::Sample(s) => s.to_bool(),
+        }
+    }
+
+    pub fn to_ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            SampleRef::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+            SampleRef::Sample(s) => s.to_ip(),
+        }
     }
 }
 

@@ -238,3 +238,39 @@ fn url_fetches_uuid_and_table_converters() {
     assert_eq!(ev("str(zz),table_http_req_rate(t)", &mut c), None);
     assert!(perr("str(a),table_nosuch(t)").contains("unknown converter"));
 }
+
+/// The text a log-format `%[...]` prints is the same whether the fetch
+/// lends its value or the sample is built and converted.
+#[test]
+fn lent_text_is_the_sample_text() {
+    let mut c = TestCtx::with_request(OwnedMsg::request("GET", "/a/b?x=1", &[("Host", "Ex.com")]));
+    c.vars
+        .insert((VarScope::Txn, "site".into()), Sample::Str(b"be1".to_vec()));
+    c.vars
+        .insert((VarScope::Txn, "n".into()), Sample::Sint(-42));
+    c.src = Some("10.1.2.3:5".parse().unwrap());
+    let reg = PatternRegistry::new();
+    let env = ParseEnv {
+        registry: &reg,
+        file: "t",
+        line: 1,
+    };
+    for e in [
+        "path",
+        "url",
+        "method",
+        "var(txn.site)",
+        "var(txn.n)",
+        "var(txn.none)",
+        "var(txn.none,dflt)",
+        "src",
+        "hdr(host),lower",
+        "bool(1)",
+    ] {
+        let x = Expr::parse(e, &env).unwrap();
+        let mut lent = Vec::new();
+        x.append_text(&mut c, &mut lent);
+        let built = x.eval(&mut c).map(|s| s.to_text()).unwrap_or_default();
+        assert_eq!(lent, built, "{e}");
+    }
+}

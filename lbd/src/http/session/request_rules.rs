@@ -16,6 +16,11 @@ use crate::log::{TermCause, TermPhase, Termination};
 use crate::sample::{Expr, Sample, VarScope};
 use std::time::Duration;
 
+thread_local! {
+    /// A header action's rendered value and new head (see `header_action`).
+    static SCRATCH: std::cell::Cell<(Vec<u8>, Vec<u8>)> = Default::default();
+}
+
 /// The 30x answer of redirect `r` to `loc`, as 2.6 builds it.
 pub(super) fn redirect_response(r: &Redirect, loc: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(loc.len() + 128);
@@ -53,8 +58,7 @@ impl Session {
         head: &h1::RequestHead,
         f: impl FnOnce(&mut RuleCtx<'_>) -> R,
     ) -> R {
-        let fe = self.fe.clone();
-        let be = self.cur_be.clone();
+        // Disjoint field borrows: no Arc clone per evaluated condition.
         let buf = self.cbuf.bytes();
         let body = self.fe.conf.options.http_buffer_request.then(|| {
             let rest = &buf[head.head_len.min(buf.len())..];
@@ -63,9 +67,9 @@ impl Session {
                 _ => rest,
             }
         });
-        let mut cx = RuleCtx::new(&self.info, &fe, &mut self.state);
+        let mut cx = RuleCtx::new(&self.info, &self.fe, &mut self.state);
         cx.req = Some(ReqMsg { buf, head, body });
-        cx.be = be.as_deref();
+        cx.be = self.cur_be.as_deref();
         cx.first_request = self.requests <= 1;
         f(&mut cx)
     }
@@ -88,11 +92,7 @@ impl Session {
         for p in &f.pieces {
             match p {
                 Piece::Text(t) => out.extend_from_slice(t),
-                Piece::Expr(e) => {
-                    if let Some(v) = self.sample(e, head) {
-                        out.extend_from_slice(&v.to_text());
-                    }
-                }
+                Piece::Expr(e) => self.with_ctx(head, |cx| e.append_text(cx, out)),
                 Piece::Var(v) => self.render_var(*v, out),
             }
         }
@@ -150,17 +150,63 @@ impl Session {
         h: &HeaderAction,
         c: &Compiled,
     ) -> bool {
-        let v = self.rendered(c, head);
+        // The value and the new head go to buffers the thread reuses: no
+        // allocation per rewrite once they have grown.
+        let (mut v, mut new) = SCRATCH.take();
+        v.clear();
+        new.clear();
+        if let Some(f) = &c.fmt {
+            self.render(f, head, &mut v);
+        }
+        let done = self.edit_header(head, h, c, &v, &mut new);
+        SCRATCH.set((v, new));
+        done
+    }
+
+    fn edit_header(
+        &mut self,
+        head: &mut h1::RequestHead,
+        h: &HeaderAction,
+        c: &Compiled,
+        v: &[u8],
+        new: &mut Vec<u8>,
+    ) -> bool {
         let edit = match (h, &c.regex) {
-            (HeaderAction::Set { name, .. }, _) => HeaderEdit::Set(name, &v),
-            (HeaderAction::Add { name, .. }, _) => HeaderEdit::Add(name, &v),
+            (HeaderAction::Set { name, .. }, _) => HeaderEdit::Set(name, v),
+            (HeaderAction::Add { name, .. }, _) => HeaderEdit::Add(name, v),
             (HeaderAction::Del { name }, _) => HeaderEdit::Del(name),
-            (HeaderAction::Replace { name, .. }, Some(re)) => HeaderEdit::Replace(name, re, &v),
+            (HeaderAction::Replace { name, .. }, Some(re)) => HeaderEdit::Replace(name, re, v),
             (HeaderAction::ReplaceValue { name, .. }, Some(re)) => {
-                HeaderEdit::ReplaceValue(name, re, &v)
+                HeaderEdit::ReplaceValue(name, re, v)
             }
             _ => return true,
         };
+        let buf = self.cbuf.bytes();
+        let absent = |n: &str| !rewrite::has_field(buf, &head.headers, n);
+        let append = match edit {
+            HeaderEdit::Del(n) | HeaderEdit::Replace(n, ..) | HeaderEdit::ReplaceValue(n, ..)
+                if absent(n) =>
+            {
+                return true;
+            }
+            HeaderEdit::Add(n, v) => Some((n, v)),
+            HeaderEdit::Set(n, v) if absent(n) => Some((n, v)),
+            _ => None,
+        };
+        // Appending a plain header needs no new parse of the head.
+        if let Some((n, v)) = append {
+            let max = self.opts.max_headers;
+            if let Some(field) =
+                rewrite::append_field(new, buf, head.head_len, &head.headers, max, n, v)
+            {
+                if new.len() > self.opts.max_head || !self.cbuf.replace_front(head.head_len, new) {
+                    return false;
+                }
+                head.head_len = new.len();
+                head.headers.push(field);
+                return true;
+            }
+        }
         self.rewrite(head, None, None, Some(edit))
     }
 
