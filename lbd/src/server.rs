@@ -423,12 +423,35 @@ impl AcceptCtx {
                 (Some(_), _) => return,
                 (None, stream) => (stream, info),
             };
+            // Each session future is boxed: inline, the task would be as
+            // large as the largest of the three (the h2 one carries an 8 KiB
+            // linger buffer) for every connection, idle ones included.
             match fe.mode {
-                Mode::Tcp => crate::tcp::serve(fe, stream, info, use_splice, log, &sess).await,
-                Mode::Http if speaks_h2(proto, &stream, &info).await => {
-                    crate::http2::serve(fe, stream, info, stop, log, sess.entry()).await
+                Mode::Tcp => {
+                    Box::pin(crate::tcp::serve(fe, stream, info, use_splice, log, &sess)).await
                 }
-                Mode::Http => crate::http::serve(fe, stream, info, stop, log, sess.entry()).await,
+                Mode::Http if speaks_h2(proto, &stream, &info).await => {
+                    Box::pin(crate::http2::serve(
+                        fe,
+                        stream,
+                        info,
+                        stop,
+                        log,
+                        sess.entry(),
+                    ))
+                    .await
+                }
+                Mode::Http => {
+                    Box::pin(crate::http::serve(
+                        fe,
+                        stream,
+                        info,
+                        stop,
+                        log,
+                        sess.entry(),
+                    ))
+                    .await
+                }
             }
             drop(sess);
             drop(permits);

@@ -13,6 +13,7 @@ mod bigconfig;
 mod configs;
 mod edge;
 mod failover;
+mod h2;
 mod logging;
 mod machine;
 mod opts;
@@ -24,6 +25,7 @@ mod run;
 mod stats;
 mod syslog_sink;
 mod tcp;
+mod tls;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +46,7 @@ fn main() {
         }),
         Some("__tcp-sink") => run::parse_addr(args.get(1)).and_then(backend::tcp_sink),
         Some("__tcp-push") => tcp_push(&args[1..]),
+        Some("__tls-load") => tls::load_main(&args[1..]),
         _ => harness(&args),
     };
     if let Err(e) = result {
@@ -111,6 +114,8 @@ struct JsonReport<'a> {
     bigconfig: Option<Vec<bigconfig::BigConfigRow>>,
     edge: Option<edge::EdgeSummary>,
     reload: Option<Vec<reload::ReloadRow>>,
+    tls: Option<tls::TlsSummary>,
+    h2: Option<tls::TlsSummary>,
 }
 
 #[derive(Serialize)]
@@ -292,6 +297,45 @@ fn harness(args: &[String]) -> Result<()> {
         reloads = Some(rows);
     }
 
+    let mut tls_run = None;
+    if opts.only.runs(Bench::Tls) {
+        println!(
+            "\n## TLS: new and resumed TLS 1.3 handshakes ({} client connections, 1 request \
+             each), HTTPS keep-alive (wrk -c{}), {} rounds x {} s; idle memory at {} \
+             connections\n",
+            tls::HANDSHAKE_CONNS,
+            opts.conns,
+            opts.rounds,
+            opts.secs,
+            tls::IDLE_CONNS
+        );
+        let summary = tls::run(&env, &specs, &tls::Workload::TLS, true)?;
+        print!("{}", tls::table(&summary));
+        tls_run = Some(summary);
+    }
+
+    let mut h2_run = None;
+    if opts.only.runs(Bench::H2) {
+        println!(
+            "\n## HTTP/2: h2load -c{} -m{} over TLS (ALPN h2) and cleartext proto h2, {} rounds \
+             x {} s\n",
+            h2::CONNS,
+            h2::STREAMS,
+            opts.rounds,
+            opts.secs
+        );
+        let summary = tls::run(&env, &specs, &tls::Workload::H2, false)?;
+        print!("{}", tls::table(&summary));
+        h2_run = Some(summary);
+    }
+    if (opts.only.runs(Bench::Tls) || opts.only.runs(Bench::H2))
+        && specs.iter().any(|p| p.name == "nginx")
+    {
+        let w = "NGINX skipped for tls and h2 (it cannot read the HAProxy config)".to_string();
+        println!("\nnote: {w}");
+        warnings.push(w);
+    }
+
     let json = JsonReport {
         machine: &machine,
         settings,
@@ -303,6 +347,8 @@ fn harness(args: &[String]) -> Result<()> {
         bigconfig: big,
         edge: edge_run,
         reload: reloads,
+        tls: tls_run,
+        h2: h2_run,
     };
     write_json(&opts.json, &json)?;
     for w in &warnings {

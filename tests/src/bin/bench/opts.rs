@@ -8,11 +8,14 @@ use anyhow::{bail, Context, Result};
 pub const USAGE: &str = "\
 usage: bench [options]
   --only LIST            comma list of http, tcp, failover, logging, bigconfig, edge,
-                         reload, or all (default: http,tcp,failover; logging doubles
+                         reload, tls, h2, or all (default: http,tcp,failover; logging doubles
                          the HTTP run; bigconfig: show stat latency and req/s with 1,000
                          servers; edge: 50 ACLs/rules + 10k map vs plain config;
                          reload: SIGUSR2 to new config serving with 10,000 servers, and
-                         req/s under one reload a second, -W, ~1 min per proxy)
+                         req/s under one reload a second, -W, ~1 min per proxy;
+                         tls: new/resumed TLS 1.3 handshakes, HTTPS keep-alive, idle
+                         memory at 5,000 TLS connections; h2: h2load over TLS and
+                         cleartext; lbd and HAProxy only)
   --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
   --failover-rounds N    failover rounds per proxy and check interval (default 5)
@@ -40,6 +43,8 @@ pub enum Bench {
     BigConfig,
     Edge,
     Reload,
+    Tls,
+    H2,
 }
 
 /// The benchmarks a run includes (`--only`).
@@ -65,6 +70,8 @@ impl Only {
                 "bigconfig" => &[Bench::BigConfig],
                 "edge" => &[Bench::Edge],
                 "reload" => &[Bench::Reload],
+                "tls" => &[Bench::Tls],
+                "h2" => &[Bench::H2],
                 "all" => &[
                     Bench::Http,
                     Bench::Tcp,
@@ -73,9 +80,11 @@ impl Only {
                     Bench::BigConfig,
                     Bench::Edge,
                     Bench::Reload,
+                    Bench::Tls,
+                    Bench::H2,
                 ],
                 other => bail!(
-                    "--only takes a comma list of http, tcp, failover, logging, bigconfig, edge, reload or all, not {other:?}"
+                    "--only takes a comma list of http, tcp, failover, logging, bigconfig, edge, reload, tls, h2 or all, not {other:?}"
                 ),
             };
             for b in add {
