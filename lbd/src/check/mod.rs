@@ -68,6 +68,12 @@ pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
     for be in &rt.backends {
         for (idx, s) in be.servers.iter().enumerate() {
             let c = &s.conf.check;
+            // Most servers of a big config have no check: skip the name and
+            // http-check copies for them (a reload starts these on the
+            // serving thread).
+            if !c.enabled && !s.conf.agent.enabled {
+                continue;
+            }
             let addr = s.addr.load();
             let ip = match &**addr {
                 ServerAddrRt::Ip { ip, .. } => Some(*ip),

@@ -172,7 +172,7 @@ async fn serve_with(
         info: info.clone(),
         cbuf: Buf::with_capacity(bufsize),
         sbuf: Buf::with_capacity(bufsize),
-        out: Vec::with_capacity(2048),
+        out: Vec::new(),
         upstream: None,
         requests: 0,
         opts,
