@@ -46,11 +46,15 @@ backend be
         assert_eq!(r.status, 200, "{}{}", r.raw_str(), p.output_hint());
     }
     let row = stat_row(&sock, "be", "s1");
-    let (connect, reuse) = (row["connect"].clone(), row["reuse"].clone());
-    assert_eq!(
-        (be.connections(), connect.as_str(), reuse.as_str()),
-        (1, "1", "6"),
-        "{}",
+    let connect: u64 = row["connect"].parse().unwrap_or(u64::MAX);
+    let reuse: u64 = row["reuse"].parse().unwrap_or(u64::MAX);
+    // One connection carries them all, except that a request arriving just
+    // as the previous client closed may find the connection not yet back
+    // in the idle list and open a second one (2.6.12 does so now and then).
+    assert!(
+        (1..=2).contains(&connect) && connect + reuse == 7 && be.connections() == connect as usize,
+        "connect {connect} reuse {reuse} server saw {}{}",
+        be.connections(),
         p.output_hint()
     );
 }
