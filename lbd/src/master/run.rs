@@ -40,9 +40,6 @@ pub struct Options {
     pub cli: Option<PathBuf>,
     /// The command line as started, argv[0] first.
     pub argv: Vec<OsString>,
-    /// False when the configuration failed to load: wait mode, the
-    /// workers there are keep serving.
-    pub config_ok: bool,
 }
 
 /// A worker and the master's end of its socketpair.
@@ -189,15 +186,13 @@ impl Master {
                 return 1;
             }
         }
-        if self.opts.config_ok {
-            if let Err(e) = self.fork_worker() {
-                say("[ALERT]", &format!("Cannot fork a worker: {e}"));
-                if lock(&self.shared).workers.is_empty() {
-                    return 1;
-                }
-                self.loading_failed();
+        // After a re-exec the new worker parses the configuration: one
+        // that fails exits before it is ready, and the old ones keep serving.
+        if let Err(e) = self.fork_worker() {
+            say("[ALERT]", &format!("Cannot fork a worker: {e}"));
+            if lock(&self.shared).workers.is_empty() {
+                return 1;
             }
-        } else {
             self.loading_failed();
         }
         loop {
