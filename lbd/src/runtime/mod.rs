@@ -140,6 +140,7 @@ impl Runtime {
                     .map(|n| n.get())
                     .unwrap_or(1)
             });
+        crate::stats::counters::size_shards(threads);
         let global_maxconn = cfg.global.maxconn.unwrap_or(DEFAULT_GLOBAL_MAXCONN);
         // Automatic proxy ids start at 1 in declaration order, skipping ids
         // already claimed with `id`. A global `stats socket` creates 2.6's

@@ -62,15 +62,30 @@ const NCTR: usize = Ctr::H1Streams as usize + 1;
 #[repr(align(64))]
 struct Shard([AtomicU64; NCTR]);
 
-/// Per-thread sharded monotonic totals.
+/// Per-thread sharded monotonic totals: as many shards as serving threads
+/// (rounded up to a power of two, at most [`SHARDS`]), so that a config of
+/// 10,000 servers at `nbthread 1` does not allocate and zero eight shards for
+/// each of them at every reload.
 #[derive(Debug)]
-pub struct Totals(Box<[Shard; SHARDS]>);
+pub struct Totals(Box<[Shard]>);
+
+/// How many shards new [`Totals`] get; set from the runtime's thread count.
+static SHARD_COUNT: AtomicUsize = AtomicUsize::new(SHARDS);
+
+/// Sizes the totals created from now on for `threads` serving threads.
+pub fn size_shards(threads: usize) {
+    let n = threads.clamp(1, SHARDS).next_power_of_two().min(SHARDS);
+    SHARD_COUNT.store(n, Relaxed);
+}
 
 impl Default for Totals {
     fn default() -> Self {
-        Totals(Box::new(std::array::from_fn(|_| {
-            Shard(std::array::from_fn(|_| AtomicU64::new(0)))
-        })))
+        let n = SHARD_COUNT.load(Relaxed);
+        Totals(
+            (0..n)
+                .map(|_| Shard(std::array::from_fn(|_| AtomicU64::new(0))))
+                .collect(),
+        )
     }
 }
 
@@ -86,7 +101,8 @@ fn slot() -> usize {
 impl Totals {
     #[inline]
     pub fn add(&self, c: Ctr, n: u64) {
-        self.0[slot()].0[c as usize].fetch_add(n, Relaxed);
+        // The length is a power of two: the mask keeps every thread inside.
+        self.0[slot() & (self.0.len() - 1)].0[c as usize].fetch_add(n, Relaxed);
     }
 
     #[inline]
