@@ -24,6 +24,11 @@ pub struct ClientInfo {
     /// its v2 TLVs (authority, unique id, SSL); `src` and `dst` already
     /// hold the addresses it announced.
     pub proxy: Option<Arc<crate::proxyproto::Header>>,
+    /// This session is one stream of a multiplexed (h2/h3) client
+    /// connection. HAProxy 2.6 marks every such stream "not first"
+    /// (`SE_FL_NOT_FIRST`): `http-reuse safe` may hand it an idle server
+    /// connection, and `http_first_req` is false.
+    pub mux_stream: bool,
 }
 
 impl ClientInfo {
@@ -35,6 +40,7 @@ impl ClientInfo {
             accepted_at: Instant::now(),
             tls: None,
             proxy: None,
+            mux_stream: false,
         }
     }
 

@@ -879,6 +879,12 @@ impl Session {
 
     /// Returns the attached server connection to the shared pool (or closes
     /// it), so another session can use it.
+    /// Whether the transaction is its client connection's first (a stream
+    /// of an h2/h3 connection never is, as in HAProxy 2.6).
+    pub(super) fn first_request(&self) -> bool {
+        self.requests <= 1 && !self.info.mux_stream
+    }
+
     fn release_upstream(&mut self, share: bool) {
         if let Some(up) = self.upstream.take() {
             if share && !up.private {
@@ -929,7 +935,7 @@ impl Session {
                 self.release_upstream(reuse != HttpReuse::Never);
             }
             // 2. An idle connection from the pool, as http-reuse allows.
-            let first = self.requests <= 1;
+            let first = self.first_request();
             let private = server.conf.send_proxy.is_some();
             let pooled = match (reuse, first) {
                 _ if private => None,
@@ -1448,6 +1454,11 @@ impl Session {
         }
         if server_keep && self.sbuf.is_empty() {
             self.upstream = Some(up);
+            // A mux stream carries a single request: its server connection
+            // goes back to the pool now, for the connection's next streams.
+            if self.info.mux_stream {
+                self.release_upstream(be.conf.options.http_reuse != HttpReuse::Never);
+            }
         }
         if client_close {
             Next::Close

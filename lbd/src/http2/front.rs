@@ -218,6 +218,7 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
     // Each stream is its own transaction: its timers start now.
     info.accepted = SystemTime::now();
     info.accepted_at = Instant::now();
+    info.mux_stream = true;
     // Handles on the connection's entries: they count the stream's
     // request, not a new connection.
     let now = crate::stick::clock::now_ms();

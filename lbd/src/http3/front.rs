@@ -248,6 +248,7 @@ async fn bridge(
     // Each stream is its own transaction: its timers start now.
     info.accepted = SystemTime::now();
     info.accepted_at = Instant::now();
+    info.mux_stream = true;
     tokio::spawn(crate::http::serve(
         ctx.fe.clone(),
         Stream::Unix(theirs),

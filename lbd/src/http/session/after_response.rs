@@ -25,7 +25,7 @@ impl Session {
             fe: &fe,
             be: be.as_deref(),
             server: self.rec.server.as_deref(),
-            first_request: self.requests <= 1,
+            first_request: self.first_request(),
         };
         let state = &mut self.state;
         let mut cur: Option<Vec<u8>> = None;

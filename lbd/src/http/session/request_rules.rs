@@ -70,7 +70,7 @@ impl Session {
         let mut cx = RuleCtx::new(&self.info, &self.fe, &mut self.state);
         cx.req = Some(ReqMsg { buf, head, body });
         cx.be = self.cur_be.as_deref();
-        cx.first_request = self.requests <= 1;
+        cx.first_request = self.requests <= 1 && !self.info.mux_stream;
         f(&mut cx)
     }
 

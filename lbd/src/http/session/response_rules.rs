@@ -250,7 +250,7 @@ impl Session {
                             fe: &self.fe,
                             be: Some(be),
                             server: self.rec.server.as_deref(),
-                            first_request: self.requests <= 1,
+                            first_request: self.first_request(),
                         };
                         scope.var_action(&mut self.state, v, &rule.c, self.sbuf.bytes(), resp);
                     }
@@ -359,7 +359,7 @@ impl Session {
             fe: &self.fe,
             be: Some(be),
             server: self.rec.server.as_deref(),
-            first_request: self.requests <= 1,
+            first_request: self.first_request(),
         };
         scope.with(&mut self.state, self.sbuf.bytes(), resp, f)
     }
@@ -376,7 +376,7 @@ impl Session {
             fe: &self.fe,
             be: Some(be),
             server: self.rec.server.as_deref(),
-            first_request: self.requests <= 1,
+            first_request: self.first_request(),
         };
         scope.render(&mut self.state, f, self.sbuf.bytes(), resp, out);
     }
