@@ -647,6 +647,10 @@ async fn connect_and_forward(
     }
     rec.server_addr = server.peer_addr();
     sess.set_target(&be.name, &lease.server.name);
+    // on-marked-down shutdown-sessions and `shutdown sessions server` end
+    // the session once it is listed on the server: subscribe now, so a kill
+    // sent while the response rules wait is not missed.
+    let mut kill = lease.server.kill.subscribe();
     // `tcp-response content` rules over the server's first bytes.
     let mut early = Vec::new();
     let mut early_up = 0u64;
@@ -707,9 +711,6 @@ async fn connect_and_forward(
         client_fin: fc.client_fin.map(Duration::from_millis),
         server_fin: bc.server_fin.map(Duration::from_millis),
     };
-    // on-marked-down shutdown-sessions ends the session when the server
-    // goes down.
-    let mut kill = lease.server.kill.subscribe();
     let (end, totals) = tokio::select! {
         r = forward(client, &server, idle, use_splice) => r,
         _ = kill.changed() => {

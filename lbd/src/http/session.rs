@@ -77,6 +77,10 @@ struct Session {
     state: crate::http::ctx::State,
     /// The backend chosen for the transaction in progress.
     cur_be: Option<Arc<Backend>>,
+    /// The server's kill generation when the session took it: a `shutdown
+    /// sessions server` sent after that (the session is already listed on
+    /// the server) must reach it even before it subscribes.
+    kill_seen: u64,
     /// This session in the `show sess` registry (and its listener).
     sess: Arc<SessEntry>,
 }
@@ -183,6 +187,7 @@ async fn serve_with(
         silent: false,
         state: crate::http::ctx::State::default(),
         cur_be: None,
+        kill_seen: 0,
         sess: sess.clone(),
     };
     match conn_track {
@@ -917,6 +922,7 @@ impl Session {
         loop {
             self.times.leased = Some(Instant::now());
             let server = lease.server.clone();
+            self.kill_seen = *server.kill.borrow();
             self.sess.set_target(&be.name, &server.name);
             self.rec.server = Some(server.name.as_str().into());
             let addr = server.addr.load_full();
@@ -1154,7 +1160,7 @@ impl Session {
                 tokio::pin!(send);
                 // `shutdown sessions server` or on-marked-down while the
                 // server has yet to answer: 2.6 answers 502 (logged K/D H).
-                let mut kill = lease.server.kill.subscribe();
+                let mut kill = kill_rx(&lease.server, self.kill_seen);
                 let resp = loop {
                     let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
                     tokio::select! {
@@ -1380,7 +1386,7 @@ impl Session {
                     client_fin: ms(t.client_fin),
                     server_fin: ms(be.conf.timeouts.server_fin),
                 };
-                let mut kill = lease.server.kill.subscribe();
+                let mut kill = kill_rx(&lease.server, self.kill_seen);
                 tokio::select! {
                     _ = crate::forward::forward(&self.client, &up.stream, idle, false) => {}
                     _ = kill.changed() => {
@@ -1394,7 +1400,7 @@ impl Session {
         }
 
         let mut resp_body = BodyDecoder::new(resp.framing);
-        let mut kill = lease.server.kill.subscribe();
+        let mut kill = kill_rx(&lease.server, self.kill_seen);
         let upload = async {
             if duplex {
                 // The client closes after this response anyway (the
@@ -1634,4 +1640,14 @@ where
             }
         }
     }
+}
+
+/// A receiver of `server`'s kill signal that has already seen a kill sent
+/// since the session read generation `seen`.
+fn kill_rx(server: &ServerRt, seen: u64) -> watch::Receiver<u64> {
+    let mut rx = server.kill.subscribe();
+    if *rx.borrow() != seen {
+        rx.mark_changed();
+    }
+    rx
 }
