@@ -293,27 +293,8 @@ impl CookieTxn {
                 continue;
             }
             // Spaces around '=' are dropped, for captures and rewrites.
-            if att_end != equal || val_beg > equal + 1 {
-                let before = equal - att_end;
-                h.drain(att_end..equal);
-                equal = att_end;
-                val_beg -= before;
-                let after = val_beg - (equal + 1);
-                h.drain(equal + 1..val_beg);
-                val_beg = equal + 1;
-                val_end -= before + after;
-                next -= before + after;
-            }
-            if let Some(c) = capture {
-                let p = c.prefix.as_bytes();
-                if self.captured_request.is_none()
-                    && val_end - att_beg >= p.len()
-                    && h[att_beg..].starts_with(p)
-                {
-                    let n = (val_end - att_beg).min(c.len);
-                    self.captured_request = Some(h[att_beg..att_beg + n].to_vec());
-                }
-            }
+            next -= squeeze_equal(&mut h, att_end, &mut equal, &mut val_beg, &mut val_end);
+            capture_cookie(&mut self.captured_request, capture, &h, att_beg, val_end);
             let ours = conf.filter(|c| h[att_beg..att_end] == *c.name.as_bytes());
             let Some(conf) = ours else {
                 preserve = true;
@@ -609,3 +590,44 @@ mod set_cookie;
 #[cfg(test)]
 #[path = "cookie_tests.rs"]
 mod tests;
+
+/// Drops the spaces around a cookie's '=' in `h` (2.6 forwards `a = b` as
+/// `a=b`), moving `equal` and the value's bounds; returns how many bytes
+/// went, for the caller's later offsets.
+pub(super) fn squeeze_equal(
+    h: &mut Vec<u8>,
+    att_end: usize,
+    equal: &mut usize,
+    val_beg: &mut usize,
+    val_end: &mut usize,
+) -> usize {
+    if att_end == *equal && *val_beg <= *equal + 1 {
+        return 0;
+    }
+    let before = *equal - att_end;
+    h.drain(att_end..*equal);
+    *equal = att_end;
+    *val_beg -= before;
+    let after = *val_beg - (*equal + 1);
+    h.drain(*equal + 1..*val_beg);
+    *val_beg = *equal + 1;
+    *val_end -= before + after;
+    before + after
+}
+
+/// `capture cookie`: the first cookie whose `name=value` starts with the
+/// configured prefix, cut at the configured length.
+pub(super) fn capture_cookie(
+    slot: &mut Option<Vec<u8>>,
+    capture: Option<&CookieCapture>,
+    h: &[u8],
+    att_beg: usize,
+    val_end: usize,
+) {
+    let Some(c) = capture else { return };
+    let p = c.prefix.as_bytes();
+    if slot.is_none() && val_end - att_beg >= p.len() && h[att_beg..].starts_with(p) {
+        let n = (val_end - att_beg).min(c.len);
+        *slot = Some(h[att_beg..att_beg + n].to_vec());
+    }
+}

@@ -43,26 +43,8 @@ impl CookieTxn {
         while val_end > val_beg && is_spht(h[val_end - 1]) {
             val_end -= 1;
         }
-        if att_end != equal || val_beg > equal + 1 {
-            let before = equal - att_end;
-            h.drain(att_end..equal);
-            equal = att_end;
-            val_beg -= before;
-            let after = val_beg - (equal + 1);
-            h.drain(equal + 1..val_beg);
-            val_beg = equal + 1;
-            val_end -= before + after;
-        }
-        if let Some(c) = capture {
-            let p = c.prefix.as_bytes();
-            if self.captured_response.is_none()
-                && val_end - att_beg >= p.len()
-                && h[att_beg..].starts_with(p)
-            {
-                let n = (val_end - att_beg).min(c.len);
-                self.captured_response = Some(h[att_beg..att_beg + n].to_vec());
-            }
-        }
+        squeeze_equal(&mut h, att_end, &mut equal, &mut val_beg, &mut val_end);
+        capture_cookie(&mut self.captured_response, capture, &h, att_beg, val_end);
         let changed = |h: Vec<u8>| {
             if h.len() == value.len() {
                 HeaderChange::Keep
@@ -162,30 +144,14 @@ impl CookieTxn {
                 prev = next;
                 continue;
             }
-            if att_end != equal || val_beg > equal + 1 {
-                // Spaces around '=' go, and the header is cut at its end.
-                let before = equal - att_end;
-                h.drain(att_end..equal);
-                equal = att_end;
-                val_beg -= before;
-                let after = val_beg - (equal + 1);
-                h.drain(equal + 1..val_beg);
-                val_beg = equal + 1;
-                val_end -= before + after;
-                next -= before + after;
-                end -= before + after;
+            // Spaces around '=' go, and the header is cut at its end.
+            let gone = squeeze_equal(&mut h, att_end, &mut equal, &mut val_beg, &mut val_end);
+            if gone > 0 {
+                next -= gone;
+                end -= gone;
                 h.truncate(end);
             }
-            if let Some(c) = capture {
-                let p = c.prefix.as_bytes();
-                if self.captured_response.is_none()
-                    && val_end - att_beg >= p.len()
-                    && h[att_beg..].starts_with(p)
-                {
-                    let n = (val_end - att_beg).min(c.len);
-                    self.captured_response = Some(h[att_beg..att_beg + n].to_vec());
-                }
-            }
+            capture_cookie(&mut self.captured_response, capture, &h, att_beg, val_end);
             let ours = conf.filter(|c| !flags.ignore && h[att_beg..att_end] == *c.name.as_bytes());
             let Some(conf) = ours else {
                 prev = next;
