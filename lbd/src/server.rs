@@ -483,7 +483,7 @@ async fn speaks_h2(proto: Option<MuxProto>, stream: &Stream, info: &ClientInfo) 
         (Some(p), _) => p == MuxProto::H2,
         (None, Stream::Tls(_)) => info.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2"),
         (None, Stream::Tcp(tcp)) => crate::http2::sniff_preface(tcp).await,
-        (None, Stream::Unix(_)) => false,
+        (None, Stream::Unix(_) | Stream::Mem(_)) => false,
     }
 }
 

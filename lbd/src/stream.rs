@@ -1,7 +1,11 @@
-//! One byte stream type for both listener families (TCP and unix sockets)
-//! and for TLS over TCP, so the proxy code is written once. TLS streams are
-//! never spliced: `is_tcp()` is false for them, and their reads and writes
-//! go through rustls (`crate::tls::conn`).
+//! One byte stream type for both listener families (TCP and unix sockets),
+//! for TLS over TCP, and for the in-memory pipe between a multiplexed
+//! stream's bridge and its HTTP/1.1 session ([`mem`]), so the proxy code is
+//! written once. TLS and memory streams are never spliced: `is_tcp()` is
+//! false for them; TLS reads and writes go through rustls
+//! (`crate::tls::conn`).
+
+pub mod mem;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -18,6 +22,7 @@ pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
     Tls(Box<TlsConn>),
+    Mem(mem::MemStream),
 }
 
 impl Stream {
@@ -27,6 +32,7 @@ impl Stream {
             Stream::Unix(s) => s.readable().await,
             Stream::Tls(t) if t.has_buffered() => Ok(()),
             Stream::Tls(t) => t.tcp.readable().await,
+            Stream::Mem(m) => m.readable().await,
         }
     }
 
@@ -35,12 +41,14 @@ impl Stream {
             Stream::Tcp(s) => s.writable().await,
             Stream::Unix(s) => s.writable().await,
             Stream::Tls(t) => t.tcp.writable().await,
+            Stream::Mem(m) => m.writable().await,
         }
     }
 
     /// Runs a non-blocking syscall on the socket, clearing readiness on
-    /// WouldBlock. On a TLS stream the syscall would bypass the encryption:
-    /// callers use `try_read`/`try_write` there.
+    /// WouldBlock. On a TLS stream the syscall would bypass the encryption,
+    /// and a memory pipe has no socket: callers use `try_read`/`try_write`
+    /// there.
     pub fn try_io<R>(
         &self,
         interest: Interest,
@@ -49,9 +57,9 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.try_io(interest, f),
             Stream::Unix(s) => s.try_io(interest, f),
-            Stream::Tls(_) => Err(io::Error::new(
+            Stream::Tls(_) | Stream::Mem(_) => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                "raw socket I/O on a TLS stream",
+                "raw socket I/O on a TLS or memory stream",
             )),
         }
     }
@@ -61,6 +69,7 @@ impl Stream {
             Stream::Tcp(s) => s.try_read(buf),
             Stream::Unix(s) => s.try_read(buf),
             Stream::Tls(t) => t.try_read(buf),
+            Stream::Mem(m) => m.try_read(buf),
         }
     }
 
@@ -70,14 +79,20 @@ impl Stream {
             Stream::Tcp(s) => s.try_write(buf),
             Stream::Unix(s) => s.try_write(buf),
             Stream::Tls(t) => t.try_write(buf),
+            Stream::Mem(m) => m.try_write(buf),
         }
     }
 
     /// Shuts down the write side (sends FIN, after a TLS close_notify),
     /// keeping the read side open.
     pub fn shutdown_write(&self) -> io::Result<()> {
-        if let Stream::Tls(t) = self {
-            return t.shutdown_write();
+        match self {
+            Stream::Tls(t) => return t.shutdown_write(),
+            Stream::Mem(m) => {
+                m.shutdown_write();
+                return Ok(());
+            }
+            _ => {}
         }
         let sock = socket2::SockRef::from(self);
         sock.shutdown(std::net::Shutdown::Write)
@@ -96,7 +111,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.peer_addr().ok(),
             Stream::Tls(t) => t.tcp.peer_addr().ok(),
-            Stream::Unix(_) => None,
+            Stream::Unix(_) | Stream::Mem(_) => None,
         }
     }
 
@@ -105,19 +120,26 @@ impl Stream {
     }
 
     /// Disables lingering so that close() sends a RST (`option nolinger`, and
-    /// aborts that must be visible to the peer).
+    /// aborts that must be visible to the peer). A memory pipe, like the
+    /// unix socket pair it replaces, has no linger.
     pub fn set_nolinger(&self) {
+        if let Stream::Mem(_) = self {
+            return;
+        }
         let sock = socket2::SockRef::from(self);
         let _ = sock.set_linger(Some(std::time::Duration::ZERO));
     }
 }
 
+/// A memory pipe answers a placeholder that is no socket (see
+/// [`mem::MemStream`]).
 impl AsFd for Stream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
             Stream::Tcp(s) => s.as_fd(),
             Stream::Unix(s) => s.as_fd(),
             Stream::Tls(t) => t.tcp.as_fd(),
+            Stream::Mem(m) => m.as_fd(),
         }
     }
 }
@@ -138,6 +160,7 @@ impl AsyncRead for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(t) => tls_read(t, cx, buf),
+            Stream::Mem(m) => m.poll_read(cx, buf),
         }
     }
 }
@@ -152,6 +175,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(t) => t.poll_write(cx, buf),
+            Stream::Mem(m) => m.poll_write(cx, buf),
         }
     }
 
@@ -167,6 +191,7 @@ impl AsyncWrite for Stream {
                 let first = bufs.iter().find(|b| !b.is_empty());
                 t.poll_write(cx, first.map(|b| &b[..]).unwrap_or(&[]))
             }
+            Stream::Mem(m) => m.poll_write_vectored(cx, bufs),
         }
     }
 
@@ -179,6 +204,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(t) => t.poll_flush(cx),
+            Stream::Mem(_) => Poll::Ready(Ok(())),
         }
     }
 
@@ -187,6 +213,10 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(t) => t.poll_shutdown(cx),
+            Stream::Mem(m) => {
+                m.shutdown_write();
+                Poll::Ready(Ok(()))
+            }
         }
     }
 }
@@ -196,6 +226,7 @@ pub enum ReadHalf<'a> {
     Tcp(tokio::net::tcp::ReadHalf<'a>),
     Unix(tokio::net::unix::ReadHalf<'a>),
     Tls(&'a TlsConn),
+    Mem(&'a mem::MemStream),
 }
 
 /// The write half of a split [`Stream`].
@@ -203,6 +234,7 @@ pub enum WriteHalf<'a> {
     Tcp(tokio::net::tcp::WriteHalf<'a>),
     Unix(tokio::net::unix::WriteHalf<'a>),
     Tls(&'a TlsConn),
+    Mem(&'a mem::MemStream),
 }
 
 impl Stream {
@@ -219,6 +251,7 @@ impl Stream {
                 (ReadHalf::Unix(r), WriteHalf::Unix(w))
             }
             Stream::Tls(t) => (ReadHalf::Tls(t), WriteHalf::Tls(t)),
+            Stream::Mem(m) => (ReadHalf::Mem(m), WriteHalf::Mem(m)),
         }
     }
 }
@@ -233,6 +266,7 @@ impl AsyncRead for ReadHalf<'_> {
             ReadHalf::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             ReadHalf::Unix(s) => Pin::new(s).poll_read(cx, buf),
             ReadHalf::Tls(t) => tls_read(t, cx, buf),
+            ReadHalf::Mem(m) => m.poll_read(cx, buf),
         }
     }
 }
@@ -247,6 +281,7 @@ impl AsyncWrite for WriteHalf<'_> {
             WriteHalf::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             WriteHalf::Unix(s) => Pin::new(s).poll_write(cx, buf),
             WriteHalf::Tls(t) => t.poll_write(cx, buf),
+            WriteHalf::Mem(m) => m.poll_write(cx, buf),
         }
     }
 
@@ -255,6 +290,7 @@ impl AsyncWrite for WriteHalf<'_> {
             WriteHalf::Tcp(s) => Pin::new(s).poll_flush(cx),
             WriteHalf::Unix(s) => Pin::new(s).poll_flush(cx),
             WriteHalf::Tls(t) => t.poll_flush(cx),
+            WriteHalf::Mem(_) => Poll::Ready(Ok(())),
         }
     }
 
@@ -263,6 +299,10 @@ impl AsyncWrite for WriteHalf<'_> {
             WriteHalf::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             WriteHalf::Unix(s) => Pin::new(s).poll_shutdown(cx),
             WriteHalf::Tls(t) => t.poll_shutdown(cx),
+            WriteHalf::Mem(m) => {
+                m.shutdown_write();
+                Poll::Ready(Ok(()))
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The HTTP/2 frontend: one h2 server connection per client, and for each
 //! stream a bridge into lbd's HTTP/1.1 session (`crate::http::serve`) over
-//! a unix socket pair. Rules, backends, pooling, logs and counters are thus
+//! an in-memory pipe (`crate::stream::mem`). Rules, backends, pooling, logs and counters are thus
 //! the H1 session's, unchanged; this module only translates.
 //!
 //! Defences bounded per connection: concurrent streams
@@ -16,6 +16,7 @@ use crate::runtime::Frontend;
 use crate::server::Stop;
 use crate::session::{ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
+use crate::stream::mem::{self, MemStream};
 use crate::stream::Stream;
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
@@ -24,7 +25,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 
 /// Streams a client may cancel per second before the connection is closed
@@ -83,7 +83,7 @@ pub async fn serve(
     // A second descriptor on the client socket, for the lingering close
     // after a GOAWAY (see [`linger`]).
     let linger_fd = match &stream {
-        Stream::Unix(_) => None,
+        Stream::Unix(_) | Stream::Mem(_) => None,
         _ => std::os::fd::AsFd::as_fd(&stream).try_clone_to_owned().ok(),
     };
     // `tcp-request connection|session` rules: once for the connection,
@@ -204,7 +204,7 @@ async fn linger(fd: std::os::fd::OwnedFd) {
 /// One h2 stream through an H1 session.
 async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendResponse<Bytes>) {
     let (parts, body) = req.into_parts();
-    let (ours, theirs) = match tokio::net::UnixStream::pair() {
+    let (ours, theirs) = match mem::pair() {
         Ok(p) => p,
         Err(_) => {
             respond.send_reset(Reason::INTERNAL_ERROR);
@@ -228,19 +228,18 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
     });
     tokio::spawn(crate::http::serve_stream(
         ctx.fe.clone(),
-        Stream::Unix(theirs),
+        Stream::Mem(theirs),
         info,
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
         conn_track,
     ));
-    let (rd, wr) = ours.into_split();
     let outcome = {
-        let up = request_up(wr, head, body, framing);
+        let up = request_up(&ours, head, body, framing);
         tokio::pin!(up);
         let mut up_done = false;
-        let down = response_down(rd, &mut respond, method, &ctx.opts);
+        let down = response_down(&ours, &mut respond, method, &ctx.opts);
         tokio::pin!(down);
         loop {
             tokio::select! {
@@ -274,7 +273,7 @@ enum Flow {
 
 /// Writes the request head and body into the H1 session.
 async fn request_up(
-    mut wr: OwnedWriteHalf,
+    mut wr: &MemStream,
     head: Vec<u8>,
     mut body: RecvStream,
     framing: RequestFraming,
@@ -313,7 +312,7 @@ async fn request_up(
 
 /// Reads the H1 response out of the session and sends it on the stream.
 async fn response_down(
-    mut rd: OwnedReadHalf,
+    mut rd: &MemStream,
     respond: &mut SendResponse<Bytes>,
     method: Method,
     opts: &ParseOptions,
@@ -400,7 +399,7 @@ enum Watch<'a> {
 
 /// Reads from the session, or fails as soon as the client resets.
 async fn read_more(
-    rd: &mut OwnedReadHalf,
+    rd: &mut &MemStream,
     buf: &mut BytesMut,
     mut watch: Watch<'_>,
 ) -> Result<usize, Flow> {

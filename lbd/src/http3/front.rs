@@ -1,6 +1,6 @@
 //! The HTTP/3 frontend: the QUIC handshake of an accepted connection, one
 //! h3 server connection on it, and for each request stream a bridge into
-//! lbd's HTTP/1.1 session (`crate::http::serve`) over a unix socket pair,
+//! lbd's HTTP/1.1 session (`crate::http::serve`) over an in-memory pipe,
 //! as `crate::http2` does for h2 streams. This module only translates;
 //! it must not decide anything the H1 session decides.
 //!
@@ -14,6 +14,7 @@ use crate::runtime::Frontend;
 use crate::server::Stop;
 use crate::session::{ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
+use crate::stream::mem::{self, MemStream};
 use crate::stream::Stream;
 use crate::tls::TlsInfo;
 use bytes::{Buf, Bytes, BytesMut};
@@ -21,7 +22,6 @@ use h3::error::Code;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 
 type Resolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
@@ -243,7 +243,7 @@ async fn bridge(
     let framing = convert::request_head(&parts, end, &mut head);
     set_version(&mut head);
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
-    let (ours, theirs) = tokio::net::UnixStream::pair().map_err(|_| Flow::Session)?;
+    let (ours, theirs) = mem::pair().map_err(|_| Flow::Session)?;
     let mut info = ctx.info.clone();
     // Each stream is its own transaction: its timers start now.
     info.accepted = SystemTime::now();
@@ -251,13 +251,13 @@ async fn bridge(
     info.mux_stream = true;
     tokio::spawn(crate::http::serve(
         ctx.fe.clone(),
-        Stream::Unix(theirs),
+        Stream::Mem(theirs),
         info,
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
     ));
-    let (rd, mut wr) = ours.into_split();
+    let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
         recv,
         first,
@@ -297,7 +297,7 @@ async fn bridge(
     }
     // The session's input stays open until now: a half-close would read
     // as the client leaving before its response.
-    drop(wr);
+    drop(ours);
     outcome
 }
 
@@ -319,7 +319,7 @@ struct Body {
 
 /// Writes the request head and body into the H1 session, and reads the
 /// request stream to its end.
-async fn request_up(wr: &mut OwnedWriteHalf, head: Vec<u8>, body: &mut Body) -> Result<(), Flow> {
+async fn request_up(wr: &mut &MemStream, head: Vec<u8>, body: &mut Body) -> Result<(), Flow> {
     wr.write_all(&head).await.map_err(|_| Flow::Session)?;
     if body.finished {
         return Ok(());
@@ -371,7 +371,7 @@ async fn request_up(wr: &mut OwnedWriteHalf, head: Vec<u8>, body: &mut Body) -> 
 /// Reads the H1 response out of the session and sends it on the stream,
 /// trailers included.
 async fn response_down(
-    mut rd: OwnedReadHalf,
+    mut rd: &MemStream,
     send: &mut SendHalf,
     method: Method,
     opts: &ParseOptions,
@@ -444,7 +444,7 @@ async fn response_down(
     send.finish().await.map_err(|_| Flow::ClientReset)
 }
 
-async fn read_more(rd: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<usize, Flow> {
+async fn read_more(rd: &mut &MemStream, buf: &mut BytesMut) -> Result<usize, Flow> {
     buf.reserve(16384);
     rd.read_buf(buf).await.map_err(|_| Flow::Session)
 }
