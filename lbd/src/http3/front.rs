@@ -21,7 +21,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use h3::error::Code;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 type Resolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
@@ -249,14 +249,14 @@ async fn bridge(
     info.accepted = SystemTime::now();
     info.accepted_at = Instant::now();
     info.mux_stream = true;
-    tokio::spawn(crate::http::serve(
+    tokio::spawn(Box::pin(crate::http::serve(
         ctx.fe.clone(),
         Stream::Mem(theirs),
         info,
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
-    ));
+    )));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
         recv,
@@ -371,12 +371,12 @@ async fn request_up(wr: &mut &MemStream, head: Vec<u8>, body: &mut Body) -> Resu
 /// Reads the H1 response out of the session and sends it on the stream,
 /// trailers included.
 async fn response_down(
-    mut rd: &MemStream,
+    rd: &MemStream,
     send: &mut SendHalf,
     method: Method,
     opts: &ParseOptions,
 ) -> Result<(), Flow> {
-    let mut buf = BytesMut::with_capacity(16384);
+    let mut buf = BytesMut::new();
     let head = loop {
         if !buf.is_empty() {
             match h1::parse_response(&buf, method, opts) {
@@ -389,7 +389,7 @@ async fn response_down(
                 Err(_) => return Err(Flow::Session),
             }
         }
-        if read_more(&mut rd, &mut buf).await? == 0 {
+        if read_more(rd, &mut buf).await? == 0 {
             return Err(Flow::Session);
         }
     };
@@ -409,7 +409,7 @@ async fn response_down(
                     break;
                 }
             }
-            if read_more(&mut rd, &mut buf).await? == 0 {
+            if read_more(rd, &mut buf).await? == 0 {
                 return Err(Flow::Session);
             }
         },
@@ -426,7 +426,7 @@ async fn response_down(
                         }
                     }
                 }
-                if read_more(&mut rd, &mut buf).await? == 0 {
+                if read_more(rd, &mut buf).await? == 0 {
                     return Err(Flow::Session);
                 }
             }
@@ -436,7 +436,7 @@ async fn response_down(
             if !buf.is_empty() {
                 send_data(send, buf.split().freeze()).await?;
             }
-            if read_more(&mut rd, &mut buf).await? == 0 {
+            if read_more(rd, &mut buf).await? == 0 {
                 break;
             }
         },
@@ -444,9 +444,10 @@ async fn response_down(
     send.finish().await.map_err(|_| Flow::ClientReset)
 }
 
-async fn read_more(rd: &mut &MemStream, buf: &mut BytesMut) -> Result<usize, Flow> {
-    buf.reserve(16384);
-    rd.read_buf(buf).await.map_err(|_| Flow::Session)
+async fn read_more(rd: &MemStream, buf: &mut BytesMut) -> Result<usize, Flow> {
+    std::future::poll_fn(|cx| rd.poll_read_bytes(cx, buf))
+        .await
+        .map_err(|_| Flow::Session)
 }
 
 async fn send_data(send: &mut SendHalf, data: Bytes) -> Result<(), Flow> {
