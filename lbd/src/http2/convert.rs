@@ -4,7 +4,7 @@
 //! body is cut back into data and trailers.
 
 use crate::h1::{self, HeaderField};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// How the request body is written into the H1 session.
@@ -32,10 +32,10 @@ const H2_VERSION: &[u8] = b"HTTP/2.0";
 pub fn request_head(
     parts: &http::request::Parts,
     end_stream: bool,
-    out: &mut Vec<u8>,
+    out: &mut impl BufMut,
 ) -> RequestFraming {
-    out.extend_from_slice(parts.method.as_str().as_bytes());
-    out.push(b' ');
+    out.put_slice(parts.method.as_str().as_bytes());
+    out.put_u8(b' ');
     let target = if parts.method == http::Method::CONNECT {
         parts.uri.authority().map(|a| a.as_str()).unwrap_or("/")
     } else {
@@ -46,10 +46,10 @@ pub fn request_head(
             .filter(|p| !p.is_empty())
             .unwrap_or("/")
     };
-    out.extend_from_slice(target.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(H2_VERSION);
-    out.extend_from_slice(b"\r\n");
+    out.put_slice(target.as_bytes());
+    out.put_u8(b' ');
+    out.put_slice(H2_VERSION);
+    out.put_slice(b"\r\n");
     let authority = parts.uri.authority();
     if let Some(a) = authority {
         header_line(out, b"host", a.as_str().as_bytes());
@@ -65,7 +65,7 @@ pub fn request_head(
                 continue;
             }
             cookie_done = true;
-            out.extend_from_slice(b"cookie: ");
+            out.put_slice(b"cookie: ");
             for (i, v) in parts
                 .headers
                 .get_all(http::header::COOKIE)
@@ -73,11 +73,11 @@ pub fn request_head(
                 .enumerate()
             {
                 if i > 0 {
-                    out.extend_from_slice(b"; ");
+                    out.put_slice(b"; ");
                 }
-                out.extend_from_slice(v.as_bytes());
+                out.put_slice(v.as_bytes());
             }
-            out.extend_from_slice(b"\r\n");
+            out.put_slice(b"\r\n");
             continue;
         }
         if *name == http::header::CONTENT_LENGTH {
@@ -90,27 +90,27 @@ pub fn request_head(
     } else if has_length {
         RequestFraming::Length
     } else {
-        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        out.put_slice(b"transfer-encoding: chunked\r\n");
         RequestFraming::Chunked
     };
-    out.extend_from_slice(b"\r\n");
+    out.put_slice(b"\r\n");
     framing
 }
 
-fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
+fn header_line(out: &mut impl BufMut, name: &[u8], value: &[u8]) {
+    out.put_slice(name);
+    out.put_slice(b": ");
+    out.put_slice(value);
+    out.put_slice(b"\r\n");
 }
 
 /// Writes the chunked trailer section ending a re-chunked request body.
-pub fn chunked_trailers(trailers: Option<&HeaderMap>, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"0\r\n");
+pub fn chunked_trailers(trailers: Option<&HeaderMap>, out: &mut impl BufMut) {
+    out.put_slice(b"0\r\n");
     for (name, value) in trailers.into_iter().flatten() {
         header_line(out, name.as_str().as_bytes(), value.as_bytes());
     }
-    out.extend_from_slice(b"\r\n");
+    out.put_slice(b"\r\n");
 }
 
 /// Headers that mean something only on one HTTP/1 hop: never sent on h2.
@@ -126,9 +126,10 @@ fn hop_by_hop(name: &[u8]) -> bool {
 }
 
 /// The h2 response for an HTTP/1.1 response head read from `buf`. Header
-/// names are lower-cased as h2 requires; a field h2 cannot carry is
-/// dropped rather than failing the whole response.
-pub fn response(head: &h1::ResponseHead, buf: &[u8]) -> http::Response<()> {
+/// names are lower-cased as h2 requires (`HeaderName::from_bytes`
+/// normalises); values share `buf` rather than being copied one by one; a
+/// field h2 cannot carry is dropped rather than failing the whole response.
+pub fn response(head: &h1::ResponseHead, buf: &Bytes) -> http::Response<()> {
     let mut resp = http::Response::new(());
     *resp.status_mut() =
         http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
@@ -139,15 +140,18 @@ pub fn response(head: &h1::ResponseHead, buf: &[u8]) -> http::Response<()> {
     resp
 }
 
-fn add_field(headers: &mut HeaderMap, f: &HeaderField, buf: &[u8]) {
+fn add_field(headers: &mut HeaderMap, f: &HeaderField, buf: &Bytes) {
     let name = f.name.get(buf);
     if hop_by_hop(name) {
         return;
     }
-    let Ok(name) = HeaderName::from_bytes(&name.to_ascii_lowercase()) else {
+    let Ok(name) = HeaderName::from_bytes(name) else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_bytes(f.value.get(buf)) {
+    if f.value.start > f.value.end || f.value.end > buf.len() {
+        return;
+    }
+    if let Ok(value) = HeaderValue::from_maybe_shared(buf.slice(f.value.start..f.value.end)) {
         headers.append(name, value);
     }
 }
@@ -349,7 +353,7 @@ mod tests {
         let Ok(Some(head)) = head else {
             panic!("response did not parse");
         };
-        let resp = response(&head, raw);
+        let resp = response(&head, &Bytes::from_static(raw));
         assert_eq!(resp.status(), 200);
         let names: Vec<_> = resp.headers().keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["x-srv", "content-length"]);

@@ -211,8 +211,8 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
             return;
         }
     };
-    let mut head = Vec::with_capacity(512);
-    let framing = convert::request_head(&parts, body.is_end_stream(), &mut head);
+    let end = body.is_end_stream();
+    let framing = ours.preload(|out| convert::request_head(&parts, end, out));
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
     let mut info = ctx.info.clone();
     // Each stream is its own transaction: its timers start now.
@@ -242,7 +242,7 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
     ));
     let translate = async move {
         let outcome = {
-            let up = request_up(&ours, head, body, framing);
+            let up = request_up(&ours, body, framing);
             tokio::pin!(up);
             let mut up_done = false;
             let down = response_down(&ours, &mut respond, method, &ctx.opts);
@@ -282,14 +282,13 @@ enum Flow {
     Session,
 }
 
-/// Writes the request head and body into the H1 session.
+/// Writes the request body into the H1 session.
+/// The head is already in the pipe (see [`MemStream::preload`]).
 async fn request_up(
     mut wr: &MemStream,
-    head: Vec<u8>,
     mut body: RecvStream,
     framing: RequestFraming,
 ) -> Result<(), Flow> {
-    wr.write_all(&head).await.map_err(|_| Flow::Session)?;
     if framing == RequestFraming::Empty {
         // Keep the write side open: a half-close would read as the client
         // leaving before its response.
@@ -347,8 +346,7 @@ async fn response_down(
             return Err(Flow::Session);
         }
     };
-    let resp = convert::response(&head, &buf[..head.head_len]);
-    let _ = buf.split_to(head.head_len);
+    let resp = convert::response(&head, &buf.split_to(head.head_len).freeze());
     let framing = match head.framing {
         BodyFraming::Tunnel => BodyFraming::UntilClose,
         f => f,

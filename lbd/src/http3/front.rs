@@ -393,8 +393,7 @@ async fn response_down(
             return Err(Flow::Session);
         }
     };
-    let resp = convert::response(&head, &buf[..head.head_len]);
-    let _ = buf.split_to(head.head_len);
+    let resp = convert::response(&head, &buf.split_to(head.head_len).freeze());
     send.send_response(resp)
         .await
         .map_err(|_| Flow::ClientReset)?;

@@ -262,6 +262,22 @@ impl MemStream {
             .map_or(Poll::Pending, Poll::Ready)
     }
 
+    /// Writes into this side's outgoing buffer in place, before the peer
+    /// reads anything: a bridge builds the request head right where the
+    /// session will read it (no buffer of its own, no copy). Not bounded by
+    /// the capacity: the caller bounds what it writes (a head that fits the
+    /// session's buffer).
+    pub fn preload<R>(&self, fill: impl FnOnce(&mut BytesMut) -> R) -> R {
+        let mut d = self.outgoing();
+        let r = fill(&mut d.buf);
+        let waker = d.read_waker.take();
+        drop(d);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        r
+    }
+
     /// Ready when a read would not wait (data, EOF or a reset).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut d = self.incoming();
