@@ -3,8 +3,8 @@
 //! every session going to the same peer (see [`super::pool`]).
 //!
 //! The H1 session stays the single place where rules, retries, logs and
-//! counters live: it gets, as its "server connection", one end of a unix
-//! socket pair, and [`bridge`] on the other end reads the HTTP/1.1 request,
+//! counters live: it gets, as its "server connection", one end of an
+//! in-memory pipe (`crate::stream::mem`), and [`bridge`] on the other end reads the HTTP/1.1 request,
 //! sends it as an h2 stream and writes the h2 response back as HTTP/1.1
 //! (chunked when it has no length, so trailers survive). One request per
 //! bridge: the response says `connection: close`, and the session's next
@@ -16,13 +16,12 @@
 use super::convert::{self, Piece};
 use super::pool::Slot;
 use crate::h1::{self, BodyFraming, ParseOptions};
+use crate::stream::mem::{self, MemStream};
 use crate::stream::Stream;
 use bytes::{Bytes, BytesMut};
 use h2::{RecvStream, SendStream};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::UnixStream;
 
 /// Request heads the session writes fit its buffer; this bounds the bridge
 /// against anything larger all the same.
@@ -31,14 +30,14 @@ const MAX_HEAD: usize = 64 * 1024;
 /// Starts a bridge for one request over `sender` and returns the session's
 /// end of it.
 pub fn open(slot: Slot, tls: bool) -> std::io::Result<Stream> {
-    let (ours, theirs) = UnixStream::pair()?;
+    let (ours, theirs) = mem::pair()?;
     tokio::spawn(bridge(theirs, slot, tls));
-    Ok(Stream::Unix(ours))
+    Ok(Stream::Mem(ours))
 }
 
 /// Carries one HTTP/1.1 exchange from the session onto an h2 stream.
-async fn bridge(sock: UnixStream, slot: Slot, tls: bool) {
-    let (mut rd, mut wr) = sock.into_split();
+async fn bridge(sock: MemStream, slot: Slot, tls: bool) {
+    let (mut rd, mut wr) = (&sock, &sock);
     let mut buf = BytesMut::with_capacity(16384);
     let opts = ParseOptions {
         max_head: MAX_HEAD,
@@ -173,7 +172,7 @@ struct Broken;
 /// the head) and sends it on the stream, with chunked trailers as h2
 /// trailers.
 async fn request_body(
-    rd: &mut OwnedReadHalf,
+    rd: &mut &MemStream,
     mut buf: BytesMut,
     framing: BodyFraming,
     send: &mut SendStream<Bytes>,
@@ -237,7 +236,7 @@ async fn send_all(send: &mut SendStream<Bytes>, mut data: Bytes, eos: bool) -> R
 /// server gave one, else chunked so that trailers (gRPC's `grpc-status`)
 /// pass.
 async fn response_back(
-    wr: &mut OwnedWriteHalf,
+    wr: &mut &MemStream,
     resp: http::Response<RecvStream>,
     is_head: bool,
 ) -> Result<(), Broken> {
