@@ -136,12 +136,12 @@ pub(crate) fn apply_limits(cfg: &mut Config, opts: &RunOptions) -> Result<(), St
 /// `inherited` holds listening sockets received from another process
 /// (`-x`); the configuration's binds adopt them by address.
 pub fn run(
-    cfg: &Config,
+    cfg: Config,
     opts: &RunOptions,
     inherited: crate::reload::Inherited,
     hooks: crate::process::Hooks,
 ) -> anyhow::Result<i32> {
-    let mut cfg = cfg.clone();
+    let mut cfg = cfg;
     if let Err(msg) = apply_limits(&mut cfg, opts) {
         say("[ALERT]", &msg);
         return Ok(1);
@@ -157,6 +157,7 @@ pub fn run(
             return Ok(1);
         }
     };
+    crate::reload::timing::startup_mark("runtime built");
     // Sockets handed over that no bind wants are closed now.
     drop(inherited);
     if let Err(e) = crate::privileges::drop_privileges(&prepared.cfg.global) {
