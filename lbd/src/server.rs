@@ -406,14 +406,14 @@ impl AcceptCtx {
             let mut info = info;
             if accept_proxy || crate::tcp::expects_proxy(&fe, &info) {
                 let wait = fe.conf.timeouts.client.map(Duration::from_millis);
-                match crate::proxyproto::io::read_header(&stream, wait).await {
+                match Box::pin(crate::proxyproto::io::read_header(&stream, wait)).await {
                     Ok(h) => info.set_proxy(h),
                     Err(e) => return conn_error(&info, &e.to_string()),
                 }
             }
             let (stream, info) = match (tls, stream) {
                 (Some(acc), Stream::Tcp(tcp)) => {
-                    match handshake(&fe, &acc, tcp, info.clone()).await {
+                    match Box::pin(handshake(&fe, &acc, tcp, info.clone())).await {
                         Ok(x) => x,
                         Err(msg) => return conn_error(&info, msg),
                     }
@@ -423,9 +423,11 @@ impl AcceptCtx {
                 (Some(_), _) => return,
                 (None, stream) => (stream, info),
             };
-            // Each session future is boxed: inline, the task would be as
-            // large as the largest of the three (the h2 one carries an 8 KiB
-            // linger buffer) for every connection, idle ones included.
+            // Each stage's future is boxed (the PROXY header, the TLS
+            // handshake with its rustls state, each session kind): inline,
+            // the task would stay as large as the largest of them for the
+            // whole connection, idle ones included (the h2 session carries
+            // an 8 KiB linger buffer, the handshake ~2 KiB).
             match fe.mode {
                 Mode::Tcp => {
                     Box::pin(crate::tcp::serve(fe, stream, info, use_splice, log, &sess)).await
