@@ -224,6 +224,21 @@ mod tests {
         assert_eq!(second.bytes(), b"xyz");
     }
 
+    #[test]
+    fn the_pool_keeps_a_bounded_amount() {
+        // Thousands of sessions closing at once leave at most POOL_BYTES
+        // behind, not one buffer each.
+        for _ in 0..(2 * POOL_BYTES / 16384) {
+            give_back(vec![0; 16384]);
+        }
+        assert_eq!(pooled(), POOL_BYTES / 16384);
+        // A buffer of another size (bufsize changed by a reload) is not
+        // handed out for this one.
+        let v = take(4096);
+        assert_eq!(v.len(), 4096);
+        assert_eq!(pooled(), 0);
+    }
+
     #[tokio::test]
     async fn a_full_buffer_compacts_then_refuses() {
         let (mut a, mut b) = tokio::io::duplex(64);
