@@ -34,6 +34,7 @@ fn version(level: u8) {
 }
 
 fn real_main() -> i32 {
+    lbd::reload::timing::startup_mark("main");
     let args: Args = match cli::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => return usage_error(&e),
@@ -103,6 +104,7 @@ fn real_main() -> i32 {
         return lbd::master::run(master_opts());
     }
     let outcome = config::load(&args.files, &env);
+    lbd::reload::timing::startup_mark("parsed");
     // As HAProxy, only after parsing: for the runtime and child processes,
     // not for expansion inside the files themselves.
     std::env::set_var("HAPROXY_CFGFILES", outcome.files.join(";"));
@@ -158,6 +160,7 @@ fn real_main() -> i32 {
             w.link.carried_state = lbd::master::worker::read_server_state(fd);
         }
     }
+    lbd::reload::timing::startup_mark("server state read");
     let from_worker = worker.as_ref().and_then(|w| w.takeover.as_ref());
     let fetched = match (from_worker, &args.takeover) {
         (Some(fd), _) => Some(lbd::master::worker::take_sockets(fd)),
@@ -177,6 +180,7 @@ fn real_main() -> i32 {
         }
         None => lbd::reload::Inherited::default(),
     };
+    lbd::reload::timing::startup_mark("sockets taken");
     // A worker's predecessors are the master's business.
     let first = worker.as_ref().is_none_or(|w| w.takeover.is_none());
     let keep = |pids: &Vec<i32>| if first { pids.clone() } else { Vec::new() };
@@ -195,7 +199,7 @@ fn real_main() -> i32 {
             }),
         worker: worker.map(|w| std::sync::Arc::new(std::sync::Mutex::new(Some(w.link)))),
     };
-    match lbd::server::run(&cfg, &opts, inherited, hooks) {
+    match lbd::server::run(cfg, &opts, inherited, hooks) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("[ALERT]    ({}) : {e:#}", std::process::id());

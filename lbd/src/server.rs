@@ -136,12 +136,12 @@ pub(crate) fn apply_limits(cfg: &mut Config, opts: &RunOptions) -> Result<(), St
 /// `inherited` holds listening sockets received from another process
 /// (`-x`); the configuration's binds adopt them by address.
 pub fn run(
-    cfg: &Config,
+    cfg: Config,
     opts: &RunOptions,
     inherited: crate::reload::Inherited,
     hooks: crate::process::Hooks,
 ) -> anyhow::Result<i32> {
-    let mut cfg = cfg.clone();
+    let mut cfg = cfg;
     if let Err(msg) = apply_limits(&mut cfg, opts) {
         say("[ALERT]", &msg);
         return Ok(1);
@@ -157,6 +157,7 @@ pub fn run(
             return Ok(1);
         }
     };
+    crate::reload::timing::startup_mark("runtime built");
     // Sockets handed over that no bind wants are closed now.
     drop(inherited);
     if let Err(e) = crate::privileges::drop_privileges(&prepared.cfg.global) {
@@ -287,10 +288,12 @@ pub(crate) fn spawn_listeners(
             global: runtime.maxconn.clone(),
             bind_limit: l.bind_limit,
             listener: l.listener,
-            tls: l.tls,
-            bind_name: l.bind_name,
-            proto: l.proto,
-            accept_proxy: l.accept_proxy,
+            bind: Arc::new(BindConf {
+                tls: l.tls,
+                name: l.bind_name,
+                proto: l.proto,
+                accept_proxy: l.accept_proxy,
+            }),
             jobs: jobs.clone(),
             stop: stop_rx.clone(),
             use_splice,
@@ -317,16 +320,23 @@ pub(crate) fn spawn_listeners(
     tasks
 }
 
+/// What an accepted connection needs to know of its bind, shared by all
+/// of them.
+struct BindConf {
+    tls: Option<Arc<Acceptor>>,
+    /// The bind's name in connection-error logs ([`bind_log_name`]).
+    name: Arc<str>,
+    proto: Option<MuxProto>,
+    accept_proxy: bool,
+}
+
 struct AcceptCtx {
     log: LogCtx,
     fe: Arc<Frontend>,
     global: ConnLimit,
     bind_limit: Option<ConnLimit>,
     listener: Option<Arc<ListenerCounters>>,
-    tls: Option<Arc<Acceptor>>,
-    bind_name: Arc<str>,
-    proto: Option<MuxProto>,
-    accept_proxy: bool,
+    bind: Arc<BindConf>,
     jobs: Arc<Jobs>,
     stop: watch::Receiver<Stop>,
     use_splice: bool,
@@ -370,13 +380,13 @@ impl AcceptCtx {
         let stop = self.stop.clone();
         let log = self.log.clone();
         let sess = self.accounted(&info);
-        let bind_name = self.bind_name.clone();
+        let bind = self.bind.clone();
         tokio::spawn(async move {
             match crate::http3::handshake(&fe, incoming, info.clone()).await {
                 Ok((conn, info)) => {
                     crate::http3::serve(fe, conn, info, stop, log, sess.entry()).await
                 }
-                Err(msg) => log_conn_error(&log, &fe, &bind_name, &info, msg),
+                Err(msg) => log_conn_error(&log, &fe, &bind.name, &info, msg),
             }
             drop(sess);
             drop(permits);
@@ -396,61 +406,41 @@ impl AcceptCtx {
         let stop = self.stop.clone();
         let log = self.log.clone();
         let sess = self.accounted(&info);
-        let tls = self.tls.clone();
-        let bind_name = self.bind_name.clone();
-        let proto = self.proto;
-        let accept_proxy = self.accept_proxy;
+        let bind = self.bind.clone();
         tokio::spawn(async move {
-            let conn_error =
-                |info: &ClientInfo, msg: &str| log_conn_error(&log, &fe, &bind_name, info, msg);
-            let mut info = info;
-            if accept_proxy || crate::tcp::expects_proxy(&fe, &info) {
-                let wait = fe.conf.timeouts.client.map(Duration::from_millis);
-                match crate::proxyproto::io::read_header(&stream, wait).await {
-                    Ok(h) => info.set_proxy(h),
-                    Err(e) => return conn_error(&info, &e.to_string()),
-                }
-            }
-            let (stream, info) = match (tls, stream) {
-                (Some(acc), Stream::Tcp(tcp)) => {
-                    match handshake(&fe, &acc, tcp, info.clone()).await {
-                        Ok(x) => x,
-                        Err(msg) => return conn_error(&info, msg),
+            // The stages before the session and each session kind run in
+            // their own boxed futures: inline, the task would stay as large
+            // as the largest of them (the TLS handshake with rustls' state,
+            // the h2 sniffing timers, the h2 session's 8 KiB linger buffer)
+            // for the whole connection, idle ones included.
+            let opened = Box::pin(open(&fe, &log, &bind, stream, info)).await;
+            if let Some((stream, info, h2)) = opened {
+                match fe.mode {
+                    Mode::Tcp => {
+                        Box::pin(crate::tcp::serve(fe, stream, info, use_splice, log, &sess)).await
                     }
-                }
-                // An ssl bind never serves clear text (start-up refuses ssl
-                // on unix sockets; an inherited fd could still be one).
-                (Some(_), _) => return,
-                (None, stream) => (stream, info),
-            };
-            // Each session future is boxed: inline, the task would be as
-            // large as the largest of the three (the h2 one carries an 8 KiB
-            // linger buffer) for every connection, idle ones included.
-            match fe.mode {
-                Mode::Tcp => {
-                    Box::pin(crate::tcp::serve(fe, stream, info, use_splice, log, &sess)).await
-                }
-                Mode::Http if speaks_h2(proto, &stream, &info).await => {
-                    Box::pin(crate::http2::serve(
-                        fe,
-                        stream,
-                        info,
-                        stop,
-                        log,
-                        sess.entry(),
-                    ))
-                    .await
-                }
-                Mode::Http => {
-                    Box::pin(crate::http::serve(
-                        fe,
-                        stream,
-                        info,
-                        stop,
-                        log,
-                        sess.entry(),
-                    ))
-                    .await
+                    Mode::Http if h2 => {
+                        Box::pin(crate::http2::serve(
+                            fe,
+                            stream,
+                            info,
+                            stop,
+                            log,
+                            sess.entry(),
+                        ))
+                        .await
+                    }
+                    Mode::Http => {
+                        Box::pin(crate::http::serve(
+                            fe,
+                            stream,
+                            info,
+                            stop,
+                            log,
+                            sess.entry(),
+                        ))
+                        .await
+                    }
                 }
             }
             drop(sess);
@@ -458,6 +448,44 @@ impl AcceptCtx {
             drop(job);
         });
     }
+}
+
+/// What comes before the session on an accepted connection: the PROXY
+/// header, the TLS handshake, and whether an HTTP client speaks h2. None
+/// when the connection ended there (the error is logged).
+async fn open(
+    fe: &Frontend,
+    log: &LogCtx,
+    bind: &BindConf,
+    stream: Stream,
+    mut info: ClientInfo,
+) -> Option<(Stream, ClientInfo, bool)> {
+    let conn_error = |info: &ClientInfo, msg: &str| log_conn_error(log, fe, &bind.name, info, msg);
+    if bind.accept_proxy || crate::tcp::expects_proxy(fe, &info) {
+        let wait = fe.conf.timeouts.client.map(Duration::from_millis);
+        match crate::proxyproto::io::read_header(&stream, wait).await {
+            Ok(h) => info.set_proxy(h),
+            Err(e) => {
+                conn_error(&info, &e.to_string());
+                return None;
+            }
+        }
+    }
+    let (stream, info) = match (&bind.tls, stream) {
+        (Some(acc), Stream::Tcp(tcp)) => match handshake(fe, acc, tcp, info.clone()).await {
+            Ok(x) => x,
+            Err(msg) => {
+                conn_error(&info, msg);
+                return None;
+            }
+        },
+        // An ssl bind never serves clear text (start-up refuses ssl on
+        // unix sockets; an inherited fd could still be one).
+        (Some(_), _) => return None,
+        (None, stream) => (stream, info),
+    };
+    let h2 = fe.mode == Mode::Http && speaks_h2(bind.proto, &stream, &info).await;
+    Some((stream, info, h2))
 }
 
 /// Logs a connection that failed before its session started (PROXY

@@ -134,6 +134,11 @@ pub fn execute(
             let be = args.get(3).map(String::as_str).filter(|b| !b.is_empty());
             provider_result(api.stats.show_servers_state(be))
         }
+        Cmd::CarriedServersState => {
+            let mut out = String::new();
+            crate::stats::show_carried_servers_state(&api.runtime, &mut out);
+            Outcome::text(out)
+        }
         Cmd::ShowBackend => Outcome::text(api.stats.show_backend()),
         Cmd::SetTimeout => set_timeout(st, arg(2), arg(3)),
         Cmd::SetMaxconnGlobal => set_maxconn_global(api, arg(3)),

@@ -20,6 +20,9 @@ pub enum Cmd {
     ShowInfo,
     ShowStat,
     ShowServersState,
+    /// lbd's own, unlisted: `show servers state` restricted to the rows a
+    /// new `-W` worker carries over (see `master::state`).
+    CarriedServersState,
     ShowBackend,
     SetTimeout,
     GetWeight,
@@ -137,6 +140,12 @@ pub static KEYWORDS: &[Keyword] = &[
         Some("show servers state [<backend>]          : dump volatile server information (all or for a single backend)"),
         User,
         Cmd::ShowServersState,
+    ),
+    kw(
+        &["_carried_servers_state"],
+        None,
+        Admin,
+        Cmd::CarriedServersState,
     ),
     kw(
         &["show", "backend"],
@@ -455,7 +464,9 @@ mod tests {
         assert!(
             u.starts_with("Unknown command. Please enter one of the following commands only:\n")
         );
-        assert_eq!(u.lines().count(), KEYWORDS.len() - 3 + 4);
+        let unlisted = KEYWORDS.iter().filter(|k| k.usage.is_none()).count();
+        assert_eq!(unlisted, 4);
+        assert_eq!(u.lines().count(), KEYWORDS.len() - unlisted + 4);
     }
 
     #[test]

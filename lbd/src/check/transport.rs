@@ -131,7 +131,7 @@ mod tests {
         let env = std::collections::HashMap::<String, String>::new();
         let out = crate::config::load_str("t.cfg", text.as_bytes(), &env);
         let cfg = out.config.unwrap_or_else(|| panic!("{:?}", out.diags));
-        cfg.proxies[0].servers[0].clone()
+        (*cfg.proxies[0].servers[0]).clone()
     }
 
     #[test]

@@ -261,7 +261,7 @@ pub struct Proxy {
     pub default_backend: Option<String>,
     /// `use_backend` rules in order; the first whose condition holds wins.
     pub use_backends: Vec<UseBackend>,
-    pub servers: Vec<Server>,
+    pub servers: Vec<std::sync::Arc<Server>>,
     pub http_request: Vec<HttpRequestRule>,
     pub http_response: Vec<HttpResponseRule>,
     pub http_after_response: Vec<HttpResponseRule>,

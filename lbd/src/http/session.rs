@@ -251,7 +251,9 @@ impl Session {
             self.requests += 1;
             self.sess.set_in_stream(true);
             crate::stats::feed::http_request(&self.fe);
-            let next = self.transaction(head, &stop).await;
+            // Boxed: inline, the transaction's state (several KiB) would be
+            // part of every session future, idle connections included.
+            let next = Box::pin(self.transaction(head, &stop)).await;
             self.sess.set_in_stream(false);
             self.count_tracked();
             crate::stats::feed::http_txn_end(

@@ -24,51 +24,62 @@ struct Row {
     iweight: u32,
 }
 
-/// `(backend, server) -> row`; lines that do not parse are skipped.
-fn rows(text: &str) -> HashMap<(String, String), Row> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            if f.len() < 9 {
-                return None;
-            }
-            Some((
-                (f[1].to_string(), f[3].to_string()),
-                Row {
-                    admin: f[6].parse().ok()?,
-                    uweight: f[7].parse().ok()?,
-                    iweight: f[8].parse().ok()?,
-                },
-            ))
-        })
-        .collect()
+/// One row of `show servers state`: `((backend, server), fields)`.
+fn row(line: &str) -> Option<((&str, &str), Row)> {
+    if line.starts_with('#') {
+        return None;
+    }
+    let f: Vec<&str> = line.split_whitespace().collect();
+    if f.len() < 9 {
+        return None;
+    }
+    Some((
+        (f[1], f[3]),
+        Row {
+            admin: f[6].parse().ok()?,
+            uweight: f[7].parse().ok()?,
+            iweight: f[8].parse().ok()?,
+        },
+    ))
+}
+
+/// Whether a server's old row can change anything on the new worker:
+/// one that was neither in maintenance nor drained nor reweighted at run
+/// time gives no command whatever the new configuration says.
+fn carries(o: &Row) -> bool {
+    o.admin != 0 || o.uweight != o.iweight
+}
+
+/// The commands that bring server `be/srv` from its new state `n` to the
+/// state `o` the old worker had.
+fn commands(be: &str, srv: &str, o: &Row, n: &Row, out: &mut Vec<String>) {
+    let name = format!("{be}/{srv}");
+    let config_moved = (o.admin & ADMF_CMAINT) != (n.admin & ADMF_CMAINT);
+    let maint = !config_moved && o.admin & ADMF_FMAINT != 0;
+    if o.iweight == n.iweight && o.uweight != n.uweight {
+        out.push(format!("set server {name} weight {}", o.uweight));
+    }
+    if maint {
+        out.push(format!("set server {name} state maint"));
+    } else if o.admin & ADMF_FDRAIN != 0 {
+        out.push(format!("set server {name} state drain"));
+    } else if !config_moved && n.admin & ADMF_FMAINT != 0 {
+        // `disabled` in the configuration, lifted at run time.
+        out.push(format!("set server {name} state ready"));
+    }
 }
 
 /// The commands that bring the new worker's servers (`new`, its own
 /// `show servers state`) to the state the old worker had (`old`).
-pub fn carry_commands(old: &str, new: &str) -> Vec<String> {
-    let old = rows(old);
-    let mut out = Vec::new();
-    let mut new: Vec<((String, String), Row)> = rows(new).into_iter().collect();
+#[cfg(test)]
+fn carry_commands(old: &str, new: &str) -> Vec<String> {
+    let old: HashMap<(&str, &str), Row> = old.lines().filter_map(row).collect();
+    let mut new: Vec<((&str, &str), Row)> = new.lines().filter_map(row).collect();
     new.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
     for ((be, srv), n) in new {
-        let Some(o) = old.get(&(be.clone(), srv.clone())) else {
-            continue;
-        };
-        let name = format!("{be}/{srv}");
-        let config_moved = (o.admin & ADMF_CMAINT) != (n.admin & ADMF_CMAINT);
-        let maint = !config_moved && o.admin & ADMF_FMAINT != 0;
-        if o.iweight == n.iweight && o.uweight != n.uweight {
-            out.push(format!("set server {name} weight {}", o.uweight));
-        }
-        if maint {
-            out.push(format!("set server {name} state maint"));
-        } else if o.admin & ADMF_FDRAIN != 0 {
-            out.push(format!("set server {name} state drain"));
-        } else if !config_moved && n.admin & ADMF_FMAINT != 0 {
-            // `disabled` in the configuration, lifted at run time.
-            out.push(format!("set server {name} state ready"));
+        if let Some(o) = old.get(&(be, srv)).filter(|o| carries(o)) {
+            commands(be, srv, o, &n, &mut out);
         }
     }
     out
@@ -82,8 +93,39 @@ impl ServerObserver for Silent {
 }
 
 /// Brings `runtime`'s servers to the state in `old` (the previous worker's
-/// `show servers state`).
+/// `show servers state`). Only the rows that carry something are looked
+/// up: with 10,000 servers and nothing set at run time, a reload does no
+/// work here.
 pub fn apply(runtime: &Arc<Runtime>, old: &str) {
+    let wanted: Vec<((&str, &str), Row)> = old
+        .lines()
+        .filter_map(row)
+        .filter(|(_, o)| carries(o))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let backends: HashMap<&str, &crate::runtime::Backend> = runtime
+        .backends
+        .iter()
+        .map(|b| (b.name.as_str(), &**b))
+        .collect();
+    let mut cmds = Vec::new();
+    for ((be, srv), o) in &wanted {
+        let Some(s) = backends
+            .get(be)
+            .and_then(|b| b.servers.iter().find(|s| s.name == *srv))
+        else {
+            continue;
+        };
+        let (admin, uweight, iweight) = crate::stats::carried_fields(s);
+        let n = Row {
+            admin,
+            uweight,
+            iweight,
+        };
+        commands(be, srv, o, &n, &mut cmds);
+    }
     let api = Api::new(
         runtime.clone(),
         Arc::new(crate::stats::RuntimeStats {
@@ -97,10 +139,9 @@ pub fn apply(runtime: &Arc<Runtime>, old: &str) {
         timeout: std::time::Duration::from_secs(1),
         id: 0,
     };
-    let words = |c: &str| -> Vec<String> { c.split_whitespace().map(String::from).collect() };
-    let new = execute(&api, &mut st, &words("show servers state"), None).text;
-    for cmd in carry_commands(old, &new) {
-        execute(&api, &mut st, &words(&cmd), None);
+    for cmd in cmds {
+        let words: Vec<String> = cmd.split_whitespace().map(String::from).collect();
+        execute(&api, &mut st, &words, None);
     }
 }
 

@@ -69,14 +69,23 @@ pub fn take_sockets(takeover: &OwnedFd) -> Result<Vec<OwnedFd>, crate::getsocks:
 
 /// Reads the previous worker's server state, to carry over once this
 /// worker's runtime is built.
+/// Only the rows that carry something are asked for; a previous worker
+/// that does not know the request (another lbd version, during a binary
+/// upgrade) is asked for the whole `show servers state`.
 pub fn read_server_state(takeover: &OwnedFd) -> Option<String> {
-    let mut s = ipc::connect(takeover.as_raw_fd()).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
-    std::io::Write::write_all(&mut s, b"show servers state\n").ok()?;
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut s, &mut out).ok()?;
-    Some(out)
+    let ask = |cmd: &[u8]| -> Option<String> {
+        let mut s = ipc::connect(takeover.as_raw_fd()).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+        std::io::Write::write_all(&mut s, cmd).ok()?;
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut s, &mut out).ok()?;
+        Some(out)
+    };
+    match ask(b"_carried_servers_state\n") {
+        Some(t) if t.starts_with("1\n") => Some(t),
+        _ => ask(b"show servers state\n"),
+    }
 }
 
 /// Tells the master, once per readiness, that this worker serves.

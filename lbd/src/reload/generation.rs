@@ -175,6 +175,14 @@ impl Generation {
     /// HAProxy's soft-stop messages, on stderr and to each proxy's logs.
     pub fn announce_stopped(&self) {
         let runtime = &self.runtime;
+        // One write for all the lines: a thousand backends are a thousand
+        // unbuffered stderr writes otherwise, on every reload.
+        let pid = std::process::id();
+        let mut text = String::new();
+        let mut line = |msg: &str| {
+            use std::fmt::Write;
+            let _ = writeln!(text, "{:<10} ({pid}) : {msg}", "[WARNING]");
+        };
         for fe in &runtime.frontends {
             let be_total = if fe.conf.cap.backend {
                 runtime
@@ -192,22 +200,20 @@ impl Generation {
                 fe.total.load(Ordering::Relaxed),
                 be_total
             );
-            crate::server::say("[WARNING]", &msg);
+            line(&msg);
             if let Some(conf) = self.logger.proxy(&fe.name) {
                 self.logger
                     .log_proxy_event(&conf, crate::log::Level::Warning, &msg);
             }
         }
         for be in runtime.backends.iter().filter(|b| !b.conf.cap.frontend) {
-            crate::server::say(
-                "[WARNING]",
-                &format!(
-                    "Proxy {} stopped (cumulated conns: FE: 0, BE: {}).",
-                    be.name,
-                    be.total.load(Ordering::Relaxed)
-                ),
-            );
+            line(&format!(
+                "Proxy {} stopped (cumulated conns: FE: 0, BE: {}).",
+                be.name,
+                be.total.load(Ordering::Relaxed)
+            ));
         }
+        eprint!("{text}");
     }
 }
 

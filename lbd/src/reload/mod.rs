@@ -122,7 +122,9 @@ pub fn prepare_carrying(
     inherited: &mut Inherited,
     old_tables: Option<&crate::stick::TableRegistry>,
 ) -> Result<Prepared, String> {
-    let runtime = build_runtime(&cfg, threads, old_tables, &mut timing::Laps::start())?;
+    let mut laps = timing::Laps::start();
+    let runtime = build_runtime(&cfg, threads, old_tables, &mut laps)?;
+    laps.report("start-up build");
     open_runtime(cfg, runtime, old, inherited)
 }
 
@@ -460,6 +462,7 @@ impl Driver {
         // no D-Bus entry point.
         let _ = REQUESTS.set(tx);
         crate::getsocks::publish(self.sockets.dup_all());
+        timing::startup_mark("ready");
         if let Some(ev) = &self.events {
             ev.ready();
         }

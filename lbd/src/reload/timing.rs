@@ -76,6 +76,28 @@ impl Laps {
     }
 }
 
+/// Marks a step of process start-up (a `-W` reload is a worker starting):
+/// with timing enabled, prints the wall and CPU milliseconds since `main`
+/// began, so a worker's start can be split as a reload is.
+pub fn startup_mark(step: &str) {
+    static T0: OnceLock<Instant> = OnceLock::new();
+    let t0 = *T0.get_or_init(Instant::now);
+    if !enabled() {
+        return;
+    }
+    let tv = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 * 1000.0 + t.tv_usec() as f64 / 1e3;
+    let cpu = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .map(|u| tv(u.user_time()) + tv(u.system_time()))
+        .unwrap_or(0.0);
+    crate::server::say(
+        "[NOTICE]",
+        &format!(
+            "startup timing: {step} at {:.1} ms (cpu {cpu:.1} ms)",
+            ms(t0.elapsed())
+        ),
+    );
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

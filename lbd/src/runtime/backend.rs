@@ -49,7 +49,7 @@ pub struct ServerRt {
     /// Swappable at run time (`set server <b>/<s> addr`): the connect path
     /// loads it once per connection attempt.
     pub addr: ArcSwap<ServerAddrRt>,
-    pub conf: Server,
+    pub conf: Arc<Server>,
     /// Unusable for maintenance: forced (`admin_maint`) or asked by the agent.
     pub maint: AtomicBool,
     /// Forced maintenance: `disabled` in the configuration, or the runtime

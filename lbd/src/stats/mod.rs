@@ -17,7 +17,7 @@ mod stat;
 
 pub use counters::{now_ms, Ctr, FreqCtr, ProcessStats, ProxyCounters, ServerCounters, SwRate};
 pub use info::{show_info, uptime, version, RELEASE_DATE};
-pub use servers::{show_backend, show_servers_state};
+pub use servers::{carried_fields, show_backend, show_carried_servers_state, show_servers_state};
 pub use stat::{
     collect, render, server_status, show_stat, Kind, Row, StatFormat, StatProxy, StatRequest,
 };

@@ -534,7 +534,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
     if is_default {
         d.default_server = srv;
     } else {
-        d.proxy.servers.push(srv);
+        d.proxy.servers.push(std::sync::Arc::new(srv));
     }
     Status::default()
 }

@@ -19,6 +19,7 @@ usage: bench [options]
   --quick                smoke run: 3 rounds (2 failover rounds), short TCP rounds
   --rounds N             measured rounds per proxy (default 15)
   --failover-rounds N    failover rounds per proxy and check interval (default 5)
+  --storm-pairs N        reload scenario: steady/storm pairs of 5 s wrk rounds (default 3)
   --threads N            proxy threads/workers (default 1)
   --conns N              wrk connections (default 50)
   --secs N               wrk seconds per round (default 1; wrk takes whole seconds)
@@ -106,6 +107,8 @@ pub struct Options {
     pub only: Only,
     pub rounds: usize,
     pub failover_rounds: usize,
+    /// Steady/storm wrk round pairs per proxy in the reload scenario.
+    pub storm_pairs: usize,
     pub threads: usize,
     pub conns: usize,
     pub secs: u64,
@@ -137,6 +140,7 @@ impl Options {
             only: Only::default_set(),
             rounds: 15,
             failover_rounds: 5,
+            storm_pairs: 3,
             threads: 1,
             conns: 50,
             secs: 1,
@@ -172,6 +176,7 @@ impl Options {
                     o.failover_rounds = number(flag, &value()?)?;
                     explicit_failover_rounds = true;
                 }
+                "--storm-pairs" => o.storm_pairs = number(flag, &value()?)?.max(1),
                 "--threads" => o.threads = number(flag, &value()?)?,
                 "--conns" => o.conns = number(flag, &value()?)?,
                 "--secs" => o.secs = number(flag, &value()?)? as u64,

@@ -30,8 +30,6 @@ const IDLE_RELOADS: usize = 10;
 /// wrk seconds per storm or steady round; the storm reloads once a second
 /// (or back to back when a reload takes longer).
 const STORM_SECS: u64 = 5;
-/// Steady/storm round pairs per proxy.
-const STORM_PAIRS: usize = 3;
 /// A reload not in force after this is counted as failed.
 const RELOAD_LIMIT: Duration = Duration::from_secs(10);
 
@@ -261,7 +259,7 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
         let (mut steady, mut storm) = (Vec::new(), Vec::new());
         let (mut err_steady, mut err_storm) = (0, 0);
         let mut storm_ms = Vec::new();
-        for pair in 0..STORM_PAIRS {
+        for pair in 0..env.opts.storm_pairs {
             let order = if pair % 2 == 0 {
                 [false, true]
             } else {

@@ -17,8 +17,9 @@
 //! is the bottleneck; its CPU per operation is reported to show it. Idle memory, measured
 //! first on the freshly started proxies (RSS does not shrink back after the load
 //! rounds): the harness itself holds 5,000 finished handshakes open on each proxy and
-//! reads the proxy's VmRSS before and after. NGINX is skipped (it cannot read the
-//! config).
+//! reads the proxy's VmRSS before and after, then sends one keep-alive `GET` on each of
+//! them and reads VmRSS again (idle connections that have served a request, as a
+//! browser leaves them). NGINX is skipped (it cannot read the config).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -424,18 +425,53 @@ fn round(env: &Env, inst: &Instance, w: Workload) -> Result<Sample> {
     })
 }
 
-/// Idle memory of one proxy: VmRSS with [`IDLE_CONNS`] finished handshakes held open.
+/// Idle memory of one proxy: VmRSS with [`IDLE_CONNS`] finished handshakes held open,
+/// then with the same connections idle after one keep-alive request each.
 #[derive(Debug, Clone, Serialize)]
 pub struct IdleSample {
     pub proxy: String,
     pub before_kib: u64,
     pub after_kib: u64,
+    pub after_request_kib: u64,
     pub conns: usize,
 }
 
 impl IdleSample {
     pub fn kib_per_conn(&self) -> f64 {
         self.after_kib.saturating_sub(self.before_kib) as f64 / self.conns as f64
+    }
+
+    pub fn kib_per_conn_after_request(&self) -> f64 {
+        self.after_request_kib.saturating_sub(self.before_kib) as f64 / self.conns as f64
+    }
+}
+
+/// One keep-alive `GET /` on an established connection, reading the whole response
+/// (framed by Content-Length) so the connection is idle again afterwards.
+fn keep_alive_request(conn: &mut rustls::ClientConnection, tcp: &mut TcpStream) -> Result<()> {
+    let mut s = rustls::Stream::new(conn, tcp);
+    s.write_all(b"GET / HTTP/1.1\r\nHost: bench.test\r\n\r\n")?;
+    let mut resp = Vec::with_capacity(512);
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = resp.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&resp[..end]).to_ascii_lowercase();
+            if !head.starts_with("http/1.1 200") {
+                bail!("unexpected response {head:?}");
+            }
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .context("response without Content-Length")?;
+            if resp.len() >= end + 4 + len {
+                return Ok(());
+            }
+        }
+        match s.read(&mut chunk)? {
+            0 => bail!("connection closed after {} response bytes", resp.len()),
+            n => resp.extend_from_slice(&chunk[..n]),
+        }
     }
 }
 
@@ -479,11 +515,17 @@ fn idle(inst: &Instance) -> Result<IdleSample> {
         held.push((conn, tcp));
     }
     let after_kib = settled_rss(&inst.pids);
+    for (i, (conn, tcp)) in held.iter_mut().enumerate() {
+        keep_alive_request(conn, tcp)
+            .with_context(|| format!("{}: request on idle connection {i}", inst.name))?;
+    }
+    let after_request_kib = settled_rss(&inst.pids);
     drop(held);
     Ok(IdleSample {
         proxy: inst.name.clone(),
         before_kib,
         after_kib,
+        after_request_kib,
         conns: IDLE_CONNS,
     })
 }
@@ -708,16 +750,18 @@ pub fn table(s: &TlsSummary) -> String {
     }
     if !s.idle.is_empty() {
         t.push_str(&format!(
-            "\n| idle memory ({IDLE_CONNS} TLS 1.3 connections, handshake done, no request) | RSS before MiB | RSS after MiB | KiB per connection |\n\
-             |---|---:|---:|---:|\n"
+            "\n| idle memory ({IDLE_CONNS} TLS 1.3 connections, handshake done, no request) | RSS before MiB | RSS after MiB | KiB per connection | after one keep-alive request: RSS MiB | KiB per connection |\n\
+             |---|---:|---:|---:|---:|---:|\n"
         ));
         for i in &s.idle {
             t.push_str(&format!(
-                "| {} | {:.1} | {:.1} | {:.1} |\n",
+                "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
                 i.proxy,
                 i.before_kib as f64 / 1024.0,
                 i.after_kib as f64 / 1024.0,
                 i.kib_per_conn(),
+                i.after_request_kib as f64 / 1024.0,
+                i.kib_per_conn_after_request(),
             ));
         }
         let per = |name: &str| -> Vec<f64> {
