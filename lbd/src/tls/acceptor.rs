@@ -229,6 +229,12 @@ impl Acceptor {
         ))
     }
 
+    /// The rustls configuration handshakes run with (for in-process
+    /// measurements: `examples/tls_handshake_cost.rs`).
+    pub fn server_config(&self) -> Arc<ServerConfig> {
+        self.config.clone()
+    }
+
     /// Runs the server side of a handshake on an accepted socket (the
     /// caller bounds it with `timeout client`).
     pub async fn accept(&self, tcp: TcpStream) -> std::io::Result<TlsConn> {

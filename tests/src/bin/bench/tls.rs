@@ -68,6 +68,18 @@ impl Workload {
     ];
     pub const H2: [Workload; 2] = [Workload::H2Tls, Workload::H2Clear];
 
+    /// The name `BENCH_TLS_ONLY` selects a workload by.
+    fn key(self) -> &'static str {
+        match self {
+            Workload::NewEcdsa => "new-ecdsa",
+            Workload::NewRsa => "new-rsa",
+            Workload::Resumed => "resumed",
+            Workload::KeepAlive => "keep-alive",
+            Workload::H2Tls => "h2-tls",
+            Workload::H2Clear => "h2-clear",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Workload::NewEcdsa => "new TLS 1.3 handshakes/s, ECDSA P-256",
@@ -568,6 +580,19 @@ pub fn run(
     workloads: &[Workload],
     idle_rss: bool,
 ) -> Result<TlsSummary> {
+    // `BENCH_TLS_ONLY=new-rsa` (a comma list of `Workload::key`s) runs just those
+    // workloads and skips the idle-memory step: for profiling one of them.
+    let only = std::env::var("BENCH_TLS_ONLY").ok();
+    let workloads: Vec<Workload> = workloads
+        .iter()
+        .copied()
+        .filter(|w| {
+            only.as_ref()
+                .is_none_or(|o| o.split(',').any(|k| k == w.key()))
+        })
+        .collect();
+    let workloads = &workloads[..];
+    let idle_rss = idle_rss && only.is_none();
     let backend_port = procs::free_port()?;
     let mut cmd = Command::new(&env.self_exe);
     cmd.args([
