@@ -211,7 +211,11 @@ async fn serve_with(
     if killed && sess.in_stream() {
         s.killed_in_flight();
     }
-    s.release_upstream(false);
+    // As 2.6, the idle server connection of a client that left goes to
+    // the pool for the next clients (unless the session was killed, or the
+    // connection is private to it): a client making one request per
+    // connection must not cost a server connection each.
+    s.release_upstream(!killed);
     s.state.end_session();
 }
 
@@ -944,7 +948,9 @@ impl Session {
             }
             // 2. An idle connection from the pool, as http-reuse allows.
             let first = self.first_request();
-            let private = server.conf.send_proxy.is_some();
+            // `http-reuse never` keeps a connection to its session, as a
+            // PROXY header naming the client does.
+            let private = server.conf.send_proxy.is_some() || reuse == HttpReuse::Never;
             let pooled = match (reuse, first) {
                 _ if private => None,
                 (HttpReuse::Never, _) => None,
