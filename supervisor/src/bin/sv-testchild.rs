@@ -18,7 +18,10 @@ fn event(what: &str) {
             .append(true)
             .open(path)
         {
-            let _ = writeln!(f, "{what} {name}");
+            // One write: `writeln!` on a File writes piece by piece, and
+            // services starting together interleaved their lines
+            // ("crash start webui" / "orphaner").
+            let _ = f.write_all(format!("{what} {name}\n").as_bytes());
         }
     }
 }
