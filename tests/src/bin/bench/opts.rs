@@ -30,6 +30,9 @@ usage: bench [options]
                          for an A/A run that shows the noise floor
   --haproxy PATH         (default /usr/sbin/haproxy)
   --nginx PATH           (default /usr/sbin/nginx)
+  --max-steal PCT        repeat a round (tls, h2) or steady/storm pair (reload) whose CPU
+                         the hypervisor stole more than PCT% of, up to as many times as
+                         there are rounds (default 3; 100 never repeats)
   --pin                  pin the proxy to the last CPU(s), wrk and backend to the others
   --json PATH            where to write the JSON result (default target/bench/<time>.json)
 ";
@@ -119,6 +122,8 @@ pub struct Options {
     pub haproxy: PathBuf,
     pub nginx: PathBuf,
     pub pin: bool,
+    /// Steal share (percent of the machine's CPU time) above which a round is repeated.
+    pub max_steal: f64,
     pub json: PathBuf,
     pub quick: bool,
 }
@@ -151,6 +156,7 @@ impl Options {
             haproxy: "/usr/sbin/haproxy".into(),
             nginx: "/usr/sbin/nginx".into(),
             pin: false,
+            max_steal: 3.0,
             json: root.join(format!("target/bench/{now}.json")),
             quick: false,
         };
@@ -196,6 +202,14 @@ impl Options {
                 "--haproxy" => o.haproxy = value()?.into(),
                 "--nginx" => o.nginx = value()?.into(),
                 "--pin" => o.pin = true,
+                "--max-steal" => {
+                    let v = value()?;
+                    o.max_steal = v
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|p| p.is_finite() && *p >= 0.0)
+                        .with_context(|| format!("--max-steal wants a percentage, not {v:?}"))?;
+                }
                 "--json" => o.json = value()?.into(),
                 "-h" | "--help" => {
                     print!("{USAGE}");

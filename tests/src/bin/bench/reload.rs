@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use crate::machine;
 use crate::procs::{self, Proc};
 use crate::run::{Env, ProxySpec, STARTUP_LIMIT};
 use crate::stats::{median, quantile, ratio_summary, RatioSummary};
@@ -91,6 +92,10 @@ pub struct ReloadRow {
     /// wrk errors (socket errors and non-2xx) in steady / storm rounds.
     pub errors_steady: u64,
     pub errors_storm: u64,
+    /// Per kept pair, the share of the machine's CPU the hypervisor stole (percent).
+    pub steal_pct: Vec<f64>,
+    /// Pairs run again because the hypervisor stole more than `--max-steal`.
+    pub discarded_pairs: usize,
 }
 
 /// A proxy in master-worker mode on the big config; `file` is what it
@@ -259,35 +264,47 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
         let (mut steady, mut storm) = (Vec::new(), Vec::new());
         let (mut err_steady, mut err_storm) = (0, 0);
         let mut storm_ms = Vec::new();
+        let (mut steal, mut discarded) = (Vec::new(), 0);
         for pair in 0..env.opts.storm_pairs {
             let order = if pair % 2 == 0 {
                 [false, true]
             } else {
                 [true, false]
             };
-            for reloading in order {
-                let h = wrk_thread(env, inst.port, STORM_SECS);
-                if reloading {
-                    let start = Instant::now();
-                    for i in 0..STORM_SECS {
-                        match inst.reload()? {
-                            Some(d) => storm_ms.push(ms(d)),
-                            None => failed += 1,
+            // Both rounds again when the hypervisor stole too much of either: errors and
+            // failed reloads of a discarded pair still count.
+            let ((rps_steady, rps_storm), pct, d) =
+                machine::with_low_steal(env.opts.max_steal, env.opts.storm_pairs, || {
+                    let (mut a, mut b) = (0.0, 0.0);
+                    for reloading in order {
+                        let h = wrk_thread(env, inst.port, STORM_SECS);
+                        if reloading {
+                            let start = Instant::now();
+                            for i in 0..STORM_SECS {
+                                match inst.reload()? {
+                                    Some(d) => storm_ms.push(ms(d)),
+                                    None => failed += 1,
+                                }
+                                let next = start + Duration::from_secs(i + 1);
+                                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                            }
                         }
-                        let next = start + Duration::from_secs(i + 1);
-                        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                        let r = join(h)?;
+                        if reloading {
+                            b = r.requests_per_sec;
+                            err_storm += r.errors;
+                        } else {
+                            a = r.requests_per_sec;
+                            err_steady += r.errors;
+                        }
+                        inst.proc_.check_alive()?;
                     }
-                }
-                let r = join(h)?;
-                if reloading {
-                    storm.push(r.requests_per_sec);
-                    err_storm += r.errors;
-                } else {
-                    steady.push(r.requests_per_sec);
-                    err_steady += r.errors;
-                }
-                inst.proc_.check_alive()?;
-            }
+                    Ok((a, b))
+                })?;
+            steady.push(rps_steady);
+            storm.push(rps_storm);
+            steal.push(pct);
+            discarded += d;
             backend.check_alive()?;
         }
         rows.push(ReloadRow {
@@ -300,6 +317,8 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
             rps_storm: storm,
             errors_steady: err_steady,
             errors_storm: err_storm,
+            steal_pct: steal,
+            discarded_pairs: discarded,
         });
     }
     Ok(rows)
@@ -307,13 +326,13 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
 
 pub fn table(rows: &[ReloadRow]) -> String {
     let mut t = String::from(
-        "| proxy | reload → new config serving, idle (median / p90 / max) | same, during the storm (median / max) | failed reloads | req/s steady | req/s storm | storm ÷ steady [IQR] | wrk errors steady / storm |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| proxy | reload → new config serving, idle (median / p90 / max) | same, during the storm (median / max) | failed reloads | req/s steady | req/s storm | storm ÷ steady [IQR] | wrk errors steady / storm | steal (median of pairs) / pairs redone |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     let max = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
     for r in rows {
         t.push_str(&format!(
-            "| {} | {:.1} / {:.1} / {:.1} ms | {:.1} / {:.1} ms | {} | {:.0} | {:.0} | {:.3} [{:.3}–{:.3}] | {} / {} |\n",
+            "| {} | {:.1} / {:.1} / {:.1} ms | {:.1} / {:.1} ms | {} | {:.0} | {:.0} | {:.3} [{:.3}–{:.3}] | {} / {} | {:.1}% / {} |\n",
             r.proxy,
             median(&r.idle_ms),
             quantile(&r.idle_ms, 0.9),
@@ -328,6 +347,8 @@ pub fn table(rows: &[ReloadRow]) -> String {
             r.storm_ratio.p75,
             r.errors_steady,
             r.errors_storm,
+            median(&r.steal_pct),
+            r.discarded_pairs,
         ));
     }
     t

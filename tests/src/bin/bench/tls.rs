@@ -35,6 +35,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, HandshakeKind, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
+use crate::machine;
 use crate::procs::{self, Proc};
 use crate::run::{self, Env, ProxySpec, STARTUP_LIMIT};
 use crate::stats::{median, ratio_summary, RatioSummary};
@@ -349,6 +350,8 @@ pub struct Sample {
     pub cpu_us: u64,
     /// The load generator's CPU, when it reports it (`__tls-load`).
     pub client_cpu_us: Option<u64>,
+    /// Share of the machine's CPU the hypervisor stole during the round's group (percent).
+    pub steal_pct: f64,
 }
 
 struct Instance {
@@ -434,6 +437,7 @@ fn round(env: &Env, inst: &Instance, w: Workload) -> Result<Sample> {
         resumed,
         cpu_us,
         client_cpu_us,
+        steal_pct: 0.0,
     })
 }
 
@@ -570,6 +574,8 @@ pub struct TlsSummary {
     pub vs_haproxy: Vec<Vs>,
     pub idle: Vec<IdleSample>,
     pub samples: Vec<Sample>,
+    /// Round groups run again because the hypervisor stole more than `--max-steal`.
+    pub discarded_rounds: usize,
 }
 
 /// Runs `workloads` (and the idle-memory measurement when `idle_rss`) on every proxy
@@ -633,25 +639,33 @@ pub fn run(
     }
 
     let mut samples = Vec::new();
+    let mut discarded = 0;
     for &w in workloads {
         for i in &inst {
             round(env, i, w).with_context(|| format!("warm-up of {} ({w:?})", i.name))?;
         }
         for r in 0..env.opts.rounds {
             let n = inst.len();
-            for j in 0..n {
-                let k = if r % 2 == 0 { j } else { n - 1 - j };
-                let mut s = round(env, &inst[k], w)
-                    .with_context(|| format!("round {r} of {} ({w:?})", inst[k].name))?;
-                s.round = r;
-                samples.push(s);
-                inst[k].proc_.check_alive()?;
-            }
+            // One round of every proxy, again if the hypervisor stole too much of it.
+            let (group, pct, d) = machine::with_low_steal(env.opts.max_steal, env.opts.rounds, || {
+                let mut group = Vec::new();
+                for j in 0..n {
+                    let k = if r % 2 == 0 { j } else { n - 1 - j };
+                    let mut s = round(env, &inst[k], w)
+                        .with_context(|| format!("round {r} of {} ({w:?})", inst[k].name))?;
+                    s.round = r;
+                    group.push(s);
+                    inst[k].proc_.check_alive()?;
+                }
+                Ok(group)
+            })?;
+            samples.extend(group.into_iter().map(|s| Sample { steal_pct: pct, ..s }));
+            discarded += d;
             backend.check_alive()?;
         }
     }
 
-    Ok(summarize(workloads, &inst, samples, idle_samples))
+    Ok(summarize(workloads, &inst, samples, idle_samples, discarded))
 }
 
 fn write_certs(dir: &Path) -> Result<(PathBuf, PathBuf)> {
@@ -667,6 +681,7 @@ fn summarize(
     inst: &[Instance],
     samples: Vec<Sample>,
     idle: Vec<IdleSample>,
+    discarded_rounds: usize,
 ) -> TlsSummary {
     let mut rows = Vec::new();
     let mut vs_haproxy = Vec::new();
@@ -724,6 +739,7 @@ fn summarize(
         vs_haproxy,
         idle,
         samples,
+        discarded_rounds,
     }
 }
 
@@ -772,6 +788,15 @@ pub fn table(s: &TlsSummary) -> String {
                 },
             ));
         }
+    }
+    if !s.samples.is_empty() {
+        let steal: Vec<f64> = s.samples.iter().map(|x| x.steal_pct).collect();
+        t.push_str(&format!(
+            "\nsteal (CPU the hypervisor took, share of the machine): median {:.1}%, max {:.1}% per kept round; {} round group(s) redone for steal above --max-steal\n",
+            median(&steal),
+            steal.iter().copied().fold(0.0, f64::max),
+            s.discarded_rounds,
+        ));
     }
     if !s.idle.is_empty() {
         t.push_str(&format!(
