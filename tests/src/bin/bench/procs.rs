@@ -331,6 +331,31 @@ fn clock_ticks_per_sec() -> u64 {
     }
 }
 
+/// CPU of a process and all its descendants, living or reaped, in microseconds, from
+/// /proc (10 ms ticks): the root's own time, what it collected from children it waited
+/// for (cutime+cstime: a master's exited workers), and the live descendants' own time.
+/// Ticks suit rounds of seconds; a worker that exited but was not yet reaped is missed.
+pub fn tree_cpu_micros(root: u32) -> u64 {
+    let reaped = fs::read_to_string(format!("/proc/{root}/stat"))
+        .ok()
+        .and_then(|t| {
+            let rest = t.get(t.rfind(')')? + 2..)?.to_string();
+            let f: Vec<u64> = rest
+                .split_whitespace()
+                .skip(13)
+                .take(2)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            Some(f.iter().sum::<u64>())
+        })
+        .unwrap_or(0);
+    let own: u64 = process_tree(root)
+        .iter()
+        .filter_map(|&p| read_stat(p).map(|s| s.cpu_ticks))
+        .sum();
+    (reaped + own) * 1_000_000 / clock_ticks_per_sec()
+}
+
 /// utime+stime of all `pids`, in microseconds. Read through the process CPU-time clock
 /// (nanosecond precision, includes exited threads); /proc/<pid>/stat, which counts the same
 /// time in 10 ms ticks (2-3% of a short round), is the fallback.

@@ -96,6 +96,11 @@ pub struct ReloadRow {
     pub steal_pct: Vec<f64>,
     /// Pairs run again because the hypervisor stole more than `--max-steal`.
     pub discarded_pairs: usize,
+    /// Per kept pair, CPU µs per request of the proxy's whole process tree.
+    pub cpu_us_steady: Vec<f64>,
+    pub cpu_us_storm: Vec<f64>,
+    /// Per pair, storm ÷ steady CPU per request: what reloading costs, steadier than req/s.
+    pub cpu_ratio: RatioSummary,
 }
 
 /// A proxy in master-worker mode on the big config; `file` is what it
@@ -265,6 +270,8 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
         let (mut err_steady, mut err_storm) = (0, 0);
         let mut storm_ms = Vec::new();
         let (mut steal, mut discarded) = (Vec::new(), 0);
+        // CPU µs per request of the whole process tree (master, workers old and new).
+        let (mut cpu_steady, mut cpu_storm) = (Vec::new(), Vec::new());
         for pair in 0..env.opts.storm_pairs {
             let order = if pair % 2 == 0 {
                 [false, true]
@@ -273,10 +280,11 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
             };
             // Both rounds again when the hypervisor stole too much of either: errors and
             // failed reloads of a discarded pair still count.
-            let ((rps_steady, rps_storm), pct, d) =
+            let ((rps_steady, rps_storm, cpu_a, cpu_b), pct, d) =
                 machine::with_low_steal(env.opts.max_steal, env.opts.storm_pairs, || {
-                    let (mut a, mut b) = (0.0, 0.0);
+                    let (mut a, mut b, mut ca, mut cb) = (0.0, 0.0, 0.0, 0.0);
                     for reloading in order {
+                        let cpu0 = procs::tree_cpu_micros(inst.proc_.pid());
                         let h = wrk_thread(env, inst.port, STORM_SECS);
                         if reloading {
                             let start = Instant::now();
@@ -290,19 +298,25 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
                             }
                         }
                         let r = join(h)?;
+                        let cpu = procs::tree_cpu_micros(inst.proc_.pid()).saturating_sub(cpu0);
+                        let per_req = cpu as f64 / r.requests.max(1) as f64;
                         if reloading {
                             b = r.requests_per_sec;
+                            cb = per_req;
                             err_storm += r.errors;
                         } else {
                             a = r.requests_per_sec;
+                            ca = per_req;
                             err_steady += r.errors;
                         }
                         inst.proc_.check_alive()?;
                     }
-                    Ok((a, b))
+                    Ok((a, b, ca, cb))
                 })?;
             steady.push(rps_steady);
             storm.push(rps_storm);
+            cpu_steady.push(cpu_a);
+            cpu_storm.push(cpu_b);
             steal.push(pct);
             discarded += d;
             backend.check_alive()?;
@@ -319,6 +333,9 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
             errors_storm: err_storm,
             steal_pct: steal,
             discarded_pairs: discarded,
+            cpu_ratio: ratio_summary(&cpu_storm, &cpu_steady),
+            cpu_us_steady: cpu_steady,
+            cpu_us_storm: cpu_storm,
         });
     }
     Ok(rows)
@@ -326,13 +343,13 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
 
 pub fn table(rows: &[ReloadRow]) -> String {
     let mut t = String::from(
-        "| proxy | reload → new config serving, idle (median / p90 / max) | same, during the storm (median / max) | failed reloads | req/s steady | req/s storm | storm ÷ steady [IQR] | wrk errors steady / storm | steal (median of pairs) / pairs redone |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+        "| proxy | reload → new config serving, idle (median / p90 / max) | same, during the storm (median / max) | failed reloads | req/s steady | req/s storm | storm ÷ steady [IQR] | wrk errors steady / storm | CPU µs/req steady / storm (ratio [IQR]) | steal (median of pairs) / pairs redone |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     let max = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
     for r in rows {
         t.push_str(&format!(
-            "| {} | {:.1} / {:.1} / {:.1} ms | {:.1} / {:.1} ms | {} | {:.0} | {:.0} | {:.3} [{:.3}–{:.3}] | {} / {} | {:.1}% / {} |\n",
+            "| {} | {:.1} / {:.1} / {:.1} ms | {:.1} / {:.1} ms | {} | {:.0} | {:.0} | {:.3} [{:.3}–{:.3}] | {} / {} | {:.1} / {:.1} ({:.3} [{:.3}–{:.3}]) | {:.1}% / {} |\n",
             r.proxy,
             median(&r.idle_ms),
             quantile(&r.idle_ms, 0.9),
@@ -347,6 +364,11 @@ pub fn table(rows: &[ReloadRow]) -> String {
             r.storm_ratio.p75,
             r.errors_steady,
             r.errors_storm,
+            median(&r.cpu_us_steady),
+            median(&r.cpu_us_storm),
+            r.cpu_ratio.median,
+            r.cpu_ratio.p25,
+            r.cpu_ratio.p75,
             median(&r.steal_pct),
             r.discarded_pairs,
         ));
