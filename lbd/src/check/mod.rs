@@ -4,6 +4,7 @@
 //! the pure state machine in [`state`]; the runtime applies the transitions
 //! (runtime/server_state.rs). They never touch client traffic.
 
+mod h2;
 pub mod http;
 pub mod state;
 pub mod transport;
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use transport::CheckTransport;
+use transport::{CheckMux, CheckTransport};
 
 /// The running checks; dropping it stops them.
 #[derive(Debug)]
@@ -97,7 +98,12 @@ pub fn start(rt: &Runtime, obs: Arc<dyn ServerObserver>) -> CheckSet {
                 let moved = http
                     .as_ref()
                     .is_some_and(|h| h.connect_port.is_some() || h.connect_addr.is_some());
-                let transport = CheckTransport::resolve(&s.conf, &s.conf.check_transport, moved);
+                let transport = CheckTransport::resolve(
+                    &s.conf,
+                    &s.conf.check_transport,
+                    http.is_some(),
+                    moved,
+                );
                 match target(addr, port, &who, "health check") {
                     Some(t) => probes.push(Probed {
                         be: be.clone(),
@@ -317,7 +323,7 @@ fn read_deadline(p: &Probed, start: Instant) -> tokio::time::Instant {
 
 async fn health_check(p: &Probed) -> CheckReport {
     let start = Instant::now();
-    let mut s = match connect(p, start).await {
+    let s = match connect(p, start).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -330,37 +336,85 @@ async fn health_check(p: &Probed) -> CheckReport {
     };
     let state = c.send_state.then(|| send_state(p));
     let deadline = read_deadline(p, start);
+    let speaks_h2 = match p.transport.mux {
+        CheckMux::H2 => true,
+        CheckMux::H1 => false,
+        CheckMux::ByAlpn => matches!(&s, Stream::Tls(t) if t.alpn().as_deref() == Some(b"h2")),
+    };
+    let mut conn = if speaks_h2 {
+        match tokio::time::timeout_at(deadline, h2::Conn::handshake(s)).await {
+            Ok(Ok(c)) => Conn::H2(c),
+            Ok(Err(f)) => return h2_failure(f, start),
+            Err(_) => return CheckReport::new(http::timeout_status(c), "", ms_since(start)),
+        }
+    } else {
+        Conn::H1(s)
+    };
     let drain = !c.more_steps.is_empty();
-    let mut report = http_step(&mut s, c, state.as_deref(), deadline, start, drain).await;
+    let mut report = step(&mut conn, c, state.as_deref(), deadline, start, drain).await;
     // An `http-check` sequence: each further request runs only if the
     // previous one passed, on the same connection unless a `connect` rule
-    // came before it.
-    for (i, step) in c.more_steps.iter().enumerate() {
+    // came before it (a new clear-text HTTP/1 connection).
+    for (i, st) in c.more_steps.iter().enumerate() {
         let drain = i + 1 < c.more_steps.len();
         if !matches!(report.status, CheckStatus::L7Ok | CheckStatus::L7OkC) {
             return report;
         }
-        if step.reconnect {
-            let ip = step.connect_addr.unwrap_or(p.target.ip());
-            let port = step.connect_port.unwrap_or(p.target.port());
-            s = match connect_to(p, SocketAddr::new(ip, port), start).await {
-                Ok(s) => Stream::Tcp(s),
+        if st.reconnect {
+            let ip = st.connect_addr.unwrap_or(p.target.ip());
+            let port = st.connect_port.unwrap_or(p.target.port());
+            conn = match connect_to(p, SocketAddr::new(ip, port), start).await {
+                Ok(s) => Conn::H1(Stream::Tcp(s)),
                 Err(r) => return r,
             };
         }
         let sc = HttpCheck {
-            method: step.method.clone(),
-            uri: step.uri.clone(),
-            version: step.version.clone(),
-            headers: step.headers.clone(),
-            body: step.body.clone(),
-            expects: step.expects.clone(),
+            method: st.method.clone(),
+            uri: st.uri.clone(),
+            version: st.version.clone(),
+            headers: st.headers.clone(),
+            body: st.body.clone(),
+            expects: st.expects.clone(),
             more_steps: Vec::new(),
             ..c.clone()
         };
-        report = http_step(&mut s, &sc, state.as_deref(), deadline, start, drain).await;
+        report = step(&mut conn, &sc, state.as_deref(), deadline, start, drain).await;
     }
     report
+}
+
+/// The connection an HTTP check talks over.
+enum Conn {
+    H1(Stream),
+    H2(h2::Conn),
+}
+
+/// One request and its verdict, over either HTTP version.
+async fn step(
+    conn: &mut Conn,
+    c: &HttpCheck,
+    state: Option<&str>,
+    deadline: tokio::time::Instant,
+    start: Instant,
+    drain: bool,
+) -> CheckReport {
+    match conn {
+        Conn::H1(s) => http_step(s, c, state, deadline, start, drain).await,
+        Conn::H2(h) => match tokio::time::timeout_at(deadline, h.exchange(c, state)).await {
+            Ok(Ok(resp)) => http::evaluate(c, &resp, ms_since(start)),
+            Ok(Err(f)) => h2_failure(f, start),
+            Err(_) => CheckReport::new(http::timeout_status(c), "", ms_since(start)),
+        },
+    }
+}
+
+/// A broken h2 connection is a socket error, as on HTTP/1; a request h2
+/// cannot carry gets no valid response.
+fn h2_failure(f: h2::Failed, start: Instant) -> CheckReport {
+    match f {
+        h2::Failed::Conn(text) => CheckReport::new(CheckStatus::SockErr, text, ms_since(start)),
+        h2::Failed::Request => CheckReport::new(CheckStatus::L7Rsp, "", ms_since(start)),
+    }
 }
 
 /// Sends one check request and judges its response.

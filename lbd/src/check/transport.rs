@@ -3,15 +3,34 @@
 //! (`init_srv_check()`): a check aimed at the server's own address and
 //! port speaks what traffic speaks (`ssl`, `send-proxy*`), a check moved
 //! elsewhere with `port`/`addr` speaks clear text, and the `check-*`
-//! keywords override either way. Pure: resolving never touches a socket
-//! or a file; [`super`] connects.
+//! keywords override either way. Which HTTP multiplexer an HTTP check
+//! speaks is 2.6's too: `check-proto`, else the server's `proto` when it
+//! is an HTTP one, else what TLS ALPN negotiates (h2 or HTTP/1.1). Pure:
+//! resolving never touches a socket or a file; [`super`] connects.
 
-use crate::config::model::{ProxyProtoVersion, Server};
+use crate::config::model::{MuxProto, ProxyProtoVersion, Server};
 use crate::tls::conf::{ServerSsl, Verify};
 use std::net::SocketAddr;
 
-/// The `check-ssl`, `no-check-ssl`, `check-sni`, `check-alpn` and
-/// `check-send-proxy` keywords of one server line; all unset by default.
+/// `check-proto <name>`: HAProxy 2.6's multiplexer names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CheckProto {
+    H1,
+    H2,
+    /// `none`: the TCP pass-through multiplexer, for `tcp-check`s.
+    None,
+}
+
+impl CheckProto {
+    /// Whether the multiplexer is an HTTP one (2.6's `PROTO_MODE_HTTP`).
+    pub fn is_http(self) -> bool {
+        self != CheckProto::None
+    }
+}
+
+/// The `check-ssl`, `no-check-ssl`, `check-sni`, `check-alpn`,
+/// `check-proto` and `check-send-proxy` keywords of one server line; all
+/// unset by default.
 /// Serialisable so that it can sit in the configuration model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckOverrides {
@@ -24,6 +43,8 @@ pub struct CheckOverrides {
     pub sni: Option<String>,
     /// `check-alpn`.
     pub alpn: Option<Vec<String>>,
+    /// `check-proto`.
+    pub proto: Option<CheckProto>,
 }
 
 impl CheckOverrides {
@@ -52,6 +73,22 @@ impl CheckOverrides {
                 self.sni = Some(v.to_string());
                 2
             }),
+            "check-proto" => need().and_then(|v| {
+                self.proto = Some(match v {
+                    "h1" => CheckProto::H1,
+                    "h2" => CheckProto::H2,
+                    "none" => CheckProto::None,
+                    // Known to 2.6 (FastCGI applications), not built here.
+                    "fcgi" => {
+                        return Err(format!(
+                            "'{kw}' : MUX protocol 'fcgi' is not supported by lbd"
+                        ))
+                    }
+                    // 2.6's text, two spaces included.
+                    _ => return Err(format!("'{kw}' :  unknown MUX protocol '{v}'")),
+                });
+                Ok(2)
+            }),
             "check-alpn" => need().map(|v| {
                 self.alpn = Some(
                     v.split(',')
@@ -66,6 +103,18 @@ impl CheckOverrides {
     }
 }
 
+/// Which HTTP version an HTTP check speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CheckMux {
+    /// HTTP/1.x, whatever ALPN says.
+    H1,
+    /// HTTP/2 (prior knowledge on clear text), whatever ALPN says.
+    H2,
+    /// h2 when the TLS handshake negotiated it, else HTTP/1.x.
+    #[default]
+    ByAlpn,
+}
+
 /// What the health check of one server does after connecting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckTransport {
@@ -73,13 +122,16 @@ pub struct CheckTransport {
     pub proxy: Option<ProxyProtoVersion>,
     /// A TLS handshake next, with these settings.
     pub tls: Option<ServerSsl>,
+    /// The HTTP multiplexer of an HTTP check.
+    pub mux: CheckMux,
 }
 
 impl CheckTransport {
-    /// The transport of `srv`'s health check. `moved` is true when the
+    /// The transport of `srv`'s health check. `http` is true for an HTTP
+    /// check. `moved` is true when the
     /// check does not go to the server's own address and port (`port`,
     /// `addr`, or an `http-check connect` with its own port or address).
-    pub fn resolve(srv: &Server, over: &CheckOverrides, moved: bool) -> CheckTransport {
+    pub fn resolve(srv: &Server, over: &CheckOverrides, http: bool, moved: bool) -> CheckTransport {
         let own = !moved && srv.check.port.is_none() && srv.check.addr.is_none();
         let tls_on = over.ssl.unwrap_or(own && srv.ssl.enabled);
         let proxy_on = over.send_proxy || (own && srv.send_proxy.is_some());
@@ -89,16 +141,24 @@ impl CheckTransport {
             ssl.enabled = true;
             ssl.verify.get_or_insert(Verify::Required);
             ssl.sni = over.sni.clone();
-            // lbd's checks speak HTTP/1 only, so an inherited `h2` is not
-            // offered: the server would pick it and read our request as a
-            // broken preface.
-            ssl.alpn = match &over.alpn {
-                Some(a) => a.clone(),
-                None => ssl.alpn.iter().filter(|a| *a != "h2").cloned().collect(),
-            };
+            // The server's `alpn` is offered as it is, `h2` included: as
+            // in 2.6, a check that negotiates h2 speaks h2.
+            if let Some(a) = &over.alpn {
+                ssl.alpn = a.clone();
+            }
             ssl
         });
-        CheckTransport { proxy, tls }
+        // 2.6's init_srv_check(): the server's HTTP `proto` is inherited by
+        // HTTP checks only (and `check-proto` is checked against the check
+        // type when the configuration is loaded).
+        let mux = match (over.proto, srv.proto) {
+            (Some(CheckProto::H2), _) => CheckMux::H2,
+            (Some(CheckProto::H1), _) => CheckMux::H1,
+            (None, Some(MuxProto::H2)) if http => CheckMux::H2,
+            (None, Some(MuxProto::H1)) if http => CheckMux::H1,
+            _ => CheckMux::ByAlpn,
+        };
+        CheckTransport { proxy, tls, mux }
     }
 
     /// The PROXY header to write before anything else, if any. With no
@@ -137,13 +197,14 @@ mod tests {
     #[test]
     fn checks_aimed_at_the_server_inherit_ssl_and_proxy() {
         let s = server("ssl verify none sni str(app.test) alpn h2,http/1.1 send-proxy-v2 check");
-        let t = CheckTransport::resolve(&s, &CheckOverrides::default(), false);
+        let t = CheckTransport::resolve(&s, &CheckOverrides::default(), true, false);
         assert_eq!(t.proxy, Some(ProxyProtoVersion::V2));
+        assert_eq!(t.mux, CheckMux::ByAlpn);
         let v2 = t.proxy_header(None).unwrap_or_default();
         let tls = t.tls.unwrap_or_else(|| panic!("no TLS"));
-        // Checks send no SNI unless `check-sni`, and never offer h2.
+        // Checks send no SNI unless `check-sni`, and offer the server's ALPN.
         assert_eq!(tls.sni, None);
-        assert_eq!(tls.alpn, vec!["http/1.1".to_string()]);
+        assert_eq!(tls.alpn, vec!["h2".to_string(), "http/1.1".to_string()]);
         // v2 LOCAL, no addresses, no TLV.
         assert_eq!(&v2[12..16], &[0x20, 0x00, 0, 0]);
     }
@@ -151,11 +212,12 @@ mod tests {
     #[test]
     fn a_moved_check_speaks_clear_text_unless_told() {
         let s = server("ssl verify none send-proxy check port 8080");
-        let t = CheckTransport::resolve(&s, &CheckOverrides::default(), false);
+        let t = CheckTransport::resolve(&s, &CheckOverrides::default(), true, false);
         assert_eq!(t, CheckTransport::default());
         let t = CheckTransport::resolve(
             &server("ssl verify none send-proxy check"),
             &CheckOverrides::default(),
+            true,
             true,
         );
         assert_eq!(t, CheckTransport::default());
@@ -168,7 +230,7 @@ mod tests {
         ] {
             assert!(matches!(over.keyword(kw, v), Some(Ok(_))));
         }
-        let t = CheckTransport::resolve(&s, &over, false);
+        let t = CheckTransport::resolve(&s, &over, true, false);
         let conn = "127.0.0.1:46928"
             .parse()
             .ok()
@@ -184,7 +246,7 @@ mod tests {
     #[test]
     fn v2_ssl_checks_send_local_with_an_empty_ssl_tlv() {
         let s = server("send-proxy-v2-ssl-cn check");
-        let t = CheckTransport::resolve(&s, &CheckOverrides::default(), false);
+        let t = CheckTransport::resolve(&s, &CheckOverrides::default(), true, false);
         // Captured from HAProxy 2.6.12.
         let want = b"\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x08\x20\x00\x05\x00\x00\x00\x00\x00";
         assert_eq!(t.proxy_header(None).as_deref(), Some(&want[..]));
@@ -196,12 +258,46 @@ mod tests {
         let mut over = CheckOverrides::default();
         assert_eq!(over.keyword("no-check-ssl", None), Some(Ok(1)));
         assert_eq!(over.keyword("weight", Some("2")), None);
-        assert_eq!(CheckTransport::resolve(&s, &over, false).tls, None);
+        assert_eq!(CheckTransport::resolve(&s, &over, true, false).tls, None);
         // A clear-text server gets TLS checks with `check-ssl`, verifying by
         // default as traffic would.
         let s = server("check");
         assert_eq!(over.keyword("check-ssl", None), Some(Ok(1)));
-        let tls = CheckTransport::resolve(&s, &over, false).tls;
+        let tls = CheckTransport::resolve(&s, &over, true, false).tls;
         assert_eq!(tls.and_then(|t| t.verify), Some(Verify::Required));
+    }
+
+    #[test]
+    fn http_checks_inherit_an_http_proto_and_check_proto_wins() {
+        let none = CheckOverrides::default();
+        let h2 = server("proto h2 check");
+        assert_eq!(
+            CheckTransport::resolve(&h2, &none, true, false).mux,
+            CheckMux::H2
+        );
+        // A TCP check of an h2 server only connects.
+        assert_eq!(
+            CheckTransport::resolve(&h2, &none, false, false).mux,
+            CheckMux::ByAlpn
+        );
+        let mut over = CheckOverrides::default();
+        assert_eq!(over.keyword("check-proto", Some("h1")), Some(Ok(2)));
+        assert_eq!(
+            CheckTransport::resolve(&h2, &over, true, false).mux,
+            CheckMux::H1
+        );
+        assert_eq!(over.keyword("check-proto", Some("h2")), Some(Ok(2)));
+        let plain = server("check");
+        assert_eq!(
+            CheckTransport::resolve(&plain, &over, true, false).mux,
+            CheckMux::H2
+        );
+        assert_eq!(
+            over.keyword("check-proto", Some("spdy")),
+            Some(Err(
+                "'check-proto' :  unknown MUX protocol 'spdy'".to_string()
+            ))
+        );
+        assert!(matches!(over.keyword("check-proto", None), Some(Err(_))));
     }
 }

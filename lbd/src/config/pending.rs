@@ -148,7 +148,6 @@ const BIND: &[&str] = &[
 /// `server` parameters known to HAProxy that lbd does not handle yet.
 const SERVER: &[&str] = &[
     "npn",
-    "check-proto",
     "check-via-socks4",
     "no-ssl-reuse",
     "curves",

@@ -46,6 +46,26 @@ impl Loader<'_> {
             userlists: std::mem::take(&mut self.userlists),
             http_errors: self.http_errors.clone(),
         };
+        // 2.6's init_srv_check(): `check-proto` must suit the check type
+        // (known once `http-check` rules are composed).
+        for p in &cfg.proxies {
+            let http_check = p.http_check.is_some();
+            for s in &p.servers {
+                if s.check.enabled
+                    && s.check_transport
+                        .proto
+                        .is_some_and(|m| m.is_http() != http_check)
+                {
+                    diags.push(Diagnostic::alert(format!(
+                        "config : config: {} '{}': server '{}' uses an incompatible MUX protocol for the selected check type",
+                        type_str(p),
+                        p.name,
+                        s.name
+                    )));
+                    fatal = true;
+                }
+            }
+        }
         let (log_diags, log_fatal) = crate::log::conf::check(&cfg);
         diags.extend(log_diags);
         fatal |= log_fatal;
