@@ -240,8 +240,11 @@ async fn serve(mut stream: TcpStream, behaviour: Arc<Behaviour>, stats: Arc<Stat
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        let keep = reply(&mut stream, &behaviour, &head, &body).await;
+        // No longer active once it starts answering: a client that has read
+        // the response never sees the request still counted (tests wait for
+        // `active()` to rise to know that their next, slow request arrived).
         stats.active.fetch_sub(1, Ordering::SeqCst);
+        let keep = reply(&mut stream, &behaviour, &head, &body).await;
         if !keep {
             return;
         }
