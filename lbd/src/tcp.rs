@@ -39,6 +39,7 @@ pub async fn serve(
         t_idle: 0,
         ..TxnLog::default()
     };
+    rec.set_tls(info.tls.as_deref());
     // `unique-id-format` in TCP mode: for the PROXY v2 TLV and `%ID`.
     if let Some(conf) = log.conf.as_ref().filter(|c| c.unique_id.is_some()) {
         log.logger.unique_id(conf, &mut rec);

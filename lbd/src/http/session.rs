@@ -360,6 +360,7 @@ impl Session {
             t_handshake: 0,
             ..TxnLog::default()
         };
+        self.rec.set_tls(self.info.tls.as_deref());
     }
 
     /// Completes the record with timers and counters and logs it.

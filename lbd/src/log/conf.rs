@@ -207,6 +207,7 @@ impl ProxyLogConf {
                 let s = match k {
                     LogFormatKind::Tcplog => format::TCPLOG,
                     LogFormatKind::HttplogClf => format::HTTPLOG_CLF,
+                    LogFormatKind::Httpslog => format::HTTPSLOG,
                     _ => format::HTTPLOG,
                 };
                 Some(LogFormat::parse(s, http).map_err(|e| format!("internal log format: {e}"))?)

@@ -17,6 +17,8 @@ pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/
 /// `option httplog`.
 pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
 /// `option httplog clf`.
+/// `option httpslog` (2.6's `default_https_log_format`).
+pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
 pub const HTTPLOG_CLF: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
 /// The default `log-format-sd` for rfc5424 targets.
 pub const DEFAULT_SD: &str = "- ";
@@ -174,6 +176,17 @@ enum Fetch {
     Url,
     Query,
     UrlParam(String),
+    /// `fc_err`: a logged session's connection had no error.
+    FcErr,
+    /// `ssl_fc_err` (`,hex`: 16 hex digits): no TLS error either.
+    SslFcErr {
+        hex: bool,
+    },
+    /// `ssl_c_err`, `ssl_c_ca_err`: a client certificate that failed
+    /// verification ends the handshake, so a logged session has 0.
+    SslCErr,
+    SslFcIsResumed,
+    SslFcSni,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -369,6 +382,19 @@ fn apply_args(o: &mut Opts, args: &str) {
 
 fn parse_fetch(expr: &str) -> Result<Fetch, String> {
     use crate::sample::SimpleFetch as S;
+    // The connection's TLS details, as `option httpslog` prints them.
+    let conn = match expr.trim() {
+        "fc_err" => Some(Fetch::FcErr),
+        "ssl_fc_err" => Some(Fetch::SslFcErr { hex: false }),
+        "ssl_fc_err,hex" => Some(Fetch::SslFcErr { hex: true }),
+        "ssl_c_err" | "ssl_c_ca_err" => Some(Fetch::SslCErr),
+        "ssl_fc_is_resumed" => Some(Fetch::SslFcIsResumed),
+        "ssl_fc_sni" => Some(Fetch::SslFcSni),
+        _ => None,
+    };
+    if let Some(f) = conn {
+        return Ok(f);
+    }
     match crate::sample::parse(expr)? {
         S::Src => Ok(Fetch::Src),
         S::Dst => Ok(Fetch::Dst),
@@ -407,6 +433,12 @@ fn eval_fetch(f: &Fetch, rec: &TxnLog) -> Option<Vec<u8>> {
         Fetch::UrlParam(n) => {
             target().and_then(|t| crate::balance::key::url_param_value(t, n).map(<[u8]>::to_vec))
         }
+        Fetch::FcErr => Some(b"0".to_vec()),
+        // The TLS fetches have no value on a clear-text connection.
+        Fetch::SslFcErr { hex: true } => rec.ssl.then(|| b"0000000000000000".to_vec()),
+        Fetch::SslFcErr { hex: false } | Fetch::SslCErr => rec.ssl.then(|| b"0".to_vec()),
+        Fetch::SslFcIsResumed => Some(if rec.ssl_resumed { b"1" } else { b"0" }.to_vec()),
+        Fetch::SslFcSni => rec.ssl_sni.as_deref().map(|s| s.as_bytes().to_vec()),
     }
 }
 

@@ -227,6 +227,9 @@ pub struct TxnLog {
     /// `%sslc %sslv`.
     pub ssl_cipher: Option<Arc<str>>,
     pub ssl_version: Option<Arc<str>>,
+    /// `ssl_fc_sni`, `ssl_fc_is_resumed` (`option httpslog`).
+    pub ssl_sni: Option<Arc<str>>,
+    pub ssl_resumed: bool,
 }
 
 impl Default for TxnLog {
@@ -272,11 +275,23 @@ impl Default for TxnLog {
             unique_id: None,
             ssl_cipher: None,
             ssl_version: None,
+            ssl_sni: None,
+            ssl_resumed: false,
         }
     }
 }
 
 impl TxnLog {
+    /// What the log says of the client's TLS session: `%ft`'s `~`, `%sslv`
+    /// and `%sslc` (`option httpslog`).
+    pub fn set_tls(&mut self, tls: Option<&crate::tls::TlsInfo>) {
+        self.ssl = tls.is_some();
+        self.ssl_resumed = tls.is_some_and(|t| t.resumed);
+        self.ssl_sni = tls.and_then(|t| t.sni.as_deref()).map(Arc::from);
+        self.ssl_version = tls.map(|t| Arc::from(t.protocol));
+        self.ssl_cipher = tls.map(|t| Arc::from(t.cipher.as_str()));
+    }
+
     /// HAProxy's criterion for an "error" log (sent at `err` with
     /// `option log-separate-errors`, kept by `option dontlog-normal`).
     pub fn is_error(&self) -> bool {

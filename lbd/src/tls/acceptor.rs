@@ -265,6 +265,7 @@ pub fn info_of(conn: &rustls::ServerConnection) -> TlsInfo {
         alpn: conn
             .alpn_protocol()
             .map(|a| String::from_utf8_lossy(a).into_owned()),
+        resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
         ..TlsInfo::default()
     };
     if let Some(leaf) = conn.peer_certificates().and_then(|c| c.first()) {

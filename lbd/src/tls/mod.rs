@@ -35,6 +35,8 @@ pub struct TlsInfo {
     pub issuer_dn: Option<String>,
     /// `ssl_c_serial`, as bytes.
     pub serial: Option<Vec<u8>>,
+    /// `ssl_fc_is_resumed`: the handshake resumed a session.
+    pub resumed: bool,
 }
 
 /// The protocol name as HAProxy prints it.

@@ -680,11 +680,7 @@ fn option(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Stat
                     ))
                 }
                 ("tcplog", _) => LogFormatKind::Tcplog,
-                _ => {
-                    return l.alert(
-                        "'option httpslog' is not supported yet by lbd (it needs TLS); use 'option httplog'.",
-                    )
-                }
+                _ => LogFormatKind::Httpslog,
             };
             let d = l.draft(t);
             if !d.is_defaults && !d.proxy.cap.frontend {

@@ -647,25 +647,35 @@ pub fn run(
         for r in 0..env.opts.rounds {
             let n = inst.len();
             // One round of every proxy, again if the hypervisor stole too much of it.
-            let (group, pct, d) = machine::with_low_steal(env.opts.max_steal, env.opts.rounds, || {
-                let mut group = Vec::new();
-                for j in 0..n {
-                    let k = if r % 2 == 0 { j } else { n - 1 - j };
-                    let mut s = round(env, &inst[k], w)
-                        .with_context(|| format!("round {r} of {} ({w:?})", inst[k].name))?;
-                    s.round = r;
-                    group.push(s);
-                    inst[k].proc_.check_alive()?;
-                }
-                Ok(group)
-            })?;
-            samples.extend(group.into_iter().map(|s| Sample { steal_pct: pct, ..s }));
+            let (group, pct, d) =
+                machine::with_low_steal(env.opts.max_steal, env.opts.rounds, || {
+                    let mut group = Vec::new();
+                    for j in 0..n {
+                        let k = if r % 2 == 0 { j } else { n - 1 - j };
+                        let mut s = round(env, &inst[k], w)
+                            .with_context(|| format!("round {r} of {} ({w:?})", inst[k].name))?;
+                        s.round = r;
+                        group.push(s);
+                        inst[k].proc_.check_alive()?;
+                    }
+                    Ok(group)
+                })?;
+            samples.extend(group.into_iter().map(|s| Sample {
+                steal_pct: pct,
+                ..s
+            }));
             discarded += d;
             backend.check_alive()?;
         }
     }
 
-    Ok(summarize(workloads, &inst, samples, idle_samples, discarded))
+    Ok(summarize(
+        workloads,
+        &inst,
+        samples,
+        idle_samples,
+        discarded,
+    ))
 }
 
 fn write_certs(dir: &Path) -> Result<(PathBuf, PathBuf)> {
