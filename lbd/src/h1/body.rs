@@ -39,7 +39,12 @@ enum Chunk {
     DataLf,
     /// Start of a trailer line (or of the final empty line).
     TrailerStart,
-    TrailerLine,
+    /// Inside a trailer line: `colon` once its name is over, `ows` while
+    /// in the blanks that follow the colon.
+    TrailerLine {
+        colon: bool,
+        ows: bool,
+    },
     TrailerLf {
         empty: bool,
     },
@@ -52,8 +57,10 @@ pub struct BodyDecoder {
     kind: Kind,
     /// Payload bytes (chunk data only, for chunked).
     payload: u64,
-    /// All bytes consumed, framing included: what the log's byte counts see.
+    /// All bytes consumed, framing included.
     wire: u64,
+    /// Trailer names and values, separators excluded (see [`Self::htx_bytes`]).
+    trailers: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +83,17 @@ impl BodyDecoder {
             kind,
             payload: 0,
             wire: 0,
+            trailers: 0,
+        }
+    }
+
+    /// What HAProxy 2.6 counts for this body in `%U`/`%B` and the byte
+    /// counters (see [`super::htx`]): the payload, and for a finished
+    /// chunked body one byte more plus its trailers' names and values.
+    pub fn htx_bytes(&self) -> u64 {
+        match self.kind {
+            Kind::Chunked(Chunk::Done) => self.payload + 1 + self.trailers,
+            _ => self.payload,
         }
     }
 
@@ -122,8 +140,9 @@ impl BodyDecoder {
                 input.len()
             }
             Kind::Chunked(state) => {
-                let (n, data) = advance_chunked(state, input)?;
+                let (n, data, trailers) = advance_chunked(state, input)?;
                 self.payload += data;
+                self.trailers += trailers;
                 n
             }
         };
@@ -144,11 +163,13 @@ fn hex(b: u8) -> Option<u64> {
     }
 }
 
-/// Returns (bytes consumed, payload bytes among them).
-fn advance_chunked(st: &mut Chunk, input: &[u8]) -> Result<(usize, u64), H1Error> {
+/// Returns (bytes consumed, payload bytes among them, trailer name and
+/// value bytes among them).
+fn advance_chunked(st: &mut Chunk, input: &[u8]) -> Result<(usize, u64, u64), H1Error> {
     let bad = H1Error::BadChunk;
     let mut i = 0;
     let mut data = 0u64;
+    let mut trailers = 0u64;
     while i < input.len() {
         let b = input[i];
         *st = match *st {
@@ -200,12 +221,26 @@ fn advance_chunked(st: &mut Chunk, input: &[u8]) -> Result<(usize, u64), H1Error
             Chunk::TrailerStart => match b {
                 b'\r' => Chunk::TrailerLf { empty: true },
                 b'\n' => Chunk::Done,
-                _ => Chunk::TrailerLine,
+                _ => {
+                    trailers += u64::from(b != b':');
+                    Chunk::TrailerLine {
+                        colon: b == b':',
+                        ows: b == b':',
+                    }
+                }
             },
-            Chunk::TrailerLine => match b {
+            Chunk::TrailerLine { colon, ows } => match b {
                 b'\r' => Chunk::TrailerLf { empty: false },
                 b'\n' => Chunk::TrailerStart,
-                _ => Chunk::TrailerLine,
+                b':' if !colon => Chunk::TrailerLine {
+                    colon: true,
+                    ows: true,
+                },
+                b' ' | b'\t' if ows => Chunk::TrailerLine { colon, ows },
+                _ => {
+                    trailers += 1;
+                    Chunk::TrailerLine { colon, ows: false }
+                }
             },
             Chunk::TrailerLf { empty } if b == b'\n' => {
                 if empty {
@@ -218,7 +253,7 @@ fn advance_chunked(st: &mut Chunk, input: &[u8]) -> Result<(usize, u64), H1Error
         };
         i += 1;
     }
-    Ok((i, data))
+    Ok((i, data, trailers))
 }
 
 fn size_end(size: u64, b: u8) -> Result<Chunk, H1Error> {

@@ -39,6 +39,7 @@
 mod body;
 mod canned;
 mod error;
+pub mod htx;
 mod request;
 mod response;
 mod scan;
