@@ -598,8 +598,8 @@ impl Session {
         };
         let close = unread_body || !head.keep_alive;
         let bytes = with_connection(bytes, close, head.version == h1::Version::Http10);
-        self.rec.bytes_out = bytes.len() as u64;
-        self.rec.bytes_in = head.head_len as u64;
+        self.rec.bytes_out = h1::htx::generated_response(&bytes);
+        self.rec.bytes_in = h1::htx::request_head(head);
         let ok = within(
             ms(self.fe.conf.timeouts.client),
             self.client.write_all(&bytes),
@@ -1339,7 +1339,7 @@ impl Session {
                 let http10 = head.version == h1::Version::Http10;
                 let bytes = with_connection(&bytes, !keep, http10);
                 self.rec.status = status_of(&bytes);
-                self.rec.bytes_out = bytes.len() as u64;
+                self.rec.bytes_out = h1::htx::generated_response(&bytes);
                 let ok = matches!(within(ct, cw.write_all(&bytes)).await, Some(Ok(())));
                 return if ok && keep {
                     Next::KeepAlive
@@ -1373,7 +1373,8 @@ impl Session {
                 .collect();
             response_rules::fill_captures(&mut self.state, &mut self.rec, conf);
         }
-        let head_out = out.len() as u64;
+        // What 2.6 counts for the head (its HTX size), not what is written.
+        let head_out = h1::htx::response_head(&resp);
         sbuf.consume(resp.head_len);
 
         if tunnel {
@@ -1444,8 +1445,8 @@ impl Session {
             &be,
             &lease.server,
             resp.status,
-            head.head_len as u64 + req_body.wire_bytes() + replay_body,
-            head_out + resp_body.wire_bytes(),
+            h1::htx::request_head(&head) + req_body.htx_bytes() + replay_body,
+            head_out + resp_body.htx_bytes(),
             &crate::stats::feed::Phases {
                 start: self.times.start,
                 ready: self.times.head_done,
@@ -1457,8 +1458,8 @@ impl Session {
         );
         drop(lease);
         up.uses += 1;
-        self.rec.bytes_out = head_out + resp_body.wire_bytes();
-        self.rec.bytes_in = head.head_len as u64 + req_body.wire_bytes() + replay_body;
+        self.rec.bytes_out = head_out + resp_body.htx_bytes();
+        self.rec.bytes_in = h1::htx::request_head(&head) + req_body.htx_bytes() + replay_body;
         if let Err(e) = fwd {
             self.rec.termination = if let Some(cause) = killed {
                 Termination::new(cause, TermPhase::Data)
