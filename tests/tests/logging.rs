@@ -296,3 +296,46 @@ fn log_keywords_are_accepted() {
     assert!(!err.contains("ALERT"), "{err}");
     let _ = NOT_WIRED;
 }
+
+/// `%U` and `%B` count what 2.6 counts: the size of each message's internal
+/// (HTX) form, not the bytes on the wire. Figures from HAProxy 2.6.12.
+#[test]
+fn bytes_in_and_out_are_counted_as_haproxy_does() {
+    let be = HttpBackend::start("s1");
+    let rx = SyslogReceiver::start();
+    let port = free_port();
+    let cfg = format!(
+        "{}\nfrontend fe\n    bind 127.0.0.1:{port}\n    log-format \"%U %B %ST %r\"\n    http-request return status 200 content-type text/plain string ok if {{ path /ret }}\n    http-request deny if {{ path /deny }}\n    default_backend be\n\nbackend be\n    server s1 {}\n",
+        global(rx.port()),
+        be.addr()
+    );
+    let lbd = LbdProcess::start(&cfg);
+    let mut got = Vec::new();
+    for req in [
+        &b"GET /a HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n"[..],
+        b"POST /b HTTP/1.1\r\nhost: h\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello",
+        b"POST /c HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n3\r\nxyy\r\n0\r\nt: v\r\n\r\n",
+        b"GET /ret HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n",
+        b"GET /deny HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n",
+    ] {
+        let mut c = RawClient::connect(port);
+        c.send(req).unwrap_or_else(|e| panic!("send: {e}"));
+        let _ = c.read_until_close(WAIT);
+        let line = rx
+            .next(WAIT)
+            .unwrap_or_else(|| panic!("no log line{}", lbd.output_hint()));
+        got.push(tests::syslog::strip_header(&line).1.to_string());
+    }
+    assert_eq!(
+        got,
+        [
+            "39 113 200 GET /a HTTP/1.1",
+            "60 138 200 POST /b HTTP/1.1",
+            "70 155 200 POST /c HTTP/1.1",
+            "41 73 200 GET /ret HTTP/1.1",
+            "42 192 403 GET /deny HTTP/1.1",
+        ],
+        "{}",
+        lbd.output_hint()
+    );
+}
