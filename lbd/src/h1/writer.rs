@@ -21,6 +21,10 @@ pub struct HeaderEdits<'a> {
     /// Lines appended after the kept headers, in order (set-header's value,
     /// add-header, then `option forwardfor`'s `x-forwarded-for`).
     pub append: &'a [(&'a str, &'a [u8])],
+    /// Write an absolute-form target in origin form: an h2/h3 request
+    /// carries its URI as `scheme://authority/path` (what `url` and the log
+    /// show, as in 2.6), and 2.6 sends an HTTP/1 server only the path.
+    pub origin_form: bool,
 }
 
 /// `option forwardfor`'s value: the bare address, IPv6 without brackets.
@@ -84,6 +88,16 @@ pub fn write_request_head(
 ) {
     out.extend_from_slice(req.method_raw.get(buf));
     out.push(b' ');
+    let target = req.target.get(buf);
+    if let Some(path) = edits.origin_form.then(|| origin_form(target)).flatten() {
+        out.extend_from_slice(path);
+        out.push(b' ');
+        out.extend_from_slice(req.version.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        write_fields(out, buf, &req.headers, edits);
+        finish(out, edits, request_connection_value(mode, req));
+        return;
+    }
     match req.target_default_port {
         Some(p) => {
             out.extend_from_slice(Span::new(req.target.start, p.start).get(buf));
@@ -96,6 +110,20 @@ pub fn write_request_head(
     out.extend_from_slice(b"\r\n");
     write_fields(out, buf, &req.headers, edits);
     finish(out, edits, request_connection_value(mode, req));
+}
+
+/// The path (and query) of an absolute-form target, `/` when it has none;
+/// None for any other form.
+fn origin_form(target: &[u8]) -> Option<&[u8]> {
+    let scheme_end = memchr::memmem::find(target, b"://")?;
+    if !target[..scheme_end].iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let rest = &target[scheme_end + 3..];
+    Some(match memchr::memchr2(b'/', b'?', rest) {
+        Some(i) if rest[i] == b'/' => &rest[i..],
+        _ => b"/",
+    })
 }
 
 /// Append the response head for the client side to `out`. `conn` is

@@ -1085,6 +1085,7 @@ impl Session {
             let he = HeaderEdits {
                 delete: &delete,
                 append: &append,
+                origin_form: self.info.mux_stream,
             };
             h1::write_request_head(&mut self.out, self.cbuf.bytes(), &head, hmode, &he);
         }

@@ -195,6 +195,7 @@ fn captures_replay_byte_exact() {
         let edits = HeaderEdits {
             delete: &[],
             append: &ff,
+            origin_form: false,
         };
         write_request_head(&mut out, &c.req, &h, mode, &edits);
         let back = &c.back[0];

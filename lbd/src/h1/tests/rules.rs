@@ -26,6 +26,7 @@ fn forwardfor_adds_a_separate_line_after_rules() {
     let edits = HeaderEdits {
         delete: &["x-set"],
         append: &append,
+        origin_form: false,
     };
     let mut out = Vec::new();
     write_request_head(&mut out, raw, &h, HttpMode::ServerClose, &edits);
@@ -43,6 +44,7 @@ fn del_header_removes_every_occurrence() {
     let edits = HeaderEdits {
         delete: &["X-Forwarded-For"],
         append: &[],
+        origin_form: false,
     };
     write_request_head(&mut out, raw, &h, KA, &edits);
     assert_eq!(
@@ -535,4 +537,41 @@ fn head_end_finds_the_empty_line_incrementally() {
     assert_eq!(head_end(b"GET / HTTP/1.1\nA: b\n\n", 0), Some(21));
     assert_eq!(head_end(b"\r\n\r\nGET / HTTP/1.1\r\n\r\n", 0), Some(22));
     assert_eq!(head_end(b"\r\n\r\nGET", 0), None);
+}
+
+#[test]
+fn an_absolute_target_is_written_in_origin_form_when_asked() {
+    let raw = b"GET http://ex.test:8080/p?q=1 HTTP/1.1\r\nhost: ex.test:8080\r\n\r\n";
+    let h = req(raw).unwrap();
+    for (origin, line) in [
+        (true, "GET /p?q=1 HTTP/1.1\r\n"),
+        (false, "GET http://ex.test:8080/p?q=1 HTTP/1.1\r\n"),
+    ] {
+        let edits = HeaderEdits {
+            delete: &[],
+            append: &[],
+            origin_form: origin,
+        };
+        let mut out = Vec::new();
+        write_request_head(&mut out, raw, &h, KA, &edits);
+        assert!(
+            out.starts_with(line.as_bytes()),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+    let raw = b"GET http://ex.test?x HTTP/1.1\r\nhost: ex.test\r\n\r\n";
+    let h = req(raw).unwrap();
+    let edits = HeaderEdits {
+        delete: &[],
+        append: &[],
+        origin_form: true,
+    };
+    let mut out = Vec::new();
+    write_request_head(&mut out, raw, &h, KA, &edits);
+    assert!(
+        out.starts_with(b"GET / HTTP/1.1\r\n"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
 }
