@@ -270,6 +270,11 @@ impl Session {
                 .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
             self.finish_txn(None);
             match next {
+                // A mux stream carries one transaction: its session ends
+                // with it, rather than waiting for its bridge to close the
+                // pipe (that wait counted and logged nothing, but cost a
+                // second transaction's set-up per stream).
+                _ if self.info.mux_stream => return,
                 // A response that promised keep-alive is honoured even if a
                 // soft stop came meanwhile: the client may already have
                 // sent its next request, which `read_request` still takes

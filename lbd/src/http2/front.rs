@@ -268,8 +268,8 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
             }
             Err(Flow::Session) => respond.send_reset(Reason::INTERNAL_ERROR),
         }
-        // The pipe closes here, not when the session is done: the session
-        // reads the end of its client from it.
+        // The pipe closes here: a session still in its transaction (the
+        // client reset the stream) reads the end of its client from it.
         drop(ours);
     };
     tokio::join!(session, translate);
