@@ -34,6 +34,7 @@ use crate::session::{ms_between, ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
 use crate::stream::Stream;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -119,11 +120,20 @@ fn ms(v: Option<u64>) -> Option<Duration> {
 }
 
 /// Runs `fut` under an optional timeout; None means it expired.
+///
+/// The timer starts when `fut` first has to wait: most reads and writes
+/// find their bytes or room at once, and setting a timer for them cost a
+/// clock read each (several per request).
 async fn within<F: std::future::Future>(t: Option<Duration>, fut: F) -> Option<F::Output> {
-    match t {
-        Some(t) => tokio::time::timeout(t, fut).await.ok(),
-        None => Some(fut.await),
+    let mut fut = std::pin::pin!(fut);
+    let Some(t) = t else {
+        return Some(fut.await);
+    };
+    let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+    if let Poll::Ready(v) = first {
+        return Some(v);
     }
+    tokio::time::timeout(t, fut).await.ok()
 }
 
 pub async fn serve(
@@ -460,12 +470,15 @@ impl Session {
         }
         loop {
             if !self.cbuf.is_empty() {
+                // One clock read for the bytes that just came: a head that
+                // arrives whole (every h2 stream's) starts and ends here.
+                let now = Instant::now();
                 if self.times.first_byte.is_none() {
-                    self.times.first_byte = Some(Instant::now());
+                    self.times.first_byte = Some(now);
                 }
                 match h1::parse_request(self.cbuf.bytes(), &self.opts) {
                     Ok(Some(h)) => {
-                        self.times.head_done = Some(Instant::now());
+                        self.times.head_done = Some(now);
                         return Some(h);
                     }
                     Ok(None) => {}
@@ -479,7 +492,7 @@ impl Session {
                     return None;
                 }
                 if deadline.is_none() {
-                    deadline = http_request.map(|d| Instant::now() + d);
+                    deadline = http_request.map(|d| now + d);
                 }
             }
             let idle = self.cbuf.is_empty();
@@ -931,7 +944,9 @@ impl Session {
         };
         let pinned = forced.is_some_and(|f| f.force_persist);
         loop {
-            self.times.leased = Some(Instant::now());
+            // A connection already open is "connected" at the same instant.
+            let leased = Instant::now();
+            self.times.leased = Some(leased);
             let server = lease.server.clone();
             self.kill_seen = *server.kill.borrow();
             self.sess.set_target(&be.name, &server.name);
@@ -945,7 +960,7 @@ impl Session {
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
                     crate::stats::feed::server_conn(be, &server, true);
-                    self.times.connected = Some(Instant::now());
+                    self.times.connected = Some(leased);
                     return Ok((up, lease));
                 }
                 self.upstream = Some(up);
@@ -974,7 +989,7 @@ impl Session {
                     private,
                 };
                 crate::stats::feed::server_conn(be, &server, true);
-                self.times.connected = Some(Instant::now());
+                self.times.connected = Some(leased);
                 return Ok((up, lease));
             }
             // 3. A new connection.

@@ -23,7 +23,7 @@ use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
@@ -127,11 +127,14 @@ pub async fn serve(
         tokio::select! {
             r = conn.accept() => match r {
                 Some(Ok((req, respond))) => {
+                    // One clock read per stream: its idle timer, the reset
+                    // window, and when its transaction starts.
+                    let now = Instant::now();
                     if let Some(t) = idle {
-                        idle_sleep.as_mut().reset(tokio::time::Instant::now() + t);
+                        idle_sleep.as_mut().reset((now + t).into());
                     }
-                    if window.elapsed() >= Duration::from_secs(1) {
-                        window = Instant::now();
+                    if now.saturating_duration_since(window) >= Duration::from_secs(1) {
+                        window = now;
                         ctx.resets.store(0, Ordering::Relaxed);
                     } else if !closing
                         && ctx.resets.load(Ordering::Relaxed) > MAX_CLIENT_RESETS_PER_SEC
@@ -139,7 +142,7 @@ pub async fn serve(
                         closing = true;
                         conn.abrupt_shutdown(Reason::ENHANCE_YOUR_CALM);
                     }
-                    tokio::spawn(bridge(ctx.clone(), req, respond));
+                    tokio::spawn(bridge(ctx.clone(), req, respond, now));
                 }
                 // The connection ended: the client closed it, or a GOAWAY
                 // (ours, or the h2 crate's on a protocol error or its own
@@ -203,8 +206,13 @@ async fn linger(fd: std::os::fd::OwnedFd) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// One h2 stream through an H1 session.
-async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendResponse<Bytes>) {
+/// One h2 stream through an H1 session; `start` is when it arrived.
+async fn bridge(
+    ctx: Ctx,
+    req: http::Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    start: Instant,
+) {
     let (parts, body) = req.into_parts();
     let (ours, theirs) = match mem::pair() {
         Ok(p) => p,
@@ -218,8 +226,8 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
     let mut info = ctx.info.clone();
     // Each stream is its own transaction: its timers start now.
-    info.accepted = SystemTime::now();
-    info.accepted_at = Instant::now();
+    info.accepted = crate::session::date_at(&ctx.info, start);
+    info.accepted_at = start;
     info.mux_stream = true;
     // Handles on the connection's entries: they count the stream's
     // request, not a new connection. The clock is read only when something
