@@ -7,6 +7,7 @@
 //! response head comes down) -> `forward_response` -> keep-alive decision.
 
 mod after_response;
+mod out_pool;
 mod request_rules;
 mod response_rules;
 mod tcp_content;
@@ -84,6 +85,12 @@ struct Session {
     kill_seen: u64,
     /// This session in the `show sess` registry (and its listener).
     sess: Arc<SessEntry>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        out_pool::give_back(std::mem::take(&mut self.out));
+    }
 }
 
 /// When each stage of a transaction was reached, for the log's timers.
@@ -186,7 +193,7 @@ async fn serve_with(
         info: info.clone(),
         cbuf: Buf::with_capacity(bufsize),
         sbuf: Buf::with_capacity(bufsize),
-        out: Vec::new(),
+        out: out_pool::take(),
         upstream: None,
         requests: 0,
         opts,
@@ -1129,14 +1136,17 @@ impl Session {
             _ => None,
         };
         let mut replay_body = 0u64;
-        let replay: Option<Vec<u8>> = match body_len {
+        let replay: Option<out_pool::Pooled> = match body_len {
             Some(n)
                 if be.conf.retries > 0 && (n == 0 || idempotent) && self.cbuf.len() as u64 >= n =>
             {
                 replay_body = n;
                 let n = n as usize;
-                let mut bytes = std::mem::take(&mut self.out);
-                bytes.extend_from_slice(&self.cbuf.bytes()[..n]);
+                // `out` takes another buffer from the stock: this one
+                // keeps the whole request until the exchange is over.
+                let mut bytes =
+                    out_pool::Pooled(std::mem::replace(&mut self.out, out_pool::take()));
+                bytes.0.extend_from_slice(&self.cbuf.bytes()[..n]);
                 self.cbuf.consume(n);
                 req_body = BodyDecoder::new(BodyFraming::None);
                 Some(bytes)
@@ -1168,7 +1178,7 @@ impl Session {
             };
             if let Some(r) = &replay {
                 self.out.clear();
-                self.out.extend_from_slice(r);
+                self.out.extend_from_slice(&r.0);
             }
             let reused = up.reused || up.uses > 0;
 
