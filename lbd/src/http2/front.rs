@@ -118,6 +118,10 @@ pub async fn serve(
         resets: Arc::new(AtomicU32::new(0)),
     };
     let mut stop = stop;
+    // One kill watch for the connection's life, not one per accepted
+    // stream (each registers with and leaves the notifier under its lock).
+    let killed = sess.killed();
+    tokio::pin!(killed);
     let mut window = Instant::now();
     let mut closing = false;
     let far = Duration::from_secs(86400 * 365);
@@ -168,7 +172,7 @@ pub async fn serve(
                 closing = true;
                 conn.graceful_shutdown();
             }
-            _ = sess.killed() => break false,
+            _ = &mut killed => break false,
         }
     };
     drop(conn);
