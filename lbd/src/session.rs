@@ -55,6 +55,15 @@ impl ClientInfo {
     }
 }
 
+/// The wall-clock date of `at`, from the connection's accept date plus the
+/// monotonic time since: a stream of a multiplexed connection gets its log
+/// date without a second clock read.
+pub fn date_at(conn: &ClientInfo, at: Instant) -> SystemTime {
+    conn.accepted
+        .checked_add(at.saturating_duration_since(conn.accepted_at))
+        .unwrap_or(conn.accepted)
+}
+
 /// Logging for the sessions of one frontend.
 #[derive(Clone)]
 pub struct LogCtx {

@@ -47,12 +47,7 @@ impl State {
         }
         self.res_captures.clear();
         self.unique_id = None;
-        let now = crate::stick::clock::now_ms();
-        for t in &mut self.txn_track {
-            if let Some(e) = t.take() {
-                e.release(now);
-            }
-        }
+        release(&mut self.txn_track);
     }
 
     /// The entry tracked by counter `n`: the transaction's, else the
@@ -72,12 +67,7 @@ impl State {
     /// Ends the connection: every entry is released (conn_cur goes down).
     pub fn end_session(&mut self) {
         self.end_txn();
-        let now = crate::stick::clock::now_ms();
-        for t in &mut self.sess_track {
-            if let Some(e) = t.take() {
-                e.release(now);
-            }
-        }
+        release(&mut self.sess_track);
     }
 
     pub fn var(&self, scope: VarScope, name: &str) -> Option<Sample> {
@@ -147,6 +137,20 @@ impl State {
             _ => self
                 .txn_vars
                 .retain(|(s, n, _)| !(*s == scope && n == name)),
+        }
+    }
+}
+
+/// Releases tracked entries. The clock is read only when there is one:
+/// most configs track nothing, and this runs twice per transaction.
+fn release(slots: &mut [Option<EntryRef>; 3]) {
+    if slots.iter().all(Option::is_none) {
+        return;
+    }
+    let now = crate::stick::clock::now_ms();
+    for t in slots {
+        if let Some(e) = t.take() {
+            e.release(now);
         }
     }
 }

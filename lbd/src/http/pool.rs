@@ -8,7 +8,7 @@ use crate::config::model::Server;
 use crate::runtime::ServerAddrRt;
 use crate::stream::Stream;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,9 +78,57 @@ pub struct IdleConn {
 /// released connections close.
 const MAX_IDLE_PER_PEER: usize = 256;
 
+/// rustc's FxHash: peer keys come from the configuration, never from
+/// clients, so there is no flooding to guard against, and SipHash over the
+/// key on every take and put was ~2% of an h2 request's instructions.
+#[derive(Default)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Pool {
-    idle: Mutex<HashMap<PeerKey, Vec<IdleConn>>>,
+    idle: Mutex<HashMap<PeerKey, Vec<IdleConn>, BuildHasherDefault<FxHasher>>>,
 }
 
 /// A pooled connection is alive when reading would block: EOF or stray bytes
@@ -111,10 +159,13 @@ impl Pool {
                 if now.saturating_duration_since(c.since) < key.purge_delay
                     && still_alive(&c.stream)
                 {
+                    // Back in their order: the list stays oldest first.
+                    candidates.reverse();
                     list.append(&mut candidates);
                     return Some(c);
                 }
             }
+            candidates.reverse();
             list.append(&mut candidates);
         }
         None
@@ -130,10 +181,14 @@ impl Pool {
             .min(MAX_IDLE_PER_PEER);
         let age = key.purge_delay;
         let list = map.entry(key).or_default();
-        // One clock read for the whole list: with a few hundred idle
-        // connections, an `elapsed()` each was 3% of an h2 request's CPU.
+        // The list is oldest first: the purge walks it only when its oldest
+        // connection expired (with a hundred idle connections, a walk per
+        // release was ~5% of an h2 request's instructions).
         let now = Instant::now();
-        list.retain(|c| now.saturating_duration_since(c.since) < age);
+        let expired = |c: &IdleConn| now.saturating_duration_since(c.since) >= age;
+        if list.first().is_some_and(expired) {
+            list.retain(|c| !expired(c));
+        }
         if list.len() < max {
             list.push(IdleConn {
                 stream,

@@ -7,12 +7,15 @@
 //! response head comes down) -> `forward_response` -> keep-alive decision.
 
 mod after_response;
+mod out_pool;
 mod request_rules;
 mod response_rules;
 mod tcp_content;
+mod until_signal;
 
 use self::request_rules::{complete_body, Verdict};
 use self::tcp_content::ContentStage;
+use self::until_signal::until_signal;
 use super::buf::Buf;
 use super::pool::{IdleConn, PeerKey};
 use super::respond::{error_bytes, with_connection};
@@ -33,7 +36,9 @@ use crate::server::Stop;
 use crate::session::{ms_between, ClientInfo, LogCtx};
 use crate::stats::sess::SessEntry;
 use crate::stream::Stream;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -85,6 +90,12 @@ struct Session {
     sess: Arc<SessEntry>,
 }
 
+impl Drop for Session {
+    fn drop(&mut self) {
+        out_pool::give_back(std::mem::take(&mut self.out));
+    }
+}
+
 /// When each stage of a transaction was reached, for the log's timers.
 #[derive(Debug, Clone, Copy)]
 struct TxnTimes {
@@ -119,11 +130,20 @@ fn ms(v: Option<u64>) -> Option<Duration> {
 }
 
 /// Runs `fut` under an optional timeout; None means it expired.
+///
+/// The timer starts when `fut` first has to wait: most reads and writes
+/// find their bytes or room at once, and setting a timer for them cost a
+/// clock read each (several per request).
 async fn within<F: std::future::Future>(t: Option<Duration>, fut: F) -> Option<F::Output> {
-    match t {
-        Some(t) => tokio::time::timeout(t, fut).await.ok(),
-        None => Some(fut.await),
+    let mut fut = std::pin::pin!(fut);
+    let Some(t) = t else {
+        return Some(fut.await);
+    };
+    let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+    if let Poll::Ready(v) = first {
+        return Some(v);
     }
+    tokio::time::timeout(t, fut).await.ok()
 }
 
 pub async fn serve(
@@ -134,7 +154,9 @@ pub async fn serve(
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
-    serve_with(fe, client, info, stop, log, sess, None).await
+    if let Some(s) = Session::open(fe, client, info, log, sess, None) {
+        s.live(stop).await;
+    }
 }
 
 /// Serves one stream of an HTTP/2 connection whose `tcp-request
@@ -150,73 +172,9 @@ pub async fn serve_stream(
     sess: Arc<SessEntry>,
     conn_track: [Option<crate::stick::EntryRef>; 3],
 ) {
-    serve_with(fe, client, info, stop, log, sess, Some(conn_track)).await
-}
-
-async fn serve_with(
-    fe: Arc<Frontend>,
-    client: Stream,
-    info: ClientInfo,
-    stop: watch::Receiver<Stop>,
-    log: LogCtx,
-    sess: Arc<SessEntry>,
-    conn_track: Option<[Option<crate::stick::EntryRef>; 3]>,
-) {
-    let bufsize = fe.global.tune_bufsize.max(4096);
-    let opts = ParseOptions {
-        // HAProxy reserves `tune.maxrewrite` (1024) of the buffer for rewrites.
-        max_head: bufsize - 1024,
-        max_headers: fe.global.tune_http_maxhdr,
-        accept_invalid: fe.conf.options.accept_invalid_http_request,
-        accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
-    };
-    let mut s = Session {
-        fe,
-        client,
-        info: info.clone(),
-        cbuf: Buf::with_capacity(bufsize),
-        sbuf: Buf::with_capacity(bufsize),
-        out: Vec::new(),
-        upstream: None,
-        requests: 0,
-        opts,
-        log,
-        rec: TxnLog::default(),
-        times: TxnTimes::new(info.accepted_at),
-        unlogged: false,
-        silent: false,
-        state: crate::http::ctx::State::default(),
-        cur_be: None,
-        kill_seen: 0,
-        sess: sess.clone(),
-    };
-    match conn_track {
-        Some(t) => s.state.sess_track = t,
-        None => {
-            if let Some(r) = crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state) {
-                if r.reset {
-                    s.client.set_nolinger();
-                }
-                s.state.end_session();
-                return;
-            }
-        }
+    if let Some(s) = Session::open(fe, client, info, log, sess, Some(conn_track)) {
+        s.live(stop).await;
     }
-    // `shutdown session` ends the session wherever it is; a transaction in
-    // flight is then logged and counted with a `K` termination, as 2.6 does.
-    let killed = tokio::select! {
-        _ = s.run(stop) => false,
-        _ = sess.killed() => true,
-    };
-    if killed && sess.in_stream() {
-        s.killed_in_flight();
-    }
-    // As 2.6, the idle server connection of a client that left goes to
-    // the pool for the next clients (unless the session was killed, or the
-    // connection is private to it): a client making one request per
-    // connection must not cost a server connection each.
-    s.release_upstream(!killed);
-    s.state.end_session();
 }
 
 /// After a soft stop, how long a connection idle between requests still
@@ -231,45 +189,139 @@ enum Next {
 }
 
 impl Session {
+    /// A session for a client connection; None when its `tcp-request
+    /// connection|session` rules closed it (`conn_track`: they already ran
+    /// for the connection, and left these entries).
+    fn open(
+        fe: Arc<Frontend>,
+        client: Stream,
+        info: ClientInfo,
+        log: LogCtx,
+        sess: Arc<SessEntry>,
+        conn_track: Option<[Option<crate::stick::EntryRef>; 3]>,
+    ) -> Option<Session> {
+        let bufsize = fe.global.tune_bufsize.max(4096);
+        let opts = ParseOptions {
+            // HAProxy reserves `tune.maxrewrite` (1024) of the buffer for rewrites.
+            max_head: bufsize - 1024,
+            max_headers: fe.global.tune_http_maxhdr,
+            accept_invalid: fe.conf.options.accept_invalid_http_request,
+            accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
+        };
+        let start = info.accepted_at;
+        let mut s = Session {
+            fe,
+            client,
+            info,
+            cbuf: Buf::with_capacity(bufsize),
+            sbuf: Buf::with_capacity(bufsize),
+            out: out_pool::take(),
+            upstream: None,
+            requests: 0,
+            opts,
+            log,
+            rec: TxnLog::default(),
+            times: TxnTimes::new(start),
+            unlogged: false,
+            silent: false,
+            state: crate::http::ctx::State::default(),
+            cur_be: None,
+            kill_seen: 0,
+            sess,
+        };
+        match conn_track {
+            Some(t) => s.state.sess_track = t,
+            None => {
+                if let Some(r) = crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state) {
+                    if r.reset {
+                        s.client.set_nolinger();
+                    }
+                    s.state.end_session();
+                    return None;
+                }
+            }
+        }
+        Some(s)
+    }
+
+    /// Runs transactions until the client leaves, or `shutdown session`
+    /// ends the session wherever it is (a transaction in flight is then
+    /// logged and counted with a `K` termination, as 2.6 does).
+    async fn live(mut self, stop: watch::Receiver<Stop>) {
+        let sess = self.sess.clone();
+        let killed = {
+            let run = std::pin::pin!(self.run(stop));
+            let kill = std::pin::pin!(sess.killed());
+            until_signal(run, kill).await.is_err()
+        };
+        self.close(killed);
+    }
+
+    /// The session is over: its client left, or `shutdown session`
+    /// (`killed`) ended it.
+    fn close(mut self, killed: bool) {
+        if killed && self.sess.in_stream() {
+            self.killed_in_flight();
+        }
+        // As 2.6, the idle server connection of a client that left goes to
+        // the pool for the next clients (unless the session was killed, or
+        // the connection is private to it): a client making one request per
+        // connection must not cost a server connection each.
+        self.release_upstream(!killed);
+        self.state.end_session();
+    }
+
+    /// Waits for the next request and counts it; None when the connection
+    /// ends instead.
+    async fn next_request(&mut self, stop: &mut watch::Receiver<Stop>) -> Option<h1::RequestHead> {
+        self.begin_txn();
+        let Some(head) = self.read_request(stop).await else {
+            // A silent close (idle keep-alive, probe, soft stop) is no bad
+            // request: 2.6 counts nothing for it.
+            if !self.unlogged {
+                crate::stats::feed::http_bad_request(&self.fe, self.rec.status, self.rec.bytes_out);
+                self.sess
+                    .listener_txn(0, self.rec.bytes_out, self.rec.status.is_some());
+            }
+            self.finish_txn(None);
+            return None;
+        };
+        self.requests += 1;
+        self.sess.set_in_stream(true);
+        crate::stats::feed::http_request(&self.fe);
+        Some(head)
+    }
+
+    /// Counts and logs the transaction that just ended.
+    fn end_request(&mut self) {
+        self.sess.set_in_stream(false);
+        self.count_tracked();
+        crate::stats::feed::http_txn_end(
+            &self.fe,
+            self.rec.status,
+            self.rec.bytes_in,
+            self.rec.bytes_out,
+        );
+        self.sess
+            .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
+        self.finish_txn(None);
+    }
+
     async fn run(&mut self, mut stop: watch::Receiver<Stop>) {
         loop {
-            self.begin_txn();
-            let head = match self.read_request(&mut stop).await {
-                Some(h) => h,
-                None => {
-                    // A silent close (idle keep-alive, probe, soft stop) is
-                    // no bad request: 2.6 counts nothing for it.
-                    if !self.unlogged {
-                        crate::stats::feed::http_bad_request(
-                            &self.fe,
-                            self.rec.status,
-                            self.rec.bytes_out,
-                        );
-                        self.sess
-                            .listener_txn(0, self.rec.bytes_out, self.rec.status.is_some());
-                    }
-                    self.finish_txn(None);
-                    return;
-                }
+            let Some(head) = self.next_request(&mut stop).await else {
+                return;
             };
-            self.requests += 1;
-            self.sess.set_in_stream(true);
-            crate::stats::feed::http_request(&self.fe);
             // Boxed: inline, the transaction's state (several KiB) would be
             // part of every session future, idle connections included.
             let next = Box::pin(self.transaction(head, &stop)).await;
-            self.sess.set_in_stream(false);
-            self.count_tracked();
-            crate::stats::feed::http_txn_end(
-                &self.fe,
-                self.rec.status,
-                self.rec.bytes_in,
-                self.rec.bytes_out,
-            );
-            self.sess
-                .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
-            self.finish_txn(None);
+            self.end_request();
             match next {
+                // A mux stream carries one transaction: its session ends
+                // with it, rather than waiting for its bridge to close the
+                // pipe (that wait counted and logged nothing, but cost a
+                // second transaction's set-up per stream).
+                _ if self.info.mux_stream => return,
                 // A response that promised keep-alive is honoured even if a
                 // soft stop came meanwhile: the client may already have
                 // sent its next request, which `read_request` still takes
@@ -456,12 +508,15 @@ impl Session {
         }
         loop {
             if !self.cbuf.is_empty() {
+                // One clock read for the bytes that just came: a head that
+                // arrives whole (every h2 stream's) starts and ends here.
+                let now = Instant::now();
                 if self.times.first_byte.is_none() {
-                    self.times.first_byte = Some(Instant::now());
+                    self.times.first_byte = Some(now);
                 }
                 match h1::parse_request(self.cbuf.bytes(), &self.opts) {
                     Ok(Some(h)) => {
-                        self.times.head_done = Some(Instant::now());
+                        self.times.head_done = Some(now);
                         return Some(h);
                     }
                     Ok(None) => {}
@@ -475,7 +530,7 @@ impl Session {
                     return None;
                 }
                 if deadline.is_none() {
-                    deadline = http_request.map(|d| Instant::now() + d);
+                    deadline = http_request.map(|d| now + d);
                 }
             }
             let idle = self.cbuf.is_empty();
@@ -927,7 +982,9 @@ impl Session {
         };
         let pinned = forced.is_some_and(|f| f.force_persist);
         loop {
-            self.times.leased = Some(Instant::now());
+            // A connection already open is "connected" at the same instant.
+            let leased = Instant::now();
+            self.times.leased = Some(leased);
             let server = lease.server.clone();
             self.kill_seen = *server.kill.borrow();
             self.sess.set_target(&be.name, &server.name);
@@ -941,7 +998,7 @@ impl Session {
             if let Some(up) = self.upstream.take() {
                 if up.server_id == server.id && up.backend_id == be.id && up.peer == peer {
                     crate::stats::feed::server_conn(be, &server, true);
-                    self.times.connected = Some(Instant::now());
+                    self.times.connected = Some(leased);
                     return Ok((up, lease));
                 }
                 self.upstream = Some(up);
@@ -970,11 +1027,13 @@ impl Session {
                     private,
                 };
                 crate::stats::feed::server_conn(be, &server, true);
-                self.times.connected = Some(Instant::now());
+                self.times.connected = Some(leased);
                 return Ok((up, lease));
             }
-            // 3. A new connection.
-            match connect_http(
+            // 3. A new connection. Boxed: a TLS handshake's state is
+            // large, and inline it would be copied with every
+            // transaction's future, reused connections and all.
+            let fresh = Box::pin(connect_http(
                 &server,
                 &addr,
                 dst_port,
@@ -984,9 +1043,8 @@ impl Session {
                     sni: sni.as_deref(),
                     unique_id: self.rec.unique_id.as_deref(),
                 },
-            )
-            .await
-            {
+            ));
+            match fresh.await {
                 Ok((stream, shared)) => {
                     let up = Upstream {
                         stream,
@@ -1111,14 +1169,17 @@ impl Session {
             _ => None,
         };
         let mut replay_body = 0u64;
-        let replay: Option<Vec<u8>> = match body_len {
+        let replay: Option<out_pool::Pooled> = match body_len {
             Some(n)
                 if be.conf.retries > 0 && (n == 0 || idempotent) && self.cbuf.len() as u64 >= n =>
             {
                 replay_body = n;
                 let n = n as usize;
-                let mut bytes = std::mem::take(&mut self.out);
-                bytes.extend_from_slice(&self.cbuf.bytes()[..n]);
+                // `out` takes another buffer from the stock: this one
+                // keeps the whole request until the exchange is over.
+                let mut bytes =
+                    out_pool::Pooled(std::mem::replace(&mut self.out, out_pool::take()));
+                bytes.0.extend_from_slice(&self.cbuf.bytes()[..n]);
                 self.cbuf.consume(n);
                 req_body = BodyDecoder::new(BodyFraming::None);
                 Some(bytes)
@@ -1150,7 +1211,7 @@ impl Session {
             };
             if let Some(r) = &replay {
                 self.out.clear();
-                self.out.extend_from_slice(r);
+                self.out.extend_from_slice(&r.0);
             }
             let reused = up.reused || up.uses > 0;
 
@@ -1171,26 +1232,36 @@ impl Session {
                 // `shutdown sessions server` or on-marked-down while the
                 // server has yet to answer: 2.6 answers 502 (logged K/D H).
                 let mut kill = kill_rx(&lease.server, self.kill_seen);
-                let resp = loop {
-                    let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
-                    tokio::select! {
-                        r = &mut send, if sent.is_none() => {
-                            let failed = r.is_err();
-                            sent = Some(r);
-                            if failed { break Err(None); }
+                let work = async {
+                    loop {
+                        let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
+                        tokio::select! {
+                            r = &mut send, if sent.is_none() => {
+                                let failed = r.is_err();
+                                sent = Some(r);
+                                if failed { break Err(None); }
+                            }
+                            r = recv => break r.map_err(Some),
                         }
-                        r = recv => break r.map_err(Some),
+                    }
+                };
+                let signals = async {
+                    tokio::select! {
                         _ = hard.wait_for(|s| *s == Stop::Hard) => {
-                            break Err(Some(ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")));
+                            ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")
                         }
                         _ = kill.changed() => {
                             let cause = match ServerRt::kill_cause(*kill.borrow()) {
                                 TermCause::Killed => Cause::Killed,
                                 _ => Cause::Down,
                             };
-                            break Err(Some(ProxyError::new(cause, Stage::Headers, "killed")));
+                            ProxyError::new(cause, Stage::Headers, "killed")
                         }
                     }
+                };
+                let resp = match until_signal(pin!(work), pin!(signals)).await {
+                    Ok(r) => r,
+                    Err(e) => Err(Some(e)),
                 };
                 // The body may have finished in the same instant as the head.
                 if sent.is_none() {
@@ -1431,13 +1502,17 @@ impl Session {
             }
             std::future::pending::<()>().await;
         };
-        let fwd = tokio::select! {
-            r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
-            // on-marked-down shutdown-sessions.
-            _ = kill.changed() => Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")),
-            // Never: the upload stays pending once done.
-            _ = upload => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
+        let work = async {
+            tokio::select! {
+                r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
+                // Never: the upload stays pending once done.
+                _ = upload => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
+            }
         };
+        // on-marked-down shutdown-sessions.
+        let fwd = until_signal(pin!(work), pin!(kill.changed()))
+            .await
+            .unwrap_or_else(|_| Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")));
         let killed = fwd
             .as_ref()
             .is_err_and(|e| e.detail == "server down")

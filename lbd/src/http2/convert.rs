@@ -97,6 +97,23 @@ pub fn request_head(
     framing
 }
 
+/// Bytes [`request_head`] writes for `parts`, or a little more: the room
+/// to reserve so the head is written without growing its buffer.
+pub fn request_head_len(parts: &http::request::Parts) -> usize {
+    const LINE_AND_FRAMING: usize =
+        b" HTTP/2.0\r\n".len() + b"transfer-encoding: chunked\r\n\r\n".len();
+    let authority = parts.uri.authority().map_or(0, |a| a.as_str().len());
+    // CONNECT's target is the authority; `host: ` and CRLF are 8 bytes.
+    let target = authority + parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let host = authority + 8;
+    let fields: usize = parts
+        .headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    parts.method.as_str().len() + target + host + fields + LINE_AND_FRAMING
+}
+
 fn header_line(out: &mut impl BufMut, name: &[u8], value: &[u8]) {
     out.put_slice(name);
     out.put_slice(b": ");
@@ -133,7 +150,9 @@ pub fn response(head: &h1::ResponseHead, buf: &Bytes) -> http::Response<()> {
     let mut resp = http::Response::new(());
     *resp.status_mut() =
         http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+    // Sized once: grown field by field, the map reallocated per response.
     let headers = resp.headers_mut();
+    *headers = HeaderMap::with_capacity(head.headers.len());
     for f in head.headers.iter().filter(|f| !f.dropped) {
         add_field(headers, f, buf);
     }
@@ -320,8 +339,10 @@ mod tests {
             .body(())
             .unwrap_or_default();
         let mut out = Vec::new();
-        let framing = request_head(&parts(req), true, &mut out);
+        let parts = parts(req);
+        let framing = request_head(&parts, true, &mut out);
         assert_eq!(framing, RequestFraming::Empty);
+        assert!(out.len() <= request_head_len(&parts));
         assert_eq!(
             String::from_utf8_lossy(&out),
             "GET /a?b=1 HTTP/2.0\r\nhost: example.com:8443\r\ncookie: a=1; b=2\r\naccept: */*\r\n\r\n"
@@ -334,10 +355,12 @@ mod tests {
             .body(())
             .unwrap_or_default();
         let mut out = Vec::new();
+        let parts = parts(req);
         assert_eq!(
-            request_head(&parts(req), false, &mut out),
+            request_head(&parts, false, &mut out),
             RequestFraming::Chunked
         );
+        assert!(out.len() <= request_head_len(&parts));
         assert!(String::from_utf8_lossy(&out).ends_with("transfer-encoding: chunked\r\n\r\n"));
         let mut t = HeaderMap::new();
         t.insert("grpc-status", HeaderValue::from_static("0"));

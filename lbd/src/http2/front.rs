@@ -23,7 +23,7 @@ use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
@@ -118,6 +118,10 @@ pub async fn serve(
         resets: Arc::new(AtomicU32::new(0)),
     };
     let mut stop = stop;
+    // One kill watch for the connection's life, not one per accepted
+    // stream (each registers with and leaves the notifier under its lock).
+    let killed = sess.killed();
+    tokio::pin!(killed);
     let mut window = Instant::now();
     let mut closing = false;
     let far = Duration::from_secs(86400 * 365);
@@ -127,11 +131,14 @@ pub async fn serve(
         tokio::select! {
             r = conn.accept() => match r {
                 Some(Ok((req, respond))) => {
+                    // One clock read per stream: its idle timer, the reset
+                    // window, and when its transaction starts.
+                    let now = Instant::now();
                     if let Some(t) = idle {
-                        idle_sleep.as_mut().reset(tokio::time::Instant::now() + t);
+                        idle_sleep.as_mut().reset((now + t).into());
                     }
-                    if window.elapsed() >= Duration::from_secs(1) {
-                        window = Instant::now();
+                    if now.saturating_duration_since(window) >= Duration::from_secs(1) {
+                        window = now;
                         ctx.resets.store(0, Ordering::Relaxed);
                     } else if !closing
                         && ctx.resets.load(Ordering::Relaxed) > MAX_CLIENT_RESETS_PER_SEC
@@ -139,7 +146,10 @@ pub async fn serve(
                         closing = true;
                         conn.abrupt_shutdown(Reason::ENHANCE_YOUR_CALM);
                     }
-                    tokio::spawn(bridge(ctx.clone(), req, respond));
+                    // Boxed, session and all: the future is copied once,
+                    // into the box, rather than moved by value into the
+                    // spawn and the task cell (its memcpy showed in perf).
+                    tokio::spawn(Box::pin(bridge(ctx.clone(), req, respond, now)));
                 }
                 // The connection ended: the client closed it, or a GOAWAY
                 // (ours, or the h2 crate's on a protocol error or its own
@@ -162,7 +172,7 @@ pub async fn serve(
                 closing = true;
                 conn.graceful_shutdown();
             }
-            _ = sess.killed() => break false,
+            _ = &mut killed => break false,
         }
     };
     drop(conn);
@@ -203,8 +213,13 @@ async fn linger(fd: std::os::fd::OwnedFd) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// One h2 stream through an H1 session.
-async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendResponse<Bytes>) {
+/// One h2 stream through an H1 session; `start` is when it arrived.
+async fn bridge(
+    ctx: Ctx,
+    req: http::Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    start: Instant,
+) {
     let (parts, body) = req.into_parts();
     let (ours, theirs) = match mem::pair() {
         Ok(p) => p,
@@ -214,12 +229,15 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
         }
     };
     let end = body.is_end_stream();
-    let framing = ours.preload(|out| convert::request_head(&parts, end, out));
+    let framing = ours.preload(|out| {
+        out.reserve(convert::request_head_len(&parts));
+        convert::request_head(&parts, end, out)
+    });
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
     let mut info = ctx.info.clone();
     // Each stream is its own transaction: its timers start now.
-    info.accepted = SystemTime::now();
-    info.accepted_at = Instant::now();
+    info.accepted = crate::session::date_at(&ctx.info, start);
+    info.accepted_at = start;
     info.mux_stream = true;
     // Handles on the connection's entries: they count the stream's
     // request, not a new connection. The clock is read only when something
@@ -231,9 +249,9 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
         e.table().track(e.key(), now)
     });
     // The session runs in this task, beside the translation: one task per
-    // stream instead of two, and no cross-task wake-up per pipe write.
-    // Boxed: its future is large, and tokio would copy all of it.
-    let session = Box::pin(crate::http::serve_stream(
+    // stream instead of two, and no cross-task wake-up per pipe write. It
+    // sits inline in this future, which the spawn boxes whole.
+    let session = crate::http::serve_stream(
         ctx.fe.clone(),
         Stream::Mem(theirs),
         info,
@@ -241,7 +259,7 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
         ctx.log.clone(),
         ctx.sess.clone(),
         conn_track,
-    ));
+    );
     let translate = async move {
         let outcome = {
             let up = request_up(&ours, body, framing);
@@ -268,8 +286,8 @@ async fn bridge(ctx: Ctx, req: http::Request<RecvStream>, mut respond: SendRespo
             }
             Err(Flow::Session) => respond.send_reset(Reason::INTERNAL_ERROR),
         }
-        // The pipe closes here, not when the session is done: the session
-        // reads the end of its client from it.
+        // The pipe closes here: a session still in its transaction (the
+        // client reset the stream) reads the end of its client from it.
         drop(ours);
     };
     tokio::join!(session, translate);

@@ -20,7 +20,7 @@ use crate::tls::TlsInfo;
 use bytes::{Buf, Bytes, BytesMut};
 use h3::error::Code;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
@@ -246,8 +246,9 @@ async fn bridge(
     let (ours, theirs) = mem::pair().map_err(|_| Flow::Session)?;
     let mut info = ctx.info.clone();
     // Each stream is its own transaction: its timers start now.
-    info.accepted = SystemTime::now();
-    info.accepted_at = Instant::now();
+    let start = Instant::now();
+    info.accepted = crate::session::date_at(&ctx.info, start);
+    info.accepted_at = start;
     info.mux_stream = true;
     tokio::spawn(Box::pin(crate::http::serve(
         ctx.fe.clone(),

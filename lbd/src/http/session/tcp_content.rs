@@ -78,12 +78,15 @@ impl Session {
                 TcpAction::ExpectProxy | TcpAction::Close => {}
             }
         }
-        let now = crate::stick::clock::now_ms();
+        // The clock is read only for an entry to count on: most configs
+        // track nothing, and this runs on every request.
+        let mut now = None;
+        let mut now = || *now.get_or_insert_with(crate::stick::clock::now_ms);
         match stage {
             ContentStage::Backend => {
                 for (n, f) in fresh.iter().enumerate() {
                     if let (true, Some(e)) = (*f, &self.state.txn_track[n]) {
-                        e.on_http_req(now);
+                        e.on_http_req(now());
                     }
                 }
             }
@@ -94,7 +97,7 @@ impl Session {
                 for n in 0..3 {
                     if self.state.txn_track[n].is_none() {
                         if let Some(e) = &self.state.sess_track[n] {
-                            e.on_http_req(now);
+                            e.on_http_req(now());
                         }
                     }
                 }
