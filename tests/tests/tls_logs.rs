@@ -26,7 +26,7 @@ fn httpslog_and_ssl_variables_describe_the_tls_session() {
     let pki = Pki::new("Test CA");
     let dir = TempDir::new();
     let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
-    let (clear, tls, fmt) = (free_port(), free_port(), free_port());
+    let (clear, tls, fmt, h2) = (free_port(), free_port(), free_port(), free_port());
     let cfg = format!(
         "global
     maxconn 1000
@@ -42,6 +42,7 @@ defaults
 frontend fe
     bind 127.0.0.1:{clear}
     bind 127.0.0.1:{tls} ssl crt {crt} alpn http/1.1
+    bind 127.0.0.1:{h2} ssl crt {crt} alpn h2
     option httpslog
     default_backend be
 
@@ -92,6 +93,36 @@ backend be
             " \"GET /b HTTP/1.1\" 0/0000000000000000/0/0/0 site.test/TLSv1.3/TLS_AES_256_GCM_SHA384"
         ),
         "{line}"
+    );
+
+    // An h2 request's URI is logged whole, as 2.6 carries it; the HTTP/1
+    // server gets its path.
+    let resolve = format!("site.test:{h2}:127.0.0.1");
+    let url = format!("https://site.test:{h2}/d?e=1");
+    let out = curl(&[
+        "-s",
+        "-k",
+        "--http2",
+        "-o",
+        "/dev/null",
+        "--resolve",
+        &resolve,
+        &url,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = from_frontend(&next());
+    assert!(
+        line.ends_with(&format!(
+            " \"GET https://site.test:{h2}/d?e=1 HTTP/2.0\" 0/0000000000000000/0/0/0 site.test/TLSv1.3/TLS_AES_256_GCM_SHA384"
+        )),
+        "{line}"
+    );
+    assert!(
+        be.received()
+            .last()
+            .is_some_and(|r| r.head_str().starts_with("GET /d?e=1 HTTP/1.1\r\n")),
+        "{:?}",
+        be.received().last().map(|r| r.head_str())
     );
 
     let url = format!("https://127.0.0.1:{fmt}/c");

@@ -32,10 +32,21 @@ const H2_VERSION: &[u8] = b"HTTP/2.0";
 pub fn request_head(
     parts: &http::request::Parts,
     end_stream: bool,
+    absolute: bool,
     out: &mut impl BufMut,
 ) -> RequestFraming {
     out.put_slice(parts.method.as_str().as_bytes());
     out.put_u8(b' ');
+    // `absolute`: the target is `scheme://authority/path`, as 2.6 carries
+    // an h2 request (what `url` and `%r` show); the H1 session writes its
+    // path alone to HTTP/1 servers (h1::HeaderEdits::origin_form).
+    if absolute && parts.method != http::Method::CONNECT {
+        if let (Some(s), Some(a)) = (parts.uri.scheme_str(), parts.uri.authority()) {
+            out.put_slice(s.as_bytes());
+            out.put_slice(b"://");
+            out.put_slice(a.as_str().as_bytes());
+        }
+    }
     let target = if parts.method == http::Method::CONNECT {
         parts.uri.authority().map(|a| a.as_str()).unwrap_or("/")
     } else {
@@ -104,7 +115,9 @@ pub fn request_head_len(parts: &http::request::Parts) -> usize {
         b" HTTP/2.0\r\n".len() + b"transfer-encoding: chunked\r\n\r\n".len();
     let authority = parts.uri.authority().map_or(0, |a| a.as_str().len());
     // CONNECT's target is the authority; `host: ` and CRLF are 8 bytes.
-    let target = authority + parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let target = authority
+        + parts.uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
     let host = authority + 8;
     let fields: usize = parts
         .headers
@@ -340,12 +353,23 @@ mod tests {
             .unwrap_or_default();
         let mut out = Vec::new();
         let parts = parts(req);
-        let framing = request_head(&parts, true, &mut out);
+        let framing = request_head(&parts, true, false, &mut out);
         assert_eq!(framing, RequestFraming::Empty);
         assert!(out.len() <= request_head_len(&parts));
         assert_eq!(
             String::from_utf8_lossy(&out),
             "GET /a?b=1 HTTP/2.0\r\nhost: example.com:8443\r\ncookie: a=1; b=2\r\naccept: */*\r\n\r\n"
+        );
+        // The h2 frontend's form: the whole URI, as 2.6 shows it.
+        let mut out = Vec::new();
+        request_head(&parts, true, true, &mut out);
+        assert!(out.len() <= request_head_len(&parts));
+        assert!(
+            out.starts_with(
+                b"GET https://example.com:8443/a?b=1 HTTP/2.0\r\nhost: example.com:8443\r\n"
+            ),
+            "{}",
+            String::from_utf8_lossy(&out)
         );
     }
 
@@ -357,7 +381,7 @@ mod tests {
         let mut out = Vec::new();
         let parts = parts(req);
         assert_eq!(
-            request_head(&parts, false, &mut out),
+            request_head(&parts, false, false, &mut out),
             RequestFraming::Chunked
         );
         assert!(out.len() <= request_head_len(&parts));

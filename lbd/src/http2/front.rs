@@ -231,7 +231,7 @@ async fn bridge(
     let end = body.is_end_stream();
     let framing = ours.preload(|out| {
         out.reserve(convert::request_head_len(&parts));
-        convert::request_head(&parts, end, out)
+        convert::request_head(&parts, end, true, out)
     });
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
     let mut info = ctx.info.clone();

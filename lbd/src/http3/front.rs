@@ -240,7 +240,7 @@ async fn bridge(
         },
     };
     let mut head = Vec::with_capacity(512);
-    let framing = convert::request_head(&parts, end, &mut head);
+    let framing = convert::request_head(&parts, end, false, &mut head);
     set_version(&mut head);
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
     let (ours, theirs) = mem::pair().map_err(|_| Flow::Session)?;
@@ -470,7 +470,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let (parts, ()) = req.into_parts();
         let mut head = Vec::new();
-        let framing = convert::request_head(&parts, true, &mut head);
+        let framing = convert::request_head(&parts, true, false, &mut head);
         set_version(&mut head);
         assert_eq!(framing, RequestFraming::Empty);
         assert_eq!(
