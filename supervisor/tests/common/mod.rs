@@ -166,9 +166,28 @@ impl Stack {
 }
 
 impl Drop for Stack {
+    /// Stops the supervisor as an operator would (SIGTERM: it stops its
+    /// services in reverse order), within a bound; then SIGKILL, and any
+    /// test child it left behind. SIGKILL alone orphaned the services.
     fn drop(&mut self) {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        let pid = self.child.id();
+        let kids: Vec<u32> = children_of(pid).into_iter().map(|c| c.0).collect();
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        for k in kids {
+            // Only if the pid is still one of our test children.
+            let cmd = std::fs::read(format!("/proc/{k}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmd).contains("sv-testchild") {
+                let _ = kill(Pid::from_raw(k as i32), Signal::SIGKILL);
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
