@@ -338,7 +338,11 @@ fn v3_ipv6_with_keepalived() {
         .wait(ms(2000), || lab.has_vip(KA, vip6))
         .expect("keepalived takes over");
     println!("v3 IPv6 100 ms crash failover to keepalived: {took:?}");
-    assert!(took <= ms(361 + 250), "{took:?}");
+    // Keepalived's timer, not ours: it must act on the 100 ms interval
+    // (Master_Down 361 ms, against 3.6 s at the 1 s default). Its own
+    // scheduling and the IPv6 address add took 635 ms once on a loaded CI
+    // machine, so the bound only separates the two intervals.
+    assert!(took <= ms(361 + 1000), "{took:?}");
     let ours = lab.start_rs(OURS, &conf6(150, "0.1", ""));
     ours.wait_ready();
     assert!(
