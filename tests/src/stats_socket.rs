@@ -88,3 +88,32 @@ pub fn server_state(sock: &Path, be: &str, srv: &str) -> Vec<String> {
     }
     panic!("no servers state line for {be}/{srv}: {text}");
 }
+
+/// Waits until `show stat` says `px`/`sv` has `status` and `check_status`;
+/// panics with what it last said and the proxy's output.
+pub fn wait_check(
+    p: &crate::LbdProcess,
+    sock: &Path,
+    px: &str,
+    sv: &str,
+    status: &str,
+    check: &str,
+) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let row = stat_row(sock, px, sv);
+        let get = |k: &str| row.get(k).cloned().unwrap_or_default();
+        if get("status") == status && get("check_status") == check {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{px}/{sv}: status {} check {} ({}), wanted {status} {check}{}",
+            get("status"),
+            get("check_status"),
+            get("check_desc"),
+            p.output_hint()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -4,33 +4,11 @@
 //! the check goes to the server's own address and port. The PROXY peer is
 //! the real HAProxy, whatever `LBD_BIN` says.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tests::haproxy_peer::Peer;
-use tests::stats_socket::{stat_row, wait_socket};
+use tests::stats_socket::{wait_check, wait_socket};
 use tests::*;
-
-/// Waits until `show stat` says `be`/`s` has `status` and `check_status`;
-/// panics with what it last said and the proxy's output.
-fn wait_check(p: &LbdProcess, sock: &std::path::Path, be: &str, status: &str, check: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let row = stat_row(sock, be, "s");
-        let get = |k: &str| row.get(k).cloned().unwrap_or_default();
-        if get("status") == status && get("check_status") == check {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{be}/s: status {} check {} ({}), wanted {status} {check}{}",
-            get("status"),
-            get("check_status"),
-            get("check_desc"),
-            p.output_hint()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn global(sock: &std::path::Path) -> String {
     format!(
@@ -92,10 +70,10 @@ backend b_bad
     let p = LbdProcess::start_in(dir, &cfg);
     wait_socket(&sock);
     // A connect-only check of an ssl server completes the handshake.
-    wait_check(&p, &sock, "b_l6", "UP", "L6OK");
+    wait_check(&p, &sock, "b_l6", "s", "UP", "L6OK");
     // An HTTP check speaks HTTP inside TLS: the request reaches the backend
     // through the TLS frontend.
-    wait_check(&p, &sock, "b_l7", "UP", "L7OK");
+    wait_check(&p, &sock, "b_l7", "s", "UP", "L7OK");
     assert!(
         be.received()
             .iter()
@@ -104,7 +82,7 @@ backend b_bad
         p.output_hint()
     );
     // A certificate that does not chain to the ca-file fails the check.
-    wait_check(&p, &sock, "b_bad", "DOWN", "L6RSP");
+    wait_check(&p, &sock, "b_bad", "s", "DOWN", "L6RSP");
     let line =
         "Server b_bad/s is DOWN, reason: Layer6 invalid response, info: \"SSL handshake failure\"";
     assert!(p.stderr().contains(line), "{}", p.output_hint());
@@ -151,11 +129,11 @@ backend b_moved
     );
     let p = LbdProcess::start_in(dir, &cfg);
     wait_socket(&sock);
-    wait_check(&p, &sock, "b_v1", "UP", "L7OK");
-    wait_check(&p, &sock, "b_v2", "UP", "L7OK");
+    wait_check(&p, &sock, "b_v1", "s", "UP", "L7OK");
+    wait_check(&p, &sock, "b_v2", "s", "UP", "L7OK");
     // A check moved with `port` goes in clear, without the header: the
     // accept-proxy peer resets it, a socket error.
-    wait_check(&p, &sock, "b_moved", "DOWN", "SOCKERR");
+    wait_check(&p, &sock, "b_moved", "s", "DOWN", "SOCKERR");
     let line = "Server b_moved/s is DOWN, reason: Socket error, info: \"Connection reset by peer\"";
     assert!(p.stderr().contains(line), "{}", p.output_hint());
 }

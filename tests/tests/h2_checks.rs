@@ -5,32 +5,9 @@
 //! `proto h2` bind and an `ssl ... alpn h2` bind answering with
 //! `http-request return`), whatever `LBD_BIN` says.
 
-use std::time::{Duration, Instant};
-
 use tests::haproxy_peer::Peer;
-use tests::stats_socket::{stat_row, wait_socket};
+use tests::stats_socket::{wait_check, wait_socket};
 use tests::*;
-
-/// Waits until `show stat` says `be`/`s` has `status` and `check_status`.
-fn wait_check(p: &LbdProcess, sock: &std::path::Path, be: &str, status: &str, check: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let row = stat_row(sock, be, "s");
-        let get = |k: &str| row.get(k).cloned().unwrap_or_default();
-        if get("status") == status && get("check_status") == check {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{be}/s: status {} check {} ({}), wanted {status} {check}{}",
-            get("status"),
-            get("check_status"),
-            get("check_desc"),
-            p.output_hint()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn http_checks_of_h2_servers_speak_h2() {
@@ -103,16 +80,16 @@ backend b_tcp
     let p = LbdProcess::start_in(dir, &cfg);
     wait_socket(&sock);
     // The check is an h2 request: the server answers it (req.ver 2.0).
-    wait_check(&p, &sock, "b_ok", "UP", "L7OK");
-    wait_check(&p, &sock, "b_body", "UP", "L7OK");
+    wait_check(&p, &sock, "b_ok", "s", "UP", "L7OK");
+    wait_check(&p, &sock, "b_body", "s", "UP", "L7OK");
     // An h2 503 has no reason phrase: 2.6 logs no info.
-    wait_check(&p, &sock, "b_down", "DOWN", "L7STS");
+    wait_check(&p, &sock, "b_down", "s", "DOWN", "L7STS");
     let line = "Server b_down/s is DOWN, reason: Layer7 wrong status, code: 503, check duration: ";
     assert!(p.stderr().contains(line), "{}", p.output_hint());
     // `check-proto h1` sends HTTP/1 to a server that only speaks h2.
-    wait_check(&p, &sock, "b_h1", "DOWN", "L7RSP");
+    wait_check(&p, &sock, "b_h1", "s", "DOWN", "L7RSP");
     // A TCP check of an h2 server connects only.
-    wait_check(&p, &sock, "b_tcp", "UP", "L4OK");
+    wait_check(&p, &sock, "b_tcp", "s", "UP", "L4OK");
     // Traffic reaches the h2 server too.
     let url = format!("http://127.0.0.1:{fe}/");
     let r = curl(&[url.as_str()]);
@@ -126,9 +103,9 @@ backend b_tcp
     // Over TLS, lbd speaks what ALPN negotiated (h2); HAProxy 2.6.12 sends
     // HTTP/1 there and marks the server down (a documented difference).
     if is_haproxy() {
-        wait_check(&p, &sock, "b_tls", "DOWN", "L7RSP");
+        wait_check(&p, &sock, "b_tls", "s", "DOWN", "L7RSP");
     } else {
-        wait_check(&p, &sock, "b_tls", "UP", "L7OK");
+        wait_check(&p, &sock, "b_tls", "s", "UP", "L7OK");
     }
 }
 

@@ -298,6 +298,12 @@ impl Session {
     fn end_request(&mut self) {
         self.sess.set_in_stream(false);
         self.count_tracked();
+        self.count_and_log_txn();
+    }
+
+    /// The frontend's and listener's counters take the transaction, and
+    /// the log its line.
+    fn count_and_log_txn(&mut self) {
         crate::stats::feed::http_txn_end(
             &self.fe,
             self.rec.status,
@@ -351,15 +357,7 @@ impl Session {
             TermPhase::Request
         };
         self.rec.termination = Termination::new(TermCause::Killed, phase);
-        crate::stats::feed::http_txn_end(
-            &self.fe,
-            self.rec.status,
-            self.rec.bytes_in,
-            self.rec.bytes_out,
-        );
-        self.sess
-            .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
-        self.finish_txn(None);
+        self.count_and_log_txn();
         self.sess.set_in_stream(false);
     }
 
