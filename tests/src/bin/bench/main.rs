@@ -287,7 +287,7 @@ fn harness(args: &[String]) -> Result<()> {
     let mut reloads = None;
     if opts.only.runs(Bench::Reload) {
         println!(
-            "\n## Reload: {} servers in {} backends, -W, SIGUSR2 (wrk -t1 -c{} for the storm)\n",
+            "\n## Reload: {} servers in {} backends, SIGUSR2 (-W: to the master; lbd in-process: to its one process), wrk -t1 -c{} for the storm\n",
             reload::BACKENDS * reload::SERVERS_PER_BACKEND,
             reload::BACKENDS,
             opts.conns

@@ -2,9 +2,13 @@
 //! backends, 10,000 servers) takes to put the new configuration in force,
 //! and what a reload storm (one per second) costs HTTP throughput.
 //!
-//! Both proxies run in master-worker mode (`-W`), where SIGUSR2 reloads:
-//! lbd reloads in-process, HAProxy 2.6 re-executes its master and forks a
-//! new worker. Generation `g` of the configuration answers `GET /gen-g`
+//! HAProxy 2.6 runs in master-worker mode (`-W`), where SIGUSR2 makes the
+//! master re-execute itself and fork a new worker. lbd runs twice: in
+//! master-worker mode, reloaded the same way (its master re-executes and
+//! forks a worker that takes the sockets over), and as a single process,
+//! where SIGUSR2 reloads in-process (the appliance's way: DESIGN.md section
+//! 3; the D-Bus `Reload`/`Apply` and the runtime `reload` take the same
+//! path). Generation `g` of the configuration answers `GET /gen-g`
 //! itself (`http-request return`), which no earlier one does, so "the new
 //! configuration serves" is observable from outside: a probe sends that
 //! request on a fresh connection every millisecond from the signal on, and
@@ -103,8 +107,25 @@ pub struct ReloadRow {
     pub cpu_ratio: RatioSummary,
 }
 
-/// A proxy in master-worker mode on the big config; `file` is what it
-/// re-reads on SIGUSR2.
+/// How a proxy is run and reloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `-W`: SIGUSR2 to the master, which re-executes and forks a new worker.
+    MasterWorker,
+    /// One process; SIGUSR2 reloads it in-process (lbd only).
+    InProcess,
+}
+
+impl Mode {
+    fn suffix(self) -> &'static str {
+        match self {
+            Mode::MasterWorker => " -W",
+            Mode::InProcess => " in-process",
+        }
+    }
+}
+
+/// A proxy on the big config; `file` is what it re-reads on SIGUSR2.
 struct Instance {
     proc_: Proc,
     file: std::path::PathBuf,
@@ -117,15 +138,22 @@ struct Instance {
 }
 
 impl Instance {
-    fn start(env: &Env, p: &ProxySpec, backend: u16) -> Result<Instance> {
+    fn start(env: &Env, p: &ProxySpec, mode: Mode, backend: u16) -> Result<Instance> {
         let port = procs::free_port()?;
-        let file = env.dir.join(format!("{}-reload.cfg", p.label()));
+        let tag = match mode {
+            Mode::MasterWorker => "mw",
+            Mode::InProcess => "inproc",
+        };
+        let file = env.dir.join(format!("{}-{tag}-reload.cfg", p.label()));
         let threads = env.opts.threads;
         std::fs::write(&file, config(threads, port, backend, 1))
             .with_context(|| format!("writing {}", file.display()))?;
         let mut cmd = Command::new(&p.bin);
-        cmd.arg("-W").arg("-f").arg(&file);
-        let name = format!("{}-reload", p.label());
+        if mode == Mode::MasterWorker {
+            cmd.arg("-W");
+        }
+        cmd.arg("-f").arg(&file);
+        let name = format!("{}-{tag}-reload", p.label());
         let mut proc_ = procs::spawn(&name, cmd, env.dir, &env.placement.proxy)?;
         procs::wait_listening(&mut proc_, port, STARTUP_LIMIT)?;
         let inst = Instance {
@@ -233,8 +261,8 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Runs the benchmark for lbd and HAProxy (NGINX has no comparable
-/// configuration reload under test here and is skipped).
+/// Runs the benchmark for lbd (in both modes) and HAProxy (NGINX has no
+/// comparable configuration reload under test here and is skipped).
 pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
     let backend_port = procs::free_port()?;
     let mut cmd = Command::new(&env.self_exe);
@@ -246,8 +274,17 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
     procs::wait_listening(&mut backend, backend_port, STARTUP_LIMIT)?;
 
     let mut rows = Vec::new();
-    for p in proxies.iter().filter(|p| p.name != "nginx") {
-        let mut inst = Instance::start(env, p, backend_port)?;
+    let runs = proxies.iter().filter(|p| p.name != "nginx").flat_map(|p| {
+        let modes: &[Mode] = if p.name == "lbd" {
+            &[Mode::InProcess, Mode::MasterWorker]
+        } else {
+            &[Mode::MasterWorker]
+        };
+        modes.iter().map(move |m| (p, *m))
+    });
+    for (p, mode) in runs {
+        let label = format!("{}{}", p.label(), mode.suffix());
+        let mut inst = Instance::start(env, p, mode, backend_port)?;
         let mut failed = 0;
         let mut idle = Vec::new();
         for _ in 0..IDLE_RELOADS {
@@ -260,7 +297,7 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
         }
         println!(
             "{}: idle reload median {:.1} ms ({} samples)",
-            p.label(),
+            label,
             median(&idle),
             idle.len()
         );
@@ -322,7 +359,7 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
             backend.check_alive()?;
         }
         rows.push(ReloadRow {
-            proxy: p.label(),
+            proxy: label,
             storm_ratio: ratio_summary(&storm, &steady),
             idle_ms: idle,
             storm_reload_ms: storm_ms,
