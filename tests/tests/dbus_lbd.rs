@@ -489,3 +489,87 @@ fn only_the_admin_group_may_change_things() {
         RawClient::connect(port).request(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!(r.status, 503, "the only server is in maintenance");
 }
+
+/// The pid of the process that owns lbd's name on the bus.
+fn name_owner_pid(h: &Harness) -> Option<u32> {
+    h.call(async {
+        let dbus = zbus::fdo::DBusProxy::new(h.proxy.inner().connection())
+            .await
+            .ok()?;
+        let name = zbus::names::BusName::try_from(lbapi::dbus::LBD_BUS_NAME).ok()?;
+        dbus.get_connection_unix_process_id(name).await.ok()
+    })
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"))
+}
+
+#[test]
+fn in_master_worker_mode_the_new_worker_takes_the_name_while_the_old_one_drains() {
+    if is_haproxy() {
+        return;
+    }
+    let _rt = RT.enter();
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_millis(2500))
+        .start();
+    let port = free_port();
+    let h = Harness::start_on(Bus::start(), &config(port, &[&slow], ""), &["-W"]);
+    let master = h.lbd.pid();
+    let first = name_owner_pid(&h).expect("the name has an owner");
+    assert_ne!(first, master, "a worker serves D-Bus, not the master");
+
+    // A request in flight keeps the first worker draining after the reload.
+    let t = std::thread::spawn(move || served_by(port));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while slow.active() == 0 {
+        assert!(Instant::now() < deadline, "the slow request never arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let loaded = || h.lbd.stderr().matches("Loading success.").count();
+    let before = loaded();
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(master as i32),
+        nix::sys::signal::Signal::SIGUSR2,
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let second = loop {
+        match name_owner_pid(&h) {
+            Some(p) if p != first && loaded() > before => break p,
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the name never moved to the new worker{}",
+            h.lbd.output_hint()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_ne!(second, master);
+    assert!(
+        alive(first),
+        "the old worker still drains its request while the new one owns the name"
+    );
+    // The new worker answers: a server action there changes its traffic.
+    h.call(h.proxy.set_server_state("be", "s1", "maint"))
+        .unwrap_or_else(|e| panic!("SetServerState on the new worker: {e}"));
+    let r =
+        RawClient::connect(port).request(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(
+        r.status, 503,
+        "the new worker put its only server in maintenance"
+    );
+    assert_eq!(
+        t.join().unwrap_or_default(),
+        "slow",
+        "the drained request completed"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(first) {
+        assert!(Instant::now() < deadline, "the old worker never left");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(name_owner_pid(&h), Some(second));
+}

@@ -37,6 +37,14 @@ pub enum DbusError {
 /// Connects, takes the name and serves the interface for the rest of the
 /// process's life. Call before the first generation starts, so that its
 /// server state changes reach the signals.
+///
+/// The newest lbd on the bus owns the name: zbus asks for it with
+/// `AllowReplacement | ReplaceExisting | DoNotQueue`, so each one lets a
+/// successor replace it and replaces its predecessor. A `-W` master's new
+/// worker, or a binary upgraded with `-x`/`-sf`, thus answers D-Bus from
+/// its start while the old process drains its connections (tested in
+/// tests/tests/dbus_lbd.rs). The old one does not queue for the name: if
+/// the new one died, the name would stay free until the next start.
 pub async fn start(opts: &Options, files: &[PathBuf]) -> Result<(), DbusError> {
     let config = match files {
         [f] if !f.is_dir() => f.clone(),
