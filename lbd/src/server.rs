@@ -408,22 +408,37 @@ impl AcceptCtx {
         let sess = self.accounted(&info);
         let bind = self.bind.clone();
         tokio::spawn(async move {
+            // `tcp-request connection` rules first, as 2.6 runs them: a
+            // rejected client costs no PROXY header wait and no handshake.
+            //
             // The stages before the session and each session kind run in
             // their own boxed futures: inline, the task would stay as large
             // as the largest of them (the TLS handshake with rustls' state,
             // the h2 sniffing timers, the h2 session's 8 KiB linger buffer)
             // for the whole connection, idle ones included.
-            let opened = Box::pin(open(&fe, &log, &bind, stream, info)).await;
-            if let Some((stream, info, h2)) = opened {
+            let mut state = crate::http::ctx::State::default();
+            if let Some(r) = crate::tcp::connection_rules(&fe, &info, &mut state) {
+                if r.reset {
+                    stream.set_nolinger();
+                }
+                state.end_session();
+            } else if let Some((stream, info, h2)) =
+                Box::pin(open(&fe, &log, &bind, stream, info)).await
+            {
+                let opening = crate::tcp::Opening::Accepted;
                 match fe.mode {
                     Mode::Tcp => {
-                        Box::pin(crate::tcp::serve(fe, stream, info, use_splice, log, &sess)).await
+                        Box::pin(crate::tcp::serve(
+                            fe, stream, info, state, use_splice, log, &sess,
+                        ))
+                        .await
                     }
                     Mode::Http if h2 => {
                         Box::pin(crate::http2::serve(
                             fe,
                             stream,
                             info,
+                            opening(state),
                             stop,
                             log,
                             sess.entry(),
@@ -435,6 +450,7 @@ impl AcceptCtx {
                             fe,
                             stream,
                             info,
+                            opening(state),
                             stop,
                             log,
                             sess.entry(),
@@ -442,6 +458,8 @@ impl AcceptCtx {
                         .await
                     }
                 }
+            } else {
+                state.end_session();
             }
             drop(sess);
             drop(permits);

@@ -26,6 +26,7 @@ pub async fn serve(
     fe: Arc<Frontend>,
     client: Stream,
     info: ClientInfo,
+    state: State,
     use_splice: bool,
     log: LogCtx,
     sess: &SessEntry,
@@ -47,7 +48,7 @@ pub async fn serve(
     let mut report = ConnectReport::default();
     // `shutdown session` ends the session wherever it is.
     let end = tokio::select! {
-        e = run(&fe, &client, info.clone(), use_splice, &mut rec, &mut report, sess) => e,
+        e = run(&fe, &client, info.clone(), state, use_splice, &mut rec, &mut report, sess) => e,
         _ = sess.killed() => Termination::new(TermCause::Killed, TermPhase::Data),
     };
     sess.listener_txn(rec.bytes_in, rec.bytes_out, false);
@@ -85,16 +86,17 @@ pub async fn serve(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     fe: &Frontend,
     client: &Stream,
     info: ClientInfo,
+    mut state: State,
     use_splice: bool,
     rec: &mut TxnLog,
     report: &mut ConnectReport,
     sess: &SessEntry,
 ) -> Termination {
-    let mut state = State::default();
     let mut payload = Vec::new();
     let verdict = tcp_rules(fe, client, info.clone(), &mut state, &mut payload, sess).await;
     let end = match verdict {
@@ -301,24 +303,73 @@ pub struct Refused {
     pub reset: bool,
 }
 
-/// `tcp-request connection`, then `session` rules of a fresh connection,
-/// in any mode: Some when one rejects it. An `accept` ends its own phase
-/// only. The entries tracked so far count the new session, as 2.6's
-/// `session_count_new` does.
-pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Refused> {
+/// How a session starts with respect to its `tcp-request connection` and
+/// `session` rules. Built once per connection and moved into its session:
+/// boxing the state would cost an allocation per connection for nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Opening {
+    /// A fresh connection: both phases run when the session opens (HTTP/3
+    /// streams, which have no accept of their own).
+    Fresh,
+    /// The `connection` rules ran at accept, before the PROXY header and
+    /// the TLS handshake, as 2.6 runs them, and left this state; the
+    /// `session` rules run once those handshakes are done.
+    Accepted(State),
+}
+
+impl Opening {
+    /// The `session` rules (and, for a fresh connection, the `connection`
+    /// rules first): the state the session starts with, or why it ends
+    /// (what it tracked is released then).
+    pub fn run(self, fe: &Frontend, info: &ClientInfo) -> Result<State, Refused> {
+        let (mut state, fresh) = match self {
+            Opening::Fresh => (State::default(), true),
+            Opening::Accepted(state) => (state, false),
+        };
+        let refused = match fresh {
+            true => connection_rules(fe, info, &mut state),
+            false => None,
+        }
+        .or_else(|| session_rules(fe, info, &mut state));
+        match refused {
+            Some(r) => {
+                state.end_session();
+                Err(r)
+            }
+            None => Ok(state),
+        }
+    }
+}
+
+/// `tcp-request connection` rules of a just accepted connection, in any
+/// mode: Some when one rejects it. 2.6 runs them before anything else
+/// (PROXY header, TLS handshake), on the connection's own addresses, so a
+/// rejected client costs no handshake. An `accept` ends the phase.
+pub fn connection_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Refused> {
     if fe.rules.tcp_request.is_empty() {
         return None;
     }
-    for phase in [TcpPhase::Connection, TcpPhase::Session] {
-        if let Some(Final::Reject) = run_phase(fe, info, state, None, phase) {
-            let ctr = match phase {
-                TcpPhase::Connection => crate::stats::Ctr::Dcon,
-                _ => crate::stats::Ctr::Dses,
-            };
-            fe.stats.totals.inc(ctr);
+    if let Some(Final::Reject) = run_phase(fe, info, state, None, TcpPhase::Connection) {
+        fe.stats.totals.inc(crate::stats::Ctr::Dcon);
+        return Some(Refused {
+            end: Termination::new(TermCause::Proxy, TermPhase::Request),
+            reset: true,
+        });
+    }
+    None
+}
+
+/// `tcp-request session` rules, once the handshakes are done (they see the
+/// PROXY header's addresses and the TLS fetches): Some when one rejects the
+/// session. The entries tracked so far count the new session, as 2.6's
+/// `session_count_new` does.
+pub fn session_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Refused> {
+    if !fe.rules.tcp_request.is_empty() {
+        if let Some(Final::Reject) = run_phase(fe, info, state, None, TcpPhase::Session) {
+            fe.stats.totals.inc(crate::stats::Ctr::Dses);
             return Some(Refused {
                 end: Termination::new(TermCause::Proxy, TermPhase::Request),
-                reset: phase == TcpPhase::Connection,
+                reset: false,
             });
         }
     }
@@ -329,8 +380,9 @@ pub fn accept_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Opti
     None
 }
 
-/// `tcp-request connection`, `session`, then `content` rules; the content
-/// rules see the bytes read so far and wait up to `inspect-delay` for more.
+/// `tcp-request session`, then `content` rules (the `connection` rules ran
+/// at accept); the content rules see the bytes read so far and wait up to
+/// `inspect-delay` for more.
 async fn tcp_rules(
     fe: &Frontend,
     client: &Stream,
@@ -339,7 +391,7 @@ async fn tcp_rules(
     payload: &mut Vec<u8>,
     sess: &SessEntry,
 ) -> Option<Termination> {
-    if let Some(r) = accept_rules(fe, &info, state) {
+    if let Some(r) = session_rules(fe, &info, state) {
         if r.reset {
             client.set_nolinger();
         }

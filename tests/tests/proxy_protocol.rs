@@ -197,3 +197,45 @@ fn a_bad_header_is_logged_as_haproxy_does() {
         assert!(line.is_some(), "no log line '{text}'{}", lbd.output_hint());
     }
 }
+
+/// 2.6 runs `tcp-request connection` rules at accept, before the PROXY
+/// header is read: they see the socket's source. `tcp-request session`
+/// rules run once it is read: they see the announced one.
+#[test]
+fn connection_rules_see_the_socket_source_and_session_rules_the_announced_one() {
+    let be = HttpBackend::start("b");
+    let port = free_port();
+    let send = |from: &str| {
+        let mut c = RawClient::connect(port);
+        let mut req = format!("PROXY TCP4 {from} 198.51.100.1 4242 80\r\n").into_bytes();
+        req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let _ = c.send(&req);
+        let (bytes, closed) = c.read_until_close(Duration::from_secs(5));
+        assert!(closed, "the connection stayed open");
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+
+    let connection = "    tcp-request connection reject if { src 192.0.2.7 }";
+    let lbd = LbdProcess::start(&receiver(port, "accept-proxy", connection, &be));
+    let out = send("192.0.2.7");
+    assert!(
+        out.starts_with("HTTP/1.1 200"),
+        "a connection rule saw the announced source: {out}{}",
+        lbd.output_hint()
+    );
+    drop(lbd);
+
+    let session = "    tcp-request session reject if { src 192.0.2.7 }";
+    let lbd = LbdProcess::start(&receiver(port, "accept-proxy", session, &be));
+    let out = send("192.0.2.7");
+    assert!(
+        out.is_empty(),
+        "a session rule missed the announced source: {out}"
+    );
+    let out = send("192.0.2.8");
+    assert!(
+        out.starts_with("HTTP/1.1 200"),
+        "{out}{}",
+        lbd.output_hint()
+    );
+}

@@ -160,6 +160,13 @@ backend be
     );
     assert!(table.contains("key=127.0.0.1 "), "{table}");
     assert!(table.contains("http_req_rate(10000)=9"), "{table}");
+    // `clear table` leaves an entry a session still uses (as 2.6 does):
+    // wait until the last denied connection has let go of it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !cli(&sock, "show table fe").contains(" use=0 ") {
+        assert!(Instant::now() < deadline, "the entry stayed in use");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     cli(&sock, "clear table fe");
     let r = RawClient::connect(port).request(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
     assert_eq!(r.status, 200, "{}", lbd.output_hint());

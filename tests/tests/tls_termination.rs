@@ -353,3 +353,50 @@ fn certificate_hot_update_over_the_cli() {
         "'commit ssl cert expects a filename\n\n"
     );
 }
+
+/// `tcp-request connection` rules run at accept, before the TLS handshake
+/// (a refused client costs no handshake: it is reset at once, before it
+/// sends its ClientHello); `tcp-request session` rules run after it and
+/// see the TLS fetches. Both modes, as 2.6.
+#[test]
+fn connection_rules_run_before_the_handshake_and_session_rules_after_it() {
+    let pki = Pki::new("Test CA");
+    for mode in ["http", "tcp"] {
+        let be = HttpBackend::start("s1");
+        let dir = TempDir::new();
+        let crt = pki.write_leaf(dir.path(), "site.pem", &["ok.test", "blocked.test"]);
+        let ca = pki.write_ca(dir.path(), "ca.pem");
+        let (refused, filtered) = (free_port(), free_port());
+        let cfg = format!(
+            "{}
+frontend refused
+    bind 127.0.0.1:{refused} ssl crt {crt}
+    tcp-request connection reject if {{ src 127.0.0.1 }}
+    default_backend be
+
+frontend filtered
+    bind 127.0.0.1:{filtered} ssl crt {crt}
+    tcp-request session reject if {{ ssl_fc_sni -m str blocked.test }}
+    default_backend be
+",
+            https_config(mode, free_port(), "", &be),
+            crt = crt.display(),
+        );
+        let lbd = LbdProcess::start_in(dir, &cfg);
+
+        let mut c = RawClient::connect(refused);
+        let (bytes, closed) = c.read_until_close(std::time::Duration::from_secs(3));
+        assert!(
+            closed && bytes.is_empty(),
+            "{mode}: the refused connection waited for a handshake{}",
+            lbd.output_hint()
+        );
+
+        let out = curl_https("blocked.test", filtered, &ca, &[]);
+        assert_ne!(out.code, 0, "{mode}: the session rule let blocked.test in");
+        let out = curl_https("ok.test", filtered, &ca, &[]);
+        assert_eq!(out.code, 0, "{mode}: {}{}", out.stderr, lbd.output_hint());
+        assert_eq!(out.responses()[0].status, 200, "{mode}");
+        assert_eq!(be.requests(), 1, "{mode}");
+    }
+}

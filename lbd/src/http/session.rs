@@ -150,13 +150,14 @@ pub async fn serve(
     fe: Arc<Frontend>,
     client: Stream,
     info: ClientInfo,
+    opening: crate::tcp::Opening,
     stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
     // By reference: moved into `live`'s future, the session would also
     // keep its place in this one (2.4 KiB more per idle connection).
-    if let Some(mut s) = Session::open(fe, client, info, log, sess, None) {
+    if let Some(mut s) = Session::open(fe, client, info, log, sess, Err(opening)) {
         s.live(stop).await;
     }
 }
@@ -174,7 +175,7 @@ pub async fn serve_stream(
     sess: Arc<SessEntry>,
     conn_track: [Option<crate::stick::EntryRef>; 3],
 ) {
-    if let Some(mut s) = Session::open(fe, client, info, log, sess, Some(conn_track)) {
+    if let Some(mut s) = Session::open(fe, client, info, log, sess, Ok(conn_track)) {
         s.live(stop).await;
     }
 }
@@ -192,15 +193,16 @@ enum Next {
 
 impl Session {
     /// A session for a client connection; None when its `tcp-request
-    /// connection|session` rules closed it (`conn_track`: they already ran
-    /// for the connection, and left these entries).
+    /// connection|session` rules closed it (`conn_track`: an h2 stream, whose
+    /// connection's rules already ran and left these entries; else how far
+    /// the connection's rules got).
     fn open(
         fe: Arc<Frontend>,
         client: Stream,
         info: ClientInfo,
         log: LogCtx,
         sess: Arc<SessEntry>,
-        conn_track: Option<[Option<crate::stick::EntryRef>; 3]>,
+        conn_track: Result<[Option<crate::stick::EntryRef>; 3], crate::tcp::Opening>,
     ) -> Option<Session> {
         let bufsize = fe.global.tune_bufsize.max(4096);
         let opts = ParseOptions {
@@ -232,16 +234,16 @@ impl Session {
             sess,
         };
         match conn_track {
-            Some(t) => s.state.sess_track = t,
-            None => {
-                if let Some(r) = crate::tcp::accept_rules(&s.fe, &s.info, &mut s.state) {
+            Ok(t) => s.state.sess_track = t,
+            Err(opening) => match opening.run(&s.fe, &s.info) {
+                Ok(state) => s.state = state,
+                Err(r) => {
                     if r.reset {
                         s.client.set_nolinger();
                     }
-                    s.state.end_session();
                     return None;
                 }
-            }
+            },
         }
         Some(s)
     }

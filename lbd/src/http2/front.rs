@@ -68,6 +68,7 @@ pub async fn serve(
     fe: Arc<Frontend>,
     stream: Stream,
     info: ClientInfo,
+    opening: crate::tcp::Opening,
     stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
@@ -86,17 +87,18 @@ pub async fn serve(
         Stream::Unix(_) | Stream::Mem(_) => None,
         _ => std::os::fd::AsFd::as_fd(&stream).try_clone_to_owned().ok(),
     };
-    // `tcp-request connection|session` rules: once for the connection,
-    // before any h2 frame, as 2.6 runs them; its streams share what they
-    // track.
-    let mut conn_state = crate::http::ctx::State::default();
-    if let Some(r) = crate::tcp::accept_rules(&fe, &info, &mut conn_state) {
-        if r.reset {
-            stream.set_nolinger();
+    // `tcp-request session` rules (the `connection` rules ran at accept):
+    // once for the connection, before any h2 frame, as 2.6 runs them; its
+    // streams share what they track.
+    let conn_state = match opening.run(&fe, &info) {
+        Ok(state) => state,
+        Err(r) => {
+            if r.reset {
+                stream.set_nolinger();
+            }
+            return;
         }
-        conn_state.end_session();
-        return;
-    }
+    };
     let conn_state = Arc::new(conn_state);
     // A request head must fit the H1 session's buffer anyway.
     let handshake = builder(&fe, opts.max_head as u32).handshake::<_, Bytes>(stream);

@@ -254,6 +254,7 @@ async fn bridge(
         ctx.fe.clone(),
         Stream::Mem(theirs),
         info,
+        crate::tcp::Opening::Fresh,
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
