@@ -425,7 +425,6 @@ impl AcceptCtx {
             } else if let Some((stream, info, h2)) =
                 Box::pin(open(&fe, &log, &bind, stream, info)).await
             {
-                let opening = crate::tcp::Opening::Accepted;
                 match fe.mode {
                     Mode::Tcp => {
                         Box::pin(crate::tcp::serve(
@@ -438,7 +437,7 @@ impl AcceptCtx {
                             fe,
                             stream,
                             info,
-                            opening(state),
+                            state,
                             stop,
                             log,
                             sess.entry(),
@@ -450,7 +449,7 @@ impl AcceptCtx {
                             fe,
                             stream,
                             info,
-                            opening(state),
+                            state,
                             stop,
                             log,
                             sess.entry(),

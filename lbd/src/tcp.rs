@@ -303,41 +303,17 @@ pub struct Refused {
     pub reset: bool,
 }
 
-/// How a session starts with respect to its `tcp-request connection` and
-/// `session` rules. Built once per connection and moved into its session:
-/// boxing the state would cost an allocation per connection for nothing.
-#[allow(clippy::large_enum_variant)]
-pub enum Opening {
-    /// A fresh connection: both phases run when the session opens (HTTP/3
-    /// streams, which have no accept of their own).
-    Fresh,
-    /// The `connection` rules ran at accept, before the PROXY header and
-    /// the TLS handshake, as 2.6 runs them, and left this state; the
-    /// `session` rules run once those handshakes are done.
-    Accepted(State),
-}
-
-impl Opening {
-    /// The `session` rules (and, for a fresh connection, the `connection`
-    /// rules first): the state the session starts with, or why it ends
-    /// (what it tracked is released then).
-    pub fn run(self, fe: &Frontend, info: &ClientInfo) -> Result<State, Refused> {
-        let (mut state, fresh) = match self {
-            Opening::Fresh => (State::default(), true),
-            Opening::Accepted(state) => (state, false),
-        };
-        let refused = match fresh {
-            true => connection_rules(fe, info, &mut state),
-            false => None,
+/// A session starts: its `tcp-request session` rules run on what the
+/// `connection` rules left at accept (they ran before the PROXY header and
+/// the TLS handshake, as 2.6 runs them). The state the session starts with,
+/// or why it ends (what it tracked is released then).
+pub fn start_session(fe: &Frontend, info: &ClientInfo, mut state: State) -> Result<State, Refused> {
+    match session_rules(fe, info, &mut state) {
+        Some(r) => {
+            state.end_session();
+            Err(r)
         }
-        .or_else(|| session_rules(fe, info, &mut state));
-        match refused {
-            Some(r) => {
-                state.end_session();
-                Err(r)
-            }
-            None => Ok(state),
-        }
+        None => Ok(state),
     }
 }
 

@@ -559,3 +559,58 @@ fn a_binary_upgrade_serves_http3_on_the_same_port() {
     let r = first_request(port, "site.test", &s.ca, Request::get("/new"), &new);
     assert_eq!(r.status, 200, "{}", new.output_hint());
 }
+
+/// 2.6 runs a QUIC connection's `tcp-request session` rules once, after its
+/// handshake (its QUIC accept has no `tcp-request connection` step): what
+/// they track counts one session, and every stream's request on it.
+#[test]
+fn session_rules_run_once_per_connection_and_see_the_sni() {
+    if is_haproxy() {
+        return;
+    }
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let s = site(&dir, &["site.test", "blocked.test"]);
+    let sock = dir.path().join("admin.sock");
+    let port = free_port();
+    let rules = "    stick-table type ip size 1k expire 1m store sess_cnt,http_req_cnt
+    tcp-request session reject if { ssl_fc_sni -m str blocked.test }
+    tcp-request session track-sc0 src";
+    let global = format!("    stats socket {} level admin", sock.display());
+    let cfg = config(
+        port,
+        &format!("ssl crt {}", s.crt.display()),
+        rules,
+        &be,
+        &global,
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    first_request(port, "site.test", &s.ca, Request::get("/warm"), &lbd);
+
+    let ca = s.ca.clone();
+    let statuses = h3client::runtime().block_on(async move {
+        let conn: H3Conn = h3client::connect(port, "site.test", &ca)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        for i in 0..3 {
+            out.push(
+                conn.send(Request::get(&format!("/r/{i}")))
+                    .await
+                    .map(|r| r.status),
+            );
+        }
+        conn.close();
+        out
+    });
+    assert!(statuses.iter().all(|s| *s == Ok(200)), "{statuses:?}");
+    let table = tests::stats_socket::cli(&sock, "show table fe");
+    assert!(
+        table.contains("sess_cnt=2 http_req_cnt=4"),
+        "two connections, four requests: {table}"
+    );
+
+    let refused = h3client::request(port, "blocked.test", &s.ca, Request::get("/"));
+    assert!(refused.is_err(), "{:?}", refused.map(|r| r.status));
+    assert_eq!(be.requests(), 4, "{}", lbd.output_hint());
+}

@@ -146,25 +146,26 @@ async fn within<F: std::future::Future>(t: Option<Duration>, fut: F) -> Option<F
     tokio::time::timeout(t, fut).await.ok()
 }
 
+/// Serves one HTTP/1 client connection; `state` is what its `tcp-request
+/// connection` rules left at accept.
 pub async fn serve(
     fe: Arc<Frontend>,
     client: Stream,
     info: ClientInfo,
-    opening: crate::tcp::Opening,
+    state: crate::http::ctx::State,
     stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
     // By reference: moved into `live`'s future, the session would also
     // keep its place in this one (2.4 KiB more per idle connection).
-    if let Some(mut s) = Session::open(fe, client, info, log, sess, Err(opening)) {
+    if let Some(mut s) = Session::open(fe, client, info, log, sess, Err(state)) {
         s.live(stop).await;
     }
 }
 
-/// Serves one stream of an HTTP/2 connection whose `tcp-request
-/// connection|session` rules already ran, once for the connection as 2.6
-/// runs them: `conn_track` holds handles on the entries they track, which
+/// Serves one stream of an HTTP/2 or HTTP/3 connection whose `tcp-request`
+/// rules already ran, once for the connection as 2.6 runs them: `conn_track` holds handles on the entries they track, which
 /// count this stream's request without counting another connection.
 pub async fn serve_stream(
     fe: Arc<Frontend>,
@@ -193,16 +194,16 @@ enum Next {
 
 impl Session {
     /// A session for a client connection; None when its `tcp-request
-    /// connection|session` rules closed it (`conn_track`: an h2 stream, whose
-    /// connection's rules already ran and left these entries; else how far
-    /// the connection's rules got).
+    /// session` rules closed it (`conn_track`: an h2/h3 stream, whose
+    /// connection's rules already ran and left these entries; else what the
+    /// connection's `tcp-request connection` rules left at accept).
     fn open(
         fe: Arc<Frontend>,
         client: Stream,
         info: ClientInfo,
         log: LogCtx,
         sess: Arc<SessEntry>,
-        conn_track: Result<[Option<crate::stick::EntryRef>; 3], crate::tcp::Opening>,
+        conn_track: Result<[Option<crate::stick::EntryRef>; 3], crate::http::ctx::State>,
     ) -> Option<Session> {
         let bufsize = fe.global.tune_bufsize.max(4096);
         let opts = ParseOptions {
@@ -235,7 +236,7 @@ impl Session {
         };
         match conn_track {
             Ok(t) => s.state.sess_track = t,
-            Err(opening) => match opening.run(&s.fe, &s.info) {
+            Err(state) => match crate::tcp::start_session(&s.fe, &s.info, state) {
                 Ok(state) => s.state = state,
                 Err(r) => {
                     if r.reset {

@@ -63,12 +63,13 @@ fn builder(fe: &Frontend, max_header_list: u32) -> h2::server::Builder {
 }
 
 /// Serves one HTTP/2 client connection (after TLS with ALPN `h2`, on a
-/// `proto h2` bind, or after the h2 preface was seen on a clear bind).
+/// `proto h2` bind, or after the h2 preface was seen on a clear bind);
+/// `state` is what its `tcp-request connection` rules left at accept.
 pub async fn serve(
     fe: Arc<Frontend>,
     stream: Stream,
     info: ClientInfo,
-    opening: crate::tcp::Opening,
+    state: crate::http::ctx::State,
     stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
@@ -90,7 +91,7 @@ pub async fn serve(
     // `tcp-request session` rules (the `connection` rules ran at accept):
     // once for the connection, before any h2 frame, as 2.6 runs them; its
     // streams share what they track.
-    let conn_state = match opening.run(&fe, &info) {
+    let conn_state = match crate::tcp::start_session(&fe, &info, state) {
         Ok(state) => state,
         Err(r) => {
             if r.reset {

@@ -37,6 +37,9 @@ struct Ctx {
     log: LogCtx,
     sess: Arc<SessEntry>,
     opts: ParseOptions,
+    /// What the connection's `tcp-request session` rules tracked: its
+    /// streams count their requests on these entries.
+    conn_state: Arc<crate::http::ctx::State>,
 }
 
 /// Completes the QUIC (TLS) handshake of an incoming connection, bounded
@@ -115,6 +118,15 @@ pub async fn serve(
         accept_invalid: fe.conf.options.accept_invalid_http_request,
         accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
     };
+    // `tcp-request session` rules, once for the connection, as 2.6 runs
+    // them for QUIC (its QUIC accept has no `tcp-request connection` step).
+    let conn_state = match crate::tcp::start_session(&fe, &info, Default::default()) {
+        Ok(state) => Arc::new(state),
+        Err(_) => {
+            conn.close(quinn::VarInt::from_u32(0x102), b"");
+            return;
+        }
+    };
     let idle = super::config::idle_timeout(&fe);
     let mut builder = h3::server::builder();
     builder.max_field_section_size(opts.max_head as u64);
@@ -130,6 +142,7 @@ pub async fn serve(
         log,
         sess: sess.clone(),
         opts,
+        conn_state,
     };
     let mut stop = stop;
     let mut streams = tokio::task::JoinSet::new();
@@ -250,14 +263,22 @@ async fn bridge(
     info.accepted = crate::session::date_at(&ctx.info, start);
     info.accepted_at = start;
     info.mux_stream = true;
-    tokio::spawn(Box::pin(crate::http::serve(
+    // Handles on the connection's entries: they count the stream's
+    // request, not a new connection.
+    let mut now = None;
+    let conn_track = std::array::from_fn(|n| {
+        let e = ctx.conn_state.sess_track[n].as_ref()?;
+        let now = *now.get_or_insert_with(crate::stick::clock::now_ms);
+        e.table().track(e.key(), now)
+    });
+    tokio::spawn(Box::pin(crate::http::serve_stream(
         ctx.fe.clone(),
         Stream::Mem(theirs),
         info,
-        crate::tcp::Opening::Fresh,
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
+        conn_track,
     )));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
