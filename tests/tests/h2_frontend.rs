@@ -284,3 +284,46 @@ fn rapid_reset_flood_is_cut_while_others_are_served() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+/// What a connection's `tcp-request session` rules put in `sess.*`
+/// variables is there for each of its h2 streams' `http-request` rules.
+#[test]
+fn session_variables_from_tcp_rules_reach_every_stream() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port} ssl crt {} alpn h2", crt.display());
+    let frontend = "    tcp-request session set-var(sess.sni) ssl_fc_sni
+    http-request set-header x-sni %[var(sess.sni)]";
+    let lbd = LbdProcess::start_in(dir, &config(&bind, frontend, &be, ""));
+    let resolve = format!("site.test:{port}:127.0.0.1");
+    let ca = ca.display().to_string();
+    let (a, b) = (
+        format!("https://site.test:{port}/a"),
+        format!("https://site.test:{port}/b"),
+    );
+    // Two requests on one connection: two streams.
+    let out = curl(&[
+        "-s",
+        "--http2",
+        "--cacert",
+        &ca,
+        "--resolve",
+        &resolve,
+        "-o",
+        "/dev/null",
+        &a,
+        "-o",
+        "/dev/null",
+        &b,
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stderr, lbd.output_hint());
+    let heads: Vec<String> = be.received().iter().map(|r| r.head_str()).collect();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    for h in &heads {
+        assert!(h.contains("x-sni: site.test\r\n"), "{h}");
+    }
+}

@@ -64,6 +64,25 @@ impl State {
         }
     }
 
+    /// The state an h2/h3 stream's transaction starts with: a copy of the
+    /// connection's `sess.*` variables (what its `tcp-request` rules set;
+    /// what one stream sets stays its own) and handles on the entries those
+    /// rules track, which count the stream's request without counting
+    /// another connection. The clock is read only when something is tracked.
+    pub fn for_stream(&self) -> State {
+        let mut now = None;
+        let sess_track = std::array::from_fn(|n| {
+            let e = self.sess_track[n].as_ref()?;
+            let now = *now.get_or_insert_with(crate::stick::clock::now_ms);
+            e.table().track(e.key(), now)
+        });
+        State {
+            sess_vars: self.sess_vars.clone(),
+            sess_track,
+            ..State::default()
+        }
+    }
+
     /// Ends the connection: every entry is released (conn_cur goes down).
     pub fn end_session(&mut self) {
         self.end_txn();

@@ -159,14 +159,14 @@ pub async fn serve(
 ) {
     // By reference: moved into `live`'s future, the session would also
     // keep its place in this one (2.4 KiB more per idle connection).
-    if let Some(mut s) = Session::open(fe, client, info, log, sess, Err(state)) {
+    if let Some(mut s) = Session::open(fe, client, info, log, sess, state, false) {
         s.live(stop).await;
     }
 }
 
 /// Serves one stream of an HTTP/2 or HTTP/3 connection whose `tcp-request`
-/// rules already ran, once for the connection as 2.6 runs them: `conn_track` holds handles on the entries they track, which
-/// count this stream's request without counting another connection.
+/// rules already ran, once for the connection as 2.6 runs them: `state`
+/// comes from [`crate::http::ctx::State::for_stream`].
 pub async fn serve_stream(
     fe: Arc<Frontend>,
     client: Stream,
@@ -174,9 +174,9 @@ pub async fn serve_stream(
     stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
-    conn_track: [Option<crate::stick::EntryRef>; 3],
+    state: crate::http::ctx::State,
 ) {
-    if let Some(mut s) = Session::open(fe, client, info, log, sess, Ok(conn_track)) {
+    if let Some(mut s) = Session::open(fe, client, info, log, sess, state, true) {
         s.live(stop).await;
     }
 }
@@ -194,16 +194,17 @@ enum Next {
 
 impl Session {
     /// A session for a client connection; None when its `tcp-request
-    /// session` rules closed it (`conn_track`: an h2/h3 stream, whose
-    /// connection's rules already ran and left these entries; else what the
-    /// connection's `tcp-request connection` rules left at accept).
+    /// session` rules closed it. `state`: what the connection's `tcp-request
+    /// connection` rules left at accept, or for an h2/h3 stream (`stream`),
+    /// what the connection's rules left once they all ran.
     fn open(
         fe: Arc<Frontend>,
         client: Stream,
         info: ClientInfo,
         log: LogCtx,
         sess: Arc<SessEntry>,
-        conn_track: Result<[Option<crate::stick::EntryRef>; 3], crate::http::ctx::State>,
+        state: crate::http::ctx::State,
+        stream: bool,
     ) -> Option<Session> {
         let bufsize = fe.global.tune_bufsize.max(4096);
         let opts = ParseOptions {
@@ -234,9 +235,10 @@ impl Session {
             kill_seen: 0,
             sess,
         };
-        match conn_track {
-            Ok(t) => s.state.sess_track = t,
-            Err(state) => match crate::tcp::start_session(&s.fe, &s.info, state) {
+        if stream {
+            s.state = state;
+        } else {
+            match crate::tcp::start_session(&s.fe, &s.info, state) {
                 Ok(state) => s.state = state,
                 Err(r) => {
                     if r.reset {
@@ -244,7 +246,7 @@ impl Session {
                     }
                     return None;
                 }
-            },
+            }
         }
         Some(s)
     }

@@ -242,15 +242,6 @@ async fn bridge(
     info.accepted = crate::session::date_at(&ctx.info, start);
     info.accepted_at = start;
     info.mux_stream = true;
-    // Handles on the connection's entries: they count the stream's
-    // request, not a new connection. The clock is read only when something
-    // is tracked.
-    let mut now = None;
-    let conn_track = std::array::from_fn(|n| {
-        let e = ctx.conn_state.sess_track[n].as_ref()?;
-        let now = *now.get_or_insert_with(crate::stick::clock::now_ms);
-        e.table().track(e.key(), now)
-    });
     // The session runs in this task, beside the translation: one task per
     // stream instead of two, and no cross-task wake-up per pipe write. It
     // sits inline in this future, which the spawn boxes whole.
@@ -261,7 +252,7 @@ async fn bridge(
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
-        conn_track,
+        ctx.conn_state.for_stream(),
     );
     let translate = async move {
         let outcome = {

@@ -263,14 +263,6 @@ async fn bridge(
     info.accepted = crate::session::date_at(&ctx.info, start);
     info.accepted_at = start;
     info.mux_stream = true;
-    // Handles on the connection's entries: they count the stream's
-    // request, not a new connection.
-    let mut now = None;
-    let conn_track = std::array::from_fn(|n| {
-        let e = ctx.conn_state.sess_track[n].as_ref()?;
-        let now = *now.get_or_insert_with(crate::stick::clock::now_ms);
-        e.table().track(e.key(), now)
-    });
     tokio::spawn(Box::pin(crate::http::serve_stream(
         ctx.fe.clone(),
         Stream::Mem(theirs),
@@ -278,7 +270,7 @@ async fn bridge(
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
-        conn_track,
+        ctx.conn_state.for_stream(),
     )));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
