@@ -66,6 +66,11 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c')
 }
 
+/// A byte that is part of the current word whatever the quoting state.
+fn is_plain(b: u8) -> bool {
+    !is_space(b) && !matches!(b, b'\n' | b'\r' | 0 | b'#' | b'"' | b'\'' | b'\\' | b'$')
+}
+
 /// Splits one line into words. A trailing empty word (from trailing blanks)
 /// is dropped; an explicit `""` word is kept as an empty string.
 pub fn tokenize(
@@ -73,7 +78,9 @@ pub fn tokenize(
     env: &dyn EnvSource,
     pseudo: &Pseudo<'_>,
 ) -> Result<Vec<String>, TokenError> {
-    let mut words: Vec<Vec<u8>> = Vec::new();
+    // Sized for a typical line (`server <name> <addr> <option>...`), so
+    // that 10,000 server lines do not each regrow these.
+    let mut words: Vec<Vec<u8>> = Vec::with_capacity(8);
     let mut cur: Vec<u8> = Vec::new();
     // A word "exists" once it got a char or a quote, so `""` yields an empty word.
     let mut started = false;
@@ -147,9 +154,19 @@ pub fn tokenize(
                 started = true;
             }
             _ => {
+                // `c` may be special in another quoting state; the bytes
+                // after it that are special in none are copied as one run:
+                // a plain word costs one allocation, not one per doubling.
+                let rest = &line[i + 1..];
+                let run = rest
+                    .iter()
+                    .position(|&b| !is_plain(b))
+                    .unwrap_or(rest.len());
+                cur.reserve(1 + run);
                 cur.push(c);
+                cur.extend_from_slice(&rest[..run]);
                 started = true;
-                i += 1;
+                i += 1 + run;
             }
         }
     }
@@ -162,9 +179,13 @@ pub fn tokenize(
     if started || !cur.is_empty() {
         words.push(cur);
     }
+    // Valid UTF-8 (nearly every line) keeps its buffer: no copy per word.
     Ok(words
         .into_iter()
-        .map(|w| String::from_utf8_lossy(&w).into_owned())
+        .map(|w| {
+            String::from_utf8(w)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
         .collect())
 }
 

@@ -7,7 +7,7 @@
 //! the new runtime is built (`Runtime::build_with`), since its rules hold
 //! them.
 
-use crate::check::state::{OpState, Transition};
+use crate::check::state::OpState;
 use crate::runtime::{Backend, Runtime, ServerRt};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -81,8 +81,6 @@ fn carry_server(nb: &Backend, idx: usize, ns: &ServerRt, os: &ServerRt) -> bool 
     if os.conf.agent.enabled && !os.agent_enabled.load(Ordering::Relaxed) && ns.conf.agent.enabled {
         ns.agent_enabled.store(false, Ordering::Relaxed);
     }
-    // The returned transition is a weight change, which has no log line:
-    // it makes apply_health_quietly refresh the data-plane flags.
     nb.apply_health_quietly(idx, |h| {
         // Drain survives unless it only came from a zero weight that the
         // new configuration raised.
@@ -110,7 +108,6 @@ fn carry_server(nb: &Backend, idx: usize, ns: &ServerRt, os: &ServerRt) -> bool 
         if maint {
             h.enter_admin_maint();
         }
-        vec![Transition::Weight(h.uweight)]
     })
 }
 

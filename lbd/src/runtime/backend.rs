@@ -48,7 +48,7 @@ pub struct ServerRt {
     pub id: u32,
     /// Swappable at run time (`set server <b>/<s> addr`): the connect path
     /// loads it once per connection attempt.
-    pub addr: ArcSwap<ServerAddrRt>,
+    pub addr: super::lazy::AddrCell,
     pub conf: Arc<Server>,
     /// Unusable for maintenance: forced (`admin_maint`) or asked by the agent.
     pub maint: AtomicBool,
@@ -75,7 +75,7 @@ pub struct ServerRt {
     pub ramp_since_ms: AtomicU64,
     /// Bumped to end every session on this server (`on-marked-down
     /// shutdown-sessions`, `on-marked-up shutdown-backup-sessions`).
-    pub kill: tokio::sync::watch::Sender<u64>,
+    pub kill: super::lazy::KillSwitch,
     /// Health-check and agent state (runtime/server_state.rs). `up` and
     /// `weight` above are what it decided last.
     pub health: super::server_state::HealthState,
@@ -83,7 +83,8 @@ pub struct ServerRt {
     pub stats: crate::stats::ServerCounters,
     /// `sni <expr>` of an `ssl` server, compiled against the runtime's
     /// pattern registry so that `set map` reaches the maps it names.
-    pub sni_expr: Option<crate::sample::Expr>,
+    /// Boxed: rare, and inline it made every server ~100 bytes bigger.
+    pub sni_expr: Option<Box<crate::sample::Expr>>,
 }
 
 impl ServerRt {
@@ -171,7 +172,7 @@ fn compile_sni(
     p: &Proxy,
     s: &Server,
     registry: &crate::pattern::PatternRegistry,
-) -> Result<Option<crate::sample::Expr>, BuildError> {
+) -> Result<Option<Box<crate::sample::Expr>>, BuildError> {
     let Some(text) = s.ssl.sni_expr.as_deref().filter(|_| s.ssl.enabled) else {
         return Ok(None);
     };
@@ -181,7 +182,7 @@ fn compile_sni(
         line: s.location.line,
     };
     crate::sample::Expr::parse(text, &env)
-        .map(Some)
+        .map(|e| Some(Box::new(e)))
         .map_err(|e| BuildError::Rules {
             proxy: p.name.clone(),
             msg: format!(
@@ -195,12 +196,13 @@ impl Backend {
     /// Compiles `p`'s servers; their `sni` expressions load the maps they
     /// name into `registry` (the runtime's).
     pub fn build(
-        p: &Proxy,
+        p: &Arc<Proxy>,
         id: u32,
         registry: &crate::pattern::PatternRegistry,
     ) -> Result<Backend, BuildError> {
         let mut servers = Vec::with_capacity(p.servers.len());
         let mut next_sid = 1u32;
+        let now = crate::stats::counters::now_ms();
         for s in &p.servers {
             let sid = s.id.unwrap_or_else(|| {
                 while p.servers.iter().any(|o| o.id == Some(next_sid)) {
@@ -213,7 +215,7 @@ impl Backend {
             servers.push(Arc::new(ServerRt {
                 name: s.name.clone(),
                 id: sid,
-                addr: ArcSwap::from_pointee(resolve(p, s)?),
+                addr: super::lazy::AddrCell::new(resolve(p, s)?),
                 conf: s.clone(),
                 maint: AtomicBool::new(s.disabled),
                 admin_maint: AtomicBool::new(s.disabled),
@@ -227,9 +229,9 @@ impl Backend {
                 total: AtomicU64::new(0),
                 queue: Queue::default(),
                 ramp_since_ms: AtomicU64::new(0),
-                kill: tokio::sync::watch::Sender::new(0),
+                kill: Default::default(),
                 health: super::server_state::HealthState::new(s),
-                stats: crate::stats::ServerCounters::new(),
+                stats: crate::stats::ServerCounters::new_at(now),
                 sni_expr: compile_sni(p, s, registry)?,
             }));
         }
@@ -239,7 +241,7 @@ impl Backend {
             name: p.name.clone(),
             id,
             mode: p.mode,
-            conf: Arc::new(p.clone()),
+            conf: p.clone(),
             servers,
             balancer,
             queue: Queue::default(),

@@ -4,11 +4,13 @@
 //! threads behind `Arc`s. It owns no sockets.
 
 mod backend;
+mod lazy;
 mod limits;
 mod queue;
 mod server_state;
 
 pub use backend::{Backend, ServerAddrRt, ServerRt};
+pub use lazy::{AddrCell, AddrGuard, KillSwitch};
 pub use limits::ConnLimit;
 pub use queue::{Queue, ServerLease};
 pub use server_state::{
@@ -233,7 +235,7 @@ impl Runtime {
                 name: p.name.clone(),
                 id: *id,
                 mode: p.mode,
-                conf: Arc::new(p.clone()),
+                conf: p.clone(),
                 global: global.clone(),
                 maxconn: Some(ConnLimit::new(p.maxconn.unwrap_or(global_maxconn))),
                 default_backend,

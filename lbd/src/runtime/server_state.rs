@@ -221,14 +221,14 @@ impl Backend {
             return;
         };
         let before = self.usable_counts();
-        let (transitions, up, weight) = srv.health.update(|h| {
+        let (transitions, up, weight, maint) = srv.health.update(|h| {
             let t = f(h);
-            (t, h.op != OpState::Stopped, h.effective_weight())
+            (t, h.op != OpState::Stopped, h.effective_weight(), h.maint)
         });
         if transitions.is_empty() {
             return;
         }
-        self.apply_flags(srv, up, weight);
+        self.apply_flags(srv, up, weight, maint);
         self.refresh_balancer();
         let (active, backup) = self.usable_counts();
         let lost = before.0 + before.1 > 0 && active + backup == 0;
@@ -244,33 +244,27 @@ impl Backend {
         }
     }
 
-    /// Like [`apply_health`](Self::apply_health) for many servers at once:
-    /// the balancer is not rebuilt and no observer hears of it, so the
+    /// Runs `f` on server `idx`'s health state and applies the outcome to
+    /// the data plane, like [`apply_health`](Self::apply_health), except
+    /// that the balancer is not rebuilt and no observer hears of it, so the
     /// caller rebuilds the balancer once when it is done (a reload's
     /// carry-over of 10,000 servers would otherwise rebuild a balancer and
     /// format log lines 10,000 times). Returns whether what the balancer
     /// sees (up, weight, maintenance) changed.
-    pub fn apply_health_quietly(
-        &self,
-        idx: usize,
-        f: impl FnOnce(&mut ServerHealth) -> Vec<Transition>,
-    ) -> bool {
+    pub fn apply_health_quietly(&self, idx: usize, f: impl FnOnce(&mut ServerHealth)) -> bool {
         let Some(srv) = self.servers.get(idx) else {
             return false;
         };
-        let (transitions, up, weight) = srv.health.update(|h| {
-            let t = f(h);
-            (t, h.op != OpState::Stopped, h.effective_weight())
+        let (up, weight, maint) = srv.health.update(|h| {
+            f(h);
+            (h.op != OpState::Stopped, h.effective_weight(), h.maint)
         });
-        if transitions.is_empty() {
-            return false;
-        }
         let before = (
             srv.up.load(Ordering::Relaxed),
             srv.weight.load(Ordering::Relaxed),
             srv.maint.load(Ordering::Relaxed),
         );
-        self.apply_flags(srv, up, weight);
+        self.apply_flags(srv, up, weight, maint);
         before
             != (
                 srv.up.load(Ordering::Relaxed),
@@ -281,7 +275,8 @@ impl Backend {
 
     /// The data-plane flags of `srv` after a health change: up, weight,
     /// maintenance, and the sessions an `on-marked-*` option ends.
-    fn apply_flags(&self, srv: &ServerRt, up: bool, weight: u32) {
+    /// `health_maint` is the health state's maintenance (the agent's).
+    fn apply_flags(&self, srv: &ServerRt, up: bool, weight: u32, health_maint: bool) {
         let was_up = srv.up.swap(up, Ordering::Relaxed);
         if up && !was_up {
             srv.start_ramp();
@@ -300,9 +295,8 @@ impl Backend {
         srv.weight.store(weight, Ordering::Relaxed);
         // Agent maint is administrative, like `disabled` and the runtime
         // API's forced maintenance.
-        let maint = srv.health.snapshot().maint;
         srv.maint.store(
-            maint || srv.admin_maint.load(Ordering::Relaxed),
+            health_maint || srv.admin_maint.load(Ordering::Relaxed),
             Ordering::Relaxed,
         );
     }

@@ -40,7 +40,7 @@ impl Loader<'_> {
                     if p.cap.backend {
                         p.http_check = d.httpchk.compose();
                     }
-                    p
+                    std::sync::Arc::new(p)
                 })
                 .collect(),
             userlists: std::mem::take(&mut self.userlists),

@@ -98,6 +98,10 @@ fn int_arg(l: &mut Loader<'_>, words: &[String]) -> Result<u32, Status> {
 
 pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: bool) -> Status {
     let kw = words[0].as_str();
+    // Most lines of a big configuration are servers: straight there.
+    if matches!(kw, "server" | "default-server") {
+        return server::keyword(l, t, words);
+    }
     if let Some(msg) = removed(kw) {
         return l.alert(msg);
     }

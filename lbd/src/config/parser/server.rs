@@ -181,15 +181,12 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
     let kw = words[0].as_str();
     let is_default = kw == "default-server";
     let d = l.draft(t);
-    let (is_defaults, has_be, ty, pname) = (
-        d.is_defaults,
-        d.proxy.cap.backend,
-        d.type_str(),
-        d.proxy.name.clone(),
-    );
-    let prefix = format!("config : [{}:{}] : ", l.file, l.line);
+    let (is_defaults, has_be) = (d.is_defaults, d.proxy.cap.backend);
+    // Messages are composed only when one is needed: with 10,000 servers,
+    // formatting them for every line was a good part of the parse.
+    let prefix = |l: &Loader<'_>| format!("config : [{}:{}] : ", l.file, l.line);
     if is_defaults && !is_default {
-        let msg = format!("{prefix}'{kw}' not allowed in 'defaults' section.");
+        let msg = format!("{}'{kw}' not allowed in 'defaults' section.", prefix(l));
         l.diags.push(Diagnostic::alert(msg));
         return Status {
             fatal: true,
@@ -197,9 +194,13 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         };
     }
     if !is_defaults && !has_be {
+        let d = l.draft(t);
+        let (ty, pname) = (d.type_str(), d.proxy.name.clone());
         let msg = format!(
-            "{prefix}parsing [{}:{}] : '{kw}' not allowed because {ty} '{pname}' has no backend capability.",
-            l.file, l.line
+            "{}parsing [{}:{}] : '{kw}' not allowed because {ty} '{pname}' has no backend capability.",
+            prefix(l),
+            l.file,
+            l.line
         );
         l.diags.push(Diagnostic::alert(msg));
         return Status {
@@ -209,11 +210,12 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
     }
     let mut srv = l.draft(t).default_server.clone();
     let mut k = 1;
-    let who = if is_default {
-        "'default-server'".to_string()
-    } else {
+    if !is_default {
         let (Some(name), Some(addr)) = (words.get(1), words.get(2)) else {
-            let msg = format!("{prefix}'{kw}' expects <name> and <addr>[:<port>] as arguments.");
+            let msg = format!(
+                "{}'{kw}' expects <name> and <addr>[:<port>] as arguments.",
+                prefix(l)
+            );
             l.diags.push(Diagnostic::alert(msg));
             return Status {
                 fatal: true,
@@ -222,12 +224,11 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         };
         srv.name = name.clone();
         srv.location = l.loc();
-        let who = format!("'server {pname}/{name}'");
         match parse_addr(addr) {
             Ok(a) => srv.addr = a,
             Err(e) => {
-                l.diags
-                    .push(Diagnostic::alert(format!("{prefix}{who} : {e}")));
+                let msg = format!("{}{} : {e}", prefix(l), who(l, t, words));
+                l.diags.push(Diagnostic::alert(msg));
                 return Status {
                     fatal: true,
                     abort: false,
@@ -235,21 +236,24 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
             }
         }
         k = 3;
-        who
-    };
+    }
     // `ssl-default-server-options` words come first, so the line overrides
     // them; a server inheriting a `default-server` has them already.
-    let mut all: Vec<String> = words[..k].to_vec();
-    if !srv.ssl.defaults_applied {
+    let with_defaults: Vec<String>;
+    let words = if !srv.ssl.defaults_applied && !l.global.ssl.server_options.is_empty() {
+        let mut all = words[..k].to_vec();
         all.extend(l.global.ssl.server_options.iter().cloned());
-        srv.ssl.defaults_applied = true;
-    }
-    all.extend(words[k..].iter().cloned());
-    let words = &all[..];
+        all.extend(words[k..].iter().cloned());
+        with_defaults = all;
+        &with_defaults[..]
+    } else {
+        words
+    };
+    srv.ssl.defaults_applied = true;
     let (crt_base, ca_base) = (l.global.crt_base.clone(), l.global.ca_base.clone());
     let fail = |l: &mut Loader<'_>, msg: String| {
-        l.diags
-            .push(Diagnostic::alert(format!("{prefix}{who} : {msg}")));
+        let msg = format!("{}{} : {msg}", prefix(l), who(l, t, words));
+        l.diags.push(Diagnostic::alert(msg));
         Status {
             fatal: true,
             abort: false,
@@ -257,9 +261,9 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
     };
     while k < words.len() {
         let p = words[k].as_str();
-        let val = words.get(k + 1).cloned();
+        let val = words.get(k + 1).map(String::as_str);
         let need = |p: &str| {
-            val.clone()
+            val.map(str::to_string)
                 .ok_or_else(|| format!("'{p}' expects <value> as argument."))
         };
         let takes_value = !matches!(
@@ -275,7 +279,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 | "force-tlsv12"
                 | "force-tlsv13"
         ) && !p.starts_with("no-");
-        if let Some(r) = srv.check_transport.keyword(p, val.as_deref()) {
+        if let Some(r) = srv.check_transport.keyword(p, val) {
             match r {
                 Ok(n) => {
                     k += n;
@@ -284,7 +288,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 Err(m) => return fail(l, m),
             }
         }
-        if let Some(r) = super::bind::tls_param(&mut srv.ssl.params, p, val.as_deref()) {
+        if let Some(r) = super::bind::tls_param(&mut srv.ssl.params, p, val) {
             match r {
                 Ok(n) => {
                     k += n;
@@ -326,7 +330,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 }
                 "proto" => {
                     let v = val
-                        .clone()
+                        .map(str::to_string)
                         .ok_or_else(|| format!("'{p}' : missing value."))?;
                     srv.proto = Some(
                         MuxProto::parse(&v)
@@ -458,7 +462,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 "no-agent-check" => srv.agent.enabled = false,
                 "agent-port" => {
                     let v = val
-                        .clone()
+                        .map(str::to_string)
                         .ok_or_else(|| format!("'{p}' expects a port number as argument."))?;
                     match units::parse_uint(&v) {
                         Some(n) if (1..=65535).contains(&n) => srv.agent.port = Some(n as u16),
@@ -467,7 +471,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 }
                 "agent-addr" => {
                     let v = val
-                        .clone()
+                        .map(str::to_string)
                         .ok_or_else(|| format!("'{p}' expects an address as argument."))?;
                     match v.parse::<IpAddr>() {
                         Ok(ip) => srv.agent.addr = Some(ip),
@@ -480,7 +484,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
                 }
                 "agent-inter" => {
                     let v = val
-                        .clone()
+                        .map(str::to_string)
                         .ok_or_else(|| format!("'{p}' expects a delay as argument."))?;
                     let ms = time_arg(p, &v)?;
                     if ms == 0 {
@@ -526,7 +530,7 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
         k += if takes_value { 2 } else { 1 };
     }
     if !is_default {
-        if let Err(st) = check_tls(l, &mut srv, &prefix, &who) {
+        if let Err(st) = check_tls(l, t, words, &mut srv) {
             return st;
         }
     }
@@ -539,9 +543,23 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status
     Status::default()
 }
 
+/// How messages name the server of `words`: `'server <proxy>/<name>'`.
+fn who(l: &mut Loader<'_>, t: Target, words: &[String]) -> String {
+    if words[0] == "default-server" {
+        return "'default-server'".to_string();
+    }
+    let name = words.get(1).map(String::as_str).unwrap_or("");
+    format!("'server {}/{name}'", l.draft(t).proxy.name)
+}
+
 /// Resolves the verification default and builds the TLS setup once, so
 /// that `-c` reports what connecting would (as HAProxy checks at start-up).
-fn check_tls(l: &mut Loader<'_>, srv: &mut Server, prefix: &str, who: &str) -> Result<(), Status> {
+fn check_tls(
+    l: &mut Loader<'_>,
+    t: Target,
+    words: &[String],
+    srv: &mut Server,
+) -> Result<(), Status> {
     let g = &l.global.ssl;
     if srv.ssl.params.ciphers.is_none() {
         srv.ssl.params.ciphers = g.server_ciphers.clone();
@@ -552,6 +570,9 @@ fn check_tls(l: &mut Loader<'_>, srv: &mut Server, prefix: &str, who: &str) -> R
     if !srv.ssl.enabled {
         return Ok(());
     }
+    let prefix = format!("config : [{}:{}] : ", l.file, l.line);
+    let who = who(l, t, words);
+    let g = &l.global.ssl;
     let verify_none_default = g.server_verify_none;
     let verify = *srv.ssl.verify.get_or_insert(if verify_none_default {
         Verify::None

@@ -1,0 +1,138 @@
+//! Per-server run-time parts that most servers of a big configuration never
+//! use in a generation's life: the session kill signal and a changeable
+//! address. Each costs nothing until its first use, because every reload of
+//! 10,000 servers creates and later frees one of each per server: a watch
+//! channel (an allocation, and a wake-up pass over its waiters when freed)
+//! and an `ArcSwap` (whose drop settles every thread's pending reads).
+//!
+//! What they do once used is what the eager versions did.
+
+use super::ServerAddrRt;
+use arc_swap::ArcSwap;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::watch;
+
+/// The signal that ends every session on a server (`on-marked-down
+/// shutdown-sessions`, `shutdown sessions server`): a watched generation
+/// number, whose channel exists from the first subscriber or kill on.
+#[derive(Debug, Default)]
+pub struct KillSwitch(OnceLock<watch::Sender<u64>>);
+
+impl KillSwitch {
+    fn sender(&self) -> &watch::Sender<u64> {
+        self.0.get_or_init(|| watch::Sender::new(0))
+    }
+
+    /// A receiver that wakes on every later kill.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.sender().subscribe()
+    }
+
+    /// The current generation number.
+    pub fn borrow(&self) -> watch::Ref<'_, u64> {
+        self.sender().borrow()
+    }
+
+    /// Changes the number and wakes every receiver.
+    pub fn send_modify(&self, f: impl FnOnce(&mut u64)) {
+        self.sender().send_modify(f);
+    }
+}
+
+/// A server's address: the configured one, until `set server ... addr`
+/// stores another (from then on an `ArcSwap`, so that the connect path
+/// still loads it without a lock).
+#[derive(Debug)]
+pub struct AddrCell {
+    configured: Arc<ServerAddrRt>,
+    changed: OnceLock<ArcSwap<ServerAddrRt>>,
+}
+
+/// A loaded address (see [`AddrCell::load`]).
+pub enum AddrGuard<'a> {
+    Configured(&'a Arc<ServerAddrRt>),
+    Changed(arc_swap::Guard<Arc<ServerAddrRt>>),
+}
+
+impl std::ops::Deref for AddrGuard<'_> {
+    type Target = Arc<ServerAddrRt>;
+
+    fn deref(&self) -> &Arc<ServerAddrRt> {
+        match self {
+            AddrGuard::Configured(a) => a,
+            AddrGuard::Changed(g) => g,
+        }
+    }
+}
+
+impl AddrCell {
+    pub fn new(addr: ServerAddrRt) -> AddrCell {
+        AddrCell {
+            configured: Arc::new(addr),
+            changed: OnceLock::new(),
+        }
+    }
+
+    /// The address in force, borrowed.
+    pub fn load(&self) -> AddrGuard<'_> {
+        match self.changed.get() {
+            Some(c) => AddrGuard::Changed(c.load()),
+            None => AddrGuard::Configured(&self.configured),
+        }
+    }
+
+    /// The address in force, owned.
+    pub fn load_full(&self) -> Arc<ServerAddrRt> {
+        match self.changed.get() {
+            Some(c) => c.load_full(),
+            None => self.configured.clone(),
+        }
+    }
+
+    /// Replaces the address for every later load.
+    pub fn store(&self, addr: Arc<ServerAddrRt>) {
+        let mut addr = Some(addr);
+        let cell = self.changed.get_or_init(|| {
+            // The first change is the cell's initial value, so no load can
+            // see the configured address after `store` returned.
+            ArcSwap::new(addr.take().unwrap_or_else(|| self.configured.clone()))
+        });
+        if let Some(a) = addr {
+            cell.store(a);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::ServerPort;
+
+    fn ip(last: u8) -> ServerAddrRt {
+        ServerAddrRt::Ip {
+            ip: std::net::IpAddr::from([127, 0, 0, last]),
+            port: ServerPort::Fixed(80),
+        }
+    }
+
+    #[test]
+    fn the_configured_address_stands_until_one_is_stored() {
+        let c = AddrCell::new(ip(1));
+        assert_eq!(**c.load(), ip(1));
+        c.store(Arc::new(ip(2)));
+        assert_eq!(**c.load(), ip(2));
+        assert_eq!(*c.load_full(), ip(2));
+        c.store(Arc::new(ip(3)));
+        assert_eq!(**c.load(), ip(3));
+    }
+
+    #[test]
+    fn a_kill_wakes_a_receiver_subscribed_before_it() {
+        let k = KillSwitch::default();
+        let mut rx = k.subscribe();
+        assert_eq!(*k.borrow(), 0);
+        k.send_modify(|g| *g += 2);
+        assert!(rx.has_changed().unwrap_or(false));
+        assert_eq!(*rx.borrow_and_update(), 2);
+    }
+}
