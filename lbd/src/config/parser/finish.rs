@@ -27,20 +27,21 @@ impl Loader<'_> {
                 )));
             }
         }
-        // The drafts are moved into the model, not copied: with 10,000
-        // servers each copy of the proxies cost milliseconds. The loader is
-        // done with them.
+        // The drafts are moved into the model, not copied (nor replaced by
+        // defaults): with 10,000 servers each copy of the proxies cost
+        // milliseconds. The loader is done with them.
         let cfg = Config {
             global: self.global.clone(),
-            proxies: self
-                .drafts
-                .iter_mut()
+            proxies: std::mem::take(&mut self.drafts)
+                .into_iter()
                 .map(|d| {
-                    let mut p = std::mem::take(&mut d.proxy);
-                    if p.cap.backend {
-                        p.http_check = d.httpchk.compose();
+                    let Draft {
+                        mut proxy, httpchk, ..
+                    } = *d;
+                    if proxy.cap.backend {
+                        proxy.http_check = httpchk.compose();
                     }
-                    std::sync::Arc::new(p)
+                    std::sync::Arc::new(proxy)
                 })
                 .collect(),
             userlists: std::mem::take(&mut self.userlists),
