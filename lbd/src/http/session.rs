@@ -1227,39 +1227,54 @@ impl Session {
                 // before the body is sent.
                 let mut sent: Option<Result<(), ProxyError>> = None;
                 let mut hard = stop.clone();
-                let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
-                tokio::pin!(send);
+                // Futures are pinned where they are built: a local moved
+                // into `pin!` or `select!` keeps a slot of its own in the
+                // transaction's (boxed, copied) future.
+                let mut send = pin!(forward_body(
+                    &mut req_body,
+                    cbuf,
+                    &mut cr,
+                    &mut sw,
+                    out,
+                    ct,
+                    st,
+                    false
+                ));
                 // `shutdown sessions server` or on-marked-down while the
                 // server has yet to answer: 2.6 answers 502 (logged K/D H).
                 let mut kill = kill_rx(&lease.server, self.kill_seen);
-                let work = async {
-                    loop {
-                        let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
-                        tokio::select! {
-                            r = &mut send, if sent.is_none() => {
-                                let failed = r.is_err();
-                                sent = Some(r);
-                                if failed { break Err(None); }
+                let signalled = {
+                    let work = pin!(async {
+                        loop {
+                            tokio::select! {
+                                r = send.as_mut(), if sent.is_none() => {
+                                    let failed = r.is_err();
+                                    sent = Some(r);
+                                    if failed { break Err(None); }
+                                }
+                                r = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts) => {
+                                    break r.map_err(Some)
+                                }
                             }
-                            r = recv => break r.map_err(Some),
                         }
-                    }
+                    });
+                    let signals = pin!(async {
+                        tokio::select! {
+                            _ = hard.wait_for(|s| *s == Stop::Hard) => {
+                                ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")
+                            }
+                            _ = kill.changed() => {
+                                let cause = match ServerRt::kill_cause(*kill.borrow()) {
+                                    TermCause::Killed => Cause::Killed,
+                                    _ => Cause::Down,
+                                };
+                                ProxyError::new(cause, Stage::Headers, "killed")
+                            }
+                        }
+                    });
+                    until_signal(work, signals).await
                 };
-                let signals = async {
-                    tokio::select! {
-                        _ = hard.wait_for(|s| *s == Stop::Hard) => {
-                            ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")
-                        }
-                        _ = kill.changed() => {
-                            let cause = match ServerRt::kill_cause(*kill.borrow()) {
-                                TermCause::Killed => Cause::Killed,
-                                _ => Cause::Down,
-                            };
-                            ProxyError::new(cause, Stage::Headers, "killed")
-                        }
-                    }
-                };
-                let resp = match until_signal(pin!(work), pin!(signals)).await {
+                let resp = match signalled {
                     Ok(r) => r,
                     Err(e) => Err(Some(e)),
                 };
@@ -1483,35 +1498,36 @@ impl Session {
 
         let mut resp_body = BodyDecoder::new(resp.framing);
         let mut kill = kill_rx(&lease.server, self.kill_seen);
-        let upload = async {
-            if duplex {
-                // The client closes after this response anyway (the
-                // request was not done when it began); a failed upload
-                // shows up as the server's answer.
-                let _ = forward_body(
-                    &mut req_body,
-                    cbuf,
-                    &mut cr,
-                    &mut sw,
-                    &mut up_pending,
-                    ct,
-                    st,
-                    false,
-                )
-                .await;
-            }
-            std::future::pending::<()>().await;
+        let fwd = {
+            let work = pin!(async {
+                tokio::select! {
+                    r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
+                    // Never: the upload stays pending once done.
+                    _ = async {
+                        if duplex {
+                            // The client closes after this response anyway (the
+                            // request was not done when it began); a failed
+                            // upload shows up as the server's answer.
+                            let _ = forward_body(
+                                &mut req_body,
+                                cbuf,
+                                &mut cr,
+                                &mut sw,
+                                &mut up_pending,
+                                ct,
+                                st,
+                                false,
+                            )
+                            .await;
+                        }
+                        std::future::pending::<()>().await;
+                    } => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
+                }
+            });
+            // on-marked-down shutdown-sessions.
+            until_signal(work, pin!(kill.changed())).await
         };
-        let work = async {
-            tokio::select! {
-                r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
-                // Never: the upload stays pending once done.
-                _ = upload => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
-            }
-        };
-        // on-marked-down shutdown-sessions.
-        let fwd = until_signal(pin!(work), pin!(kill.changed()))
-            .await
+        let fwd = fwd
             .unwrap_or_else(|_| Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")));
         let killed = fwd
             .as_ref()
