@@ -82,6 +82,10 @@ struct Session {
     state: crate::http::ctx::State,
     /// The backend chosen for the transaction in progress.
     cur_be: Option<Arc<Backend>>,
+    /// `cur_be`'s rules, as the frontend's book has them: looked up once
+    /// per transaction (each lookup hashes the name with SipHash; the
+    /// response side asked three times).
+    cur_be_rules: Option<Arc<crate::http::rules::ProxyRules>>,
     /// The server's kill generation when the session took it: a `shutdown
     /// sessions server` sent after that (the session is already listed on
     /// the server) must reach it even before it subscribes.
@@ -175,7 +179,7 @@ pub async fn serve_stream(
     conn_track: [Option<crate::stick::EntryRef>; 3],
 ) {
     if let Some(mut s) = Session::open(fe, client, info, log, sess, Some(conn_track)) {
-        s.live(stop).await;
+        s.live_stream(stop).await;
     }
 }
 
@@ -228,6 +232,7 @@ impl Session {
             silent: false,
             state: crate::http::ctx::State::default(),
             cur_be: None,
+            cur_be_rules: None,
             kill_seen: 0,
             sess,
         };
@@ -253,6 +258,25 @@ impl Session {
         let sess = self.sess.clone();
         let killed = {
             let run = std::pin::pin!(self.run(stop));
+            let kill = std::pin::pin!(sess.killed());
+            until_signal(run, kill).await.is_err()
+        };
+        self.close(killed);
+    }
+
+    /// [`live`](Self::live) for a stream of a multiplexed connection: its
+    /// one transaction runs inline rather than boxed, one large allocation
+    /// and copy fewer per stream (the box keeps an idle keep-alive
+    /// session small, and a stream's session is never idle).
+    async fn live_stream(&mut self, mut stop: watch::Receiver<Stop>) {
+        let sess = self.sess.clone();
+        let killed = {
+            let run = std::pin::pin!(async {
+                if let Some(head) = self.next_request(&mut stop).await {
+                    self.transaction(head, &stop).await;
+                    self.end_request();
+                }
+            });
             let kill = std::pin::pin!(sess.killed());
             until_signal(run, kill).await.is_err()
         };
@@ -390,6 +414,7 @@ impl Session {
         self.silent = false;
         self.state.end_txn();
         self.cur_be = None;
+        self.cur_be_rules = None;
         self.rec.backend = None;
         // The stats read these even when nothing is logged.
         self.rec.status = None;
@@ -809,12 +834,14 @@ impl Session {
             return next;
         }
 
-        let Some((be, be_rules)) = self.pick_backend(&head) else {
+        let Some((be, found)) = self.pick_backend(&head) else {
             self.rec.termination = Termination::new(TermCause::ServerClosed, TermPhase::Connect);
             let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
             return self.local_response(&head, &bytes).await;
         };
+        let be_rules = found.clone().unwrap_or_default();
         self.cur_be = Some(be.clone());
+        self.cur_be_rules = found;
         // From here the log names the backend, whatever answers.
         self.rec.backend = Some(be.name.as_str().into());
         // The backend's own rules run after the switch (a listen section is
@@ -869,12 +896,13 @@ impl Session {
         self.exchange(head, edits, be, mode, stop).await
     }
 
-    /// `use_backend` rules in order, then `default_backend`. A dynamic name
-    /// naming no backend ends the search on the default, as 2.6 does.
+    /// `use_backend` rules in order, then `default_backend`, with the
+    /// backend's rules when the book has them. A dynamic name naming no
+    /// backend ends the search on the default, as 2.6 does.
     fn pick_backend(
         &mut self,
         head: &h1::RequestHead,
-    ) -> Option<(Arc<Backend>, Arc<crate::http::rules::ProxyRules>)> {
+    ) -> Option<(Arc<Backend>, Option<Arc<crate::http::rules::ProxyRules>>)> {
         let fe = self.fe.clone();
         for rule in &fe.rules.use_backends {
             if !self.cond_holds(rule.cond.as_ref(), head) {
@@ -889,18 +917,22 @@ impl Session {
                 None => fe.book.backend(rule.action.as_bytes()),
             };
             match found {
-                Some((be, r)) => return Some((be.clone(), r.clone())),
+                Some((be, r)) => return Some((be.clone(), Some(r.clone()))),
                 None => break,
             }
         }
         let be = fe.default_backend.clone()?;
-        let rules = fe
-            .book
-            .backends
-            .get(&be.name)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_default();
+        let rules = fe.book.backends.get(&be.name).map(|(_, r)| r.clone());
         Some((be, rules))
+    }
+
+    /// The rules of backend `be` in the frontend's book: the transaction's
+    /// own without a lookup.
+    fn rules_of(&self, be: &Arc<Backend>) -> Option<Arc<crate::http::rules::ProxyRules>> {
+        match &self.cur_be {
+            Some(cur) if Arc::ptr_eq(cur, be) => self.cur_be_rules.clone(),
+            _ => self.fe.book.backends.get(&be.name).map(|(_, r)| r.clone()),
+        }
     }
 
     /// The hash key for the backend's balance algorithm, if it needs one.
@@ -1101,7 +1133,7 @@ impl Session {
         // Persistence reads the request as the client sent it (rewritten by
         // the rules), before the head leaves the buffer.
         let book = self.fe.book.clone();
-        let be_rules = book.backends.get(&be.name).map(|(_, r)| r.clone());
+        let be_rules = self.rules_of(&be);
         let mut persist = match &be_rules {
             Some(rules) => self.with_ctx(&head, |cx| {
                 Persistence::on_request(&be, rules, &book.tables, cx)
@@ -1123,7 +1155,10 @@ impl Session {
             }
         }
         persist.log_cookie(&be, &mut self.rec);
-        self.rec.backend = Some(be.name.as_str().into());
+        // Named already by the transaction (each naming allocates).
+        if self.rec.backend.as_deref() != Some(be.name.as_str()) {
+            self.rec.backend = Some(be.name.as_str().into());
+        }
         be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let hmode = match mode {
             HttpConnMode::KeepAlive => HttpMode::KeepAlive,
