@@ -1519,8 +1519,16 @@ impl Session {
                     server_fin: ms(be.conf.timeouts.server_fin),
                 };
                 let mut kill = kill_rx(&lease.server, self.kill_seen);
+                // Boxed: a rare path, whose state would otherwise widen
+                // every transaction's future (an h2 stream's box holds it).
+                let fwd = Box::pin(crate::forward::forward(
+                    &self.client,
+                    &up.stream,
+                    idle,
+                    false,
+                ));
                 tokio::select! {
-                    _ = crate::forward::forward(&self.client, &up.stream, idle, false) => {}
+                    _ = fwd => {}
                     _ = kill.changed() => {
                         let cause = ServerRt::kill_cause(*kill.borrow());
                         self.rec.termination = Termination::new(cause, TermPhase::Data);
