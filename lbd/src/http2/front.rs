@@ -243,9 +243,20 @@ async fn bridge(
         convert::request_head(&parts, end, true, out)
     });
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
-    let mut info = ctx.info.clone();
+    // The stream's own copy of the context, taken apart rather than cloned
+    // again for the session.
+    let Ctx {
+        fe,
+        mut info,
+        stop,
+        log,
+        sess,
+        opts,
+        resets,
+        conn_state,
+    } = ctx;
     // Each stream is its own transaction: its timers start now.
-    info.accepted = crate::session::date_at(&ctx.info, start);
+    info.accepted = crate::session::date_at(&info, start);
     info.accepted_at = start;
     info.mux_stream = true;
     // Handles on the connection's entries: they count the stream's
@@ -253,7 +264,7 @@ async fn bridge(
     // is tracked.
     let mut now = None;
     let conn_track = std::array::from_fn(|n| {
-        let e = ctx.conn_state.sess_track[n].as_ref()?;
+        let e = conn_state.sess_track[n].as_ref()?;
         let now = *now.get_or_insert_with(crate::stick::clock::now_ms);
         e.table().track(e.key(), now)
     });
@@ -264,19 +275,19 @@ async fn bridge(
     // call, not on a local moved into `join!`): a local moved into another
     // slot keeps its own, so the stream's box held the session twice.
     let session = pin!(crate::http::serve_stream(
-        ctx.fe.clone(),
+        fe,
         Stream::Mem(theirs),
         info,
-        ctx.stop.clone(),
-        ctx.log.clone(),
-        ctx.sess.clone(),
+        stop,
+        log,
+        sess,
         conn_track,
     ));
     let translate = pin!(async move {
         let outcome = {
             let mut up = pin!(request_up(&ours, body, framing));
             let mut up_done = false;
-            let mut down = pin!(response_down(&ours, &mut respond, method, &ctx.opts));
+            let mut down = pin!(response_down(&ours, &mut respond, method, &opts));
             loop {
                 tokio::select! {
                     r = up.as_mut(), if !up_done => {
@@ -292,13 +303,16 @@ async fn bridge(
         match outcome {
             Ok(()) => {}
             Err(Flow::ClientReset) => {
-                ctx.resets.fetch_add(1, Ordering::Relaxed);
+                resets.fetch_add(1, Ordering::Relaxed);
             }
             Err(Flow::Session) => respond.send_reset(Reason::INTERNAL_ERROR),
         }
         // The pipe closes here: a session still in its transaction (the
         // client reset the stream) reads the end of its client from it.
         drop(ours);
+        // The connection's tracked entries stay held until the stream is
+        // done, as the context that carried them was.
+        drop(conn_state);
     });
     tokio::join!(session, translate);
 }
