@@ -126,12 +126,13 @@ pub async fn serve(
     let mut window = Instant::now();
     let mut closing = false;
     let far = Duration::from_secs(86400 * 365);
-    let idle_sleep = tokio::time::sleep(idle.unwrap_or(far));
-    tokio::pin!(idle_sleep);
-    // When the last stream arrived: the idle timer is pushed back lazily,
-    // when it fires, rather than reset per stream (each reset moved the
-    // timer in the wheel and at times woke the driver with a write).
+    // When the last stream arrived (at first, when the timer was set): the
+    // idle timer is pushed back lazily, when it fires, rather than reset
+    // per stream (each reset moved the timer in the wheel and at times woke
+    // the driver with a write).
     let mut last_stream = Instant::now();
+    let idle_sleep = tokio::time::sleep_until((last_stream + idle.unwrap_or(far)).into());
+    tokio::pin!(idle_sleep);
     let lingering = loop {
         tokio::select! {
             r = conn.accept() => match r {
