@@ -82,6 +82,10 @@ struct Session {
     state: crate::http::ctx::State,
     /// The backend chosen for the transaction in progress.
     cur_be: Option<Arc<Backend>>,
+    /// `cur_be`'s rules, as the frontend's book has them: looked up once
+    /// per transaction (each lookup hashes the name with SipHash; the
+    /// response side asked three times).
+    cur_be_rules: Option<Arc<crate::http::rules::ProxyRules>>,
     /// The server's kill generation when the session took it: a `shutdown
     /// sessions server` sent after that (the session is already listed on
     /// the server) must reach it even before it subscribes.
@@ -177,7 +181,7 @@ pub async fn serve_stream(
     state: crate::http::ctx::State,
 ) {
     if let Some(mut s) = Session::open(fe, client, info, log, sess, state, true) {
-        s.live(stop).await;
+        s.live_stream(stop).await;
     }
 }
 
@@ -232,6 +236,7 @@ impl Session {
             silent: false,
             state: crate::http::ctx::State::default(),
             cur_be: None,
+            cur_be_rules: None,
             kill_seen: 0,
             sess,
         };
@@ -258,6 +263,25 @@ impl Session {
         let sess = self.sess.clone();
         let killed = {
             let run = std::pin::pin!(self.run(stop));
+            let kill = std::pin::pin!(sess.killed());
+            until_signal(run, kill).await.is_err()
+        };
+        self.close(killed);
+    }
+
+    /// [`live`](Self::live) for a stream of a multiplexed connection: its
+    /// one transaction runs inline rather than boxed, one large allocation
+    /// and copy fewer per stream (the box keeps an idle keep-alive
+    /// session small, and a stream's session is never idle).
+    async fn live_stream(&mut self, mut stop: watch::Receiver<Stop>) {
+        let sess = self.sess.clone();
+        let killed = {
+            let run = std::pin::pin!(async {
+                if let Some(head) = self.next_request(&mut stop).await {
+                    self.transaction(head, &stop).await;
+                    self.end_request();
+                }
+            });
             let kill = std::pin::pin!(sess.killed());
             until_signal(run, kill).await.is_err()
         };
@@ -395,6 +419,7 @@ impl Session {
         self.silent = false;
         self.state.end_txn();
         self.cur_be = None;
+        self.cur_be_rules = None;
         self.rec.backend = None;
         // The stats read these even when nothing is logged.
         self.rec.status = None;
@@ -814,12 +839,14 @@ impl Session {
             return next;
         }
 
-        let Some((be, be_rules)) = self.pick_backend(&head) else {
+        let Some((be, found)) = self.pick_backend(&head) else {
             self.rec.termination = Termination::new(TermCause::ServerClosed, TermPhase::Connect);
             let bytes = error_bytes(503, ErrorLayer::Http, &[conf]);
             return self.local_response(&head, &bytes).await;
         };
+        let be_rules = found.clone().unwrap_or_default();
         self.cur_be = Some(be.clone());
+        self.cur_be_rules = found;
         // From here the log names the backend, whatever answers.
         self.rec.backend = Some(be.name.as_str().into());
         // The backend's own rules run after the switch (a listen section is
@@ -874,12 +901,13 @@ impl Session {
         self.exchange(head, edits, be, mode, stop).await
     }
 
-    /// `use_backend` rules in order, then `default_backend`. A dynamic name
-    /// naming no backend ends the search on the default, as 2.6 does.
+    /// `use_backend` rules in order, then `default_backend`, with the
+    /// backend's rules when the book has them. A dynamic name naming no
+    /// backend ends the search on the default, as 2.6 does.
     fn pick_backend(
         &mut self,
         head: &h1::RequestHead,
-    ) -> Option<(Arc<Backend>, Arc<crate::http::rules::ProxyRules>)> {
+    ) -> Option<(Arc<Backend>, Option<Arc<crate::http::rules::ProxyRules>>)> {
         let fe = self.fe.clone();
         for rule in &fe.rules.use_backends {
             if !self.cond_holds(rule.cond.as_ref(), head) {
@@ -894,18 +922,22 @@ impl Session {
                 None => fe.book.backend(rule.action.as_bytes()),
             };
             match found {
-                Some((be, r)) => return Some((be.clone(), r.clone())),
+                Some((be, r)) => return Some((be.clone(), Some(r.clone()))),
                 None => break,
             }
         }
         let be = fe.default_backend.clone()?;
-        let rules = fe
-            .book
-            .backends
-            .get(&be.name)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_default();
+        let rules = fe.book.backends.get(&be.name).map(|(_, r)| r.clone());
         Some((be, rules))
+    }
+
+    /// The rules of backend `be` in the frontend's book: the transaction's
+    /// own without a lookup.
+    fn rules_of(&self, be: &Arc<Backend>) -> Option<Arc<crate::http::rules::ProxyRules>> {
+        match &self.cur_be {
+            Some(cur) if Arc::ptr_eq(cur, be) => self.cur_be_rules.clone(),
+            _ => self.fe.book.backends.get(&be.name).map(|(_, r)| r.clone()),
+        }
     }
 
     /// The hash key for the backend's balance algorithm, if it needs one.
@@ -1106,7 +1138,7 @@ impl Session {
         // Persistence reads the request as the client sent it (rewritten by
         // the rules), before the head leaves the buffer.
         let book = self.fe.book.clone();
-        let be_rules = book.backends.get(&be.name).map(|(_, r)| r.clone());
+        let be_rules = self.rules_of(&be);
         let mut persist = match &be_rules {
             Some(rules) => self.with_ctx(&head, |cx| {
                 Persistence::on_request(&be, rules, &book.tables, cx)
@@ -1128,7 +1160,10 @@ impl Session {
             }
         }
         persist.log_cookie(&be, &mut self.rec);
-        self.rec.backend = Some(be.name.as_str().into());
+        // Named already by the transaction (each naming allocates).
+        if self.rec.backend.as_deref() != Some(be.name.as_str()) {
+            self.rec.backend = Some(be.name.as_str().into());
+        }
         be.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let hmode = match mode {
             HttpConnMode::KeepAlive => HttpMode::KeepAlive,
@@ -1232,39 +1267,54 @@ impl Session {
                 // before the body is sent.
                 let mut sent: Option<Result<(), ProxyError>> = None;
                 let mut hard = stop.clone();
-                let send = forward_body(&mut req_body, cbuf, &mut cr, &mut sw, out, ct, st, false);
-                tokio::pin!(send);
+                // Futures are pinned where they are built: a local moved
+                // into `pin!` or `select!` keeps a slot of its own in the
+                // transaction's (boxed, copied) future.
+                let mut send = pin!(forward_body(
+                    &mut req_body,
+                    cbuf,
+                    &mut cr,
+                    &mut sw,
+                    out,
+                    ct,
+                    st,
+                    false
+                ));
                 // `shutdown sessions server` or on-marked-down while the
                 // server has yet to answer: 2.6 answers 502 (logged K/D H).
                 let mut kill = kill_rx(&lease.server, self.kill_seen);
-                let work = async {
-                    loop {
-                        let recv = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts);
-                        tokio::select! {
-                            r = &mut send, if sent.is_none() => {
-                                let failed = r.is_err();
-                                sent = Some(r);
-                                if failed { break Err(None); }
+                let signalled = {
+                    let work = pin!(async {
+                        loop {
+                            tokio::select! {
+                                r = send.as_mut(), if sent.is_none() => {
+                                    let failed = r.is_err();
+                                    sent = Some(r);
+                                    if failed { break Err(None); }
+                                }
+                                r = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts) => {
+                                    break r.map_err(Some)
+                                }
                             }
-                            r = recv => break r.map_err(Some),
                         }
-                    }
+                    });
+                    let signals = pin!(async {
+                        tokio::select! {
+                            _ = hard.wait_for(|s| *s == Stop::Hard) => {
+                                ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")
+                            }
+                            _ = kill.changed() => {
+                                let cause = match ServerRt::kill_cause(*kill.borrow()) {
+                                    TermCause::Killed => Cause::Killed,
+                                    _ => Cause::Down,
+                                };
+                                ProxyError::new(cause, Stage::Headers, "killed")
+                            }
+                        }
+                    });
+                    until_signal(work, signals).await
                 };
-                let signals = async {
-                    tokio::select! {
-                        _ = hard.wait_for(|s| *s == Stop::Hard) => {
-                            ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")
-                        }
-                        _ = kill.changed() => {
-                            let cause = match ServerRt::kill_cause(*kill.borrow()) {
-                                TermCause::Killed => Cause::Killed,
-                                _ => Cause::Down,
-                            };
-                            ProxyError::new(cause, Stage::Headers, "killed")
-                        }
-                    }
-                };
-                let resp = match until_signal(pin!(work), pin!(signals)).await {
+                let resp = match signalled {
                     Ok(r) => r,
                     Err(e) => Err(Some(e)),
                 };
@@ -1474,8 +1524,16 @@ impl Session {
                     server_fin: ms(be.conf.timeouts.server_fin),
                 };
                 let mut kill = kill_rx(&lease.server, self.kill_seen);
+                // Boxed: a rare path, whose state would otherwise widen
+                // every transaction's future (an h2 stream's box holds it).
+                let fwd = Box::pin(crate::forward::forward(
+                    &self.client,
+                    &up.stream,
+                    idle,
+                    false,
+                ));
                 tokio::select! {
-                    _ = crate::forward::forward(&self.client, &up.stream, idle, false) => {}
+                    _ = fwd => {}
                     _ = kill.changed() => {
                         let cause = ServerRt::kill_cause(*kill.borrow());
                         self.rec.termination = Termination::new(cause, TermPhase::Data);
@@ -1488,35 +1546,36 @@ impl Session {
 
         let mut resp_body = BodyDecoder::new(resp.framing);
         let mut kill = kill_rx(&lease.server, self.kill_seen);
-        let upload = async {
-            if duplex {
-                // The client closes after this response anyway (the
-                // request was not done when it began); a failed upload
-                // shows up as the server's answer.
-                let _ = forward_body(
-                    &mut req_body,
-                    cbuf,
-                    &mut cr,
-                    &mut sw,
-                    &mut up_pending,
-                    ct,
-                    st,
-                    false,
-                )
-                .await;
-            }
-            std::future::pending::<()>().await;
+        let fwd = {
+            let work = pin!(async {
+                tokio::select! {
+                    r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
+                    // Never: the upload stays pending once done.
+                    _ = async {
+                        if duplex {
+                            // The client closes after this response anyway (the
+                            // request was not done when it began); a failed
+                            // upload shows up as the server's answer.
+                            let _ = forward_body(
+                                &mut req_body,
+                                cbuf,
+                                &mut cr,
+                                &mut sw,
+                                &mut up_pending,
+                                ct,
+                                st,
+                                false,
+                            )
+                            .await;
+                        }
+                        std::future::pending::<()>().await;
+                    } => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
+                }
+            });
+            // on-marked-down shutdown-sessions.
+            until_signal(work, pin!(kill.changed())).await
         };
-        let work = async {
-            tokio::select! {
-                r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
-                // Never: the upload stays pending once done.
-                _ = upload => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
-            }
-        };
-        // on-marked-down shutdown-sessions.
-        let fwd = until_signal(pin!(work), pin!(kill.changed()))
-            .await
+        let fwd = fwd
             .unwrap_or_else(|_| Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")));
         let killed = fwd
             .as_ref()

@@ -21,6 +21,7 @@ use crate::stream::Stream;
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
+use std::pin::pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -128,7 +129,12 @@ pub async fn serve(
     let mut window = Instant::now();
     let mut closing = false;
     let far = Duration::from_secs(86400 * 365);
-    let idle_sleep = tokio::time::sleep(idle.unwrap_or(far));
+    // When the last stream arrived (at first, when the timer was set): the
+    // idle timer is pushed back lazily, when it fires, rather than reset
+    // per stream (each reset moved the timer in the wheel and at times woke
+    // the driver with a write).
+    let mut last_stream = Instant::now();
+    let idle_sleep = tokio::time::sleep_until((last_stream + idle.unwrap_or(far)).into());
     tokio::pin!(idle_sleep);
     let lingering = loop {
         tokio::select! {
@@ -137,9 +143,7 @@ pub async fn serve(
                     // One clock read per stream: its idle timer, the reset
                     // window, and when its transaction starts.
                     let now = Instant::now();
-                    if let Some(t) = idle {
-                        idle_sleep.as_mut().reset((now + t).into());
-                    }
+                    last_stream = now;
                     if now.saturating_duration_since(window) >= Duration::from_secs(1) {
                         window = now;
                         ctx.resets.store(0, Ordering::Relaxed);
@@ -161,6 +165,12 @@ pub async fn serve(
             },
             _ = &mut idle_sleep => {
                 let t = idle.unwrap_or(far);
+                let due = last_stream + t;
+                if due > Instant::now() {
+                    // A stream came since the timer was set.
+                    idle_sleep.as_mut().reset(due.into());
+                    continue;
+                }
                 idle_sleep.as_mut().reset(tokio::time::Instant::now() + t);
                 if !conn.has_streams() && !closing {
                     closing = true;
@@ -237,53 +247,68 @@ async fn bridge(
         convert::request_head(&parts, end, true, out)
     });
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
-    let mut info = ctx.info.clone();
+    // The stream's own copy of the context, taken apart rather than cloned
+    // again for the session.
+    let Ctx {
+        fe,
+        mut info,
+        stop,
+        log,
+        sess,
+        opts,
+        resets,
+        conn_state,
+    } = ctx;
     // Each stream is its own transaction: its timers start now.
-    info.accepted = crate::session::date_at(&ctx.info, start);
+    info.accepted = crate::session::date_at(&info, start);
     info.accepted_at = start;
     info.mux_stream = true;
     // The session runs in this task, beside the translation: one task per
     // stream instead of two, and no cross-task wake-up per pipe write. It
     // sits inline in this future, which the spawn boxes whole.
-    let session = crate::http::serve_stream(
-        ctx.fe.clone(),
+    // Each future is built in the place it is polled from (`pin!` on the
+    // call, not on a local moved into `join!`): a local moved into another
+    // slot keeps its own, so the stream's box held the session twice.
+    let session = pin!(crate::http::serve_stream(
+        fe,
         Stream::Mem(theirs),
         info,
-        ctx.stop.clone(),
-        ctx.log.clone(),
-        ctx.sess.clone(),
-        ctx.conn_state.for_stream(),
-    );
-    let translate = async move {
+        stop,
+        log,
+        sess,
+        conn_state.for_stream(),
+    ));
+    let translate = pin!(async move {
         let outcome = {
-            let up = request_up(&ours, body, framing);
-            tokio::pin!(up);
+            let mut up = pin!(request_up(&ours, body, framing));
             let mut up_done = false;
-            let down = response_down(&ours, &mut respond, method, &ctx.opts);
-            tokio::pin!(down);
+            let mut down = pin!(response_down(&ours, &mut respond, method, &opts));
             loop {
                 tokio::select! {
-                    r = &mut up, if !up_done => {
+                    r = up.as_mut(), if !up_done => {
                         up_done = true;
                         if r == Err(Flow::ClientReset) {
                             break Err(Flow::ClientReset);
                         }
                     }
-                    r = &mut down => break r,
+                    r = down.as_mut() => break r,
                 }
             }
         };
         match outcome {
             Ok(()) => {}
             Err(Flow::ClientReset) => {
-                ctx.resets.fetch_add(1, Ordering::Relaxed);
+                resets.fetch_add(1, Ordering::Relaxed);
             }
             Err(Flow::Session) => respond.send_reset(Reason::INTERNAL_ERROR),
         }
         // The pipe closes here: a session still in its transaction (the
         // client reset the stream) reads the end of its client from it.
         drop(ours);
-    };
+        // The connection's tracked entries stay held until the stream is
+        // done, as the context that carried them was.
+        drop(conn_state);
+    });
     tokio::join!(session, translate);
 }
 

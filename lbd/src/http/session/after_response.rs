@@ -16,7 +16,7 @@ impl Session {
     pub(super) fn after_response(&mut self, msg: &[u8]) -> Option<Vec<u8>> {
         let be = self.cur_be.clone();
         let sets = self.response_rule_sets(be.as_ref());
-        if sets.iter().all(|r| r.http_after.is_empty()) {
+        if sets.iter().flatten().all(|r| r.http_after.is_empty()) {
             return None;
         }
         let fe = self.fe.clone();
@@ -29,7 +29,7 @@ impl Session {
         };
         let state = &mut self.state;
         let mut cur: Option<Vec<u8>> = None;
-        for rules in &sets {
+        for rules in sets.iter().flatten() {
             for rule in &rules.http_after {
                 let buf = cur.as_deref().unwrap_or(msg);
                 let Ok(Some(resp)) = h1::parse_response(buf, h1::Method::Get, &self.opts) else {
@@ -77,7 +77,7 @@ impl Session {
     /// buffer.
     pub(super) fn after_forwarded(&mut self, resp: &mut h1::ResponseHead, method: h1::Method) {
         let sets = self.response_rule_sets(self.cur_be.as_ref());
-        if sets.iter().all(|r| r.http_after.is_empty()) {
+        if sets.iter().flatten().all(|r| r.http_after.is_empty()) {
             return;
         }
         let head = self.sbuf.bytes()[..resp.head_len.min(self.sbuf.len())].to_vec();

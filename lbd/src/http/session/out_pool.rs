@@ -7,8 +7,11 @@
 use std::cell::RefCell;
 
 /// Buffers a thread keeps; a session holds one, so this bounds the stock
-/// by the sessions that ended together, not by traffic.
-const KEEP: usize = 64;
+/// by the sessions that ended together, not by traffic. A session with
+/// retries holds two (the request kept for a retry): at 64, a hundred h2
+/// streams in flight (h2load -c10 -m10) emptied the stock and each new
+/// stream grew fresh buffers.
+const KEEP: usize = 256;
 
 /// A buffer grown past this (a large head, a burst of body) goes back to
 /// the allocator rather than sit in the stock.

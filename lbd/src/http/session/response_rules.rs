@@ -158,20 +158,18 @@ pub(super) fn header_edit<'a>(
 
 impl Session {
     /// The backend's rules, then the frontend's (a listen section's once),
-    /// each with the proxy it belongs to.
-    pub(super) fn response_rule_sets(&self, be: Option<&Arc<Backend>>) -> Vec<Arc<ProxyRules>> {
+    /// each with the proxy it belongs to. On the stack: this runs up to
+    /// three times per response.
+    pub(super) fn response_rule_sets(
+        &self,
+        be: Option<&Arc<Backend>>,
+    ) -> [Option<Arc<ProxyRules>>; 2] {
         let fe = &self.fe;
-        let mut sets = Vec::with_capacity(2);
-        if let Some(be) = be {
-            if let Some((_, r)) = fe.book.backends.get(&be.name) {
-                sets.push(r.clone());
-            }
-            if be.conf.cap.frontend && be.name == fe.name {
-                return sets;
-            }
+        match be {
+            Some(be) if be.conf.cap.frontend && be.name == fe.name => [self.rules_of(be), None],
+            Some(be) => [self.rules_of(be), Some(fe.rules.clone())],
+            None => [Some(fe.rules.clone()), None],
         }
-        sets.push(fe.rules.clone());
-        sets
     }
 
     /// Runs the `http-response` rules on `resp`; Some when a rule answers
@@ -184,7 +182,7 @@ impl Session {
     ) -> Option<Replacement> {
         let fe = self.fe.clone();
         let sets = self.response_rule_sets(Some(be));
-        for rules in sets {
+        for rules in sets.into_iter().flatten() {
             let proxy: &Proxy = if Arc::ptr_eq(&rules, &fe.rules) {
                 &fe.conf
             } else {
