@@ -6,9 +6,10 @@
 //! master re-execute itself and fork a new worker. lbd runs twice: in
 //! master-worker mode, reloaded the same way (its master re-executes and
 //! forks a worker that takes the sockets over), and as a single process,
-//! where SIGUSR2 reloads in-process (the appliance's way: DESIGN.md section
-//! 3; the D-Bus `Reload`/`Apply` and the runtime `reload` take the same
-//! path). Generation `g` of the configuration answers `GET /gen-g`
+//! where SIGUSR2 reloads in-process (DESIGN.md section 3; the D-Bus
+//! `Reload`/`Apply` and the runtime `reload` take that path inside a
+//! process or worker; the appliance's supervisor runs `lbd -Ws`, whose
+//! SIGUSR2 reload is the `-W` one). Generation `g` of the configuration answers `GET /gen-g`
 //! itself (`http-request return`), which no earlier one does, so "the new
 //! configuration serves" is observable from outside: a probe sends that
 //! request on a fresh connection every millisecond from the signal on, and
