@@ -423,7 +423,7 @@ impl AcceptCtx {
                 }
                 state.end_session();
             } else if let Some((stream, info, h2)) =
-                Box::pin(open(&fe, &log, &bind, stream, info)).await
+                Box::pin(open(&fe, &log, &bind, stream, info, state.expect_proxy)).await
             {
                 match fe.mode {
                     Mode::Tcp => {
@@ -476,9 +476,10 @@ async fn open(
     bind: &BindConf,
     stream: Stream,
     mut info: ClientInfo,
+    expect_proxy: bool,
 ) -> Option<(Stream, ClientInfo, bool)> {
     let conn_error = |info: &ClientInfo, msg: &str| log_conn_error(log, fe, &bind.name, info, msg);
-    if bind.accept_proxy || crate::tcp::expects_proxy(fe, &info) {
+    if bind.accept_proxy || expect_proxy {
         let wait = fe.conf.timeouts.client.map(Duration::from_millis);
         match crate::proxyproto::io::read_header(&stream, wait).await {
             Ok(h) => info.set_proxy(h),

@@ -203,8 +203,11 @@ fn run_rules<'r>(
                     VarAction::SetFmt { .. } => {}
                 }
             }
-            // Acted on at accept, before any rule runs ([`expects_proxy`]).
-            TcpAction::Capture { .. } | TcpAction::ExpectProxy => {}
+            // `tcp-request connection expect-proxy layer4`: the PROXY
+            // header is read once the connection rules are done; later
+            // rules still run, as in 2.6.
+            TcpAction::ExpectProxy => state.expect_proxy = true,
+            TcpAction::Capture { .. } => {}
         }
     }
     None
@@ -229,29 +232,6 @@ fn run_phase(
         .filter(|(p, _)| *p == phase)
         .map(|(_, r)| r);
     run_rules(Stage::frontend(fe), info, state, bytes, phase_rules)
-}
-
-/// Whether a `tcp-request connection expect-proxy layer4` rule applies to
-/// this fresh connection: the first matching rule that is `accept`,
-/// `reject` or `expect-proxy` decides, as rules stop at a final action.
-pub fn expects_proxy(fe: &Frontend, info: &ClientInfo) -> bool {
-    let rules = fe.rules.clone();
-    let mut state = State::default();
-    for (p, rule) in &rules.tcp_request {
-        if *p != TcpPhase::Connection
-            || !matches!(
-                rule.action,
-                TcpAction::ExpectProxy | TcpAction::Accept | TcpAction::Reject
-            )
-        {
-            continue;
-        }
-        let mut cx = RuleCtx::new(info, fe, &mut state);
-        if rule.cond.as_ref().is_none_or(|c| c.holds(&mut cx)) {
-            return matches!(rule.action, TcpAction::ExpectProxy);
-        }
-    }
-    false
 }
 
 /// `track-scN` from a `tcp-request` rule: the entry is the connection's,
@@ -320,7 +300,8 @@ pub fn start_session(fe: &Frontend, info: &ClientInfo, mut state: State) -> Resu
 /// `tcp-request connection` rules of a just accepted connection, in any
 /// mode: Some when one rejects it. 2.6 runs them before anything else
 /// (PROXY header, TLS handshake), on the connection's own addresses, so a
-/// rejected client costs no handshake. An `accept` ends the phase.
+/// rejected client costs no handshake. An `accept` ends the phase; an
+/// `expect-proxy layer4` that matched sets `state.expect_proxy`.
 pub fn connection_rules(fe: &Frontend, info: &ClientInfo, state: &mut State) -> Option<Refused> {
     if fe.rules.tcp_request.is_empty() {
         return None;

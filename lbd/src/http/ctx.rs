@@ -37,6 +37,9 @@ pub struct State {
     /// The transaction's unique id (`unique-id-format`), for the
     /// `unique-id` fetch.
     pub unique_id: Option<Box<[u8]>>,
+    /// A `tcp-request connection expect-proxy layer4` rule matched: the
+    /// connection starts with a PROXY header.
+    pub expect_proxy: bool,
 }
 
 impl State {

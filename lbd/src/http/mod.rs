@@ -21,5 +21,18 @@ pub use session::{serve, serve_stream};
 
 use std::sync::LazyLock;
 
+/// How a frontend parses client request heads (h1, and the heads the h2/h3
+/// bridges write): the head must fit `tune.bufsize` less the 1024 bytes
+/// HAProxy reserves for rewrites (`tune.maxrewrite`).
+pub fn parse_options(fe: &crate::runtime::Frontend) -> crate::h1::ParseOptions {
+    let bufsize = fe.global.tune_bufsize.max(4096);
+    crate::h1::ParseOptions {
+        max_head: bufsize - 1024,
+        max_headers: fe.global.tune_http_maxhdr,
+        accept_invalid: fe.conf.options.accept_invalid_http_request,
+        accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
+    }
+}
+
 /// The process-wide upstream pool, shared across threads and reloads.
 pub static POOL: LazyLock<Pool> = LazyLock::new(Pool::default);

@@ -211,13 +211,7 @@ impl Session {
         stream: bool,
     ) -> Option<Session> {
         let bufsize = fe.global.tune_bufsize.max(4096);
-        let opts = ParseOptions {
-            // HAProxy reserves `tune.maxrewrite` (1024) of the buffer for rewrites.
-            max_head: bufsize - 1024,
-            max_headers: fe.global.tune_http_maxhdr,
-            accept_invalid: fe.conf.options.accept_invalid_http_request,
-            accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
-        };
+        let opts = crate::http::parse_options(&fe);
         let start = info.accepted_at;
         let mut s = Session {
             fe,

@@ -75,13 +75,7 @@ pub async fn serve(
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
-    let bufsize = fe.global.tune_bufsize.max(4096);
-    let opts = ParseOptions {
-        max_head: bufsize - 1024,
-        max_headers: fe.global.tune_http_maxhdr,
-        accept_invalid: fe.conf.options.accept_invalid_http_request,
-        accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
-    };
+    let opts = crate::http::parse_options(&fe);
     let idle = fe.conf.timeouts.client.map(Duration::from_millis);
     // A second descriptor on the client socket, for the lingering close
     // after a GOAWAY (see [`linger`]).

@@ -111,13 +111,7 @@ pub async fn serve(
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
-    let bufsize = fe.global.tune_bufsize.max(4096);
-    let opts = ParseOptions {
-        max_head: bufsize - 1024,
-        max_headers: fe.global.tune_http_maxhdr,
-        accept_invalid: fe.conf.options.accept_invalid_http_request,
-        accept_payload_with_any_method: fe.global.h1_accept_payload_with_any_method,
-    };
+    let opts = crate::http::parse_options(&fe);
     // `tcp-request session` rules, once for the connection, as 2.6 runs
     // them for QUIC (its QUIC accept has no `tcp-request connection` step).
     let conn_state = match crate::tcp::start_session(&fe, &info, Default::default()) {
