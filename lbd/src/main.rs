@@ -158,6 +158,7 @@ fn real_main() -> i32 {
     if let Some(w) = worker.as_mut() {
         if let Some(fd) = &w.takeover {
             w.link.carried_state = lbd::master::worker::read_server_state(fd);
+            w.link.carried_tables = lbd::master::worker::read_tables(fd);
         }
     }
     lbd::reload::timing::startup_mark("server state read");

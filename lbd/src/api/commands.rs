@@ -139,6 +139,10 @@ pub fn execute(
             crate::stats::show_carried_servers_state(&api.runtime, &mut out);
             Outcome::text(out)
         }
+        Cmd::CarriedTables => Outcome::text(crate::stick::carry::export(
+            &api.runtime.tables,
+            crate::stick::clock::now_ms(),
+        )),
         Cmd::ShowBackend => Outcome::text(api.stats.show_backend()),
         Cmd::SetTimeout => set_timeout(st, arg(2), arg(3)),
         Cmd::SetMaxconnGlobal => set_maxconn_global(api, arg(3)),

@@ -23,6 +23,7 @@ pub enum Cmd {
     /// lbd's own, unlisted: `show servers state` restricted to the rows a
     /// new `-W` worker carries over (see `master::state`).
     CarriedServersState,
+    CarriedTables,
     ShowBackend,
     SetTimeout,
     GetWeight,
@@ -147,6 +148,7 @@ pub static KEYWORDS: &[Keyword] = &[
         Admin,
         Cmd::CarriedServersState,
     ),
+    kw(&["_carried_tables"], None, Admin, Cmd::CarriedTables),
     kw(
         &["show", "backend"],
         Some("show backend                            : list backends in the current running config"),

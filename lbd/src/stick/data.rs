@@ -7,35 +7,67 @@ use super::freq::FreqCtr;
 use std::sync::Arc;
 
 /// Every counter an entry can hold. Unsigned counters wrap at 32 bits and
-/// byte counters at 64, as in 2.6.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// byte counters at 64, as in 2.6. Serialised (zero fields left out) when a
+/// new `-W` worker takes the tables over (see `super::carry`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct EntryData {
+    #[serde(skip_serializing_if = "is_zero")]
     pub server_id: i32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpt0: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpc0: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpc0_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub conn_cnt: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub conn_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub conn_cur: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub sess_cnt: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub sess_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub http_req_cnt: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub http_req_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub http_err_cnt: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub http_err_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub bytes_in_cnt: u64,
+    #[serde(skip_serializing_if = "is_zero")]
     pub bytes_in_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub bytes_out_cnt: u64,
+    #[serde(skip_serializing_if = "is_zero")]
     pub bytes_out_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpc1: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpc1_rate: FreqCtr,
     /// The server's name or address (`srvkey`), shared between entries.
+    #[serde(skip_serializing_if = "is_zero")]
     pub server_key: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub http_fail_cnt: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub http_fail_rate: FreqCtr,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpt: Vec<u32>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpc: Vec<u32>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub gpc_rate: Vec<FreqCtr>,
+}
+
+/// A field worth sending: most of an entry's counters are zero.
+fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 impl EntryData {
@@ -48,6 +80,42 @@ impl EntryData {
             gpc_rate: vec![FreqCtr::default(); n(DataType::GpcRate)],
             ..EntryData::default()
         }
+    }
+
+    /// Every rate counter, for moving them to another clock.
+    fn rates_mut(&mut self) -> impl Iterator<Item = &mut FreqCtr> {
+        [
+            &mut self.gpc0_rate,
+            &mut self.conn_rate,
+            &mut self.sess_rate,
+            &mut self.http_req_rate,
+            &mut self.http_err_rate,
+            &mut self.bytes_in_rate,
+            &mut self.bytes_out_rate,
+            &mut self.gpc1_rate,
+            &mut self.http_fail_rate,
+        ]
+        .into_iter()
+        .chain(self.gpc_rate.iter_mut())
+    }
+
+    /// Moves the rate periods from a clock reading `from_now` to one reading
+    /// `to_now` at the same instant (another process's): each period keeps
+    /// its age, so rates read the same on both sides.
+    pub fn rebase(&mut self, from_now: u64, to_now: u64) {
+        for r in self.rates_mut() {
+            let age = from_now.wrapping_sub(r.curr_tick);
+            r.curr_tick = to_now.wrapping_sub(age) & !1;
+        }
+    }
+
+    /// Sizes the arrays for `def` (carried data may come from anywhere).
+    pub fn fit(&mut self, def: &StickTableDef) {
+        let n = |t| def.spec(t).map(|s| s.nbelem as usize).unwrap_or(0);
+        self.gpt.resize(n(DataType::Gpt), 0);
+        self.gpc.resize(n(DataType::Gpc), 0);
+        self.gpc_rate
+            .resize(n(DataType::GpcRate), FreqCtr::default());
     }
 
     /// The 32-bit counter behind a `Uint` type (element `idx` of arrays).

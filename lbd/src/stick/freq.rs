@@ -9,7 +9,7 @@
 /// One rate counter. `curr_tick` is the start of the current period in ms;
 /// 2.6 keeps bit 0 clear (it is its lock bit), and so do we, because that
 /// shifts the window by up to 1 ms and changes what is printed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FreqCtr {
     pub curr_tick: u64,
     pub curr_ctr: u32,

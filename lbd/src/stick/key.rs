@@ -7,7 +7,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A key as stored: already converted to its table's type, truncated or
 /// padded to the table's key size.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum StickKey {
     Ip(Ipv4Addr),
     Ipv6(Ipv6Addr),

@@ -23,6 +23,7 @@
 //! * [`StickKey`] — a key in table form; [`StickKey::from_input`] applies
 //!   2.6's sample casts.
 
+pub mod carry;
 pub mod clock;
 mod data;
 mod def;

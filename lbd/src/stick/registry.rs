@@ -15,7 +15,7 @@ pub struct TableRegistry {
     by_name: HashMap<String, Arc<StickTable>>,
 }
 
-fn same_shape(a: &StickTableDef, b: &StickTableDef) -> bool {
+pub(super) fn same_shape(a: &StickTableDef, b: &StickTableDef) -> bool {
     a.key_type == b.key_type
         && a.key_size == b.key_size
         && a.size == b.size

@@ -325,6 +325,65 @@ impl StickTable {
         .is_some()
     }
 
+    /// Puts an entry carried from another process in (see
+    /// [`super::carry`]): its data as it was there, expiring `exp_in_ms`
+    /// from now (None: never), last touched `age_ms` ago. A key this table
+    /// already holds keeps what it has; a full table takes no more (it
+    /// does not evict for carried entries). False when not inserted.
+    pub fn restore(
+        &self,
+        key: StickKey,
+        data: EntryData,
+        exp_in_ms: Option<u64>,
+        age_ms: u64,
+        now_ms: u64,
+    ) -> bool {
+        let mut map = lock(self.shard(&key));
+        if map.contains_key(&key) {
+            return false;
+        }
+        let size = self.def.size as usize;
+        if self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
+                (n < size).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return false;
+        }
+        let expire = match (exp_in_ms, self.def.expire_ms) {
+            (Some(ms), Some(limit)) => now_ms.saturating_add(ms.min(u64::from(limit))),
+            (Some(_), None) | (None, None) => NEVER,
+            // The table expires entries now: one that never did starts afresh.
+            (None, Some(_)) => self.expiry(now_ms),
+        };
+        let e = Arc::new(Entry {
+            key: key.clone(),
+            refs: AtomicU32::new(0),
+            expire: AtomicU64::new(expire),
+            touched: AtomicU64::new(now_ms.saturating_sub(age_ms)),
+            data: Mutex::new(data),
+        });
+        map.insert(key, e);
+        true
+    }
+
+    /// Every live entry with its expiry and age, for [`super::carry`].
+    pub(super) fn carry_out(&self, now_ms: u64) -> Vec<(StickKey, EntryData, Option<u64>, u64)> {
+        self.purge_expired(now_ms);
+        let mut out = Vec::with_capacity(self.len());
+        for shard in self.shards.iter() {
+            for e in lock(shard).values() {
+                let exp = e.expire.load(Ordering::Relaxed);
+                let exp_in = (exp != NEVER).then(|| exp.saturating_sub(now_ms));
+                let age = now_ms.saturating_sub(e.touched.load(Ordering::Relaxed));
+                out.push((e.key.clone(), lock(&e.data).clone(), exp_in, age));
+            }
+        }
+        out
+    }
+
     /// `clear table <t> key <k>`: Ok(false) when there was no such entry.
     pub fn remove(&self, key: &StickKey) -> Result<bool, RemoveError> {
         let mut map = lock(self.shard(key));

@@ -289,3 +289,98 @@ fn counter_fetches_answer_like_haproxy() {
     assert_eq!(sample::inc(Some(&e), C::Gpc0, 0), Some(1));
     assert_eq!(sample::read(Some(&e), C::Trackers, 0), Some(0));
 }
+
+#[test]
+fn tables_carried_to_another_process_keep_counts_rates_expiry_and_server() {
+    let d = def(
+        10,
+        Some(60_000),
+        &[
+            (DataType::Gpc0, 0),
+            (DataType::ConnCur, 0),
+            (DataType::HttpReqRate, 10_000),
+            (DataType::ServerId, 0),
+            (DataType::ServerKey, 0),
+        ],
+    );
+    let mut other = d.clone();
+    other.name = "changed".into();
+    let old = TableRegistry::from_defs([d.clone(), other.clone()], None);
+    // The old process's clock reads 1,000,000 ms when it exports.
+    let t_old = old.get("t").cloned().unwrap_or_else(|| table(d.clone()));
+    let e = t_old.track(&ip(1), 990_000);
+    if let Some(e) = &e {
+        e.inc_gpc0(990_000);
+        e.on_conn(990_000);
+        e.set_server(3, Some(Arc::from("s3")), 990_000);
+        for _ in 0..5 {
+            e.on_http_req(996_000);
+        }
+    }
+    if let Some(t) = old.get("changed") {
+        assert!(t.set(&ip(2), &[(DataType::Gpc0, 1)], 990_000));
+    }
+    let text = carry::export(&old, 1_000_000);
+    drop(e);
+    // The new process's clock reads 5,000 ms at the same instant; its
+    // "changed" table has another size.
+    other.size = 20;
+    let new = TableRegistry::from_defs([d, other], None);
+    let got = carry::import(&new, &text, 5_000);
+    assert_eq!(
+        got,
+        carry::Imported {
+            tables: 1,
+            entries: 1
+        }
+    );
+    let t = new
+        .get("t")
+        .cloned()
+        .unwrap_or_else(|| table(def(1, None, &[])));
+    let s = t.snapshot_key(&ip(1), 5_000);
+    let Some(s) = s else {
+        panic!("entry not carried: {text}");
+    };
+    assert_eq!(s.data.gpc0, 1);
+    assert_eq!(s.data.conn_cur, 0, "conn_cur stays with the old process");
+    assert_eq!(s.data.server_id, 3);
+    assert_eq!(s.data.server_key.as_deref(), Some("s3"));
+    // 5 requests 4 s before the export, in a 10 s period: same rate here.
+    assert_eq!(t.get(&ip(1), DataType::HttpReqRate, 5_000), Some(5));
+    // Expiry restarted at the last touch (the tracking ended at 1,000,000).
+    assert!(s.exp_ms > 50_000 && s.exp_ms <= 60_000, "{}", s.exp_ms);
+    assert_eq!(new.get("changed").map(|t| t.len()), Some(0));
+    // Not an export: nothing happens.
+    assert_eq!(
+        carry::import(&new, "Unknown command\n", 5_000),
+        carry::Imported::default()
+    );
+    assert_eq!(
+        carry::import(&new, "lbd-tables 1\n{", 5_000),
+        carry::Imported::default()
+    );
+}
+
+#[test]
+fn a_carried_entry_does_not_replace_a_live_one_nor_overfill_the_table() {
+    let d = def(2, None, &[(DataType::Gpc0, 0)]);
+    let old = TableRegistry::from_defs([d.clone()], None);
+    if let Some(t) = old.get("t") {
+        for n in 1..=2 {
+            assert!(t.set(&ip(n), &[(DataType::Gpc0, 10)], 0));
+        }
+    }
+    let text = carry::export(&old, 0);
+    let new = TableRegistry::from_defs([d], None);
+    if let Some(t) = new.get("t") {
+        assert!(t.set(&ip(3), &[(DataType::Gpc0, 1)], 0));
+        assert!(t.set(&ip(1), &[(DataType::Gpc0, 2)], 0));
+    }
+    let got = carry::import(&new, &text, 0);
+    assert_eq!(got.entries, 0, "full table, and ip 1 is live");
+    assert_eq!(
+        new.get("t").and_then(|t| t.get(&ip(1), DataType::Gpc0, 0)),
+        Some(2)
+    );
+}
