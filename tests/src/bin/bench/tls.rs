@@ -586,8 +586,8 @@ pub fn run(
     workloads: &[Workload],
     idle_rss: bool,
 ) -> Result<TlsSummary> {
-    // `BENCH_TLS_ONLY=new-rsa` (a comma list of `Workload::key`s) runs just those
-    // workloads and skips the idle-memory step: for profiling one of them.
+    // `BENCH_TLS_ONLY=new-rsa` (a comma list of `Workload::key`s, and `idle` for the
+    // idle-memory step) runs just those: for profiling one of them.
     let only = std::env::var("BENCH_TLS_ONLY").ok();
     let workloads: Vec<Workload> = workloads
         .iter()
@@ -598,7 +598,10 @@ pub fn run(
         })
         .collect();
     let workloads = &workloads[..];
-    let idle_rss = idle_rss && only.is_none();
+    let idle_rss = idle_rss
+        && only
+            .as_ref()
+            .is_none_or(|o| o.split(',').any(|k| k == "idle"));
     let backend_port = procs::free_port()?;
     let mut cmd = Command::new(&env.self_exe);
     cmd.args([
