@@ -141,3 +141,40 @@ fn options_balance_and_http_request_rules() {
     assert_eq!(l.logs[0].len, Some(1024));
     assert_eq!(l.timeouts.http_request, Some(5000));
 }
+
+#[test]
+fn tune_quic_frontend_settings_reach_the_model_and_bad_values_are_refused() {
+    let c = load(
+        "global\n    tune.quic.frontend.max-streams-bidi 7\n    tune.quic.frontend.max-idle-timeout 5s\n    tune.quic.retry-threshold 50\n",
+        &noenv(),
+    );
+    assert_eq!(c.global.tune_quic.max_streams_bidi, 7);
+    assert_eq!(c.global.tune_quic.max_idle_timeout, Some(5000));
+    let d = load("global\n", &noenv());
+    assert_eq!(d.global.tune_quic, QuicTune::default());
+    for (line, want) in [
+        (
+            "tune.quic.frontend.max-streams-bidi 0",
+            "'tune.quic.frontend.max-streams-bidi' expects a positive integer.",
+        ),
+        (
+            "tune.quic.frontend.max-idle-timeout 3x",
+            "unexpected character 'x' in argument to 'tune.quic.frontend.max-idle-timeout'.",
+        ),
+        (
+            "tune.quic.retry-threshold 1 2",
+            "'tune.quic.retry-threshold' cannot handle unexpected argument '2'.",
+        ),
+    ] {
+        let out = load_str(
+            "t.cfg",
+            format!("global\n    {line}\n").as_bytes(),
+            &noenv(),
+        );
+        let text = format!("{:?}", out.diags);
+        assert!(
+            out.config.is_none() && text.contains(want) && text.contains("t.cfg:2"),
+            "{line}: {text}"
+        );
+    }
+}

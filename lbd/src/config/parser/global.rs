@@ -280,6 +280,41 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
             }
             l.global.tune_h2.max_frame_size = n as u32;
         }
+        // 2.6's cfgparse-quic.c: one argument each, integers strictly
+        // positive (atoi), times in ms unless suffixed.
+        "tune.quic.frontend.max-streams-bidi"
+        | "tune.quic.frontend.conn-tx-buffers.limit"
+        | "tune.quic.retry-threshold" => {
+            if let Some(extra) = words.get(2) {
+                return l.alert(format_args!(
+                    "'{kw}' cannot handle unexpected argument '{extra}'."
+                ));
+            }
+            let n = units::atoi(words.get(1).map(String::as_str).unwrap_or(""));
+            if n < 1 {
+                return l.alert(format_args!("'{kw}' expects a positive integer."));
+            }
+            if kw == "tune.quic.frontend.max-streams-bidi" {
+                l.global.tune_quic.max_streams_bidi = n.min(i64::from(u32::MAX)) as u32;
+            } else {
+                // quinn sizes its send buffers and decides on Retry itself.
+                l.notice(format_args!("'{kw}' is accepted but ignored by lbd."));
+            }
+        }
+        "tune.quic.frontend.max-idle-timeout" | "tune.quic.backend.max-idle-timeout" => {
+            if let Some(extra) = words.get(2) {
+                return l.alert(format_args!(
+                    "'{kw}' cannot handle unexpected argument '{extra}'."
+                ));
+            }
+            let ms = tryst!(time_arg(l, words));
+            if kw.contains("frontend") {
+                l.global.tune_quic.max_idle_timeout = Some(ms);
+            } else {
+                // lbd does not speak QUIC to servers.
+                l.notice(format_args!("'{kw}' is accepted but ignored by lbd."));
+            }
+        }
         "setenv" | "presetenv" => {
             let (Some(name), Some(value)) = (words.get(1), words.get(2)) else {
                 return l.alert(format_args!("'{kw}' expects a name and a value."));
