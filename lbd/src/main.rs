@@ -164,15 +164,18 @@ fn real_main() -> i32 {
         maxconn: args.maxconn,
         files: args.files.clone(),
     };
-    let mut worker = worker;
-    if let Some(w) = worker.as_mut() {
-        if let Some(fd) = &w.takeover {
-            w.link.carried_state = lbd::master::worker::read_server_state(fd);
-            w.link.carried_tables = lbd::master::worker::read_tables(fd);
-        }
-    }
-    lbd::reload::timing::startup_mark("server state read");
     let from_worker = worker.as_ref().and_then(|w| w.takeover.as_ref());
+    // Server state and stick tables of the process this one replaces: the
+    // previous worker, or the one `-x` names (lbd or HAProxy) on a binary
+    // upgrade.
+    let carried = match (from_worker, &args.takeover) {
+        (Some(fd), _) => Some(lbd::master::worker::read_carried(fd)),
+        (None, Some(path)) => Some(lbd::master::state::Carried::read(|| {
+            std::os::unix::net::UnixStream::connect(path).ok()
+        })),
+        (None, None) => None,
+    };
+    lbd::reload::timing::startup_mark("server state read");
     let fetched = match (from_worker, &args.takeover) {
         (Some(fd), _) => Some(lbd::master::worker::take_sockets(fd)),
         (None, Some(path)) => Some(lbd::getsocks::fetch(path)),
@@ -209,6 +212,7 @@ fn real_main() -> i32 {
                 history: args.config_history.clone(),
             }),
         worker: worker.map(|w| std::sync::Arc::new(std::sync::Mutex::new(Some(w.link)))),
+        carried: carried.map(std::sync::Arc::new),
     };
     match lbd::server::run(cfg, &opts, inherited, hooks) {
         Ok(code) => code,

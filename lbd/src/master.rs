@@ -9,7 +9,7 @@
 mod ipc;
 mod procs;
 mod run;
-mod state;
+pub mod state;
 pub mod worker;
 
 pub use run::{run, Options, ENV_REEXEC};

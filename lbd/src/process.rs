@@ -23,6 +23,8 @@ pub struct Hooks {
     /// Started by a `-W` master: the link back to it (taken once; shared
     /// so that the hooks stay `Clone`).
     pub worker: Option<Arc<std::sync::Mutex<Option<crate::master::worker::Link>>>>,
+    /// What the process this one replaces handed over (`-W` reload, `-x`).
+    pub carried: Option<Arc<crate::master::state::Carried>>,
 }
 
 /// Runs `driver` until the process stops, with the hooks in place. Every
@@ -33,14 +35,16 @@ pub async fn serve(mut driver: Driver, hooks: Hooks) -> i32 {
         driver.events = Some(Arc::new(crate::notify::Notifier::new()));
         crate::notify::Notifier::start_watchdog();
     }
+    if let Some(c) = &hooks.carried {
+        c.apply(&driver.current().runtime);
+    }
     let link = hooks
         .worker
         .as_ref()
         .and_then(|l| l.lock().unwrap_or_else(|p| p.into_inner()).take());
     if let Some(link) = link {
         driver.events = link.events();
-        let runtime = driver.current().runtime.clone();
-        link.serve(&runtime);
+        link.serve();
     }
     tell_old_processes(&hooks);
     driver.run().await

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use tests::stats_socket::wait_socket;
+use tests::stats_socket::{cli, wait_socket};
 use tests::*;
 
 /// Reads notifications until one contains `want`; returns everything read.
@@ -116,4 +116,68 @@ fn x_and_sf_hand_the_sockets_over_without_refusing_anyone() {
         &format!("http://127.0.0.1:{port}/"),
     ]);
     assert_eq!(out.stdout_str(), "200", "{}", new.output_hint());
+}
+
+#[test]
+fn a_binary_upgrade_with_x_carries_stick_tables_and_server_state() {
+    if is_haproxy() {
+        // 2.6 needs a `peers` section and a `server-state-file` for these.
+        return;
+    }
+    let (a1, a2) = (HttpBackend::start("s1"), HttpBackend::start("s2"));
+    let port = free_port();
+    let old_dir = TempDir::new();
+    let admin = old_dir.join("admin.sock");
+    let cfg = http_config(
+        port,
+        "    stick-table type ip size 1k expire 60s store gpc0,http_req_cnt\n    http-request track-sc0 src",
+        &server_lines(&[&a1, &a2], ""),
+    )
+    .replace(
+        "global\n",
+        &format!(
+            "global\n    stats socket {} level admin expose-fd listeners\n",
+            admin.display()
+        ),
+    );
+    let mut old = LbdProcess::start_with(old_dir, &cfg, &[], &[]);
+    wait_socket(&admin);
+    assert_eq!(cli(&admin, "set table fe key 10.1.2.3 data.gpc0 5"), "\n");
+    assert_eq!(cli(&admin, "set server be/s1 state maint"), "\n");
+    let old_pid = old.pid().to_string();
+    let admin_s = admin.display().to_string();
+    let new = LbdProcess::start_with(
+        TempDir::new(),
+        &cfg,
+        &["-x", &admin_s, "-sf", &old_pid],
+        &[],
+    );
+    assert!(
+        old.wait_exit(Duration::from_secs(10)).is_some(),
+        "old process still running{}",
+        old.output_hint()
+    );
+    let table = cli(&admin, "show table fe");
+    assert!(
+        table.contains("key=10.1.2.3") && table.contains("gpc0=5"),
+        "table not carried:\n{table}{}",
+        new.output_hint()
+    );
+    let state = cli(&admin, "show servers state be");
+    assert!(
+        state
+            .lines()
+            .any(|l| l.contains(" s1 ") && l.split_whitespace().nth(6) == Some("1")),
+        "s1 not in maintenance after the upgrade:\n{state}"
+    );
+    let urls: Vec<String> = (0..4)
+        .map(|_| format!("http://127.0.0.1:{port}/"))
+        .collect();
+    let counts = count_by_server(&curl_many(&urls, &[]));
+    assert_eq!(
+        counts.get("s2"),
+        Some(&4),
+        "{counts:?}{}",
+        new.output_hint()
+    );
 }

@@ -10,7 +10,56 @@ use crate::api::{execute, Api, SessionState};
 use crate::config::model::CliLevel;
 use crate::runtime::{Runtime, ServerEvent, ServerObserver};
 use std::collections::HashMap;
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// What a new process takes over from the one it replaces: the previous
+/// worker under `-W`, or the process named by `-x` on a binary upgrade.
+/// Asked on its CLI before this process serves; applied once the runtime
+/// is built. A previous process that does not know a request (HAProxy,
+/// another lbd version) answers an error, which carries nothing.
+#[derive(Debug, Default)]
+pub struct Carried {
+    /// Its `show servers state` (the rows that carry something).
+    pub servers: Option<String>,
+    /// Its stick tables (`_carried_tables`, see [`crate::stick::carry`]).
+    pub tables: Option<String>,
+}
+
+impl Carried {
+    /// Asks the previous process, over connections from `connect`.
+    pub fn read(connect: impl Fn() -> Option<UnixStream>) -> Carried {
+        let ask = |cmd: &[u8], limit: Duration| -> Option<String> {
+            let mut s = connect()?;
+            s.set_read_timeout(Some(limit)).ok()?;
+            s.set_write_timeout(Some(limit)).ok()?;
+            std::io::Write::write_all(&mut s, cmd).ok()?;
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut s, &mut out).ok()?;
+            Some(out)
+        };
+        // Only the rows that carry something are asked for; a process that
+        // does not know that request is asked for the whole state.
+        let servers = match ask(b"_carried_servers_state\n", Duration::from_secs(2)) {
+            Some(t) if t.starts_with("1\n") => Some(t),
+            _ => ask(b"show servers state\n", Duration::from_secs(2)),
+        };
+        // Big tables are megabytes of text: more time than for the state.
+        let tables = ask(b"_carried_tables\n", Duration::from_secs(5));
+        Carried { servers, tables }
+    }
+
+    /// Brings `runtime` to what was carried.
+    pub fn apply(&self, runtime: &Arc<Runtime>) {
+        if let Some(old) = &self.servers {
+            apply(runtime, old);
+        }
+        if let Some(text) = &self.tables {
+            crate::stick::carry::import(&runtime.tables, text, crate::stick::clock::now_ms());
+        }
+    }
+}
 
 const ADMF_FMAINT: u32 = 0x01;
 const ADMF_CMAINT: u32 = 0x04;

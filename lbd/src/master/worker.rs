@@ -22,10 +22,6 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Link {
     ipc: OwnedFd,
-    /// The previous worker's `show servers state`, to carry over.
-    pub carried_state: Option<String>,
-    /// The previous worker's stick tables (`_carried_tables`).
-    pub carried_tables: Option<String>,
 }
 
 /// What a worker inherits from the master.
@@ -54,11 +50,7 @@ pub fn from_env() -> Option<Inheritance> {
     std::env::remove_var(ipc::ENV_IPC);
     std::env::remove_var(ipc::ENV_TAKEOVER);
     Some(Inheritance {
-        link: Link {
-            ipc: ipc_fd,
-            carried_state: None,
-            carried_tables: None,
-        },
+        link: Link { ipc: ipc_fd },
         takeover,
     })
 }
@@ -70,38 +62,9 @@ pub fn take_sockets(takeover: &OwnedFd) -> Result<Vec<OwnedFd>, crate::getsocks:
     crate::getsocks::fetch_over(s)
 }
 
-/// One request on the previous worker's CLI (over its socketpair), its
-/// whole answer; None when it could not be had within `limit`.
-fn ask_previous(takeover: &OwnedFd, cmd: &[u8], limit: Duration) -> Option<String> {
-    let mut s = ipc::connect(takeover.as_raw_fd()).ok()?;
-    s.set_read_timeout(Some(limit)).ok()?;
-    s.set_write_timeout(Some(limit)).ok()?;
-    std::io::Write::write_all(&mut s, cmd).ok()?;
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut s, &mut out).ok()?;
-    Some(out)
-}
-
-/// Reads the previous worker's stick tables, to carry over once this
-/// worker's runtime is built (2.6 gets them from the old process over the
-/// local peer). A previous worker that does not know the request answers
-/// an error line, which imports nothing.
-pub fn read_tables(takeover: &OwnedFd) -> Option<String> {
-    // Big tables are megabytes of text: more time than for server state.
-    ask_previous(takeover, b"_carried_tables\n", Duration::from_secs(5))
-}
-
-/// Reads the previous worker's server state, to carry over once this
-/// worker's runtime is built.
-/// Only the rows that carry something are asked for; a previous worker
-/// that does not know the request (another lbd version, during a binary
-/// upgrade) is asked for the whole `show servers state`.
-pub fn read_server_state(takeover: &OwnedFd) -> Option<String> {
-    let ask = |cmd: &[u8]| ask_previous(takeover, cmd, Duration::from_secs(2));
-    match ask(b"_carried_servers_state\n") {
-        Some(t) if t.starts_with("1\n") => Some(t),
-        _ => ask(b"show servers state\n"),
-    }
+/// What the previous worker hands over, asked over its socketpair.
+pub fn read_carried(takeover: &OwnedFd) -> super::state::Carried {
+    super::state::Carried::read(|| ipc::connect(takeover.as_raw_fd()).ok())
 }
 
 /// Tells the master, once per readiness, that this worker serves.
@@ -128,13 +91,7 @@ impl Link {
 
     /// Serves the connections the master sends, on the current Tokio
     /// runtime, until the master goes away; then stops this worker.
-    pub fn serve(self, runtime: &Arc<crate::runtime::Runtime>) {
-        if let Some(old) = &self.carried_state {
-            super::state::apply(runtime, old);
-        }
-        if let Some(text) = &self.carried_tables {
-            crate::stick::carry::import(&runtime.tables, text, crate::stick::clock::now_ms());
-        }
+    pub fn serve(self) {
         let ipc = UnixStream::from(self.ipc);
         if ipc.set_nonblocking(true).is_err() {
             return;
