@@ -37,6 +37,9 @@ fn version(level: u8) {
         let feats: Vec<String> = config::FEATURES.iter().map(|f| format!("+{f}")).collect();
         println!("Feature list : {}", feats.join(" "));
         println!("Built with multi-threading support.");
+        if cfg!(feature = "jemalloc") {
+            println!("Built with jemalloc as the memory allocator.");
+        }
         for line in cli::crypto::report(std::path::Path::new("/sys/bus/pci/devices")) {
             println!("{line}");
         }
