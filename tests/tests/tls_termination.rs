@@ -400,3 +400,66 @@ frontend filtered
         assert_eq!(be.requests(), 1, "{mode}");
     }
 }
+
+/// The cipher s_client reports for a handshake offering `offer` in order.
+fn negotiated(port: u16, args: &[&str]) -> String {
+    let out = s_client(port, args);
+    out.lines()
+        .find_map(|l| {
+            l.split_once(", Cipher is ")
+                .map(|(_, c)| c.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no cipher in:\n{out}"))
+}
+
+#[test]
+fn the_configured_cipher_order_wins_unless_prefer_client_ciphers() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let (p_server, p_client, p_default) = (free_port(), free_port(), free_port());
+    let suites = "ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384";
+    let ciphers = "ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{p_server} ssl crt {crt} {suites} {ciphers}
+    bind 127.0.0.1:{p_client} ssl crt {crt} {suites} {ciphers} prefer-client-ciphers
+    bind 127.0.0.1:{p_default} ssl crt {crt}
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr(),
+        crt = crt.display()
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    let tls13 = [
+        "-tls1_3",
+        "-ciphersuites",
+        "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
+    ];
+    let tls12 = [
+        "-tls1_2",
+        "-cipher",
+        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+    ];
+    assert_eq!(
+        negotiated(p_server, &tls13),
+        "TLS_AES_128_GCM_SHA256",
+        "{}",
+        lbd.output_hint()
+    );
+    assert_eq!(negotiated(p_client, &tls13), "TLS_AES_256_GCM_SHA384");
+    assert!(negotiated(p_server, &tls12).ends_with("AES128-GCM-SHA256"));
+    assert!(negotiated(p_client, &tls12).ends_with("AES256-GCM-SHA384"));
+    // Nothing configured: OpenSSL's default order, AES-256 first.
+    let aes128_first = [
+        "-tls1_3",
+        "-ciphersuites",
+        "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
+    ];
+    assert_eq!(negotiated(p_default, &aes128_first), "TLS_AES_256_GCM_SHA384");
+}

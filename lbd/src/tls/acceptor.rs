@@ -216,6 +216,9 @@ impl Acceptor {
         let alpn = ssl.alpn.clone();
         cfg.alpn_protocols = alpn.into_iter().map(String::into_bytes).collect();
         cfg.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE);
+        // 2.6 picks the cipher suite in the configured order (OpenSSL's
+        // server preference) unless `prefer-client-ciphers`.
+        cfg.ignore_client_order = !ssl.prefer_client_ciphers;
         if !ssl.params.no_tls_tickets {
             cfg.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
                 .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;

@@ -91,16 +91,49 @@ fn is_tls13(s: &SupportedCipherSuite) -> bool {
 
 /// All suites of the other family, to complete a list that names only one.
 pub fn all(tls13: bool) -> Vec<SupportedCipherSuite> {
-    TABLE
+    DEFAULT_ORDER
         .iter()
+        .filter_map(|name| TABLE.iter().find(|(n, _)| n == name))
         .filter(|(_, s)| is_tls13(s) == tls13)
         .map(|(_, s)| *s)
         .collect()
 }
 
+/// Without `ciphers`/`ciphersuites`, HAProxy 2.6 uses OpenSSL 3.0's
+/// defaults, in their order (`openssl ciphers -s DEFAULT`); with server
+/// preference on, that order picks the suite.
+const DEFAULT_ORDER: &[&str] = &[
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_GCM_SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_are_every_suite_in_openssl_order() {
+        let names = |v: Vec<SupportedCipherSuite>| -> Vec<String> {
+            v.iter().map(|s| openssl_name(s.suite())).collect()
+        };
+        assert_eq!(
+            names(all(true)),
+            [
+                "TLS_AES_256_GCM_SHA384",
+                "TLS_CHACHA20_POLY1305_SHA256",
+                "TLS_AES_128_GCM_SHA256"
+            ]
+        );
+        assert_eq!(all(false).len(), TABLE.len() - 3);
+        assert_eq!(names(all(false))[0], "ECDHE-ECDSA-AES256-GCM-SHA384");
+    }
 
     #[test]
     fn maps_openssl_names_and_reports_the_rest() {

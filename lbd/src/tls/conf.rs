@@ -91,6 +91,11 @@ pub struct BindSsl {
     pub crl_file: Option<PathBuf>,
     pub verify: Verify,
     pub params: TlsParams,
+    /// `prefer-client-ciphers`: the client's order of cipher suites wins;
+    /// without it the configured order does, as 2.6 (which sets OpenSSL's
+    /// server preference unless told otherwise).
+    #[serde(default)]
+    pub prefer_client_ciphers: bool,
 }
 
 /// `server ... ssl ...` (spec 4.3).

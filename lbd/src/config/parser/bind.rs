@@ -256,6 +256,7 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
                     .map(str::to_string)
                     .collect();
             }
+            "prefer-client-ciphers" => bind.ssl.prefer_client_ciphers = true,
             "verify" => {
                 let v = need_val(l)?;
                 bind.ssl.verify = Verify::parse(&v).ok_or_else(|| {
@@ -280,7 +281,7 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             }
         }
         k += match opt {
-            "v4v6" | "v6only" | "accept-proxy" | "ssl" => 1,
+            "v4v6" | "v6only" | "accept-proxy" | "ssl" | "prefer-client-ciphers" => 1,
             _ => 2,
         };
     }
@@ -479,6 +480,7 @@ const BIND_KEYWORDS: &[&str] = &[
     "crt",
     "alpn",
     "verify",
+    "prefer-client-ciphers",
     "ca-file",
     "ciphers",
     "proto",
