@@ -461,5 +461,26 @@ backend be
         "-ciphersuites",
         "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
     ];
-    assert_eq!(negotiated(p_default, &aes128_first), "TLS_AES_256_GCM_SHA384");
+    assert_eq!(
+        negotiated(p_default, &aes128_first),
+        "TLS_AES_256_GCM_SHA384"
+    );
+}
+
+#[test]
+fn strict_sni_refuses_a_handshake_whose_name_has_no_certificate() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let port = free_port();
+    let opts = format!("ssl crt {} strict-sni", crt.display());
+    let lbd = LbdProcess::start_in(dir, &https_config("http", port, &opts, &be));
+    let done = |args: &[&str]| {
+        let out = s_client(port, args);
+        out.contains(", Cipher is ") && !out.contains("Cipher is (NONE)")
+    };
+    assert!(done(&["-servername", "site.test"]), "{}", lbd.output_hint());
+    assert!(!done(&["-servername", "other.test"]), "unknown name served");
+    assert!(!done(&["-noservername"]), "no SNI served");
 }

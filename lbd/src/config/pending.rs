@@ -119,7 +119,6 @@ const BIND: &[&str] = &[
     "force-sslv3",
     "force-tlsv10",
     "force-tlsv11",
-    "strict-sni",
     "allow-0rtt",
     "no-ca-names",
     "accept-netscaler-cip",

@@ -182,7 +182,9 @@ impl Acceptor {
     /// changes anything since h2 is served; kept for the callers.
     pub fn build(ssl: &BindSsl, _http: bool) -> Result<(Acceptor, Notes), TlsSetupError> {
         let mut notes = Notes::default();
-        let table = CertTable::new(load_certs(ssl)?).ok_or(TlsSetupError::NoCert)?;
+        let table = CertTable::new(load_certs(ssl)?)
+            .ok_or(TlsSetupError::NoCert)?
+            .strict(ssl.strict_sni);
         let provider = Arc::new(provider(&ssl.params, &mut notes)?);
         let versions = versions(&ssl.params)?;
         let builder = ServerConfig::builder_with_provider(provider.clone())

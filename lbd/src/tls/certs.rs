@@ -217,6 +217,9 @@ pub struct CertTable {
     /// `*.example.com` is stored under `example.com`.
     wildcard: HashMap<String, Arc<CertifiedKey>>,
     default: Arc<CertifiedKey>,
+    /// `strict-sni`: no certificate (the handshake fails) unless the SNI
+    /// names one; the default certificate is never served.
+    strict: bool,
     /// Every certificate with the file it came from, in load order (for
     /// `set ssl cert` and `show ssl cert`).
     pub files: Vec<LoadedCert>,
@@ -242,8 +245,33 @@ impl CertTable {
             exact,
             wildcard,
             default,
+            strict: false,
             files: certs,
         })
+    }
+
+    /// The same table under `strict-sni` (`on`) or not.
+    pub fn strict(self, on: bool) -> CertTable {
+        CertTable { strict: on, ..self }
+    }
+
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// What the handshake gets: [`pick`](Self::pick), or under
+    /// `strict-sni` only a certificate the SNI names (2.6 aborts the
+    /// handshake otherwise, no SNI included).
+    pub fn resolve(&self, sni: Option<&str>) -> Option<Arc<CertifiedKey>> {
+        if !self.strict {
+            return Some(self.pick(sni));
+        }
+        let name = sni?.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(k) = self.exact.get(&name) {
+            return Some(k.clone());
+        }
+        let (_, parent) = name.split_once('.')?;
+        self.wildcard.get(parent).cloned()
     }
 
     /// The certificate for an SNI name (None: no SNI), as HAProxy picks it:
@@ -272,7 +300,7 @@ pub struct SniResolver {
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.table.load().pick(hello.server_name()))
+        self.table.load().resolve(hello.server_name())
     }
 }
 
@@ -287,6 +315,20 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
         let cert = params.self_signed(&kp).unwrap_or_else(|e| panic!("{e}"));
         (cert.pem(), kp.serialize_pem().into_bytes())
+    }
+
+    #[test]
+    fn strict_sni_serves_only_named_certificates() {
+        let (crt, key) = make(&["a.test", "*.w.test"]);
+        let c =
+            parse_pem("a.pem", crt.as_bytes(), Some(&key), None).unwrap_or_else(|e| panic!("{e}"));
+        let t = CertTable::new(vec![c]).unwrap_or_else(|| panic!("empty"));
+        assert!(t.resolve(Some("nope.test")).is_some());
+        let t = t.strict(true);
+        assert!(t.resolve(Some("A.test.")).is_some());
+        assert!(t.resolve(Some("x.w.test")).is_some());
+        assert!(t.resolve(Some("nope.test")).is_none());
+        assert!(t.resolve(None).is_none());
     }
 
     #[test]

@@ -96,6 +96,9 @@ pub struct BindSsl {
     /// server preference unless told otherwise).
     #[serde(default)]
     pub prefer_client_ciphers: bool,
+    /// `strict-sni`: a handshake whose SNI names no certificate fails.
+    #[serde(default)]
+    pub strict_sni: bool,
 }
 
 /// `server ... ssl ...` (spec 4.3).

@@ -181,7 +181,7 @@ impl CertStore {
                 })
                 .collect();
             if let Some(new) = CertTable::new(files) {
-                r.table.store(Arc::new(new));
+                r.table.store(Arc::new(new.strict(table.is_strict())));
                 out.push('.');
             }
         }

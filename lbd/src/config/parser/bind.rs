@@ -257,6 +257,7 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
                     .collect();
             }
             "prefer-client-ciphers" => bind.ssl.prefer_client_ciphers = true,
+            "strict-sni" => bind.ssl.strict_sni = true,
             "verify" => {
                 let v = need_val(l)?;
                 bind.ssl.verify = Verify::parse(&v).ok_or_else(|| {
@@ -281,7 +282,9 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             }
         }
         k += match opt {
-            "v4v6" | "v6only" | "accept-proxy" | "ssl" | "prefer-client-ciphers" => 1,
+            "v4v6" | "v6only" | "accept-proxy" | "ssl" | "prefer-client-ciphers" | "strict-sni" => {
+                1
+            }
             _ => 2,
         };
     }
@@ -481,6 +484,7 @@ const BIND_KEYWORDS: &[&str] = &[
     "alpn",
     "verify",
     "prefer-client-ciphers",
+    "strict-sni",
     "ca-file",
     "ciphers",
     "proto",
