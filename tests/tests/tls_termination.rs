@@ -484,3 +484,55 @@ fn strict_sni_refuses_a_handshake_whose_name_has_no_certificate() {
     assert!(!done(&["-servername", "other.test"]), "unknown name served");
     assert!(!done(&["-noservername"]), "no SNI served");
 }
+
+#[test]
+fn curves_and_ecdhe_choose_the_key_exchange_group() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let (p_curves, p_ecdhe, p_default) = (free_port(), free_port(), free_port());
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{p_curves} ssl crt {crt} curves P-256:P-384
+    bind 127.0.0.1:{p_ecdhe} ssl crt {crt} ecdhe secp384r1
+    bind 127.0.0.1:{p_default} ssl crt {crt}
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr(),
+        crt = crt.display()
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    let key = |port: u16, args: &[&str]| {
+        let out = s_client(port, args);
+        out.lines()
+            .find(|l| l.starts_with("Server Temp Key: "))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no temp key in:\n{out}"))
+    };
+    let offer = ["-groups", "X25519:P-256:P-384"];
+    assert!(
+        key(p_curves, &offer).contains("prime256v1"),
+        "{}",
+        lbd.output_hint()
+    );
+    assert!(key(p_ecdhe, &offer).contains("secp384r1"));
+    assert!(key(p_default, &offer).contains("X25519"));
+    let (code, _, err) = check(&format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{} ssl crt {} curves NOPE
+",
+        free_port(),
+        crt.display()
+    ));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("unable to set SSL curves list to 'NOPE'"),
+        "{err}"
+    );
+}

@@ -66,7 +66,6 @@ const OPTIONS: &[(&str, Pending)] = &[
 
 /// `global` keywords refused or accepted for now.
 const GLOBAL: &[(&str, Pending)] = &[
-    ("ssl-default-bind-curves", Pending::Unsupported),
     ("ssl-dh-param-file", Pending::Unsupported),
     ("server-state-file", Pending::Unsupported),
     ("server-state-base", Pending::Unsupported),
@@ -114,8 +113,6 @@ const BIND: &[&str] = &[
     "npn",
     "ca-ignore-err",
     "crt-ignore-err",
-    "curves",
-    "ecdhe",
     "force-sslv3",
     "force-tlsv10",
     "force-tlsv11",

@@ -39,6 +39,8 @@ pub enum TlsSetupError {
     Ciphers(String),
     #[error("unable to set TLS 1.3 cipher suites to '{0}'")]
     Ciphersuites(String),
+    #[error("unable to set SSL curves list to '{0}'")]
+    Curves(String),
     #[error(
         "'{0}' is not supported by lbd: its TLS library (rustls) only speaks TLSv1.2 and TLSv1.3."
     )]
@@ -126,6 +128,55 @@ pub fn provider(p: &TlsParams, notes: &mut Notes) -> Result<CryptoProvider, TlsS
     })
 }
 
+/// The key exchange groups of a `curves` (or `ecdhe`) list, in its order.
+/// OpenSSL names groups rustls lacks (P-521, X448, ...) are left out with a
+/// warning; a list left empty, or a name no one knows, is refused as 2.6
+/// refuses what OpenSSL cannot set.
+pub fn kx_groups(
+    list: &str,
+    notes: &mut Notes,
+) -> Result<Vec<&'static dyn rustls::crypto::SupportedKxGroup>, TlsSetupError> {
+    use rustls::crypto::aws_lc_rs::kx_group as kx;
+    let mut groups = Vec::new();
+    let mut ignored = Vec::new();
+    for name in list.split(':').filter(|n| !n.is_empty()) {
+        let g: &'static dyn rustls::crypto::SupportedKxGroup = match name {
+            "X25519" | "x25519" => kx::X25519,
+            "P-256" | "prime256v1" | "secp256r1" => kx::SECP256R1,
+            "P-384" | "secp384r1" => kx::SECP384R1,
+            "X25519MLKEM768" => kx::X25519MLKEM768,
+            "SecP256r1MLKEM768" => kx::SECP256R1MLKEM768,
+            "P-521" | "secp521r1" | "X448" | "x448" | "ffdhe2048" | "ffdhe3072" | "ffdhe4096"
+            | "ffdhe6144" | "ffdhe8192" => {
+                ignored.push(name.to_string());
+                continue;
+            }
+            _ => return Err(TlsSetupError::Curves(list.to_string())),
+        };
+        if !groups
+            .iter()
+            .any(|x: &&dyn rustls::crypto::SupportedKxGroup| x.name() == g.name())
+        {
+            groups.push(g);
+        }
+    }
+    if groups.is_empty() {
+        return Err(TlsSetupError::Curves(list.to_string()));
+    }
+    if !ignored.is_empty() {
+        notes.warnings.push(format!(
+            "'curves' : lbd (rustls) ignores {} it does not implement: {}.",
+            if ignored.len() == 1 {
+                "a group"
+            } else {
+                "groups"
+            },
+            ignored.join(", ")
+        ));
+    }
+    Ok(groups)
+}
+
 /// Loads a CA bundle (`ca-file`).
 pub fn load_roots(path: &Path) -> Result<RootCertStore, TlsSetupError> {
     let shown = path.display().to_string();
@@ -185,7 +236,11 @@ impl Acceptor {
         let table = CertTable::new(load_certs(ssl)?)
             .ok_or(TlsSetupError::NoCert)?
             .strict(ssl.strict_sni);
-        let provider = Arc::new(provider(&ssl.params, &mut notes)?);
+        let mut provider = provider(&ssl.params, &mut notes)?;
+        if let Some(list) = ssl.curves.as_ref().or(ssl.ecdhe.as_ref()) {
+            provider.kx_groups = kx_groups(list, &mut notes)?;
+        }
+        let provider = Arc::new(provider);
         let versions = versions(&ssl.params)?;
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
@@ -468,6 +523,31 @@ mod tests {
                 ..TlsParams::default()
             }),
             Err(TlsSetupError::NoVersion)
+        ));
+    }
+
+    #[test]
+    fn curves_map_openssl_names_and_leave_out_what_rustls_lacks() {
+        let mut notes = Notes::default();
+        let g = kx_groups("P-384:X25519:P-521:prime256v1:X25519", &mut notes)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<_> = g.iter().map(|g| g.name()).collect();
+        assert_eq!(
+            names,
+            [
+                rustls::NamedGroup::secp384r1,
+                rustls::NamedGroup::X25519,
+                rustls::NamedGroup::secp256r1
+            ]
+        );
+        assert!(notes.warnings[0].contains("P-521"), "{:?}", notes.warnings);
+        assert!(matches!(
+            kx_groups("X448", &mut notes),
+            Err(TlsSetupError::Curves(_))
+        ));
+        assert!(matches!(
+            kx_groups("P-256:BOGUS", &mut notes),
+            Err(TlsSetupError::Curves(_))
         ));
     }
 }

@@ -99,6 +99,13 @@ pub struct BindSsl {
     /// `strict-sni`: a handshake whose SNI names no certificate fails.
     #[serde(default)]
     pub strict_sni: bool,
+    /// `curves` (else `ssl-default-bind-curves`): key exchange groups in
+    /// order, OpenSSL names separated by `:`.
+    #[serde(default)]
+    pub curves: Option<String>,
+    /// `ecdhe`: one group, used when `curves` is not set.
+    #[serde(default)]
+    pub ecdhe: Option<String>,
 }
 
 /// `server ... ssl ...` (spec 4.3).
@@ -135,6 +142,9 @@ pub struct SslDefaults {
     pub bind_options: Vec<String>,
     pub bind_ciphers: Option<String>,
     pub bind_ciphersuites: Option<String>,
+    /// `ssl-default-bind-curves`.
+    #[serde(default)]
+    pub bind_curves: Option<String>,
     pub server_options: Vec<String>,
     pub server_ciphers: Option<String>,
     pub server_ciphersuites: Option<String>,

@@ -156,6 +156,7 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
     }
     bind.ssl.params.ciphers = l.global.ssl.bind_ciphers.clone();
     bind.ssl.params.ciphersuites = l.global.ssl.bind_ciphersuites.clone();
+    bind.ssl.curves = l.global.ssl.bind_curves.clone();
     // `ssl-default-bind-options` words come first, so the line overrides them.
     let mut all: Vec<String> = words[..2].to_vec();
     all.extend(l.global.ssl.bind_options.iter().cloned());
@@ -258,6 +259,8 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             }
             "prefer-client-ciphers" => bind.ssl.prefer_client_ciphers = true,
             "strict-sni" => bind.ssl.strict_sni = true,
+            "curves" => bind.ssl.curves = Some(need_val(l)?),
+            "ecdhe" => bind.ssl.ecdhe = Some(need_val(l)?),
             "verify" => {
                 let v = need_val(l)?;
                 bind.ssl.verify = Verify::parse(&v).ok_or_else(|| {
@@ -485,6 +488,8 @@ const BIND_KEYWORDS: &[&str] = &[
     "verify",
     "prefer-client-ciphers",
     "strict-sni",
+    "curves",
+    "ecdhe",
     "ca-file",
     "ciphers",
     "proto",

@@ -215,6 +215,19 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
         }
         // The option words are checked where they apply, on each bind or
         // server line, with that line's own keywords.
+        "ssl-default-bind-curves" => {
+            let Some(v) = words.get(1).filter(|v| !v.is_empty()) else {
+                return l.alert(format_args!(
+                    "global statement '{kw}' expects a curves suite as an arguments."
+                ));
+            };
+            if let Some(extra) = words.get(2) {
+                return l.alert(format_args!(
+                    "'{kw}' cannot handle unexpected argument '{extra}'."
+                ));
+            }
+            l.global.ssl.bind_curves = Some(v.clone());
+        }
         "ssl-default-bind-options" => l.global.ssl.bind_options = words[1..].to_vec(),
         "ssl-default-server-options" => l.global.ssl.server_options = words[1..].to_vec(),
         "ssl-server-verify" => match words.get(1).map(String::as_str) {
