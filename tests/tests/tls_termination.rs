@@ -536,3 +536,39 @@ frontend fe
         "{err}"
     );
 }
+
+#[test]
+fn no_ca_names_leaves_the_ca_list_out_of_the_certificate_request() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let (p_named, p_unnamed) = (free_port(), free_port());
+    let cfg = format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{p_named} ssl crt {crt} ca-file {ca} verify optional
+    bind 127.0.0.1:{p_unnamed} ssl crt {crt} ca-file {ca} verify optional no-ca-names
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr(),
+        crt = crt.display(),
+        ca = ca.display()
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    let named = s_client(p_named, &["-servername", "site.test"]);
+    assert!(
+        named.contains("Acceptable client certificate CA names") && named.contains("Test CA"),
+        "{named}{}",
+        lbd.output_hint()
+    );
+    let unnamed = s_client(p_unnamed, &["-servername", "site.test"]);
+    assert!(
+        unnamed.contains("No client certificate CA names sent"),
+        "{unnamed}"
+    );
+}

@@ -117,7 +117,6 @@ const BIND: &[&str] = &[
     "force-tlsv10",
     "force-tlsv11",
     "allow-0rtt",
-    "no-ca-names",
     "accept-netscaler-cip",
     "mss",
     "defer-accept",

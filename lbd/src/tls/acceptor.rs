@@ -257,6 +257,9 @@ impl Acceptor {
                 if verify == Verify::Optional {
                     vb = vb.allow_unauthenticated();
                 }
+                if ssl.no_ca_names {
+                    vb = vb.clear_root_hint_subjects();
+                }
                 let v = vb
                     .build()
                     .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;

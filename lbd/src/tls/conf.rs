@@ -106,6 +106,9 @@ pub struct BindSsl {
     /// `ecdhe`: one group, used when `curves` is not set.
     #[serde(default)]
     pub ecdhe: Option<String>,
+    /// `no-ca-names`: the certificate request names no CA.
+    #[serde(default)]
+    pub no_ca_names: bool,
 }
 
 /// `server ... ssl ...` (spec 4.3).

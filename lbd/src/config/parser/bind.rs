@@ -259,6 +259,7 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             }
             "prefer-client-ciphers" => bind.ssl.prefer_client_ciphers = true,
             "strict-sni" => bind.ssl.strict_sni = true,
+            "no-ca-names" => bind.ssl.no_ca_names = true,
             "curves" => bind.ssl.curves = Some(need_val(l)?),
             "ecdhe" => bind.ssl.ecdhe = Some(need_val(l)?),
             "verify" => {
@@ -285,9 +286,13 @@ pub(crate) fn parse(l: &mut Loader<'_>, words: &[String]) -> Result<Bind, Status
             }
         }
         k += match opt {
-            "v4v6" | "v6only" | "accept-proxy" | "ssl" | "prefer-client-ciphers" | "strict-sni" => {
-                1
-            }
+            "v4v6"
+            | "v6only"
+            | "accept-proxy"
+            | "ssl"
+            | "prefer-client-ciphers"
+            | "strict-sni"
+            | "no-ca-names" => 1,
             _ => 2,
         };
     }
@@ -488,6 +493,7 @@ const BIND_KEYWORDS: &[&str] = &[
     "verify",
     "prefer-client-ciphers",
     "strict-sni",
+    "no-ca-names",
     "curves",
     "ecdhe",
     "ca-file",
