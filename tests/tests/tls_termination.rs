@@ -572,3 +572,80 @@ backend be
         "{unnamed}"
     );
 }
+
+/// Mozilla's "intermediate" server-side TLS configuration for HAProxy
+/// (ssl-config.mozilla.org), as operators paste it, loads and serves.
+#[test]
+fn mozillas_intermediate_configuration_loads_and_serves() {
+    let pki = Pki::new("Test CA");
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
+    let ca = pki.write_ca(dir.path(), "ca.pem");
+    let dh = dir.join("dhparam");
+    let out = Command::new("openssl")
+        .args(["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt"])
+        .args(["group:ffdhe2048", "-out"])
+        .arg(&dh)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl: {e}"));
+    assert!(out.status.success(), "{out:?}");
+    let (tls, clear) = (free_port(), free_port());
+    let cfg = format!(
+        "global
+    maxconn 1000
+    ssl-default-bind-curves X25519:prime256v1:secp384r1
+    ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305
+    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+    ssl-default-bind-options prefer-client-ciphers no-sslv3 no-tlsv10 no-tlsv11 no-tls-tickets
+    ssl-default-server-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305
+    ssl-default-server-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+    ssl-default-server-options no-sslv3 no-tlsv10 no-tlsv11 no-tls-tickets
+    ssl-dh-param-file {dh}
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend ft_test
+    mode    http
+    bind    127.0.0.1:{tls} ssl crt {crt} alpn h2,http/1.1
+    bind    127.0.0.1:{clear}
+    redirect scheme https code 301 if !{{ ssl_fc }}
+    http-response set-header Strict-Transport-Security max-age=63072000
+    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr(),
+        dh = dh.display(),
+        crt = crt.display()
+    );
+    let (code, _, err) = check(&cfg);
+    assert_eq!(code, 0, "{err}");
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    let r = curl_https("site.test", tls, &ca, &["--http2"]);
+    assert_eq!(r.code, 0, "{}{}", r.stderr, lbd.output_hint());
+    let head = r.stdout_str().to_ascii_lowercase();
+    assert!(head.starts_with("http/2 200"), "{head}");
+    assert!(
+        head.contains("strict-transport-security: max-age=63072000"),
+        "{head}"
+    );
+    let redirect = curl(&["-s", "-i", &format!("http://127.0.0.1:{clear}/x")]);
+    assert!(
+        redirect.stdout_str().starts_with("HTTP/1.1 301"),
+        "{}",
+        redirect.stdout_str()
+    );
+    // A missing DH file is refused, as 2.6 refuses it.
+    let (code, _, err) = check(&cfg.replace(&dh.display().to_string(), "/nonexistent/dh"));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("unable to load DH parameters from file </nonexistent/dh>"),
+        "{err}"
+    );
+}

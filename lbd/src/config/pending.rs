@@ -66,7 +66,6 @@ const OPTIONS: &[(&str, Pending)] = &[
 
 /// `global` keywords refused or accepted for now.
 const GLOBAL: &[(&str, Pending)] = &[
-    ("ssl-dh-param-file", Pending::Unsupported),
     ("server-state-file", Pending::Unsupported),
     ("server-state-base", Pending::Unsupported),
     ("max-spread-checks", Pending::Unsupported),

@@ -215,6 +215,28 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
         }
         // The option words are checked where they apply, on each bind or
         // server line, with that line's own keywords.
+        "ssl-dh-param-file" => {
+            let Some(path) = words.get(1).filter(|v| !v.is_empty()) else {
+                return l.alert(format_args!("'{kw}' expects a file path as an argument."));
+            };
+            if let Some(extra) = words.get(2) {
+                return l.alert(format_args!(
+                    "'{kw}' cannot handle unexpected argument '{extra}'."
+                ));
+            }
+            // Checked as 2.6 loads it, then unused: rustls negotiates no
+            // finite-field DHE (TLS 1.2 ECDHE and TLS 1.3 groups only).
+            let loaded = std::fs::read_to_string(l.resolve_path(path))
+                .is_ok_and(|t| t.contains("-----BEGIN DH PARAMETERS-----"));
+            if !loaded {
+                return l.alert(format_args!(
+                    "'{kw}': unable to load DH parameters from file <{path}>."
+                ));
+            }
+            l.notice(format_args!(
+                "'{kw}' is accepted but ignored by lbd (no DHE key exchange)."
+            ));
+        }
         "ssl-default-bind-curves" => {
             let Some(v) = words.get(1).filter(|v| !v.is_empty()) else {
                 return l.alert(format_args!(
