@@ -35,6 +35,11 @@ pub async fn serve(mut driver: Driver, hooks: Hooks) -> i32 {
         driver.events = Some(Arc::new(crate::notify::Notifier::new()));
         crate::notify::Notifier::start_watchdog();
     }
+    // 2.6 reads the state files at start-up; what the previous process
+    // hands over is fresher, so it comes after.
+    for w in crate::master::state::apply_state_files(&driver.current().runtime) {
+        eprintln!("[WARNING]  ({}) : {w}", std::process::id());
+    }
     if let Some(c) = &hooks.carried {
         c.apply(&driver.current().runtime);
     }

@@ -181,3 +181,44 @@ fn a_binary_upgrade_with_x_carries_stick_tables_and_server_state() {
         new.output_hint()
     );
 }
+
+/// The operator's flow around a restart with 2.6: dump `show servers
+/// state` to the `server-state-file`, restart, and the backends with
+/// `load-server-state-from-file` start from it.
+#[test]
+fn load_server_state_from_file_restores_maintenance_after_a_restart() {
+    let (a1, a2) = (HttpBackend::start("s1"), HttpBackend::start("s2"));
+    let port = free_port();
+    // Outlives both processes (each owns its own directory).
+    let keep = TempDir::new();
+    let admin = keep.join("admin.sock");
+    let cfg = http_config(port, "", &server_lines(&[&a1, &a2], ""))
+        .replace(
+            "global\n",
+            &format!(
+                "global\n    stats socket {} level admin\n    server-state-base {}\n    server-state-file servers.state\n",
+                admin.display(),
+                keep.path().display()
+            ),
+        )
+        .replace("defaults\n", "defaults\n    load-server-state-from-file global\n");
+    let first = LbdProcess::start_in(TempDir::new(), &cfg);
+    wait_socket(&admin);
+    assert_eq!(cli(&admin, "set server be/s1 state maint"), "\n");
+    let dump = cli(&admin, "show servers state");
+    std::fs::write(keep.join("servers.state"), &dump).unwrap_or_else(|e| panic!("{e}"));
+    drop(first);
+    let _ = std::fs::remove_file(&admin);
+    let second = LbdProcess::start_in(TempDir::new(), &cfg);
+    wait_socket(&admin);
+    let urls: Vec<String> = (0..4)
+        .map(|_| format!("http://127.0.0.1:{port}/"))
+        .collect();
+    let counts = count_by_server(&curl_many(&urls, &[]));
+    assert_eq!(
+        counts.get("s2"),
+        Some(&4),
+        "{counts:?}\nstate file:\n{dump}{}",
+        second.output_hint()
+    );
+}

@@ -69,6 +69,11 @@ pub struct Global {
     pub stats_timeout: u64,
     pub stats_maxconn: Option<u32>,
     pub hard_stop_after: Option<u64>,
+    /// `server-state-file` and `server-state-base`.
+    #[serde(default)]
+    pub server_state_file: Option<String>,
+    #[serde(default)]
+    pub server_state_base: Option<String>,
     pub grace: Option<u64>,
     pub node: Option<String>,
     pub description: Option<String>,
@@ -114,6 +119,8 @@ impl Default for Global {
             stats_timeout: 10_000,
             stats_maxconn: None,
             hard_stop_after: None,
+            server_state_file: None,
+            server_state_base: None,
             grace: None,
             node: None,
             description: None,
@@ -238,6 +245,17 @@ pub enum Mode {
     Http,
 }
 
+/// `load-server-state-from-file`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LoadServerState {
+    #[default]
+    None,
+    /// The global `server-state-file`.
+    Global,
+    /// The backend's own `server-state-file-name` (or its name).
+    Local,
+}
+
 /// A frontend, backend or listen section, with its defaults already applied.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Proxy {
@@ -258,6 +276,12 @@ pub struct Proxy {
     pub retries: u32,
     /// `retry-on`: which failures are retried (default: conn-failure).
     pub retry_on: RetryOn,
+    /// `load-server-state-from-file`: where server state is read at start.
+    #[serde(default)]
+    pub load_server_state: LoadServerState,
+    /// `server-state-file-name`; None: the backend's name.
+    #[serde(default)]
+    pub server_state_file_name: Option<String>,
     pub balance: Balance,
     pub hash_type: HashType,
     pub default_backend: Option<String>,

@@ -26,8 +26,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("error-log-format", Pending::Unsupported),
     ("email-alert", Pending::Unsupported),
     ("external-check", Pending::Unsupported),
-    ("load-server-state-from-file", Pending::Unsupported),
-    ("server-state-file-name", Pending::Unsupported),
     ("hash-balance-factor", Pending::Unsupported),
     ("rate-limit", Pending::Unsupported),
     ("max-keep-alive-queue", Pending::Unsupported),
@@ -66,8 +64,6 @@ const OPTIONS: &[(&str, Pending)] = &[
 
 /// `global` keywords refused or accepted for now.
 const GLOBAL: &[(&str, Pending)] = &[
-    ("server-state-file", Pending::Unsupported),
-    ("server-state-base", Pending::Unsupported),
     ("max-spread-checks", Pending::Unsupported),
     ("lua-load", Pending::Unsupported),
     ("lua-prepend-path", Pending::Unsupported),

@@ -134,6 +134,60 @@ fn carry_commands(old: &str, new: &str) -> Vec<String> {
     out
 }
 
+/// `load-server-state-from-file`: the state 2.6 reads at start-up from the
+/// file an operator dumped with `show servers state` (globally
+/// `server-state-file`, or per backend `server-state-file-name`, both
+/// under `server-state-base`). Rows apply to the backends that ask for
+/// their file, with the precedence rules of [`apply`]. Returns 2.6's
+/// warnings for files that cannot be read.
+pub fn apply_state_files(runtime: &Arc<Runtime>) -> Vec<String> {
+    use crate::config::model::LoadServerState;
+    let g = &runtime.global;
+    let resolve = |f: &str| match &g.server_state_base {
+        Some(base) if !f.starts_with('/') => {
+            format!("{}/{f}", base.trim_end_matches('/'))
+        }
+        _ => f.to_string(),
+    };
+    let mut files: HashMap<String, Option<String>> = HashMap::new();
+    let mut warnings = Vec::new();
+    let mut rows = String::from("1\n");
+    for be in &runtime.backends {
+        let path = match be.conf.load_server_state {
+            LoadServerState::None => continue,
+            LoadServerState::Global => match &g.server_state_file {
+                Some(f) => resolve(f),
+                None => continue,
+            },
+            LoadServerState::Local => resolve(
+                be.conf
+                    .server_state_file_name
+                    .as_deref()
+                    .unwrap_or(&be.name),
+            ),
+        };
+        let text =
+            files
+                .entry(path.clone())
+                .or_insert_with(|| match std::fs::read_to_string(&path) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        warnings.push(format!("Can't open server state file '{path}': {e}"));
+                        None
+                    }
+                });
+        let Some(text) = text else { continue };
+        for line in text.lines().skip(1) {
+            if row(line).is_some_and(|((b, _), _)| b == be.name) {
+                rows.push_str(line);
+                rows.push('\n');
+            }
+        }
+    }
+    apply(runtime, &rows);
+    warnings
+}
+
 /// Applying saved state says nothing, as 2.6 loading a state file.
 struct Silent;
 

@@ -215,6 +215,14 @@ pub(crate) fn keyword(l: &mut Loader<'_>, words: &[String], negate: bool) -> Sta
         }
         // The option words are checked where they apply, on each bind or
         // server line, with that line's own keywords.
+        "server-state-file" | "server-state-base" => {
+            let v = tryst!(one_arg(l, words, "a file path"));
+            if kw == "server-state-file" {
+                l.global.server_state_file = Some(v.into());
+            } else {
+                l.global.server_state_base = Some(v.into());
+            }
+        }
         "ssl-dh-param-file" => {
             let Some(path) = words.get(1).filter(|v| !v.is_empty()) else {
                 return l.alert(format_args!("'{kw}' expects a file path as an argument."));

@@ -6,7 +6,7 @@
 
 use super::super::model::{
     Balance, ErrorFile, ForwardFor, HashFunction, HashMethod, HashType, HttpConnMode, HttpReuse,
-    IpNet, LogFormatKind, Mode, RetryOn, UseBackend,
+    IpNet, LoadServerState, LogFormatKind, Mode, RetryOn, UseBackend,
 };
 use super::super::pending;
 use super::super::units::{self, UnitError};
@@ -200,6 +200,30 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
                 }
                 Err(m) => return l.alert(m),
             }
+        }
+        "load-server-state-from-file" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            let v = words.get(1).map(String::as_str).unwrap_or("");
+            l.draft(t).proxy.load_server_state = match v {
+                "global" => LoadServerState::Global,
+                "local" => LoadServerState::Local,
+                "none" => LoadServerState::None,
+                _ => {
+                    return l.alert(format_args!(
+                        "'{kw}' expects 'global', 'local' or 'none'. Got '{v}'"
+                    ))
+                }
+            };
+        }
+        "server-state-file-name" => {
+            if lacks(l, t, kw, Cap::Be, "") {
+                return Status::default();
+            }
+            let v = words.get(1).map(String::as_str).unwrap_or("");
+            l.draft(t).proxy.server_state_file_name =
+                (!v.is_empty() && v != "use-backend-name").then(|| v.to_string());
         }
         "hash-type" => {
             if lacks(l, t, kw, Cap::Be, "") {
