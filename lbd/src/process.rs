@@ -35,10 +35,15 @@ pub async fn serve(mut driver: Driver, hooks: Hooks) -> i32 {
         driver.events = Some(Arc::new(crate::notify::Notifier::new()));
         crate::notify::Notifier::start_watchdog();
     }
-    // 2.6 reads the state files at start-up; what the previous process
-    // hands over is fresher, so it comes after.
-    for w in crate::master::state::apply_state_files(&driver.current().runtime) {
-        eprintln!("[WARNING]  ({}) : {w}", std::process::id());
+    // 2.6 reads the state files at start-up. What the previous process
+    // hands over is fresher than any file (a row the operator changed back
+    // after dumping would otherwise come back), so with it the files are
+    // not read.
+    let handed_over = hooks.carried.as_ref().is_some_and(|c| c.servers.is_some());
+    if !handed_over {
+        for w in crate::master::state::apply_state_files(&driver.current().runtime) {
+            eprintln!("[WARNING]  ({}) : {w}", std::process::id());
+        }
     }
     if let Some(c) = &hooks.carried {
         c.apply(&driver.current().runtime);
