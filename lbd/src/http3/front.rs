@@ -265,6 +265,7 @@ async fn bridge(
         ctx.log.clone(),
         ctx.sess.clone(),
         ctx.conn_state.for_stream(),
+        None,
     )));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
