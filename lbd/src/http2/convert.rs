@@ -22,38 +22,22 @@ pub enum RequestFraming {
 /// any `HTTP/d.d` above 1.1 as 1.1 and sends `HTTP/1.1` to the server, while
 /// the log's `%r`, copied from the request line, shows `HTTP/2.0` as
 /// HAProxy's does.
-const H2_VERSION: &[u8] = b"HTTP/2.0";
+pub const H2_VERSION: &[u8] = b"HTTP/2.0";
 
-/// Writes the HTTP/1.1 head for an h2 request into `out`.
+/// Writes the HTTP/1.1 head for an h2 (or h3) request into `out`, the
+/// buffer the session reads its head from, and returns the head as the
+/// session's parser would make of those bytes (`opts`: its limits), so it
+/// need not parse them again.
 ///
 /// `:authority` becomes `host` (a `host` header is dropped then, as RFC 9113
 /// says they must agree), several `cookie` headers are joined with `; `, and
-/// a body of unknown length is announced as chunked.
-pub fn request_head(
-    parts: &http::request::Parts,
-    end_stream: bool,
-    absolute: bool,
-    out: &mut impl BufMut,
-) -> RequestFraming {
-    let mut bytes = BytesMut::with_capacity(request_head_len(parts));
-    let (framing, _) = request(
-        parts,
-        end_stream,
-        absolute,
-        &h1::ParseOptions::default(),
-        &mut bytes,
-    );
-    out.put_slice(&bytes);
-    framing
-}
-
-/// As [`request_head`], into the buffer the session reads its head from,
-/// and with the head as the session's parser would make of those bytes
-/// (`opts`: its limits), so it need not parse them again.
+/// a body of unknown length is announced as chunked. `version`: the
+/// request line's (`HTTP/2.0`, `HTTP/3.0`: what `%r` shows).
 pub fn request(
     parts: &http::request::Parts,
     end_stream: bool,
     absolute: bool,
+    version: &[u8],
     opts: &h1::ParseOptions,
     out: &mut BytesMut,
 ) -> (RequestFraming, Result<h1::RequestHead, h1::H1Error>) {
@@ -82,7 +66,7 @@ pub fn request(
         opts,
         parts.method.as_str().as_bytes(),
         &[prefix[0], prefix[1], prefix[2], target.as_bytes()],
-        H2_VERSION,
+        version,
     );
     let authority = parts.uri.authority();
     if let Some(a) = authority {
@@ -132,7 +116,7 @@ pub fn request(
     (framing, b.finish())
 }
 
-/// Bytes [`request_head`] writes for `parts`, or a little more: the room
+/// Bytes [`request`] writes for `parts`, or a little more: the room
 /// to reserve so the head is written without growing its buffer.
 pub fn request_head_len(parts: &http::request::Parts) -> usize {
     const LINE_AND_FRAMING: usize =
@@ -414,6 +398,19 @@ mod tests {
         req.into_parts().0
     }
 
+    fn request_head(
+        parts: &http::request::Parts,
+        end: bool,
+        absolute: bool,
+        out: &mut Vec<u8>,
+    ) -> RequestFraming {
+        let mut bytes = BytesMut::new();
+        let opts = h1::ParseOptions::default();
+        let (framing, _) = request(parts, end, absolute, H2_VERSION, &opts, &mut bytes);
+        out.extend_from_slice(&bytes);
+        framing
+    }
+
     #[test]
     fn request_line_says_http2_and_authority_becomes_host() {
         let req = http::Request::get("https://example.com:8443/a?b=1")
@@ -520,7 +517,7 @@ mod tests {
             let parts = parts(req);
             for absolute in [false, true] {
                 let mut out = BytesMut::new();
-                let (_, built) = request(&parts, end, absolute, opts, &mut out);
+                let (_, built) = request(&parts, end, absolute, H2_VERSION, opts, &mut out);
                 let parsed = h1::parse_request(&out, opts);
                 assert_eq!(built.map(Some), parsed, "{}", String::from_utf8_lossy(&out));
             }

@@ -242,7 +242,7 @@ async fn bridge(
     let end = body.is_end_stream();
     let (framing, head) = ours.preload(|out| {
         out.reserve(convert::request_head_len(&parts));
-        convert::request(&parts, end, true, &ctx.opts, out)
+        convert::request(&parts, end, true, convert::H2_VERSION, &ctx.opts, out)
     });
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
     // The stream's own copy of the context, taken apart rather than cloned
