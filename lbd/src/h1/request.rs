@@ -162,6 +162,11 @@ fn parse_request_line(
 }
 
 fn check_target(t: &[u8], opts: &ParseOptions) -> Result<(), H1Error> {
+    // Printable ASCII throughout, the usual case, in one pass the compiler
+    // can widen.
+    if t.iter().all(|&b| (0x21..0x7f).contains(&b)) {
+        return Ok(());
+    }
     for &b in t {
         if b <= 0x20 || b == 0x7f || (b >= 0x80 && !opts.accept_invalid) {
             return Err(bad("invalid character in target"));
@@ -253,7 +258,7 @@ impl<'a> HeadBuilder<'a> {
         if self.error.is_some() {
             return;
         }
-        if !self.opts.accept_invalid && !name.iter().all(|&b| is_tchar(b)) || name.is_empty() {
+        if name.is_empty() || (!self.opts.accept_invalid && !name.iter().all(|&b| is_tchar(b))) {
             self.error = Some(bad("invalid character in header name"));
             return;
         }

@@ -400,7 +400,7 @@ async fn response_down(
             // After part of an HTTP/1 head: the session broke off.
             mem::Incoming::Head(_) if !buf.is_empty() => return Err(Flow::Session),
             mem::Incoming::Head(h) => {
-                let mem::Head { response, framing } = *h;
+                let mem::Head { response, framing } = h;
                 break (response, framing);
             }
         }

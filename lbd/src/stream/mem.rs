@@ -46,7 +46,7 @@ struct Dir {
     write_waker: Option<Waker>,
     /// A head message sent after `buf`'s bytes, with what was written
     /// after it: the reader gets `buf`, then the head, then these bytes.
-    head: Option<(Box<Head>, BytesMut)>,
+    head: Option<(Head, BytesMut)>,
 }
 
 impl Dir {
@@ -76,7 +76,9 @@ pub struct Head {
 pub enum Incoming {
     /// This many bytes were added to the caller's buffer (0: EOF).
     Bytes(usize),
-    Head(Box<Head>),
+    /// Inline, not boxed: a move of its fields costs less than an
+    /// allocation per response.
+    Head(Head),
 }
 
 /// Both directions; `dirs[s]` carries what side `s` writes.
@@ -340,7 +342,7 @@ impl MemStream {
         if d.head.is_some() {
             return Err(io::ErrorKind::InvalidInput.into());
         }
-        d.head = Some((Box::new(head), BytesMut::new()));
+        d.head = Some((head, BytesMut::new()));
         let waker = d.read_waker.take();
         drop(d);
         if let Some(w) = waker {
