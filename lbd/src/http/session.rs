@@ -168,11 +168,19 @@ pub async fn serve(
     }
 }
 
+/// What a stream's session starts from, beside its connection's context.
+pub struct StreamStart {
+    /// What the connection's `tcp-request` rules left, from
+    /// [`crate::http::ctx::State::for_stream`].
+    pub state: crate::http::ctx::State,
+    /// The request head as the bridge built it (see [`h1::HeadBuilder`]),
+    /// whose bytes it put first in the pipe; without it the session parses
+    /// what it reads.
+    pub head: Option<Result<h1::RequestHead, H1Error>>,
+}
+
 /// Serves one stream of an HTTP/2 or HTTP/3 connection whose `tcp-request`
-/// rules already ran, once for the connection as 2.6 runs them: `state`
-/// comes from [`crate::http::ctx::State::for_stream`]. `head`: the request
-/// head as the bridge built it (see [`h1::HeadBuilder`]), whose bytes it
-/// put first in the pipe; without it the session parses what it reads.
+/// rules already ran, once for the connection as 2.6 runs them.
 pub async fn serve_stream(
     fe: Arc<Frontend>,
     client: Stream,
@@ -180,9 +188,9 @@ pub async fn serve_stream(
     stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
-    state: crate::http::ctx::State,
-    head: Option<Result<h1::RequestHead, H1Error>>,
+    start: StreamStart,
 ) {
+    let StreamStart { state, head } = start;
     if let Some(mut s) = Session::open(fe, client, info, log, sess, state, true) {
         s.live_stream(stop, head).await;
     }

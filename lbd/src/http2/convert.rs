@@ -137,19 +137,22 @@ pub fn request_head_len(parts: &http::request::Parts) -> usize {
 
 /// The h2 response for the session's response head `head`, read from
 /// `buf` (the server's head as the rules left it): the fields the session
-/// would write as HTTP/1, less those h2 cannot carry.
+/// would write as HTTP/1, less those h2 cannot carry. The head is copied
+/// once and the values share that copy, as [`response`]'s do the pipe's
+/// buffer (a copy per value was an allocation per header).
 pub fn response_fields(head: &h1::ResponseHead, buf: &[u8]) -> http::Response<()> {
+    let shared = Bytes::copy_from_slice(&buf[..head.head_len.min(buf.len())]);
     let mut resp = http::Response::new(());
     *resp.status_mut() =
         http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
     let headers = resp.headers_mut();
     *headers = HeaderMap::with_capacity(head.headers.len());
     for f in head.headers.iter().filter(|f| !f.dropped) {
-        let name = f.name.get(buf);
+        let name = f.name.get(&shared);
         if hop_by_hop(name) {
             continue;
         }
-        let value = f.value.get(buf);
+        let value = f.value.get(&shared);
         let value = match f.kind {
             // Only `trailers` survives in TE, as the H1 writer has it.
             h1::HeaderKind::Te if has_trailers(value) => HeaderValue::from_static("trailers"),
@@ -165,7 +168,8 @@ pub fn response_fields(head: &h1::ResponseHead, buf: &[u8]) -> http::Response<()
                     Err(_) => continue,
                 }
             }
-            _ => match HeaderValue::from_bytes(value) {
+            _ if f.value.start > f.value.end || f.value.end > shared.len() => continue,
+            _ => match HeaderValue::from_maybe_shared(shared.slice(f.value.start..f.value.end)) {
                 Ok(v) => v,
                 Err(_) => continue,
             },
@@ -542,6 +546,26 @@ mod tests {
         let mut end = Vec::new();
         chunked_trailers(Some(&t), &mut end);
         assert_eq!(end, b"0\r\ngrpc-status: 0\r\n\r\n");
+    }
+
+    /// Fields handed over by the session are what the bridge made of the
+    /// head the session wrote.
+    #[test]
+    fn response_fields_match_the_written_head() {
+        let raw = b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nX-A:  one \r\nTE: trailers, x\r\nX-Fold: a\r\n b\r\nSet-Cookie: s=1\r\nSet-Cookie: t=2\r\nContent-Length: 2\r\n\r\nok";
+        let opts = h1::ParseOptions::default();
+        let Ok(Some(head)) = h1::parse_response(raw, h1::Method::Get, &opts) else {
+            panic!("response did not parse");
+        };
+        let native = response_fields(&head, raw);
+        let mut written = Vec::new();
+        h1::write_response_head(&mut written, raw, &head, None, &Default::default());
+        let Ok(Some(again)) = h1::parse_response(&written, h1::Method::Get, &opts) else {
+            panic!("written head did not parse");
+        };
+        let bridged = response(&again, &Bytes::from(written.clone()));
+        assert_eq!(native.status(), bridged.status());
+        assert_eq!(native.headers(), bridged.headers());
     }
 
     #[test]

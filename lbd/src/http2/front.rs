@@ -274,8 +274,10 @@ async fn bridge(
         stop,
         log,
         sess,
-        conn_state.for_stream(),
-        Some(head),
+        crate::http::StreamStart {
+            state: conn_state.for_stream(),
+            head: Some(head),
+        },
     ));
     let translate = pin!(async move {
         let outcome = {

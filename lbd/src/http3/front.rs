@@ -255,8 +255,10 @@ async fn bridge(
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
-        ctx.conn_state.for_stream(),
-        Some(head),
+        crate::http::StreamStart {
+            state: ctx.conn_state.for_stream(),
+            head: Some(head),
+        },
     )));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
