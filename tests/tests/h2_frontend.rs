@@ -327,3 +327,30 @@ fn session_variables_from_tcp_rules_reach_every_stream() {
         assert!(h.contains("x-sni: site.test\r\n"), "{h}");
     }
 }
+
+/// A server's interim 100 is not taken for the response: the final head
+/// arrives whole (its fields, less the HTTP/1 hop-by-hop ones) with its
+/// body, on a cleartext `proto h2` bind.
+#[test]
+fn the_final_response_follows_an_interim_one_with_its_fields_and_body() {
+    let raw = "HTTP/1.1 100 Continue\r\n\r\n\
+               HTTP/1.1 200 OK\r\nX-A:  one \r\nConnection: keep-alive\r\n\
+               Keep-Alive: timeout=5\r\nSet-Cookie: s=1\r\nSet-Cookie: t=2\r\n\
+               Content-Length: 5\r\n\r\nhello";
+    let be = HttpBackend::builder("s1")
+        .reply(Reply::Raw(raw.as_bytes().to_vec()))
+        .start();
+    let port = free_port();
+    let cfg = config(&format!("127.0.0.1:{port} proto h2"), "", &be, "");
+    let _lbd = LbdProcess::start(&cfg);
+    let url = format!("http://127.0.0.1:{port}/interim");
+    let out = curl(&["-s", "-D", "-", "--http2-prior-knowledge", &url]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(text.contains("http/2 200"), "{text}");
+    assert!(text.contains("x-a: one\r\n"), "{text}");
+    assert!(text.contains("set-cookie: s=1\r\n"), "{text}");
+    assert!(text.contains("set-cookie: t=2\r\n"), "{text}");
+    assert!(!text.contains("keep-alive"), "{text}");
+    assert!(text.ends_with("\r\n\r\nhello"), "{text}");
+}

@@ -52,7 +52,7 @@ mod tests;
 pub use body::{BodyDecoder, Progress};
 pub use canned::{error_response, ErrorLayer};
 pub use error::H1Error;
-pub use request::{parse_request, parse_request_into, RequestHead};
+pub use request::{parse_request, parse_request_into, HeadBuilder, RequestHead};
 pub use response::{parse_response, parse_response_into, ResponseHead};
 pub use scan::head_end;
 pub use types::{

@@ -149,11 +149,7 @@ fn parse_request_line(
     if t_end == t_start {
         return Err(bad("empty target"));
     }
-    for &b in &l[t_start..t_end] {
-        if b <= 0x20 || b == 0x7f || (b >= 0x80 && !opts.accept_invalid) {
-            return Err(bad("invalid character in target"));
-        }
-    }
+    check_target(&l[t_start..t_end], opts)?;
     let mut v_start = t_end;
     while v_start < l.len() && l[v_start] == b' ' {
         v_start += 1;
@@ -163,6 +159,154 @@ fn parse_request_line(
     head.method = Method::from_bytes(&l[..m_end]);
     head.target = Span::new(start + t_start, start + t_end);
     Ok(())
+}
+
+fn check_target(t: &[u8], opts: &ParseOptions) -> Result<(), H1Error> {
+    // Printable ASCII throughout, the usual case, in one pass the compiler
+    // can widen.
+    if t.iter().all(|&b| (0x21..0x7f).contains(&b)) {
+        return Ok(());
+    }
+    for &b in t {
+        if b <= 0x20 || b == 0x7f || (b >= 0x80 && !opts.accept_invalid) {
+            return Err(bad("invalid character in target"));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a request head from fields another protocol already parsed (an
+/// h2 request), recording where each part lands, so the head comes out as
+/// [`parse_request`] of the written bytes would give it without scanning
+/// them again. The checks that follow the scan (framing, Host, authority)
+/// are the parser's own.
+pub struct HeadBuilder<'a> {
+    out: &'a mut bytes::BytesMut,
+    base: usize,
+    head: RequestHead,
+    opts: &'a ParseOptions,
+    /// The first error, as the parser would meet it.
+    error: Option<H1Error>,
+}
+
+impl<'a> HeadBuilder<'a> {
+    /// Starts with the request line `method target version`; `target` is
+    /// written as its parts in order (`scheme`, `://`, ...) in one span.
+    pub fn new(
+        out: &'a mut bytes::BytesMut,
+        opts: &'a ParseOptions,
+        method: &[u8],
+        target: &[&[u8]],
+        version: &[u8],
+    ) -> Self {
+        let base = out.len();
+        let mut head = RequestHead::empty();
+        head.headers.reserve(16);
+        let mut error = None;
+        out.extend_from_slice(method);
+        head.method_raw = Span::new(0, method.len());
+        head.method = Method::from_bytes(method);
+        if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+            error = Some(bad("invalid method"));
+        }
+        out.extend_from_slice(b" ");
+        let t_start = out.len() - base;
+        for part in target {
+            out.extend_from_slice(part);
+        }
+        let t_end = out.len() - base;
+        head.target = Span::new(t_start, t_end);
+        if error.is_none() {
+            let t = &out[base + t_start..base + t_end];
+            if t.is_empty() {
+                error = Some(bad("empty target"));
+            } else if let Err(e) = check_target(t, opts) {
+                error = Some(e);
+            }
+        }
+        out.extend_from_slice(b" ");
+        out.extend_from_slice(version);
+        out.extend_from_slice(b"\r\n");
+        match parse_version(version) {
+            Some(v) => head.version = v,
+            None => {
+                error.get_or_insert(bad("invalid version"));
+            }
+        }
+        HeadBuilder {
+            out,
+            base,
+            head,
+            opts,
+            error,
+        }
+    }
+
+    /// Adds a header line whose value is `value`'s parts joined; the name
+    /// must be a valid token and the value free of CR, LF and NUL (as h2
+    /// and h3 field names and values are).
+    pub fn header(&mut self, name: &[u8], value: &[&[u8]]) {
+        let n_start = self.out.len() - self.base;
+        self.out.extend_from_slice(name);
+        self.out.extend_from_slice(b": ");
+        let v_start = self.out.len() - self.base;
+        for part in value {
+            self.out.extend_from_slice(part);
+        }
+        let v_end = self.out.len() - self.base;
+        self.out.extend_from_slice(b"\r\n");
+        if self.error.is_some() {
+            return;
+        }
+        if name.is_empty() || (!self.opts.accept_invalid && !name.iter().all(|&b| is_tchar(b))) {
+            self.error = Some(bad("invalid character in header name"));
+            return;
+        }
+        // HAProxy keeps one slot of tune.http.maxhdr for the end of headers.
+        if self.head.headers.len() >= self.opts.max_headers.saturating_sub(1) {
+            self.error = Some(H1Error::HeadTooLarge);
+            return;
+        }
+        let buf = &self.out[self.base..];
+        let (mut s, mut e) = (v_start, v_end);
+        while s < e && matches!(buf[s], b' ' | b'\t') {
+            s += 1;
+        }
+        while e > s && matches!(buf[e - 1], b' ' | b'\t') {
+            e -= 1;
+        }
+        self.head.headers.push(HeaderField {
+            name: Span::new(n_start, n_start + name.len()),
+            value: Span::new(s, e),
+            kind: HeaderKind::classify(name),
+            folded: false,
+            dropped: false,
+        });
+    }
+
+    /// Ends the head and runs the parser's checks over it: the head, as
+    /// [`parse_request`] would return it, or the error it would give.
+    pub fn finish(self) -> Result<RequestHead, H1Error> {
+        let HeadBuilder {
+            out,
+            base,
+            mut head,
+            opts,
+            error,
+        } = self;
+        out.extend_from_slice(b"\r\n");
+        if let Some(e) = error {
+            return Err(e);
+        }
+        head.head_len = out.len() - base;
+        if head.head_len > opts.max_head {
+            return Err(H1Error::HeadTooLarge);
+        }
+        let mut headers = std::mem::take(&mut head.headers);
+        analyse_headers(&out[base..], opts, &mut head, &mut headers)?;
+        head.headers = headers;
+        Ok(head)
+    }
 }
 
 /// `HTTP/d.d`, upper-case, nothing after it (a trailing space is a 400).

@@ -17,7 +17,7 @@ mod session;
 
 pub use pool::{PeerKey, Pool};
 pub(crate) use respond::return_bytes;
-pub use session::{serve, serve_stream};
+pub use session::{serve, serve_stream, StreamStart};
 
 use std::sync::LazyLock;
 

@@ -168,9 +168,19 @@ pub async fn serve(
     }
 }
 
+/// What a stream's session starts from, beside its connection's context.
+pub struct StreamStart {
+    /// What the connection's `tcp-request` rules left, from
+    /// [`crate::http::ctx::State::for_stream`].
+    pub state: crate::http::ctx::State,
+    /// The request head as the bridge built it (see [`h1::HeadBuilder`]),
+    /// whose bytes it put first in the pipe; without it the session parses
+    /// what it reads.
+    pub head: Option<Result<h1::RequestHead, H1Error>>,
+}
+
 /// Serves one stream of an HTTP/2 or HTTP/3 connection whose `tcp-request`
-/// rules already ran, once for the connection as 2.6 runs them: `state`
-/// comes from [`crate::http::ctx::State::for_stream`].
+/// rules already ran, once for the connection as 2.6 runs them.
 pub async fn serve_stream(
     fe: Arc<Frontend>,
     client: Stream,
@@ -178,10 +188,11 @@ pub async fn serve_stream(
     stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
-    state: crate::http::ctx::State,
+    start: StreamStart,
 ) {
+    let StreamStart { state, head } = start;
     if let Some(mut s) = Session::open(fe, client, info, log, sess, state, true) {
-        s.live_stream(stop).await;
+        s.live_stream(stop, head).await;
     }
 }
 
@@ -267,11 +278,15 @@ impl Session {
     /// one transaction runs inline rather than boxed, one large allocation
     /// and copy fewer per stream (the box keeps an idle keep-alive
     /// session small, and a stream's session is never idle).
-    async fn live_stream(&mut self, mut stop: watch::Receiver<Stop>) {
+    async fn live_stream(
+        &mut self,
+        mut stop: watch::Receiver<Stop>,
+        built: Option<Result<h1::RequestHead, H1Error>>,
+    ) {
         let sess = self.sess.clone();
         let killed = {
             let run = std::pin::pin!(async {
-                if let Some(head) = self.next_request(&mut stop).await {
+                if let Some(head) = self.next_request(&mut stop, built).await {
                     self.transaction(head, &stop).await;
                     self.end_request();
                 }
@@ -298,9 +313,13 @@ impl Session {
 
     /// Waits for the next request and counts it; None when the connection
     /// ends instead.
-    async fn next_request(&mut self, stop: &mut watch::Receiver<Stop>) -> Option<h1::RequestHead> {
+    async fn next_request(
+        &mut self,
+        stop: &mut watch::Receiver<Stop>,
+        built: Option<Result<h1::RequestHead, H1Error>>,
+    ) -> Option<h1::RequestHead> {
         self.begin_txn();
-        let Some(head) = self.read_request(stop).await else {
+        let Some(head) = self.read_request(stop, built).await else {
             // A silent close (idle keep-alive, probe, soft stop) is no bad
             // request: 2.6 counts nothing for it.
             if !self.unlogged {
@@ -340,7 +359,7 @@ impl Session {
 
     async fn run(&mut self, mut stop: watch::Receiver<Stop>) {
         loop {
-            let Some(head) = self.next_request(&mut stop).await else {
+            let Some(head) = self.next_request(&mut stop, None).await else {
                 return;
             };
             // Boxed: inline, the transaction's state (several KiB) would be
@@ -516,8 +535,13 @@ impl Session {
     }
 
     /// Waits for a complete request head. Answers 400/408 itself (H1-layer
-    /// layout) and returns None when the connection must end.
-    async fn read_request(&mut self, stop: &mut watch::Receiver<Stop>) -> Option<h1::RequestHead> {
+    /// layout) and returns None when the connection must end. `built`: the
+    /// head of the bytes the client stream starts with, already parsed.
+    async fn read_request(
+        &mut self,
+        stop: &mut watch::Receiver<Stop>,
+        mut built: Option<Result<h1::RequestHead, H1Error>>,
+    ) -> Option<h1::RequestHead> {
         let t = &self.fe.conf.timeouts;
         let http_request = ms(t.http_request);
         let keep_alive = ms(t.http_keep_alive.or(t.http_request).or(t.client));
@@ -538,7 +562,17 @@ impl Session {
                 if self.times.first_byte.is_none() {
                     self.times.first_byte = Some(now);
                 }
-                match h1::parse_request(self.cbuf.bytes(), &self.opts) {
+                let parsed = match built.take() {
+                    Some(Ok(h)) if self.cbuf.len() < h.head_len => {
+                        // Not all in yet (never seen: the bridge writes the
+                        // head before the session first reads).
+                        built = Some(Ok(h));
+                        Ok(None)
+                    }
+                    Some(r) => r.map(Some),
+                    None => h1::parse_request(self.cbuf.bytes(), &self.opts),
+                };
+                match parsed {
                     Ok(Some(h)) => {
                         self.times.head_done = Some(now);
                         return Some(h);
@@ -1483,8 +1517,23 @@ impl Session {
             && !tunnel
             && resp.framing != BodyFraming::UntilClose;
         out.clear();
-        let conn = h1::response_connection_value(client_close, &head, &resp);
-        h1::write_response_head(out, sbuf.bytes(), &resp, conn, &HeaderEdits::default());
+        let mut head_lost = false;
+        match &cw {
+            // A bridge that builds its response from fields gets them as
+            // such, not as HTTP/1 to parse again.
+            crate::stream::WriteHalf::Mem(m) if m.peer_takes_heads() => {
+                let head = crate::stream::mem::Head {
+                    response: crate::http2::convert::response_fields(&resp, sbuf.bytes()),
+                    framing: resp.framing,
+                };
+                // Failing, as writing the head would: the client is gone.
+                head_lost = m.send_head(head).is_err();
+            }
+            _ => {
+                let conn = h1::response_connection_value(client_close, &head, &resp);
+                h1::write_response_head(out, sbuf.bytes(), &resp, conn, &HeaderEdits::default());
+            }
+        }
         if let Some(conf) = self.log.active() {
             let buf = sbuf.bytes();
             self.rec.captured_response = conf
@@ -1540,6 +1589,9 @@ impl Session {
 
         let mut resp_body = BodyDecoder::new(resp.framing);
         let mut kill = kill_rx(&lease.server, self.kill_seen);
+        if head_lost {
+            resp_body = BodyDecoder::new(BodyFraming::None);
+        }
         let fwd = {
             let work = pin!(async {
                 tokio::select! {
@@ -1571,6 +1623,10 @@ impl Session {
         };
         let fwd = fwd
             .unwrap_or_else(|_| Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")));
+        let fwd = match head_lost {
+            true => Err(ProxyError::new(Cause::Client, Stage::Data, "broken pipe")),
+            false => fwd,
+        };
         let killed = fwd
             .as_ref()
             .is_err_and(|e| e.detail == "server down")

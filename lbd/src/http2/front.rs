@@ -1,7 +1,11 @@
 //! The HTTP/2 frontend: one h2 server connection per client, and for each
-//! stream a bridge into lbd's HTTP/1.1 session (`crate::http::serve`) over
-//! an in-memory pipe (`crate::stream::mem`). Rules, backends, pooling, logs and counters are thus
-//! the H1 session's, unchanged; this module only translates.
+//! stream a bridge into lbd's HTTP/1.1 session (`crate::http::serve_stream`)
+//! over an in-memory pipe (`crate::stream::mem`). Rules, backends, pooling,
+//! logs and counters are thus the H1 session's, unchanged; this module only
+//! translates. The heads cross without a second parse: the request head
+//! goes to the session already parsed (`h1::HeadBuilder`) beside its bytes,
+//! and a forwarded response head comes back as h2 fields (`mem::Head`);
+//! bodies, and the responses lbd generates, flow as HTTP/1 bytes.
 //!
 //! Defences bounded per connection: concurrent streams
 //! (`tune.h2.max-concurrent-streams`), header list size (the H1 head limit,
@@ -228,7 +232,7 @@ async fn bridge(
     start: Instant,
 ) {
     let (parts, body) = req.into_parts();
-    let (ours, theirs) = match mem::pair() {
+    let (ours, theirs) = match mem::pair_with_heads() {
         Ok(p) => p,
         Err(_) => {
             respond.send_reset(Reason::INTERNAL_ERROR);
@@ -236,9 +240,9 @@ async fn bridge(
         }
     };
     let end = body.is_end_stream();
-    let framing = ours.preload(|out| {
+    let (framing, head) = ours.preload(|out| {
         out.reserve(convert::request_head_len(&parts));
-        convert::request_head(&parts, end, true, out)
+        convert::request(&parts, end, true, convert::H2_VERSION, &ctx.opts, out)
     });
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
     // The stream's own copy of the context, taken apart rather than cloned
@@ -270,7 +274,10 @@ async fn bridge(
         stop,
         log,
         sess,
-        conn_state.for_stream(),
+        crate::http::StreamStart {
+            state: conn_state.for_stream(),
+            head: Some(head),
+        },
     ));
     let translate = pin!(async move {
         let outcome = {
@@ -363,24 +370,35 @@ async fn response_down(
     // Filled by handing over the pipe's own buffer (no copy, nothing
     // allocated here).
     let mut buf = BytesMut::new();
-    let head = loop {
+    // A forwarded response comes as fields; one lbd generated (an error
+    // page, a redirect, a deny) as HTTP/1 bytes, parsed here.
+    let (resp, framing) = loop {
         if !buf.is_empty() {
             match h1::parse_response(&buf, method, opts) {
                 Ok(Some(h)) if h.is_interim() => {
                     let _ = buf.split_to(h.head_len);
                     continue;
                 }
-                Ok(Some(h)) => break h,
+                Ok(Some(h)) => {
+                    let resp = convert::response(&h, &buf.split_to(h.head_len).freeze());
+                    break (resp, h.framing);
+                }
                 Ok(None) => {}
                 Err(_) => return Err(Flow::Session),
             }
         }
-        if read_more(rd, &mut buf, Watch::Head(respond)).await? == 0 {
-            return Err(Flow::Session);
+        match read_more(rd, &mut buf, Watch::Head(respond)).await? {
+            mem::Incoming::Bytes(0) => return Err(Flow::Session),
+            mem::Incoming::Bytes(_) => {}
+            // After part of an HTTP/1 head: the session broke off.
+            mem::Incoming::Head(_) if !buf.is_empty() => return Err(Flow::Session),
+            mem::Incoming::Head(h) => {
+                let mem::Head { response, framing } = h;
+                break (response, framing);
+            }
         }
     };
-    let resp = convert::response(&head, &buf.split_to(head.head_len).freeze());
-    let framing = match head.framing {
+    let framing = match framing {
         BodyFraming::Tunnel => BodyFraming::UntilClose,
         f => f,
     };
@@ -400,7 +418,7 @@ async fn response_down(
                     return Ok(());
                 }
             }
-            if read_more(rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
+            if body_read(rd, &mut buf, &mut send).await? == 0 {
                 return Err(Flow::Session);
             }
         },
@@ -418,7 +436,7 @@ async fn response_down(
                         }
                     }
                 }
-                if read_more(rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
+                if body_read(rd, &mut buf, &mut send).await? == 0 {
                     return Err(Flow::Session);
                 }
             }
@@ -427,7 +445,7 @@ async fn response_down(
             if !buf.is_empty() {
                 send_all(&mut send, buf.split().freeze(), false).await?;
             }
-            if read_more(rd, &mut buf, Watch::Body(&mut send)).await? == 0 {
+            if body_read(rd, &mut buf, &mut send).await? == 0 {
                 return send_all(&mut send, Bytes::new(), true).await;
             }
         },
@@ -446,14 +464,27 @@ async fn read_more(
     rd: &MemStream,
     buf: &mut BytesMut,
     mut watch: Watch<'_>,
-) -> Result<usize, Flow> {
+) -> Result<mem::Incoming, Flow> {
     let reset = std::future::poll_fn(|cx| match &mut watch {
         Watch::Head(r) => r.poll_reset(cx),
         Watch::Body(s) => s.poll_reset(cx),
     });
     tokio::select! {
-        r = std::future::poll_fn(|cx| rd.poll_read_bytes(cx, buf)) => r.map_err(|_| Flow::Session),
+        r = std::future::poll_fn(|cx| rd.poll_read_head(cx, buf)) => r.map_err(|_| Flow::Session),
         _ = reset => Err(Flow::ClientReset),
+    }
+}
+
+/// [`read_more`] for body bytes: a second head there is the session's
+/// mistake.
+async fn body_read(
+    rd: &MemStream,
+    buf: &mut BytesMut,
+    send: &mut SendStream<Bytes>,
+) -> Result<usize, Flow> {
+    match read_more(rd, buf, Watch::Body(send)).await? {
+        mem::Incoming::Bytes(n) => Ok(n),
+        mem::Incoming::Head(_) => Err(Flow::Session),
     }
 }
 

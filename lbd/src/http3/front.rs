@@ -203,18 +203,6 @@ enum Flow {
     Session,
 }
 
-/// Rewrites the version of the request line `convert::request_head` wrote
-/// (`HTTP/2.0`, just before the first CRLF) into `HTTP/3.0`.
-fn set_version(head: &mut [u8]) {
-    let Some(eol) = memchr::memchr(b'\r', head) else {
-        return;
-    };
-    let n = super::H3_VERSION.len();
-    if eol >= n {
-        head[eol - n..eol].copy_from_slice(super::H3_VERSION);
-    }
-}
-
 /// The announced body length, when it is one clean number (anything else
 /// is the H1 session's to refuse with a 400).
 fn content_length(headers: &http::HeaderMap) -> Option<u64> {
@@ -246,11 +234,14 @@ async fn bridge(
             Err(_) => return Err(Flow::ClientReset),
         },
     };
-    let mut head = Vec::with_capacity(512);
-    let framing = convert::request_head(&parts, end, false, &mut head);
-    set_version(&mut head);
     let method = Method::from_bytes(parts.method.as_str().as_bytes());
-    let (ours, theirs) = mem::pair().map_err(|_| Flow::Session)?;
+    let (ours, theirs) = mem::pair_with_heads().map_err(|_| Flow::Session)?;
+    // The head is built right where the session reads it, and handed to
+    // it already parsed.
+    let (framing, head) = ours.preload(|out| {
+        out.reserve(convert::request_head_len(&parts));
+        convert::request(&parts, end, false, super::H3_VERSION, &ctx.opts, out)
+    });
     let mut info = ctx.info.clone();
     // Each stream is its own transaction: its timers start now.
     let start = Instant::now();
@@ -264,7 +255,10 @@ async fn bridge(
         ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
-        ctx.conn_state.for_stream(),
+        crate::http::StreamStart {
+            state: ctx.conn_state.for_stream(),
+            head: Some(head),
+        },
     )));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
@@ -275,7 +269,7 @@ async fn bridge(
         finished: end && !announced,
     };
     let outcome = {
-        let up = request_up(&mut wr, head, &mut body);
+        let up = request_up(&mut wr, &mut body);
         tokio::pin!(up);
         let mut up_done = false;
         let down = response_down(rd, send, method, &ctx.opts);
@@ -326,10 +320,9 @@ struct Body {
     finished: bool,
 }
 
-/// Writes the request head and body into the H1 session, and reads the
-/// request stream to its end.
-async fn request_up(wr: &mut &MemStream, head: Vec<u8>, body: &mut Body) -> Result<(), Flow> {
-    wr.write_all(&head).await.map_err(|_| Flow::Session)?;
+/// Writes the request body into the H1 session (the head is already in
+/// the pipe), and reads the request stream to its end.
+async fn request_up(wr: &mut &MemStream, body: &mut Body) -> Result<(), Flow> {
     if body.finished {
         return Ok(());
     }
@@ -386,27 +379,38 @@ async fn response_down(
     opts: &ParseOptions,
 ) -> Result<(), Flow> {
     let mut buf = BytesMut::new();
-    let head = loop {
+    // A forwarded response comes as fields; one lbd generated (an error
+    // page, a redirect, a deny) as HTTP/1 bytes, parsed here.
+    let (resp, framing) = loop {
         if !buf.is_empty() {
             match h1::parse_response(&buf, method, opts) {
                 Ok(Some(h)) if h.is_interim() => {
                     let _ = buf.split_to(h.head_len);
                     continue;
                 }
-                Ok(Some(h)) => break h,
+                Ok(Some(h)) => {
+                    let resp = convert::response(&h, &buf.split_to(h.head_len).freeze());
+                    break (resp, h.framing);
+                }
                 Ok(None) => {}
                 Err(_) => return Err(Flow::Session),
             }
         }
-        if read_more(rd, &mut buf).await? == 0 {
-            return Err(Flow::Session);
+        match read_head(rd, &mut buf).await? {
+            mem::Incoming::Bytes(0) => return Err(Flow::Session),
+            mem::Incoming::Bytes(_) => {}
+            // After part of an HTTP/1 head: the session broke off.
+            mem::Incoming::Head(_) if !buf.is_empty() => return Err(Flow::Session),
+            mem::Incoming::Head(h) => {
+                let mem::Head { response, framing } = h;
+                break (response, framing);
+            }
         }
     };
-    let resp = convert::response(&head, &buf.split_to(head.head_len).freeze());
     send.send_response(resp)
         .await
         .map_err(|_| Flow::ClientReset)?;
-    match head.framing {
+    match framing {
         BodyFraming::None | BodyFraming::ContentLength(0) => {}
         BodyFraming::ContentLength(mut left) => loop {
             if !buf.is_empty() {
@@ -452,10 +456,18 @@ async fn response_down(
     send.finish().await.map_err(|_| Flow::ClientReset)
 }
 
-async fn read_more(rd: &MemStream, buf: &mut BytesMut) -> Result<usize, Flow> {
-    std::future::poll_fn(|cx| rd.poll_read_bytes(cx, buf))
+async fn read_head(rd: &MemStream, buf: &mut BytesMut) -> Result<mem::Incoming, Flow> {
+    std::future::poll_fn(|cx| rd.poll_read_head(cx, buf))
         .await
         .map_err(|_| Flow::Session)
+}
+
+/// Body bytes: a second head there is the session's mistake.
+async fn read_more(rd: &MemStream, buf: &mut BytesMut) -> Result<usize, Flow> {
+    match read_head(rd, buf).await? {
+        mem::Incoming::Bytes(n) => Ok(n),
+        mem::Incoming::Head(_) => Err(Flow::Session),
+    }
 }
 
 async fn send_data(send: &mut SendHalf, data: Bytes) -> Result<(), Flow> {
@@ -477,9 +489,17 @@ mod tests {
             .body(())
             .unwrap_or_else(|e| panic!("{e}"));
         let (parts, ()) = req.into_parts();
-        let mut head = Vec::new();
-        let framing = convert::request_head(&parts, true, false, &mut head);
-        set_version(&mut head);
+        let mut head = BytesMut::new();
+        let opts = ParseOptions::default();
+        let (framing, built) = convert::request(
+            &parts,
+            true,
+            false,
+            crate::http3::H3_VERSION,
+            &opts,
+            &mut head,
+        );
+        assert!(built.is_ok());
         assert_eq!(framing, RequestFraming::Empty);
         assert_eq!(
             String::from_utf8_lossy(&head),

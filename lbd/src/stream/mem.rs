@@ -11,6 +11,12 @@
 //! that is gone fails with a broken pipe. Readiness (`readable`, `writable`,
 //! `try_read`, `try_write`) works on a shared reference like a socket's, so
 //! the tunnel forwarder drives it unchanged.
+//!
+//! A bridge that builds its protocol's response from fields (the h2
+//! frontend) opens the pipe with [`pair_with_heads`]: the session then hands
+//! it each forwarded response head as a [`Head`] message, in line with the
+//! bytes (after any interim responses, before the body), instead of writing
+//! it as HTTP/1 for the bridge to parse again.
 
 use bytes::{Buf, BytesMut};
 use std::fs::File;
@@ -38,11 +44,48 @@ struct Dir {
     reader_gone: bool,
     read_waker: Option<Waker>,
     write_waker: Option<Waker>,
+    /// A head message sent after `buf`'s bytes, with what was written
+    /// after it: the reader gets `buf`, then the head, then these bytes.
+    head: Option<(Head, BytesMut)>,
+}
+
+impl Dir {
+    /// Where written bytes go: after a pending head, if there is one.
+    fn tail(&mut self) -> &mut BytesMut {
+        match &mut self.head {
+            Some((_, after)) => after,
+            None => &mut self.buf,
+        }
+    }
+
+    fn queued(&self) -> usize {
+        self.buf.len() + self.head.as_ref().map_or(0, |(_, a)| a.len())
+    }
+}
+
+/// A response head handed over as fields: the h2 response as the bridge
+/// sends it, and how the bytes that follow in the pipe delimit its body.
+#[derive(Debug)]
+pub struct Head {
+    pub response: http::Response<()>,
+    pub framing: crate::h1::BodyFraming,
+}
+
+/// What a head-aware read found.
+#[derive(Debug)]
+pub enum Incoming {
+    /// This many bytes were added to the caller's buffer (0: EOF).
+    Bytes(usize),
+    /// Inline, not boxed: a move of its fields costs less than an
+    /// allocation per response.
+    Head(Head),
 }
 
 /// Both directions; `dirs[s]` carries what side `s` writes.
 struct Shared {
     dirs: [Mutex<Dir>; 2],
+    /// Side 0 (the bridge) reads [`Head`] messages.
+    heads: bool,
 }
 
 /// One end of an in-memory pipe.
@@ -81,9 +124,20 @@ fn placeholder_fd() -> io::Result<BorrowedFd<'static>> {
 
 /// A connected pair of memory pipe ends.
 pub fn pair() -> io::Result<(MemStream, MemStream)> {
+    pair_of(false)
+}
+
+/// A pair whose first end (the bridge's) takes response heads as [`Head`]
+/// messages from the second (the session's): see [`MemStream::send_head`].
+pub fn pair_with_heads() -> io::Result<(MemStream, MemStream)> {
+    pair_of(true)
+}
+
+fn pair_of(heads: bool) -> io::Result<(MemStream, MemStream)> {
     let placeholder = placeholder_fd()?;
     let shared = Arc::new(Shared {
         dirs: [Mutex::default(), Mutex::default()],
+        heads,
     });
     let a = MemStream {
         shared: shared.clone(),
@@ -142,6 +196,11 @@ impl MemStream {
             }
             return Some(Ok(n));
         }
+        if d.head.is_some() {
+            // Only a head-aware reader ([`MemStream::poll_read_head`]) gets
+            // heads, and only from a pipe opened for them.
+            return Some(Err(io::ErrorKind::InvalidData.into()));
+        }
         if d.reset {
             d.reset = false;
             return Some(Err(io::ErrorKind::ConnectionReset.into()));
@@ -169,7 +228,7 @@ impl MemStream {
         if total == 0 {
             return Some(Ok(0));
         }
-        let room = CAPACITY.saturating_sub(d.buf.len());
+        let room = CAPACITY.saturating_sub(d.queued());
         if room == 0 {
             if let Some(cx) = cx {
                 register(&mut d.write_waker, cx);
@@ -179,7 +238,7 @@ impl MemStream {
         let mut n = 0;
         for b in bufs {
             let take = b.len().min(room - n);
-            d.buf.extend_from_slice(&b[..take]);
+            d.tail().extend_from_slice(&b[..take]);
             n += take;
             if n == room {
                 break;
@@ -248,6 +307,50 @@ impl MemStream {
             .map_or(Poll::Pending, Poll::Ready)
     }
 
+    /// As [`poll_read_bytes`](Self::poll_read_bytes), and a [`Head`] once
+    /// the bytes written before it are read.
+    pub fn poll_read_head(
+        &self,
+        cx: &mut Context<'_>,
+        dst: &mut BytesMut,
+    ) -> Poll<io::Result<Incoming>> {
+        {
+            let mut d = self.incoming();
+            if d.buf.is_empty() {
+                if let Some((head, after)) = d.head.take() {
+                    d.buf = after;
+                    return Poll::Ready(Ok(Incoming::Head(head)));
+                }
+            }
+        }
+        self.poll_read_bytes(cx, dst).map_ok(Incoming::Bytes)
+    }
+
+    /// Whether the peer reads response heads as [`Head`] messages.
+    pub fn peer_takes_heads(&self) -> bool {
+        self.shared.heads && self.side == 1
+    }
+
+    /// Sends a response head to a peer that takes heads, after the bytes
+    /// already written (interim responses) and before those written next.
+    /// Not bounded by the capacity, as a head is bounded by its buffer.
+    pub fn send_head(&self, head: Head) -> io::Result<()> {
+        let mut d = self.outgoing();
+        if d.reader_gone || d.eof {
+            return Err(broken());
+        }
+        if d.head.is_some() {
+            return Err(io::ErrorKind::InvalidInput.into());
+        }
+        d.head = Some((head, BytesMut::new()));
+        let waker = d.read_waker.take();
+        drop(d);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
     pub fn poll_write(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
         self.write_now(std::iter::once(src), Some(cx))
             .map_or(Poll::Pending, Poll::Ready)
@@ -281,7 +384,7 @@ impl MemStream {
     /// Ready when a read would not wait (data, EOF or a reset).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut d = self.incoming();
-        if !d.buf.is_empty() || d.eof || d.reset {
+        if !d.buf.is_empty() || d.eof || d.reset || d.head.is_some() {
             return Poll::Ready(Ok(()));
         }
         register(&mut d.read_waker, cx);
@@ -291,7 +394,7 @@ impl MemStream {
     /// Ready when a write would not wait (room, or an error to report).
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut d = self.outgoing();
-        if d.buf.len() < CAPACITY || d.reader_gone || d.eof {
+        if d.queued() < CAPACITY || d.reader_gone || d.eof {
             return Poll::Ready(Ok(()));
         }
         register(&mut d.write_waker, cx);
@@ -322,8 +425,9 @@ impl Drop for MemStream {
     fn drop(&mut self) {
         let mut d = self.incoming();
         d.reader_gone = true;
-        let unread = !d.buf.is_empty();
+        let unread = d.queued() > 0;
         d.buf = BytesMut::new();
+        d.head = None;
         let waker = d.write_waker.take();
         drop(d);
         if let Some(w) = waker {
@@ -391,6 +495,43 @@ impl AsyncWrite for &MemStream {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A head comes after the bytes written before it and before those
+    /// written after, however the reads fall.
+    #[tokio::test]
+    async fn a_head_arrives_in_line_with_the_bytes() {
+        let (bridge, session) = pair_with_heads().unwrap();
+        assert!(session.peer_takes_heads());
+        assert!(!bridge.peer_takes_heads());
+        (&session)
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .unwrap();
+        let head = Head {
+            response: http::Response::new(()),
+            framing: crate::h1::BodyFraming::ContentLength(4),
+        };
+        session.send_head(head).unwrap();
+        (&session).write_all(b"body").await.unwrap();
+        drop(session);
+        let mut buf = BytesMut::new();
+        macro_rules! read {
+            () => {
+                std::future::poll_fn(|cx| bridge.poll_read_head(cx, &mut buf))
+                    .await
+                    .unwrap()
+            };
+        }
+        assert!(matches!(read!(), Incoming::Bytes(25)));
+        assert!(matches!(
+            read!(),
+            Incoming::Head(h) if h.framing == crate::h1::BodyFraming::ContentLength(4)
+        ));
+        buf.clear();
+        assert!(matches!(read!(), Incoming::Bytes(4)));
+        assert_eq!(&buf[..], b"body");
+        assert!(matches!(read!(), Incoming::Bytes(0)));
+    }
 
     #[tokio::test]
     async fn bytes_flow_both_ways_and_half_close_reads_as_eof() {
