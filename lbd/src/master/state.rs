@@ -1,10 +1,12 @@
-//! Server state a new worker takes over from the worker it replaces, as
-//! 2.6 gives it with `server-state-file` (src/server_state.c,
-//! srv_state_srv_update): the old worker's `show servers state`, read over
-//! its socketpair, becomes runtime API commands on the new one, with the
-//! same precedence rules as an in-process reload: a change in the
-//! configuration wins, and the state set at run time stands where the
-//! configuration did not move.
+//! What a new process takes over from the one it replaces ([`Carried`]:
+//! a `-W` worker from the previous worker, a `-x` upgrade from the process
+//! it names), and the `server-state-file` 2.6 reads at start-up
+//! ([`apply_state_files`]). Server state arrives as `show servers state`
+//! text (src/server_state.c, srv_state_srv_update) and becomes runtime API
+//! commands, with the same precedence rules as an in-process reload: a
+//! change in the configuration wins, and the state set at run time stands
+//! where the configuration did not move. Stick tables go through
+//! [`crate::stick::carry`].
 
 use crate::api::{execute, Api, SessionState};
 use crate::config::model::CliLevel;
