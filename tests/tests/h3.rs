@@ -614,3 +614,29 @@ fn session_rules_run_once_per_connection_and_see_the_sni() {
     assert!(refused.is_err(), "{:?}", refused.map(|r| r.status));
     assert_eq!(be.requests(), 4, "{}", lbd.output_hint());
 }
+
+#[test]
+fn strict_sni_applies_to_quic_binds() {
+    if is_haproxy() {
+        return;
+    }
+    let be = HttpBackend::start("s1");
+    let dir = TempDir::new();
+    let s = site(&dir, &["a.test"]);
+    let port = free_port();
+    let opts = format!("ssl crt {} strict-sni", s.crt.display());
+    let cfg = config(port, &opts, "", &be, "");
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    let r = first_request(port, "a.test", &s.ca, Request::get("/a"), &lbd);
+    assert_eq!(r.status, 200);
+    // Under strict-sni the server refuses the handshake itself (without
+    // it, it would serve the default certificate and the client refuse it).
+    let err = h3client::request(port, "c.test", &s.ca, Request::get("/c"))
+        .err()
+        .unwrap_or_else(|| panic!("c.test was accepted"));
+    assert!(
+        err.contains("aborted by peer") && !err.contains("invalid peer certificate"),
+        "{err}{}",
+        lbd.output_hint()
+    );
+}

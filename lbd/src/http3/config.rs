@@ -35,8 +35,14 @@ pub enum QuicSetupError {
 /// ssl cert` updates QUIC binds too.
 fn tls_config(bind: &Bind, notes: &mut Notes) -> Result<rustls::ServerConfig, TlsSetupError> {
     let ssl = &bind.ssl;
-    let table = CertTable::new(acceptor::load_certs(ssl)?).ok_or(TlsSetupError::NoCert)?;
-    let provider = Arc::new(acceptor::provider(&ssl.params, notes)?);
+    let table = CertTable::new(acceptor::load_certs(ssl)?)
+        .ok_or(TlsSetupError::NoCert)?
+        .strict(ssl.strict_sni);
+    let mut provider = acceptor::provider(&ssl.params, notes)?;
+    if let Some(list) = ssl.curves.as_ref().or(ssl.ecdhe.as_ref()) {
+        provider.kx_groups = acceptor::kx_groups(list, notes)?;
+    }
+    let provider = Arc::new(provider);
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
@@ -51,6 +57,9 @@ fn tls_config(bind: &Bind, notes: &mut Notes) -> Result<rustls::ServerConfig, Tl
             }
             if verify == Verify::Optional {
                 vb = vb.allow_unauthenticated();
+            }
+            if ssl.no_ca_names {
+                vb = vb.clear_root_hint_subjects();
             }
             let v = vb
                 .build()
@@ -70,6 +79,9 @@ fn tls_config(bind: &Bind, notes: &mut Notes) -> Result<rustls::ServerConfig, Tl
     // 0-RTT stays off: early data is replayable, and HAProxy 2.6 refuses it
     // unless `allow-0rtt` is set.
     cfg.max_early_data_size = 0;
+    // As on TCP binds: the configured suite order wins unless
+    // `prefer-client-ciphers`.
+    cfg.ignore_client_order = !ssl.prefer_client_ciphers;
     Ok(cfg)
 }
 
