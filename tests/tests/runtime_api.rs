@@ -406,3 +406,58 @@ fn enable_server_restarts_the_check_at_rise() {
     assert_eq!(counts.get("s1"), Some(&4), "{counts:?}");
     wait_up(&t, "after the next check");
 }
+
+/// `server-template` slots filled at run time, as API-driven pools use
+/// them: the slots start disabled, `set server ... addr ... port` and
+/// `state ready` put one in service.
+#[test]
+fn server_template_slots_are_filled_over_the_runtime_api() {
+    let be = HttpBackend::start("web");
+    let port = free_port();
+    let dir = TempDir::new();
+    let admin = dir.join("admin.sock");
+    let cfg = http_config(
+        port,
+        "",
+        "    server-template web 1-3 127.0.0.1:9 disabled\n",
+    )
+    .replace(
+        "global\n",
+        &format!("global\n    stats socket {} level admin\n", admin.display()),
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    tests::stats_socket::wait_socket(&admin);
+    let state = tests::stats_socket::cli(&admin, "show servers state be");
+    for name in [" web1 ", " web2 ", " web3 "] {
+        assert!(state.contains(name), "{name} missing:\n{state}");
+    }
+    assert!(!state.contains(" web4 "), "{state}");
+    let (ip, p) = (be.addr().ip(), be.addr().port());
+    let set = tests::stats_socket::cli(&admin, &format!("set server be/web2 addr {ip} port {p}"));
+    assert!(set.contains("changed"), "{set}");
+    assert_eq!(
+        tests::stats_socket::cli(&admin, "set server be/web2 state ready"),
+        "\n"
+    );
+    let urls: Vec<String> = (0..3)
+        .map(|_| format!("http://127.0.0.1:{port}/"))
+        .collect();
+    let counts = count_by_server(&curl_many(&urls, &[]));
+    assert_eq!(
+        counts.get("web"),
+        Some(&3),
+        "{counts:?}{}",
+        lbd.output_hint()
+    );
+    // A bad range is refused as 2.6 refuses it.
+    let (code, _, err) = check(&http_config(
+        port,
+        "",
+        "    server-template web 3-1 127.0.0.1:9\n",
+    ));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("Wrong server-template number or range arg '3-1'."),
+        "{err}"
+    );
+}

@@ -21,7 +21,6 @@ const PROXY: &[(&str, Pending)] = &[
     ("declare", Pending::Unsupported),
     ("filter", Pending::Unsupported),
     ("persist", Pending::Unsupported),
-    ("server-template", Pending::Unsupported),
     ("monitor", Pending::Unsupported),
     ("error-log-format", Pending::Unsupported),
     ("email-alert", Pending::Unsupported),

@@ -102,6 +102,9 @@ pub(crate) fn keyword(l: &mut Loader<'_>, t: Target, words: &[String], negate: b
     if matches!(kw, "server" | "default-server") {
         return server::keyword(l, t, words);
     }
+    if kw == "server-template" {
+        return server_template(l, t, words);
+    }
     if let Some(msg) = removed(kw) {
         return l.alert(msg);
     }
@@ -1223,4 +1226,52 @@ fn seconds(v: &str) -> Result<u32, TimeErr> {
         return Err(TimeErr::Under);
     }
     Ok(secs as u32)
+}
+
+/// `server-template <prefix> <num | low-high> <addr>[:<port>] [params]`:
+/// the servers `<prefix><low>` .. `<prefix><high>` (`<num>` is `1-<num>`),
+/// each a `server` line with the same address and parameters, as 2.6
+/// creates them. Without `resolvers` they all start on that address; the
+/// runtime API's `set server ... addr` gives each its own.
+fn server_template(l: &mut Loader<'_>, t: Target, words: &[String]) -> Status {
+    let kw = &words[0];
+    if words.len() < 4 || words[3].is_empty() {
+        return l.alert(format_args!(
+            "'{kw}' expects <prefix> <nb | range> <addr>[:<port>] as arguments."
+        ));
+    }
+    let prefix = &words[1];
+    if let Some(bad) = prefix
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    {
+        return l.alert(format_args!(
+            "character '{bad}' is not permitted in {kw} prefix '{prefix}'."
+        ));
+    }
+    let range = &words[2];
+    let (low, high) = match range.split_once('-') {
+        Some((a, b)) => (units::atoi(a), units::atoi(b)),
+        None => (1, units::atoi(range)),
+    };
+    // 2.6 allows 0 as the low end but numbers from it; a template of more
+    // than a few thousand servers is a typo.
+    if low < 0 || high < low || high - low >= 100_000 {
+        return l.alert(format_args!("Wrong {kw} number or range arg '{range}'."));
+    }
+    let mut line: Vec<String> = Vec::with_capacity(words.len() - 1);
+    line.push("server".into());
+    line.push(String::new());
+    line.extend(words[3..].iter().cloned());
+    let mut st = Status::default();
+    for i in low..=high {
+        line[1] = format!("{prefix}{i}");
+        let s = server::keyword(l, t, &line);
+        st.fatal |= s.fatal;
+        st.abort |= s.abort;
+        if s.fatal || s.abort {
+            break;
+        }
+    }
+    st
 }
