@@ -215,6 +215,50 @@ fn hop_by_hop(name: &[u8]) -> bool {
     HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
 }
 
+/// A response head and its body framing, as the h2/h3 bridges send it.
+pub(crate) type BridgedHead = (http::Response<()>, h1::BodyFraming);
+
+/// The response head at the front of `buf` when the session wrote one as
+/// HTTP/1 bytes (a response lbd generated: an error page, a redirect, a
+/// deny), taken out of `buf`; interim 1xx heads are dropped. Ok(None): not
+/// all of it yet. Err: the session wrote something unparsable.
+pub(crate) fn buffered_response_head(
+    buf: &mut BytesMut,
+    method: h1::Method,
+    opts: &h1::ParseOptions,
+) -> Result<Option<BridgedHead>, ()> {
+    while !buf.is_empty() {
+        match h1::parse_response(buf, method, opts) {
+            Ok(Some(h)) if h.is_interim() => {
+                let _ = buf.split_to(h.head_len);
+            }
+            Ok(Some(h)) => {
+                let resp = response(&h, &buf.split_to(h.head_len).freeze());
+                return Ok(Some((resp, h.framing)));
+            }
+            Ok(None) => return Ok(None),
+            Err(_) => return Err(()),
+        }
+    }
+    Ok(None)
+}
+
+/// What one read of the session's pipe means while a response head is
+/// awaited: a forwarded response's head as fields, or more bytes (Ok(None)).
+/// Err: the session ended, or sent fields in the middle of an HTTP/1 head.
+pub(crate) fn piped_response_head(
+    got: crate::stream::mem::Incoming,
+    buf: &BytesMut,
+) -> Result<Option<BridgedHead>, ()> {
+    use crate::stream::mem::{Head, Incoming};
+    match got {
+        Incoming::Bytes(0) => Err(()),
+        Incoming::Bytes(_) => Ok(None),
+        Incoming::Head(_) if !buf.is_empty() => Err(()),
+        Incoming::Head(Head { response, framing }) => Ok(Some((response, framing))),
+    }
+}
+
 /// The h2 response for an HTTP/1.1 response head read from `buf`. Header
 /// names are lower-cased as h2 requires (`HeaderName::from_bytes`
 /// normalises); values share `buf` rather than being copied one by one; a

@@ -15,7 +15,7 @@
 //! `timeout client` while no stream is open.
 
 use super::convert::{self, Piece, RequestFraming};
-use crate::h1::{self, BodyFraming, Method, ParseOptions};
+use crate::h1::{BodyFraming, Method, ParseOptions};
 use crate::runtime::Frontend;
 use crate::server::Stop;
 use crate::session::{ClientInfo, LogCtx};
@@ -373,29 +373,13 @@ async fn response_down(
     // A forwarded response comes as fields; one lbd generated (an error
     // page, a redirect, a deny) as HTTP/1 bytes, parsed here.
     let (resp, framing) = loop {
-        if !buf.is_empty() {
-            match h1::parse_response(&buf, method, opts) {
-                Ok(Some(h)) if h.is_interim() => {
-                    let _ = buf.split_to(h.head_len);
-                    continue;
-                }
-                Ok(Some(h)) => {
-                    let resp = convert::response(&h, &buf.split_to(h.head_len).freeze());
-                    break (resp, h.framing);
-                }
-                Ok(None) => {}
-                Err(_) => return Err(Flow::Session),
-            }
+        let parsed = convert::buffered_response_head(&mut buf, method, opts);
+        if let Some(h) = parsed.map_err(|_| Flow::Session)? {
+            break h;
         }
-        match read_more(rd, &mut buf, Watch::Head(respond)).await? {
-            mem::Incoming::Bytes(0) => return Err(Flow::Session),
-            mem::Incoming::Bytes(_) => {}
-            // After part of an HTTP/1 head: the session broke off.
-            mem::Incoming::Head(_) if !buf.is_empty() => return Err(Flow::Session),
-            mem::Incoming::Head(h) => {
-                let mem::Head { response, framing } = h;
-                break (response, framing);
-            }
+        let got = read_more(rd, &mut buf, Watch::Head(respond)).await?;
+        if let Some(h) = convert::piped_response_head(got, &buf).map_err(|_| Flow::Session)? {
+            break h;
         }
     };
     let framing = match framing {
