@@ -10,6 +10,16 @@ use std::time::{Duration, Instant};
 /// How long a CLI reply may take.
 const REPLY_DEADLINE: Duration = Duration::from_secs(5);
 
+/// `cfg` with a `stats socket <sock> <opts>` line at the top of its
+/// `global` section (e.g. `opts` = "level admin").
+pub fn with_stats_socket(cfg: &str, sock: &Path, opts: &str) -> String {
+    cfg.replacen(
+        "global\n",
+        &format!("global\n    stats socket {} {opts}\n", sock.display()),
+        1,
+    )
+}
+
 /// Waits until `sock` accepts connections (HAProxy renames its socket into
 /// place after `listen()`, lbd binds it before the listeners).
 pub fn wait_socket(sock: &Path) {

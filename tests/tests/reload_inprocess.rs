@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use tests::stats_socket::{cli, wait_socket};
+use tests::stats_socket::{cli, wait_socket, with_stats_socket};
 use tests::*;
 
 fn start(dir: TempDir, config: &str) -> LbdProcess {
@@ -266,9 +266,10 @@ fn server_maintenance_set_at_runtime_survives_a_reload() {
     let port = free_port();
     let dir = TempDir::new();
     let sock = dir.join("admin.sock");
-    let cfg = http_config(port, "", &server_lines(&[&a1, &a2], "")).replace(
-        "global\n",
-        &format!("global\n    stats socket {} level admin\n", sock.display()),
+    let cfg = with_stats_socket(
+        &http_config(port, "", &server_lines(&[&a1, &a2], "")),
+        &sock,
+        "level admin",
     );
     let lbd = start(dir, &cfg);
     wait_socket(&sock);
@@ -311,11 +312,8 @@ fn stick_table_entries_survive_a_reload_to_a_new_worker() {
             "    balance roundrobin\n    stick-table type ip size 1k expire 60s\n    stick on src\n{}",
             server_lines(&[&a1, &a2], "")
         ),
-    )
-    .replace(
-        "global\n",
-        &format!("global\n    stats socket {} level admin\n", sock.display()),
     );
+    let cfg = with_stats_socket(&cfg, &sock, "level admin");
     let lbd = start(dir, &cfg);
     wait_socket(&sock);
     let url = format!("http://127.0.0.1:{port}/");

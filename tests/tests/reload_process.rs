@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use tests::stats_socket::{cli, wait_socket};
+use tests::stats_socket::{cli, wait_socket, with_stats_socket};
 use tests::*;
 
 /// Reads notifications until one contains `want`; returns everything read.
@@ -67,12 +67,10 @@ fn x_and_sf_hand_the_sockets_over_without_refusing_anyone() {
     let port = free_port();
     let old_dir = TempDir::new();
     let admin = old_dir.join("admin.sock");
-    let cfg = http_config(port, "", &server_lines(&[&a], "")).replace(
-        "global\n",
-        &format!(
-            "global\n    stats socket {} level admin expose-fd listeners\n",
-            admin.display()
-        ),
+    let cfg = with_stats_socket(
+        &http_config(port, "", &server_lines(&[&a], "")),
+        &admin,
+        "level admin expose-fd listeners",
     );
     let mut old = LbdProcess::start_with(old_dir, &cfg, &[], &[]);
     wait_socket(&admin);
@@ -132,14 +130,8 @@ fn a_binary_upgrade_with_x_carries_stick_tables_and_server_state() {
         port,
         "    stick-table type ip size 1k expire 60s store gpc0,http_req_cnt\n    http-request track-sc0 src",
         &server_lines(&[&a1, &a2], ""),
-    )
-    .replace(
-        "global\n",
-        &format!(
-            "global\n    stats socket {} level admin expose-fd listeners\n",
-            admin.display()
-        ),
     );
+    let cfg = with_stats_socket(&cfg, &admin, "level admin expose-fd listeners");
     let mut old = LbdProcess::start_with(old_dir, &cfg, &[], &[]);
     wait_socket(&admin);
     assert_eq!(cli(&admin, "set table fe key 10.1.2.3 data.gpc0 5"), "\n");

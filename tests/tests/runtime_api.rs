@@ -416,14 +416,14 @@ fn server_template_slots_are_filled_over_the_runtime_api() {
     let port = free_port();
     let dir = TempDir::new();
     let admin = dir.join("admin.sock");
-    let cfg = http_config(
-        port,
-        "",
-        "    server-template web 1-3 127.0.0.1:9 disabled\n",
-    )
-    .replace(
-        "global\n",
-        &format!("global\n    stats socket {} level admin\n", admin.display()),
+    let cfg = tests::stats_socket::with_stats_socket(
+        &http_config(
+            port,
+            "",
+            "    server-template web 1-3 127.0.0.1:9 disabled\n",
+        ),
+        &admin,
+        "level admin",
     );
     let lbd = LbdProcess::start_in(dir, &cfg);
     tests::stats_socket::wait_socket(&admin);

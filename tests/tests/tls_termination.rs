@@ -27,6 +27,25 @@ backend be
     )
 }
 
+/// An HTTP config whose frontend has one `bind` per entry of `binds`
+/// (each written after `bind 127.0.0.1:`), all sending to `be`.
+fn binds_config(binds: &[String], be: &HttpBackend) -> String {
+    let lines: String = binds
+        .iter()
+        .map(|b| format!("    bind 127.0.0.1:{b}\n"))
+        .collect();
+    format!(
+        "{HTTP_DEFAULTS}
+frontend fe
+{lines}    default_backend be
+
+backend be
+    server s1 {}
+",
+        be.addr()
+    )
+}
+
 /// curl to https://<host>:<port>/ resolved to 127.0.0.1, trusting `ca`.
 fn curl_https(host: &str, port: u16, ca: &std::path::Path, extra: &[&str]) -> CurlOutput {
     let resolve = format!("{host}:{port}:127.0.0.1");
@@ -421,19 +440,14 @@ fn the_configured_cipher_order_wins_unless_prefer_client_ciphers() {
     let (p_server, p_client, p_default) = (free_port(), free_port(), free_port());
     let suites = "ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384";
     let ciphers = "ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
-    let cfg = format!(
-        "{HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{p_server} ssl crt {crt} {suites} {ciphers}
-    bind 127.0.0.1:{p_client} ssl crt {crt} {suites} {ciphers} prefer-client-ciphers
-    bind 127.0.0.1:{p_default} ssl crt {crt}
-    default_backend be
-
-backend be
-    server s1 {}
-",
-        be.addr(),
-        crt = crt.display()
+    let crt = crt.display();
+    let cfg = binds_config(
+        &[
+            format!("{p_server} ssl crt {crt} {suites} {ciphers}"),
+            format!("{p_client} ssl crt {crt} {suites} {ciphers} prefer-client-ciphers"),
+            format!("{p_default} ssl crt {crt}"),
+        ],
+        &be,
     );
     let lbd = LbdProcess::start_in(dir, &cfg);
     let tls13 = [
@@ -492,19 +506,14 @@ fn curves_and_ecdhe_choose_the_key_exchange_group() {
     let dir = TempDir::new();
     let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
     let (p_curves, p_ecdhe, p_default) = (free_port(), free_port(), free_port());
-    let cfg = format!(
-        "{HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{p_curves} ssl crt {crt} curves P-256:P-384
-    bind 127.0.0.1:{p_ecdhe} ssl crt {crt} ecdhe secp384r1
-    bind 127.0.0.1:{p_default} ssl crt {crt}
-    default_backend be
-
-backend be
-    server s1 {}
-",
-        be.addr(),
-        crt = crt.display()
+    let shown = crt.display();
+    let cfg = binds_config(
+        &[
+            format!("{p_curves} ssl crt {shown} curves P-256:P-384"),
+            format!("{p_ecdhe} ssl crt {shown} ecdhe secp384r1"),
+            format!("{p_default} ssl crt {shown}"),
+        ],
+        &be,
     );
     let lbd = LbdProcess::start_in(dir, &cfg);
     let key = |port: u16, args: &[&str]| {
@@ -522,14 +531,8 @@ backend be
     );
     assert!(key(p_ecdhe, &offer).contains("secp384r1"));
     assert!(key(p_default, &offer).contains("X25519"));
-    let (code, _, err) = check(&format!(
-        "{HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{} ssl crt {} curves NOPE
-",
-        free_port(),
-        crt.display()
-    ));
+    let bad = format!("{} ssl crt {shown} curves NOPE", free_port());
+    let (code, _, err) = check(&binds_config(&[bad], &be));
     assert_ne!(code, 0);
     assert!(
         err.contains("unable to set SSL curves list to 'NOPE'"),
@@ -545,19 +548,17 @@ fn no_ca_names_leaves_the_ca_list_out_of_the_certificate_request() {
     let crt = pki.write_leaf(dir.path(), "site.pem", &["site.test"]);
     let ca = pki.write_ca(dir.path(), "ca.pem");
     let (p_named, p_unnamed) = (free_port(), free_port());
-    let cfg = format!(
-        "{HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{p_named} ssl crt {crt} ca-file {ca} verify optional
-    bind 127.0.0.1:{p_unnamed} ssl crt {crt} ca-file {ca} verify optional no-ca-names
-    default_backend be
-
-backend be
-    server s1 {}
-",
-        be.addr(),
-        crt = crt.display(),
-        ca = ca.display()
+    let tls = format!(
+        "ssl crt {} ca-file {} verify optional",
+        crt.display(),
+        ca.display()
+    );
+    let cfg = binds_config(
+        &[
+            format!("{p_named} {tls}"),
+            format!("{p_unnamed} {tls} no-ca-names"),
+        ],
+        &be,
     );
     let lbd = LbdProcess::start_in(dir, &cfg);
     let named = s_client(p_named, &["-servername", "site.test"]);
