@@ -136,6 +136,9 @@ struct Instance {
     backend: u16,
     threads: usize,
     generation: u64,
+    /// How far `stderr` has been read, and the reloads counted in it so far.
+    stderr_read: u64,
+    reloads_seen: usize,
 }
 
 impl Instance {
@@ -165,6 +168,8 @@ impl Instance {
             backend,
             threads,
             generation: 1,
+            stderr_read: 0,
+            reloads_seen: 0,
         };
         // Listening is not serving yet for HAProxy's master: wait for the
         // first generation's route.
@@ -172,11 +177,28 @@ impl Instance {
         Ok(inst)
     }
 
-    /// Reloads finished so far, as the master's stderr counts them.
-    fn loaded(&self) -> usize {
-        std::fs::read_to_string(&self.stderr)
-            .map(|t| t.matches("Loading success.").count() + t.matches("Loading failure!").count())
-            .unwrap_or(0)
+    /// Reloads finished so far, as the master's stderr counts them. Reads
+    /// only what was written since the last call: every reload of the big
+    /// configuration adds a thousand "Proxy stopped" lines, and reading the
+    /// whole file twice per reload had the harness scanning megabytes in
+    /// the middle of the storm it measures.
+    fn loaded(&mut self) -> usize {
+        use std::io::{Seek, SeekFrom};
+        let mut new = Vec::new();
+        let read = std::fs::File::open(&self.stderr).and_then(|mut f| {
+            f.seek(SeekFrom::Start(self.stderr_read))?;
+            f.read_to_end(&mut new)
+        });
+        if read.is_ok() {
+            // Whole lines only: a line still being written is counted next time.
+            if let Some(end) = new.iter().rposition(|&b| b == b'\n') {
+                let text = String::from_utf8_lossy(&new[..=end]);
+                self.reloads_seen += text.matches("Loading success.").count()
+                    + text.matches("Loading failure!").count();
+                self.stderr_read += end as u64 + 1;
+            }
+        }
+        self.reloads_seen
     }
 
     /// Writes the next generation, signals, and returns the time until it
@@ -258,6 +280,19 @@ fn join(h: std::thread::JoinHandle<Result<wrk::WrkReport>>) -> Result<wrk::WrkRe
     }
 }
 
+/// Keeps the calling thread on `cpus` (no change when empty or refused).
+fn pin_this_thread(cpus: &procs::CpuSet) {
+    let mut set = nix::sched::CpuSet::new();
+    for &c in cpus {
+        if set.set(c).is_err() {
+            return;
+        }
+    }
+    if !cpus.is_empty() {
+        let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -274,6 +309,9 @@ pub fn run(env: &Env, proxies: &[ProxySpec]) -> Result<Vec<ReloadRow>> {
     let mut backend = procs::spawn("reload-backend", cmd, env.dir, &env.placement.others)?;
     procs::wait_listening(&mut backend, backend_port, STARTUP_LIMIT)?;
 
+    // This thread drives the reloads and probes for the new generation: it
+    // belongs with the load generator, off the proxy's cores.
+    pin_this_thread(&env.placement.others);
     let mut rows = Vec::new();
     let runs = proxies.iter().filter(|p| p.name != "nginx").flat_map(|p| {
         let modes: &[Mode] = if p.name == "lbd" {
