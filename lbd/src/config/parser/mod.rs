@@ -187,6 +187,8 @@ pub(crate) struct Loader<'a> {
     proxy_names: HashMap<String, Vec<usize>>,
     /// Time spent reading files, apart from parsing them (reload timing).
     pub read_time: std::time::Duration,
+    /// The current line's words, in buffers reused from line to line.
+    words: tokenizer::Words,
 }
 
 /// `default-path`: how relative file names are resolved.
@@ -223,6 +225,7 @@ impl<'a> Loader<'a> {
             any_fatal: false,
             proxy_names: HashMap::new(),
             read_time: std::time::Duration::ZERO,
+            words: tokenizer::Words::default(),
         }
     }
 
@@ -398,14 +401,26 @@ impl<'a> Loader<'a> {
     }
 
     fn line_in(&mut self, raw: &[u8], conds: &mut Vec<CondState>) -> Status {
+        let mut words = std::mem::take(&mut self.words);
+        let st = self.line_words(raw, conds, &mut words);
+        self.words = words;
+        st
+    }
+
+    fn line_words(
+        &mut self,
+        raw: &[u8],
+        conds: &mut Vec<CondState>,
+        split: &mut tokenizer::Words,
+    ) -> Status {
         let pseudo = Pseudo {
             file: &self.file,
             line: self.line,
             section: &self.section_name,
         };
         let skipping = conds.last().is_some_and(|c| *c != CondState::Take);
-        let mut words = match tokenizer::tokenize(raw, &self.env, &pseudo) {
-            Ok(w) => w,
+        let words = match tokenizer::tokenize_into(raw, &self.env, &pseudo, split) {
+            Ok(()) => &mut split.out,
             // A skipped block may hold anything, even lines we cannot split.
             Err(_) if skipping => return Status::default(),
             Err(e) => {
@@ -435,7 +450,7 @@ impl<'a> Loader<'a> {
             return Status::default();
         }
         if words[0].starts_with('.') {
-            if let Some(st) = self.directive(&words, conds, skipping) {
+            if let Some(st) = self.directive(words, conds, skipping) {
                 return st;
             }
         }
@@ -554,7 +569,7 @@ impl<'a> Loader<'a> {
     }
 
     /// One statement outside directives: a section start or a keyword.
-    fn statement(&mut self, mut words: Vec<String>) -> Status {
+    fn statement(&mut self, words: &mut Vec<String>) -> Status {
         let mut negate = false;
         if words[0] == "no" || words[0] == "default" {
             negate = words[0] == "no";
@@ -566,7 +581,7 @@ impl<'a> Loader<'a> {
             }
             words.remove(0);
         }
-        if let Some(st) = self.section_start(&words) {
+        if let Some(st) = self.section_start(words) {
             return st;
         }
         match self.section.clone() {
@@ -574,11 +589,11 @@ impl<'a> Loader<'a> {
                 "unknown keyword '{}' out of section.",
                 words[0]
             )),
-            Section::Global => global::keyword(self, &words, negate),
-            Section::Proxy(i) => proxy::keyword(self, Target::Proxy(i), &words, negate),
-            Section::Defaults(i) => proxy::keyword(self, Target::Defaults(i), &words, negate),
-            Section::Userlist(i) => self.userlist_keyword(i, &words),
-            Section::HttpErrors(name) => self.http_errors_keyword(&name, &words),
+            Section::Global => global::keyword(self, words, negate),
+            Section::Proxy(i) => proxy::keyword(self, Target::Proxy(i), words, negate),
+            Section::Defaults(i) => proxy::keyword(self, Target::Defaults(i), words, negate),
+            Section::Userlist(i) => self.userlist_keyword(i, words),
+            Section::HttpErrors(name) => self.http_errors_keyword(&name, words),
             Section::Skip => Status::default(),
         }
     }

@@ -116,8 +116,16 @@ pub(crate) fn parse_addr(s: &str) -> Result<ServerAddr, String> {
         .or_else(|| s.strip_prefix("ipv6@"))
         .or_else(|| s.strip_prefix("tcp@"))
         .unwrap_or(s);
-    // A bare IPv6 literal has no port; otherwise the port follows the last colon.
-    if let Ok(ip) = s.parse::<IpAddr>() {
+    // A bare IPv6 literal has no port; otherwise the port follows the last
+    // colon. With exactly one colon, `s` is no address literal on its own
+    // (IPv4 has none, IPv6 at least two): `host:port`, the usual case, is
+    // not parsed as an address twice.
+    let bare = if s.bytes().filter(|&b| b == b':').count() == 1 {
+        None
+    } else {
+        s.parse::<IpAddr>().ok()
+    };
+    if let Some(ip) = bare {
         return Ok(ServerAddr::Ip {
             ip,
             port: ServerPort::FromClient(0),
