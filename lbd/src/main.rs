@@ -15,6 +15,27 @@ use std::io::Write;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's built-in options (its `malloc_conf` symbol; `_RJEM_MALLOC_CONF`
+/// in the environment still overrides them). Transparent huge pages for the
+/// heap and for jemalloc's own metadata: a `-W` worker started by a reload
+/// builds a 10,000-server configuration in fresh memory, and in 4 KiB pages
+/// that is ~3,300 page faults, about as much CPU as the parse itself on a
+/// VM. With 2 MiB pages the check of that configuration went from 14.2 to
+/// 12.8 ms of CPU and 18.0 to 12.9 ms of wall time (perf stat, 40 runs),
+/// and a `-W` reload from ~30 to ~25 ms. It costs ~4 MiB of RSS at start
+/// and nothing measurable per idle TLS connection. Without THP in the
+/// kernel (`never`), jemalloc's madvise is a no-op.
+#[cfg(feature = "jemalloc")]
+const JEMALLOC_CONF: &std::ffi::CStr = c"thp:always,metadata_thp:always";
+
+#[cfg(feature = "jemalloc")]
+#[export_name = "_rjem_malloc_conf"]
+#[allow(non_upper_case_globals)]
+pub static malloc_conf: Option<&'static std::ffi::c_char> =
+    // SAFETY: the pointer is to the first byte of a NUL-terminated string
+    // literal, which lives for the whole program and is never written.
+    Some(unsafe { &*JEMALLOC_CONF.as_ptr() });
+
 fn main() {
     std::process::exit(real_main());
 }
@@ -37,9 +58,11 @@ fn version(level: u8) {
         let feats: Vec<String> = config::FEATURES.iter().map(|f| format!("+{f}")).collect();
         println!("Feature list : {}", feats.join(" "));
         println!("Built with multi-threading support.");
-        if cfg!(feature = "jemalloc") {
-            println!("Built with jemalloc as the memory allocator.");
-        }
+        #[cfg(feature = "jemalloc")]
+        println!(
+            "Built with jemalloc as the memory allocator (options: {}).",
+            JEMALLOC_CONF.to_string_lossy()
+        );
         for line in cli::crypto::report(std::path::Path::new("/sys/bus/pci/devices")) {
             println!("{line}");
         }

@@ -90,3 +90,20 @@ fn vv_lists_openssl_and_promex() {
         assert!(words.contains(&wanted), "{wanted} missing from {features}");
     }
 }
+
+#[test]
+fn vv_names_the_allocator_and_its_options() {
+    let out = Command::new(lbd_bin())
+        .arg("-vv")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", lbd_bin().display()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("memory allocator"))
+        .unwrap_or_else(|| panic!("no allocator line in:\n{text}"));
+    assert!(line.contains("jemalloc"), "{line}");
+    // Huge pages for the heap: what makes a -W reload's fresh worker cheap.
+    assert!(line.contains("thp:always"), "{line}");
+}
