@@ -288,8 +288,8 @@ fn harness(args: &[String]) -> Result<()> {
     if opts.only.runs(Bench::Reload) {
         println!(
             "\n## Reload: {} servers in {} backends, SIGUSR2 (-W: to the master; lbd in-process: to its one process), wrk -t1 -c{} for the storm\n",
-            reload::BACKENDS * reload::SERVERS_PER_BACKEND,
-            reload::BACKENDS,
+            reload::backends() * reload::SERVERS_PER_BACKEND,
+            reload::backends(),
             opts.conns
         );
         let rows = reload::run(&env, &specs)?;

@@ -30,6 +30,17 @@ use crate::stats::{median, quantile, ratio_summary, RatioSummary};
 use crate::wrk;
 
 pub const BACKENDS: usize = 1000;
+
+/// Backends in the reloaded configuration: [`BACKENDS`], or
+/// `BENCH_RELOAD_BACKENDS` to tell what a reload costs by itself from what
+/// the configuration's size costs (1 = a 10-server configuration).
+pub fn backends() -> usize {
+    std::env::var("BENCH_RELOAD_BACKENDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(BACKENDS)
+}
 pub const SERVERS_PER_BACKEND: usize = 10;
 /// Reloads timed one after the other on an idle proxy.
 const IDLE_RELOADS: usize = 10;
@@ -67,7 +78,7 @@ backend be
     for s in 2..=SERVERS_PER_BACKEND {
         c.push_str(&format!("    server s{s} 127.0.0.1:{backend} backup\n"));
     }
-    for b in 1..BACKENDS {
+    for b in 1..backends() {
         c.push_str(&format!("\nbackend be{b}\n"));
         for s in 1..=SERVERS_PER_BACKEND {
             c.push_str(&format!("    server s{s} 127.0.0.1:{backend}\n"));
