@@ -102,3 +102,15 @@ pub fn count_by_server(responses: &[Response]) -> std::collections::BTreeMap<Str
     }
     counts
 }
+
+/// `n` requests for `/` on 127.0.0.1:`port` over one curl connection,
+/// counted by the server that answered them. Panics if one was not a 200.
+pub fn count_served(port: u16, n: usize) -> std::collections::BTreeMap<String, usize> {
+    let urls: Vec<String> = (0..n)
+        .map(|_| format!("http://127.0.0.1:{port}/"))
+        .collect();
+    let rs = client::curl_many(&urls, &[]);
+    let statuses: Vec<u16> = rs.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "statuses {statuses:?}");
+    count_by_server(&rs)
+}

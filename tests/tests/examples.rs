@@ -73,14 +73,19 @@ fn every_example_passes_the_config_check() {
     assert!(checked >= 3, "only {checked} examples found");
 }
 
-#[test]
-fn vv_lists_openssl_and_promex() {
+/// What `lbd -vv` prints.
+fn vv() -> String {
     let out = Command::new(lbd_bin())
         .arg("-vv")
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", lbd_bin().display()));
-    let text = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn vv_lists_openssl_and_promex() {
+    let text = vv();
     let features = text
         .lines()
         .find(|l| l.starts_with("Feature list"))
@@ -93,12 +98,7 @@ fn vv_lists_openssl_and_promex() {
 
 #[test]
 fn vv_names_the_allocator_and_its_options() {
-    let out = Command::new(lbd_bin())
-        .arg("-vv")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", lbd_bin().display()));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = vv();
     let line = text
         .lines()
         .find(|l| l.contains("memory allocator"))

@@ -279,10 +279,7 @@ fn server_maintenance_set_at_runtime_survives_a_reload() {
     lbd.rewrite_config(&format!("{cfg}\n# reloaded\n"));
     assert!(reload(&lbd), "reload refused{}", lbd.output_hint());
     wait_served_by(port, "s2", &lbd);
-    let urls: Vec<String> = (0..10)
-        .map(|_| format!("http://127.0.0.1:{port}/"))
-        .collect();
-    let counts = count_by_server(&curl_many(&urls, &[]));
+    let counts = tests::count_served(port, 10);
     assert_eq!(counts.get("s1"), None, "{counts:?}{}", lbd.output_hint());
     let state = cli(&sock, "show servers state be");
     assert!(

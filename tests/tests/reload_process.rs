@@ -162,10 +162,7 @@ fn a_binary_upgrade_with_x_carries_stick_tables_and_server_state() {
             .any(|l| l.contains(" s1 ") && l.split_whitespace().nth(6) == Some("1")),
         "s1 not in maintenance after the upgrade:\n{state}"
     );
-    let urls: Vec<String> = (0..4)
-        .map(|_| format!("http://127.0.0.1:{port}/"))
-        .collect();
-    let counts = count_by_server(&curl_many(&urls, &[]));
+    let counts = tests::count_served(port, 4);
     assert_eq!(
         counts.get("s2"),
         Some(&4),
@@ -203,10 +200,7 @@ fn load_server_state_from_file_restores_maintenance_after_a_restart() {
     let _ = std::fs::remove_file(&admin);
     let second = LbdProcess::start_in(TempDir::new(), &cfg);
     wait_socket(&admin);
-    let urls: Vec<String> = (0..4)
-        .map(|_| format!("http://127.0.0.1:{port}/"))
-        .collect();
-    let counts = count_by_server(&curl_many(&urls, &[]));
+    let counts = tests::count_served(port, 4);
     assert_eq!(
         counts.get("s2"),
         Some(&4),

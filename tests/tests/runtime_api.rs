@@ -111,15 +111,6 @@ fn read_prompt(s: &mut UnixStream) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn served(port: u16, n: usize) -> std::collections::BTreeMap<String, usize> {
-    let urls: Vec<String> = (0..n)
-        .map(|_| format!("http://127.0.0.1:{port}/"))
-        .collect();
-    let rs = curl_many(&urls, &[]);
-    assert!(rs.iter().all(|r| r.status == 200), "a client saw an error");
-    count_by_server(&rs)
-}
-
 #[test]
 fn non_interactive_answers_each_command_then_closes() {
     let s1 = HttpBackend::start("s1");
@@ -260,18 +251,18 @@ fn disable_and_enable_server_steer_traffic() {
     let s2 = HttpBackend::start("s2");
     let t = start("", &server_lines(&[&s1, &s2], ""));
     assert_eq!(cmd(&t.admin, "disable server be/s1"), "\n");
-    let counts = served(t.port, 10);
+    let counts = count_served(t.port, 10);
     assert_eq!(counts.get("s1"), None, "{counts:?}");
     assert_eq!(counts.get("s2"), Some(&10));
     assert_eq!(cmd(&t.admin, "enable server be/s1"), "\n");
-    let counts = served(t.port, 10);
+    let counts = count_served(t.port, 10);
     assert_eq!(counts.get("s1"), Some(&5), "{counts:?}");
     // Drain: no new balanced traffic.
     assert_eq!(cmd(&t.admin, "set server be/s2 state drain"), "\n");
-    let counts = served(t.port, 6);
+    let counts = count_served(t.port, 6);
     assert_eq!(counts.get("s1"), Some(&6), "{counts:?}");
     assert_eq!(cmd(&t.admin, "set server be/s2 state ready"), "\n");
-    let counts = served(t.port, 6);
+    let counts = count_served(t.port, 6);
     assert_eq!(counts.get("s2"), Some(&3), "{counts:?}");
 }
 
@@ -281,11 +272,11 @@ fn set_weight_changes_shares() {
     let s2 = HttpBackend::start("s2");
     let t = start("", &server_lines(&[&s1, &s2], "weight 10"));
     assert_eq!(cmd(&t.admin, "set server be/s1 weight 30"), "\n");
-    let counts = served(t.port, 40);
+    let counts = count_served(t.port, 40);
     assert_eq!(counts.get("s1"), Some(&30), "{counts:?}");
     assert_eq!(counts.get("s2"), Some(&10), "{counts:?}");
     assert_eq!(cmd(&t.admin, "set server be/s1 weight 0"), "\n");
-    let counts = served(t.port, 5);
+    let counts = count_served(t.port, 5);
     assert_eq!(counts.get("s2"), Some(&5), "{counts:?}");
 }
 
@@ -310,7 +301,7 @@ fn set_maxconn_global_limits_new_connections() {
     assert_ne!(out.stdout_str(), "200");
     drop(_first);
     assert_eq!(cmd(&t.admin, "set maxconn global 100"), "\n");
-    assert_eq!(served(t.port, 3).get("s1"), Some(&3));
+    assert_eq!(count_served(t.port, 3).get("s1"), Some(&3));
 }
 
 #[test]
@@ -341,7 +332,7 @@ fn bad_cli_clients_block_nobody() {
     // Another CLI client and proxied traffic are served at once.
     let started = Instant::now();
     assert_eq!(cmd(&t.admin, "show cli level"), "admin\n\n");
-    assert_eq!(served(t.port, 3).get("s1"), Some(&3));
+    assert_eq!(count_served(t.port, 3).get("s1"), Some(&3));
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
@@ -367,7 +358,7 @@ fn a_draining_server_keeps_its_weight_in_show_stat_but_gets_no_traffic() {
     };
     assert_eq!(get("s1"), ("DRAIN".to_string(), "5".to_string()));
     assert_eq!(get("BACKEND"), ("UP".to_string(), "3".to_string()));
-    let counts = served(t.port, 6);
+    let counts = count_served(t.port, 6);
     assert_eq!(counts.get("s2"), Some(&6), "{counts:?}");
 }
 
@@ -402,7 +393,7 @@ fn enable_server_restarts_the_check_at_rise() {
     assert_eq!(status(&t), "MAINT");
     assert_eq!(cmd(&t.admin, "enable server be/s1"), "\n");
     assert_eq!(status(&t), "UP 1/3", "{}", t.lbd.output_hint());
-    let counts = served(t.port, 4);
+    let counts = count_served(t.port, 4);
     assert_eq!(counts.get("s1"), Some(&4), "{counts:?}");
     wait_up(&t, "after the next check");
 }
@@ -439,10 +430,7 @@ fn server_template_slots_are_filled_over_the_runtime_api() {
         tests::stats_socket::cli(&admin, "set server be/web2 state ready"),
         "\n"
     );
-    let urls: Vec<String> = (0..3)
-        .map(|_| format!("http://127.0.0.1:{port}/"))
-        .collect();
-    let counts = count_by_server(&curl_many(&urls, &[]));
+    let counts = count_served(port, 3);
     assert_eq!(
         counts.get("web"),
         Some(&3),
