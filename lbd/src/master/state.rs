@@ -296,4 +296,24 @@ mod tests {
         let new = state(&["3 be 1 s1 127.0.0.1 2 0 2 2 0"]);
         assert!(carry_commands(&old, &new).is_empty());
     }
+
+    #[test]
+    fn damaged_rows_of_a_state_file_are_skipped_and_the_rest_applies() {
+        let old = state(&[
+            "3 be 1 s1 127.0.0.1 2 1 1 1 0",
+            "3 be 2 s2",
+            "3 be 2 s2 127.0.0.1 2 x 1 1 0",
+            "3 be 2 s2 127.0.0.1 2 99999999999999999999 1 1 0",
+            "\u{1b}[2J\u{0}garbage",
+            "",
+        ]);
+        let new = state(&[
+            "3 be 1 s1 127.0.0.1 2 0 1 1 0",
+            "3 be 2 s2 127.0.0.1 2 0 1 1 0",
+        ]);
+        assert_eq!(
+            carry_commands(&old, &new),
+            vec!["set server be/s1 state maint"]
+        );
+    }
 }
