@@ -73,6 +73,9 @@ fn carry_server(nb: &Backend, idx: usize, ns: &ServerRt, os: &ServerRt) -> bool 
         old_forced_maint
     };
     ns.admin_maint.store(maint, Ordering::Relaxed);
+    if maint {
+        nb.carried_dirty.store(true, Ordering::Relaxed);
+    }
     let check_disabled_at_runtime =
         os.conf.check.enabled && !os.check_enabled.load(Ordering::Relaxed);
     if ns.conf.check.enabled && check_disabled_at_runtime {
@@ -171,6 +174,47 @@ mod tests {
         let b = backend(&new, "b");
         assert!(b.servers[0].health.snapshot().drain, "b/s1 stays drained");
         assert_eq!(b.servers[0].weight.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn the_next_worker_is_told_only_of_servers_changed_at_run_time() {
+        let rt = runtime(&format!(
+            "{HEAD}backend a\n    server s1 127.0.0.1:81\n    server s2 127.0.0.1:82\n\
+             backend b\n    server s1 127.0.0.1:91\n    server s2 127.0.0.1:92 disabled\n\
+             backend c\n    server s1 127.0.0.1:93 weight 5\n\
+             backend d\n    server s1 127.0.0.1:94\n\
+             backend e\n    server s1 127.0.0.1:95\n"
+        ));
+        let dirty = |name| backend(&rt, name).carried_dirty.load(Ordering::Relaxed);
+        // `disabled` in the configuration is listed from the start.
+        assert!(dirty("b"));
+        assert!(!dirty("a") && !dirty("c") && !dirty("d") && !dirty("e"));
+
+        let a = backend(&rt, "a");
+        a.set_admin(server_idx(a, "s2"), AdminState::Drain, &StderrObserver);
+        backend(&rt, "c").apply_health(0, &StderrObserver, |h| {
+            h.uweight = 2;
+            vec![crate::check::state::Transition::Weight(2)]
+        });
+        // Set and lifted again: marked, and read for nothing.
+        let d = backend(&rt, "d");
+        d.set_admin(0, AdminState::Maint, &StderrObserver);
+        d.set_admin(0, AdminState::Ready, &StderrObserver);
+        // A change that carries nothing (here: no change) marks nothing.
+        backend(&rt, "e").apply_health(0, &StderrObserver, |_| Vec::new());
+        assert!(dirty("a") && dirty("c") && dirty("d") && !dirty("e"));
+
+        let mut out = String::new();
+        crate::stats::show_carried_servers_state(&rt, &mut out);
+        let rows: Vec<(&str, &str)> = out
+            .lines()
+            .skip(2)
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                (f[1], f[3])
+            })
+            .collect();
+        assert_eq!(rows, vec![("a", "s2"), ("b", "s2"), ("c", "s1")], "{out}");
     }
 
     #[test]

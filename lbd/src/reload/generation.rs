@@ -142,14 +142,20 @@ impl Generation {
 
     /// Stops accepting, soft-stops the sessions after `grace`, then waits
     /// for the drain bounded by `hard-stop-after`, then hard-stops. Returns once the generation is gone.
-    pub async fn retire(self, hard_stop_after: Option<u64>, grace: Duration) {
+    pub async fn retire(self, hard_stop_after: Option<u64>, grace: Duration, release: Release) {
         self.wind_down(hard_stop_after, grace).await;
-        // Freeing a runtime of 10,000 servers takes milliseconds: not on a
-        // serving thread. This is the last reference unless a runtime API
-        // client or the stats page still holds one, which then frees it.
         let runtime = self.runtime.clone();
         drop(self);
-        tokio::task::spawn_blocking(move || drop(runtime));
+        match release {
+            // Freeing a runtime of 10,000 servers takes milliseconds: not on
+            // a serving thread. This is the last reference unless a runtime
+            // API client or the stats page still holds one, which then
+            // frees it.
+            Release::Free => drop(tokio::task::spawn_blocking(move || drop(runtime))),
+            // The process exits next: freeing would cost a new thread (and
+            // its allocator arena) and a walk of every server, for nothing.
+            Release::Leak => std::mem::forget(runtime),
+        }
     }
 
     async fn wind_down(&self, hard_stop_after: Option<u64>, grace: Duration) {
@@ -221,6 +227,15 @@ impl Drop for Generation {
     fn drop(&mut self) {
         self.stop_accepting();
     }
+}
+
+/// What becomes of a retired generation's runtime once it has drained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Freed on a blocking thread, off the serving ones (a reload).
+    Free,
+    /// Left for the process's exit, which follows (a soft stop).
+    Leak,
 }
 
 /// slowstart: while a server's weight ramps up, rebuild its backend's

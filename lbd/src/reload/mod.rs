@@ -370,7 +370,8 @@ impl Driver {
             // A line per proxy: with 1,000 backends, printing them here
             // would hold the new generation's first accept back.
             old.announce_stopped();
-            old.retire(hard, generation::RELOAD_GRACE).await
+            old.retire(hard, generation::RELOAD_GRACE, generation::Release::Free)
+                .await
         });
         laps.lap("swap");
         laps.report("reload");
@@ -511,7 +512,7 @@ impl Driver {
         let mut retiring = self.retiring;
         // A short grace, as on reload: with `-sf` the new process already
         // accepts on the same sockets.
-        retiring.spawn(current.retire(hard, Duration::from_millis(100)));
+        retiring.spawn(current.retire(hard, Duration::from_millis(100), generation::Release::Leak));
         let all = async { while retiring.join_next().await.is_some() {} };
         tokio::select! {
             _ = all => {}

@@ -132,6 +132,12 @@ pub struct Backend {
     /// Whether any server has an `sni <expr>`: requests to backends
     /// without one skip evaluating SNIs altogether.
     pub has_sni_exprs: bool,
+    /// Some server may differ from its configuration in what a `-W` reload
+    /// carries over (maintenance, drain, weight): set by every change of
+    /// those (runtime/server_state.rs), and from the start when a server is
+    /// `disabled`. The old worker lists only such backends' servers for
+    /// its successor instead of reading 10,000 cold servers per reload.
+    pub carried_dirty: AtomicBool,
 }
 
 impl std::fmt::Debug for Balancer {
@@ -236,6 +242,7 @@ impl Backend {
             }));
         }
         let has_sni_exprs = servers.iter().any(|s| s.sni_expr.is_some());
+        let carried_dirty = AtomicBool::new(servers.iter().any(|s| s.conf.disabled));
         let balancer = ArcSwap::from_pointee(make_balancer(p, &servers));
         Ok(Backend {
             name: p.name.clone(),
@@ -254,6 +261,7 @@ impl Backend {
             total: AtomicU64::new(0),
             stats: crate::stats::ServerCounters::new(),
             has_sni_exprs,
+            carried_dirty,
         })
     }
 

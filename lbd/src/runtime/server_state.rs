@@ -158,6 +158,13 @@ impl ServerObserver for StderrObserver {
     }
 }
 
+/// What a `-W` reload carries over of a health state (with the forced
+/// maintenance, which [`Backend::set_admin`] watches): a change of any of
+/// these marks the backend [`carried_dirty`](Backend::carried_dirty).
+fn carried(h: &ServerHealth) -> (bool, bool, u32, u32) {
+    (h.maint, h.drain, h.uweight, h.iweight)
+}
+
 impl Backend {
     /// Usable active and backup servers, as 2.6's srv_act/srv_bck.
     pub fn usable_counts(&self) -> (usize, usize) {
@@ -183,6 +190,9 @@ impl Backend {
         };
         let to_maint = to == AdminState::Maint;
         let was_maint = srv.admin_maint.swap(to_maint, Ordering::Relaxed);
+        if was_maint != to_maint {
+            self.carried_dirty.store(true, Ordering::Relaxed);
+        }
         self.apply_health(idx, obs, |h| {
             let mut t = Vec::new();
             let drain = to == AdminState::Drain;
@@ -222,7 +232,11 @@ impl Backend {
         };
         let before = self.usable_counts();
         let (transitions, up, weight, maint) = srv.health.update(|h| {
+            let before = carried(h);
             let t = f(h);
+            if carried(h) != before {
+                self.carried_dirty.store(true, Ordering::Relaxed);
+            }
             (t, h.op != OpState::Stopped, h.effective_weight(), h.maint)
         });
         if transitions.is_empty() {
@@ -256,7 +270,11 @@ impl Backend {
             return false;
         };
         let (up, weight, maint) = srv.health.update(|h| {
+            let before = carried(h);
             f(h);
+            if carried(h) != before {
+                self.carried_dirty.store(true, Ordering::Relaxed);
+            }
             (h.op != OpState::Stopped, h.effective_weight(), h.maint)
         });
         let before = (

@@ -47,7 +47,7 @@ pub fn show_carried_servers_state(rt: &Runtime, out: &mut String) {
     out.push_str("1\n");
     out.push_str(HEADER);
     let now = super::counters::now_ms();
-    for be in &rt.backends {
+    for be in rt.backends.iter().filter(|b| b.carried_dirty.load(Relaxed)) {
         for s in &be.servers {
             let (admin, uweight, iweight) = carried_fields(s);
             if admin != 0 || uweight != iweight {
