@@ -15,26 +15,19 @@ use std::io::Write;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc's built-in options (its `malloc_conf` symbol; `_RJEM_MALLOC_CONF`
-/// in the environment still overrides them). Transparent huge pages for the
-/// heap and for jemalloc's own metadata: a `-W` worker started by a reload
-/// builds a 10,000-server configuration in fresh memory, and in 4 KiB pages
-/// that is ~3,300 page faults, about as much CPU as the parse itself on a
-/// VM. With 2 MiB pages the check of that configuration went from 14.2 to
-/// 12.8 ms of CPU and 18.0 to 12.9 ms of wall time (perf stat, 40 runs),
-/// and a `-W` reload from ~30 to ~25 ms. It costs ~4 MiB of RSS at start
-/// and nothing measurable per idle TLS connection. Without THP in the
-/// kernel (`never`), jemalloc's madvise is a no-op.
+/// jemalloc runs on its default options: no transparent huge pages.
+/// Session 9 built in `thp:always,metadata_thp:always` to spare a fresh
+/// `-W` worker its page faults, and on that VM a reload's CPU fell from
+/// ~26 to ~20 ms. On the next VM (AMD EPYC, kernel 6.18) the same options
+/// cost more than they saved: every new thread's arena and every 2 MiB of
+/// heap was zeroed at fault time, and a `-W` reload's CPU for the whole
+/// process tree rose from ~37 to 45-55 ms (`perf stat`/schedstat, 12-30
+/// reloads a run), with idle reload times up to 100 ms against a 42 ms
+/// maximum without them. What huge pages do is a property of the machine,
+/// so the default is the allocator's, and an operator who measured better
+/// sets `_RJEM_MALLOC_CONF` (named by `lbd -vv`).
 #[cfg(feature = "jemalloc")]
-const JEMALLOC_CONF: &std::ffi::CStr = c"thp:always,metadata_thp:always";
-
-#[cfg(feature = "jemalloc")]
-#[export_name = "_rjem_malloc_conf"]
-#[allow(non_upper_case_globals)]
-pub static malloc_conf: Option<&'static std::ffi::c_char> =
-    // SAFETY: the pointer is to the first byte of a NUL-terminated string
-    // literal, which lives for the whole program and is never written.
-    Some(unsafe { &*JEMALLOC_CONF.as_ptr() });
+const JEMALLOC_ENV: &str = "_RJEM_MALLOC_CONF";
 
 fn main() {
     std::process::exit(real_main());
@@ -61,7 +54,9 @@ fn version(level: u8) {
         #[cfg(feature = "jemalloc")]
         println!(
             "Built with jemalloc as the memory allocator (options: {}).",
-            JEMALLOC_CONF.to_string_lossy()
+            std::env::var(JEMALLOC_ENV)
+                .map(|o| format!("{o}, from {JEMALLOC_ENV}"))
+                .unwrap_or_else(|_| format!("its defaults; {JEMALLOC_ENV} sets others"))
         );
         for line in cli::crypto::report(std::path::Path::new("/sys/bus/pci/devices")) {
             println!("{line}");
@@ -122,7 +117,7 @@ fn real_main() -> i32 {
         let _ = std::io::stdout().flush();
         return report.exit_code;
     }
-    let worker = lbd::master::worker::from_env();
+    let mut worker = lbd::master::worker::from_env();
     // A master that re-executed itself for a reload: a bad configuration
     // now leaves it serving with its old workers (2.6's wait mode).
     let reexec = worker.is_none() && std::env::var_os(lbd::master::ENV_REEXEC).is_some();
@@ -137,7 +132,14 @@ fn real_main() -> i32 {
         // failure!" and the old workers keep serving. Parsing here too
         // would add a whole parse of a big configuration to every reload
         // (about 30 ms for 10,000 servers) for the same outcome.
-        return lbd::master::run(master_opts());
+        match lbd::master::fork_early() {
+            lbd::master::Role::Master(forked) => return lbd::master::run(master_opts(), forked),
+            // The new worker, forked: on to parse and serve.
+            lbd::master::Role::Worker => match lbd::master::worker::from_env() {
+                Some(w) => worker = Some(w),
+                None => return 1,
+            },
+        }
     }
     let outcome = config::load(&args.files, &env);
     lbd::reload::timing::startup_mark("parsed");
@@ -184,7 +186,18 @@ fn real_main() -> i32 {
         }
     }
     if master {
-        return lbd::master::run(master_opts());
+        match lbd::master::fork_early() {
+            lbd::master::Role::Master(forked) => {
+                drop(cfg);
+                return lbd::master::run(master_opts(), forked);
+            }
+            // The first worker, forked with the configuration parsed
+            // above (its warnings said once, as 2.6).
+            lbd::master::Role::Worker => match lbd::master::worker::from_env() {
+                Some(w) => worker = Some(w),
+                None => return 1,
+            },
+        }
     }
     let opts = lbd::server::RunOptions {
         maxconn: args.maxconn,

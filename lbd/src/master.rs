@@ -12,7 +12,7 @@ mod run;
 pub mod state;
 pub mod worker;
 
-pub use run::{run, Options, ENV_REEXEC};
+pub use run::{fork_early, run, Forked, Options, Role, ENV_REEXEC};
 
 use crate::api::split_words;
 use run::{lock, Event, SharedState};

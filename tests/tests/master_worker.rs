@@ -529,6 +529,57 @@ fn a_worker_does_not_outlive_its_master() {
     wait_gone(worker);
 }
 
+/// The sockets `pid` holds, by inode.
+fn sockets_of(pid: u32) -> std::collections::HashSet<String> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .map(|l| l.to_string_lossy().into_owned())
+                .filter(|l| l.starts_with("socket:"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Workers are forked from the master without an exec: the newest one must
+/// hold none of the master's sockets (its ends of the older workers'
+/// socketpairs, its CLI), and the workers still go when the master dies.
+#[test]
+fn a_new_worker_shares_no_socket_with_the_master_and_dies_with_it() {
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_secs(60))
+        .start();
+    let (dir, cfg, port, msock) = setup(&slow);
+    let mut lbd = start_master(dir, &cfg, &msock, &[]);
+    let first = current_worker(&msock);
+    // A request that keeps the first worker draining, listed as old.
+    let _inflight = std::thread::spawn(move || get(port));
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        assert!(reload(lbd.pid(), || lbd.stderr(), || lbd.output_hint()));
+        wait_socket(&msock);
+    }
+    let p = show_proc(&msock);
+    assert!(p.old.iter().any(|w| w[0] == first.to_string()), "{p:?}");
+    let newest = current_worker(&msock);
+    let master = sockets_of(lbd.pid());
+    let worker = sockets_of(newest);
+    assert!(!master.is_empty() && !worker.is_empty());
+    let shared: Vec<&String> = master.intersection(&worker).collect();
+    assert!(shared.is_empty(), "master and worker share {shared:?}");
+    let all: Vec<u32> = p
+        .old
+        .iter()
+        .filter_map(|w| w[0].parse().ok())
+        .chain([newest])
+        .collect();
+    signal(lbd.pid(), Signal::SIGKILL);
+    assert!(lbd.wait_exit(DEADLINE).is_some());
+    for pid in all {
+        wait_gone(pid);
+    }
+}
+
 #[test]
 fn ws_the_master_pings_the_watchdog() {
     if is_haproxy() {

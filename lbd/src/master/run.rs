@@ -20,7 +20,7 @@ use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::ffi::{CString, OsString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -101,8 +101,108 @@ pub(super) fn now_secs() -> u64 {
         .unwrap_or_default()
 }
 
+/// A worker forked by [`fork_early`], and the master's end of its
+/// socketpair.
+#[derive(Debug)]
+pub struct Forked {
+    pid: i32,
+    ipc: OwnedFd,
+}
+
+/// What [`fork_early`] made of this process.
+#[derive(Debug)]
+pub enum Role {
+    /// The master, with the worker it forked; None when it could not fork
+    /// here, and forks+execs one from its loop instead.
+    Master(Option<Forked>),
+    /// The new worker: the environment describes its link to the master
+    /// (see `worker::from_env`).
+    Worker,
+}
+
+/// Forks the worker for this master's configuration before the master
+/// starts its runtime: the child goes on as the worker from this point of
+/// `main`, without an exec. An exec costs a fresh process its loader,
+/// relocations and page faults, ~3 ms of CPU on every `-W` reload with
+/// the master's own re-exec already paid; 2.6 forks its workers the same
+/// way. The master still re-executes itself on a reload, so a binary
+/// replaced on disk is what the new worker runs.
+///
+/// Only while this process has one thread (checked here); otherwise the
+/// master forks+execs as before.
+pub fn fork_early() -> Role {
+    if !single_threaded() {
+        return Role::Master(None);
+    }
+    // After a re-exec, the previous master's workers: the current one
+    // hands its listeners to the new worker over its socketpair.
+    let workers: Vec<Worker> = if std::env::var_os(ENV_REEXEC).is_some() {
+        procs::workers_from_env(&std::env::var(procs::ENV_PROCESSES).unwrap_or_default())
+            .into_iter()
+            .filter(|w| ipc::fd_from_env_value(w.ipc_fd).is_some())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let takeover = workers.iter().rev().find(|w| !w.leaving).map(|w| w.ipc_fd);
+    let Ok((ours, theirs)) = UnixStream::pair() else {
+        return Role::Master(None);
+    };
+    // SAFETY: this process has a single thread (checked above, and nothing
+    // in between starts one), so the child is a faithful copy that may go
+    // on running arbitrary code, as after daemonize's fork.
+    match unsafe { nix::unistd::fork() } {
+        Err(_) => Role::Master(None),
+        Ok(nix::unistd::ForkResult::Parent { child }) => {
+            drop(theirs);
+            Role::Master(Some(Forked {
+                pid: child.as_raw(),
+                ipc: OwnedFd::from(ours),
+            }))
+        }
+        Ok(nix::unistd::ForkResult::Child) => {
+            drop(ours);
+            // The master's ends of the other workers' socketpairs: held
+            // here, they would hide the master's death from those workers.
+            for w in workers.iter().filter(|w| Some(w.ipc_fd) != takeover) {
+                // SAFETY: the previous master left this descriptor open
+                // for the master alone; nothing in this child owns it.
+                drop(unsafe { OwnedFd::from_raw_fd(w.ipc_fd) });
+            }
+            std::env::set_var(ENV_WORKER, "1");
+            std::env::set_var(ipc::ENV_IPC, theirs.into_raw_fd().to_string());
+            match takeover {
+                Some(t) => std::env::set_var(ipc::ENV_TAKEOVER, t.to_string()),
+                None => std::env::remove_var(ipc::ENV_TAKEOVER),
+            }
+            // The master alone speaks to the service manager.
+            for v in [
+                "NOTIFY_SOCKET",
+                "WATCHDOG_USEC",
+                "WATCHDOG_PID",
+                ENV_REEXEC,
+                procs::ENV_PROCESSES,
+                procs::ENV_MASTER,
+            ] {
+                std::env::remove_var(v);
+            }
+            // Blocked by the previous master across its exec.
+            let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&handled()), None);
+            Role::Worker
+        }
+    }
+}
+
+/// Whether this process runs a single thread.
+fn single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count() == 1)
+        .unwrap_or(false)
+}
+
 /// Runs the master until its last worker has exited. Returns the exit code.
-pub fn run(opts: Options) -> i32 {
+/// `forked`: the worker [`fork_early`] started, if it did.
+pub fn run(opts: Options, forked: Option<Forked>) -> i32 {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -113,7 +213,7 @@ pub fn run(opts: Options) -> i32 {
             return 1;
         }
     };
-    let code = rt.block_on(Master::new(opts).run());
+    let code = rt.block_on(Master::new(opts).run(forked));
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     code
 }
@@ -146,7 +246,7 @@ impl Master {
         }
     }
 
-    async fn run(mut self) -> i32 {
+    async fn run(mut self, forked: Option<Forked>) -> i32 {
         use tokio::signal::unix::{signal, SignalKind};
         let kind = |s: Signal| SignalKind::from_raw(s as i32);
         let (
@@ -188,7 +288,14 @@ impl Master {
         }
         // After a re-exec the new worker parses the configuration: one
         // that fails exits before it is ready, and the old ones keep serving.
-        if let Err(e) = self.fork_worker() {
+        let started = match forked {
+            Some(f) => {
+                self.adopt(f);
+                Ok(())
+            }
+            None => self.fork_worker(),
+        };
+        if let Err(e) = started {
             say("[ALERT]", &format!("Cannot fork a worker: {e}"));
             if lock(&self.shared).workers.is_empty() {
                 return 1;
@@ -279,9 +386,17 @@ impl Master {
         }
         let child = cmd.spawn()?;
         drop(theirs);
-        let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+        self.adopt(Forked {
+            pid: i32::try_from(child.id()).unwrap_or(i32::MAX),
+            ipc: OwnedFd::from(ours),
+        });
+        Ok(())
+    }
+
+    /// Takes a new worker into the list, as the one whose readiness ends
+    /// the reload.
+    fn adopt(&mut self, Forked { pid, ipc }: Forked) {
         say("[NOTICE]", &format!("New worker ({pid}) forked"));
-        let ipc = OwnedFd::from(ours);
         watch_ready(&ipc, pid, self.tx.clone());
         lock(&self.shared).workers.push(Entry {
             info: Worker {
@@ -294,7 +409,6 @@ impl Master {
             ipc,
         });
         self.pending = Some(pid);
-        Ok(())
     }
 
     /// The new worker accepts: the others are told to finish and leave.
