@@ -75,7 +75,17 @@ fn every_example_passes_the_config_check() {
 
 /// What `lbd -vv` prints.
 fn vv() -> String {
-    let out = Command::new(lbd_bin())
+    vv_with(None)
+}
+
+/// `lbd -vv`, with jemalloc's options from the environment or none.
+fn vv_with(malloc_conf: Option<&str>) -> String {
+    let mut cmd = Command::new(lbd_bin());
+    match malloc_conf {
+        Some(c) => cmd.env("_RJEM_MALLOC_CONF", c),
+        None => cmd.env_remove("_RJEM_MALLOC_CONF"),
+    };
+    let out = cmd
         .arg("-vv")
         .stdin(Stdio::null())
         .output()
@@ -104,6 +114,11 @@ fn vv_names_the_allocator_and_its_options() {
         .find(|l| l.contains("memory allocator"))
         .unwrap_or_else(|| panic!("no allocator line in:\n{text}"));
     assert!(line.contains("jemalloc"), "{line}");
-    // Huge pages for the heap: what makes a -W reload's fresh worker cheap.
-    assert!(line.contains("thp:always"), "{line}");
+    // The allocator's own defaults (no huge pages), and where to change them.
+    assert!(line.contains("its defaults; _RJEM_MALLOC_CONF"), "{line}");
+    let text = vv_with(Some("thp:always"));
+    assert!(
+        text.contains("(options: thp:always, from _RJEM_MALLOC_CONF)"),
+        "{text}"
+    );
 }
