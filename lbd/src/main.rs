@@ -135,10 +135,7 @@ fn real_main() -> i32 {
         match lbd::master::fork_early() {
             lbd::master::Role::Master(forked) => return lbd::master::run(master_opts(), forked),
             // The new worker, forked: on to parse and serve.
-            lbd::master::Role::Worker => match lbd::master::worker::from_env() {
-                Some(w) => worker = Some(w),
-                None => return 1,
-            },
+            lbd::master::Role::Worker(w) => worker = Some(w),
         }
     }
     let outcome = config::load(&args.files, &env);
@@ -193,10 +190,7 @@ fn real_main() -> i32 {
             }
             // The first worker, forked with the configuration parsed
             // above (its warnings said once, as 2.6).
-            lbd::master::Role::Worker => match lbd::master::worker::from_env() {
-                Some(w) => worker = Some(w),
-                None => return 1,
-            },
+            lbd::master::Role::Worker(w) => worker = Some(w),
         }
     }
     let opts = lbd::server::RunOptions {

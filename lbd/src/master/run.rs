@@ -20,7 +20,7 @@ use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::ffi::{CString, OsString};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -115,9 +115,18 @@ pub enum Role {
     /// The master, with the worker it forked; None when it could not fork
     /// here, and forks+execs one from its loop instead.
     Master(Option<Forked>),
-    /// The new worker: the environment describes its link to the master
-    /// (see `worker::from_env`).
-    Worker,
+    /// The new worker, with its link to the master.
+    Worker(super::worker::Inheritance),
+}
+
+/// The workers a re-executed master inherits from its predecessor (listed
+/// in the environment), those whose socketpair is still open.
+fn previous_workers() -> Vec<Worker> {
+    let list = std::env::var(procs::ENV_PROCESSES).unwrap_or_default();
+    procs::workers_from_env(&list)
+        .into_iter()
+        .filter(|w| ipc::fd_from_env_value(w.ipc_fd).is_some())
+        .collect()
 }
 
 /// Forks the worker for this master's configuration before the master
@@ -136,11 +145,8 @@ pub fn fork_early() -> Role {
     }
     // After a re-exec, the previous master's workers: the current one
     // hands its listeners to the new worker over its socketpair.
-    let workers: Vec<Worker> = if std::env::var_os(ENV_REEXEC).is_some() {
-        procs::workers_from_env(&std::env::var(procs::ENV_PROCESSES).unwrap_or_default())
-            .into_iter()
-            .filter(|w| ipc::fd_from_env_value(w.ipc_fd).is_some())
-            .collect()
+    let workers = if std::env::var_os(ENV_REEXEC).is_some() {
+        previous_workers()
     } else {
         Vec::new()
     };
@@ -164,17 +170,20 @@ pub fn fork_early() -> Role {
             drop(ours);
             // The master's ends of the other workers' socketpairs: held
             // here, they would hide the master's death from those workers.
-            for w in workers.iter().filter(|w| Some(w.ipc_fd) != takeover) {
+            let mut takeover_fd = None;
+            for w in &workers {
                 // SAFETY: the previous master left this descriptor open
-                // for the master alone; nothing in this child owns it.
-                drop(unsafe { OwnedFd::from_raw_fd(w.ipc_fd) });
+                // for the master alone; nothing in this child owns it yet.
+                let fd = unsafe { OwnedFd::from_raw_fd(w.ipc_fd) };
+                if Some(w.ipc_fd) == takeover {
+                    // Left open across the previous master's exec: not
+                    // for anything this worker starts.
+                    let _ = ipc::set_inherit(w.ipc_fd, false);
+                    takeover_fd = Some(fd);
+                }
             }
+            // As 2.6, for whatever the worker starts (external checks).
             std::env::set_var(ENV_WORKER, "1");
-            std::env::set_var(ipc::ENV_IPC, theirs.into_raw_fd().to_string());
-            match takeover {
-                Some(t) => std::env::set_var(ipc::ENV_TAKEOVER, t.to_string()),
-                None => std::env::remove_var(ipc::ENV_TAKEOVER),
-            }
             // The master alone speaks to the service manager.
             for v in [
                 "NOTIFY_SOCKET",
@@ -188,7 +197,10 @@ pub fn fork_early() -> Role {
             }
             // Blocked by the previous master across its exec.
             let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&handled()), None);
-            Role::Worker
+            Role::Worker(super::worker::Inheritance::forked(
+                OwnedFd::from(theirs),
+                takeover_fd,
+            ))
         }
     }
 }
@@ -334,11 +346,7 @@ impl Master {
                 ..MasterState::default()
             });
         if std::env::var(ENV_REEXEC).is_ok() {
-            let list = std::env::var(procs::ENV_PROCESSES).unwrap_or_default();
-            for info in procs::workers_from_env(&list) {
-                if ipc::fd_from_env_value(info.ipc_fd).is_none() {
-                    continue;
-                }
+            for info in previous_workers() {
                 let _ = ipc::set_inherit(info.ipc_fd, false);
                 // SAFETY: the previous master left this descriptor open
                 // across exec for this process alone, named in the list.

@@ -32,6 +32,17 @@ pub struct Inheritance {
     pub takeover: Option<OwnedFd>,
 }
 
+impl Inheritance {
+    /// A worker forked by its master without an exec (`master::fork_early`):
+    /// the descriptors are already this process's.
+    pub fn forked(ipc: OwnedFd, takeover: Option<OwnedFd>) -> Inheritance {
+        Inheritance {
+            link: Link { ipc },
+            takeover,
+        }
+    }
+}
+
 /// Is this process a worker? Takes the inherited descriptors over and
 /// clears the variables, so that nothing started from here inherits them.
 pub fn from_env() -> Option<Inheritance> {
