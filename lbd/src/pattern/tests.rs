@@ -1,12 +1,15 @@
 use super::*;
 use crate::sample::{ParseEnv, Sample, SampleType, TestCtx};
 
-fn reg_with_map(name: &str, text: &str) -> (PatternRegistry, String) {
-    let dir = std::env::temp_dir().join(format!("lbd-map-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let f = dir.join(name);
+/// A registry and a map file holding `text`; the file's directory goes when the guard drops.
+fn reg_with_map(name: &str, text: &str) -> (PatternRegistry, String, tempfile::TempDir) {
+    let dir = tempfile::Builder::new()
+        .prefix("lbd-map-")
+        .tempdir()
+        .unwrap();
+    let f = dir.path().join(name);
     std::fs::write(&f, text).unwrap();
-    (PatternRegistry::new(), f.display().to_string())
+    (PatternRegistry::new(), f.display().to_string(), dir)
 }
 
 fn eval(expr: &str, reg: &PatternRegistry, cx: &mut TestCtx) -> Option<Sample> {
@@ -20,7 +23,7 @@ fn eval(expr: &str, reg: &PatternRegistry, cx: &mut TestCtx) -> Option<Sample> {
 
 #[test]
 fn maps_pick_the_longest_match_for_beg_and_ip() {
-    let (reg, f) = reg_with_map(
+    let (reg, f, _dir) = reg_with_map(
         "paths.map",
         "/api be1\n/api/v2 be2\n  # c\n\nfoo.test be with spaces  \n",
     );
@@ -42,7 +45,7 @@ fn maps_pick_the_longest_match_for_beg_and_ip() {
         eval(&format!("str(nope),map({f},dflt)"), &reg, &mut c),
         Some(Sample::Str(b"dflt".to_vec()))
     );
-    let (reg2, g) = reg_with_map("ip.map", "10.0.0.0/8 7\n10.1.0.0/16 9\n");
+    let (reg2, g, _dir2) = reg_with_map("ip.map", "10.0.0.0/8 7\n10.1.0.0/16 9\n");
     c.src = "10.1.2.3:5".parse().ok();
     assert_eq!(
         eval(&format!("src,map_ip_int({g})"), &reg2, &mut c),
@@ -57,7 +60,7 @@ fn maps_pick_the_longest_match_for_beg_and_ip() {
 
 #[test]
 fn runtime_changes_reach_every_user_and_versions_commit_atomically() {
-    let (reg, f) = reg_with_map("hosts.map", "a.test be_a\n");
+    let (reg, f, _dir) = reg_with_map("hosts.map", "a.test be_a\n");
     let mut c = TestCtx::default();
     let q = |reg: &PatternRegistry, c: &mut TestCtx, k: &str| {
         eval(&format!("str({k}),map({f})"), reg, c)
@@ -150,7 +153,7 @@ fn runtime_add_on_a_large_map_is_visible_at_once() {
     let text: String = (0..10_000u32)
         .map(|i| format!("10.{}.{}.0/24 v{i}\n", i >> 8, i & 255))
         .collect();
-    let (reg, f) = reg_with_map("big.map", &text);
+    let (reg, f, _dir) = reg_with_map("big.map", &text);
     let mut cx = TestCtx::default();
     cx.vars.insert(
         (crate::sample::VarScope::Txn, "a".into()),
@@ -220,7 +223,7 @@ fn incremental_changes_answer_like_a_rebuild() {
         .enumerate()
     {
         for icase in [false, true] {
-            let (reg, f) = reg_with_map(&format!("inc{n}{icase}.map"), "");
+            let (reg, f, _dir) = reg_with_map(&format!("inc{n}{icase}.map"), "");
             let r = reg.file(&f, RefKind::Map, None, "test").unwrap();
             let mtr = r.matcher(m, icase, Some(SampleType::Str)).unwrap();
             for step in 0..150 {
@@ -262,7 +265,7 @@ fn incremental_changes_answer_like_a_rebuild() {
 /// within a batch whose other entries were fine.
 #[test]
 fn a_refused_add_leaves_the_list_and_its_index_alone() {
-    let (reg, f) = reg_with_map("refuse.map", "10.0.0.0/8 a\n");
+    let (reg, f, _dir) = reg_with_map("refuse.map", "10.0.0.0/8 a\n");
     let r = reg.file(&f, RefKind::Map, None, "test").unwrap();
     let m = r
         .matcher(MatchMethod::Ip, false, Some(SampleType::Str))
@@ -285,7 +288,7 @@ fn a_refused_add_leaves_the_list_and_its_index_alone() {
 /// toggled one is either absent or carries its value.
 #[test]
 fn lookups_during_changes_see_whole_states() {
-    let (reg, f) = reg_with_map("busy.map", "keep.test kept\n");
+    let (reg, f, _dir) = reg_with_map("busy.map", "keep.test kept\n");
     let r = reg.file(&f, RefKind::Map, None, "test").unwrap();
     let m = r
         .matcher(MatchMethod::Str, false, Some(SampleType::Str))
