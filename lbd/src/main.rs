@@ -15,18 +15,37 @@ use std::io::Write;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc runs on its default options: no transparent huge pages.
-/// Session 9 built in `thp:always,metadata_thp:always` to spare a fresh
-/// `-W` worker its page faults, and on that VM a reload's CPU fell from
-/// ~26 to ~20 ms. On the next VM (AMD EPYC, kernel 6.18) the same options
-/// cost more than they saved: every new thread's arena and every 2 MiB of
-/// heap was zeroed at fault time, and a `-W` reload's CPU for the whole
-/// process tree rose from ~37 to 45-55 ms (`perf stat`/schedstat, 12-30
-/// reloads a run), with idle reload times up to 100 ms against a 42 ms
-/// maximum without them. What huge pages do is a property of the machine,
-/// so the default is the allocator's, and an operator who measured better
-/// sets `_RJEM_MALLOC_CONF` (named by `lbd -vv`).
+/// jemalloc's built-in options (its `malloc_conf` symbol; `_RJEM_MALLOC_CONF`
+/// in the environment is read after it and overrides what it names).
+///
+/// A larger thread cache: every h2 stream's task is one ~10 KiB allocation,
+/// and with 100 streams open (h2load -c10 -m10) jemalloc's default 20 cached
+/// slots for that size class ran dry on every stream, as did its cache
+/// collection every 64 KiB allocated; the stream's malloc cost ~1,260
+/// instructions and its free ~840. With 128 slots per small class and a
+/// collection every 4 MiB, lbd's user-space instructions per cleartext h2
+/// request fell from 47.0k to 44.7k (callgrind, 10,000 requests). The cache
+/// holds at most 128 freed objects per size class and thread, the same kind
+/// of per-thread reserve HAProxy's pools keep.
+///
+/// No transparent huge pages: session 9 built in `thp:always` to spare a
+/// fresh `-W` worker its page faults, and on that VM a reload's CPU fell
+/// from ~26 to ~20 ms; on the next (AMD EPYC, kernel 6.18) every new
+/// thread's arena and every 2 MiB of heap was zeroed at fault time and a
+/// `-W` reload's CPU rose from ~37 to 45-55 ms. What huge pages do is the
+/// machine's, so an operator who measured better sets them in
+/// `_RJEM_MALLOC_CONF` (`lbd -vv` names both).
 #[cfg(feature = "jemalloc")]
+const JEMALLOC_CONF: &std::ffi::CStr = c"tcache_nslots_small_min:128,tcache_gc_incr_bytes:4194304";
+
+#[cfg(feature = "jemalloc")]
+#[export_name = "_rjem_malloc_conf"]
+#[allow(non_upper_case_globals)]
+pub static malloc_conf: Option<&'static std::ffi::c_char> =
+    // SAFETY: the pointer is to the first byte of a NUL-terminated string
+    // literal, which lives for the whole program and is never written.
+    Some(unsafe { &*JEMALLOC_CONF.as_ptr() });
+
 const JEMALLOC_ENV: &str = "_RJEM_MALLOC_CONF";
 
 fn main() {
@@ -54,9 +73,16 @@ fn version(level: u8) {
         #[cfg(feature = "jemalloc")]
         println!(
             "Built with jemalloc as the memory allocator (options: {}).",
-            std::env::var(JEMALLOC_ENV)
-                .map(|o| format!("{o}, from {JEMALLOC_ENV}"))
-                .unwrap_or_else(|_| format!("its defaults; {JEMALLOC_ENV} sets others"))
+            match std::env::var(JEMALLOC_ENV) {
+                Ok(o) => format!(
+                    "{}, then {o} from {JEMALLOC_ENV}",
+                    JEMALLOC_CONF.to_string_lossy()
+                ),
+                Err(_) => format!(
+                    "{}, built in; {JEMALLOC_ENV} adds or overrides",
+                    JEMALLOC_CONF.to_string_lossy()
+                ),
+            }
         );
         for line in cli::crypto::report(std::path::Path::new("/sys/bus/pci/devices")) {
             println!("{line}");

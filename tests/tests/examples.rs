@@ -80,6 +80,11 @@ fn vv() -> String {
 
 /// `lbd -vv`, with jemalloc's options from the environment or none.
 fn vv_with(malloc_conf: Option<&str>) -> String {
+    vv_out(malloc_conf).0
+}
+
+/// `lbd -vv`'s standard output and error.
+fn vv_out(malloc_conf: Option<&str>) -> (String, String) {
     let mut cmd = Command::new(lbd_bin());
     match malloc_conf {
         Some(c) => cmd.env("_RJEM_MALLOC_CONF", c),
@@ -90,7 +95,10 @@ fn vv_with(malloc_conf: Option<&str>) -> String {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", lbd_bin().display()));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -114,11 +122,24 @@ fn vv_names_the_allocator_and_its_options() {
         .find(|l| l.contains("memory allocator"))
         .unwrap_or_else(|| panic!("no allocator line in:\n{text}"));
     assert!(line.contains("jemalloc"), "{line}");
-    // The allocator's own defaults (no huge pages), and where to change them.
-    assert!(line.contains("its defaults; _RJEM_MALLOC_CONF"), "{line}");
+    // The built-in options (a larger thread cache, no huge pages), and
+    // where to change them.
+    assert!(
+        line.contains("tcache_nslots_small_min:128,tcache_gc_incr_bytes:4194304, built in; _RJEM_MALLOC_CONF adds or overrides"),
+        "{line}"
+    );
+    // jemalloc took every built-in option: it names any it does not know on
+    // standard error ("<jemalloc>: Invalid conf pair").
+    let (_, err) = vv_out(None);
+    assert!(!err.contains("jemalloc"), "{err}");
+    let (_, err) = vv_out(Some("bogus:1"));
+    assert!(
+        err.contains("<jemalloc>: Invalid conf pair: bogus:1"),
+        "{err}"
+    );
     let text = vv_with(Some("thp:always"));
     assert!(
-        text.contains("(options: thp:always, from _RJEM_MALLOC_CONF)"),
+        text.contains("(options: tcache_nslots_small_min:128,tcache_gc_incr_bytes:4194304, then thp:always from _RJEM_MALLOC_CONF)"),
         "{text}"
     );
 }
