@@ -1315,6 +1315,9 @@ impl Session {
                     let work = pin!(async {
                         loop {
                             tokio::select! {
+                                // In order (no random draw per poll): the
+                                // upload while it lasts, then the answer.
+                                biased;
                                 r = send.as_mut(), if sent.is_none() => {
                                     let failed = r.is_err();
                                     sent = Some(r);
@@ -1328,6 +1331,7 @@ impl Session {
                     });
                     let signals = pin!(async {
                         tokio::select! {
+                            biased;
                             _ = hard.wait_for(|s| *s == Stop::Hard) => {
                                 ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")
                             }
@@ -1576,6 +1580,7 @@ impl Session {
                     false,
                 ));
                 tokio::select! {
+                    biased;
                     _ = fwd => {}
                     _ = kill.changed() => {
                         let cause = ServerRt::kill_cause(*kill.borrow());
@@ -1595,6 +1600,7 @@ impl Session {
         let fwd = {
             let work = pin!(async {
                 tokio::select! {
+                    biased;
                     r = forward_body(&mut resp_body, sbuf, &mut sr, &mut cw, out, st, ct, true) => r,
                     // Never: the upload stays pending once done.
                     _ = async {
