@@ -199,11 +199,24 @@ pub enum HttpMode {
 }
 
 /// RFC 7230 `tchar`.
+#[inline]
 pub(crate) fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
-        | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+    TCHAR[b as usize]
 }
+
+/// RFC 9110 token characters, by byte: one load per byte where the
+/// `matches!` was a chain of range tests (header names run through it).
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        t[b] = matches!(b as u8,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
+            | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z');
+        b += 1;
+    }
+    t
+};
 
 /// Split a comma-separated header value into trimmed, non-empty tokens,
 /// yielding (token start, token end) offsets relative to `v`.

@@ -233,6 +233,11 @@ impl Persistence {
 
     /// Records every pending key with `server` (2.6's `process_store_rules`).
     pub fn store(&mut self, server: &ServerRt) {
+        self.req_stores = 0;
+        if self.stores.is_empty() {
+            // No clock read for the common case: nothing to store.
+            return;
+        }
         let now = crate::stick::clock::now_ms();
         for (table, key) in self.stores.drain(..) {
             let skey: Option<Arc<str>> = match table.def().srvkey {
@@ -244,7 +249,6 @@ impl Persistence {
                 e.release(now);
             }
         }
-        self.req_stores = 0;
     }
 
     /// Reads the request's `Cookie` headers (2.6's
