@@ -1637,11 +1637,12 @@ impl Session {
             .as_ref()
             .is_err_and(|e| e.detail == "server down")
             .then(|| ServerRt::kill_cause(*kill.borrow()));
+        let bytes_in = h1::htx::request_head(&head) + req_body.htx_bytes() + replay_body;
         crate::stats::feed::http_server_done(
             &be,
             &lease.server,
             resp.status,
-            h1::htx::request_head(&head) + req_body.htx_bytes() + replay_body,
+            bytes_in,
             head_out + resp_body.htx_bytes(),
             &crate::stats::feed::Phases {
                 start: self.times.start,
@@ -1655,7 +1656,7 @@ impl Session {
         drop(lease);
         up.uses += 1;
         self.rec.bytes_out = head_out + resp_body.htx_bytes();
-        self.rec.bytes_in = h1::htx::request_head(&head) + req_body.htx_bytes() + replay_body;
+        self.rec.bytes_in = bytes_in;
         if let Err(e) = fwd {
             self.rec.termination = if let Some(cause) = killed {
                 Termination::new(cause, TermPhase::Data)
