@@ -97,60 +97,52 @@ pub(crate) fn scan_headers(
         }
         let content = &buf[line.start..line.end];
         // The common line in one pass: a name of token characters up to the
-        // colon, and no CR in the value. It passes every check below, in
-        // the same way; anything else takes them in order, for their errors.
+        // colon, and no CR in the value. It passes every check of the other
+        // branch the same way; any other line takes them in order, for
+        // their errors. Both end in the same record below.
         let name_len = content
             .iter()
             .position(|&b| !is_tchar(b))
             .unwrap_or(content.len());
-        if name_len > 0
+        let colon = if name_len > 0
             && content.get(name_len) == Some(&b':')
             && memchr::memchr(b'\r', &content[name_len + 1..]).is_none()
         {
-            if out.len() >= max_headers {
-                return Err(too_large);
+            name_len
+        } else {
+            if memchr::memchr(b'\r', content).is_some() {
+                return Err(bad("bare CR in header line"));
             }
-            let (vs, ve) = trim(buf, line.start + name_len + 1, line.end);
-            out.push(HeaderField {
-                name: Span::new(line.start, line.start + name_len),
-                value: Span::new(vs, ve),
-                kind: HeaderKind::classify(&content[..name_len]),
-                folded: false,
-                dropped: false,
-            });
-            continue;
-        }
-        if memchr::memchr(b'\r', content).is_some() {
-            return Err(bad("bare CR in header line"));
-        }
-        if matches!(content[0], b' ' | b'\t') {
-            // obs-fold: extend the previous value over this line; the writer
-            // turns the CR/LF in between into spaces as HAProxy does.
-            let Some(prev) = out.last_mut() else {
-                return Err(bad("continuation line before any header"));
-            };
-            let (s, e) = trim(buf, line.start, line.end);
-            if s == e {
+            if matches!(content[0], b' ' | b'\t') {
+                // obs-fold: extend the previous value over this line; the
+                // writer turns the CR/LF in between into spaces as HAProxy
+                // does.
+                let Some(prev) = out.last_mut() else {
+                    return Err(bad("continuation line before any header"));
+                };
+                let (s, e) = trim(buf, line.start, line.end);
+                if s == e {
+                    continue;
+                }
+                if prev.value.is_empty() {
+                    prev.value = Span::new(s, e);
+                } else {
+                    prev.value.end = e;
+                    prev.folded = true;
+                }
                 continue;
             }
-            if prev.value.is_empty() {
-                prev.value = Span::new(s, e);
-            } else {
-                prev.value.end = e;
-                prev.folded = true;
+            let Some(colon) = memchr::memchr(b':', content) else {
+                return Err(bad("header line without colon"));
+            };
+            if colon == 0 {
+                return Err(bad("empty header name"));
             }
-            continue;
-        }
-        let Some(colon) = memchr::memchr(b':', content) else {
-            return Err(bad("header line without colon"));
+            if !opts.accept_invalid && !content[..colon].iter().all(|&b| is_tchar(b)) {
+                return Err(bad("invalid character in header name"));
+            }
+            colon
         };
-        if colon == 0 {
-            return Err(bad("empty header name"));
-        }
-        let name = &content[..colon];
-        if !opts.accept_invalid && !name.iter().all(|&b| is_tchar(b)) {
-            return Err(bad("invalid character in header name"));
-        }
         if out.len() >= max_headers {
             return Err(too_large);
         }
@@ -158,7 +150,7 @@ pub(crate) fn scan_headers(
         out.push(HeaderField {
             name: Span::new(line.start, line.start + colon),
             value: Span::new(vs, ve),
-            kind: HeaderKind::classify(name),
+            kind: HeaderKind::classify(&content[..colon]),
             folded: false,
             dropped: false,
         });
