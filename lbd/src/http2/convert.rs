@@ -174,12 +174,43 @@ pub fn response_fields(head: &h1::ResponseHead, buf: &[u8]) -> http::Response<()
                 Err(_) => continue,
             },
         };
-        let Ok(name) = HeaderName::from_bytes(name) else {
+        let Some(name) = header_name(name, f.kind) else {
             continue;
         };
         headers.append(name, value);
     }
     resp
+}
+
+/// The h2 name of a response header. The common names are matched first:
+/// `HeaderName::from_bytes` lower-cases and then looks the name up among all
+/// of the standard headers, ~270 instructions for each name of a response.
+fn header_name(name: &[u8], kind: h1::HeaderKind) -> Option<HeaderName> {
+    use http::header as h;
+    if kind == h1::HeaderKind::ContentLength {
+        return Some(h::CONTENT_LENGTH);
+    }
+    let is = |s: &str| name.eq_ignore_ascii_case(s.as_bytes());
+    let common = match name.len() {
+        3 if is("age") => Some(h::AGE),
+        4 if is("date") => Some(h::DATE),
+        4 if is("etag") => Some(h::ETAG),
+        4 if is("vary") => Some(h::VARY),
+        6 if is("server") => Some(h::SERVER),
+        7 if is("expires") => Some(h::EXPIRES),
+        8 if is("location") => Some(h::LOCATION),
+        10 if is("set-cookie") => Some(h::SET_COOKIE),
+        12 if is("content-type") => Some(h::CONTENT_TYPE),
+        13 if is("cache-control") => Some(h::CACHE_CONTROL),
+        13 if is("last-modified") => Some(h::LAST_MODIFIED),
+        13 if is("accept-ranges") => Some(h::ACCEPT_RANGES),
+        16 if is("content-encoding") => Some(h::CONTENT_ENCODING),
+        _ => None,
+    };
+    match common {
+        Some(n) => Some(n),
+        None => HeaderName::from_bytes(name).ok(),
+    }
 }
 
 /// HAProxy's `istist(v, "trailers")` followed by "end or comma".
@@ -457,6 +488,35 @@ mod tests {
         let (framing, _) = request(parts, end, absolute, H2_VERSION, &opts, &mut bytes);
         out.extend_from_slice(&bytes);
         framing
+    }
+
+    #[test]
+    fn common_response_names_match_the_general_lookup() {
+        for name in [
+            "Age",
+            "DATE",
+            "etag",
+            "Vary",
+            "Server",
+            "Expires",
+            "Location",
+            "Set-Cookie",
+            "Content-Type",
+            "Cache-Control",
+            "Last-Modified",
+            "Accept-Ranges",
+            "Content-Encoding",
+            "Content-Length",
+            "X-Custom",
+            "x-ages",
+            "dat",
+        ] {
+            let kind = h1::HeaderKind::classify(name.as_bytes());
+            let fast = header_name(name.as_bytes(), kind);
+            let general = HeaderName::from_bytes(name.as_bytes()).ok();
+            assert_eq!(fast, general, "{name}");
+        }
+        assert_eq!(header_name(b"bad name", h1::HeaderKind::Other), None);
     }
 
     #[test]
