@@ -67,6 +67,7 @@ pub async fn serve(
             leased: report.leased,
             connected: report.connected,
             response: None,
+            end: std::time::Instant::now(),
         },
         end,
     );

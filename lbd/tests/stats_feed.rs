@@ -51,20 +51,21 @@ fn http_transaction_feeds_frontend_backend_and_server() {
     let be = &rt.backends[0];
     let s1 = &be.servers[0];
     feed::accepted(fe, 1);
-    feed::http_request(fe);
+    let start = Instant::now();
+    feed::http_request(fe, start);
     feed::leased(be, s1);
     feed::server_conn(be, s1, false);
-    let start = Instant::now();
     let t = feed::Phases {
         start,
         ready: Some(start),
         leased: Some(start + Duration::from_millis(2)),
         connected: Some(start + Duration::from_millis(5)),
         response: Some(start + Duration::from_millis(15)),
+        end: start + Duration::from_millis(16),
     };
     feed::http_server_done(be, s1, 200, 100, 1000, &t, None);
-    feed::http_txn_end(fe, Some(200), 100, 1000);
-    feed::http_request(fe);
+    feed::http_txn_end(fe, Some(200), 100, 1000, t.end);
+    feed::http_request(fe, Instant::now());
     feed::http_bad_request(fe, Some(400), 50);
 
     let rows = collect(&rt, &StatRequest::default()).expect("rows");

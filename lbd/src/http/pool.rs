@@ -140,8 +140,9 @@ fn still_alive(s: &Stream) -> bool {
 
 impl Pool {
     /// Takes an idle connection toward `key`; `proven_only` restricts the
-    /// choice to connections that were already reused.
-    pub fn take(&self, key: &PeerKey, proven_only: bool) -> Option<IdleConn> {
+    /// choice to connections that were already reused. `now`: the caller's
+    /// clock read (a lease has just been taken).
+    pub fn take(&self, key: &PeerKey, proven_only: bool, now: Instant) -> Option<IdleConn> {
         let mut candidates = Vec::new();
         {
             let Ok(mut map) = self.idle.lock() else {
@@ -150,7 +151,6 @@ impl Pool {
             let list = map.get_mut(key)?;
             // Most recently released first: it is the least likely to have
             // been closed by the server's keep-alive timeout.
-            let now = Instant::now();
             while let Some(c) = list.pop() {
                 if proven_only && !c.proven {
                     candidates.push(c);
@@ -171,7 +171,9 @@ impl Pool {
         None
     }
 
-    pub fn put(&self, key: PeerKey, stream: Stream, proven: bool) {
+    /// Gives a connection back; `now`: the caller's clock read (the
+    /// exchange has just ended).
+    pub fn put(&self, key: PeerKey, stream: Stream, proven: bool, now: Instant) {
         let Ok(mut map) = self.idle.lock() else {
             return;
         };
@@ -184,7 +186,6 @@ impl Pool {
         // The list is oldest first: the purge walks it only when its oldest
         // connection expired (with a hundred idle connections, a walk per
         // release was ~5% of an h2 request's instructions).
-        let now = Instant::now();
         let expired = |c: &IdleConn| now.saturating_duration_since(c.since) >= age;
         if list.first().is_some_and(expired) {
             list.retain(|c| !expired(c));
@@ -249,12 +250,16 @@ mod tests {
             Ok(s) => Stream::Unix(s),
             Err(e) => panic!("{e}"),
         };
-        pool.put(a.clone(), stream, false);
+        pool.put(a.clone(), stream, false, Instant::now());
         let _guard = rt.enter();
         assert!(pool
-            .take(&PeerKey::new(&addr, 80, &ssl, Some("b.test")), false)
+            .take(
+                &PeerKey::new(&addr, 80, &ssl, Some("b.test")),
+                false,
+                Instant::now()
+            )
             .is_none());
-        assert!(pool.take(&a, false).is_some());
+        assert!(pool.take(&a, false, Instant::now()).is_some());
     }
 
     /// A connected, idle unix stream (its peer kept open) on `rt`.
@@ -286,29 +291,29 @@ mod tests {
         // Default: kept and reused.
         let key = PeerKey::new(&addr, 0, &srv, None);
         let (s, _p1) = idle_stream(&rt);
-        pool.put(key.clone(), s, false);
-        assert!(pool.take(&key, false).is_some());
+        pool.put(key.clone(), s, false, Instant::now());
+        assert!(pool.take(&key, false, Instant::now()).is_some());
         // `pool-max-conn 0`: never kept; 1: one kept.
         srv.pool_max_conn = Some(0);
         let key = PeerKey::new(&addr, 0, &srv, None);
         let (s, _p2) = idle_stream(&rt);
-        pool.put(key.clone(), s, false);
-        assert!(pool.take(&key, false).is_none());
+        pool.put(key.clone(), s, false, Instant::now());
+        assert!(pool.take(&key, false, Instant::now()).is_none());
         srv.pool_max_conn = Some(1);
         let key = PeerKey::new(&addr, 0, &srv, None);
         let (a, _p3) = idle_stream(&rt);
         let (b, _p4) = idle_stream(&rt);
-        pool.put(key.clone(), a, false);
-        pool.put(key.clone(), b, false);
-        assert!(pool.take(&key, false).is_some());
-        assert!(pool.take(&key, false).is_none());
+        pool.put(key.clone(), a, false, Instant::now());
+        pool.put(key.clone(), b, false, Instant::now());
+        assert!(pool.take(&key, false, Instant::now()).is_some());
+        assert!(pool.take(&key, false, Instant::now()).is_none());
         // `pool-purge-delay`: not reused once idle that long.
         srv.pool_max_conn = None;
         srv.pool_purge_delay = Some(1);
         let key = PeerKey::new(&addr, 0, &srv, None);
         let (s, _p5) = idle_stream(&rt);
-        pool.put(key.clone(), s, false);
+        pool.put(key.clone(), s, false, Instant::now());
         std::thread::sleep(Duration::from_millis(5));
-        assert!(pool.take(&key, false).is_none());
+        assert!(pool.take(&key, false, Instant::now()).is_none());
     }
 }

@@ -109,6 +109,8 @@ struct TxnTimes {
     leased: Option<Instant>,
     connected: Option<Instant>,
     resp_head: Option<Instant>,
+    /// The exchange with the server ended (its body forwarded).
+    done: Option<Instant>,
 }
 
 impl TxnTimes {
@@ -120,6 +122,7 @@ impl TxnTimes {
             leased: None,
             connected: None,
             resp_head: None,
+            done: None,
         }
     }
 }
@@ -307,7 +310,9 @@ impl Session {
         // the pool for the next clients (unless the session was killed, or
         // the connection is private to it): a client making one request per
         // connection must not cost a server connection each.
-        self.release_upstream(!killed);
+        if self.upstream.is_some() {
+            self.release_upstream(!killed, Instant::now());
+        }
         self.state.end_session();
     }
 
@@ -332,7 +337,8 @@ impl Session {
         };
         self.requests += 1;
         self.sess.set_in_stream(true);
-        crate::stats::feed::http_request(&self.fe);
+        let parsed_at = self.times.head_done.unwrap_or_else(Instant::now);
+        crate::stats::feed::http_request(&self.fe, parsed_at);
         Some(head)
     }
 
@@ -351,6 +357,7 @@ impl Session {
             self.rec.status,
             self.rec.bytes_in,
             self.rec.bytes_out,
+            self.times.done.unwrap_or_else(Instant::now),
         );
         self.sess
             .listener_txn(self.rec.bytes_in, self.rec.bytes_out, false);
@@ -554,11 +561,14 @@ impl Session {
         if *stop.borrow() != Stop::Running && self.requests > 0 {
             stop_grace = Some(Instant::now() + STOP_IDLE_GRACE);
         }
+        // A stream's head came with the stream: its bytes arrived when the
+        // stream did (the transaction's start), no clock read needed.
+        let mut arrived = (self.requests == 0 && built.is_some()).then_some(self.times.start);
         loop {
             if !self.cbuf.is_empty() {
                 // One clock read for the bytes that just came: a head that
                 // arrives whole (every h2 stream's) starts and ends here.
-                let now = Instant::now();
+                let now = arrived.take().unwrap_or_else(Instant::now);
                 if self.times.first_byte.is_none() {
                     self.times.first_byte = Some(now);
                 }
@@ -1017,10 +1027,10 @@ impl Session {
         self.requests <= 1 && !self.info.mux_stream
     }
 
-    fn release_upstream(&mut self, share: bool) {
+    fn release_upstream(&mut self, share: bool, now: Instant) {
         if let Some(up) = self.upstream.take() {
             if share && !up.private {
-                POOL.put(up.peer, up.stream, up.uses > 1 || up.reused);
+                POOL.put(up.peer, up.stream, up.uses > 1 || up.reused, now);
             }
         }
     }
@@ -1067,7 +1077,7 @@ impl Session {
                     return Ok((up, lease));
                 }
                 self.upstream = Some(up);
-                self.release_upstream(reuse != HttpReuse::Never);
+                self.release_upstream(reuse != HttpReuse::Never, leased);
             }
             // 2. An idle connection from the pool, as http-reuse allows.
             let first = self.first_request();
@@ -1078,8 +1088,8 @@ impl Session {
                 _ if private => None,
                 (HttpReuse::Never, _) => None,
                 (HttpReuse::Safe, true) => None,
-                (HttpReuse::Aggressive, true) => POOL.take(&peer, true),
-                _ => POOL.take(&peer, false),
+                (HttpReuse::Aggressive, true) => POOL.take(&peer, true, leased),
+                _ => POOL.take(&peer, false, leased),
             };
             if let Some(IdleConn { stream, .. }) = pooled {
                 let up = Upstream {
@@ -1593,7 +1603,7 @@ impl Session {
         }
 
         let mut resp_body = BodyDecoder::new(resp.framing);
-        let mut kill = kill_rx(&lease.server, self.kill_seen);
+        let kill_seen = self.kill_seen;
         if head_lost {
             resp_body = BodyDecoder::new(BodyFraming::None);
         }
@@ -1624,20 +1634,36 @@ impl Session {
                     } => Err(ProxyError::new(Cause::Internal, Stage::Data, "upload ended")),
                 }
             });
-            // on-marked-down shutdown-sessions.
-            until_signal(work, pin!(kill.changed())).await
+            // on-marked-down shutdown-sessions. Subscribed only if the body
+            // has to wait (see `until_signal`): most responses are whole in
+            // the buffer by now.
+            let kill = pin!(async {
+                let mut kill = kill_rx(&lease.server, kill_seen);
+                let _ = kill.changed().await;
+                let generation = *kill.borrow();
+                ServerRt::kill_cause(generation)
+            });
+            until_signal(work, kill).await
         };
-        let fwd = fwd
-            .unwrap_or_else(|_| Err(ProxyError::new(Cause::Internal, Stage::Data, "server down")));
-        let fwd = match head_lost {
-            true => Err(ProxyError::new(Cause::Client, Stage::Data, "broken pipe")),
-            false => fwd,
+        let (fwd, killed) = match fwd {
+            Ok(r) => (r, None),
+            Err(cause) => {
+                let e = ProxyError::new(Cause::Internal, Stage::Data, "server down");
+                (Err(e), Some(cause))
+            }
         };
-        let killed = fwd
-            .as_ref()
-            .is_err_and(|e| e.detail == "server down")
-            .then(|| ServerRt::kill_cause(*kill.borrow()));
+        let (fwd, killed) = match head_lost {
+            true => (
+                Err(ProxyError::new(Cause::Client, Stage::Data, "broken pipe")),
+                None,
+            ),
+            false => (fwd, killed),
+        };
         let bytes_in = h1::htx::request_head(&head) + req_body.htx_bytes() + replay_body;
+        // One clock read for the end of the exchange: the stats' total time
+        // and the pooled connection's idle start.
+        let done = Instant::now();
+        self.times.done = Some(done);
         crate::stats::feed::http_server_done(
             &be,
             &lease.server,
@@ -1650,6 +1676,7 @@ impl Session {
                 leased: self.times.leased,
                 connected: self.times.connected,
                 response: self.times.resp_head,
+                end: done,
             },
             fwd.as_ref().err().map(|e| e.cause),
         );
@@ -1670,7 +1697,7 @@ impl Session {
             // A mux stream carries a single request: its server connection
             // goes back to the pool now, for the connection's next streams.
             if self.info.mux_stream {
-                self.release_upstream(be.conf.options.http_reuse != HttpReuse::Never);
+                self.release_upstream(be.conf.options.http_reuse != HttpReuse::Never, done);
             }
         }
         if client_close {

@@ -138,7 +138,12 @@ static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 /// Milliseconds on the process's monotonic stats clock (never 0).
 pub fn now_ms() -> u64 {
-    ORIGIN.elapsed().as_millis() as u64 + 1
+    ms_at(Instant::now())
+}
+
+/// [`now_ms`] for an instant the caller has already read.
+pub fn ms_at(t: Instant) -> u64 {
+    t.saturating_duration_since(*ORIGIN).as_millis() as u64 + 1
 }
 
 /// Events per second over the last second, as HAProxy's freq_ctr: the
@@ -440,9 +445,15 @@ impl ProcessStats {
     /// Bytes sent to clients.
     #[inline]
     pub fn bytes_out(&self, n: u64) {
+        self.bytes_out_at(n, now_ms());
+    }
+
+    /// [`bytes_out`](Self::bytes_out) at a time the caller has read.
+    #[inline]
+    pub fn bytes_out_at(&self, n: u64, now: u64) {
         self.totals.add(Ctr::Bout, n);
         self.bytes_out_rate
-            .add_n(now_ms(), n.min(u64::from(u32::MAX / 4)) as u32);
+            .add_n(now, n.min(u64::from(u32::MAX / 4)) as u32);
     }
 
     /// A connection was accepted; `cur` is the process's count after it.

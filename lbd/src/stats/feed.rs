@@ -2,7 +2,7 @@
 //! lease, response, end of transaction), each a handful of per-thread adds,
 //! so the sessions stay free of stats logic.
 
-use super::counters::{now_ms, Ctr, ProcessStats, ProxyCounters, ServerCounters};
+use super::counters::{ms_at, now_ms, Ctr, ProcessStats, ProxyCounters, ServerCounters};
 use crate::log::{TermCause, TermPhase, Termination};
 use crate::runtime::{Backend, Frontend, ServerRt};
 use std::sync::atomic::Ordering::Relaxed;
@@ -23,26 +23,26 @@ pub fn accepted(fe: &Frontend, global_cur: u32) {
     ProcessStats::global().connection(now, global_cur);
 }
 
-/// An HTTP request head was parsed on `fe`.
+/// An HTTP request head was parsed on `fe`, `at` this instant.
 #[inline]
-pub fn http_request(fe: &Frontend) {
+pub fn http_request(fe: &Frontend, at: Instant) {
     let c = &fe.stats;
     c.totals.inc(Ctr::ReqTot);
     c.totals.inc(Ctr::H1Streams);
-    c.req_rate.add(now_ms());
+    c.req_rate.add(ms_at(at));
     ProcessStats::global().totals.inc(Ctr::ReqTot);
 }
 
-/// An HTTP transaction ended on `fe` with this status (server's or ours)
-/// and these byte counts.
+/// An HTTP transaction ended on `fe`, `at` this instant, with this status
+/// (server's or ours) and these byte counts.
 #[inline]
-pub fn http_txn_end(fe: &Frontend, status: Option<u16>, bin: u64, bout: u64) {
+pub fn http_txn_end(fe: &Frontend, status: Option<u16>, bin: u64, bout: u64, at: Instant) {
     let c = &fe.stats;
     if let Some(s) = status {
         c.status(s);
     }
     c.bytes(bin, bout);
-    ProcessStats::global().bytes_out(bout);
+    ProcessStats::global().bytes_out_at(bout, ms_at(at));
 }
 
 /// The request could not be read (400, 408): `ereq`, and the reply.
@@ -51,7 +51,7 @@ pub fn http_bad_request(fe: &Frontend, status: Option<u16>, bout: u64) {
     if status.is_some() {
         fe.stats.totals.inc(Ctr::Ereq);
     }
-    http_txn_end(fe, status, 0, bout);
+    http_txn_end(fe, status, 0, bout, Instant::now());
 }
 
 /// A request took a slot on `srv` (the balancer chose it, or the queue
@@ -113,6 +113,8 @@ pub struct Phases {
     pub leased: Option<Instant>,
     pub connected: Option<Instant>,
     pub response: Option<Instant>,
+    /// The exchange ended.
+    pub end: Instant,
 }
 
 fn ms(a: Option<Instant>, b: Option<Instant>) -> i64 {
@@ -137,7 +139,7 @@ pub fn http_server_done(
     let q = ms(t.ready, t.leased);
     let c = ms(t.leased, t.connected);
     let r = ms(t.connected, t.response);
-    let total = ms(Some(t.start), Some(Instant::now()));
+    let total = ms(Some(t.start), Some(t.end));
     for p in [&be.stats, &srv.stats] {
         p.status(status);
         p.totals.inc(Ctr::ReqTot);
@@ -204,7 +206,7 @@ pub fn tcp_done(
             ms(Some(t.start), t.leased),
             ms(t.leased, t.connected),
             None,
-            ms(Some(t.start), Some(Instant::now())),
+            ms(Some(t.start), Some(t.end)),
         );
         if end.phase == TermPhase::Data {
             match end.cause {

@@ -43,17 +43,24 @@ pub(super) async fn until_signal<W: Future, S: Future>(
     mut work: Pin<&mut W>,
     mut signal: Pin<&mut S>,
 ) -> Result<W::Output, S::Output> {
-    // Fired from the start: the first poll registers the signal.
-    let flag = Arc::new(SignalWaker {
-        fired: AtomicBool::new(true),
-        task: Mutex::new(None),
-    });
-    let signal_waker = Waker::from(flag.clone());
+    // Made when the work first waits: work that ends on its first poll (a
+    // response body already in the buffer) costs no allocation, and its
+    // signal is never registered.
+    let mut armed: Option<(Arc<SignalWaker>, Waker)> = None;
     let mut task: Option<Waker> = None;
     std::future::poll_fn(|cx| {
         if let Poll::Ready(v) = work.as_mut().poll(cx) {
             return Poll::Ready(Ok(v));
         }
+        // Fired from the start: the first poll registers the signal.
+        let (flag, signal_waker) = armed.get_or_insert_with(|| {
+            let flag = Arc::new(SignalWaker {
+                fired: AtomicBool::new(true),
+                task: Mutex::new(None),
+            });
+            let waker = Waker::from(flag.clone());
+            (flag, waker)
+        });
         // A task's waker rarely changes: the lock only when it did.
         if !task.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             task = Some(cx.waker().clone());
@@ -62,7 +69,7 @@ pub(super) async fn until_signal<W: Future, S: Future>(
         // A plain load first: the swap is a locked instruction, and the
         // signal almost never fired.
         if flag.fired.load(Ordering::Acquire) && flag.fired.swap(false, Ordering::AcqRel) {
-            let mut cx = Context::from_waker(&signal_waker);
+            let mut cx = Context::from_waker(signal_waker);
             if let Poll::Ready(v) = signal.as_mut().poll(&mut cx) {
                 return Poll::Ready(Err(v));
             }
