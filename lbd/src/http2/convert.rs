@@ -116,6 +116,97 @@ pub fn request(
     (framing, b.finish())
 }
 
+/// [`request`] for a request lbd's own h2 connection decoded
+/// (`super::mux::Request`): the same head, from its flat fields.
+pub fn mux_request(
+    req: &super::mux::Request,
+    absolute: bool,
+    version: &[u8],
+    opts: &h1::ParseOptions,
+    out: &mut BytesMut,
+) -> (RequestFraming, Result<h1::RequestHead, h1::H1Error>) {
+    const LINE_AND_FRAMING: usize =
+        b" HTTP/2.0\r\n".len() + b"transfer-encoding: chunked\r\n\r\n".len() + 16;
+    out.reserve(
+        req.fields_len() + 4 * 16 + LINE_AND_FRAMING + req.authority().map_or(0, |a| 2 * a.len()),
+    );
+    let method = req.method();
+    let connect = method == b"CONNECT";
+    let authority = req.authority();
+    let mut prefix: [&[u8]; 3] = [b"", b"", b""];
+    if absolute && !connect {
+        if let (Some(s), Some(a)) = (req.scheme(), authority) {
+            prefix = [s, b"://", a];
+        }
+    }
+    let target = if connect {
+        authority.unwrap_or(b"/")
+    } else {
+        req.path().filter(|p| !p.is_empty()).unwrap_or(b"/")
+    };
+    let mut b = h1::HeadBuilder::new(
+        out,
+        opts,
+        method,
+        &[prefix[0], prefix[1], prefix[2], target],
+        version,
+    );
+    if let Some(a) = authority {
+        b.header(b"host", &[a]);
+    }
+    let cookies = req.fields().filter(|(n, _)| *n == b"cookie").count();
+    let mut cookie_done = false;
+    for (name, value) in req.fields() {
+        match name {
+            b"host" if authority.is_some() => continue,
+            b"cookie" if cookies > 1 => {
+                if cookie_done {
+                    continue;
+                }
+                cookie_done = true;
+                // Rare: joined with `; ` into one value.
+                let mut joined = Vec::new();
+                for (i, (_, v)) in req.fields().filter(|(n, _)| *n == b"cookie").enumerate() {
+                    if i > 0 {
+                        joined.extend_from_slice(b"; ");
+                    }
+                    joined.extend_from_slice(v);
+                }
+                b.header(b"cookie", &[&joined]);
+                continue;
+            }
+            _ => {}
+        }
+        b.header(name, &[value]);
+    }
+    let framing = if req.end_stream {
+        RequestFraming::Empty
+    } else if req.content_length.is_some() {
+        RequestFraming::Length
+    } else {
+        b.header(b"transfer-encoding", &[b"chunked"]);
+        RequestFraming::Chunked
+    };
+    let head = b.finish();
+    if req.too_large {
+        return (framing, Err(h1::H1Error::HeadTooLarge));
+    }
+    (framing, head)
+}
+
+/// The HPACK block of a response the session handed over as fields.
+pub fn hpack_response(resp: &http::Response<()>, out: &mut Vec<u8>) {
+    super::hpack::encode_status(out, resp.status().as_u16());
+    hpack_fields(resp.headers(), out);
+}
+
+/// The HPACK block of header fields (trailers, or a response's fields).
+pub fn hpack_fields(fields: &HeaderMap, out: &mut Vec<u8>) {
+    for (name, value) in fields {
+        super::hpack::encode_field(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+}
+
 /// Bytes [`request`] writes for `parts`, or a little more: the room
 /// to reserve so the head is written without growing its buffer.
 pub fn request_head_len(parts: &http::request::Parts) -> usize {

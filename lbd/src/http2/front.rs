@@ -1,20 +1,21 @@
-//! The HTTP/2 frontend: one h2 server connection per client, and for each
-//! stream a bridge into lbd's HTTP/1.1 session (`crate::http::serve_stream`)
-//! over an in-memory pipe (`crate::stream::mem`). Rules, backends, pooling,
-//! logs and counters are thus the H1 session's, unchanged; this module only
-//! translates. The heads cross without a second parse: the request head
-//! goes to the session already parsed (`h1::HeadBuilder`) beside its bytes,
-//! and a forwarded response head comes back as h2 fields (`mem::Head`);
+//! The HTTP/2 frontend: one h2 server connection per client (lbd's own,
+//! `super::mux`), and for each stream a bridge into lbd's HTTP/1.1 session
+//! (`crate::http::serve_stream`) over an in-memory pipe
+//! (`crate::stream::mem`). Rules, backends, pooling, logs and counters are
+//! thus the H1 session's, unchanged; this module only translates. The heads
+//! cross without a second parse: the request head goes to the session
+//! already parsed (`h1::HeadBuilder`) beside its bytes, and a forwarded
+//! response head comes back as fields (`mem::Head`), encoded here as HPACK;
 //! bodies, and the responses lbd generates, flow as HTTP/1 bytes.
 //!
-//! Defences bounded per connection: concurrent streams
-//! (`tune.h2.max-concurrent-streams`), header list size (the H1 head limit,
-//! which also bounds CONTINUATION floods and HPACK bombs), resets (the h2
-//! crate's pending-accept and local-error budgets, plus a budget of
-//! client-cancelled streams per second for the rapid-reset attack), and
-//! `timeout client` while no stream is open.
+//! Defences bounded per connection (see `super::mux`): concurrent streams
+//! (`tune.h2.max-concurrent-streams`), header list size (the H1 head limit),
+//! header block size and CONTINUATION frames, streams reset or refused per
+//! second (the rapid-reset attack), flow-control windows, and `timeout
+//! client` while no stream is open.
 
 use super::convert::{self, Piece, RequestFraming};
+use super::mux::{self, code, StreamRef};
 use crate::h1::{BodyFraming, Method, ParseOptions};
 use crate::runtime::Frontend;
 use crate::server::Stop;
@@ -23,10 +24,7 @@ use crate::stats::sess::SessEntry;
 use crate::stream::mem::{self, MemStream};
 use crate::stream::Stream;
 use bytes::{Bytes, BytesMut};
-use h2::server::SendResponse;
-use h2::{Reason, RecvStream, SendStream};
 use std::pin::pin;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,25 +44,22 @@ struct Ctx {
     log: LogCtx,
     sess: Arc<SessEntry>,
     opts: ParseOptions,
-    resets: Arc<AtomicU32>,
     /// What the connection's `tcp-request` rules left (tracked entries,
     /// released when the last stream and the connection let go of it).
     conn_state: Arc<crate::http::ctx::State>,
 }
 
 /// The h2 settings lbd announces and enforces for a frontend.
-fn builder(fe: &Frontend, max_header_list: u32) -> h2::server::Builder {
+fn limits(fe: &Frontend, max_header_list: u32) -> mux::Limits {
     let t = fe.global.tune_h2;
-    let mut b = h2::server::Builder::new();
-    b.max_concurrent_streams(t.max_concurrent_streams)
-        .initial_window_size(t.initial_window_size)
-        .max_frame_size(t.max_frame_size)
-        .header_table_size(t.header_table_size)
-        .max_header_list_size(max_header_list)
-        .max_pending_accept_reset_streams(20)
-        .max_local_error_reset_streams(Some(256))
-        .max_concurrent_reset_streams(t.max_concurrent_streams as usize);
-    b
+    mux::Limits {
+        max_concurrent_streams: t.max_concurrent_streams,
+        initial_window_size: t.initial_window_size,
+        max_frame_size: t.max_frame_size,
+        header_table_size: t.header_table_size,
+        max_header_list_size: max_header_list,
+        max_resets_per_sec: MAX_CLIENT_RESETS_PER_SEC,
+    }
 }
 
 /// Serves one HTTP/2 client connection (after TLS with ALPN `h2`, on a
@@ -101,14 +96,7 @@ pub async fn serve(
     };
     let conn_state = Arc::new(conn_state);
     // A request head must fit the H1 session's buffer anyway.
-    let handshake = builder(&fe, opts.max_head as u32).handshake::<_, Bytes>(stream);
-    let conn = match idle {
-        Some(t) => tokio::time::timeout(t, handshake).await.ok(),
-        None => Some(handshake.await),
-    };
-    let Some(Ok(mut conn)) = conn else {
-        return;
-    };
+    let mut conn = mux::Connection::new(stream, limits(&fe, opts.max_head as u32));
     let ctx = Ctx {
         conn_state: conn_state.clone(),
         fe,
@@ -117,14 +105,12 @@ pub async fn serve(
         log,
         sess: sess.clone(),
         opts,
-        resets: Arc::new(AtomicU32::new(0)),
     };
     let mut stop = stop;
     // One kill watch for the connection's life, not one per accepted
     // stream (each registers with and leaves the notifier under its lock).
     let killed = sess.killed();
     tokio::pin!(killed);
-    let mut window = Instant::now();
     let mut closing = false;
     let far = Duration::from_secs(86400 * 365);
     // When the last stream arrived (at first, when the timer was set): the
@@ -139,20 +125,11 @@ pub async fn serve(
             // In order: streams first; the timers and signals rarely fire.
             biased;
             r = conn.accept() => match r {
-                Some(Ok((req, respond))) => {
-                    // One clock read per stream: its idle timer, the reset
-                    // window, and when its transaction starts.
+                Some((req, respond)) => {
+                    // One clock read per stream: its idle timer and when its
+                    // transaction starts.
                     let now = Instant::now();
                     last_stream = now;
-                    if now.saturating_duration_since(window) >= Duration::from_secs(1) {
-                        window = now;
-                        ctx.resets.store(0, Ordering::Relaxed);
-                    } else if !closing
-                        && ctx.resets.load(Ordering::Relaxed) > MAX_CLIENT_RESETS_PER_SEC
-                    {
-                        closing = true;
-                        conn.abrupt_shutdown(Reason::ENHANCE_YOUR_CALM);
-                    }
                     // Boxed, session and all, and built in its box: the
                     // box is allocated first and the future written into
                     // it, so the compiler can build it in place rather than
@@ -163,9 +140,9 @@ pub async fn serve(
                     tokio::spawn(task);
                 }
                 // The connection ended: the client closed it, or a GOAWAY
-                // (ours, or the h2 crate's on a protocol error or its own
-                // reset budgets) was sent. Either way, linger.
-                Some(Err(_)) | None => break true,
+                // (ours, on a protocol error or a reset budget spent) was
+                // sent. Either way, linger.
+                None => break true,
             },
             _ = &mut idle_sleep => {
                 let t = idle.unwrap_or(far);
@@ -231,26 +208,20 @@ async fn linger(fd: std::os::fd::OwnedFd) {
 }
 
 /// One h2 stream through an H1 session; `start` is when it arrived.
-async fn bridge(
-    ctx: Ctx,
-    req: http::Request<RecvStream>,
-    mut respond: SendResponse<Bytes>,
-    start: Instant,
-) {
-    let (parts, body) = req.into_parts();
+async fn bridge(ctx: Ctx, req: mux::Request, respond: StreamRef, start: Instant) {
     let (ours, theirs) = match mem::pair_with_heads() {
         Ok(p) => p,
         Err(_) => {
-            respond.send_reset(Reason::INTERNAL_ERROR);
+            respond.send_reset(code::INTERNAL_ERROR);
             return;
         }
     };
-    let end = body.is_end_stream();
-    let (framing, head) = ours.preload(|out| {
-        out.reserve(convert::request_head_len(&parts));
-        convert::request(&parts, end, true, convert::H2_VERSION, &ctx.opts, out)
-    });
-    let method = Method::from_bytes(parts.method.as_str().as_bytes());
+    let (framing, head) =
+        ours.preload(|out| convert::mux_request(&req, true, convert::H2_VERSION, &ctx.opts, out));
+    let method = Method::from_bytes(req.method());
+    // The fields were copied into the head: the request's buffers go now,
+    // not at the end of the stream.
+    drop(req);
     // The stream's own copy of the context, taken apart rather than cloned
     // again for the session.
     let Ctx {
@@ -260,7 +231,6 @@ async fn bridge(
         log,
         sess,
         opts,
-        resets,
         conn_state,
     } = ctx;
     // Each stream is its own transaction: its timers start now.
@@ -287,9 +257,9 @@ async fn bridge(
     ));
     let translate = pin!(async move {
         let outcome = {
-            let mut up = pin!(request_up(&ours, body, framing));
+            let mut up = pin!(request_up(&ours, &respond, framing));
             let mut up_done = false;
-            let mut down = pin!(response_down(&ours, &mut respond, method, &opts));
+            let mut down = pin!(response_down(&ours, &respond, method, &opts));
             loop {
                 tokio::select! {
                     // The response first: the upload is done, or waits for
@@ -305,13 +275,14 @@ async fn bridge(
                 }
             }
         };
-        match outcome {
-            Ok(()) => {}
-            Err(Flow::ClientReset) => {
-                resets.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(Flow::Session) => respond.send_reset(Reason::INTERNAL_ERROR),
+        // A client reset was counted by the connection (its rapid-reset
+        // budget); a session that failed mid-response resets the stream.
+        if outcome == Err(Flow::Session) {
+            respond.send_reset(code::INTERNAL_ERROR);
         }
+        // The stream is done with (a reset, or the end of its response):
+        // its handle goes before the pipe closes.
+        drop(respond);
         // The pipe closes here: a session still in its transaction (the
         // client reset the stream) reads the end of its client from it.
         drop(ours);
@@ -335,7 +306,7 @@ enum Flow {
 /// The head is already in the pipe (see [`MemStream::preload`]).
 async fn request_up(
     mut wr: &MemStream,
-    mut body: RecvStream,
+    body: &StreamRef,
     framing: RequestFraming,
 ) -> Result<(), Flow> {
     if framing == RequestFraming::Empty {
@@ -357,12 +328,15 @@ async fn request_up(
             wr.write_all(&data).await.map_err(|_| Flow::Session)?;
         }
         // Flow control: the client may send more once the session took it.
-        let _ = body.flow_control().release_capacity(n);
+        body.release(n);
     }
     if framing == RequestFraming::Chunked {
-        let trailers = body.trailers().await.map_err(|_| Flow::ClientReset)?;
         out.clear();
-        convert::chunked_trailers(trailers.as_ref(), &mut out);
+        out.extend_from_slice(b"0\r\n");
+        if let Some(t) = body.take_trailers() {
+            out.extend_from_slice(&t);
+        }
+        out.extend_from_slice(b"\r\n");
         wr.write_all(&out).await.map_err(|_| Flow::Session)?;
     }
     std::future::pending::<()>().await;
@@ -372,7 +346,7 @@ async fn request_up(
 /// Reads the H1 response out of the session and sends it on the stream.
 async fn response_down(
     rd: &MemStream,
-    respond: &mut SendResponse<Bytes>,
+    respond: &StreamRef,
     method: Method,
     opts: &ParseOptions,
 ) -> Result<(), Flow> {
@@ -386,7 +360,7 @@ async fn response_down(
         if let Some(h) = parsed.map_err(|_| Flow::Session)? {
             break h;
         }
-        let got = read_more(rd, &mut buf, Watch::Head(respond)).await?;
+        let got = read_more(rd, &mut buf, respond).await?;
         if let Some(h) = convert::piped_response_head(got, &buf).map_err(|_| Flow::Session)? {
             break h;
         }
@@ -396,8 +370,11 @@ async fn response_down(
         f => f,
     };
     let empty = framing == BodyFraming::None || framing == BodyFraming::ContentLength(0);
-    let mut send = respond
-        .send_response(resp, empty)
+    let mut block = Vec::with_capacity(128);
+    convert::hpack_response(&resp, &mut block);
+    drop(resp);
+    respond
+        .send_headers(&block, empty)
         .map_err(|_| Flow::ClientReset)?;
     match framing {
         BodyFraming::None | BodyFraming::Tunnel => Ok(()),
@@ -406,12 +383,12 @@ async fn response_down(
             if !buf.is_empty() {
                 let n = (buf.len() as u64).min(left) as usize;
                 left -= n as u64;
-                send_all(&mut send, buf.split_to(n).freeze(), left == 0).await?;
+                send_all(respond, buf.split_to(n).freeze(), left == 0).await?;
                 if left == 0 {
                     return Ok(());
                 }
             }
-            if body_read(rd, &mut buf, &mut send).await? == 0 {
+            if body_read(rd, &mut buf, respond).await? == 0 {
                 return Err(Flow::Session);
             }
         },
@@ -420,51 +397,43 @@ async fn response_down(
             loop {
                 while let Some(p) = dechunk.next(&mut buf).map_err(|_| Flow::Session)? {
                     match p {
-                        Piece::Data(d) => send_all(&mut send, d, false).await?,
+                        Piece::Data(d) => send_all(respond, d, false).await?,
                         Piece::End(t) if t.is_empty() => {
-                            return send_all(&mut send, Bytes::new(), true).await;
+                            return send_all(respond, Bytes::new(), true).await;
                         }
                         Piece::End(t) => {
-                            return send.send_trailers(t).map_err(|_| Flow::ClientReset);
+                            block.clear();
+                            convert::hpack_fields(&t, &mut block);
+                            return respond.send_trailers(&block).map_err(|_| Flow::ClientReset);
                         }
                     }
                 }
-                if body_read(rd, &mut buf, &mut send).await? == 0 {
+                if body_read(rd, &mut buf, respond).await? == 0 {
                     return Err(Flow::Session);
                 }
             }
         }
         BodyFraming::UntilClose => loop {
             if !buf.is_empty() {
-                send_all(&mut send, buf.split().freeze(), false).await?;
+                send_all(respond, buf.split().freeze(), false).await?;
             }
-            if body_read(rd, &mut buf, &mut send).await? == 0 {
-                return send_all(&mut send, Bytes::new(), true).await;
+            if body_read(rd, &mut buf, respond).await? == 0 {
+                return send_all(respond, Bytes::new(), true).await;
             }
         },
     }
-}
-
-/// Where a client reset shows: the stream before its response headers
-/// were sent, then the response body stream.
-enum Watch<'a> {
-    Head(&'a mut SendResponse<Bytes>),
-    Body(&'a mut SendStream<Bytes>),
 }
 
 /// Reads from the session, or fails as soon as the client resets.
 async fn read_more(
     rd: &MemStream,
     buf: &mut BytesMut,
-    mut watch: Watch<'_>,
+    stream: &StreamRef,
 ) -> Result<mem::Incoming, Flow> {
-    let reset = std::future::poll_fn(|cx| match &mut watch {
-        Watch::Head(r) => r.poll_reset(cx),
-        Watch::Body(s) => s.poll_reset(cx),
-    });
+    let reset = std::future::poll_fn(|cx| stream.poll_reset(cx));
     tokio::select! {
-        // The read first: when it is ready, the stream's reset state (under
-        // the h2 connection's lock) is not looked at.
+        // The read first: when it is ready, the stream's reset state is not
+        // looked at.
         biased;
         r = std::future::poll_fn(|cx| rd.poll_read_head(cx, buf)) => r.map_err(|_| Flow::Session),
         _ = reset => Err(Flow::ClientReset),
@@ -473,34 +442,17 @@ async fn read_more(
 
 /// [`read_more`] for body bytes: a second head there is the session's
 /// mistake.
-async fn body_read(
-    rd: &MemStream,
-    buf: &mut BytesMut,
-    send: &mut SendStream<Bytes>,
-) -> Result<usize, Flow> {
-    match read_more(rd, buf, Watch::Body(send)).await? {
+async fn body_read(rd: &MemStream, buf: &mut BytesMut, stream: &StreamRef) -> Result<usize, Flow> {
+    match read_more(rd, buf, stream).await? {
         mem::Incoming::Bytes(n) => Ok(n),
         mem::Incoming::Head(_) => Err(Flow::Session),
     }
 }
 
-/// Sends `data` as the client's flow-control window allows.
-async fn send_all(send: &mut SendStream<Bytes>, mut data: Bytes, eos: bool) -> Result<(), Flow> {
-    if data.is_empty() {
-        return send.send_data(data, eos).map_err(|_| Flow::ClientReset);
-    }
-    while !data.is_empty() {
-        send.reserve_capacity(data.len());
-        let cap = match std::future::poll_fn(|cx| send.poll_capacity(cx)).await {
-            Some(Ok(c)) => c,
-            _ => return Err(Flow::ClientReset),
-        };
-        if cap == 0 {
-            continue;
-        }
-        let chunk = data.split_to(cap.min(data.len()));
-        let last = eos && data.is_empty();
-        send.send_data(chunk, last).map_err(|_| Flow::ClientReset)?;
-    }
-    Ok(())
+/// Sends `data` as the client's flow-control windows allow.
+async fn send_all(stream: &StreamRef, data: Bytes, eos: bool) -> Result<(), Flow> {
+    stream
+        .send_data(data, eos)
+        .await
+        .map_err(|_| Flow::ClientReset)
 }

@@ -10,6 +10,8 @@
 pub mod back;
 pub(crate) mod convert;
 mod front;
+pub mod hpack;
+pub mod mux;
 pub mod pool;
 
 pub use front::serve;
