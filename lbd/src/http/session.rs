@@ -1535,9 +1535,17 @@ impl Session {
         match &cw {
             // A bridge that builds its response from fields gets them as
             // such, not as HTTP/1 to parse again.
-            crate::stream::WriteHalf::Mem(m) if m.peer_takes_heads() => {
+            crate::stream::WriteHalf::Mem(m)
+                if m.peer_takes_heads() != crate::stream::mem::HeadKind::Bytes =>
+            {
+                use crate::stream::mem::{HeadFields, HeadKind};
+                let response = if m.peer_takes_heads() == HeadKind::Hpack {
+                    HeadFields::Hpack(crate::http2::convert::hpack_head(&resp, sbuf.bytes()))
+                } else {
+                    HeadFields::Fields(crate::http2::convert::response_fields(&resp, sbuf.bytes()))
+                };
                 let head = crate::stream::mem::Head {
-                    response: crate::http2::convert::response_fields(&resp, sbuf.bytes()),
+                    response,
                     framing: resp.framing,
                 };
                 // Failing, as writing the head would: the client is gone.

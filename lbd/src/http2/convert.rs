@@ -194,12 +194,6 @@ pub fn mux_request(
     (framing, head)
 }
 
-/// The HPACK block of a response the session handed over as fields.
-pub fn hpack_response(resp: &http::Response<()>, out: &mut Vec<u8>) {
-    super::hpack::encode_status(out, resp.status().as_u16());
-    hpack_fields(resp.headers(), out);
-}
-
 /// The HPACK block of header fields (trailers, or a response's fields).
 pub fn hpack_fields(fields: &HeaderMap, out: &mut Vec<u8>) {
     for (name, value) in fields {
@@ -349,14 +343,38 @@ pub(crate) fn buffered_response_head(
     method: h1::Method,
     opts: &h1::ParseOptions,
 ) -> Result<Option<BridgedHead>, ()> {
+    buffered_head(buf, method, opts, |h, buf| {
+        response(h, &buf.split_to(h.head_len).freeze())
+    })
+}
+
+/// [`buffered_response_head`] as an HPACK block (the h2 frontend).
+pub(crate) fn buffered_response_hpack(
+    buf: &mut BytesMut,
+    method: h1::Method,
+    opts: &h1::ParseOptions,
+) -> Result<Option<(Vec<u8>, h1::BodyFraming)>, ()> {
+    buffered_head(buf, method, opts, |h, buf| {
+        let block = hpack_head(h, &buf[..h.head_len]);
+        buf.advance(h.head_len);
+        block
+    })
+}
+
+fn buffered_head<T>(
+    buf: &mut BytesMut,
+    method: h1::Method,
+    opts: &h1::ParseOptions,
+    take: impl FnOnce(&h1::ResponseHead, &mut BytesMut) -> T,
+) -> Result<Option<(T, h1::BodyFraming)>, ()> {
     while !buf.is_empty() {
         match h1::parse_response(buf, method, opts) {
             Ok(Some(h)) if h.is_interim() => {
-                let _ = buf.split_to(h.head_len);
+                buf.advance(h.head_len);
             }
             Ok(Some(h)) => {
-                let resp = response(&h, &buf.split_to(h.head_len).freeze());
-                return Ok(Some((resp, h.framing)));
+                let framing = h.framing;
+                return Ok(Some((take(&h, buf), framing)));
             }
             Ok(None) => return Ok(None),
             Err(_) => return Err(()),
@@ -372,6 +390,31 @@ pub(crate) fn piped_response_head(
     got: crate::stream::mem::Incoming,
     buf: &BytesMut,
 ) -> Result<Option<BridgedHead>, ()> {
+    use crate::stream::mem::HeadFields;
+    match piped_head(got, buf)? {
+        Some((HeadFields::Fields(r), framing)) => Ok(Some((r, framing))),
+        Some(_) => Err(()),
+        None => Ok(None),
+    }
+}
+
+/// [`piped_response_head`] for a pipe whose heads are HPACK blocks.
+pub(crate) fn piped_response_hpack(
+    got: crate::stream::mem::Incoming,
+    buf: &BytesMut,
+) -> Result<Option<(Vec<u8>, h1::BodyFraming)>, ()> {
+    use crate::stream::mem::HeadFields;
+    match piped_head(got, buf)? {
+        Some((HeadFields::Hpack(b), framing)) => Ok(Some((b, framing))),
+        Some(_) => Err(()),
+        None => Ok(None),
+    }
+}
+
+fn piped_head(
+    got: crate::stream::mem::Incoming,
+    buf: &BytesMut,
+) -> Result<Option<(crate::stream::mem::HeadFields, h1::BodyFraming)>, ()> {
     use crate::stream::mem::{Head, Incoming};
     match got {
         Incoming::Bytes(0) => Err(()),
@@ -380,6 +423,78 @@ pub(crate) fn piped_response_head(
         Incoming::Head(Head { response, framing }) => Ok(Some((response, framing))),
     }
 }
+
+/// The HPACK block (see `super::hpack`) of the response head `head` read
+/// from `buf`: the same fields as [`response_fields`] gives, encoded
+/// straight from the head rather than through a `HeaderMap`.
+pub fn hpack_head(head: &h1::ResponseHead, buf: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + head.headers.len() * 32);
+    let status = if (100..=999).contains(&head.status) {
+        head.status
+    } else {
+        502
+    };
+    super::hpack::encode_status(&mut out, status);
+    let mut lower = Vec::new();
+    for f in head.headers.iter().filter(|f| !f.dropped) {
+        let name = f.name.get(buf);
+        if hop_by_hop(name) {
+            continue;
+        }
+        let value = f.value.get(buf);
+        let mut unfolded = Vec::new();
+        let value: &[u8] = match f.kind {
+            // Only `trailers` survives in TE, as the H1 writer has it.
+            h1::HeaderKind::Te if has_trailers(value) => b"trailers",
+            h1::HeaderKind::Te => continue,
+            // obs-fold: the H1 writer turns its CR and LF into spaces.
+            _ if f.folded => {
+                unfolded.extend(
+                    value
+                        .iter()
+                        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+                );
+                &unfolded
+            }
+            _ => value,
+        };
+        // What `HeaderValue` refuses, h2 cannot carry either.
+        if !value
+            .iter()
+            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+        {
+            continue;
+        }
+        let name: &[u8] = if f.kind == h1::HeaderKind::ContentLength {
+            b"content-length"
+        } else if name.iter().any(u8::is_ascii_uppercase) {
+            lower.clear();
+            lower.extend(name.iter().map(u8::to_ascii_lowercase));
+            &lower
+        } else {
+            name
+        };
+        if !name.iter().all(|&b| TOKEN[b as usize]) || name.is_empty() {
+            continue;
+        }
+        super::hpack::encode_field(&mut out, name, value);
+    }
+    out
+}
+
+/// Lower-case token characters (RFC 9110, section 5.6.2), which is what an
+/// h2 field name may hold.
+static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\''
+            | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+        i += 1;
+    }
+    t
+};
 
 /// The h2 response for an HTTP/1.1 response head read from `buf`. Header
 /// names are lower-cased as h2 requires (`HeaderName::from_bytes`
@@ -579,6 +694,37 @@ mod tests {
         let (framing, _) = request(parts, end, absolute, H2_VERSION, &opts, &mut bytes);
         out.extend_from_slice(&bytes);
         framing
+    }
+
+    /// The HPACK head carries what the `HeaderMap` path carries, field for
+    /// field, in order.
+    #[test]
+    fn hpack_head_matches_the_fields_path() {
+        let raw = b"HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\
+            X-Mixed-Case: One\r\nTE: trailers, deflate\r\nKeep-Alive: timeout=5\r\n\
+            Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 4\r\n\r\n";
+        let opts = h1::ParseOptions::default();
+        let head = h1::parse_response(raw, h1::Method::Get, &opts)
+            .expect("parses")
+            .expect("whole");
+        let block = hpack_head(&head, raw);
+        let mut decoded = Vec::new();
+        super::super::hpack::Decoder::new(4096)
+            .decode(&block, |n, v| decoded.push((n.to_vec(), v.to_vec())))
+            .expect("decodes");
+        let fields = response_fields(&head, raw);
+        let mut want = vec![(b":status".to_vec(), b"201".to_vec())];
+        for (n, v) in fields.headers() {
+            want.push((n.as_str().as_bytes().to_vec(), v.as_bytes().to_vec()));
+        }
+        assert_eq!(decoded, want);
+        assert!(decoded
+            .iter()
+            .any(|(n, v)| n == b"x-mixed-case" && v == b"One"));
+        assert!(decoded.iter().any(|(n, v)| n == b"te" && v == b"trailers"));
+        assert!(!decoded
+            .iter()
+            .any(|(n, _)| n == b"connection" || n == b"keep-alive"));
     }
 
     #[test]

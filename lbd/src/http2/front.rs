@@ -209,7 +209,7 @@ async fn linger(fd: std::os::fd::OwnedFd) {
 
 /// One h2 stream through an H1 session; `start` is when it arrived.
 async fn bridge(ctx: Ctx, req: mux::Request, respond: StreamRef, start: Instant) {
-    let (ours, theirs) = match mem::pair_with_heads() {
+    let (ours, theirs) = match mem::pair_with_hpack() {
         Ok(p) => p,
         Err(_) => {
             respond.send_reset(code::INTERNAL_ERROR);
@@ -355,13 +355,13 @@ async fn response_down(
     let mut buf = BytesMut::new();
     // A forwarded response comes as fields; one lbd generated (an error
     // page, a redirect, a deny) as HTTP/1 bytes, parsed here.
-    let (resp, framing) = loop {
-        let parsed = convert::buffered_response_head(&mut buf, method, opts);
+    let (mut block, framing) = loop {
+        let parsed = convert::buffered_response_hpack(&mut buf, method, opts);
         if let Some(h) = parsed.map_err(|_| Flow::Session)? {
             break h;
         }
         let got = read_more(rd, &mut buf, respond).await?;
-        if let Some(h) = convert::piped_response_head(got, &buf).map_err(|_| Flow::Session)? {
+        if let Some(h) = convert::piped_response_hpack(got, &buf).map_err(|_| Flow::Session)? {
             break h;
         }
     };
@@ -370,9 +370,6 @@ async fn response_down(
         f => f,
     };
     let empty = framing == BodyFraming::None || framing == BodyFraming::ContentLength(0);
-    let mut block = Vec::with_capacity(128);
-    convert::hpack_response(&resp, &mut block);
-    drop(resp);
     respond
         .send_headers(&block, empty)
         .map_err(|_| Flow::ClientReset)?;

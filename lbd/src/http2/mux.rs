@@ -391,6 +391,8 @@ pub struct Connection<T> {
     /// The read side ended.
     eof: bool,
     reset_window: Instant,
+    /// The last request's decoded size and field count.
+    hint: (usize, usize),
 }
 
 /// The client connection preface (section 3.4).
@@ -453,6 +455,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             peer_goaway: false,
             eof: false,
             reset_window: Instant::now(),
+            hint: (0, 0),
         }
     }
 
@@ -844,8 +847,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             return Err(Fatal::Goaway(code::PROTOCOL_ERROR));
         }
         self.last_id = id;
-        let (req, malformed) = decode_request(&mut self.decoder, block, &self.limits)
+        let (req, malformed) = decode_request(&mut self.decoder, block, &self.limits, self.hint)
             .map_err(|_: HpackError| Fatal::Goaway(code::COMPRESSION_ERROR))?;
+        // Bounded: a request over the limits is not a hint.
+        if req.buf.len() <= self.limits.max_header_list_size as usize && req.fields.len() <= 256 {
+            self.hint = (req.buf.len(), req.fields.len());
+        }
         if self.goaway.is_some() {
             // Past our GOAWAY's last stream: ignored (section 6.8).
             return Ok(());
@@ -1072,14 +1079,19 @@ fn valid_value(v: &[u8]) -> bool {
 /// Decodes a request's header block. Ok((request, malformed)): the
 /// request, and whether it breaks section 8.2-8.3 (a stream error). Err:
 /// the block itself is bad (a connection error).
+/// `hint`: the previous request's decoded size and field count, for the
+/// room to reserve (a block of indexed fields decodes to many times its
+/// size, and growing the buffer field by field cost more than the rest of
+/// the decoding).
 fn decode_request(
     decoder: &mut Decoder,
     block: &[u8],
     limits: &Limits,
+    hint: (usize, usize),
 ) -> Result<(Request, bool), HpackError> {
     let mut req = Request {
-        buf: Vec::with_capacity(block.len() * 2),
-        fields: Vec::with_capacity(16),
+        buf: Vec::with_capacity((block.len() * 2).max(hint.0 + 64)),
+        fields: Vec::with_capacity(hint.1.max(8)),
         ..Request::default()
     };
     let mut malformed = false;

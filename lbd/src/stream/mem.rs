@@ -16,7 +16,9 @@
 //! frontend) opens the pipe with [`pair_with_heads`]: the session then hands
 //! it each forwarded response head as a [`Head`] message, in line with the
 //! bytes (after any interim responses, before the body), instead of writing
-//! it as HTTP/1 for the bridge to parse again.
+//! it as HTTP/1 for the bridge to parse again. The h2 frontend, which
+//! encodes its own HPACK, opens it with [`pair_with_hpack`] and gets the
+//! head already encoded.
 
 use bytes::{Buf, BytesMut};
 use std::fs::File;
@@ -67,8 +69,26 @@ impl Dir {
 /// sends it, and how the bytes that follow in the pipe delimit its body.
 #[derive(Debug)]
 pub struct Head {
-    pub response: http::Response<()>,
+    pub response: HeadFields,
     pub framing: crate::h1::BodyFraming,
+}
+
+/// A handed-over response head, in the form its bridge sends it.
+#[derive(Debug)]
+pub enum HeadFields {
+    /// Status and fields (the h3 frontend).
+    Fields(http::Response<()>),
+    /// An HPACK header block (the h2 frontend's own connection).
+    Hpack(Vec<u8>),
+}
+
+/// How the bridge end of a pipe takes response heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadKind {
+    /// As HTTP/1 bytes.
+    Bytes,
+    Fields,
+    Hpack,
 }
 
 /// What a head-aware read found.
@@ -84,8 +104,8 @@ pub enum Incoming {
 /// Both directions; `dirs[s]` carries what side `s` writes.
 struct Shared {
     dirs: [Mutex<Dir>; 2],
-    /// Side 0 (the bridge) reads [`Head`] messages.
-    heads: bool,
+    /// How side 0 (the bridge) reads response heads.
+    heads: HeadKind,
 }
 
 /// One end of an in-memory pipe.
@@ -124,16 +144,21 @@ fn placeholder_fd() -> io::Result<BorrowedFd<'static>> {
 
 /// A connected pair of memory pipe ends.
 pub fn pair() -> io::Result<(MemStream, MemStream)> {
-    pair_of(false)
+    pair_of(HeadKind::Bytes)
 }
 
 /// A pair whose first end (the bridge's) takes response heads as [`Head`]
 /// messages from the second (the session's): see [`MemStream::send_head`].
 pub fn pair_with_heads() -> io::Result<(MemStream, MemStream)> {
-    pair_of(true)
+    pair_of(HeadKind::Fields)
 }
 
-fn pair_of(heads: bool) -> io::Result<(MemStream, MemStream)> {
+/// [`pair_with_heads`], the heads as HPACK blocks ([`HeadFields::Hpack`]).
+pub fn pair_with_hpack() -> io::Result<(MemStream, MemStream)> {
+    pair_of(HeadKind::Hpack)
+}
+
+fn pair_of(heads: HeadKind) -> io::Result<(MemStream, MemStream)> {
     let placeholder = placeholder_fd()?;
     let shared = Arc::new(Shared {
         dirs: [Mutex::default(), Mutex::default()],
@@ -326,9 +351,14 @@ impl MemStream {
         self.poll_read_bytes(cx, dst).map_ok(Incoming::Bytes)
     }
 
-    /// Whether the peer reads response heads as [`Head`] messages.
-    pub fn peer_takes_heads(&self) -> bool {
-        self.shared.heads && self.side == 1
+    /// How the peer reads response heads ([`HeadKind::Bytes`] unless this
+    /// is the session's end of a pipe with heads).
+    pub fn peer_takes_heads(&self) -> HeadKind {
+        if self.side == 1 {
+            self.shared.heads
+        } else {
+            HeadKind::Bytes
+        }
     }
 
     /// Sends a response head to a peer that takes heads, after the bytes
@@ -501,14 +531,14 @@ mod tests {
     #[tokio::test]
     async fn a_head_arrives_in_line_with_the_bytes() {
         let (bridge, session) = pair_with_heads().unwrap();
-        assert!(session.peer_takes_heads());
-        assert!(!bridge.peer_takes_heads());
+        assert_eq!(session.peer_takes_heads(), HeadKind::Fields);
+        assert_eq!(bridge.peer_takes_heads(), HeadKind::Bytes);
         (&session)
             .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
             .await
             .unwrap();
         let head = Head {
-            response: http::Response::new(()),
+            response: HeadFields::Fields(http::Response::new(())),
             framing: crate::h1::BodyFraming::ContentLength(4),
         };
         session.send_head(head).unwrap();
