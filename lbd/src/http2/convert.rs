@@ -435,7 +435,10 @@ pub fn hpack_head(head: &h1::ResponseHead, buf: &[u8]) -> Vec<u8> {
         502
     };
     super::hpack::encode_status(&mut out, status);
-    let mut lower = Vec::new();
+    // Names are lower-cased here, on the stack: HTTP/1 servers mostly
+    // capitalise them.
+    let mut lower = [0u8; 64];
+    let mut long = Vec::new();
     for f in head.headers.iter().filter(|f| !f.dropped) {
         let name = f.name.get(buf);
         if hop_by_hop(name) {
@@ -459,38 +462,48 @@ pub fn hpack_head(head: &h1::ResponseHead, buf: &[u8]) -> Vec<u8> {
             _ => value,
         };
         // What `HeaderValue` refuses, h2 cannot carry either.
-        if !value
-            .iter()
-            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-        {
+        if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
             continue;
         }
         let name: &[u8] = if f.kind == h1::HeaderKind::ContentLength {
             b"content-length"
-        } else if name.iter().any(u8::is_ascii_uppercase) {
-            lower.clear();
-            lower.extend(name.iter().map(u8::to_ascii_lowercase));
-            &lower
         } else {
-            name
+            let dst: &mut [u8] = if name.len() <= lower.len() {
+                &mut lower[..name.len()]
+            } else {
+                long.clear();
+                long.resize(name.len(), 0);
+                &mut long
+            };
+            // Lower-cased and checked in one pass: 0 marks a byte no field
+            // name may hold.
+            let mut ok = !name.is_empty();
+            for (d, &b) in dst.iter_mut().zip(name) {
+                *d = NAME_BYTE[b as usize];
+                ok &= *d != 0;
+            }
+            if !ok {
+                continue;
+            }
+            dst
         };
-        if !name.iter().all(|&b| TOKEN[b as usize]) || name.is_empty() {
-            continue;
-        }
         super::hpack::encode_field(&mut out, name, value);
     }
     out
 }
 
-/// Lower-case token characters (RFC 9110, section 5.6.2), which is what an
-/// h2 field name may hold.
-static TOKEN: [bool; 256] = {
-    let mut t = [false; 256];
+/// A field name byte lower-cased, or 0 when it is not a token character
+/// (RFC 9110, section 5.6.2).
+static NAME_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
-        let b = i as u8;
-        t[i] = matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\''
-            | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+        let b = (i as u8).to_ascii_lowercase();
+        if matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\''
+            | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+        {
+            t[i] = b;
+        }
         i += 1;
     }
     t
