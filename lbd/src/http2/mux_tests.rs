@@ -499,3 +499,47 @@ async fn ping_settings_and_graceful_goaway() {
         .expect("connection ended")
         .expect("task");
 }
+
+/// Random frames after a valid preface (a fixed-seed generator, so a
+/// failure repeats): the connection never panics, and always ends once its
+/// client does.
+#[tokio::test]
+async fn random_frames_never_panic() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..2000 {
+        let (mut a, b) = tokio::io::duplex(1 << 20);
+        let conn = tokio::spawn(async move {
+            let mut conn = Connection::new(b, limits());
+            while let Some((_req, s)) = conn.accept().await {
+                tokio::spawn(async move {
+                    let _ = s.send_headers(&response_block(200, &[]), false);
+                    let _ = s.send_data(Bytes::from_static(b"x"), true).await;
+                });
+            }
+        });
+        let mut v = hello();
+        for _ in 0..(next() % 12) {
+            let r = next();
+            let kind = (r % 11) as u8;
+            let flags = ((r >> 8) & 0x2d) as u8;
+            let id = ((r >> 16) % 8) as u32;
+            let payload: Vec<u8> = match kind {
+                HEADERS | CONTINUATION if r >> 40 & 1 == 0 => get_block("/r"),
+                _ => (0..(r >> 24) % 40).map(|_| next() as u8).collect(),
+            };
+            v.extend(frame(kind, flags, id, &payload));
+        }
+        let _ = a.write_all(&v).await;
+        drop(a);
+        tokio::time::timeout(Duration::from_secs(5), conn)
+            .await
+            .expect("the connection ends")
+            .expect("no panic");
+    }
+}
