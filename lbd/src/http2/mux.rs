@@ -27,6 +27,7 @@
 //! the output waiting for a client that does not read is over a bound.
 
 use super::hpack::{Decoder, HpackError};
+use crate::stream::mem::register;
 use bytes::{Bytes, BytesMut};
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
@@ -479,7 +480,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
     }
 
     /// GOAWAY with `code`, and the connection closes once it is written.
-    pub fn abrupt_shutdown(&mut self, code: u32) {
+    fn abrupt_shutdown(&mut self, code: u32) {
         self.send_goaway(code, true);
     }
 
@@ -506,13 +507,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             let flushed = self.wpos == self.wbuf.len();
             let (out_len, active) = {
                 let mut inner = lock(&self.shared);
-                if !inner
-                    .conn_waker
-                    .as_ref()
-                    .is_some_and(|w| w.will_wake(cx.waker()))
-                {
-                    inner.conn_waker = Some(cx.waker().clone());
-                }
+                register(&mut inner.conn_waker, cx);
                 (inner.out.len(), inner.active)
             };
             match self.goaway {
@@ -1183,10 +1178,6 @@ pub struct StreamRef {
 }
 
 impl StreamRef {
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
     /// The next slice of the request body; None at its end (then the
     /// trailers, if any, are in [`StreamRef::take_trailers`]).
     pub fn poll_data(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Reset>>> {
@@ -1203,13 +1194,7 @@ impl StreamRef {
         if st.recv_end {
             return Poll::Ready(None);
         }
-        if !st
-            .recv_waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            st.recv_waker = Some(cx.waker().clone());
-        }
+        register(&mut st.recv_waker, cx);
         Poll::Pending
     }
 
@@ -1225,14 +1210,7 @@ impl StreamRef {
 
     /// Gives `n` bytes of window back to the client: the stream took them.
     pub fn release(&self, n: usize) {
-        let mut inner = lock(&self.shared);
-        let was_empty = inner.out.is_empty();
-        inner.give_back(Some(self.id), n as u32);
-        let w = inner.wake_conn_if(was_empty);
-        drop(inner);
-        if let Some(w) = w {
-            w.wake();
-        }
+        self.with_out(|inner, id| inner.give_back(Some(id), n as u32));
     }
 
     /// Ready with the code once the stream is reset (or the connection is
@@ -1245,13 +1223,7 @@ impl StreamRef {
         if let Some(code) = st.reset {
             return Poll::Ready(code);
         }
-        if !st
-            .reset_waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            st.reset_waker = Some(cx.waker().clone());
-        }
+        register(&mut st.reset_waker, cx);
         Poll::Pending
     }
 

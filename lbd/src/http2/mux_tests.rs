@@ -241,6 +241,14 @@ async fn goaway_code(io: &mut DuplexStream) -> u32 {
     u32::from_be_bytes([p[4], p[5], p[6], p[7]])
 }
 
+/// The next RST_STREAM: its stream and code.
+async fn next_reset(io: &mut DuplexStream) -> (u32, u32) {
+    let (_, _, id, p) = read_until(io, |k, _, _, _| k == RST_STREAM)
+        .await
+        .expect("RST_STREAM");
+    (id, u32::from_be_bytes([p[0], p[1], p[2], p[3]]))
+}
+
 async fn immediate(_req: Request, s: StreamRef) {
     let _ = s.send_headers(&response_block(204, &[]), true);
 }
@@ -352,17 +360,8 @@ async fn streams_beyond_the_limit_are_refused() {
     }
     io.write_all(&v).await.unwrap();
     // The limit is 4: streams 9 and 11 are refused.
-    let (_, _, id, p) = read_until(&mut io, |k, _, _, _| k == RST_STREAM)
-        .await
-        .expect("RST");
-    assert_eq!(
-        (id, u32::from_be_bytes([p[0], p[1], p[2], p[3]])),
-        (9, code::REFUSED_STREAM)
-    );
-    let (_, _, id, _) = read_until(&mut io, |k, _, _, _| k == RST_STREAM)
-        .await
-        .expect("RST");
-    assert_eq!(id, 11);
+    assert_eq!(next_reset(&mut io).await, (9, code::REFUSED_STREAM));
+    assert_eq!(next_reset(&mut io).await, (11, code::REFUSED_STREAM));
 }
 
 #[tokio::test]
@@ -412,13 +411,7 @@ async fn window_overflow_and_data_beyond_the_window() {
         &get_block("/next"),
     ));
     io.write_all(&v).await.unwrap();
-    let (_, _, id, p) = read_until(&mut io, |k, _, _, _| k == RST_STREAM)
-        .await
-        .expect("RST");
-    assert_eq!(
-        (id, u32::from_be_bytes([p[0], p[1], p[2], p[3]])),
-        (1, code::FLOW_CONTROL_ERROR)
-    );
+    assert_eq!(next_reset(&mut io).await, (1, code::FLOW_CONTROL_ERROR));
 }
 
 #[tokio::test]

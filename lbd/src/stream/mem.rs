@@ -184,7 +184,8 @@ fn lock(m: &Mutex<Dir>) -> MutexGuard<'_, Dir> {
 }
 
 /// Keeps the waker of the one task waiting on this role.
-fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
+/// Keeps the waker to wake in `slot`, cloning only when it changed.
+pub(crate) fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
     match slot {
         Some(w) if w.will_wake(cx.waker()) => {}
         _ => *slot = Some(cx.waker().clone()),

@@ -199,15 +199,8 @@ pub(super) const CODES: [(u32, u8); 257] = [
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::hex;
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-            .collect()
-    }
 
     #[test]
     fn rfc7541_strings() {

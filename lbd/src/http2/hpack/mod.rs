@@ -438,10 +438,11 @@ pub fn encode_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
+    /// Bytes from hex digits, whitespace ignored (the RFC's examples).
+    pub(super) fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         (0..s.len())
             .step_by(2)
