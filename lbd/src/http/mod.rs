@@ -17,7 +17,7 @@ mod session;
 
 pub use pool::{PeerKey, Pool};
 pub(crate) use respond::return_bytes;
-pub use session::{serve, serve_stream, StreamStart};
+pub use session::{open_stream, serve, StreamSession, StreamStart};
 
 use std::sync::LazyLock;
 

@@ -92,6 +92,10 @@ struct Session {
     kill_seen: u64,
     /// This session in the `show sess` registry (and its listener).
     sess: Arc<SessEntry>,
+    /// A stream's request head as its bridge built it, for the first
+    /// [`read_request`](Self::read_request): kept here, in the session's
+    /// box, rather than handed down through four futures (each kept a copy).
+    built: Option<Result<h1::RequestHead, H1Error>>,
 }
 
 impl Drop for Session {
@@ -164,9 +168,9 @@ pub async fn serve(
     log: LogCtx,
     sess: Arc<SessEntry>,
 ) {
-    // By reference: moved into `live`'s future, the session would also
-    // keep its place in this one (2.4 KiB more per idle connection).
-    if let Some(mut s) = Session::open(fe, client, info, log, sess, state, false) {
+    // The session is boxed (see `Session::new`) and `live` borrows it:
+    // inline, it kept a place in this future and another in `live`'s.
+    if let Some(mut s) = Session::open(fe, client, info, log, sess, state) {
         s.live(stop).await;
     }
 }
@@ -182,20 +186,33 @@ pub struct StreamStart {
     pub head: Option<Result<h1::RequestHead, H1Error>>,
 }
 
-/// Serves one stream of an HTTP/2 or HTTP/3 connection whose `tcp-request`
-/// rules already ran, once for the connection as 2.6 runs them.
-pub async fn serve_stream(
+/// The session of one stream of an HTTP/2 or HTTP/3 connection, built
+/// before the future that serves it ([`StreamSession::serve`]): what it
+/// starts from goes straight into its box, rather than riding in the
+/// stream's future as arguments (copied there and kept for its life).
+pub struct StreamSession(Box<Session>);
+
+/// Opens the session of one stream of an HTTP/2 or HTTP/3 connection whose
+/// `tcp-request` rules already ran, once for the connection as 2.6 runs
+/// them.
+pub fn open_stream(
     fe: Arc<Frontend>,
     client: Stream,
     info: ClientInfo,
-    stop: watch::Receiver<Stop>,
     log: LogCtx,
     sess: Arc<SessEntry>,
     start: StreamStart,
-) {
-    let StreamStart { state, head } = start;
-    if let Some(mut s) = Session::open(fe, client, info, log, sess, state, true) {
-        s.live_stream(stop, head).await;
+) -> StreamSession {
+    let mut s = Session::new(fe, client, info, log, sess);
+    s.state = start.state;
+    s.built = start.head;
+    StreamSession(s)
+}
+
+impl StreamSession {
+    /// Serves the stream's one transaction.
+    pub async fn serve(mut self, stop: watch::Receiver<Stop>) {
+        self.0.live_stream(stop).await;
     }
 }
 
@@ -213,8 +230,7 @@ enum Next {
 impl Session {
     /// A session for a client connection; None when its `tcp-request
     /// session` rules closed it. `state`: what the connection's `tcp-request
-    /// connection` rules left at accept, or for an h2/h3 stream (`stream`),
-    /// what the connection's rules left once they all ran.
+    /// connection` rules left at accept.
     fn open(
         fe: Arc<Frontend>,
         client: Stream,
@@ -222,46 +238,61 @@ impl Session {
         log: LogCtx,
         sess: Arc<SessEntry>,
         state: crate::http::ctx::State,
-        stream: bool,
-    ) -> Option<Session> {
-        let bufsize = fe.global.tune_bufsize.max(4096);
-        let opts = crate::http::parse_options(&fe);
-        let start = info.accepted_at;
-        let mut s = Session {
-            fe,
-            client,
-            info,
-            cbuf: Buf::with_capacity(bufsize),
-            sbuf: Buf::with_capacity(bufsize),
-            out: out_pool::take(),
-            upstream: None,
-            requests: 0,
-            opts,
-            log,
-            rec: TxnLog::default(),
-            times: TxnTimes::new(start),
-            unlogged: false,
-            silent: false,
-            state: crate::http::ctx::State::default(),
-            cur_be: None,
-            cur_be_rules: None,
-            kill_seen: 0,
-            sess,
-        };
-        if stream {
-            s.state = state;
-        } else {
-            match crate::tcp::start_session(&s.fe, &s.info, state) {
-                Ok(state) => s.state = state,
-                Err(r) => {
-                    if r.reset {
-                        s.client.set_nolinger();
-                    }
-                    return None;
+    ) -> Option<Box<Session>> {
+        let mut s = Session::new(fe, client, info, log, sess);
+        match crate::tcp::start_session(&s.fe, &s.info, state) {
+            Ok(state) => s.state = state,
+            Err(r) => {
+                if r.reset {
+                    s.client.set_nolinger();
                 }
+                return None;
             }
         }
         Some(s)
+    }
+
+    /// A session with no rules run and no state yet.
+    fn new(
+        fe: Arc<Frontend>,
+        client: Stream,
+        info: ClientInfo,
+        log: LogCtx,
+        sess: Arc<SessEntry>,
+    ) -> Box<Session> {
+        let bufsize = fe.global.tune_bufsize.max(4096);
+        let opts = crate::http::parse_options(&fe);
+        let start = info.accepted_at;
+        // On the heap, written where it lives: inline, the session (1.4
+        // KiB) sat twice in a stream's future (the returned value and the
+        // binding) and was copied between the two and the callers' frames;
+        // the stream futures' size is what kept them out of the cache.
+        let slot = Box::new_uninit();
+        Box::write(
+            slot,
+            Session {
+                fe,
+                client,
+                info,
+                cbuf: Buf::with_capacity(bufsize),
+                sbuf: Buf::with_capacity(bufsize),
+                out: out_pool::take(),
+                upstream: None,
+                requests: 0,
+                opts,
+                log,
+                rec: TxnLog::default(),
+                times: TxnTimes::new(start),
+                unlogged: false,
+                silent: false,
+                state: crate::http::ctx::State::default(),
+                cur_be: None,
+                cur_be_rules: None,
+                kill_seen: 0,
+                sess,
+                built: None,
+            },
+        )
     }
 
     /// Runs transactions until the client leaves, or `shutdown session`
@@ -281,15 +312,11 @@ impl Session {
     /// one transaction runs inline rather than boxed, one large allocation
     /// and copy fewer per stream (the box keeps an idle keep-alive
     /// session small, and a stream's session is never idle).
-    async fn live_stream(
-        &mut self,
-        mut stop: watch::Receiver<Stop>,
-        built: Option<Result<h1::RequestHead, H1Error>>,
-    ) {
+    async fn live_stream(&mut self, mut stop: watch::Receiver<Stop>) {
         let sess = self.sess.clone();
         let killed = {
             let run = std::pin::pin!(async {
-                if let Some(head) = self.next_request(&mut stop, built).await {
+                if let Some(head) = self.next_request(&mut stop).await {
                     self.transaction(head, &stop).await;
                     self.end_request();
                 }
@@ -318,13 +345,9 @@ impl Session {
 
     /// Waits for the next request and counts it; None when the connection
     /// ends instead.
-    async fn next_request(
-        &mut self,
-        stop: &mut watch::Receiver<Stop>,
-        built: Option<Result<h1::RequestHead, H1Error>>,
-    ) -> Option<h1::RequestHead> {
+    async fn next_request(&mut self, stop: &mut watch::Receiver<Stop>) -> Option<h1::RequestHead> {
         self.begin_txn();
-        let Some(head) = self.read_request(stop, built).await else {
+        let Some(head) = self.read_request(stop).await else {
             // A silent close (idle keep-alive, probe, soft stop) is no bad
             // request: 2.6 counts nothing for it.
             if !self.unlogged {
@@ -366,7 +389,7 @@ impl Session {
 
     async fn run(&mut self, mut stop: watch::Receiver<Stop>) {
         loop {
-            let Some(head) = self.next_request(&mut stop, None).await else {
+            let Some(head) = self.next_request(&mut stop).await else {
                 return;
             };
             // Boxed: inline, the transaction's state (several KiB) would be
@@ -542,13 +565,9 @@ impl Session {
     }
 
     /// Waits for a complete request head. Answers 400/408 itself (H1-layer
-    /// layout) and returns None when the connection must end. `built`: the
-    /// head of the bytes the client stream starts with, already parsed.
-    async fn read_request(
-        &mut self,
-        stop: &mut watch::Receiver<Stop>,
-        mut built: Option<Result<h1::RequestHead, H1Error>>,
-    ) -> Option<h1::RequestHead> {
+    /// layout) and returns None when the connection must end. A stream's
+    /// first head comes already parsed (`self.built`).
+    async fn read_request(&mut self, stop: &mut watch::Receiver<Stop>) -> Option<h1::RequestHead> {
         let t = &self.fe.conf.timeouts;
         let http_request = ms(t.http_request);
         let keep_alive = ms(t.http_keep_alive.or(t.http_request).or(t.client));
@@ -563,7 +582,7 @@ impl Session {
         }
         // A stream's head came with the stream: its bytes arrived when the
         // stream did (the transaction's start), no clock read needed.
-        let mut arrived = (self.requests == 0 && built.is_some()).then_some(self.times.start);
+        let mut arrived = (self.requests == 0 && self.built.is_some()).then_some(self.times.start);
         loop {
             if !self.cbuf.is_empty() {
                 // One clock read for the bytes that just came: a head that
@@ -572,11 +591,11 @@ impl Session {
                 if self.times.first_byte.is_none() {
                     self.times.first_byte = Some(now);
                 }
-                let parsed = match built.take() {
+                let parsed = match self.built.take() {
                     Some(Ok(h)) if self.cbuf.len() < h.head_len => {
                         // Not all in yet (never seen: the bridge writes the
                         // head before the session first reads).
-                        built = Some(Ok(h));
+                        self.built = Some(Ok(h));
                         Ok(None)
                     }
                     Some(r) => r.map(Some),
@@ -936,7 +955,9 @@ impl Session {
         }
 
         let mode = effective_conn_mode(conf, &be.conf);
-        self.exchange(head, edits, be, mode, stop).await
+        // By reference: moved in, the head (144 bytes) and edits sat in the
+        // exchange's future twice more, and were copied there per request.
+        self.exchange(&mut head, &edits, be, mode, stop).await
     }
 
     /// `use_backend` rules in order, then `default_backend`, with the
@@ -1166,34 +1187,33 @@ impl Session {
 
     async fn exchange(
         &mut self,
-        head: h1::RequestHead,
-        edits: RequestEdits,
+        head: &mut h1::RequestHead,
+        edits: &RequestEdits,
         be: Arc<Backend>,
         mode: HttpConnMode,
         stop: &watch::Receiver<Stop>,
     ) -> Next {
-        let key = self.balance_key(&be, &head);
+        let key = self.balance_key(&be, head);
         // Persistence reads the request as the client sent it (rewritten by
         // the rules), before the head leaves the buffer.
         let book = self.fe.book.clone();
         let be_rules = self.rules_of(&be);
         let mut persist = match &be_rules {
-            Some(rules) => self.with_ctx(&head, |cx| {
+            Some(rules) => self.with_ctx(head, |cx| {
                 Persistence::on_request(&be, rules, &book.tables, cx)
             }),
             None => Persistence::default(),
         };
         // `sni` expressions too, for whichever server gets picked.
         let snis = match be.has_sni_exprs {
-            true => self.with_ctx(&head, |cx| RequestSni::evaluate(&be, cx)),
+            true => self.with_ctx(head, |cx| RequestSni::evaluate(&be, cx)),
             false => RequestSni::default(),
         };
         // Cookie persistence rewrote the `Cookie` headers (indirect, prefix).
-        let mut head = head;
         if let Some(new) = persist.take_cookie_head() {
             if new.len() <= self.opts.max_head && self.cbuf.replace_front(head.head_len, &new) {
                 if let Ok(Some(h)) = h1::parse_request(self.cbuf.bytes(), &self.opts) {
-                    head = h;
+                    *head = h;
                 }
             }
         }
@@ -1223,7 +1243,7 @@ impl Session {
                 append: &append,
                 origin_form: self.info.mux_stream,
             };
-            h1::write_request_head(&mut self.out, self.cbuf.bytes(), &head, hmode, &he);
+            h1::write_request_head(&mut self.out, self.cbuf.bytes(), head, hmode, &he);
         }
         self.cbuf.consume(head.head_len);
         let mut req_body = BodyDecoder::new(head.framing);
@@ -1284,7 +1304,7 @@ impl Session {
                     // out: 503, and the request was sent nowhere.
                     self.rec.termination = e.log_termination();
                     let bytes = error_bytes(503, ErrorLayer::Http, &[&be.conf, &fe.conf]);
-                    return self.send_local(&head, &bytes).await;
+                    return self.send_local(head, &bytes).await;
                 }
             };
             if let Some(r) = &replay {
@@ -1409,7 +1429,7 @@ impl Session {
                     // The server's response is not sent: its connection goes.
                     drop((up, lease));
                     let done = matches!(sent, Some(Ok(())));
-                    return self.send_replacement(&head, rep, done).await;
+                    return self.send_replacement(head, rep, done).await;
                 }
                 if let Some(rules) = &be_rules {
                     self.with_res_ctx(&r, &be, |cx| {
@@ -1522,7 +1542,7 @@ impl Session {
         let tunnel = resp.framing == BodyFraming::Tunnel;
         // A soft stop that began while this request was in flight closes the
         // connection after it, and says so (`connection: close`).
-        let client_close = h1::client_close_after(hmode, &head, &resp)
+        let client_close = h1::client_close_after(hmode, head, &resp)
             || !request_done
             || *stop.borrow() != Stop::Running;
         let server_keep = resp.server_keep_alive
@@ -1552,7 +1572,7 @@ impl Session {
                 head_lost = m.send_head(head).is_err();
             }
             _ => {
-                let conn = h1::response_connection_value(client_close, &head, &resp);
+                let conn = h1::response_connection_value(client_close, head, &resp);
                 h1::write_response_head(out, sbuf.bytes(), &resp, conn, &HeaderEdits::default());
             }
         }
@@ -1667,7 +1687,7 @@ impl Session {
             ),
             false => (fwd, killed),
         };
-        let bytes_in = h1::htx::request_head(&head) + req_body.htx_bytes() + replay_body;
+        let bytes_in = h1::htx::request_head(head) + req_body.htx_bytes() + replay_body;
         // One clock read for the end of the exchange: the stats' total time
         // and the pooled connection's idle start.
         let done = Instant::now();

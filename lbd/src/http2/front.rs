@@ -35,8 +35,7 @@ use tokio::sync::watch;
 /// away does, far below what a rapid-reset flood needs to hurt.
 const MAX_CLIENT_RESETS_PER_SEC: u32 = 200;
 
-/// Everything a stream bridge needs from its connection.
-#[derive(Clone)]
+/// Everything a stream needs from its connection.
 struct Ctx {
     fe: Arc<Frontend>,
     info: ClientInfo,
@@ -130,14 +129,9 @@ pub async fn serve(
                     // transaction starts.
                     let now = Instant::now();
                     last_stream = now;
-                    // Boxed, session and all, and built in its box: the
-                    // box is allocated first and the future written into
-                    // it, so the compiler can build it in place rather than
-                    // on the stack and then copy its ~10 KiB (that copy and
-                    // the spawn's showed in perf).
-                    let slot = Box::new_uninit();
-                    let task = Box::into_pin(Box::write(slot, bridge(ctx.clone(), req, respond, now)));
-                    tokio::spawn(task);
+                    if let Some(opened) = open_stream(&ctx, req, respond, now) {
+                        spawn_bridge(opened);
+                    }
                 }
                 // The connection ended: the client closed it, or a GOAWAY
                 // (ours, on a protocol error or a reset budget spent) was
@@ -207,54 +201,121 @@ async fn linger(fd: std::os::fd::OwnedFd) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// One h2 stream through an H1 session; `start` is when it arrived.
-async fn bridge(ctx: Ctx, req: mux::Request, respond: StreamRef, start: Instant) {
+/// Sets up one h2 stream: its request head goes into a memory pipe, and an
+/// H1 session is opened on the other end; `start` is when it arrived.
+/// Returns what [`bridge`] serves it with, None when no pipe could be made
+/// (the stream is then reset).
+fn open_stream(ctx: &Ctx, req: mux::Request, respond: StreamRef, start: Instant) -> Option<Opened> {
     let (ours, theirs) = match mem::pair_with_hpack() {
         Ok(p) => p,
         Err(_) => {
             respond.send_reset(code::INTERNAL_ERROR);
-            return;
+            return None;
         }
     };
     let (framing, head) =
         ours.preload(|out| convert::mux_request(&req, true, convert::H2_VERSION, &ctx.opts, out));
     let method = Method::from_bytes(req.method());
-    // The fields were copied into the head: the request's buffers go now,
-    // not at the end of the stream.
+    // The fields were copied into the head: the request's buffers go now.
     drop(req);
-    // The stream's own copy of the context, taken apart rather than cloned
-    // again for the session.
-    let Ctx {
-        fe,
-        mut info,
-        stop,
-        log,
-        sess,
-        opts,
-        conn_state,
-    } = ctx;
     // Each stream is its own transaction: its timers start now.
+    let mut info = ctx.info.clone();
     info.accepted = crate::session::date_at(&info, start);
     info.accepted_at = start;
     info.mux_stream = true;
+    // The session is built here, before the stream's future: what it
+    // starts from goes straight into its box instead of riding in the
+    // future as arguments (and the future stays smaller, which is what
+    // keeps a hundred streams' state in the cache).
+    let session = crate::http::open_stream(
+        ctx.fe.clone(),
+        Stream::Mem(theirs),
+        info,
+        ctx.log.clone(),
+        ctx.sess.clone(),
+        crate::http::StreamStart {
+            state: ctx.conn_state.for_stream(),
+            head: Some(head),
+        },
+    );
+    Some(Opened {
+        session,
+        stop: ctx.stop.clone(),
+        ours,
+        respond,
+        t: Translate {
+            framing,
+            method,
+            opts: ctx.opts,
+        },
+        conn_state: ctx.conn_state.clone(),
+    })
+}
+
+/// A stream set up by [`open_stream`].
+struct Opened {
+    session: crate::http::StreamSession,
+    stop: watch::Receiver<Stop>,
+    /// The bridge's end of the pipe to the session.
+    ours: MemStream,
+    respond: StreamRef,
+    t: Translate,
+    /// The connection's tracked entries, held until the stream is done.
+    conn_state: Arc<crate::http::ctx::State>,
+}
+
+/// Spawns the stream's task, session and all, built in its box: the box is
+/// allocated first and the future written into it, so the compiler can
+/// build it in place rather than on the stack and then copy it whole (that
+/// copy, and the spawn's, showed in perf). [`bridge`] takes its pieces as
+/// separate arguments for the same reason: given one struct, rustc laid it
+/// out at the far end of the future, and the future (5 KiB) was built on
+/// the stack and copied whole, per stream.
+#[inline(never)]
+fn spawn_bridge(opened: Opened) {
+    let Opened {
+        session,
+        stop,
+        ours,
+        respond,
+        t,
+        conn_state,
+    } = opened;
+    let slot = Box::new_uninit();
+    tokio::spawn(Box::into_pin(Box::write(
+        slot,
+        bridge(session, stop, ours, respond, t, conn_state),
+    )));
+}
+
+/// How a stream's response is translated.
+struct Translate {
+    framing: RequestFraming,
+    method: Method,
+    opts: ParseOptions,
+}
+
+/// One h2 stream through its H1 session.
+async fn bridge(
+    session: crate::http::StreamSession,
+    stop: watch::Receiver<Stop>,
+    ours: MemStream,
+    respond: StreamRef,
+    t: Translate,
+    conn_state: Arc<crate::http::ctx::State>,
+) {
+    let Translate {
+        framing,
+        method,
+        opts,
+    } = t;
     // The session runs in this task, beside the translation: one task per
     // stream instead of two, and no cross-task wake-up per pipe write. It
     // sits inline in this future, which the spawn boxes whole.
     // Each future is built in the place it is polled from (`pin!` on the
     // call, not on a local moved into `join!`): a local moved into another
     // slot keeps its own, so the stream's box held the session twice.
-    let session = pin!(crate::http::serve_stream(
-        fe,
-        Stream::Mem(theirs),
-        info,
-        stop,
-        log,
-        sess,
-        crate::http::StreamStart {
-            state: conn_state.for_stream(),
-            head: Some(head),
-        },
-    ));
+    let session = pin!(session.serve(stop));
     let translate = pin!(async move {
         let outcome = {
             let mut up = pin!(request_up(&ours, &respond, framing));

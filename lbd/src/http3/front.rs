@@ -248,18 +248,18 @@ async fn bridge(
     info.accepted = crate::session::date_at(&ctx.info, start);
     info.accepted_at = start;
     info.mux_stream = true;
-    tokio::spawn(Box::pin(crate::http::serve_stream(
+    let session = crate::http::open_stream(
         ctx.fe.clone(),
         Stream::Mem(theirs),
         info,
-        ctx.stop.clone(),
         ctx.log.clone(),
         ctx.sess.clone(),
         crate::http::StreamStart {
             state: ctx.conn_state.for_stream(),
             head: Some(head),
         },
-    )));
+    );
+    tokio::spawn(Box::pin(session.serve(ctx.stop.clone())));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
         recv,
