@@ -1562,7 +1562,10 @@ impl Session {
                 let response = if m.peer_takes_heads() == HeadKind::Hpack {
                     HeadFields::Hpack(crate::http2::convert::hpack_head(&resp, sbuf.bytes()))
                 } else {
-                    HeadFields::Fields(crate::http2::convert::response_fields(&resp, sbuf.bytes()))
+                    HeadFields::Fields(Box::new(crate::http2::convert::response_fields(
+                        &resp,
+                        sbuf.bytes(),
+                    )))
                 };
                 let head = crate::stream::mem::Head {
                     response,

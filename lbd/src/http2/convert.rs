@@ -392,7 +392,7 @@ pub(crate) fn piped_response_head(
 ) -> Result<Option<BridgedHead>, ()> {
     use crate::stream::mem::HeadFields;
     match piped_head(got, buf)? {
-        Some((HeadFields::Fields(r), framing)) => Ok(Some((r, framing))),
+        Some((HeadFields::Fields(r), framing)) => Ok(Some((*r, framing))),
         Some(_) => Err(()),
         None => Ok(None),
     }

@@ -76,8 +76,10 @@ pub struct Head {
 /// A handed-over response head, in the form its bridge sends it.
 #[derive(Debug)]
 pub enum HeadFields {
-    /// Status and fields (the h3 frontend).
-    Fields(http::Response<()>),
+    /// Status and fields (the h3 frontend). Boxed: inline, its header map
+    /// made every pipe's two directions (and each head moved through them)
+    /// several times larger, h2 streams' included.
+    Fields(Box<http::Response<()>>),
     /// An HPACK header block (the h2 frontend's own connection).
     Hpack(Vec<u8>),
 }
@@ -539,7 +541,7 @@ mod tests {
             .await
             .unwrap();
         let head = Head {
-            response: HeadFields::Fields(http::Response::new(())),
+            response: HeadFields::Fields(Box::new(http::Response::new(()))),
             framing: crate::h1::BodyFraming::ContentLength(4),
         };
         session.send_head(head).unwrap();
