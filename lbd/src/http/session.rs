@@ -986,8 +986,7 @@ impl Session {
             }
         }
         let be = fe.default_backend.clone()?;
-        let rules = fe.book.backends.get(&be.name).map(|(_, r)| r.clone());
-        Some((be, rules))
+        Some((be, fe.default_rules.clone()))
     }
 
     /// The rules of backend `be` in the frontend's book: the transaction's

@@ -33,6 +33,9 @@ pub struct Frontend {
     pub maxconn: Option<ConnLimit>,
     /// `default_backend`, or the listen section itself.
     pub default_backend: Option<Arc<Backend>>,
+    /// `default_backend`'s rules from the book, found once here rather than
+    /// by name (SipHash) in every transaction.
+    pub default_rules: Option<Arc<ProxyRules>>,
     /// The first `use_backend` rule when it is static and unconditional
     /// (it then always wins).
     pub use_backend: Option<Arc<Backend>>,
@@ -231,6 +234,10 @@ impl Runtime {
             for u in p.use_backends.iter().filter(|u| !u.dynamic) {
                 find(&p.name, &u.backend)?;
             }
+            let default_rules = default_backend
+                .as_ref()
+                .and_then(|b| book.backends.get(&b.name))
+                .map(|(_, r)| r.clone());
             let use_backend = match p.use_backends.first() {
                 Some(u) if !u.dynamic && u.cond.is_none() => Some(find(&p.name, &u.backend)?),
                 _ => None,
@@ -243,6 +250,7 @@ impl Runtime {
                 global: global.clone(),
                 maxconn: Some(ConnLimit::new(p.maxconn.unwrap_or(global_maxconn))),
                 default_backend,
+                default_rules,
                 use_backend,
                 rules: rules_by_name
                     .get(p.name.as_str())
