@@ -181,9 +181,11 @@ pub struct StreamStart {
     /// [`crate::http::ctx::State::for_stream`].
     pub state: crate::http::ctx::State,
     /// The request head as the bridge built it (see [`h1::HeadBuilder`]),
-    /// whose bytes it put first in the pipe; without it the session parses
-    /// what it reads.
-    pub head: Option<Result<h1::RequestHead, H1Error>>,
+    /// whose bytes it put first in the pipe.
+    pub head: Result<h1::RequestHead, H1Error>,
+    /// When the stream arrived: each stream is its own transaction, and its
+    /// timers start there.
+    pub arrived: Instant,
 }
 
 /// The session of one stream of an HTTP/2 or HTTP/3 connection, built
@@ -195,17 +197,22 @@ pub struct StreamSession(Box<Session>);
 /// Opens the session of one stream of an HTTP/2 or HTTP/3 connection whose
 /// `tcp-request` rules already ran, once for the connection as 2.6 runs
 /// them.
+/// `conn`: the connection's client, which the stream's own is made from.
 pub fn open_stream(
     fe: Arc<Frontend>,
     client: Stream,
-    info: ClientInfo,
+    conn: &ClientInfo,
     log: LogCtx,
     sess: Arc<SessEntry>,
     start: StreamStart,
 ) -> StreamSession {
+    let mut info = conn.clone();
+    info.accepted = crate::session::date_at(conn, start.arrived);
+    info.accepted_at = start.arrived;
+    info.mux_stream = true;
     let mut s = Session::new(fe, client, info, log, sess);
     s.state = start.state;
-    s.built = start.head;
+    s.built = Some(start.head);
     StreamSession(s)
 }
 

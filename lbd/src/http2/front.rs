@@ -129,9 +129,7 @@ pub async fn serve(
                     // transaction starts.
                     let now = Instant::now();
                     last_stream = now;
-                    if let Some(opened) = open_stream(&ctx, req, respond, now) {
-                        spawn_bridge(opened);
-                    }
+                    spawn_stream(&ctx, req, respond, now);
                 }
                 // The connection ended: the client closed it, or a GOAWAY
                 // (ours, on a protocol error or a reset budget spent) was
@@ -201,16 +199,28 @@ async fn linger(fd: std::os::fd::OwnedFd) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// Sets up one h2 stream: its request head goes into a memory pipe, and an
-/// H1 session is opened on the other end; `start` is when it arrived.
-/// Returns what [`bridge`] serves it with, None when no pipe could be made
-/// (the stream is then reset).
-fn open_stream(ctx: &Ctx, req: mux::Request, respond: StreamRef, start: Instant) -> Option<Opened> {
+/// Sets up one h2 stream and spawns its task: its request head goes into a
+/// memory pipe, an H1 session is opened on the other end, and [`bridge`]
+/// translates between them; `start` is when it arrived. A stream no pipe
+/// could be made for is reset.
+///
+/// The session is opened here, before the stream's future: what it starts
+/// from goes straight into its box instead of riding in the future as
+/// arguments (the future stays smaller, which keeps a hundred streams'
+/// state in the cache). The future itself is built in its box: the box is
+/// allocated first and the future written into it, so the compiler builds
+/// it in place rather than on the stack and then copies it whole (5 KiB per
+/// stream; that copy showed in perf). That holds with this function out of
+/// line and [`bridge`]'s pieces passed as separate arguments: inlined into
+/// the connection's loop, or given one struct argument (which rustc laid
+/// out at the far end of the future), the future was built on the stack.
+#[inline(never)]
+fn spawn_stream(ctx: &Ctx, req: mux::Request, respond: StreamRef, start: Instant) {
     let (ours, theirs) = match mem::pair_with_hpack() {
         Ok(p) => p,
         Err(_) => {
             respond.send_reset(code::INTERNAL_ERROR);
-            return None;
+            return;
         }
     };
     let (framing, head) =
@@ -218,73 +228,34 @@ fn open_stream(ctx: &Ctx, req: mux::Request, respond: StreamRef, start: Instant)
     let method = Method::from_bytes(req.method());
     // The fields were copied into the head: the request's buffers go now.
     drop(req);
-    // Each stream is its own transaction: its timers start now.
-    let mut info = ctx.info.clone();
-    info.accepted = crate::session::date_at(&info, start);
-    info.accepted_at = start;
-    info.mux_stream = true;
-    // The session is built here, before the stream's future: what it
-    // starts from goes straight into its box instead of riding in the
-    // future as arguments (and the future stays smaller, which is what
-    // keeps a hundred streams' state in the cache).
     let session = crate::http::open_stream(
         ctx.fe.clone(),
         Stream::Mem(theirs),
-        info,
+        &ctx.info,
         ctx.log.clone(),
         ctx.sess.clone(),
         crate::http::StreamStart {
             state: ctx.conn_state.for_stream(),
-            head: Some(head),
+            head,
+            arrived: start,
         },
     );
-    Some(Opened {
-        session,
-        stop: ctx.stop.clone(),
-        ours,
-        respond,
-        t: Translate {
-            framing,
-            method,
-            opts: ctx.opts,
-        },
-        conn_state: ctx.conn_state.clone(),
-    })
-}
-
-/// A stream set up by [`open_stream`].
-struct Opened {
-    session: crate::http::StreamSession,
-    stop: watch::Receiver<Stop>,
-    /// The bridge's end of the pipe to the session.
-    ours: MemStream,
-    respond: StreamRef,
-    t: Translate,
-    /// The connection's tracked entries, held until the stream is done.
-    conn_state: Arc<crate::http::ctx::State>,
-}
-
-/// Spawns the stream's task, session and all, built in its box: the box is
-/// allocated first and the future written into it, so the compiler can
-/// build it in place rather than on the stack and then copy it whole (that
-/// copy, and the spawn's, showed in perf). [`bridge`] takes its pieces as
-/// separate arguments for the same reason: given one struct, rustc laid it
-/// out at the far end of the future, and the future (5 KiB) was built on
-/// the stack and copied whole, per stream.
-#[inline(never)]
-fn spawn_bridge(opened: Opened) {
-    let Opened {
-        session,
-        stop,
-        ours,
-        respond,
-        t,
-        conn_state,
-    } = opened;
+    let t = Translate {
+        framing,
+        method,
+        opts: ctx.opts,
+    };
     let slot = Box::new_uninit();
     tokio::spawn(Box::into_pin(Box::write(
         slot,
-        bridge(session, stop, ours, respond, t, conn_state),
+        bridge(
+            session,
+            ctx.stop.clone(),
+            ours,
+            respond,
+            t,
+            ctx.conn_state.clone(),
+        ),
     )));
 }
 

@@ -242,21 +242,16 @@ async fn bridge(
         out.reserve(convert::request_head_len(&parts));
         convert::request(&parts, end, false, super::H3_VERSION, &ctx.opts, out)
     });
-    let mut info = ctx.info.clone();
-    // Each stream is its own transaction: its timers start now.
-    let start = Instant::now();
-    info.accepted = crate::session::date_at(&ctx.info, start);
-    info.accepted_at = start;
-    info.mux_stream = true;
     let session = crate::http::open_stream(
         ctx.fe.clone(),
         Stream::Mem(theirs),
-        info,
+        &ctx.info,
         ctx.log.clone(),
         ctx.sess.clone(),
         crate::http::StreamStart {
             state: ctx.conn_state.for_stream(),
-            head: Some(head),
+            head,
+            arrived: Instant::now(),
         },
     );
     tokio::spawn(Box::pin(session.serve(ctx.stop.clone())));
