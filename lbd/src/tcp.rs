@@ -661,7 +661,7 @@ async fn connect_and_forward(
     // on-marked-down shutdown-sessions and `shutdown sessions server` end
     // the session once it is listed on the server: subscribe now, so a kill
     // sent while the response rules wait is not missed.
-    let mut kill = lease.server.kill.subscribe();
+    let kill_seen = lease.server.kill.generation();
     // `tcp-response content` rules over the server's first bytes.
     let mut early = Vec::new();
     let mut early_up = 0u64;
@@ -724,9 +724,9 @@ async fn connect_and_forward(
     };
     let (end, totals) = tokio::select! {
         r = forward(client, &server, idle, use_splice) => r,
-        _ = kill.changed() => {
+        g = lease.server.kill.changed_from(kill_seen) => {
             drop(lease);
-            let cause = crate::runtime::ServerRt::kill_cause(*kill.borrow());
+            let cause = crate::runtime::ServerRt::kill_cause(g);
             return Termination::new(cause, TermPhase::Data);
         }
     };

@@ -53,7 +53,7 @@ fn http_transaction_feeds_frontend_backend_and_server() {
     feed::accepted(fe, 1);
     let start = Instant::now();
     feed::http_request(fe, start);
-    feed::leased(be, s1);
+    feed::leased(be, s1, std::time::Instant::now());
     feed::server_conn(be, s1, false);
     let t = feed::Phases {
         start,

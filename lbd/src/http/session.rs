@@ -145,7 +145,20 @@ fn ms(v: Option<u64>) -> Option<Duration> {
 /// The timer starts when `fut` first has to wait: most reads and writes
 /// find their bytes or room at once, and setting a timer for them cost a
 /// clock read each (several per request).
-async fn within<F: std::future::Future>(t: Option<Duration>, fut: F) -> Option<F::Output> {
+fn within<F: std::future::Future>(
+    t: Option<Duration>,
+    fut: F,
+) -> impl std::future::Future<Output = Option<F::Output>> {
+    within_from(t, None, fut)
+}
+
+/// [`within`], counting the time from `since` when given: an instant the
+/// caller has already read, which spares the timer its own clock read.
+async fn within_from<F: std::future::Future>(
+    t: Option<Duration>,
+    since: Option<Instant>,
+    fut: F,
+) -> Option<F::Output> {
     let mut fut = std::pin::pin!(fut);
     let Some(t) = t else {
         return Some(fut.await);
@@ -154,7 +167,11 @@ async fn within<F: std::future::Future>(t: Option<Duration>, fut: F) -> Option<F
     if let Poll::Ready(v) = first {
         return Some(v);
     }
-    tokio::time::timeout(t, fut).await.ok()
+    // Past the far end of the clock: no deadline at all.
+    let Some(deadline) = since.unwrap_or_else(Instant::now).checked_add(t) else {
+        return Some(fut.await);
+    };
+    tokio::time::timeout_at(deadline.into(), fut).await.ok()
 }
 
 /// Serves one HTTP/1 client connection; `state` is what its `tcp-request
@@ -1085,10 +1102,15 @@ impl Session {
         let pinned = forced.is_some_and(|f| f.force_persist);
         loop {
             // A connection already open is "connected" at the same instant.
-            let leased = Instant::now();
+            // The lease's own clock read serves the first attempt.
+            let leased = if attempt == 0 {
+                lease.at
+            } else {
+                Instant::now()
+            };
             self.times.leased = Some(leased);
             let server = lease.server.clone();
-            self.kill_seen = *server.kill.borrow();
+            self.kill_seen = server.kill.generation();
             self.sess.set_target(&be.name, &server.name);
             self.rec.server = Some(server.name.as_str().into());
             let addr = server.addr.load_full();
@@ -1318,6 +1340,9 @@ impl Session {
                 self.out.extend_from_slice(&r.0);
             }
             let reused = up.reused || up.uses > 0;
+            // The request goes out now: `timeout server` counts from the
+            // connection's instant, read already.
+            let sent_at = self.times.connected;
 
             let (resp, sent) = {
                 let (mut cr, mut cw) = self.client.split();
@@ -1330,7 +1355,6 @@ impl Session {
                 // concurrently: a server may answer (or send 100-continue)
                 // before the body is sent.
                 let mut sent: Option<Result<(), ProxyError>> = None;
-                let mut hard = stop.clone();
                 // Futures are pinned where they are built: a local moved
                 // into `pin!` or `select!` keeps a slot of its own in the
                 // transaction's (boxed, copied) future.
@@ -1344,9 +1368,10 @@ impl Session {
                     st,
                     false
                 ));
-                // `shutdown sessions server` or on-marked-down while the
-                // server has yet to answer: 2.6 answers 502 (logged K/D H).
-                let mut kill = kill_rx(&lease.server, self.kill_seen);
+                // `shutdown sessions server`, on-marked-down or the hard
+                // stop while the server has yet to answer: 2.6 answers 502
+                // (logged K/D H). All three come by the server's kill signal.
+                let kill_seen = self.kill_seen;
                 let signalled = {
                     let work = pin!(async {
                         loop {
@@ -1359,26 +1384,31 @@ impl Session {
                                     sent = Some(r);
                                     if failed { break Err(None); }
                                 }
-                                r = recv_response(sbuf, &mut sr, &mut cw, head.method, st, &opts) => {
+                                r = recv_response(sbuf, &mut sr, &mut cw, head.method, st, sent_at, &opts) => {
                                     break r.map_err(Some)
                                 }
                             }
                         }
                     });
                     let signals = pin!(async {
-                        tokio::select! {
-                            biased;
-                            _ = hard.wait_for(|s| *s == Stop::Hard) => {
-                                ProxyError::new(Cause::Proxy, Stage::Headers, "hard-stop-after")
-                            }
-                            _ = kill.changed() => {
-                                let cause = match ServerRt::kill_cause(*kill.borrow()) {
-                                    TermCause::Killed => Cause::Killed,
-                                    _ => Cause::Down,
-                                };
-                                ProxyError::new(cause, Stage::Headers, "killed")
-                            }
+                        // A hard stop that came before the lease still
+                        // holds: the generation is ending.
+                        let g = match ServerRt::killed_by_hard_stop(kill_seen) {
+                            true => kill_seen,
+                            false => lease.server.kill.changed_from(kill_seen).await,
+                        };
+                        if ServerRt::killed_by_hard_stop(g) {
+                            return ProxyError::new(
+                                Cause::Proxy,
+                                Stage::Headers,
+                                "hard-stop-after",
+                            );
                         }
+                        let cause = match ServerRt::kill_cause(g) {
+                            TermCause::Killed => Cause::Killed,
+                            _ => Cause::Down,
+                        };
+                        ProxyError::new(cause, Stage::Headers, "killed")
                     });
                     until_signal(work, signals).await
                 };
@@ -1617,7 +1647,6 @@ impl Session {
                     client_fin: ms(t.client_fin),
                     server_fin: ms(be.conf.timeouts.server_fin),
                 };
-                let mut kill = kill_rx(&lease.server, self.kill_seen);
                 // Boxed: a rare path, whose state would otherwise widen
                 // every transaction's future (an h2 stream's box holds it).
                 let fwd = Box::pin(crate::forward::forward(
@@ -1629,8 +1658,8 @@ impl Session {
                 tokio::select! {
                     biased;
                     _ = fwd => {}
-                    _ = kill.changed() => {
-                        let cause = ServerRt::kill_cause(*kill.borrow());
+                    g = lease.server.kill.changed_from(self.kill_seen) => {
+                        let cause = ServerRt::kill_cause(g);
                         self.rec.termination = Termination::new(cause, TermPhase::Data);
                     }
                 }
@@ -1675,13 +1704,12 @@ impl Session {
             // has to wait (see `until_signal`): most responses are whole in
             // the buffer by now.
             let kill = pin!(async {
-                let mut kill = kill_rx(&lease.server, kill_seen);
-                let _ = kill.changed().await;
-                let generation = *kill.borrow();
-                ServerRt::kill_cause(generation)
+                ServerRt::kill_cause(lease.server.kill.changed_from(kill_seen).await)
             });
-            until_signal(work, kill).await
+            let r = noting_wait(pin!(until_signal(work, kill))).await;
+            r
         };
+        let (fwd, body_waited) = fwd;
         let (fwd, killed) = match fwd {
             Ok(r) => (r, None),
             Err(cause) => {
@@ -1698,8 +1726,12 @@ impl Session {
         };
         let bytes_in = h1::htx::request_head(head) + req_body.htx_bytes() + replay_body;
         // One clock read for the end of the exchange: the stats' total time
-        // and the pooled connection's idle start.
-        let done = Instant::now();
+        // and the pooled connection's idle start. A body that was whole in
+        // the buffer ended at the head's instant (no wait between them).
+        let done = match (body_waited, self.times.resp_head) {
+            (false, Some(at)) => at,
+            _ => Instant::now(),
+        };
         self.times.done = Some(done);
         crate::stats::feed::http_server_done(
             &be,
@@ -1743,6 +1775,19 @@ impl Session {
             Next::KeepAlive
         }
     }
+}
+
+/// Runs `fut`, and says whether it ever had to wait (returned `Pending`).
+async fn noting_wait<F: std::future::Future>(mut fut: std::pin::Pin<&mut F>) -> (F::Output, bool) {
+    let mut waited = false;
+    std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+        Poll::Ready(v) => Poll::Ready((v, waited)),
+        Poll::Pending => {
+            waited = true;
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// The server closed the connection without sending a byte of response.
@@ -1858,6 +1903,7 @@ async fn recv_response<R, W>(
     cw: &mut W,
     method: Method,
     st: Option<Duration>,
+    mut sent_at: Option<Instant>,
     opts: &ParseOptions,
 ) -> Result<h1::ResponseHead, ProxyError>
 where
@@ -1885,7 +1931,9 @@ where
                 Err(e) => return Err(ProxyError::new(Cause::Proxy, Stage::Headers, e.to_string())),
             }
         }
-        match within(st, sbuf.fill(sr)).await {
+        // The first wait counts from when the request went out (the
+        // caller's clock read); each later one from its own start.
+        match within_from(st, sent_at.take(), sbuf.fill(sr)).await {
             Some(Ok(0)) => {
                 let what = if sbuf.is_empty() {
                     EMPTY_RESPONSE
@@ -1911,14 +1959,4 @@ where
             }
         }
     }
-}
-
-/// A receiver of `server`'s kill signal that has already seen a kill sent
-/// since the session read generation `seen`.
-fn kill_rx(server: &ServerRt, seen: u64) -> watch::Receiver<u64> {
-    let mut rx = server.kill.subscribe();
-    if *rx.borrow() != seen {
-        rx.mark_changed();
-    }
-    rx
 }

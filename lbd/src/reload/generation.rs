@@ -133,6 +133,13 @@ impl Generation {
     /// gets a 502, as HAProxy's hard-stop-after does).
     pub fn hard_stop(&self) {
         let _ = self.stop.send(Stop::Hard);
+        // Requests waiting on a server hear it through the server's kill
+        // signal, which they watch anyway (one waiter per exchange, not two).
+        for be in &self.runtime.backends {
+            for s in &be.servers {
+                s.hard_stop_sessions();
+            }
+        }
     }
 
     /// Waits until every session of this generation has ended.

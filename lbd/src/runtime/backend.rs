@@ -87,22 +87,40 @@ pub struct ServerRt {
     pub sni_expr: Option<Box<crate::sample::Expr>>,
 }
 
+/// Why a server's sessions were killed: the low bits of its kill number.
+const KILL_DOWN: u64 = 0;
+const KILL_ADMIN: u64 = 1;
+const KILL_HARD_STOP: u64 = 2;
+
 impl ServerRt {
     /// Ends every session on this server: `admin` for the CLI's `shutdown
     /// sessions server` (logged `K`), else because it went down (`D`). The
-    /// low bit of the watched value carries which.
+    /// two low bits of the generation number carry why.
     pub fn kill_sessions(&self, admin: bool) {
-        self.kill
-            .send_modify(|g| *g = (((*g >> 1) + 1) << 1) | u64::from(admin));
+        let why = if admin { KILL_ADMIN } else { KILL_DOWN };
+        self.kill.send_modify(|g| (((g >> 2) + 1) << 2) | why);
     }
 
-    /// How a session ended by [`ServerRt::kill_sessions`] terminates.
+    /// The generation's hard stop (`hard-stop-after`) ends the sessions
+    /// still on this server: a request waiting for its answer gets a 502.
+    pub fn hard_stop_sessions(&self) {
+        self.kill
+            .send_modify(|g| (((g >> 2) + 1) << 2) | KILL_HARD_STOP);
+    }
+
+    /// How a session ended by [`ServerRt::kill_sessions`] (or a hard stop)
+    /// terminates.
     pub fn kill_cause(v: u64) -> crate::log::TermCause {
-        if v & 1 == 1 {
-            crate::log::TermCause::Killed
-        } else {
+        if v & 3 == KILL_DOWN {
             crate::log::TermCause::Down
+        } else {
+            crate::log::TermCause::Killed
         }
+    }
+
+    /// The kill was the generation's hard stop.
+    pub fn killed_by_hard_stop(v: u64) -> bool {
+        v & 3 == KILL_HARD_STOP
     }
 
     pub fn is_usable(&self) -> bool {

@@ -1,41 +1,65 @@
 //! Per-server run-time parts that most servers of a big configuration never
 //! use in a generation's life: the session kill signal and a changeable
 //! address. Each costs nothing until its first use, because every reload of
-//! 10,000 servers creates and later frees one of each per server: a watch
-//! channel (an allocation, and a wake-up pass over its waiters when freed)
-//! and an `ArcSwap` (whose drop settles every thread's pending reads).
+//! 10,000 servers creates and later frees one of each per server: the kill
+//! signal is a counter and a `Notify` (no allocation), and the address an
+//! `ArcSwap` only once changed (its drop settles every thread's pending
+//! reads).
 //!
 //! What they do once used is what the eager versions did.
 
 use super::ServerAddrRt;
 use arc_swap::ArcSwap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 /// The signal that ends every session on a server (`on-marked-down
-/// shutdown-sessions`, `shutdown sessions server`): a watched generation
-/// number, whose channel exists from the first subscriber or kill on.
+/// shutdown-sessions`, `shutdown sessions server`, and a generation's hard
+/// stop): a generation number, and the waiters to wake when it changes.
+///
+/// Not a watch channel: an exchange waits on it for every response, and a
+/// watch receiver costs a shared-count update on subscribe and drop, and a
+/// read lock per look. Here a look is one atomic load, and a wait registers
+/// one waiter. A `Notify` is made and freed without any allocation.
 #[derive(Debug, Default)]
-pub struct KillSwitch(OnceLock<watch::Sender<u64>>);
+pub struct KillSwitch {
+    generation: AtomicU64,
+    waiters: Notify,
+}
 
 impl KillSwitch {
-    fn sender(&self) -> &watch::Sender<u64> {
-        self.0.get_or_init(|| watch::Sender::new(0))
-    }
-
-    /// A receiver that wakes on every later kill.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.sender().subscribe()
-    }
-
     /// The current generation number.
-    pub fn borrow(&self) -> watch::Ref<'_, u64> {
-        self.sender().borrow()
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
-    /// Changes the number and wakes every receiver.
-    pub fn send_modify(&self, f: impl FnOnce(&mut u64)) {
-        self.sender().send_modify(f);
+    /// Changes the number and wakes every waiter.
+    pub fn send_modify(&self, f: impl Fn(u64) -> u64) {
+        let _ = self
+            .generation
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |g| Some(f(g)));
+        self.waiters.notify_waiters();
+    }
+
+    /// Resolves with the generation number once it is no longer `seen`.
+    pub async fn changed_from(&self, seen: u64) -> u64 {
+        loop {
+            let g = self.generation();
+            if g != seen {
+                return g;
+            }
+            let notified = self.waiters.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before the second look: a change between the two
+            // wakes it (`notify_waiters` wakes only registered waiters).
+            notified.as_mut().enable();
+            let g = self.generation();
+            if g != seen {
+                return g;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -126,13 +150,21 @@ mod tests {
         assert_eq!(**c.load(), ip(3));
     }
 
-    #[test]
-    fn a_kill_wakes_a_receiver_subscribed_before_it() {
-        let k = KillSwitch::default();
-        let mut rx = k.subscribe();
-        assert_eq!(*k.borrow(), 0);
-        k.send_modify(|g| *g += 2);
-        assert!(rx.has_changed().unwrap_or(false));
-        assert_eq!(*rx.borrow_and_update(), 2);
+    #[tokio::test]
+    async fn a_kill_wakes_a_waiter_registered_before_it() {
+        let k = Arc::new(KillSwitch::default());
+        assert_eq!(k.generation(), 0);
+        let waiter = tokio::spawn({
+            let k = k.clone();
+            async move { k.changed_from(0).await }
+        });
+        // The waiter may or may not have registered yet: either way the
+        // change reaches it.
+        tokio::task::yield_now().await;
+        k.send_modify(|g| g + 4);
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await;
+        assert!(matches!(got, Ok(Ok(4))));
+        // A generation already past `seen` resolves at once.
+        assert_eq!(k.changed_from(0).await, 4);
     }
 }

@@ -83,6 +83,9 @@ pub struct ServerLease {
     pub backend: Arc<Backend>,
     pub server: Arc<ServerRt>,
     pub index: usize,
+    /// When the slot was taken: the one clock read of the lease, which the
+    /// stats and the session's timers (`Tw`) share.
+    pub at: std::time::Instant,
 }
 
 impl Drop for ServerLease {
@@ -135,11 +138,13 @@ impl Backend {
     fn lease_taken(self: &Arc<Self>, idx: usize, server: Arc<ServerRt>) -> ServerLease {
         server.total.fetch_add(1, Ordering::Relaxed);
         self.cur.fetch_add(1, Ordering::Relaxed);
-        crate::stats::feed::leased(self, &server);
+        let at = std::time::Instant::now();
+        crate::stats::feed::leased(self, &server, at);
         ServerLease {
             backend: self.clone(),
             server,
             index: idx,
+            at,
         }
     }
 

@@ -55,10 +55,10 @@ pub fn http_bad_request(fe: &Frontend, status: Option<u16>, bout: u64) {
 }
 
 /// A request took a slot on `srv` (the balancer chose it, or the queue
-/// handed it over).
+/// handed it over) `at` this instant.
 #[inline]
-pub fn leased(be: &Backend, srv: &ServerRt) {
-    let now = now_ms();
+pub fn leased(be: &Backend, srv: &ServerRt, at: Instant) {
+    let now = ms_at(at);
     for (c, cur) in [
         (&srv.stats, srv.cur.load(Relaxed)),
         (&be.stats, be.cur.load(Relaxed)),
@@ -155,6 +155,7 @@ pub fn http_server_done(
 
 /// The server failed to answer (we sent 502 or 504), or the client left
 /// while the request was being sent (`client`).
+#[cold]
 pub fn http_server_failed(be: &Backend, srv: &ServerRt, client: bool, status: Option<u16>) {
     for p in [&be.stats, &srv.stats] {
         if client {
