@@ -22,6 +22,7 @@ pub mod h1;
 pub mod http;
 pub mod http2;
 pub mod http3;
+pub mod kill;
 pub mod listener;
 pub mod log;
 pub mod master;

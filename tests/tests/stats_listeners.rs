@@ -380,3 +380,135 @@ backend bf
         );
     }
 }
+
+/// `shutdown session` ends an HTTP request in flight (HTTP/1: its
+/// connection closes) and an h2 connection with every stream on it; each
+/// killed transaction is logged with a `K` termination.
+#[test]
+fn shutdown_session_ends_http_requests_in_flight() {
+    let rx = tests::syslog::SyslogReceiver::start();
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_secs(8))
+        .start();
+    let dir = TempDir::new();
+    let sock = dir.join("admin.sock");
+    let (h1, h2) = (free_port(), free_port());
+    let cfg = format!(
+        "global
+    stats socket {} level admin
+defaults
+    mode http
+    log 127.0.0.1:{} local0
+    option httplog
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend f1
+    bind 127.0.0.1:{h1}
+    default_backend be
+frontend f2
+    bind 127.0.0.1:{h2} proto h2
+    default_backend be
+backend be
+    server s1 {}
+",
+        sock.display(),
+        rx.port(),
+        slow.addr()
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    let listed = |fe: &str, n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let v = sessions(&sock, fe);
+            if v.iter().filter(|(_, l)| field(l, "srv") == "s1").count() >= n {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {fe} session in {v:?}{}",
+                lbd.output_hint()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let killed_logged = |fe: &str| {
+        let msg = rx
+            .wait_for(Duration::from_secs(3), |m| m.contains(&format!(" {fe} ")))
+            .unwrap_or_else(|| panic!("killed {fe} request not logged{}", lbd.output_hint()));
+        let l = tests::syslog::HttpLog::parse(&msg)
+            .unwrap_or_else(|| panic!("unparsable httplog line: {msg}"));
+        assert!(l.termination.starts_with('K'), "{l:?}");
+    };
+
+    // HTTP/1: the request waits for the slow server; the kill closes it.
+    let mut c = RawClient::connect(h1);
+    let _ = c.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    let v = listed("f1", 1);
+    let started = Instant::now();
+    assert_eq!(cli(&sock, &format!("shutdown session {}", v[0].0)), "\n");
+    let _ = c.stream().set_read_timeout(Some(Duration::from_secs(5)));
+    let mut rest = Vec::new();
+    assert!(
+        c.stream().read_to_end(&mut rest).is_ok(),
+        "the killed HTTP session was not closed"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "closed by the server, not the kill"
+    );
+    killed_logged("f1");
+
+    // h2: two streams in flight on one connection (curl multiplexes them
+    // once the connection is up); one kill ends both.
+    // h2load: one connection, both streams at once. The killed h1 request
+    // may still hold the server's attention.
+    let base = slow.active();
+    let url = format!("http://127.0.0.1:{h2}/slow");
+    let h2load = std::process::Command::new("h2load")
+        .args(["-n2", "-c1", "-m2", "-t1", &url])
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut client = match h2load {
+        Ok(c) => c,
+        Err(e) => panic!("h2load: {e}"),
+    };
+    // Both streams reached the server.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while slow.active() < base + 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the h2 streams never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let v = listed("f2", 1);
+    let started = Instant::now();
+    assert_eq!(cli(&sock, &format!("shutdown session {}", v[0].0)), "\n");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        match client.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = client.kill();
+                panic!("h2load still running after the kill{}", lbd.output_hint());
+            }
+        }
+    };
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Neither stream was answered: both ended with the connection.
+    let mut out = String::new();
+    if let Some(mut o) = client.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    assert!(out.contains("0 succeeded, 2 failed"), "{out} ({status})");
+    killed_logged("f2");
+    killed_logged("f2");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !sessions(&sock, "f2").is_empty() {
+        assert!(Instant::now() < deadline, "killed h2 session still listed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

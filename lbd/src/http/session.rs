@@ -90,6 +90,10 @@ struct Session {
     /// sessions server` sent after that (the session is already listed on
     /// the server) must reach it even before it subscribes.
     kill_seen: u64,
+    /// A request is in flight: read, not yet answered and logged. The
+    /// session entry's flag is shared by an h2 connection's streams; a
+    /// killed stream goes by its own.
+    in_txn: bool,
     /// This session in the `show sess` registry (and its listener).
     sess: Arc<SessEntry>,
     /// A stream's request head as its bridge built it, for the first
@@ -313,6 +317,7 @@ impl Session {
                 cur_be: None,
                 cur_be_rules: None,
                 kill_seen: 0,
+                in_txn: false,
                 sess,
                 built: None,
             },
@@ -354,7 +359,7 @@ impl Session {
     /// The session is over: its client left, or `shutdown session`
     /// (`killed`) ended it.
     fn close(&mut self, killed: bool) {
-        if killed && self.sess.in_stream() {
+        if killed && self.in_txn {
             self.killed_in_flight();
         }
         // As 2.6, the idle server connection of a client that left goes to
@@ -383,6 +388,7 @@ impl Session {
             return None;
         };
         self.requests += 1;
+        self.in_txn = true;
         self.sess.set_in_stream(true);
         let parsed_at = self.times.head_done.unwrap_or_else(Instant::now);
         crate::stats::feed::http_request(&self.fe, parsed_at);
@@ -391,6 +397,7 @@ impl Session {
 
     /// Counts and logs the transaction that just ended.
     fn end_request(&mut self) {
+        self.in_txn = false;
         self.sess.set_in_stream(false);
         self.count_tracked();
         self.count_and_log_txn();

@@ -75,7 +75,7 @@ pub struct ServerRt {
     pub ramp_since_ms: AtomicU64,
     /// Bumped to end every session on this server (`on-marked-down
     /// shutdown-sessions`, `on-marked-up shutdown-backup-sessions`).
-    pub kill: super::lazy::KillSwitch,
+    pub kill: crate::kill::KillSwitch,
     /// Health-check and agent state (runtime/server_state.rs). `up` and
     /// `weight` above are what it decided last.
     pub health: super::server_state::HealthState,

@@ -9,8 +9,9 @@ mod limits;
 mod queue;
 mod server_state;
 
+pub use crate::kill::KillSwitch;
 pub use backend::{Backend, ServerAddrRt, ServerRt};
-pub use lazy::{AddrCell, AddrGuard, KillSwitch};
+pub use lazy::{AddrCell, AddrGuard};
 pub use limits::ConnLimit;
 pub use queue::{Queue, ServerLease};
 pub use server_state::{

@@ -155,7 +155,6 @@ pub fn http_server_done(
 
 /// The server failed to answer (we sent 502 or 504), or the client left
 /// while the request was being sent (`client`).
-#[cold]
 pub fn http_server_failed(be: &Backend, srv: &ServerRt, client: bool, status: Option<u16>) {
     for p in [&be.stats, &srv.stats] {
         if client {

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Instant;
-use tokio::sync::Notify;
 
 /// Counters of one `bind` address (a listener row of `show stat`).
 #[derive(Debug, Default)]
@@ -63,8 +62,9 @@ pub struct SessEntry {
     pub started: Instant,
     /// Backend and server names once a server was chosen.
     target: Mutex<Option<(Arc<str>, Arc<str>)>>,
-    /// `shutdown session`: the session selects on this.
-    kill: Notify,
+    /// `shutdown session`: the session (and an h2 connection's streams)
+    /// wait on this; any generation past 0 means killed.
+    kill: crate::kill::KillSwitch,
     pub listener: Option<Arc<ListenerCounters>>,
     /// A stream exists: always for TCP, only while a request is in flight
     /// for HTTP (2.6's H1 mux creates the stream when a request arrives, so
@@ -100,9 +100,9 @@ impl SessEntry {
         self.in_stream.load(Relaxed)
     }
 
-    /// Resolves when an admin ends the session.
-    pub async fn killed(&self) {
-        self.kill.notified().await
+    /// Resolves when an admin ends the session (at once if one did).
+    pub fn killed(&self) -> crate::kill::Changed<'_> {
+        self.kill.changed_from(0)
     }
 
     /// A request was denied by a rule (`dreq` on the frontend and listener).
@@ -181,7 +181,7 @@ pub fn register(
         fe: fe.clone(),
         started: Instant::now(),
         target: Mutex::new(None),
-        kill: Notify::new(),
+        kill: Default::default(),
         listener,
         in_stream: std::sync::atomic::AtomicBool::new(fe.mode == crate::config::model::Mode::Tcp),
     });
@@ -222,9 +222,9 @@ pub fn find(id: u64) -> Option<Arc<SessEntry>> {
 pub fn kill(id: u64) -> bool {
     match find(id).filter(|e| e.in_stream()) {
         Some(e) => {
-            // notify_one keeps a permit, so a session between two awaits
-            // still sees it.
-            e.kill.notify_one();
+            // A generation, not a permit: a session between two awaits still
+            // sees it, and so does every stream of an h2 connection.
+            e.kill.send_modify(|g| g + 1);
             true
         }
         None => false,
