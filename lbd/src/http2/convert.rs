@@ -16,6 +16,9 @@ pub enum RequestFraming {
     Length,
     /// Unknown length: re-chunked, and trailers become chunked trailers.
     Chunked,
+    /// An extended CONNECT (RFC 8441): no body, then the stream's DATA is
+    /// the tunnel's bytes once the server switched protocols.
+    Tunnel,
 }
 
 /// The version token of synthesized request lines. lbd's H1 parser takes
@@ -130,7 +133,15 @@ pub fn mux_request(
     out.reserve(
         req.fields_len() + 4 * 16 + LINE_AND_FRAMING + req.authority().map_or(0, |a| 2 * a.len()),
     );
-    let method = req.method();
+    // An extended CONNECT goes to HTTP/1 servers as the upgrade it stands
+    // for: `GET path` with `connection: upgrade` and `upgrade: <protocol>`
+    // (RFC 8441 section 5), as 2.6 converts it.
+    let protocol = req.protocol();
+    let method = if protocol.is_some() {
+        &b"GET"[..]
+    } else {
+        req.method()
+    };
     let connect = method == b"CONNECT";
     let authority = req.authority();
     let mut prefix: [&[u8]; 3] = [b"", b"", b""];
@@ -179,8 +190,22 @@ pub fn mux_request(
         }
         b.header(name, &[value]);
     }
+    if let Some(p) = protocol {
+        b.header(b"connection", &[b"upgrade"]);
+        b.header(b"upgrade", &[p]);
+        // An h2 client sends no key (RFC 8441 section 5): an HTTP/1
+        // WebSocket server needs one.
+        let keyed = req.fields().any(|(n, _)| n == b"sec-websocket-key");
+        if p.eq_ignore_ascii_case(b"websocket") && !keyed {
+            let nonce = fastrand::u128(..).to_be_bytes();
+            let key = crate::sample::conv_more::b64_encode(&nonce, false);
+            b.header(b"sec-websocket-key", &[&key]);
+        }
+    }
     let framing = if req.end_stream {
         RequestFraming::Empty
+    } else if protocol.is_some() {
+        RequestFraming::Tunnel
     } else if req.content_length.is_some() {
         RequestFraming::Length
     } else {
@@ -429,7 +454,12 @@ fn piped_head(
 /// straight from the head rather than through a `HeaderMap`.
 pub fn hpack_head(head: &h1::ResponseHead, buf: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + head.headers.len() * 32);
-    let status = if (100..=999).contains(&head.status) {
+    // An upgrade the server accepted is an extended CONNECT's 200 (RFC
+    // 8441 section 5); its accept key answers the key lbd made up.
+    let switched = head.status == 101;
+    let status = if switched {
+        200
+    } else if (100..=999).contains(&head.status) {
         head.status
     } else {
         502
@@ -441,7 +471,7 @@ pub fn hpack_head(head: &h1::ResponseHead, buf: &[u8]) -> Vec<u8> {
     let mut long = Vec::new();
     for f in head.headers.iter().filter(|f| !f.dropped) {
         let name = f.name.get(buf);
-        if hop_by_hop(name) {
+        if hop_by_hop(name) || (switched && name.eq_ignore_ascii_case(b"sec-websocket-accept")) {
             continue;
         }
         let value = f.value.get(buf);

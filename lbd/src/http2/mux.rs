@@ -103,6 +103,8 @@ pub struct Request {
     scheme: Option<Range<usize>>,
     authority: Option<Range<usize>>,
     path: Option<Range<usize>>,
+    /// `:protocol` of an extended CONNECT (RFC 8441).
+    protocol: Option<Range<usize>>,
     fields: Vec<(Range<usize>, Range<usize>)>,
     /// END_STREAM came with the fields: no body.
     pub end_stream: bool,
@@ -131,6 +133,11 @@ impl Request {
 
     pub fn path(&self) -> Option<&[u8]> {
         self.get(&self.path)
+    }
+
+    /// The protocol an extended CONNECT asks for (`websocket`).
+    pub fn protocol(&self) -> Option<&[u8]> {
+        self.get(&self.protocol)
     }
 
     /// The regular fields, in order.
@@ -404,12 +411,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
     /// the first write. The client's preface is checked as it arrives.
     pub fn new(io: T, limits: Limits) -> Connection<T> {
         let mut out = Vec::with_capacity(1024);
-        let settings: [(u16, u32); 5] = [
+        let settings: [(u16, u32); 6] = [
             (0x1, limits.header_table_size),
             (0x3, limits.max_concurrent_streams),
             (0x4, limits.initial_window_size),
             (0x5, limits.max_frame_size),
             (0x6, limits.max_header_list_size),
+            // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): WebSocket over
+            // h2, as 2.6 offers it.
+            (0x8, 1),
         ];
         frame_head(&mut out, settings.len() * 6, SETTINGS, 0, 0);
         for (k, v) in settings {
@@ -1110,6 +1120,7 @@ fn decode_request(
                 b":scheme" => &mut req.scheme,
                 b":authority" => &mut req.authority,
                 b":path" => &mut req.path,
+                b":protocol" => &mut req.protocol,
                 _ => {
                     malformed = true;
                     return;
@@ -1161,11 +1172,15 @@ fn decode_request(
     })?;
     if !malformed && !req.too_large {
         let connect = req.method() == b"CONNECT";
+        let no_path = req.path.as_ref().is_none_or(|p| p.is_empty());
         malformed = req.method.is_none()
-            || if connect {
+            || if req.protocol.is_some() {
+                // Extended CONNECT (RFC 8441 section 4): all of them.
+                !connect || req.authority.is_none() || req.scheme.is_none() || no_path
+            } else if connect {
                 req.authority.is_none() || req.scheme.is_some() || req.path.is_some()
             } else {
-                req.scheme.is_none() || req.path.as_ref().is_none_or(|p| p.is_empty())
+                req.scheme.is_none() || no_path
             };
     }
     Ok((req, malformed))

@@ -536,3 +536,66 @@ async fn random_frames_never_panic() {
             .expect("no panic");
     }
 }
+
+/// Extended CONNECT (RFC 8441): `:protocol` only with CONNECT, and then
+/// with `:scheme` and `:path` as well; a well-formed one is served, its
+/// protocol readable. The SETTINGS announce it.
+#[tokio::test]
+async fn extended_connect_is_offered_and_checked() {
+    let block = |fields: &[(&str, &str)]| {
+        let mut b = Vec::new();
+        for (n, v) in fields {
+            hpack::encode_field(&mut b, n.as_bytes(), v.as_bytes());
+        }
+        b
+    };
+    let good = block(&[
+        (":method", "CONNECT"),
+        (":protocol", "websocket"),
+        (":scheme", "https"),
+        (":path", "/chat"),
+        (":authority", "example.test"),
+    ]);
+    let mut decoder = hpack::Decoder::new(4096);
+    let (req, malformed) = decode_request(&mut decoder, &good, &limits(), (0, 0)).unwrap();
+    assert!(!malformed);
+    assert_eq!(req.protocol(), Some(&b"websocket"[..]));
+
+    let mut io = server(limits(), immediate);
+    let mut v = hello();
+    // :protocol on a GET.
+    let mut b = get_block("/");
+    hpack::encode_field(&mut b, b":protocol", b"websocket");
+    v.extend(frame(HEADERS, END_HEADERS, 1, &b));
+    // Extended CONNECT without :path.
+    let b = block(&[
+        (":method", "CONNECT"),
+        (":protocol", "websocket"),
+        (":scheme", "https"),
+        (":authority", "example.test"),
+    ]);
+    v.extend(frame(HEADERS, END_HEADERS, 3, &b));
+    // The good one.
+    v.extend(frame(HEADERS, END_HEADERS, 5, &good));
+    io.write_all(&v).await.unwrap();
+    let mut reset = Vec::new();
+    let mut enabled = false;
+    read_until(&mut io, |k, flags, id, p| {
+        if k == SETTINGS && flags & ACK == 0 {
+            enabled = p
+                .chunks(6)
+                .any(|s| s.len() == 6 && s[..2] == [0, 8] && s[2..] == [0, 0, 0, 1]);
+        }
+        if k == RST_STREAM {
+            reset.push((id, u32::from_be_bytes([p[0], p[1], p[2], p[3]])));
+        }
+        k == HEADERS && id == 5
+    })
+    .await
+    .expect("response on stream 5");
+    assert!(enabled, "SETTINGS_ENABLE_CONNECT_PROTOCOL not offered");
+    assert_eq!(
+        reset,
+        vec![(1, code::PROTOCOL_ERROR), (3, code::PROTOCOL_ERROR)]
+    );
+}
