@@ -309,7 +309,5 @@ impl AsyncWrite for WriteHalf<'_> {
 
 /// Reads decrypted bytes into a tokio `ReadBuf`.
 fn tls_read(t: &TlsConn, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-    let n = std::task::ready!(t.poll_read(cx, buf.initialize_unfilled()))?;
-    buf.advance(n);
-    Poll::Ready(Ok(()))
+    t.poll_read_buf(cx, buf)
 }
