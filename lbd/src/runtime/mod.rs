@@ -9,7 +9,6 @@ mod limits;
 mod queue;
 mod server_state;
 
-pub use crate::kill::KillSwitch;
 pub use backend::{Backend, ServerAddrRt, ServerRt};
 pub use lazy::{AddrCell, AddrGuard};
 pub use limits::ConnLimit;
