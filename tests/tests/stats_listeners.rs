@@ -283,18 +283,11 @@ backend be
 
 /// 2.6 has no stream for a connection that has not sent a request yet or
 /// sits idle between keep-alive requests, so `show sess` does not list it;
-/// `shutdown sessions server` ends the requests in flight on that server,
-/// and a killed transaction is logged with a `K` termination.
-#[test]
-fn idle_connections_are_not_sessions_and_killed_requests_are_logged() {
-    let rx = tests::syslog::SyslogReceiver::start();
-    let slow = HttpBackend::builder("slow")
-        .delay(Duration::from_secs(8))
-        .start();
-    let fast = HttpBackend::start("fast");
+/// lbd with an admin socket and `option httplog` to `rx`; `proxies`: its
+/// frontend and backend sections.
+fn start_logged(rx: &tests::syslog::SyslogReceiver, proxies: &str) -> (LbdProcess, PathBuf) {
     let dir = TempDir::new();
     let sock = dir.join("admin.sock");
-    let (port, fport) = (free_port(), free_port());
     let cfg = format!(
         "global
     stats socket {} level admin
@@ -305,7 +298,63 @@ defaults
     timeout connect 2s
     timeout client 10s
     timeout server 10s
-frontend fe
+{proxies}",
+        sock.display(),
+        rx.port(),
+    );
+    let lbd = LbdProcess::start_in(dir, &cfg);
+    wait_socket(&sock);
+    (lbd, sock)
+}
+
+/// The sessions of `fe` once at least `n` of them reached server `s1`.
+fn wait_on_s1(
+    sock: &std::path::Path,
+    fe: &str,
+    n: usize,
+    lbd: &LbdProcess,
+) -> Vec<(String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let v = sessions(sock, fe);
+        if v.iter().filter(|(_, l)| field(l, "srv") == "s1").count() >= n {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "requests of {fe} not in show sess: {v:?}{}",
+            lbd.output_hint()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The next log line of frontend `fe`, parsed.
+fn next_log(
+    rx: &tests::syslog::SyslogReceiver,
+    fe: &str,
+    lbd: &LbdProcess,
+) -> tests::syslog::HttpLog {
+    let msg = rx
+        .wait_for(Duration::from_secs(3), |m| m.contains(&format!(" {fe} ")))
+        .unwrap_or_else(|| panic!("request of {fe} not logged{}", lbd.output_hint()));
+    tests::syslog::HttpLog::parse(&msg).unwrap_or_else(|| panic!("unparsable httplog line: {msg}"))
+}
+
+/// `shutdown sessions server` ends the requests in flight on that server,
+/// and a killed transaction is logged with a `K` termination.
+#[test]
+fn idle_connections_are_not_sessions_and_killed_requests_are_logged() {
+    let rx = tests::syslog::SyslogReceiver::start();
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_secs(8))
+        .start();
+    let fast = HttpBackend::start("fast");
+    let (port, fport) = (free_port(), free_port());
+    let (lbd, sock) = start_logged(
+        &rx,
+        &format!(
+            "frontend fe
     bind 127.0.0.1:{port}
     default_backend be
 frontend ff
@@ -316,13 +365,10 @@ backend be
 backend bf
     server f1 {}
 ",
-        sock.display(),
-        rx.port(),
-        slow.addr(),
-        fast.addr()
+            slow.addr(),
+            fast.addr()
+        ),
     );
-    let lbd = LbdProcess::start_in(dir, &cfg);
-    wait_socket(&sock);
 
     // A connection that sent nothing, and one idle after a response.
     let _silent = RawClient::connect(fport);
@@ -339,20 +385,7 @@ backend bf
     for c in [&mut a, &mut b] {
         let _ = c.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while sessions(&sock, "fe")
-        .iter()
-        .filter(|(_, l)| field(l, "srv") == "s1")
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "requests not in show sess{}",
-            lbd.output_hint()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_on_s1(&sock, "fe", 2, &lbd);
     assert_eq!(
         cli(&sock, "shutdown sessions server be/nope"),
         "No such server.\n\n"
@@ -368,11 +401,7 @@ backend bf
         std::thread::sleep(Duration::from_millis(20));
     }
     for _ in 0..2 {
-        let msg = rx
-            .wait_for(Duration::from_secs(3), |m| m.contains(" fe "))
-            .unwrap_or_else(|| panic!("killed request not logged{}", lbd.output_hint()));
-        let l = tests::syslog::HttpLog::parse(&msg)
-            .unwrap_or_else(|| panic!("unparsable httplog line: {msg}"));
+        let l = next_log(&rx, "fe", &lbd);
         assert_eq!(
             (l.server.as_str(), l.status.as_str(), l.termination.as_str()),
             ("s1", "502", "KH--"),
@@ -390,20 +419,11 @@ fn shutdown_session_ends_http_requests_in_flight() {
     let slow = HttpBackend::builder("slow")
         .delay(Duration::from_secs(8))
         .start();
-    let dir = TempDir::new();
-    let sock = dir.join("admin.sock");
     let (h1, h2) = (free_port(), free_port());
-    let cfg = format!(
-        "global
-    stats socket {} level admin
-defaults
-    mode http
-    log 127.0.0.1:{} local0
-    option httplog
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-frontend f1
+    let (lbd, sock) = start_logged(
+        &rx,
+        &format!(
+            "frontend f1
     bind 127.0.0.1:{h1}
     default_backend be
 frontend f2
@@ -412,40 +432,18 @@ frontend f2
 backend be
     server s1 {}
 ",
-        sock.display(),
-        rx.port(),
-        slow.addr()
+            slow.addr()
+        ),
     );
-    let lbd = LbdProcess::start_in(dir, &cfg);
-    wait_socket(&sock);
-    let listed = |fe: &str, n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let v = sessions(&sock, fe);
-            if v.iter().filter(|(_, l)| field(l, "srv") == "s1").count() >= n {
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {fe} session in {v:?}{}",
-                lbd.output_hint()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
     let killed_logged = |fe: &str| {
-        let msg = rx
-            .wait_for(Duration::from_secs(3), |m| m.contains(&format!(" {fe} ")))
-            .unwrap_or_else(|| panic!("killed {fe} request not logged{}", lbd.output_hint()));
-        let l = tests::syslog::HttpLog::parse(&msg)
-            .unwrap_or_else(|| panic!("unparsable httplog line: {msg}"));
+        let l = next_log(&rx, fe, &lbd);
         assert!(l.termination.starts_with('K'), "{l:?}");
     };
 
     // HTTP/1: the request waits for the slow server; the kill closes it.
     let mut c = RawClient::connect(h1);
     let _ = c.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
-    let v = listed("f1", 1);
+    let v = wait_on_s1(&sock, "f1", 1, &lbd);
     let started = Instant::now();
     assert_eq!(cli(&sock, &format!("shutdown session {}", v[0].0)), "\n");
     let _ = c.stream().set_read_timeout(Some(Duration::from_secs(5)));
@@ -460,10 +458,8 @@ backend be
     );
     killed_logged("f1");
 
-    // h2: two streams in flight on one connection (curl multiplexes them
-    // once the connection is up); one kill ends both.
-    // h2load: one connection, both streams at once. The killed h1 request
-    // may still hold the server's attention.
+    // h2: two streams in flight on one connection (h2load -c1 -m2); one
+    // kill ends both. The killed h1 request may still hold the server.
     let base = slow.active();
     let url = format!("http://127.0.0.1:{h2}/slow");
     let h2load = std::process::Command::new("h2load")
@@ -483,7 +479,7 @@ backend be
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let v = listed("f2", 1);
+    let v = wait_on_s1(&sock, "f2", 1, &lbd);
     let started = Instant::now();
     assert_eq!(cli(&sock, &format!("shutdown session {}", v[0].0)), "\n");
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -17,7 +17,7 @@ mod session;
 
 pub use pool::{PeerKey, Pool};
 pub(crate) use respond::return_bytes;
-pub use session::{open_stream, serve, StreamSession, StreamStart};
+pub use session::{serve, MuxConn, StreamSession};
 
 use std::sync::LazyLock;
 

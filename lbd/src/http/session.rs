@@ -196,17 +196,20 @@ pub async fn serve(
     }
 }
 
-/// What a stream's session starts from, beside its connection's context.
-pub struct StreamStart {
-    /// What the connection's `tcp-request` rules left, from
-    /// [`crate::http::ctx::State::for_stream`].
-    pub state: crate::http::ctx::State,
-    /// The request head as the bridge built it (see [`h1::HeadBuilder`]),
-    /// whose bytes it put first in the pipe.
-    pub head: Result<h1::RequestHead, H1Error>,
-    /// When the stream arrived: each stream is its own transaction, and its
-    /// timers start there.
-    pub arrived: Instant,
+/// What the streams of one multiplexed client connection (h2, h3) take
+/// from it: each stream's session is opened from this.
+#[derive(Clone)]
+pub struct MuxConn {
+    pub fe: Arc<Frontend>,
+    /// The connection's client, which each stream's own is made from.
+    pub info: ClientInfo,
+    pub stop: watch::Receiver<Stop>,
+    pub log: LogCtx,
+    pub sess: Arc<SessEntry>,
+    pub opts: ParseOptions,
+    /// What the connection's `tcp-request` rules left (tracked entries,
+    /// released when the last stream and the connection let go of them).
+    pub conn_state: Arc<crate::http::ctx::State>,
 }
 
 /// The session of one stream of an HTTP/2 or HTTP/3 connection, built
@@ -215,26 +218,34 @@ pub struct StreamStart {
 /// stream's future as arguments (copied there and kept for its life).
 pub struct StreamSession(Box<Session>);
 
-/// Opens the session of one stream of an HTTP/2 or HTTP/3 connection whose
-/// `tcp-request` rules already ran, once for the connection as 2.6 runs
-/// them.
-/// `conn`: the connection's client, which the stream's own is made from.
-pub fn open_stream(
-    fe: Arc<Frontend>,
-    client: Stream,
-    conn: &ClientInfo,
-    log: LogCtx,
-    sess: Arc<SessEntry>,
-    start: StreamStart,
-) -> StreamSession {
-    let mut info = conn.clone();
-    info.accepted = crate::session::date_at(conn, start.arrived);
-    info.accepted_at = start.arrived;
-    info.mux_stream = true;
-    let mut s = Session::new(fe, client, info, log, sess);
-    s.state = start.state;
-    s.built = Some(start.head);
-    StreamSession(s)
+impl MuxConn {
+    /// Opens the session of one stream, whose connection's `tcp-request`
+    /// rules already ran (once for the connection, as 2.6 runs them).
+    /// `head`: the request head as the bridge built it (see
+    /// [`h1::HeadBuilder`]), whose bytes it put first in the pipe;
+    /// `arrived`: when the stream came (its transaction's timers start
+    /// there).
+    pub fn open_stream(
+        &self,
+        client: Stream,
+        head: Result<h1::RequestHead, H1Error>,
+        arrived: Instant,
+    ) -> StreamSession {
+        let mut info = self.info.clone();
+        info.accepted = crate::session::date_at(&self.info, arrived);
+        info.accepted_at = arrived;
+        info.mux_stream = true;
+        let mut s = Session::new(
+            self.fe.clone(),
+            client,
+            info,
+            self.log.clone(),
+            self.sess.clone(),
+        );
+        s.state = self.conn_state.for_stream();
+        s.built = Some(head);
+        StreamSession(s)
+    }
 }
 
 impl StreamSession {

@@ -35,19 +35,6 @@ use tokio::sync::watch;
 /// away does, far below what a rapid-reset flood needs to hurt.
 const MAX_CLIENT_RESETS_PER_SEC: u32 = 200;
 
-/// Everything a stream needs from its connection.
-struct Ctx {
-    fe: Arc<Frontend>,
-    info: ClientInfo,
-    stop: watch::Receiver<Stop>,
-    log: LogCtx,
-    sess: Arc<SessEntry>,
-    opts: ParseOptions,
-    /// What the connection's `tcp-request` rules left (tracked entries,
-    /// released when the last stream and the connection let go of it).
-    conn_state: Arc<crate::http::ctx::State>,
-}
-
 /// The h2 settings lbd announces and enforces for a frontend.
 fn limits(fe: &Frontend, max_header_list: u32) -> mux::Limits {
     let t = fe.global.tune_h2;
@@ -96,7 +83,7 @@ pub async fn serve(
     let conn_state = Arc::new(conn_state);
     // A request head must fit the H1 session's buffer anyway.
     let mut conn = mux::Connection::new(stream, limits(&fe, opts.max_head as u32));
-    let ctx = Ctx {
+    let ctx = crate::http::MuxConn {
         conn_state: conn_state.clone(),
         fe,
         info,
@@ -215,7 +202,7 @@ async fn linger(fd: std::os::fd::OwnedFd) {
 /// the connection's loop, or given one struct argument (which rustc laid
 /// out at the far end of the future), the future was built on the stack.
 #[inline(never)]
-fn spawn_stream(ctx: &Ctx, req: mux::Request, respond: StreamRef, start: Instant) {
+fn spawn_stream(ctx: &crate::http::MuxConn, req: mux::Request, respond: StreamRef, start: Instant) {
     let (ours, theirs) = match mem::pair_with_hpack() {
         Ok(p) => p,
         Err(_) => {
@@ -228,18 +215,7 @@ fn spawn_stream(ctx: &Ctx, req: mux::Request, respond: StreamRef, start: Instant
     let method = Method::from_bytes(req.method());
     // The fields were copied into the head: the request's buffers go now.
     drop(req);
-    let session = crate::http::open_stream(
-        ctx.fe.clone(),
-        Stream::Mem(theirs),
-        &ctx.info,
-        ctx.log.clone(),
-        ctx.sess.clone(),
-        crate::http::StreamStart {
-            state: ctx.conn_state.for_stream(),
-            head,
-            arrived: start,
-        },
-    );
+    let session = ctx.open_stream(Stream::Mem(theirs), head, start);
     let t = Translate {
         framing,
         method,

@@ -28,20 +28,6 @@ type Resolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
 type SendHalf = h3::server::RequestStream<h3_quinn::SendStream<Bytes>, Bytes>;
 type RecvHalf = h3::server::RequestStream<h3_quinn::RecvStream, Bytes>;
 
-/// Everything a stream bridge needs from its connection.
-#[derive(Clone)]
-struct Ctx {
-    fe: Arc<Frontend>,
-    info: ClientInfo,
-    stop: watch::Receiver<Stop>,
-    log: LogCtx,
-    sess: Arc<SessEntry>,
-    opts: ParseOptions,
-    /// What the connection's `tcp-request session` rules tracked: its
-    /// streams count their requests on these entries.
-    conn_state: Arc<crate::http::ctx::State>,
-}
-
 /// Completes the QUIC (TLS) handshake of an incoming connection, bounded
 /// by `timeout client` as TCP handshakes are. The error is HAProxy's
 /// connection-error text for the log.
@@ -129,7 +115,7 @@ pub async fn serve(
         conn.close(quinn::VarInt::from_u32(0x102), b"");
         return;
     };
-    let ctx = Ctx {
+    let ctx = crate::http::MuxConn {
         fe,
         info,
         stop: stop.clone(),
@@ -176,7 +162,7 @@ pub async fn serve(
 }
 
 /// One request stream: its headers, then the bridge.
-async fn request(ctx: Ctx, resolver: Resolver) {
+async fn request(ctx: crate::http::MuxConn, resolver: Resolver) {
     // A stream whose headers do not decode was answered by h3 already.
     let Ok((req, stream)) = resolver.resolve_request().await else {
         return;
@@ -213,7 +199,7 @@ fn content_length(headers: &http::HeaderMap) -> Option<u64> {
 
 /// One h3 request through an H1 session.
 async fn bridge(
-    ctx: &Ctx,
+    ctx: &crate::http::MuxConn,
     parts: http::request::Parts,
     send: &mut SendHalf,
     mut recv: RecvHalf,
@@ -242,18 +228,7 @@ async fn bridge(
         out.reserve(convert::request_head_len(&parts));
         convert::request(&parts, end, false, super::H3_VERSION, &ctx.opts, out)
     });
-    let session = crate::http::open_stream(
-        ctx.fe.clone(),
-        Stream::Mem(theirs),
-        &ctx.info,
-        ctx.log.clone(),
-        ctx.sess.clone(),
-        crate::http::StreamStart {
-            state: ctx.conn_state.for_stream(),
-            head,
-            arrived: Instant::now(),
-        },
-    );
+    let session = ctx.open_stream(Stream::Mem(theirs), head, Instant::now());
     tokio::spawn(Box::pin(session.serve(ctx.stop.clone())));
     let (rd, mut wr) = (&ours, &ours);
     let mut body = Body {
